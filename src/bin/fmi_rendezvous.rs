@@ -1,0 +1,66 @@
+//! fmi-rendezvous: the rendezvous server of libfmi's direct channel.
+
+use clap::Parser;
+use fmi::rendezvous::server::{serve, ServerConfig, Stats};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Pairs libfmi peers by name and tells each the other's public endpoint (for TCP hole punching).
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "0.0.0.0:10000")]
+    listen: SocketAddr,
+    /// Seconds a client may stay silent before it is disconnected and its pending pairings dropped.
+    #[arg(long, default_value_t = 120)]
+    idle_timeout: u64,
+    /// Seconds a new client has to send its hello.
+    #[arg(long, default_value_t = 5)]
+    hello_timeout: u64,
+    /// Most simultaneous connections.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Most pending pairings per connection.
+    #[arg(long, default_value_t = 4096)]
+    max_pending_per_conn: usize,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let filter = std::env::var("FMI_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    let cfg = ServerConfig {
+        hello_timeout: Duration::from_secs(args.hello_timeout.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        max_pending_per_conn: args.max_pending_per_conn,
+        max_connections: args.max_connections,
+        ..ServerConfig::default()
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fmi-rendezvous: cannot start runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("fmi-rendezvous: cannot listen on {}: {e}", args.listen);
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        tracing::info!("fmi-rendezvous listening on {}", args.listen);
+        serve(listener, cfg, Arc::new(Stats::default())).await;
+        std::process::ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,220 @@
+//! fmirun: runs N copies of a program as one libfmi job on this machine, with an embedded
+//! rendezvous server, rank-prefixed output, and all-or-nothing exit.
+
+use clap::Parser;
+use fmi::rendezvous::server::{BackgroundServer, ServerConfig};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// Run N peers of a libfmi program locally (the environment FMI_PEER_ID, FMI_NUM_PEERS,
+/// FMI_COMM_NAME and FMI_RENDEZVOUS is set for each; a rendezvous server is started on a free
+/// loopback port). Exits with the first non-zero exit code and stops the other peers.
+#[derive(Parser, Debug)]
+#[command(version, about, trailing_var_arg = true)]
+struct Args {
+    /// Number of peers.
+    #[arg(short = 'n', long = "np", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    n: u32,
+    /// Stop the whole job after this many seconds (exit code 124).
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// Communicator name (default: unique per run).
+    #[arg(long)]
+    comm_name: Option<String>,
+    /// Configuration file passed as FMI_CONFIG (the rendezvous address is overridden).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Do not prefix output lines with the rank.
+    #[arg(long)]
+    no_prefix: bool,
+    /// The program and its arguments.
+    #[arg(required = true)]
+    command: Vec<OsString>,
+}
+
+fn pump(
+    src: impl std::io::Read + Send + 'static,
+    rank: u32,
+    prefix: bool,
+    err: bool,
+    pb: ProgressBar,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(src);
+        let mut line = Vec::new();
+        while reader
+            .read_until(b'\n', &mut line)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {
+            if !line.ends_with(b"\n") {
+                line.push(b'\n');
+            }
+            pb.suspend(|| {
+                let head = if prefix {
+                    format!("[{rank}] ")
+                } else {
+                    String::new()
+                };
+                if err {
+                    let mut e = std::io::stderr().lock();
+                    let _ = e
+                        .write_all(head.as_bytes())
+                        .and_then(|_| e.write_all(&line));
+                } else {
+                    let mut o = std::io::stdout().lock();
+                    let _ = o
+                        .write_all(head.as_bytes())
+                        .and_then(|_| o.write_all(&line))
+                        .and_then(|_| o.flush());
+                }
+            });
+            line.clear();
+        }
+    })
+}
+
+fn stop_all(children: &mut [Option<Child>]) {
+    for c in children.iter_mut().flatten() {
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+    }
+    let grace = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < grace
+        && children
+            .iter_mut()
+            .flatten()
+            .any(|c| matches!(c.try_wait(), Ok(None)))
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for c in children.iter_mut().flatten() {
+        if matches!(c.try_wait(), Ok(None)) {
+            let _ = c.kill();
+        }
+        let _ = c.wait();
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let server = match BackgroundServer::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        ServerConfig::default(),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fmirun: cannot start the rendezvous server: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let name = args.comm_name.clone().unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("fmirun-{}-{nanos:x}", std::process::id())
+    });
+    let pb = ProgressBar::with_draw_target(Some(args.n as u64), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} fmirun: {pos}/{len} peers finished, {msg} [{elapsed}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(200));
+    let start = Instant::now();
+    let mut children: Vec<Option<Child>> = Vec::new();
+    let mut pumps = Vec::new();
+    for rank in 0..args.n {
+        let mut cmd = Command::new(&args.command[0]);
+        cmd.args(&args.command[1..])
+            .env("FMI_PEER_ID", rank.to_string())
+            .env("FMI_NUM_PEERS", args.n.to_string())
+            .env("FMI_COMM_NAME", &name)
+            .env("FMI_RENDEZVOUS", server.addr().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(cfg) = &args.config {
+            cmd.env("FMI_CONFIG", cfg);
+        }
+        match cmd.spawn() {
+            Ok(mut child) => {
+                let out = child.stdout.take().expect("piped");
+                let err = child.stderr.take().expect("piped");
+                pumps.push(pump(out, rank, !args.no_prefix, false, pb.clone()));
+                pumps.push(pump(err, rank, !args.no_prefix, true, pb.clone()));
+                children.push(Some(child));
+            }
+            Err(e) => {
+                pb.finish_and_clear();
+                eprintln!("fmirun: cannot start {:?}: {e}", args.command[0]);
+                stop_all(&mut children);
+                return ExitCode::from(127);
+            }
+        }
+    }
+    let deadline = args
+        .timeout
+        .map(|s| start + Duration::from_secs_f64(s.max(0.0)));
+    let mut first_failure: Option<(u32, i32)> = None;
+    let mut running = args.n;
+    while running > 0 {
+        let mut changed = false;
+        for (rank, slot) in children.iter_mut().enumerate() {
+            let Some(child) = slot.as_mut() else { continue };
+            if let Ok(Some(status)) = child.try_wait() {
+                let code = status.code().unwrap_or_else(|| {
+                    128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
+                });
+                if code != 0 && first_failure.is_none() {
+                    first_failure = Some((rank as u32, code));
+                }
+                *slot = None;
+                running -= 1;
+                changed = true;
+                pb.inc(1);
+            }
+        }
+        if let Some((rank, code)) = first_failure {
+            if running > 0 {
+                pb.suspend(|| {
+                    eprintln!(
+                        "fmirun: rank {rank} exited with code {code}; stopping the other peers"
+                    )
+                });
+                stop_all(&mut children);
+            }
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            pb.suspend(|| {
+                eprintln!(
+                    "fmirun: timeout of {:.1} s reached; stopping all peers",
+                    args.timeout.unwrap_or(0.0)
+                )
+            });
+            stop_all(&mut children);
+            first_failure = Some((u32::MAX, 124));
+            break;
+        }
+        if !changed {
+            pb.set_message(format!("{running} running"));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    for p in pumps {
+        let _ = p.join();
+    }
+    pb.finish_and_clear();
+    drop(server);
+    match first_failure {
+        None => ExitCode::SUCCESS,
+        Some((_, code)) => ExitCode::from(code.clamp(1, 255) as u8),
+    }
+}

@@ -1,0 +1,328 @@
+//! Progress engine: drives several framed sends and receives on non-blocking sockets at once,
+//! busy-polling briefly and then blocking in poll(2) until a deadline.
+
+use super::frame::{self, HEADER_LEN};
+use crate::channel::Xfer;
+use crate::error::{Error, ErrorKind, Result};
+use std::io::{ErrorKind as IoKind, Read};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// One established connection to a peer.
+pub struct Conn {
+    pub stream: TcpStream,
+    /// Set when a failure left the byte stream in an unknown state; the connection is then unusable.
+    pub broken: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    done: bool,
+    /// Send: bytes of header + payload written. Recv: payload bytes read.
+    off: usize,
+    hdr: [u8; HEADER_LEN],
+    hdr_got: usize,
+    /// Recv: payload length announced by the header.
+    len: Option<usize>,
+    /// Recv: the message had another size; its payload is being discarded.
+    mismatch: bool,
+}
+
+impl State {
+    fn started(&self) -> bool {
+        self.off > 0 || self.hdr_got > 0
+    }
+}
+
+/// Runs `xfers` to completion on `conns` (indexed by peer rank).
+pub fn run(
+    conns: &mut [Option<Conn>],
+    tag: u32,
+    xfers: &mut [Xfer<'_>],
+    deadline: Instant,
+    spin: Duration,
+) -> Result<()> {
+    for x in xfers.iter() {
+        let p = x.peer();
+        match conns.get(p) {
+            Some(Some(c)) => {
+                if let Some(why) = &c.broken {
+                    return Err(Error::new(
+                        ErrorKind::PeerLost,
+                        format!("connection to peer {p} is unusable: {why}"),
+                    ));
+                }
+            }
+            _ => return Err(Error::invalid(format!("no connection to peer {p}"))),
+        }
+    }
+    let mut st: Vec<State> = xfers.iter().map(|_| State::default()).collect();
+    for (s, x) in st.iter_mut().zip(xfers.iter()) {
+        if let Xfer::Send { data, .. } = x {
+            s.hdr = frame::encode(tag, data.len() as u64);
+        }
+    }
+    let spin_until = Instant::now() + spin;
+    let mut first_err: Option<Error> = None;
+    let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(xfers.len());
+    let mut active: Vec<usize> = Vec::with_capacity(xfers.len());
+    loop {
+        let mut progressed = false;
+        active.clear();
+        for i in 0..xfers.len() {
+            if st[i].done || blocked_by_earlier(xfers, &st, i) {
+                continue;
+            }
+            active.push(i);
+            let peer = xfers[i].peer();
+            let conn = conns[peer].as_mut().expect("checked above");
+            let res = match &mut xfers[i] {
+                Xfer::Send { data, .. } => progress_send(&conn.stream, &mut st[i], data),
+                Xfer::Recv { buf, .. } => progress_recv(&conn.stream, &mut st[i], buf, tag),
+            };
+            match res {
+                Ok(p) => progressed |= p,
+                Err(e) => {
+                    conn.broken = Some(e.message().to_string());
+                    return Err(e.context(format!("peer {peer}")));
+                }
+            }
+            if st[i].done && st[i].mismatch && first_err.is_none() {
+                first_err = Some(Error::new(
+                    ErrorKind::SizeMismatch,
+                    format!(
+                        "message from peer {peer} has {} bytes, receive buffer has {} bytes",
+                        st[i].len.unwrap_or(0),
+                        xfer_len(&xfers[i])
+                    ),
+                ));
+            }
+        }
+        if st.iter().all(|s| s.done) {
+            return match first_err {
+                Some(e) => Err(e),
+                None => Ok(()),
+            };
+        }
+        if progressed {
+            continue;
+        }
+        let now = Instant::now();
+        if now < spin_until {
+            std::thread::yield_now();
+            continue;
+        }
+        if now >= deadline {
+            return Err(timeout_error(conns, xfers, &st));
+        }
+        pfds.clear();
+        for &i in &active {
+            if st[i].done {
+                continue;
+            }
+            let c = conns[xfers[i].peer()].as_ref().expect("checked above");
+            let events = match xfers[i] {
+                Xfer::Send { .. } => libc::POLLOUT,
+                Xfer::Recv { .. } => libc::POLLIN,
+            };
+            pfds.push(libc::pollfd {
+                fd: c.stream.as_raw_fd(),
+                events,
+                revents: 0,
+            });
+        }
+        let wait = deadline.saturating_duration_since(now);
+        let ms = wait.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+        // SAFETY: pfds is a valid array of pollfd of the given length.
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+        if rc < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() != IoKind::Interrupted {
+                return Err(Error::channel(format!("poll failed: {e}")));
+            }
+        }
+    }
+}
+
+fn xfer_len(x: &Xfer<'_>) -> usize {
+    match x {
+        Xfer::Send { data, .. } => data.len(),
+        Xfer::Recv { buf, .. } => buf.len(),
+    }
+}
+
+/// Transfers to the same peer in the same direction complete in list order.
+fn blocked_by_earlier(xfers: &[Xfer<'_>], st: &[State], i: usize) -> bool {
+    let send = matches!(xfers[i], Xfer::Send { .. });
+    let peer = xfers[i].peer();
+    xfers[..i]
+        .iter()
+        .zip(st)
+        .any(|(x, s)| !s.done && x.peer() == peer && matches!(x, Xfer::Send { .. }) == send)
+}
+
+fn timeout_error(conns: &mut [Option<Conn>], xfers: &[Xfer<'_>], st: &[State]) -> Error {
+    let mut waiting = Vec::new();
+    for (x, s) in xfers.iter().zip(st) {
+        if s.done {
+            continue;
+        }
+        let p = x.peer();
+        waiting.push(match x {
+            Xfer::Send { .. } => format!("send to peer {p}"),
+            Xfer::Recv { .. } => format!("receive from peer {p}"),
+        });
+        if s.started() {
+            if let Some(c) = conns[p].as_mut() {
+                c.broken = Some("a message was cut off by a timeout".into());
+            }
+        }
+    }
+    Error::new(
+        ErrorKind::Timeout,
+        format!("timed out waiting for {}", waiting.join(", ")),
+    )
+}
+
+fn io_error(e: std::io::Error, what: &str) -> Error {
+    match e.kind() {
+        IoKind::ConnectionReset
+        | IoKind::BrokenPipe
+        | IoKind::ConnectionAborted
+        | IoKind::UnexpectedEof => Error::new(
+            ErrorKind::PeerLost,
+            format!("connection lost during {what}: {e}"),
+        ),
+        _ => Error::channel(format!("{what} failed: {e}")),
+    }
+}
+
+/// Writes as much as the socket takes without blocking. Returns whether any byte moved.
+fn progress_send(stream: &TcpStream, s: &mut State, data: &[u8]) -> Result<bool> {
+    let total = HEADER_LEN + data.len();
+    let mut moved = false;
+    while s.off < total {
+        let (a, b): (&[u8], &[u8]) = if s.off < HEADER_LEN {
+            (&s.hdr[s.off..], data)
+        } else {
+            (&data[s.off - HEADER_LEN..], &[])
+        };
+        match send_nosignal(stream, a, b) {
+            Ok(0) => {
+                return Err(Error::new(
+                    ErrorKind::PeerLost,
+                    "connection closed during send",
+                ))
+            }
+            Ok(n) => {
+                s.off += n;
+                moved = true;
+            }
+            Err(e) if e.kind() == IoKind::WouldBlock => break,
+            Err(e) if e.kind() == IoKind::Interrupted => continue,
+            Err(e) => return Err(io_error(e, "send")),
+        }
+    }
+    if s.off == total {
+        s.done = true;
+    }
+    Ok(moved)
+}
+
+/// sendmsg with MSG_NOSIGNAL: a closed peer must give EPIPE, never kill the host process with SIGPIPE.
+fn send_nosignal(stream: &TcpStream, a: &[u8], b: &[u8]) -> std::io::Result<usize> {
+    let mut iov = [
+        libc::iovec {
+            iov_base: a.as_ptr() as *mut libc::c_void,
+            iov_len: a.len(),
+        },
+        libc::iovec {
+            iov_base: b.as_ptr() as *mut libc::c_void,
+            iov_len: b.len(),
+        },
+    ];
+    // SAFETY: zeroed msghdr is valid; iov points to live slices for the duration of the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov.as_mut_ptr();
+    msg.msg_iovlen = if b.is_empty() { 1 } else { 2 };
+    let n = unsafe {
+        libc::sendmsg(
+            stream.as_raw_fd(),
+            &msg,
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        )
+    };
+    if n < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Reads as much of the expected message as is available. Returns whether any byte moved.
+fn progress_recv(mut stream: &TcpStream, s: &mut State, buf: &mut [u8], tag: u32) -> Result<bool> {
+    let mut moved = false;
+    loop {
+        let len = match s.len {
+            Some(l) => l,
+            None => {
+                match stream.read(&mut s.hdr[s.hdr_got..]) {
+                    Ok(0) => {
+                        return Err(Error::new(ErrorKind::PeerLost, "connection closed by peer"))
+                    }
+                    Ok(n) => {
+                        s.hdr_got += n;
+                        moved = true;
+                    }
+                    Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
+                    Err(e) if e.kind() == IoKind::Interrupted => continue,
+                    Err(e) => return Err(io_error(e, "receive")),
+                }
+                if s.hdr_got < HEADER_LEN {
+                    continue;
+                }
+                let (t, l) = frame::decode(&s.hdr)
+                    .ok_or_else(|| Error::channel("corrupt message header (bad magic)"))?;
+                if t != tag {
+                    return Err(Error::invalid(format!(
+                        "peers called operations in a different order: received a message of {}, expected {}",
+                        crate::collective::describe_tag(t),
+                        crate::collective::describe_tag(tag)
+                    )));
+                }
+                let l =
+                    usize::try_from(l).map_err(|_| Error::channel("message length overflows"))?;
+                s.mismatch = l != buf.len();
+                s.len = Some(l);
+                l
+            }
+        };
+        if s.off == len {
+            s.done = true;
+            return Ok(moved);
+        }
+        let r = if s.mismatch {
+            let mut sink = [0u8; 16384];
+            let want = (len - s.off).min(sink.len());
+            stream.read(&mut sink[..want])
+        } else {
+            stream.read(&mut buf[s.off..len])
+        };
+        match r {
+            Ok(0) => {
+                return Err(Error::new(
+                    ErrorKind::PeerLost,
+                    "connection closed by peer mid-message",
+                ))
+            }
+            Ok(n) => {
+                s.off += n;
+                moved = true;
+            }
+            Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
+            Err(e) if e.kind() == IoKind::Interrupted => continue,
+            Err(e) => return Err(io_error(e, "receive")),
+        }
+    }
+}

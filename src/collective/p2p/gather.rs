@@ -1,0 +1,79 @@
+//! Gather: binomial tree towards the root, message sizes doubling per round.
+
+use super::{children, parent, subtree, Ctx};
+use crate::channel::Xfer;
+use crate::collective::buffer::AlignedBuf;
+use crate::error::Result;
+
+/// Gathers every rank's `send` block into `recv` at the root (block i at offset i*len).
+/// `recv` is used only at the root and must hold size*len bytes there.
+pub fn binomial(ctx: &mut Ctx, send: &[u8], recv: Option<&mut [u8]>, root: usize) -> Result<()> {
+    let n = ctx.size;
+    let s = send.len();
+    let t = ctx.rel(root);
+    let sub = subtree(t, n);
+    let mut owned;
+    let direct = t == 0 && root == 0;
+    let tmp: &mut [u8] = match recv {
+        Some(r) if direct => r,
+        _ => {
+            owned = AlignedBuf::new(sub * s);
+            &mut owned
+        }
+    };
+    tmp[..s].copy_from_slice(send);
+    {
+        let mut rest = &mut tmp[s..sub * s];
+        let mut recvs = Vec::new();
+        for (_, c) in children(t, n) {
+            let len = subtree(c, n) * s;
+            let (chunk, r) = rest.split_at_mut(len);
+            rest = r;
+            recvs.push(Xfer::Recv {
+                peer: ctx.abs(c, root),
+                buf: chunk,
+            });
+        }
+        ctx.exchange(&mut recvs)?;
+    }
+    if t != 0 {
+        let to = ctx.abs(parent(t), root);
+        return ctx.send(to, &tmp[..sub * s]);
+    }
+    Ok(())
+}
+
+/// Like [`binomial`] but always returns the gathered blocks at the root in rank order in a new buffer.
+pub fn to_root_buffer(ctx: &mut Ctx, send: &[u8], root: usize) -> Result<Option<AlignedBuf>> {
+    let is_root = ctx.rank == root;
+    let mut all = if is_root {
+        Some(AlignedBuf::new(ctx.size * send.len()))
+    } else {
+        None
+    };
+    binomial_rotating(ctx, send, all.as_deref_mut(), root)?;
+    Ok(all)
+}
+
+/// [`binomial`] for any root: the root's relative-order buffer is rotated into rank order.
+pub fn binomial_rotating(
+    ctx: &mut Ctx,
+    send: &[u8],
+    recv: Option<&mut [u8]>,
+    root: usize,
+) -> Result<()> {
+    let n = ctx.size;
+    let s = send.len();
+    match recv {
+        Some(out) if root != 0 => {
+            let mut rel = AlignedBuf::new(n * s);
+            binomial(ctx, send, Some(&mut rel), root)?;
+            // In relative order, block i belongs to rank (i + root) % n.
+            let split = (n - root) * s;
+            out[root * s..].copy_from_slice(&rel[..split]);
+            out[..root * s].copy_from_slice(&rel[split..]);
+            Ok(())
+        }
+        other => binomial(ctx, send, other, root),
+    }
+}

@@ -1,0 +1,48 @@
+//! Scatter: binomial tree from the root, message sizes halving per round.
+
+use super::{children, parent, subtree, Ctx};
+use crate::channel::Xfer;
+use crate::collective::buffer::AlignedBuf;
+use crate::error::Result;
+
+/// Sends block i of the root's `send` (size*len bytes) to rank i's `recv` (len bytes).
+pub fn binomial(ctx: &mut Ctx, send: Option<&[u8]>, recv: &mut [u8], root: usize) -> Result<()> {
+    let n = ctx.size;
+    let s = recv.len();
+    let t = ctx.rel(root);
+    let sub = subtree(t, n);
+    let owned: AlignedBuf;
+    let data: &[u8] = if t == 0 {
+        let send = send.expect("root has the send buffer");
+        if root == 0 {
+            send
+        } else {
+            // Relative order: block i goes to rank (i + root) % n.
+            let mut rel = AlignedBuf::new(n * s);
+            let split = (n - root) * s;
+            rel[..split].copy_from_slice(&send[root * s..]);
+            rel[split..].copy_from_slice(&send[..root * s]);
+            owned = rel;
+            &owned
+        }
+    } else if sub == 1 {
+        let from = ctx.abs(parent(t), root);
+        return ctx.recv(from, recv);
+    } else {
+        let mut sub_buf = AlignedBuf::new(sub * s);
+        let from = ctx.abs(parent(t), root);
+        ctx.recv(from, &mut sub_buf)?;
+        owned = sub_buf;
+        &owned
+    };
+    let mut sends: Vec<Xfer> = children(t, n)
+        .map(|(m, c)| Xfer::Send {
+            peer: ctx.abs(c, root),
+            data: &data[m * s..(m + subtree(c, n)) * s],
+        })
+        .collect();
+    sends.reverse();
+    ctx.exchange(&mut sends)?;
+    recv.copy_from_slice(&data[..s]);
+    Ok(())
+}

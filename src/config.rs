@@ -1,0 +1,596 @@
+//! FMI-compatible JSON configuration: parsing, defaults, environment overrides, validation with key paths.
+//!
+//! Accepts the original FMI `config/fmi.json` layout unchanged (`backends` with `S3`/`Redis`/`Direct`,
+//! and `model`). Values may be JSON numbers/booleans or strings holding them, as in the original.
+//! Unknown keys and wrong types are errors that name the key path (e.g. `backends.Direct.port`).
+
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+/// Default time every blocking call may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole configuration of a communicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The direct TCP channel (rendezvous server + hole punching), when enabled.
+    pub direct: Option<DirectConfig>,
+    /// The Redis channel, when enabled.
+    pub redis: Option<RedisConfig>,
+    /// The S3 channel, when enabled.
+    pub s3: Option<S3Config>,
+    /// Performance/cost model parameters (units as in the original FMI: ms, MB/s, $).
+    pub model: ModelConfig,
+    /// Communicator-wide options.
+    pub comm: CommOptions,
+}
+
+/// `communicator` section (libfmi extension).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommOptions {
+    /// Bound of every blocking call (`timeout_ms`, default 30000).
+    pub timeout: Duration,
+    /// Allreduce: messages of at least this many bytes use the bandwidth-optimal ring (`ring_threshold_bytes`).
+    pub ring_threshold: usize,
+    /// Receive busy-poll before blocking (`spin_us`), trading CPU for latency.
+    pub spin: Duration,
+}
+
+/// `backends.Direct`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectConfig {
+    /// Rendezvous server host (IPv4/IPv6 literal or name).
+    pub host: String,
+    /// Rendezvous server port.
+    pub port: u16,
+    /// Time allowed to punch one connection once the peer's endpoint is known (`max_timeout`, ms).
+    pub punch_timeout: Duration,
+}
+
+/// `backends.Redis` (channel implemented in a later release; parsed and validated now).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisConfig {
+    pub host: String,
+    pub port: u16,
+    pub timeout: Duration,
+    pub max_timeout: Duration,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub database: u32,
+    pub tls: bool,
+}
+
+/// `backends.S3` (channel implemented in a later release; parsed and validated now).
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Config {
+    pub bucket_name: String,
+    pub s3_region: String,
+    pub timeout: Duration,
+    pub max_timeout: Duration,
+    pub endpoint_url: Option<String>,
+    pub path_style: bool,
+    pub key_prefix: String,
+}
+
+/// `model` section. Units: overhead in milliseconds, bandwidth in MB/s (10^6 B/s), prices in US$.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelConfig {
+    /// `FaaS.gib_second_price`: $ per GiB-second of function time.
+    pub gib_second_price: f64,
+    pub s3: StorageModel,
+    pub redis: StorageModel,
+    pub direct: DirectModel,
+}
+
+/// `model.S3` / `model.Redis`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageModel {
+    pub bandwidth: f64,
+    pub bandwidth_multiple: f64,
+    pub overhead_ms: f64,
+    pub transfer_price: f64,
+    pub download_price: f64,
+    pub upload_price: f64,
+    pub instance_price: f64,
+    pub requests_per_hour: f64,
+    pub include_infrastructure_costs: bool,
+}
+
+/// `model.Direct`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectModel {
+    pub bandwidth: f64,
+    pub overhead_ms: f64,
+    pub transfer_price: f64,
+    pub vm_price: f64,
+    pub requests_per_hour: f64,
+    pub include_infrastructure_costs: bool,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            gib_second_price: 0.0000166667,
+            s3: StorageModel {
+                bandwidth: 50.0,
+                bandwidth_multiple: 50.0,
+                overhead_ms: 40.4,
+                transfer_price: 0.0,
+                download_price: 4.3e-7,
+                upload_price: 5.4e-6,
+                instance_price: 0.0,
+                requests_per_hour: 1000.0,
+                include_infrastructure_costs: false,
+            },
+            redis: StorageModel {
+                bandwidth: 100.0,
+                bandwidth_multiple: 400.0,
+                overhead_ms: 5.2,
+                transfer_price: 0.0,
+                download_price: 0.0,
+                upload_price: 0.0,
+                instance_price: 0.0038,
+                requests_per_hour: 1000.0,
+                include_infrastructure_costs: true,
+            },
+            direct: DirectModel {
+                bandwidth: 400.0,
+                overhead_ms: 0.34,
+                transfer_price: 0.0,
+                vm_price: 0.0134,
+                requests_per_hour: 1000.0,
+                include_infrastructure_costs: true,
+            },
+        }
+    }
+}
+
+impl Default for CommOptions {
+    fn default() -> Self {
+        CommOptions {
+            timeout: DEFAULT_TIMEOUT,
+            ring_threshold: 64 * 1024,
+            spin: Duration::from_micros(50),
+        }
+    }
+}
+
+impl Default for Config {
+    /// Direct channel only, rendezvous server at 127.0.0.1:10000 (the original's default).
+    fn default() -> Self {
+        Config {
+            direct: Some(DirectConfig::default()),
+            redis: None,
+            s3: None,
+            model: ModelConfig::default(),
+            comm: CommOptions::default(),
+        }
+    }
+}
+
+impl Default for DirectConfig {
+    fn default() -> Self {
+        DirectConfig {
+            host: "127.0.0.1".into(),
+            port: 10000,
+            punch_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::config(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        Config::from_json(&text).map_err(|e| e.context(format!("config file {}", path.display())))
+    }
+
+    /// Parses and validates configuration text.
+    pub fn from_json(text: &str) -> Result<Config> {
+        let root: Value = serde_json::from_str(text)
+            .map_err(|e| Error::config(format!("malformed JSON: {e}")))?;
+        let Value::Object(map) = &root else {
+            return Err(Error::config("<root>: expected a JSON object"));
+        };
+        let mut top = Obj::new(String::new(), map);
+        let mut cfg = Config {
+            direct: None,
+            redis: None,
+            s3: None,
+            model: ModelConfig::default(),
+            comm: CommOptions::default(),
+        };
+        if let Some(mut b) = top.object("backends")? {
+            if let Some(mut o) = b.object("Direct")? {
+                cfg.direct = parse_direct(&mut o)?;
+                o.finish()?;
+            }
+            if let Some(mut o) = b.object("Redis")? {
+                cfg.redis = parse_redis(&mut o)?;
+                o.finish()?;
+            }
+            if let Some(mut o) = b.object("S3")? {
+                cfg.s3 = parse_s3(&mut o)?;
+                o.finish()?;
+            }
+            b.finish()?;
+        } else {
+            return Err(Error::config(
+                "backends: missing (at least one backend must be enabled)",
+            ));
+        }
+        if let Some(mut m) = top.object("model")? {
+            parse_model(&mut m, &mut cfg.model)?;
+            m.finish()?;
+        }
+        if let Some(mut c) = top.object("communicator")? {
+            if let Some(ms) = c.u64("timeout_ms")? {
+                cfg.comm.timeout = positive_ms(ms, &c.path("timeout_ms"))?;
+            }
+            if let Some(b) = c.u64("ring_threshold_bytes")? {
+                cfg.comm.ring_threshold = b as usize;
+            }
+            if let Some(us) = c.u64("spin_us")? {
+                cfg.comm.spin = Duration::from_micros(us);
+            }
+            c.finish()?;
+        }
+        top.finish()?;
+        if cfg.direct.is_none() && cfg.redis.is_none() && cfg.s3.is_none() {
+            return Err(Error::config("backends: no backend is enabled"));
+        }
+        Ok(cfg)
+    }
+
+    /// Applies `FMI_RENDEZVOUS=host:port` (direct channel endpoint) and `FMI_TIMEOUT_MS`.
+    pub fn apply_env(&mut self) -> Result<()> {
+        if let Ok(v) = std::env::var("FMI_RENDEZVOUS") {
+            let (host, port) = split_host_port(&v).ok_or_else(|| {
+                Error::config(format!("FMI_RENDEZVOUS: expected host:port, got {v:?}"))
+            })?;
+            if let Some(d) = self.direct.as_mut() {
+                d.host = host;
+                d.port = port;
+            }
+        }
+        if let Ok(v) = std::env::var("FMI_TIMEOUT_MS") {
+            let ms: u64 = v.trim().parse().map_err(|_| {
+                Error::config(format!("FMI_TIMEOUT_MS: expected milliseconds, got {v:?}"))
+            })?;
+            self.comm.timeout = positive_ms(ms, "FMI_TIMEOUT_MS")?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits `host:port` (IPv6 as `[::1]:port`).
+pub fn split_host_port(s: &str) -> Option<(String, u16)> {
+    let (h, p) = s.rsplit_once(':')?;
+    let port: u16 = p.parse().ok()?;
+    let h = h.trim_start_matches('[').trim_end_matches(']');
+    if h.is_empty() || port == 0 {
+        return None;
+    }
+    Some((h.to_string(), port))
+}
+
+fn positive_ms(ms: u64, path: &str) -> Result<Duration> {
+    if ms == 0 {
+        return Err(Error::config(format!("{path}: must be greater than 0 ms")));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
+    let enabled = o.enabled()?;
+    let host = o.string("host")?;
+    let port = o.port("port")?;
+    let max_timeout = o.u64("max_timeout")?;
+    let _poll = o.u64("timeout")?; // accepted for symmetry with the storage backends; unused
+    if !enabled {
+        return Ok(None);
+    }
+    let d = DirectConfig::default();
+    Ok(Some(DirectConfig {
+        host: host.unwrap_or(d.host),
+        port: port.unwrap_or(d.port),
+        punch_timeout: match max_timeout {
+            Some(ms) => positive_ms(ms, &o.path("max_timeout"))?,
+            None => d.punch_timeout,
+        },
+    }))
+}
+
+fn parse_redis(o: &mut Obj) -> Result<Option<RedisConfig>> {
+    let enabled = o.enabled()?;
+    let host = o.string("host")?;
+    let port = o.port("port")?;
+    let timeout = o.u64("timeout")?;
+    let max_timeout = o.u64("max_timeout")?;
+    let username = o.string("username")?;
+    let password = o.string("password")?;
+    let database = o.u64("database")?;
+    let tls = o.bool("tls")?;
+    if !enabled {
+        return Ok(None);
+    }
+    let database = u32::try_from(database.unwrap_or(0))
+        .map_err(|_| Error::config(format!("{}: out of range", o.path("database"))))?;
+    Ok(Some(RedisConfig {
+        host: o.required(host, "host")?,
+        port: o.required(port, "port")?,
+        timeout: Duration::from_millis(timeout.unwrap_or(1)),
+        max_timeout: positive_ms(max_timeout.unwrap_or(1000), &o.path("max_timeout"))?,
+        username,
+        password,
+        database,
+        tls: tls.unwrap_or(false),
+    }))
+}
+
+fn parse_s3(o: &mut Obj) -> Result<Option<S3Config>> {
+    let enabled = o.enabled()?;
+    let bucket = o.string("bucket_name")?;
+    let region = o.string("s3_region")?;
+    let timeout = o.u64("timeout")?;
+    let max_timeout = o.u64("max_timeout")?;
+    let endpoint_url = o.string("endpoint_url")?;
+    let path_style = o.bool("path_style")?;
+    let key_prefix = o.string("key_prefix")?;
+    if !enabled {
+        return Ok(None);
+    }
+    Ok(Some(S3Config {
+        bucket_name: o.required(bucket, "bucket_name")?,
+        s3_region: o.required(region, "s3_region")?,
+        timeout: Duration::from_millis(timeout.unwrap_or(100)),
+        max_timeout: positive_ms(max_timeout.unwrap_or(1000), &o.path("max_timeout"))?,
+        endpoint_url,
+        path_style: path_style.unwrap_or(false),
+        key_prefix: key_prefix.unwrap_or_default(),
+    }))
+}
+
+fn parse_model(m: &mut Obj, model: &mut ModelConfig) -> Result<()> {
+    if let Some(mut f) = m.object("FaaS")? {
+        if let Some(v) = f.f64("gib_second_price")? {
+            model.gib_second_price = v;
+        }
+        f.finish()?;
+    }
+    for (name, target) in [("S3", &mut model.s3), ("Redis", &mut model.redis)] {
+        if let Some(mut o) = m.object(name)? {
+            let t = target;
+            set_f64(&mut o, "bandwidth", &mut t.bandwidth)?;
+            set_f64(&mut o, "bandwidth_single", &mut t.bandwidth)?;
+            set_f64(&mut o, "bandwidth_multiple", &mut t.bandwidth_multiple)?;
+            set_f64(&mut o, "overhead", &mut t.overhead_ms)?;
+            set_f64(&mut o, "transfer_price", &mut t.transfer_price)?;
+            set_f64(&mut o, "download_price", &mut t.download_price)?;
+            set_f64(&mut o, "upload_price", &mut t.upload_price)?;
+            set_f64(&mut o, "instance_price", &mut t.instance_price)?;
+            set_f64(&mut o, "requests_per_hour", &mut t.requests_per_hour)?;
+            if let Some(b) = o.bool("include_infrastructure_costs")? {
+                t.include_infrastructure_costs = b;
+            }
+            o.finish()?;
+        }
+    }
+    if let Some(mut o) = m.object("Direct")? {
+        let t = &mut model.direct;
+        set_f64(&mut o, "bandwidth", &mut t.bandwidth)?;
+        set_f64(&mut o, "overhead", &mut t.overhead_ms)?;
+        set_f64(&mut o, "transfer_price", &mut t.transfer_price)?;
+        set_f64(&mut o, "vm_price", &mut t.vm_price)?;
+        set_f64(&mut o, "requests_per_hour", &mut t.requests_per_hour)?;
+        if let Some(b) = o.bool("include_infrastructure_costs")? {
+            t.include_infrastructure_costs = b;
+        }
+        o.finish()?;
+    }
+    Ok(())
+}
+
+fn set_f64(o: &mut Obj, key: &str, target: &mut f64) -> Result<()> {
+    if let Some(v) = o.f64(key)? {
+        *target = v;
+    }
+    Ok(())
+}
+
+/// A JSON object being read, remembering its key path and which keys were consumed.
+struct Obj<'a> {
+    prefix: String,
+    map: &'a Map<String, Value>,
+    used: BTreeSet<String>,
+}
+
+impl<'a> Obj<'a> {
+    fn new(prefix: String, map: &'a Map<String, Value>) -> Self {
+        Obj {
+            prefix,
+            map,
+            used: BTreeSet::new(),
+        }
+    }
+
+    fn path(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
+    }
+
+    fn take(&mut self, key: &str) -> Option<&'a Value> {
+        self.used.insert(key.to_string());
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn wrong(&self, key: &str, want: &str, got: &Value) -> Error {
+        Error::config(format!("{}: expected {want}, got {got}", self.path(key)))
+    }
+
+    fn object(&mut self, key: &str) -> Result<Option<Obj<'a>>> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(Obj::new(self.path(key), m))),
+            Some(v) => Err(self.wrong(key, "an object", v)),
+        }
+    }
+
+    fn string(&mut self, key: &str) -> Result<Option<String>> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(v) => Err(self.wrong(key, "a string", v)),
+        }
+    }
+
+    fn bool(&mut self, key: &str) -> Result<Option<bool>> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+            Some(v) => Err(self.wrong(key, "true or false", v)),
+        }
+    }
+
+    fn f64(&mut self, key: &str) -> Result<Option<f64>> {
+        let v = match self.take(key) {
+            None => return Ok(None),
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+            Some(_) => None,
+        };
+        match v {
+            Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
+            _ => Err(self.wrong(key, "a non-negative number", &self.map[key])),
+        }
+    }
+
+    fn u64(&mut self, key: &str) -> Result<Option<u64>> {
+        let v = match self.take(key) {
+            None => return Ok(None),
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        match v {
+            Some(x) => Ok(Some(x)),
+            None => Err(self.wrong(key, "a non-negative integer", &self.map[key])),
+        }
+    }
+
+    fn port(&mut self, key: &str) -> Result<Option<u16>> {
+        match self.u64(key)? {
+            None => Ok(None),
+            Some(p) if (1..=65535).contains(&p) => Ok(Some(p as u16)),
+            Some(p) => Err(Error::config(format!(
+                "{}: port {p} out of range 1..65535",
+                self.path(key)
+            ))),
+        }
+    }
+
+    /// `enabled` (required in the original; absent means disabled here).
+    fn enabled(&mut self) -> Result<bool> {
+        Ok(self.bool("enabled")?.unwrap_or(false))
+    }
+
+    fn required<T>(&self, v: Option<T>, key: &str) -> Result<T> {
+        v.ok_or_else(|| {
+            Error::config(format!(
+                "{}: missing (required when enabled)",
+                self.path(key)
+            ))
+        })
+    }
+
+    /// Fails on the first key that was never read: an unknown key.
+    fn finish(self) -> Result<()> {
+        for k in self.map.keys() {
+            if !self.used.contains(k) {
+                return Err(Error::config(format!("{}: unknown key", self.path(k))));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGINAL: &str = r#"{
+      "backends": {
+        "S3": {"enabled": "false", "bucket_name": "romanboe-uploadtest", "s3_region": "eu-central-1",
+               "timeout": 100, "max_timeout": 1000},
+        "Redis": {"enabled": false, "host": "127.0.0.1", "port": 6379, "timeout": 1, "max_timeout": 1000},
+        "Direct": {"enabled": true, "host": "127.0.0.1", "port": "10000", "max_timeout": 1000}
+      },
+      "model": {
+        "FaaS": {"gib_second_price": 0.0000166667},
+        "S3": {"bandwidth": 50.0, "overhead": 40.4, "transfer_price": 0.0, "download_price": 0.00000043,
+               "upload_price": 0.0000054},
+        "Redis": {"bandwidth_single": 100.0, "bandwidth_multiple": 400.0, "overhead": 5.2,
+                  "transfer_price": 0.0, "instance_price": 0.0038, "requests_per_hour": 1000,
+                  "include_infrastructure_costs": true},
+        "Direct": {"bandwidth": 400.0, "overhead": 0.34, "transfer_price": 0.0, "vm_price": 0.0134,
+                   "requests_per_hour": 1000, "include_infrastructure_costs": true}
+      }
+    }"#;
+
+    #[test]
+    fn original_layout_parses() {
+        let c = Config::from_json(ORIGINAL).unwrap();
+        let d = c.direct.unwrap();
+        assert_eq!((d.host.as_str(), d.port), ("127.0.0.1", 10000));
+        assert_eq!(d.punch_timeout, Duration::from_millis(1000));
+        assert!(c.redis.is_none() && c.s3.is_none());
+        assert_eq!(c.model.redis.bandwidth, 100.0);
+    }
+
+    #[test]
+    fn unknown_key_names_path() {
+        let e =
+            Config::from_json(r#"{"backends":{"Direct":{"enabled":true,"bogus":1}}}"#).unwrap_err();
+        assert!(
+            e.message().contains("backends.Direct.bogus"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_path() {
+        let e = Config::from_json(r#"{"backends":{"Direct":{"enabled":true,"port":"x"}}}"#)
+            .unwrap_err();
+        assert!(
+            e.message().contains("backends.Direct.port"),
+            "{}",
+            e.message()
+        );
+        let e =
+            Config::from_json(r#"{"backends":{"Redis":{"enabled":true,"port":1}}}"#).unwrap_err();
+        assert!(
+            e.message().contains("backends.Redis.host: missing"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
+    fn nothing_enabled_is_an_error() {
+        assert!(Config::from_json(r#"{"backends":{}}"#).is_err());
+        assert!(Config::from_json("[1]").is_err());
+        assert!(Config::from_json("{").is_err());
+    }
+}

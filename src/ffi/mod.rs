@@ -1,0 +1,112 @@
+//! The C API. It only translates: null and argument checks, handle lookup, the panic boundary and
+//! status codes; the work is done by the safe [`crate::Communicator`].
+#![allow(non_camel_case_types)]
+
+// The order below is the order of the generated header.
+/// Status codes, error messages, version.
+pub mod status;
+
+/// Datatype and hint codes.
+pub mod types;
+
+/// Reduction operators.
+pub mod ops;
+
+/// Communicator handles.
+pub mod handle;
+
+/// Creating, configuring and releasing communicators.
+pub mod comm;
+
+/// Point-to-point messages.
+pub mod p2p;
+
+/// Collective operations.
+pub mod collectives;
+
+use crate::error::{Error, ErrorKind, Result};
+use status::{fmi_status, set_last_error};
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Runs the body of a C function: errors become status codes with a thread-local message, and a
+/// panic becomes `FMI_ERR_INTERNAL` instead of unwinding into C.
+pub(crate) fn guard(func: &'static str, body: impl FnOnce() -> Result<()>) -> fmi_status {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => fmi_status::FMI_SUCCESS,
+        Ok(Err(e)) => {
+            set_last_error(&format!("{func}: {}", e.message()));
+            fmi_status::from_kind(e.kind())
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last_error(&format!("{func}: internal error (panic: {what})"));
+            fmi_status::FMI_ERR_INTERNAL
+        }
+    }
+}
+
+fn null(what: &str) -> Error {
+    Error::new(ErrorKind::NullArg, format!("{what} is NULL"))
+}
+
+/// Byte length of `count` elements of `elem_size`, refusing sizes no buffer can have.
+pub(crate) fn byte_len(count: usize, elem_size: usize, what: &str) -> Result<usize> {
+    count
+        .checked_mul(elem_size)
+        .filter(|&n| n <= isize::MAX as usize)
+        .ok_or_else(|| Error::invalid(format!("{what}: count {count} is too large")))
+}
+
+/// A read-only view of a C buffer. NULL is allowed only for zero bytes.
+///
+/// # Safety
+/// `p` must point to `len` readable bytes that stay valid and unmodified for `'a`.
+pub(crate) unsafe fn in_buf<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(null(what));
+    }
+    Ok(std::slice::from_raw_parts(p as *const u8, len))
+}
+
+/// A writable view of a C buffer. NULL is allowed only for zero bytes.
+///
+/// # Safety
+/// `p` must point to `len` writable bytes not otherwise accessed during `'a`.
+pub(crate) unsafe fn out_buf<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if p.is_null() {
+        return Err(null(what));
+    }
+    Ok(std::slice::from_raw_parts_mut(p as *mut u8, len))
+}
+
+/// Whether two byte ranges share memory (then the send data is copied first).
+pub(crate) fn overlaps(a: *const c_void, alen: usize, b: *const c_void, blen: usize) -> bool {
+    if alen == 0 || blen == 0 || a.is_null() || b.is_null() {
+        return false;
+    }
+    let (a, b) = (a as usize, b as usize);
+    a < b.saturating_add(blen) && b < a.saturating_add(alen)
+}
+
+/// Writes through an out-pointer after a null check.
+///
+/// # Safety
+/// `p`, if not NULL, must be valid for writes of `T`.
+pub(crate) unsafe fn write_out<T>(p: *mut T, v: T, what: &str) -> Result<()> {
+    if p.is_null() {
+        return Err(null(what));
+    }
+    p.write(v);
+    Ok(())
+}

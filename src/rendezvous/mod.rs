@@ -1,0 +1,5 @@
+//! How peers find each other: the rendezvous protocol, its server and the client used by the direct channel.
+
+pub mod client;
+pub mod protocol;
+pub mod server;

@@ -1,0 +1,124 @@
+//! Rendezvous wire protocol (version 1): length-prefixed JSON frames, shared by client and server.
+//!
+//! Frame: u32 big-endian payload length, then that many bytes of JSON. A client sends `hello` once,
+//! then any number of `register`s on the same connection; the server answers `welcome` to the hello
+//! and `paired` to each registration once the other member of the pair has registered.
+
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+
+pub const VERSION: u32 = 1;
+/// Largest frame either side accepts.
+pub const MAX_FRAME: usize = 16 * 1024;
+/// Longest job or pair name.
+pub const MAX_NAME: usize = 256;
+
+/// Messages from a client (a peer) to the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    /// First message: protocol version and the job (communicator name) all later pairings belong to.
+    Hello {
+        version: u32,
+        job: String,
+        rank: u32,
+        size: u32,
+    },
+    /// Asks to be paired with the other registrant of `pair` in the same job.
+    Register {
+        pair: String,
+        rank: u32,
+        private: String,
+    },
+}
+
+/// Messages from the server to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ServerMsg {
+    /// Answer to hello: the client's endpoint as the server sees it (after any NAT).
+    Welcome { version: u32, observed: String },
+    /// Both members registered `pair`: here is the other one.
+    Paired {
+        pair: String,
+        peer_rank: u32,
+        self_public: String,
+        peer_public: String,
+        peer_private: String,
+    },
+    /// The request was refused; the server closes the connection after this for protocol errors.
+    Error { code: String, message: String },
+}
+
+/// Encodes one frame.
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    let body = serde_json::to_vec(msg).expect("protocol messages always serialize");
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Validates a frame length read from the wire.
+pub fn check_len(len: u32) -> std::io::Result<usize> {
+    let len = len as usize;
+    if len == 0 || len > MAX_FRAME {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("frame length {len} outside 1..={MAX_FRAME}"),
+        ));
+    }
+    Ok(len)
+}
+
+/// Decodes a frame body.
+pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> std::io::Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad message: {e}"))
+    })
+}
+
+/// Blocking write of one frame.
+pub fn write_frame<T: Serialize>(w: &mut impl Write, msg: &T) -> std::io::Result<()> {
+    w.write_all(&encode(msg))
+}
+
+/// Blocking read of one frame.
+pub fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> std::io::Result<T> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len)?;
+    let len = check_len(u32::from_be_bytes(len))?;
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)?;
+    decode(&body)
+}
+
+/// A name is 1..=MAX_NAME printable ASCII characters without whitespace.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_NAME && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_roundtrip() {
+        let m = ClientMsg::Register {
+            pair: "0-1".into(),
+            rank: 0,
+            private: "127.0.0.1:5".into(),
+        };
+        let bytes = encode(&m);
+        let back: ClientMsg = read_frame(&mut &bytes[..]).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn rejects_bad_frames() {
+        assert!(read_frame::<ClientMsg>(&mut &[0u8, 0, 0, 0][..]).is_err());
+        assert!(read_frame::<ClientMsg>(&mut &[0xffu8, 0, 0, 0][..]).is_err());
+        let junk = [0u8, 0, 0, 3, b'{', b'}', b'x'];
+        assert!(read_frame::<ClientMsg>(&mut &junk[..]).is_err());
+    }
+}
