@@ -60,6 +60,7 @@ pub(crate) fn take(h: *mut fmi_comm) -> Result<Communicator> {
         .try_lock()
         .ok_or_else(|| Error::invalid("communicator is in use by another thread"))?;
     drop(guard);
+    drop(shared);
     let shared = REGISTRY
         .lock()
         .remove(&(h as usize))

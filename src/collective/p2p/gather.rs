@@ -5,17 +5,17 @@ use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
 use crate::error::Result;
 
-/// Gathers every rank's `send` block into `recv` at the root (block i at offset i*len).
-/// `recv` is used only at the root and must hold size*len bytes there.
+/// Gathers every rank's `send` block into `recv` at the root, in order of rank relative to the
+/// root (block i comes from rank (i + root) % size). `recv` is used only at the root and must hold
+/// size*len bytes there.
 pub fn binomial(ctx: &mut Ctx, send: &[u8], recv: Option<&mut [u8]>, root: usize) -> Result<()> {
     let n = ctx.size;
     let s = send.len();
     let t = ctx.rel(root);
     let sub = subtree(t, n);
     let mut owned;
-    let direct = t == 0 && root == 0;
     let tmp: &mut [u8] = match recv {
-        Some(r) if direct => r,
+        Some(r) if t == 0 => r,
         _ => {
             owned = AlignedBuf::new(sub * s);
             &mut owned
