@@ -270,6 +270,10 @@ size_t fmi_datatype_size(fmi_datatype t);
  * reduction with this op is the strict left-to-right fold v0 (+) v1 (+) ... in rank order, with
  * the same result on every peer. Every peer must create an equivalent op. `user_data` is passed
  * to every call and must stay valid until `fmi_op_free`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_op_create(fmi_user_fn function,
                          void *user_data,
@@ -294,6 +298,10 @@ fmi_status fmi_op_free(fmi_op op);
  * - `out`: receives the handle; release it with `fmi_finalize`.
  *
  * The environment variables `FMI_RENDEZVOUS` and `FMI_TIMEOUT_MS` override the configuration.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_init(uint32_t peer_id,
                     uint32_t num_peers,
@@ -306,6 +314,10 @@ fmi_status fmi_init(uint32_t peer_id,
  * Like `fmi_init`, with the arguments taken from the environment (as set by `fmirun`):
  * `FMI_PEER_ID`, `FMI_NUM_PEERS`, `FMI_COMM_NAME` (required), `FMI_CONFIG` and `FMI_FAAS_MEMORY`
  * (optional), plus the overrides `FMI_RENDEZVOUS` and `FMI_TIMEOUT_MS`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_init_from_env(fmi_comm **out);
 
@@ -318,11 +330,19 @@ fmi_status fmi_finalize(fmi_comm *comm);
 
 /**
  * Writes this peer's id (0-based) to `*rank`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_comm_rank(const fmi_comm *comm, uint32_t *rank);
 
 /**
  * Writes the number of peers to `*size`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_comm_size(const fmi_comm *comm, uint32_t *size);
 
@@ -339,23 +359,39 @@ fmi_status fmi_set_timeout(fmi_comm *comm, uint64_t timeout_ms);
 
 /**
  * Writes the current timeout of `comm`, in milliseconds, to `*timeout_ms`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_get_timeout(const fmi_comm *comm, uint64_t *timeout_ms);
 
 /**
  * Sends `count` elements of type `t` from `buf` to peer `dest`. Blocks until the message is
  * handed to the channel. Messages between two peers arrive in the order they were sent.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_send(fmi_comm *comm, const void *buf, size_t count, fmi_datatype t, uint32_t dest);
 
 /**
  * Receives one message of exactly `count` elements of type `t` from peer `src` into `buf`.
  * A message of another size fails with `FMI_ERR_SIZE_MISMATCH` (it is consumed, never truncated).
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_recv(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t src);
 
 /**
  * Broadcasts `count` elements of `buf` from peer `root` to `buf` on every peer.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_bcast(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t root);
 
@@ -368,6 +404,10 @@ fmi_status fmi_barrier(fmi_comm *comm);
  * Gathers `count` elements from every peer's `sendbuf` into `recvbuf` at `root`, peer i's block
  * at element offset i*count (`recvbuf` holds num_peers*count elements; ignored, may be NULL,
  * on other peers). `sendbuf == recvbuf` is allowed.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_gather(fmi_comm *comm,
                       const void *sendbuf,
@@ -379,6 +419,10 @@ fmi_status fmi_gather(fmi_comm *comm,
 /**
  * Scatters `root`'s `sendbuf` (num_peers*count elements; ignored, may be NULL, on other peers):
  * block i (elements i*count ..) goes to peer i's `recvbuf` (count elements).
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_scatter(fmi_comm *comm,
                        const void *sendbuf,
@@ -390,6 +434,10 @@ fmi_status fmi_scatter(fmi_comm *comm,
 /**
  * Reduces `count` elements of every peer's `sendbuf` with `op` into `recvbuf` at `root`
  * (ignored, may be NULL, on other peers). `sendbuf == recvbuf` is allowed.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_reduce(fmi_comm *comm,
                       const void *sendbuf,
@@ -402,6 +450,10 @@ fmi_status fmi_reduce(fmi_comm *comm,
 /**
  * Reduces `count` elements of every peer's `sendbuf` with `op` into every peer's `recvbuf`;
  * all peers get identical results. `sendbuf == recvbuf` is allowed.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_allreduce(fmi_comm *comm,
                          const void *sendbuf,
@@ -413,6 +465,10 @@ fmi_status fmi_allreduce(fmi_comm *comm,
 /**
  * Inclusive prefix reduction: peer k's `recvbuf` gets v0 (+) v1 (+) ... (+) vk, folded left to
  * right. `sendbuf == recvbuf` is allowed.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_scan(fmi_comm *comm,
                     const void *sendbuf,
@@ -424,6 +480,10 @@ fmi_status fmi_scan(fmi_comm *comm,
 /**
  * Gathers `count` elements from every peer into every peer's `recvbuf` (num_peers*count
  * elements, peer i's block at element offset i*count).
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_allgather(fmi_comm *comm,
                          const void *sendbuf,
@@ -434,6 +494,10 @@ fmi_status fmi_allgather(fmi_comm *comm,
 /**
  * Personalised exchange: block j of `sendbuf` (elements j*count ..) goes to peer j, and block i
  * of `recvbuf` comes from peer i. Both hold num_peers*count elements.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_alltoall(fmi_comm *comm,
                         const void *sendbuf,

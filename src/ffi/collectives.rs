@@ -20,6 +20,10 @@ fn check_root(c: &crate::Communicator, root: u32) -> Result<bool> {
 }
 
 /// Broadcasts `count` elements of `buf` from peer `root` to `buf` on every peer.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_bcast(
     comm: *mut fmi_comm,
@@ -44,6 +48,10 @@ pub extern "C" fn fmi_barrier(comm: *mut fmi_comm) -> fmi_status {
 /// Gathers `count` elements from every peer's `sendbuf` into `recvbuf` at `root`, peer i's block
 /// at element offset i*count (`recvbuf` holds num_peers*count elements; ignored, may be NULL,
 /// on other peers). `sendbuf == recvbuf` is allowed.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_gather(
     comm: *mut fmi_comm,
@@ -77,6 +85,10 @@ pub unsafe extern "C" fn fmi_gather(
 
 /// Scatters `root`'s `sendbuf` (num_peers*count elements; ignored, may be NULL, on other peers):
 /// block i (elements i*count ..) goes to peer i's `recvbuf` (count elements).
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_scatter(
     comm: *mut fmi_comm,
@@ -110,6 +122,10 @@ pub unsafe extern "C" fn fmi_scatter(
 
 /// Reduces `count` elements of every peer's `sendbuf` with `op` into `recvbuf` at `root`
 /// (ignored, may be NULL, on other peers). `sendbuf == recvbuf` is allowed.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_reduce(
     comm: *mut fmi_comm,
@@ -130,7 +146,7 @@ pub unsafe extern "C" fn fmi_reduce(
             if !is_root {
                 return c.reduce(send, None, dt, &op, root as usize);
             }
-            if n > 0 && sendbuf == recvbuf as *const c_void {
+            if n > 0 && std::ptr::eq(sendbuf, recvbuf) {
                 let buf = out_buf(recvbuf, n, "recvbuf")?;
                 return c.reduce_in_place(buf, dt, &op, root as usize);
             }
@@ -166,7 +182,7 @@ unsafe fn reduce_all(
     )?;
     let op = ops::lookup(op)?;
     handle::with_comm(comm, |c| {
-        if n > 0 && sendbuf == recvbuf as *const c_void {
+        if n > 0 && std::ptr::eq(sendbuf, recvbuf) {
             let buf = out_buf(recvbuf, n, "recvbuf")?;
             return if scan {
                 c.scan_in_place(buf, dt, &op)
@@ -193,6 +209,10 @@ unsafe fn reduce_all(
 
 /// Reduces `count` elements of every peer's `sendbuf` with `op` into every peer's `recvbuf`;
 /// all peers get identical results. `sendbuf == recvbuf` is allowed.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_allreduce(
     comm: *mut fmi_comm,
@@ -209,6 +229,10 @@ pub unsafe extern "C" fn fmi_allreduce(
 
 /// Inclusive prefix reduction: peer k's `recvbuf` gets v0 (+) v1 (+) ... (+) vk, folded left to
 /// right. `sendbuf == recvbuf` is allowed.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_scan(
     comm: *mut fmi_comm,
@@ -225,6 +249,10 @@ pub unsafe extern "C" fn fmi_scan(
 
 /// Gathers `count` elements from every peer into every peer's `recvbuf` (num_peers*count
 /// elements, peer i's block at element offset i*count).
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_allgather(
     comm: *mut fmi_comm,
@@ -253,6 +281,10 @@ pub unsafe extern "C" fn fmi_allgather(
 
 /// Personalised exchange: block j of `sendbuf` (elements j*count ..) goes to peer j, and block i
 /// of `recvbuf` comes from peer i. Both hold num_peers*count elements.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_alltoall(
     comm: *mut fmi_comm,

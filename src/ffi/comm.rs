@@ -58,6 +58,10 @@ fn create(
 /// - `out`: receives the handle; release it with `fmi_finalize`.
 ///
 /// The environment variables `FMI_RENDEZVOUS` and `FMI_TIMEOUT_MS` override the configuration.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_init(
     peer_id: u32,
@@ -89,6 +93,10 @@ fn env_u32(key: &str, required: bool) -> Result<Option<u32>> {
 /// Like `fmi_init`, with the arguments taken from the environment (as set by `fmirun`):
 /// `FMI_PEER_ID`, `FMI_NUM_PEERS`, `FMI_COMM_NAME` (required), `FMI_CONFIG` and `FMI_FAAS_MEMORY`
 /// (optional), plus the overrides `FMI_RENDEZVOUS` and `FMI_TIMEOUT_MS`.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_init_from_env(out: *mut *mut fmi_comm) -> fmi_status {
     guard("fmi_init_from_env", || {
@@ -112,6 +120,10 @@ pub extern "C" fn fmi_finalize(comm: *mut fmi_comm) -> fmi_status {
 }
 
 /// Writes this peer's id (0-based) to `*rank`.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_comm_rank(comm: *const fmi_comm, rank: *mut u32) -> fmi_status {
     guard("fmi_comm_rank", || {
@@ -121,6 +133,10 @@ pub unsafe extern "C" fn fmi_comm_rank(comm: *const fmi_comm, rank: *mut u32) ->
 }
 
 /// Writes the number of peers to `*size`.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_comm_size(comm: *const fmi_comm, size: *mut u32) -> fmi_status {
     guard("fmi_comm_size", || {
@@ -151,6 +167,10 @@ pub extern "C" fn fmi_set_timeout(comm: *mut fmi_comm, timeout_ms: u64) -> fmi_s
 }
 
 /// Writes the current timeout of `comm`, in milliseconds, to `*timeout_ms`.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_get_timeout(
     comm: *const fmi_comm,

@@ -91,6 +91,10 @@ impl CFunction {
 /// reduction with this op is the strict left-to-right fold v0 (+) v1 (+) ... in rank order, with
 /// the same result on every peer. Every peer must create an equivalent op. `user_data` is passed
 /// to every call and must stay valid until `fmi_op_free`.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_op_create(
     function: fmi_user_fn,

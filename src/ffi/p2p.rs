@@ -8,6 +8,10 @@ use std::ffi::c_void;
 
 /// Sends `count` elements of type `t` from `buf` to peer `dest`. Blocks until the message is
 /// handed to the channel. Messages between two peers arrive in the order they were sent.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_send(
     comm: *mut fmi_comm,
@@ -25,6 +29,10 @@ pub unsafe extern "C" fn fmi_send(
 
 /// Receives one message of exactly `count` elements of type `t` from peer `src` into `buf`.
 /// A message of another size fails with `FMI_ERR_SIZE_MISMATCH` (it is consumed, never truncated).
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
 #[no_mangle]
 pub unsafe extern "C" fn fmi_recv(
     comm: *mut fmi_comm,

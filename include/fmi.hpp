@@ -1,0 +1,706 @@
+/**
+ * @file fmi.hpp
+ * @brief Header-only C++17 RAII wrapper over the libfmi C API (fmi.h).
+ *
+ * Offers the interface of the original FMI C++ library (spcl/fmi), so existing FMI code ports
+ * by changing only the include:
+ *
+ * @code
+ * #include <fmi.hpp>
+ * FMI::Communicator comm(peer_id, num_peers, "config/fmi.json", "job-42");
+ * FMI::Comm::Data<std::vector<double>> in(std::vector<double>(8, 1.0)), out(8);
+ * comm.allreduce(in, out, FMI::Utils::Function<double>([](double a, double b) { return a + b; }, true, true));
+ * @endcode
+ *
+ * Every failure throws FMI::Error (or FMI::Utils::Timeout for FMI_ERR_TIMEOUT) carrying the
+ * fmi_status and the library's detail message. Additions over the original: Communicator::from_env(),
+ * rank(), size(), set_timeout(), timeout(), allgather(), alltoall(), built-in reduction ops
+ * (FMI::Utils::Op) and element-wise user functions on vectors (Function<A> with Data<std::vector<A>>).
+ * Not provided: register_channel() and set_channel_policy() (channels are chosen inside libfmi).
+ */
+#ifndef FMI_HPP
+#define FMI_HPP
+
+#if __cplusplus < 201703L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 201703L)
+#error "fmi.hpp requires C++17 or newer"
+#endif
+
+#include <fmi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+/** @brief Everything of the C++ wrapper lives in namespace FMI, as in the original FMI library. */
+namespace FMI {
+
+/** @brief Exception thrown for every failed libfmi call; carries the fmi_status of the failure. */
+class Error : public std::runtime_error {
+public:
+    /**
+     * @param status The failing status (never FMI_SUCCESS).
+     * @param message Human-readable detail, normally fmi_last_error_message().
+     */
+    Error(fmi_status status, const std::string &message) : std::runtime_error(message), status_(status) {}
+
+    /** @brief The fmi_status code of the failure. */
+    fmi_status status() const noexcept { return status_; }
+
+private:
+    fmi_status status_;
+};
+
+/** @brief Utilities of the original FMI library: peer numbers, hints, errors and reduction functions. */
+namespace Utils {
+
+/** @brief Type of peer ids and peer counts (as in the original FMI). */
+using peer_num = unsigned int;
+
+/** @brief Thrown when an operation does not finish within the communicator timeout (FMI_ERR_TIMEOUT). */
+class Timeout : public Error {
+public:
+    /** @brief Timeout with the original FMI message "Timeout was reached". */
+    Timeout() : Error(FMI_ERR_TIMEOUT, "Timeout was reached") {}
+    /** @param message Detail message from libfmi. */
+    explicit Timeout(const std::string &message) : Error(FMI_ERR_TIMEOUT, message) {}
+};
+
+/** @brief Optimisation goal of the channel selection: minimise latency (fast) or cost (cheap, the default). */
+enum Hint { fast, cheap };
+
+/** @brief Built-in reduction operations (executed inside libfmi, no callback). */
+enum class Op : fmi_op {
+    sum = FMI_OP_SUM,   ///< a + b (not on FMI_BYTE)
+    prod = FMI_OP_PROD, ///< a * b (not on FMI_BYTE)
+    min = FMI_OP_MIN,   ///< minimum (not on FMI_BYTE)
+    max = FMI_OP_MAX,   ///< maximum (not on FMI_BYTE)
+    band = FMI_OP_BAND, ///< bitwise and (integers and bytes)
+    bor = FMI_OP_BOR,   ///< bitwise or (integers and bytes)
+    bxor = FMI_OP_BXOR, ///< bitwise xor (integers and bytes)
+    land = FMI_OP_LAND, ///< logical and (integers)
+    lor = FMI_OP_LOR    ///< logical or (integers)
+};
+
+/**
+ * @brief A binary reduction function T(T,T) with the user's commutativity / associativity claims.
+ *
+ * The first argument is the accumulated (left) value, the second the incoming (right) value.
+ * A function that is not both commutative and associative is evaluated as a strict left-to-right
+ * fold in rank order. Same constructor as the original FMI (commutative first).
+ */
+template <typename T>
+class Function {
+public:
+    /**
+     * @param fn The binary function; must not modify shared state without synchronisation.
+     * @param is_commutative True if fn(a,b) == fn(b,a).
+     * @param is_associative True if fn(fn(a,b),c) == fn(a,fn(b,c)).
+     */
+    Function(std::function<T(T, T)> fn, bool is_commutative, bool is_associative)
+        : commutative(is_commutative), associative(is_associative), f(std::move(fn)) {}
+
+    /** @brief Applies the function: returns f(a, b). */
+    T operator()(T a, T b) const { return f(a, b); }
+
+    /** @brief User-provided information about commutativity. */
+    bool commutative;
+    /** @brief User-provided information about associativity. */
+    bool associative;
+
+private:
+    std::function<T(T, T)> f;
+};
+
+} // namespace Utils
+
+/** @brief Implementation details; not part of the public interface. */
+namespace detail {
+
+/** @brief Builds the exception for a failed status (Timeout for FMI_ERR_TIMEOUT). */
+inline void throw_status(fmi_status status) {
+    const char *detail = fmi_last_error_message();
+    std::string message = (detail != nullptr && detail[0] != '\0') ? detail : fmi_strerror(static_cast<int>(status));
+    if (message.empty()) {
+        message = "libfmi error " + std::to_string(static_cast<int>(status));
+    }
+    if (status == FMI_ERR_TIMEOUT) {
+        throw Utils::Timeout(message);
+    }
+    throw Error(status, message);
+}
+
+/** @brief Throws unless status is FMI_SUCCESS. */
+inline void check(fmi_status status) {
+    if (status != FMI_SUCCESS) {
+        throw_status(status);
+    }
+}
+
+/** @brief Throws FMI_ERR_SIZE_MISMATCH for a buffer size that cannot work (checked before calling C). */
+[[noreturn]] inline void size_error(const std::string &what) { throw Error(FMI_ERR_SIZE_MISMATCH, what); }
+
+/** @brief The fmi_datatype of an element type; bool and other unsupported types fail to compile. */
+template <typename T>
+constexpr fmi_datatype datatype_of() {
+    using U = std::remove_cv_t<T>;
+    static_assert(!std::is_same_v<U, bool>, "FMI: bool has no FMI datatype; use std::uint8_t");
+    if constexpr (std::is_same_v<U, std::byte>) {
+        return FMI_BYTE;
+    } else if constexpr (std::is_floating_point_v<U>) {
+        static_assert(std::is_same_v<U, float> || std::is_same_v<U, double>, "FMI: long double is not supported");
+        return std::is_same_v<U, float> ? FMI_FLOAT : FMI_DOUBLE;
+    } else if constexpr (std::is_integral_v<U>) {
+        constexpr bool s = std::is_signed_v<U>;
+        if constexpr (sizeof(U) == 1) {
+            return s ? FMI_INT8 : FMI_UINT8;
+        } else if constexpr (sizeof(U) == 2) {
+            return s ? FMI_INT16 : FMI_UINT16;
+        } else if constexpr (sizeof(U) == 4) {
+            return s ? FMI_INT32 : FMI_UINT32;
+        } else {
+            static_assert(sizeof(U) == 8, "FMI: integer types wider than 64 bits are not supported");
+            return s ? FMI_INT64 : FMI_UINT64;
+        }
+    } else {
+        static_assert(std::is_trivially_copyable_v<U>, "FMI: element type must be trivially copyable");
+        return FMI_BYTE; // raw bytes; see Comm::Data
+    }
+}
+
+/** @brief True if T maps to a typed (non-byte) datatype, i.e. can be used in reductions. */
+template <typename T>
+constexpr bool is_reducible_v = std::is_arithmetic_v<std::remove_cv_t<T>> && !std::is_same_v<std::remove_cv_t<T>, bool>;
+
+} // namespace detail
+
+/** @brief Typed data buffers, as in the original FMI (FMI::Comm::Data). */
+namespace Comm {
+
+/**
+ * @brief A single value of fundamental type T (int8..uint64, float, double, char, std::byte).
+ *
+ * Sent as one element of the matching fmi_datatype. bool is rejected at compile time.
+ * Other trivially copyable types are sent as raw bytes (FMI_BYTE) and cannot be reduced.
+ */
+template <typename T>
+class Data {
+public:
+    /** @brief The fmi_datatype used on the wire. */
+    static constexpr fmi_datatype datatype = detail::datatype_of<T>();
+
+    /** @brief Value-initialised value. */
+    Data() = default;
+    /** @brief Wraps a copy of value. */
+    Data(T value) : val(value) {}
+
+    /** @brief sizeof(T). */
+    std::size_t size_in_bytes() const { return sizeof(T); }
+    /** @brief Number of elements passed to the C API (1, or sizeof(T) for raw-byte types). */
+    std::size_t count() const { return datatype == FMI_BYTE ? sizeof(T) : 1; }
+    /** @brief Pointer to the start of the buffer. */
+    char *data() { return reinterpret_cast<char *>(&val); }
+    /** @brief Pointer to the start of the buffer. */
+    const char *data() const { return reinterpret_cast<const char *>(&val); }
+    /** @brief Returns the value. */
+    T get() const { return val; }
+
+    /** @brief Prints the value. */
+    friend std::ostream &operator<<(std::ostream &o, const Data &t) { return o << t.get(); }
+    /** @brief Compares the values. */
+    friend bool operator==(const Data &lhs, const Data &rhs) { return lhs.get() == rhs.get(); }
+
+private:
+    T val{};
+};
+
+/**
+ * @brief A std::vector<A> buffer; its size must be set before it is received into.
+ *
+ * Arithmetic A uses the matching fmi_datatype (one element per A); other trivially copyable A are
+ * sent as raw bytes (FMI_BYTE) and cannot be reduced.
+ */
+template <typename A>
+class Data<std::vector<A>> {
+public:
+    /** @brief The fmi_datatype used on the wire. */
+    static constexpr fmi_datatype datatype = detail::datatype_of<A>();
+
+    /** @brief Empty vector. */
+    Data() = default;
+    /** @brief Vector of n value-initialised elements. */
+    Data(std::size_t n) : val(n) {}
+    /** @brief Wraps (takes) the given vector. */
+    Data(std::vector<A> value) : val(std::move(value)) {}
+
+    /** @brief sizeof(A) * number of elements. */
+    std::size_t size_in_bytes() const { return sizeof(A) * val.size(); }
+    /** @brief Number of elements of A. */
+    std::size_t size() const { return val.size(); }
+    /** @brief Number of elements passed to the C API (elements, or bytes for raw-byte types). */
+    std::size_t count() const { return datatype == FMI_BYTE ? size_in_bytes() : val.size(); }
+    /** @brief Pointer to the start of the vector storage. */
+    char *data() { return reinterpret_cast<char *>(val.data()); }
+    /** @brief Pointer to the start of the vector storage. */
+    const char *data() const { return reinterpret_cast<const char *>(val.data()); }
+    /** @brief The vector (modifiable). */
+    std::vector<A> &get() { return val; }
+    /** @brief The vector. */
+    const std::vector<A> &get() const { return val; }
+
+private:
+    std::vector<A> val;
+};
+
+/** @brief Raw memory (pointer + length in bytes), not owned; sent as FMI_BYTE. Cannot be reduced. */
+template <>
+class Data<void *> {
+public:
+    /** @brief The fmi_datatype used on the wire. */
+    static constexpr fmi_datatype datatype = FMI_BYTE;
+
+    /** @brief Empty buffer. */
+    Data() = default;
+    /** @brief Wraps bytes bytes at ptr (not copied, not freed). */
+    Data(void *ptr, std::size_t bytes) : buf(ptr), len(bytes) {}
+
+    /** @brief The length in bytes. */
+    std::size_t size_in_bytes() const { return len; }
+    /** @brief Number of elements passed to the C API (bytes). */
+    std::size_t count() const { return len; }
+    /** @brief Pointer to the start of the buffer. */
+    char *data() { return static_cast<char *>(buf); }
+    /** @brief Pointer to the start of the buffer. */
+    const char *data() const { return static_cast<const char *>(buf); }
+    /** @brief The wrapped pointer. */
+    void *get() const { return buf; }
+
+private:
+    void *buf = nullptr;
+    std::size_t len = 0;
+};
+
+} // namespace Comm
+
+namespace detail {
+
+/** @brief Heap state behind a user op; the trampoline calls apply() and stores any exception. */
+struct OpState {
+    virtual ~OpState() = default;
+    /** @brief accum[i] = f(accum[i], next[i]) for i < count. */
+    virtual void apply(void *accum, const void *next, std::size_t count) = 0;
+    fmi_datatype dtype = FMI_BYTE;
+    std::exception_ptr error;
+};
+
+/** @brief Element-wise application of a Function<A>; copies through memcpy (buffers may be unaligned). */
+template <typename A>
+struct ElementOp final : OpState {
+    explicit ElementOp(Utils::Function<A> fn) : f(std::move(fn)) {}
+    void apply(void *accum, const void *next, std::size_t count) override {
+        auto *acc = static_cast<unsigned char *>(accum);
+        const auto *nxt = static_cast<const unsigned char *>(next);
+        for (std::size_t i = 0; i < count; ++i) {
+            A a, b;
+            std::memcpy(&a, acc + i * sizeof(A), sizeof(A));
+            std::memcpy(&b, nxt + i * sizeof(A), sizeof(A));
+            a = f(a, b);
+            std::memcpy(acc + i * sizeof(A), &a, sizeof(A));
+        }
+    }
+    Utils::Function<A> f;
+};
+
+/** @brief Whole-vector Function<std::vector<A>> (original FMI style) applied to the block libfmi passes. */
+template <typename A>
+struct VectorOp final : OpState {
+    explicit VectorOp(Utils::Function<std::vector<A>> fn) : f(std::move(fn)) {}
+    void apply(void *accum, const void *next, std::size_t count) override {
+        std::vector<A> a(count), b(count);
+        std::memcpy(a.data(), accum, count * sizeof(A));
+        std::memcpy(b.data(), next, count * sizeof(A));
+        std::vector<A> r = f(std::move(a), std::move(b));
+        if (r.size() != count) {
+            size_error("FMI::Utils::Function<std::vector>: result has " + std::to_string(r.size()) +
+                       " elements, expected " + std::to_string(count));
+        }
+        std::memcpy(accum, r.data(), count * sizeof(A));
+    }
+    Utils::Function<std::vector<A>> f;
+};
+
+/** @brief The fmi_user_fn handed to libfmi; never lets an exception cross the C boundary. */
+inline void op_trampoline(void *accum, const void *next, std::size_t count, fmi_datatype dtype, void *user_data) {
+    auto *state = static_cast<OpState *>(user_data);
+    if (state == nullptr || state->error) {
+        return; // after a failure the result is discarded; skip further work
+    }
+    try {
+        if (dtype != state->dtype) {
+            throw Error(FMI_ERR_INTERNAL, "FMI user op called with an unexpected datatype");
+        }
+        state->apply(accum, next, count);
+    } catch (...) {
+        state->error = std::current_exception();
+    }
+}
+
+/** @brief RAII owner of an fmi_op: a registered user op (freed after the call) or a built-in op. */
+class ScopedOp {
+public:
+    /** @brief Wraps a built-in op (nothing to free). */
+    explicit ScopedOp(Utils::Op op) : id_(static_cast<fmi_op>(op)) {}
+
+    /** @brief Registers state with libfmi as a user op. */
+    ScopedOp(std::unique_ptr<OpState> state, fmi_datatype dtype, bool commutative, bool associative)
+        : state_(std::move(state)) {
+        state_->dtype = dtype;
+        check(fmi_op_create(&op_trampoline, state_.get(), commutative ? 1 : 0, associative ? 1 : 0, &id_));
+        owned_ = true;
+    }
+
+    ScopedOp(const ScopedOp &) = delete;
+    ScopedOp &operator=(const ScopedOp &) = delete;
+
+    ~ScopedOp() {
+        if (owned_) {
+            fmi_status s = fmi_op_free(id_);
+            if (s != FMI_SUCCESS) {
+                std::cerr << "FMI: fmi_op_free failed: " << fmi_strerror(static_cast<int>(s)) << "\n";
+            }
+        }
+    }
+
+    /** @brief The op id to pass to the C API. */
+    fmi_op id() const { return id_; }
+
+    /** @brief Throws the libfmi error if status failed, else rethrows an exception of the user function. */
+    void finish(fmi_status status) const {
+        check(status);
+        if (state_ && state_->error) {
+            std::rethrow_exception(state_->error);
+        }
+    }
+
+private:
+    std::unique_ptr<OpState> state_;
+    fmi_op id_ = 0;
+    bool owned_ = false;
+};
+
+/** @brief ScopedOp for Function<T> on Data<T> with scalar T (or element-wise Function<A> on vectors). */
+template <typename A>
+ScopedOp make_op(const Utils::Function<A> &f) {
+    static_assert(is_reducible_v<A>, "FMI: reductions need an arithmetic element type");
+    return ScopedOp(std::make_unique<ElementOp<A>>(f), datatype_of<A>(), f.commutative, f.associative);
+}
+
+/** @brief ScopedOp for an original-style whole-vector Function<std::vector<A>>. */
+template <typename A>
+ScopedOp make_op(const Utils::Function<std::vector<A>> &f) {
+    static_assert(is_reducible_v<A>, "FMI: reductions need an arithmetic element type");
+    return ScopedOp(std::make_unique<VectorOp<A>>(f), datatype_of<A>(), f.commutative, f.associative);
+}
+
+/** @brief ScopedOp for a built-in operation. */
+inline ScopedOp make_op(Utils::Op op) { return ScopedOp(op); }
+
+/** @brief Element type of a Data<T>: T for scalars, A for vectors. */
+template <typename T>
+struct element {
+    using type = T;
+};
+template <typename A>
+struct element<std::vector<A>> {
+    using type = A;
+};
+template <typename T>
+using element_t = typename element<T>::type;
+
+/** @brief Reduction argument types accepted for Data<T>: Function<T>, Function<element>, or Utils::Op. */
+template <typename T, typename F>
+constexpr bool is_reduction_arg_v = std::is_same_v<F, Utils::Function<T>> ||
+                                    std::is_same_v<F, Utils::Function<element_t<T>>> ||
+                                    std::is_same_v<F, Utils::Op>;
+
+} // namespace detail
+
+/**
+ * @brief A communicator over num_peers serverless functions; the user API of FMI.
+ *
+ * Owns an fmi_comm handle; movable, not copyable. The destructor finalizes the communicator
+ * (fmi_finalize is collective, so every peer should destroy its communicator). All operations are
+ * blocking, every peer must call collectives in the same order, and each call ends within the
+ * communicator timeout (default 30 s) or throws FMI::Utils::Timeout.
+ */
+class Communicator {
+public:
+    /**
+     * @brief Joins communicator comm_name as peer peer_id of num_peers (original FMI constructor).
+     * @param peer_id ID of this peer in [0, num_peers).
+     * @param num_peers Number of peers in the communicator.
+     * @param config_path Path to the FMI JSON configuration file; empty for the library defaults.
+     * @param comm_name Name of the communicator, unique per concurrently running job and per run.
+     * @param faas_memory Memory of the function in MiB (used by the cost model).
+     * @throws FMI::Error on failure.
+     */
+    Communicator(Utils::peer_num peer_id, Utils::peer_num num_peers, const std::string &config_path,
+                 const std::string &comm_name, unsigned int faas_memory = 128) {
+        fmi_comm *c = nullptr;
+        detail::check(fmi_init(peer_id, num_peers, config_path.empty() ? nullptr : config_path.c_str(),
+                               comm_name.c_str(), faas_memory, &c));
+        adopt(c);
+    }
+
+    /**
+     * @brief Creates the communicator from the environment (FMI_PEER_ID, FMI_NUM_PEERS, FMI_COMM_NAME,
+     * optional FMI_CONFIG, FMI_FAAS_MEMORY, FMI_RENDEZVOUS, FMI_TIMEOUT_MS), as set by fmirun.
+     * @throws FMI::Error on failure.
+     */
+    static Communicator from_env() {
+        fmi_comm *c = nullptr;
+        detail::check(fmi_init_from_env(&c));
+        return Communicator(c);
+    }
+
+    /** @brief Finalizes the communicator; failures are written to stderr, never thrown. */
+    ~Communicator() { finalize_noexcept(); }
+
+    Communicator(const Communicator &) = delete;
+    Communicator &operator=(const Communicator &) = delete;
+
+    /** @brief Takes over other's handle; other becomes empty (every operation on it throws). */
+    Communicator(Communicator &&other) noexcept
+        : comm_(std::exchange(other.comm_, nullptr)), rank_(other.rank_), size_(other.size_) {}
+
+    /** @brief Finalizes this communicator (logging failures), then takes over other's handle. */
+    Communicator &operator=(Communicator &&other) noexcept {
+        if (this != &other) {
+            finalize_noexcept();
+            comm_ = std::exchange(other.comm_, nullptr);
+            rank_ = other.rank_;
+            size_ = other.size_;
+        }
+        return *this;
+    }
+
+    /**
+     * @brief Finalizes now (collective) and throws on failure; afterwards the communicator is empty.
+     * Calling it on an empty communicator does nothing.
+     */
+    void finalize() {
+        if (comm_ != nullptr) {
+            detail::check(fmi_finalize(std::exchange(comm_, nullptr)));
+        }
+    }
+
+    /** @brief This peer's id in [0, size()). */
+    Utils::peer_num rank() const { return rank_; }
+    /** @brief Number of peers. */
+    Utils::peer_num size() const { return size_; }
+    /** @brief The underlying C handle (still owned by this object); nullptr when empty. */
+    fmi_comm *handle() const noexcept { return comm_; }
+
+    /** @brief Sets the per-operation timeout in milliseconds (must be > 0). */
+    void set_timeout(std::uint64_t timeout_ms) { detail::check(fmi_set_timeout(h(), timeout_ms)); }
+
+    /** @brief The per-operation timeout in milliseconds. */
+    std::uint64_t timeout() const {
+        std::uint64_t ms = 0;
+        detail::check(fmi_get_timeout(h(), &ms));
+        return ms;
+    }
+
+    /** @brief Sets the optimisation goal of the channel selection (all peers must use the same hint). */
+    void hint(Utils::Hint goal) {
+        detail::check(fmi_set_hint(h(), goal == Utils::fast ? FMI_HINT_FAST : FMI_HINT_CHEAP));
+    }
+
+    /** @brief Sends buf to peer dest. */
+    template <typename T>
+    void send(const Comm::Data<T> &buf, Utils::peer_num dest) {
+        detail::check(fmi_send(h(), buf.data(), buf.count(), Comm::Data<T>::datatype, dest));
+    }
+
+    /** @brief Receives from peer src into buf, which must already have the exact size of the message. */
+    template <typename T>
+    void recv(Comm::Data<T> &buf, Utils::peer_num src) {
+        detail::check(fmi_recv(h(), buf.data(), buf.count(), Comm::Data<T>::datatype, src));
+    }
+
+    /** @brief Broadcasts root's buf to all peers (buf must be pre-sized on every peer). */
+    template <typename T>
+    void bcast(Comm::Data<T> &buf, Utils::peer_num root) {
+        detail::check(fmi_bcast(h(), buf.data(), buf.count(), Comm::Data<T>::datatype, root));
+    }
+
+    /** @brief Barrier synchronisation of all peers. */
+    void barrier() { detail::check(fmi_barrier(h())); }
+
+    /**
+     * @brief Gathers every peer's sendbuf into root's recvbuf (peer i's block at position i).
+     * @param sendbuf Same size on every peer.
+     * @param recvbuf At root: size() times sendbuf's size. Ignored elsewhere (may be empty).
+     */
+    template <typename S, typename R>
+    void gather(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf, Utils::peer_num root) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: gather buffers differ in datatype");
+        fmi_comm *c = h();
+        const std::size_t n = sendbuf.count();
+        if (rank_ == root) {
+            expect_count("gather", "recvbuf", recvbuf.count(), n * size_);
+        }
+        detail::check(fmi_gather(c, sendbuf.data(), recvbuf.data(), n, Comm::Data<S>::datatype, root));
+    }
+
+    /**
+     * @brief Scatters root's sendbuf: block i goes to peer i's recvbuf.
+     * @param sendbuf At root: size() times recvbuf's size. Ignored elsewhere (may be empty).
+     * @param recvbuf Same size on every peer.
+     */
+    template <typename S, typename R>
+    void scatter(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf, Utils::peer_num root) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: scatter buffers differ in datatype");
+        fmi_comm *c = h();
+        const std::size_t n = recvbuf.count();
+        if (rank_ == root) {
+            expect_count("scatter", "sendbuf", sendbuf.count(), n * size_);
+        }
+        detail::check(fmi_scatter(c, sendbuf.data(), recvbuf.data(), n, Comm::Data<S>::datatype, root));
+    }
+
+    /**
+     * @brief Gathers every peer's sendbuf into every peer's recvbuf (peer i's block at position i).
+     * @param recvbuf size() times sendbuf's size.
+     */
+    template <typename S, typename R>
+    void allgather(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: allgather buffers differ in datatype");
+        fmi_comm *c = h();
+        const std::size_t n = sendbuf.count();
+        expect_count("allgather", "recvbuf", recvbuf.count(), n * size_);
+        detail::check(fmi_allgather(c, sendbuf.data(), recvbuf.data(), n, Comm::Data<S>::datatype));
+    }
+
+    /**
+     * @brief All-to-all exchange: block j of peer i's sendbuf lands in block i of peer j's recvbuf.
+     * @param sendbuf size() blocks of equal size. @param recvbuf Same size as sendbuf.
+     */
+    template <typename S, typename R>
+    void alltoall(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: alltoall buffers differ in datatype");
+        fmi_comm *c = h();
+        const std::size_t total = sendbuf.count();
+        if (total % size_ != 0) {
+            detail::size_error("FMI alltoall: sendbuf has " + std::to_string(total) +
+                               " elements, not divisible by " + std::to_string(size_) + " peers");
+        }
+        expect_count("alltoall", "recvbuf", recvbuf.count(), total);
+        detail::check(fmi_alltoall(c, sendbuf.data(), recvbuf.data(), total / size_, Comm::Data<S>::datatype));
+    }
+
+    /**
+     * @brief Reduces every peer's sendbuf with f; the result is stored in root's recvbuf.
+     * @param f Function<T> (original FMI; whole vectors for Data<std::vector<A>>), Function<A> applied
+     *          element-wise on vectors, or a built-in Utils::Op.
+     * @param recvbuf At root: same size as sendbuf. Ignored elsewhere. May be the same object as sendbuf.
+     *
+     * Note: libfmi may apply a user function to any contiguous block of the vectors, so a
+     * Function<std::vector<A>> must act element-wise.
+     */
+    template <typename T, typename F>
+    void reduce(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, Utils::peer_num root, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: reduce needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        if (rank_ == root) {
+            expect_count("reduce", "recvbuf", recvbuf.count(), sendbuf.count());
+        }
+        detail::ScopedOp op = detail::make_op(f);
+        op.finish(fmi_reduce(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype,
+                             op.id(), root));
+    }
+
+    /** @brief Like reduce(), but every peer receives the result in recvbuf (same size as sendbuf). */
+    template <typename T, typename F>
+    void allreduce(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: allreduce needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        expect_count("allreduce", "recvbuf", recvbuf.count(), sendbuf.count());
+        detail::ScopedOp op = detail::make_op(f);
+        op.finish(fmi_allreduce(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype,
+                                op.id()));
+    }
+
+    /** @brief Inclusive prefix reduction: peer k receives f-fold of the sendbufs of peers 0..k. */
+    template <typename T, typename F>
+    void scan(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: scan needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        expect_count("scan", "recvbuf", recvbuf.count(), sendbuf.count());
+        detail::ScopedOp op = detail::make_op(f);
+        op.finish(fmi_scan(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype, op.id()));
+    }
+
+private:
+    explicit Communicator(fmi_comm *c) { adopt(c); }
+
+    /** The handle for a C call; throws FMI_ERR_NULL_ARG when empty (moved from or finalized). */
+    fmi_comm *h() const {
+        if (comm_ == nullptr) {
+            throw Error(FMI_ERR_NULL_ARG, "FMI::Communicator is empty (moved from or finalized)");
+        }
+        return comm_;
+    }
+
+    /** Takes ownership of c and caches rank and size; finalizes c if that fails. */
+    void adopt(fmi_comm *c) {
+        comm_ = c;
+        std::uint32_t r = 0, n = 0;
+        try {
+            detail::check(fmi_comm_rank(comm_, &r));
+            detail::check(fmi_comm_size(comm_, &n));
+        } catch (...) {
+            finalize_noexcept();
+            throw;
+        }
+        rank_ = r;
+        size_ = n;
+    }
+
+    void finalize_noexcept() noexcept {
+        if (comm_ == nullptr) {
+            return;
+        }
+        fmi_status s = fmi_finalize(std::exchange(comm_, nullptr));
+        if (s != FMI_SUCCESS) {
+            const char *detail = fmi_last_error_message();
+            std::cerr << "FMI::Communicator: fmi_finalize failed: " << fmi_strerror(static_cast<int>(s))
+                      << (detail != nullptr && detail[0] != '\0' ? std::string(": ") + detail : std::string())
+                      << "\n";
+        }
+    }
+
+    static void expect_count(const char *op, const char *which, std::size_t got, std::size_t want) {
+        if (got != want) {
+            detail::size_error(std::string("FMI ") + op + ": " + which + " holds " + std::to_string(got) +
+                               " elements, expected " + std::to_string(want));
+        }
+    }
+
+    fmi_comm *comm_ = nullptr;
+    Utils::peer_num rank_ = 0;
+    Utils::peer_num size_ = 0;
+};
+
+} // namespace FMI
+
+#endif // FMI_HPP
