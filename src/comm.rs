@@ -120,6 +120,29 @@ impl Communicator {
         })
     }
 
+    /// Joins the group described by the environment (as set by `fmirun`): `FMI_PEER_ID`,
+    /// `FMI_NUM_PEERS`, `FMI_COMM_NAME` (required), `FMI_CONFIG`, `FMI_FAAS_MEMORY` (optional),
+    /// and the overrides `FMI_RENDEZVOUS`, `FMI_TIMEOUT_MS`.
+    pub fn from_env() -> Result<Self> {
+        fn num(key: &str, required: bool) -> Result<u32> {
+            match std::env::var(key) {
+                Ok(v) => v.trim().parse().map_err(|_| {
+                    Error::config(format!("{key}: expected a non-negative integer, got {v:?}"))
+                }),
+                Err(_) if required => Err(Error::config(format!("{key} is not set"))),
+                Err(_) => Ok(0),
+            }
+        }
+        let rank = num("FMI_PEER_ID", true)?;
+        let size = num("FMI_NUM_PEERS", true)?;
+        let mem = num("FMI_FAAS_MEMORY", false)?;
+        let name = std::env::var("FMI_COMM_NAME")
+            .map_err(|_| Error::config("FMI_COMM_NAME is not set"))?;
+        let path = std::env::var_os("FMI_CONFIG").filter(|s| !s.is_empty());
+        let cfg = Config::load(path.as_deref().map(std::path::Path::new))?;
+        Communicator::new(rank, size, cfg, &name, mem)
+    }
+
     pub fn rank(&self) -> usize {
         self.rank
     }

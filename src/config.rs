@@ -152,7 +152,7 @@ impl Default for CommOptions {
     fn default() -> Self {
         CommOptions {
             timeout: DEFAULT_TIMEOUT,
-            ring_threshold: 64 * 1024,
+            ring_threshold: 256 * 1024,
             spin: Duration::from_micros(50),
         }
     }
@@ -244,6 +244,16 @@ impl Config {
         if cfg.direct.is_none() && cfg.redis.is_none() && cfg.s3.is_none() {
             return Err(Error::config("backends: no backend is enabled"));
         }
+        Ok(cfg)
+    }
+
+    /// Reads `path` (or takes the defaults when None), then applies the environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let mut cfg = match path {
+            Some(p) => Config::from_file(p)?,
+            None => Config::default(),
+        };
+        cfg.apply_env()?;
         Ok(cfg)
     }
 

@@ -1,5 +1,6 @@
 //! Logging: `FMI_LOG=debug` (any tracing filter) sends libfmi's logs to stderr.
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs a stderr subscriber when `FMI_LOG` is set and no subscriber exists yet.
@@ -10,6 +11,7 @@ pub fn init() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(EnvFilter::new(filter))
                 .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
                 .try_init();
         }
     });

@@ -21,15 +21,6 @@ unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>> {
         .map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
 }
 
-fn load_config(path: Option<&str>) -> Result<Config> {
-    let mut cfg = match path {
-        Some(p) => Config::from_file(Path::new(p))?,
-        None => Config::default(),
-    };
-    cfg.apply_env()?;
-    Ok(cfg)
-}
-
 fn create(
     peer_id: u32,
     num_peers: u32,
@@ -39,7 +30,7 @@ fn create(
     out: *mut *mut fmi_comm,
 ) -> Result<()> {
     crate::log::init();
-    let cfg = load_config(cfg)?;
+    let cfg = Config::load(cfg.map(Path::new))?;
     let comm = Communicator::new(peer_id, num_peers, cfg, name, mem)?;
     let h = handle::register(comm);
     // SAFETY: `out` was checked for NULL by the caller.
@@ -80,16 +71,6 @@ pub unsafe extern "C" fn fmi_init(
     })
 }
 
-fn env_u32(key: &str, required: bool) -> Result<Option<u32>> {
-    match std::env::var(key) {
-        Ok(v) => v.trim().parse().map(Some).map_err(|_| {
-            Error::config(format!("{key}: expected a non-negative integer, got {v:?}"))
-        }),
-        Err(_) if required => Err(Error::config(format!("{key} is not set"))),
-        Err(_) => Ok(None),
-    }
-}
-
 /// Like `fmi_init`, with the arguments taken from the environment (as set by `fmirun`):
 /// `FMI_PEER_ID`, `FMI_NUM_PEERS`, `FMI_COMM_NAME` (required), `FMI_CONFIG` and `FMI_FAAS_MEMORY`
 /// (optional), plus the overrides `FMI_RENDEZVOUS` and `FMI_TIMEOUT_MS`.
@@ -101,13 +82,10 @@ fn env_u32(key: &str, required: bool) -> Result<Option<u32>> {
 pub unsafe extern "C" fn fmi_init_from_env(out: *mut *mut fmi_comm) -> fmi_status {
     guard("fmi_init_from_env", || {
         write_out(out, std::ptr::null_mut(), "out")?;
-        let peer = env_u32("FMI_PEER_ID", true)?.unwrap_or(0);
-        let num = env_u32("FMI_NUM_PEERS", true)?.unwrap_or(0);
-        let mem = env_u32("FMI_FAAS_MEMORY", false)?.unwrap_or(0);
-        let name = std::env::var("FMI_COMM_NAME")
-            .map_err(|_| Error::config("FMI_COMM_NAME is not set"))?;
-        let cfg = std::env::var("FMI_CONFIG").ok().filter(|s| !s.is_empty());
-        create(peer, num, cfg.as_deref(), &name, mem, out)
+        crate::log::init();
+        let comm = Communicator::from_env()?;
+        out.write(handle::register(comm));
+        Ok(())
     })
 }
 

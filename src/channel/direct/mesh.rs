@@ -265,7 +265,7 @@ fn accept_loop(listener: &socket2::Socket, sh: &Arc<Shared>, deadline: Instant) 
                         revents: 0,
                     };
                     // SAFETY: one valid pollfd.
-                    unsafe { libc::poll(&mut pfd, 1, 20) };
+                    unsafe { libc::poll(&mut pfd, 1, 2) };
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
