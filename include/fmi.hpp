@@ -13,10 +13,14 @@
  * @endcode
  *
  * Every failure throws FMI::Error (or FMI::Utils::Timeout for FMI_ERR_TIMEOUT) carrying the
- * fmi_status and the library's detail message. Additions over the original: Communicator::from_env(),
- * rank(), size(), set_timeout(), timeout(), allgather(), alltoall(), built-in reduction ops
- * (FMI::Utils::Op) and element-wise user functions on vectors (Function<A> with Data<std::vector<A>>).
- * Not provided: register_channel() and set_channel_policy() (channels are chosen inside libfmi).
+ * fmi_status and the library's detail message; an exception thrown by a user reduction function is
+ * rethrown after the call. Additions over the original: Communicator::from_env(), rank(), size(),
+ * set_timeout(), timeout(), finalize(), allgather(), alltoall(), built-in reduction ops (FMI::Utils::Op)
+ * and element-wise user functions on vectors (Function<A> with Data<std::vector<A>>).
+ * Differences: trivially copyable non-arithmetic types are sent as raw bytes instead of throwing;
+ * bool is rejected at compile time; buffer sizes are checked before the call (FMI_ERR_SIZE_MISMATCH);
+ * send buffers are never modified. Not provided: register_channel() and set_channel_policy()
+ * (channels are chosen inside libfmi).
  */
 #ifndef FMI_HPP
 #define FMI_HPP
@@ -97,12 +101,16 @@ enum class Op : fmi_op {
  * The first argument is the accumulated (left) value, the second the incoming (right) value.
  * A function that is not both commutative and associative is evaluated as a strict left-to-right
  * fold in rank order. Same constructor as the original FMI (commutative first).
+ * Used with Data<T> as Function<T>; with Data<std::vector<A>> either as Function<A> (applied
+ * element-wise) or, as in the original FMI, as Function<std::vector<A>> (applied to whole vectors,
+ * always as an ordered fold).
  */
 template <typename T>
 class Function {
 public:
     /**
-     * @param fn The binary function; must not modify shared state without synchronisation.
+     * @param fn The binary function. It runs on the calling thread during the operation; an exception
+     *           it throws is rethrown by the operation once the operation has finished.
      * @param is_commutative True if fn(a,b) == fn(b,a).
      * @param is_associative True if fn(fn(a,b),c) == fn(a,fn(b,c)).
      */
@@ -320,11 +328,19 @@ struct ElementOp final : OpState {
     Utils::Function<A> f;
 };
 
-/** @brief Whole-vector Function<std::vector<A>> (original FMI style) applied to the block libfmi passes. */
+/**
+ * @brief Whole-vector Function<std::vector<A>> (original FMI style). It is registered as an ordered
+ * operation (see make_op), so libfmi combines whole vectors; a partial block is reported as an error.
+ */
 template <typename A>
 struct VectorOp final : OpState {
-    explicit VectorOp(Utils::Function<std::vector<A>> fn) : f(std::move(fn)) {}
+    VectorOp(Utils::Function<std::vector<A>> fn, std::size_t elements) : f(std::move(fn)), length(elements) {}
     void apply(void *accum, const void *next, std::size_t count) override {
+        if (count != length) {
+            throw Error(FMI_ERR_UNSUPPORTED, "FMI::Utils::Function<std::vector>: libfmi passed a block of " +
+                                                 std::to_string(count) + " of " + std::to_string(length) +
+                                                 " elements; use an element-wise Function<A> instead");
+        }
         std::vector<A> a(count), b(count);
         std::memcpy(a.data(), accum, count * sizeof(A));
         std::memcpy(b.data(), next, count * sizeof(A));
@@ -336,6 +352,7 @@ struct VectorOp final : OpState {
         std::memcpy(accum, r.data(), count * sizeof(A));
     }
     Utils::Function<std::vector<A>> f;
+    std::size_t length;
 };
 
 /** @brief The fmi_user_fn handed to libfmi; never lets an exception cross the C boundary. */
@@ -399,20 +416,26 @@ private:
 
 /** @brief ScopedOp for Function<T> on Data<T> with scalar T (or element-wise Function<A> on vectors). */
 template <typename A>
-ScopedOp make_op(const Utils::Function<A> &f) {
+ScopedOp make_op(const Utils::Function<A> &f, std::size_t /*count*/) {
     static_assert(is_reducible_v<A>, "FMI: reductions need an arithmetic element type");
     return ScopedOp(std::make_unique<ElementOp<A>>(f), datatype_of<A>(), f.commutative, f.associative);
 }
 
-/** @brief ScopedOp for an original-style whole-vector Function<std::vector<A>>. */
+/**
+ * @brief ScopedOp for an original-style whole-vector Function<std::vector<A>> over count elements.
+ *
+ * The function may treat positions differently (e.g. {a[0] + b[0], a[1] * b[1]}), so libfmi must
+ * never split the vectors: it is registered as neither commutative nor associative, which makes
+ * libfmi fold whole vectors strictly left to right in rank order (correct for any function).
+ */
 template <typename A>
-ScopedOp make_op(const Utils::Function<std::vector<A>> &f) {
+ScopedOp make_op(const Utils::Function<std::vector<A>> &f, std::size_t count) {
     static_assert(is_reducible_v<A>, "FMI: reductions need an arithmetic element type");
-    return ScopedOp(std::make_unique<VectorOp<A>>(f), datatype_of<A>(), f.commutative, f.associative);
+    return ScopedOp(std::make_unique<VectorOp<A>>(f, count), datatype_of<A>(), false, false);
 }
 
 /** @brief ScopedOp for a built-in operation. */
-inline ScopedOp make_op(Utils::Op op) { return ScopedOp(op); }
+inline ScopedOp make_op(Utils::Op op, std::size_t /*count*/) { return ScopedOp(op); }
 
 /** @brief Element type of a Data<T>: T for scalars, A for vectors. */
 template <typename T>
@@ -610,12 +633,11 @@ public:
 
     /**
      * @brief Reduces every peer's sendbuf with f; the result is stored in root's recvbuf.
-     * @param f Function<T> (original FMI; whole vectors for Data<std::vector<A>>), Function<A> applied
-     *          element-wise on vectors, or a built-in Utils::Op.
+     * @param f One of: Function<T> (as in the original FMI; for Data<std::vector<A>> it receives whole
+     *          vectors and is always evaluated as a strict left-to-right fold in rank order, since
+     *          libfmi may not split it), Function<A> applied element-wise on vectors (fast: libfmi may
+     *          use tree or ring algorithms when it is commutative and associative), or a built-in Utils::Op.
      * @param recvbuf At root: same size as sendbuf. Ignored elsewhere. May be the same object as sendbuf.
-     *
-     * Note: libfmi may apply a user function to any contiguous block of the vectors, so a
-     * Function<std::vector<A>> must act element-wise.
      */
     template <typename T, typename F>
     void reduce(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, Utils::peer_num root, const F &f) {
@@ -624,7 +646,7 @@ public:
         if (rank_ == root) {
             expect_count("reduce", "recvbuf", recvbuf.count(), sendbuf.count());
         }
-        detail::ScopedOp op = detail::make_op(f);
+        detail::ScopedOp op = detail::make_op(f, sendbuf.count());
         op.finish(fmi_reduce(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype,
                              op.id(), root));
     }
@@ -635,7 +657,7 @@ public:
         static_assert(detail::is_reduction_arg_v<T, F>, "FMI: allreduce needs Function<T>, Function<element>, or Utils::Op");
         fmi_comm *c = h();
         expect_count("allreduce", "recvbuf", recvbuf.count(), sendbuf.count());
-        detail::ScopedOp op = detail::make_op(f);
+        detail::ScopedOp op = detail::make_op(f, sendbuf.count());
         op.finish(fmi_allreduce(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype,
                                 op.id()));
     }
@@ -646,7 +668,7 @@ public:
         static_assert(detail::is_reduction_arg_v<T, F>, "FMI: scan needs Function<T>, Function<element>, or Utils::Op");
         fmi_comm *c = h();
         expect_count("scan", "recvbuf", recvbuf.count(), sendbuf.count());
-        detail::ScopedOp op = detail::make_op(f);
+        detail::ScopedOp op = detail::make_op(f, sendbuf.count());
         op.finish(fmi_scan(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype, op.id()));
     }
 
