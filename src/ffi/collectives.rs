@@ -9,6 +9,26 @@ use super::{byte_len, guard, in_buf, out_buf, overlaps};
 use crate::error::{Error, Result};
 use std::ffi::c_void;
 
+/// The send data as a slice; copied into `keep` first when it overlaps the receive buffer, so
+/// that the Rust side never sees aliasing slices.
+///
+/// # Safety
+/// As for [`in_buf`]: `sendbuf` must be valid for `len` bytes.
+unsafe fn send_view(
+    sendbuf: *const c_void,
+    len: usize,
+    recvbuf: *const c_void,
+    recv_len: usize,
+    keep: &mut Vec<u8>,
+) -> Result<&[u8]> {
+    let send = in_buf(sendbuf, len, "sendbuf")?;
+    if overlaps(sendbuf, len, recvbuf, recv_len) {
+        *keep = send.to_vec();
+        return Ok(&keep[..]);
+    }
+    Ok(send)
+}
+
 fn check_root(c: &crate::Communicator, root: u32) -> Result<bool> {
     if root as usize >= c.size() {
         return Err(Error::invalid(format!(
@@ -65,18 +85,12 @@ pub unsafe extern "C" fn fmi_gather(
         let n = byte_len(count, datatype(t)?.size(), "fmi_gather")?;
         handle::with_comm(comm, |c| {
             let is_root = check_root(c, root)?;
-            let send = in_buf(sendbuf, n, "sendbuf")?;
             if !is_root {
-                return c.gather(send, None, root as usize);
+                return c.gather(in_buf(sendbuf, n, "sendbuf")?, None, root as usize);
             }
             let total = byte_len(n, c.size(), "fmi_gather")?;
-            let copy;
-            let send = if overlaps(sendbuf, n, recvbuf, total) {
-                copy = send.to_vec();
-                &copy[..]
-            } else {
-                send
-            };
+            let mut keep = Vec::new();
+            let send = send_view(sendbuf, n, recvbuf, total, &mut keep)?;
             let recv = out_buf(recvbuf, total, "recvbuf")?;
             c.gather(send, Some(recv), root as usize)
         })
@@ -107,14 +121,8 @@ pub unsafe extern "C" fn fmi_scatter(
                 return c.scatter(None, recv, root as usize);
             }
             let total = byte_len(n, c.size(), "fmi_scatter")?;
-            let send = in_buf(sendbuf, total, "sendbuf")?;
-            let copy;
-            let send = if overlaps(sendbuf, total, recvbuf, n) {
-                copy = send.to_vec();
-                &copy[..]
-            } else {
-                send
-            };
+            let mut keep = Vec::new();
+            let send = send_view(sendbuf, total, recvbuf, n, &mut keep)?;
             c.scatter(Some(send), recv, root as usize)
         })
     })
@@ -142,21 +150,16 @@ pub unsafe extern "C" fn fmi_reduce(
         let op = ops::lookup(op)?;
         handle::with_comm(comm, |c| {
             let is_root = check_root(c, root)?;
-            let send = in_buf(sendbuf, n, "sendbuf")?;
             if !is_root {
+                let send = in_buf(sendbuf, n, "sendbuf")?;
                 return c.reduce(send, None, dt, &op, root as usize);
             }
             if n > 0 && std::ptr::eq(sendbuf, recvbuf) {
                 let buf = out_buf(recvbuf, n, "recvbuf")?;
                 return c.reduce_in_place(buf, dt, &op, root as usize);
             }
-            let copy;
-            let send = if overlaps(sendbuf, n, recvbuf, n) {
-                copy = send.to_vec();
-                &copy[..]
-            } else {
-                send
-            };
+            let mut keep = Vec::new();
+            let send = send_view(sendbuf, n, recvbuf, n, &mut keep)?;
             let recv = out_buf(recvbuf, n, "recvbuf")?;
             c.reduce(send, Some(recv), dt, &op, root as usize)
         })
@@ -190,14 +193,8 @@ unsafe fn reduce_all(
                 c.allreduce_in_place(buf, dt, &op)
             };
         }
-        let send = in_buf(sendbuf, n, "sendbuf")?;
-        let copy;
-        let send = if overlaps(sendbuf, n, recvbuf, n) {
-            copy = send.to_vec();
-            &copy[..]
-        } else {
-            send
-        };
+        let mut keep = Vec::new();
+        let send = send_view(sendbuf, n, recvbuf, n, &mut keep)?;
         let recv = out_buf(recvbuf, n, "recvbuf")?;
         if scan {
             c.scan(send, recv, dt, &op)
@@ -265,14 +262,8 @@ pub unsafe extern "C" fn fmi_allgather(
         let n = byte_len(count, datatype(t)?.size(), "fmi_allgather")?;
         handle::with_comm(comm, |c| {
             let total = byte_len(n, c.size(), "fmi_allgather")?;
-            let send = in_buf(sendbuf, n, "sendbuf")?;
-            let copy;
-            let send = if overlaps(sendbuf, n, recvbuf, total) {
-                copy = send.to_vec();
-                &copy[..]
-            } else {
-                send
-            };
+            let mut keep = Vec::new();
+            let send = send_view(sendbuf, n, recvbuf, total, &mut keep)?;
             let recv = out_buf(recvbuf, total, "recvbuf")?;
             c.allgather(send, recv)
         })
@@ -297,14 +288,8 @@ pub unsafe extern "C" fn fmi_alltoall(
         let n = byte_len(count, datatype(t)?.size(), "fmi_alltoall")?;
         handle::with_comm(comm, |c| {
             let total = byte_len(n, c.size(), "fmi_alltoall")?;
-            let send = in_buf(sendbuf, total, "sendbuf")?;
-            let copy;
-            let send = if overlaps(sendbuf, total, recvbuf, total) {
-                copy = send.to_vec();
-                &copy[..]
-            } else {
-                send
-            };
+            let mut keep = Vec::new();
+            let send = send_view(sendbuf, total, recvbuf, total, &mut keep)?;
             let recv = out_buf(recvbuf, total, "recvbuf")?;
             c.alltoall(send, recv)
         })
