@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install what libfmi's build and tests need, only when missing (idempotent).
+# Debian packages: cmake, build-essential, pkg-config, valgrind, python3.
+# Rust: the toolchain is expected under ~/.cargo/bin (rustup); adds rustfmt and clippy if missing.
+set -euo pipefail
+
+export PATH="${HOME}/.cargo/bin:${PATH}"
+
+need_pkgs=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+have_cmd cmake      || need_pkgs+=(cmake)
+{ have_cmd cc && have_cmd c++ && have_cmd make; } || need_pkgs+=(build-essential)
+have_cmd pkg-config || need_pkgs+=(pkg-config)
+have_cmd valgrind   || need_pkgs+=(valgrind)
+have_cmd python3    || need_pkgs+=(python3)
+
+if ((${#need_pkgs[@]} > 0)); then
+    if ! have_cmd apt-get; then
+        echo "install-deps: missing ${need_pkgs[*]} and apt-get is not available" >&2
+        exit 1
+    fi
+    SUDO=""
+    if [[ "$(id -u)" != 0 ]]; then SUDO="sudo"; fi
+    echo "install-deps: installing ${need_pkgs[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+else
+    echo "install-deps: system packages present"
+fi
+
+if ! have_cmd cargo; then
+    echo "install-deps: cargo not found (expected a rustup toolchain in ~/.cargo/bin)" >&2
+    exit 1
+fi
+if have_cmd rustup; then
+    comps=()
+    cargo fmt --version >/dev/null 2>&1 || comps+=(rustfmt)
+    cargo clippy --version >/dev/null 2>&1 || comps+=(clippy)
+    if ((${#comps[@]} > 0)); then
+        echo "install-deps: rustup component add ${comps[*]}"
+        rustup component add "${comps[@]}"
+    fi
+fi
+echo "install-deps: done"

@@ -1,0 +1,565 @@
+/* bad_args: calls every function of the libfmi C API with bad arguments and checks the documented
+ * status codes (docs/c-api-spec.md). It must never crash.
+ *
+ * Two modes, chosen by FMI_NUM_PEERS:
+ *   unset or 1  single process: fmi_init(0, 1, ...) and the argument/config/lifecycle checks;
+ *   2           under `fmirun -n 2`: fmi_init_from_env and the two-peer checks (size mismatch,
+ *               receive timeout, recovery, use after finalize).
+ * Prints one line per check and ends with the line `N passed, M failed`; exits 1 if M > 0.
+ */
+#include <fmi.h>
+
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int g_passed, g_failed;
+static char g_prefix[32] = "";
+static const char *volatile g_current = "(start)"; /* the check in progress, for the crash handler */
+
+/* --- reporting ------------------------------------------------------------------------------- */
+
+static const char *status_name(int s)
+{
+    static const char *names[] = {
+        "FMI_SUCCESS",       "FMI_ERR_NULL_ARG", "FMI_ERR_INVALID_ARG", "FMI_ERR_CONFIG",
+        "FMI_ERR_TIMEOUT",   "FMI_ERR_SIZE_MISMATCH", "FMI_ERR_CHANNEL", "FMI_ERR_PEER_LOST",
+        "FMI_ERR_AUTH",      "FMI_ERR_UNSUPPORTED", "FMI_ERR_INTERNAL",
+    };
+    return (s >= 0 && s < (int)(sizeof names / sizeof names[0])) ? names[s] : "(unknown)";
+}
+
+static const char *last_message(void)
+{
+    const char *m = fmi_last_error_message();
+    return m != NULL ? m : "(NULL)";
+}
+
+static void record(int ok, const char *name, const char *fmt, ...)
+{
+    if (ok)
+        g_passed++;
+    else
+        g_failed++;
+    printf("%s%s  %s", g_prefix, ok ? "PASS" : "FAIL", name);
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs(": ", stdout);
+        vprintf(fmt, ap);
+        va_end(ap);
+    }
+    putchar('\n');
+    fflush(stdout);
+}
+
+static void expect_status(const char *call, fmi_status want, fmi_status got)
+{
+    if (got == want)
+        record(1, call, "%s", status_name(want));
+    else
+        record(0, call, "expected %s (%d), got %s (%d); last error: %s", status_name(want), (int)want,
+               status_name((int)got), (int)got, last_message());
+}
+
+/* EXPECT(FMI_ERR_NULL_ARG, fmi_send(...)): runs the call and checks its status. */
+#define EXPECT(want, call)                                                                           \
+    do {                                                                                             \
+        g_current = #call;                                                                           \
+        expect_status(#call, (want), (call));                                                        \
+        g_current = "(between checks)";                                                              \
+    } while (0)
+
+#define CHECK_TRUE(cond, ...) record((cond) ? 1 : 0, #cond, __VA_ARGS__)
+
+static void on_crash(int sig)
+{
+    /* Only async-signal-safe calls here. */
+    const char *cur = g_current;
+    static const char head[] = "\nCRASH (fatal signal) during: ";
+    ssize_t ignored = write(STDOUT_FILENO, head, sizeof head - 1);
+    ignored += write(STDOUT_FILENO, cur, strlen(cur));
+    ignored += write(STDOUT_FILENO, "\n", 1);
+    (void)ignored;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int finish(void)
+{
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    fflush(stdout);
+    return g_failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* --- helpers --------------------------------------------------------------------------------- */
+
+static void sum_op(void *accum, const void *next, size_t count, fmi_datatype dtype, void *user_data)
+{
+    (void)user_data;
+    if (dtype != FMI_INT32)
+        return;
+    int32_t *a = accum;
+    const int32_t *b = next;
+    for (size_t i = 0; i < count; i++)
+        a[i] += b[i];
+}
+
+/* Writes `text` to a new temporary file; returns its path in `path` (size >= 64). */
+static int write_temp_file(char *path, const char *text)
+{
+    strcpy(path, "/tmp/fmi_bad_args_XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(text);
+    int ok = write(fd, text, len) == (ssize_t)len;
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* Every function that takes a communicator, called on a handle that is not live: INVALID_ARG. */
+static void expect_dead_handle(fmi_comm *dead, const char *label)
+{
+    int32_t b[4] = {1, 2, 3, 4}, r[4] = {0};
+    uint32_t u = 0;
+    uint64_t t = 0;
+    printf("%s-- %s\n", g_prefix, label);
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_rank(dead, &u));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_size(dead, &u));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_hint(dead, FMI_HINT_FAST));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_timeout(dead, 1000));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_get_timeout(dead, &t));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send(dead, b, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(dead, r, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_bcast(dead, b, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_barrier(dead));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gather(dead, b, r, 1, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(dead, b, r, 1, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(dead, b, r, 4, FMI_INT32, FMI_OP_SUM, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(dead, b, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scan(dead, b, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allgather(dead, b, r, 1, FMI_INT32));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_alltoall(dead, b, r, 1, FMI_INT32));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_finalize(dead));
+}
+
+/* --- single-process checks ------------------------------------------------------------------- */
+
+static void check_static_functions(void)
+{
+    printf("-- fmi_strerror, fmi_version, fmi_last_error_message, fmi_datatype_size\n");
+    for (int s = FMI_SUCCESS; s <= FMI_ERR_INTERNAL; s++) {
+        const char *text = fmi_strerror(s);
+        record(text != NULL && text[0] != '\0' && strstr(text, "unknown") == NULL, "fmi_strerror(known)",
+               "%d (%s) -> \"%s\"", s, status_name(s), text != NULL ? text : "(NULL)");
+    }
+    const int unknown[] = {-1, 11, 12345, INT_MIN, INT_MAX};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *text = fmi_strerror(unknown[i]);
+        /* fmi.h: "unknown codes give \"unknown status code\"" (the draft spec said "unknown status"). */
+        record(text != NULL && strstr(text, "unknown") != NULL, "fmi_strerror(unknown)",
+               "%d -> \"%s\" (want a non-NULL text saying unknown)", unknown[i], text != NULL ? text : "(NULL)");
+    }
+
+    const char *v = fmi_version();
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", FMI_VERSION_MAJOR, FMI_VERSION_MINOR, FMI_VERSION_PATCH);
+    record(v != NULL && strcmp(v, want) == 0 && strcmp(v, "0.1.0") == 0, "fmi_version()", "\"%s\" (header %s)",
+           v != NULL ? v : "(NULL)", want);
+    record(fmi_last_error_message() != NULL, "fmi_last_error_message() != NULL", NULL);
+
+    const struct {
+        fmi_datatype t;
+        size_t size;
+    } sizes[] = {{FMI_INT8, 1},   {FMI_UINT8, 1},  {FMI_INT16, 2}, {FMI_UINT16, 2},
+                 {FMI_INT32, 4},  {FMI_UINT32, 4}, {FMI_INT64, 8}, {FMI_UINT64, 8},
+                 {FMI_FLOAT, 4},  {FMI_DOUBLE, 8}, {FMI_BYTE, 1},  {11, 0},
+                 {99, 0},         {UINT32_MAX, 0}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t got = fmi_datatype_size(sizes[i].t);
+        record(got == sizes[i].size, "fmi_datatype_size", "type %u -> %zu (want %zu)", (unsigned)sizes[i].t, got,
+               sizes[i].size);
+    }
+}
+
+static void check_ops(void)
+{
+    fmi_op op = 0;
+    printf("-- fmi_op_create / fmi_op_free\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_op_create(NULL, NULL, 1, 1, &op));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_op_create(sum_op, NULL, 1, 1, NULL));
+    EXPECT(FMI_SUCCESS, fmi_op_create(sum_op, NULL, 1, 1, &op));
+    CHECK_TRUE(op >= 0x100, "user op id %u", (unsigned)op);
+    EXPECT(FMI_SUCCESS, fmi_op_free(op));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_op_free(op));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_op_free(12345));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_op_free(0));
+}
+
+static void check_init_args(const char *name)
+{
+    fmi_comm *c = NULL;
+    char path[64];
+    printf("-- fmi_init / fmi_init_from_env argument checks\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_init(0, 1, NULL, name, 0, NULL));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_init(0, 1, NULL, NULL, 0, &c));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_init(1, 1, NULL, name, 0, &c));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_init(7, 2, NULL, name, 0, &c));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_init(UINT32_MAX, 4, NULL, name, 0, &c));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_init(0, 0, NULL, name, 0, &c));
+    EXPECT(FMI_ERR_CONFIG, fmi_init(0, 1, "/nonexistent/dir/fmi.json", name, 0, &c));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_init_from_env(NULL));
+
+    if (write_temp_file(path, "{ \"backends\": { \"Direct\": { \"enabled\": true, ") != 0) {
+        record(0, "write temp config", "mkstemp/write failed");
+    } else {
+        EXPECT(FMI_ERR_CONFIG, fmi_init(0, 1, path, name, 0, &c));
+        unlink(path);
+    }
+    if (write_temp_file(path, "[1, 2, 3]\n") != 0) {
+        record(0, "write temp config", "mkstemp/write failed");
+    } else {
+        EXPECT(FMI_ERR_CONFIG, fmi_init(0, 1, path, name, 0, &c));
+        unlink(path);
+    }
+    if (write_temp_file(path, "{ \"backends\": { \"Direct\": { \"enabled\": true, \"bogus\": 1 } } }\n") != 0) {
+        record(0, "write temp config", "mkstemp/write failed");
+    } else {
+        EXPECT(FMI_ERR_CONFIG, fmi_init(0, 1, path, name, 0, &c));
+        const char *msg = last_message();
+        record(strstr(msg, "backends.Direct.bogus") != NULL, "unknown config key names its path",
+               "last error: \"%s\"", msg);
+        unlink(path);
+    }
+
+    /* Broken environment for fmi_init_from_env: undocumented code, but it must fail cleanly. */
+    const char *vars[] = {"FMI_PEER_ID", "FMI_NUM_PEERS", "FMI_COMM_NAME", "FMI_CONFIG"};
+    char *saved[4];
+    for (int i = 0; i < 4; i++) {
+        const char *v = getenv(vars[i]);
+        saved[i] = v != NULL ? strdup(v) : NULL;
+    }
+    setenv("FMI_NUM_PEERS", "1", 1);
+    setenv("FMI_COMM_NAME", name, 1);
+    unsetenv("FMI_CONFIG");
+    unsetenv("FMI_PEER_ID");
+    g_current = "fmi_init_from_env without FMI_PEER_ID";
+    fmi_status st = fmi_init_from_env(&c);
+    record(st != FMI_SUCCESS, "fmi_init_from_env without FMI_PEER_ID fails", "%s", status_name((int)st));
+    if (st == FMI_SUCCESS)
+        fmi_finalize(c);
+    setenv("FMI_PEER_ID", "zero", 1);
+    g_current = "fmi_init_from_env with FMI_PEER_ID=zero";
+    st = fmi_init_from_env(&c);
+    record(st != FMI_SUCCESS, "fmi_init_from_env with FMI_PEER_ID=zero fails", "%s", status_name((int)st));
+    if (st == FMI_SUCCESS)
+        fmi_finalize(c);
+    setenv("FMI_PEER_ID", "3", 1);
+    setenv("FMI_NUM_PEERS", "2", 1);
+    g_current = "fmi_init_from_env with FMI_PEER_ID=3 FMI_NUM_PEERS=2";
+    st = fmi_init_from_env(&c);
+    record(st != FMI_SUCCESS, "fmi_init_from_env with FMI_PEER_ID=3, FMI_NUM_PEERS=2 fails", "%s",
+           status_name((int)st));
+    if (st == FMI_SUCCESS)
+        fmi_finalize(c);
+    for (int i = 0; i < 4; i++) {
+        if (saved[i] != NULL)
+            setenv(vars[i], saved[i], 1);
+        else
+            unsetenv(vars[i]);
+        free(saved[i]);
+    }
+}
+
+static void check_comm_args(fmi_comm *c)
+{
+    uint32_t u = 99;
+    uint64_t t = 0;
+    printf("-- rank, size, hint, timeout\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_rank(NULL, &u));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_rank(c, NULL));
+    EXPECT(FMI_SUCCESS, fmi_comm_rank(c, &u));
+    CHECK_TRUE(u == 0, "rank %u", (unsigned)u);
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_size(NULL, &u));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_size(c, NULL));
+    EXPECT(FMI_SUCCESS, fmi_comm_size(c, &u));
+    CHECK_TRUE(u == 1, "size %u", (unsigned)u);
+
+    EXPECT(FMI_ERR_NULL_ARG, fmi_set_hint(NULL, FMI_HINT_FAST));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_hint(c, 2));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_hint(c, 99));
+    EXPECT(FMI_SUCCESS, fmi_set_hint(c, FMI_HINT_CHEAP));
+    EXPECT(FMI_SUCCESS, fmi_set_hint(c, FMI_HINT_FAST));
+
+    EXPECT(FMI_ERR_NULL_ARG, fmi_get_timeout(NULL, &t));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_get_timeout(c, NULL));
+    EXPECT(FMI_SUCCESS, fmi_get_timeout(c, &t));
+    if (getenv("FMI_TIMEOUT_MS") == NULL)
+        CHECK_TRUE(t == 30000, "default timeout %llu ms", (unsigned long long)t);
+    EXPECT(FMI_ERR_NULL_ARG, fmi_set_timeout(NULL, 1000));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_timeout(c, 0));
+    EXPECT(FMI_SUCCESS, fmi_set_timeout(c, 5000));
+    EXPECT(FMI_SUCCESS, fmi_get_timeout(c, &t));
+    CHECK_TRUE(t == 5000, "timeout after set %llu ms", (unsigned long long)t);
+}
+
+static void check_p2p_args(fmi_comm *c)
+{
+    int32_t b[4] = {1, 2, 3, 4};
+    printf("-- fmi_send / fmi_recv\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_send(NULL, b, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_send(c, NULL, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send(c, b, 4, 99, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send(c, b, 4, FMI_INT32, 1));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send(c, b, 4, FMI_INT32, UINT32_MAX));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_recv(NULL, b, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_recv(c, NULL, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(c, b, 4, 99, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(c, b, 4, FMI_INT32, 1));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(c, b, 4, FMI_INT32, UINT32_MAX));
+}
+
+static void check_collective_args(fmi_comm *c, fmi_op freed_op)
+{
+    int32_t s[4] = {1, 2, 3, 4}, r[4] = {0};
+    float fs[4] = {1, 2, 3, 4}, fr[4] = {0};
+    double ds[4] = {1, 2, 3, 4}, dr[4] = {0};
+    uint8_t bs[4] = {1, 2, 3, 4}, br[4] = {0};
+
+    printf("-- fmi_bcast / fmi_barrier\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_bcast(NULL, s, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_bcast(c, NULL, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_bcast(c, s, 4, 99, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_bcast(c, s, 4, FMI_INT32, 1));
+    EXPECT(FMI_SUCCESS, fmi_bcast(c, NULL, 0, FMI_INT32, 0));
+    EXPECT(FMI_SUCCESS, fmi_bcast(c, s, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_barrier(NULL));
+    EXPECT(FMI_SUCCESS, fmi_barrier(c));
+
+    printf("-- fmi_gather / fmi_scatter\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_gather(NULL, s, r, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_gather(c, NULL, r, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_gather(c, s, NULL, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gather(c, s, r, 4, 99, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gather(c, s, r, 4, FMI_INT32, 1));
+    EXPECT(FMI_SUCCESS, fmi_gather(c, s, r, 4, FMI_INT32, 0));
+    CHECK_TRUE(memcmp(s, r, sizeof s) == 0, "single-peer gather copies the block", NULL);
+    EXPECT(FMI_ERR_NULL_ARG, fmi_scatter(NULL, s, r, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_scatter(c, NULL, r, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_scatter(c, s, NULL, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(c, s, r, 4, 99, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(c, s, r, 4, FMI_INT32, 1));
+    EXPECT(FMI_SUCCESS, fmi_scatter(c, s, r, 4, FMI_INT32, 0));
+
+    printf("-- fmi_reduce\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_reduce(NULL, s, r, 4, FMI_INT32, FMI_OP_SUM, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_reduce(c, NULL, r, 4, FMI_INT32, FMI_OP_SUM, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_reduce(c, s, NULL, 4, FMI_INT32, FMI_OP_SUM, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, s, r, 4, 99, FMI_OP_SUM, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, s, r, 4, FMI_INT32, 12345, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, s, r, 4, FMI_INT32, 0, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, s, r, 4, FMI_INT32, freed_op, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, fs, fr, 4, FMI_FLOAT, FMI_OP_BAND, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, ds, dr, 4, FMI_DOUBLE, FMI_OP_LAND, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, bs, br, 4, FMI_BYTE, FMI_OP_SUM, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, s, r, 4, FMI_INT32, FMI_OP_SUM, 1));
+    EXPECT(FMI_SUCCESS, fmi_reduce(c, s, r, 4, FMI_INT32, FMI_OP_SUM, 0));
+
+    printf("-- fmi_allreduce\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_allreduce(NULL, s, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_allreduce(c, NULL, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_allreduce(c, s, NULL, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, s, r, 4, 99, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, s, r, 4, FMI_INT32, 12345));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, s, r, 4, FMI_INT32, freed_op));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, fs, fr, 4, FMI_FLOAT, FMI_OP_BAND));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, ds, dr, 4, FMI_DOUBLE, FMI_OP_BXOR));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, fs, fr, 4, FMI_FLOAT, FMI_OP_LOR));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, bs, br, 4, FMI_BYTE, FMI_OP_MAX));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, bs, br, 4, FMI_BYTE, FMI_OP_LAND));
+    EXPECT(FMI_SUCCESS, fmi_allreduce(c, NULL, NULL, 0, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_SUCCESS, fmi_allreduce(c, bs, br, 4, FMI_BYTE, FMI_OP_BXOR));
+    EXPECT(FMI_SUCCESS, fmi_allreduce(c, s, r, 4, FMI_INT32, FMI_OP_LAND));
+    EXPECT(FMI_SUCCESS, fmi_allreduce(c, s, r, 4, FMI_INT32, FMI_OP_SUM));
+    CHECK_TRUE(memcmp(s, r, sizeof s) == 0, "single-peer allreduce returns the input", NULL);
+
+    printf("-- fmi_scan / fmi_allgather / fmi_alltoall\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_scan(NULL, s, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_scan(c, NULL, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_scan(c, s, NULL, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scan(c, s, r, 4, 99, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scan(c, s, r, 4, FMI_INT32, 12345));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scan(c, s, r, 4, FMI_INT32, freed_op));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scan(c, fs, fr, 4, FMI_FLOAT, FMI_OP_BAND));
+    EXPECT(FMI_SUCCESS, fmi_scan(c, s, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_allgather(NULL, s, r, 4, FMI_INT32));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_allgather(c, NULL, r, 4, FMI_INT32));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_allgather(c, s, NULL, 4, FMI_INT32));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allgather(c, s, r, 4, 99));
+    EXPECT(FMI_SUCCESS, fmi_allgather(c, s, r, 4, FMI_INT32));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_alltoall(NULL, s, r, 4, FMI_INT32));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_alltoall(c, NULL, r, 4, FMI_INT32));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_alltoall(c, s, NULL, 4, FMI_INT32));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_alltoall(c, s, r, 4, 99));
+    EXPECT(FMI_SUCCESS, fmi_alltoall(c, s, r, 4, FMI_INT32));
+
+    /* A live user op works; the send buffer is never modified. */
+    fmi_op op = 0;
+    EXPECT(FMI_SUCCESS, fmi_op_create(sum_op, NULL, 1, 1, &op));
+    EXPECT(FMI_SUCCESS, fmi_allreduce(c, s, r, 4, FMI_INT32, op));
+    EXPECT(FMI_SUCCESS, fmi_op_free(op));
+    const int32_t orig[4] = {1, 2, 3, 4};
+    CHECK_TRUE(memcmp(s, orig, sizeof s) == 0, "send buffer unchanged", NULL);
+}
+
+static int run_solo(void)
+{
+    char name[64];
+    snprintf(name, sizeof name, "bad_args_solo_%ld", (long)getpid());
+
+    check_static_functions();
+    check_ops();
+
+    /* An op id that was valid once, for the "freed user op" checks. */
+    fmi_op freed_op = 0;
+    EXPECT(FMI_SUCCESS, fmi_op_create(sum_op, NULL, 1, 1, &freed_op));
+    EXPECT(FMI_SUCCESS, fmi_op_free(freed_op));
+
+    check_init_args(name);
+
+    fmi_comm *c = NULL;
+    printf("-- single-peer communicator\n");
+    g_current = "fmi_init(0, 1, NULL, name, 0, &c)";
+    fmi_status st = fmi_init(0, 1, NULL, name, 0, &c);
+    expect_status("fmi_init(0, 1, NULL, name, 0, &c)", FMI_SUCCESS, st);
+    if (st != FMI_SUCCESS || c == NULL) {
+        record(0, "single-peer communicator", "cannot run the handle checks without one");
+        return finish();
+    }
+    check_comm_args(c);
+    check_p2p_args(c);
+    check_collective_args(c, freed_op);
+
+    printf("-- fmi_finalize and use after finalize\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_finalize(NULL));
+    EXPECT(FMI_SUCCESS, fmi_finalize(c));
+    expect_dead_handle(c, "finalized handle");
+    uint64_t not_a_comm[16] = {0};
+    expect_dead_handle((fmi_comm *)(void *)not_a_comm, "pointer that was never a handle");
+    return finish();
+}
+
+/* --- two-peer checks (under fmirun -n 2) ----------------------------------------------------- */
+
+static int run_two_peers(void)
+{
+    fmi_comm *c = NULL;
+    uint32_t rank = 0, size = 0;
+    int32_t buf[8] = {0};
+
+    EXPECT(FMI_SUCCESS, fmi_init_from_env(&c));
+    if (c == NULL)
+        return finish();
+    EXPECT(FMI_SUCCESS, fmi_comm_rank(c, &rank));
+    EXPECT(FMI_SUCCESS, fmi_comm_size(c, &size));
+    snprintf(g_prefix, sizeof g_prefix, "[rank %u] ", (unsigned)rank);
+    if (size != 2 || rank > 1) {
+        record(0, "two-peer mode", "needs exactly 2 peers, got rank %u of %u", (unsigned)rank, (unsigned)size);
+        return finish();
+    }
+    uint32_t peer = 1 - rank;
+
+    printf("%s-- out-of-range peers and roots\n", g_prefix);
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send(c, buf, 4, FMI_INT32, 2));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(c, buf, 4, FMI_INT32, 2));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_bcast(c, buf, 4, FMI_INT32, 2));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, buf, buf + 4, 4, FMI_INT32, FMI_OP_SUM, 5));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gather(c, buf, buf + 2, 2, FMI_INT32, 2));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(c, buf, buf + 4, 2, FMI_INT32, UINT32_MAX));
+    EXPECT(FMI_SUCCESS, fmi_set_timeout(c, 10000));
+    EXPECT(FMI_SUCCESS, fmi_barrier(c));
+
+    printf("%s-- size mismatch\n", g_prefix);
+    if (rank == 0) {
+        int32_t four[4] = {1, 2, 3, 4}, two[2] = {5, 6};
+        EXPECT(FMI_SUCCESS, fmi_send(c, four, 4, FMI_INT32, peer)); /* peer receives 3 */
+        EXPECT(FMI_SUCCESS, fmi_send(c, two, 2, FMI_INT32, peer));  /* peer receives 5 */
+    } else {
+        EXPECT(FMI_ERR_SIZE_MISMATCH, fmi_recv(c, buf, 3, FMI_INT32, peer));
+        EXPECT(FMI_ERR_SIZE_MISMATCH, fmi_recv(c, buf, 5, FMI_INT32, peer));
+    }
+
+    /* Rank 1 receives from rank 0, which sends nothing until rank 1 reports back. */
+    printf("%s-- receive timeout\n", g_prefix);
+    int32_t done = 0;
+    if (rank == 1) {
+        EXPECT(FMI_SUCCESS, fmi_set_timeout(c, 200));
+        double t0 = now_seconds();
+        g_current = "fmi_recv(c, buf, 1, FMI_INT32, 0) with a 200 ms timeout";
+        fmi_status st = fmi_recv(c, buf, 1, FMI_INT32, peer);
+        double elapsed = now_seconds() - t0;
+        expect_status("fmi_recv(c, buf, 1, FMI_INT32, 0) from a silent peer, timeout 200 ms", FMI_ERR_TIMEOUT, st);
+        record(elapsed >= 0.15 && elapsed <= 1.0, "timeout ends within [0.15 s, 1 s]", "%.3f s", elapsed);
+        const char *msg = last_message();
+        record(msg[0] != '\0', "fmi_last_error_message() after the timeout is not empty", "\"%s\"", msg);
+        EXPECT(FMI_SUCCESS, fmi_set_timeout(c, 10000));
+        done = 1;
+        EXPECT(FMI_SUCCESS, fmi_send(c, &done, 1, FMI_INT32, peer));
+    } else {
+        EXPECT(FMI_SUCCESS, fmi_recv(c, &done, 1, FMI_INT32, peer));
+        CHECK_TRUE(done == 1, "peer finished its timeout check (got %d)", (int)done);
+    }
+
+    printf("%s-- the channel still works after the errors\n", g_prefix);
+    const int32_t payload[4] = {10, 20, 30, 40};
+    if (rank == 0) {
+        EXPECT(FMI_SUCCESS, fmi_send(c, payload, 4, FMI_INT32, peer));
+    } else {
+        memset(buf, 0, sizeof buf);
+        EXPECT(FMI_SUCCESS, fmi_recv(c, buf, 4, FMI_INT32, peer));
+        CHECK_TRUE(memcmp(buf, payload, sizeof payload) == 0, "received %d %d %d %d", (int)buf[0], (int)buf[1],
+                   (int)buf[2], (int)buf[3]);
+    }
+    int32_t one = 1, total = 0;
+    EXPECT(FMI_SUCCESS, fmi_allreduce(c, &one, &total, 1, FMI_INT32, FMI_OP_SUM));
+    CHECK_TRUE(total == 2, "allreduce after the errors = %d", (int)total);
+
+    printf("%s-- finalize\n", g_prefix);
+    EXPECT(FMI_SUCCESS, fmi_finalize(c));
+    expect_dead_handle(c, "finalized handle");
+    return finish();
+}
+
+int main(void)
+{
+    signal(SIGSEGV, on_crash);
+    signal(SIGBUS, on_crash);
+    signal(SIGABRT, on_crash);
+    signal(SIGFPE, on_crash);
+    signal(SIGILL, on_crash);
+
+    const char *np = getenv("FMI_NUM_PEERS");
+    long n = np != NULL ? strtol(np, NULL, 10) : 1;
+    if (n == 2)
+        return run_two_peers();
+    if (n > 2) {
+        printf("bad_args: run it as a single process or under `fmirun -n 2` (FMI_NUM_PEERS=%s)\n", np);
+        printf("0 passed, 1 failed\n");
+        return EXIT_FAILURE;
+    }
+    return run_solo();
+}
