@@ -267,6 +267,17 @@ if ((HAVE_CPP_TESTS)); then
     done
 fi
 
+# --- further suites ----------------------------------------------------------------------------
+# Each scripts/suites/NN-name.sh is one step, run in name order with the installed prefix in
+# FMI_PREFIX and the scratch directory in FMI_WORK. A suite that needs a server starts it itself
+# and fails (never skips) when it cannot.
+for suite in "$ROOT"/scripts/suites/*.sh; do
+    [[ -e "$suite" ]] || continue
+    step "suite $(basename "$suite" .sh)"
+    FMI_PREFIX="$PREFIX" FMI_WORK="$WORK" run bash "$suite"
+    ok
+done
+
 step "valgrind: examples-c/ring under fmirun -n 2"
 launch 2 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
     "$BUILD/examples-c/ring" 2>&1 | tee "$WORK/valgrind.log"

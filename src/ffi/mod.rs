@@ -110,3 +110,39 @@ pub(crate) unsafe fn write_out<T>(p: *mut T, v: T, what: &str) -> Result<()> {
     p.write(v);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn panic_becomes_internal_error_with_message() {
+        let s = guard("fmi_test", || panic!("boom"));
+        assert_eq!(s, fmi_status::FMI_ERR_INTERNAL);
+        let msg = unsafe { CStr::from_ptr(status::fmi_last_error_message()) };
+        assert_eq!(
+            msg.to_str().unwrap(),
+            "fmi_test: internal error (panic: boom)"
+        );
+    }
+
+    #[test]
+    fn errors_map_to_status_and_message() {
+        let s = guard("fmi_test", || Err(Error::new(ErrorKind::Timeout, "waited")));
+        assert_eq!(s, fmi_status::FMI_ERR_TIMEOUT);
+        let msg = unsafe { CStr::from_ptr(status::fmi_last_error_message()) };
+        assert_eq!(msg.to_str().unwrap(), "fmi_test: waited");
+        assert_eq!(guard("fmi_test", || Ok(())), fmi_status::FMI_SUCCESS);
+    }
+
+    #[test]
+    fn overlap_detection() {
+        let b = [0u8; 16];
+        let p = b.as_ptr() as *const c_void;
+        let q = unsafe { b.as_ptr().add(8) } as *const c_void;
+        assert!(overlaps(p, 16, q, 8));
+        assert!(!overlaps(p, 8, q, 8));
+        assert!(!overlaps(p, 0, q, 8));
+    }
+}

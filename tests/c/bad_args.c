@@ -1,5 +1,5 @@
 /* bad_args: calls every function of the libfmi C API with bad arguments and checks the documented
- * status codes (docs/c-api-spec.md). It must never crash.
+ * status codes (documented in include/fmi.h). It must never crash.
  *
  * Two modes, chosen by FMI_NUM_PEERS:
  *   unset or 1  single process: fmi_init(0, 1, ...) and the argument/config/lifecycle checks;
