@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what libfmi's build and tests need, only when missing (idempotent).
-# Debian packages: cmake, build-essential, pkg-config, valgrind, python3.
+# Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip), redis-server,
+# iproute2 and iptables (the NAT lab).
 # Rust: the toolchain is expected under ~/.cargo/bin (rustup); adds rustfmt and clippy if missing.
 set -euo pipefail
 
@@ -14,6 +15,11 @@ have_cmd cmake      || need_pkgs+=(cmake)
 have_cmd pkg-config || need_pkgs+=(pkg-config)
 have_cmd valgrind   || need_pkgs+=(valgrind)
 have_cmd python3    || need_pkgs+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
+have_cmd redis-server || need_pkgs+=(redis-server)
+have_cmd redis-cli  || need_pkgs+=(redis-tools)
+have_cmd ip         || need_pkgs+=(iproute2)
+have_cmd iptables   || need_pkgs+=(iptables)
 
 if ((${#need_pkgs[@]} > 0)); then
     if ! have_cmd apt-get; then
