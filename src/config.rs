@@ -48,6 +48,14 @@ pub struct DirectConfig {
     pub port: u16,
     /// Time allowed to punch one connection once the peer's endpoint is known (`max_timeout`, ms).
     pub punch_timeout: Duration,
+    /// Per-job secret authenticating rendezvous requests and peer handshakes (`auth_token`,
+    /// overridden by `FMI_AUTH_TOKEN`). None: the server must run without authentication.
+    pub auth_token: Option<String>,
+    /// Fall back to a relay through the rendezvous server when punching fails (`relay`).
+    pub relay: bool,
+    /// Set up the mesh one pair at a time instead of in parallel (`sequential_mesh`; for
+    /// benchmarks comparing against the original FMI's pairing).
+    pub sequential_mesh: bool,
 }
 
 /// `backends.Redis` (channel implemented in a later release; parsed and validated now).
@@ -177,6 +185,9 @@ impl Default for DirectConfig {
             host: "127.0.0.1".into(),
             port: 10000,
             punch_timeout: Duration::from_secs(10),
+            auth_token: None,
+            relay: true,
+            sequential_mesh: false,
         }
     }
 }
@@ -268,6 +279,11 @@ impl Config {
                 d.port = port;
             }
         }
+        if let Ok(token) = std::env::var("FMI_AUTH_TOKEN") {
+            if let Some(d) = self.direct.as_mut() {
+                d.auth_token = Some(token).filter(|t| !t.is_empty());
+            }
+        }
         if let Ok(v) = std::env::var("FMI_TIMEOUT_MS") {
             let ms: u64 = v.trim().parse().map_err(|_| {
                 Error::config(format!("FMI_TIMEOUT_MS: expected milliseconds, got {v:?}"))
@@ -302,11 +318,20 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
     let port = o.port("port")?;
     let max_timeout = o.u64("max_timeout")?;
     let _poll = o.u64("timeout")?; // accepted for symmetry with the storage backends; unused
+    let auth_token = o.string("auth_token")?;
+    let relay = o.bool("relay")?;
+    let sequential_mesh = o.bool("sequential_mesh")?;
     if !enabled {
         return Ok(None);
     }
     let d = DirectConfig::default();
+    if auth_token.as_deref() == Some("") {
+        return Err(Error::config(format!("{}: must not be empty", o.path("auth_token"))));
+    }
     Ok(Some(DirectConfig {
+        auth_token,
+        relay: relay.unwrap_or(d.relay),
+        sequential_mesh: sequential_mesh.unwrap_or(d.sequential_mesh),
         host: host.unwrap_or(d.host),
         port: port.unwrap_or(d.port),
         punch_timeout: match max_timeout {

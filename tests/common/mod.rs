@@ -25,6 +25,7 @@ pub fn config_for(server: &BackgroundServer) -> Config {
             host: "127.0.0.1".into(),
             port: server.addr().port(),
             punch_timeout: Duration::from_secs(10),
+            ..DirectConfig::default()
         }),
         ..Config::default()
     }
