@@ -326,7 +326,10 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
     }
     let d = DirectConfig::default();
     if auth_token.as_deref() == Some("") {
-        return Err(Error::config(format!("{}: must not be empty", o.path("auth_token"))));
+        return Err(Error::config(format!(
+            "{}: must not be empty",
+            o.path("auth_token")
+        )));
     }
     Ok(Some(DirectConfig {
         auth_token,

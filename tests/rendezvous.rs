@@ -17,6 +17,8 @@ fn hello(s: &mut TcpStream, job: &str, rank: u32) -> ServerMsg {
             job: job.into(),
             rank,
             size: 2,
+            nonce: fmi::rendezvous::auth::nonce(),
+            mac: None,
         },
     )
     .unwrap();
@@ -51,6 +53,8 @@ fn pairs_under_garbage_and_refuses_bad_requests() {
                         job: "j".into(),
                         rank: 0,
                         size: 1,
+                        nonce: fmi::rendezvous::auth::nonce(),
+                        mac: None,
                     },
                 );
             }
@@ -65,6 +69,8 @@ fn pairs_under_garbage_and_refuses_bad_requests() {
         pair: "0-1".into(),
         rank,
         private: "127.0.0.1:1".into(),
+        nonce: fmi::rendezvous::auth::nonce(),
+        mac: None,
     };
     protocol::write_frame(&mut a, &reg(0)).unwrap();
     protocol::write_frame(&mut b, &reg(1)).unwrap();
@@ -96,6 +102,8 @@ fn pairs_under_garbage_and_refuses_bad_requests() {
             job: "j".into(),
             rank: 0,
             size: 1,
+            nonce: fmi::rendezvous::auth::nonce(),
+            mac: None,
         },
     )
     .unwrap();

@@ -27,6 +27,8 @@ pub fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
 pub struct RendezvousClient {
     stream: TcpStream,
     server: SocketAddr,
+    job: String,
+    key: Option<Vec<u8>>,
     /// Our endpoint as the server saw it.
     pub observed: SocketAddr,
 }
@@ -48,6 +50,7 @@ impl RendezvousClient {
         job: &str,
         rank: u32,
         size: u32,
+        key: Option<&[u8]>,
         deadline: Instant,
     ) -> Result<Self> {
         let socket = loop {
@@ -72,13 +75,17 @@ impl RendezvousClient {
         let mut c = RendezvousClient {
             stream,
             server,
+            job: job.to_string(),
+            key: key.map(<[u8]>::to_vec),
             observed: server,
         };
-        c.send(&ClientMsg::Hello {
+        c.send(ClientMsg::Hello {
             version: VERSION,
             job: job.to_string(),
             rank,
             size,
+            nonce: String::new(),
+            mac: None,
         })?;
         match c.next(deadline)? {
             ServerMsg::Welcome { observed, .. } => {
@@ -102,9 +109,22 @@ impl RendezvousClient {
             .map_err(|e| Error::channel(format!("getsockname: {e}")))
     }
 
-    pub fn send(&mut self, msg: &ClientMsg) -> Result<()> {
-        protocol::write_frame(&mut self.stream, msg)
+    /// Signs (nonce, and MAC with a key) and sends one message.
+    pub fn send(&mut self, msg: ClientMsg) -> Result<()> {
+        let msg = msg.sign(&self.job, self.key.as_deref());
+        protocol::write_frame(&mut self.stream, &msg)
             .map_err(|e| Error::channel(format!("lost rendezvous server {}: {e}", self.server)))
+    }
+
+    /// Asks to be paired with the other rank of `pair`.
+    pub fn register(&mut self, pair: &str, rank: u32, private: SocketAddr) -> Result<()> {
+        self.send(ClientMsg::Register {
+            pair: pair.to_string(),
+            rank,
+            private: private.to_string(),
+            nonce: String::new(),
+            mac: None,
+        })
     }
 
     /// Waits for the next server message until `deadline`. Server errors become errors.
@@ -141,5 +161,92 @@ impl RendezvousClient {
                 self.server
             ))),
         }
+    }
+}
+
+/// Opens a relay connection for `pair` through the server and waits until the peer joined it
+/// (or `deadline`, or `cancelled()` turns true). The returned stream then carries the peer's bytes.
+#[allow(clippy::too_many_arguments)]
+pub fn relay(
+    server: SocketAddr,
+    job: &str,
+    rank: u32,
+    size: u32,
+    pair: &str,
+    key: Option<&[u8]>,
+    deadline: Instant,
+    cancelled: impl Fn() -> bool,
+) -> Result<TcpStream> {
+    let mut stream = TcpStream::connect_timeout(&server, remaining(deadline)?).map_err(|e| {
+        Error::channel(format!(
+            "relay: cannot reach rendezvous server {server}: {e}"
+        ))
+    })?;
+    stream.set_nodelay(true).ok();
+    let msg = ClientMsg::Relay {
+        version: VERSION,
+        job: job.to_string(),
+        rank,
+        size,
+        pair: pair.to_string(),
+        nonce: String::new(),
+        mac: None,
+    }
+    .sign(job, key);
+    protocol::write_frame(&mut stream, &msg)
+        .map_err(|e| Error::channel(format!("relay: lost rendezvous server {server}: {e}")))?;
+    // Wait for the answer in short slices, so that a connection made meanwhile cancels the relay.
+    loop {
+        if cancelled() {
+            return Err(Error::channel("relay: no longer needed"));
+        }
+        let left = remaining(deadline)?;
+        let mut pfd = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&stream),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = left.as_millis().clamp(1, 100) as libc::c_int;
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pfd, 1, ms) } > 0 {
+            break;
+        }
+    }
+    stream
+        .set_read_timeout(Some(remaining(deadline)?))
+        .map_err(|e| Error::channel(e.to_string()))?;
+    match protocol::read_frame::<ServerMsg>(&mut stream) {
+        Ok(ServerMsg::RelayReady { .. }) => {
+            stream.set_read_timeout(None).ok();
+            Ok(stream)
+        }
+        Ok(ServerMsg::Error { code, message }) => {
+            let kind = if code == "auth" {
+                ErrorKind::Auth
+            } else {
+                ErrorKind::Channel
+            };
+            Err(Error::new(
+                kind,
+                format!("relay refused by rendezvous server: {message} ({code})"),
+            ))
+        }
+        Ok(other) => Err(Error::channel(format!(
+            "relay: unexpected answer {other:?}"
+        ))),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            Err(Error::new(
+                ErrorKind::Timeout,
+                "relay: the peer did not join in time",
+            ))
+        }
+        Err(e) => Err(Error::channel(format!(
+            "relay: lost rendezvous server {server}: {e}"
+        ))),
     }
 }

@@ -13,7 +13,9 @@ pub const MAX_FRAME: usize = 16 * 1024;
 /// Longest job or pair name.
 pub const MAX_NAME: usize = 256;
 
-/// Messages from a client (a peer) to the server.
+/// Messages from a client (a peer) to the server. With authentication, `mac` is the hex
+/// HMAC-SHA256 of [`ClientMsg::signed_fields`] under the job's secret, and every `nonce`
+/// ("<unix seconds>-<random hex>") is used once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
@@ -23,13 +25,122 @@ pub enum ClientMsg {
         job: String,
         rank: u32,
         size: u32,
+        nonce: String,
+        #[serde(default)]
+        mac: Option<String>,
     },
     /// Asks to be paired with the other registrant of `pair` in the same job.
     Register {
         pair: String,
         rank: u32,
         private: String,
+        nonce: String,
+        #[serde(default)]
+        mac: Option<String>,
     },
+    /// First message of a relay connection: once both members of `pair` sent it, the server
+    /// answers `relay_ready` to both and then forwards bytes between the two connections.
+    Relay {
+        version: u32,
+        job: String,
+        rank: u32,
+        size: u32,
+        pair: String,
+        nonce: String,
+        #[serde(default)]
+        mac: Option<String>,
+    },
+}
+
+impl ClientMsg {
+    /// The fields the MAC covers, in order. `job` is the session's job (used by `register`).
+    pub fn signed_fields(&self, job: &str) -> Vec<String> {
+        match self {
+            ClientMsg::Hello {
+                version,
+                job,
+                rank,
+                size,
+                nonce,
+                ..
+            } => vec![
+                "hello".into(),
+                version.to_string(),
+                job.clone(),
+                rank.to_string(),
+                size.to_string(),
+                nonce.clone(),
+            ],
+            ClientMsg::Register {
+                pair,
+                rank,
+                private,
+                nonce,
+                ..
+            } => vec![
+                "register".into(),
+                job.to_string(),
+                pair.clone(),
+                rank.to_string(),
+                private.clone(),
+                nonce.clone(),
+            ],
+            ClientMsg::Relay {
+                version,
+                job,
+                rank,
+                size,
+                pair,
+                nonce,
+                ..
+            } => vec![
+                "relay".into(),
+                version.to_string(),
+                job.clone(),
+                pair.clone(),
+                rank.to_string(),
+                size.to_string(),
+                nonce.clone(),
+            ],
+        }
+    }
+
+    pub fn nonce(&self) -> &str {
+        match self {
+            ClientMsg::Hello { nonce, .. }
+            | ClientMsg::Register { nonce, .. }
+            | ClientMsg::Relay { nonce, .. } => nonce,
+        }
+    }
+
+    pub fn mac(&self) -> Option<&str> {
+        match self {
+            ClientMsg::Hello { mac, .. }
+            | ClientMsg::Register { mac, .. }
+            | ClientMsg::Relay { mac, .. } => mac.as_deref(),
+        }
+    }
+
+    /// Sets a fresh nonce and, with a key, the MAC.
+    pub fn sign(mut self, job: &str, key: Option<&[u8]>) -> Self {
+        let fresh = super::auth::nonce();
+        match &mut self {
+            ClientMsg::Hello { nonce, .. }
+            | ClientMsg::Register { nonce, .. }
+            | ClientMsg::Relay { nonce, .. } => *nonce = fresh,
+        }
+        let tag = key.map(|k| {
+            let fields = self.signed_fields(job);
+            let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+            super::auth::hex(&super::auth::mac(k, &refs))
+        });
+        match &mut self {
+            ClientMsg::Hello { mac, .. }
+            | ClientMsg::Register { mac, .. }
+            | ClientMsg::Relay { mac, .. } => *mac = tag,
+        }
+        self
+    }
 }
 
 /// Messages from the server to a client.
@@ -46,6 +157,9 @@ pub enum ServerMsg {
         peer_public: String,
         peer_private: String,
     },
+    /// Both members of a relay pair are connected: from the next byte on, the connection carries
+    /// the peer's bytes.
+    RelayReady { pair: String, peer_rank: u32 },
     /// The request was refused; the server closes the connection after this for protocol errors.
     Error { code: String, message: String },
 }
@@ -108,7 +222,10 @@ mod tests {
             pair: "0-1".into(),
             rank: 0,
             private: "127.0.0.1:5".into(),
-        };
+            nonce: String::new(),
+            mac: None,
+        }
+        .sign("job", Some(b"k"));
         let bytes = encode(&m);
         let back: ClientMsg = read_frame(&mut &bytes[..]).unwrap();
         assert_eq!(back, m);

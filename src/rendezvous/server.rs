@@ -1,23 +1,26 @@
 //! The rendezvous server: pairs peers of the same job by pair name and tells each the other's
-//! observed (public) endpoint. Concurrent (tokio), bounded, and robust against malformed input.
+//! observed (public) endpoint, and relays the traffic of pairs that cannot connect directly.
+//! Concurrent (tokio), bounded, authenticated when given secrets, robust against malformed input.
 
+use super::auth::{self, ReplayCache};
 use super::protocol::{self, ClientMsg, ServerMsg, VERSION};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// Limits and timeouts of the server.
+/// Limits, timeouts and secrets of the server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// A client must say hello within this time.
     pub hello_timeout: Duration,
-    /// A client that sends nothing for this long is disconnected and its pending pairings dropped.
+    /// A client that sends nothing for this long is disconnected and its pending pairings dropped;
+    /// a relay half waiting this long for its partner is dropped.
     pub idle_timeout: Duration,
     /// Most pending (unmatched) pairings one connection may hold.
     pub max_pending_per_conn: usize,
@@ -25,6 +28,13 @@ pub struct ServerConfig {
     pub max_pending_total: usize,
     /// Most simultaneous connections; more are closed at once.
     pub max_connections: usize,
+    /// Most simultaneous connections from one IP address.
+    pub max_connections_per_ip: usize,
+    /// Most relay halves waiting for their partner.
+    pub max_waiting_relays: usize,
+    /// Accepted job secrets. Empty: no authentication. Otherwise every request must carry a valid
+    /// MAC under one of them, and peers are only paired with peers holding the same secret.
+    pub tokens: Vec<Vec<u8>>,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +45,9 @@ impl Default for ServerConfig {
             max_pending_per_conn: 4096,
             max_pending_total: 100_000,
             max_connections: 4096,
+            max_connections_per_ip: 1024,
+            max_waiting_relays: 4096,
+            tokens: Vec::new(),
         }
     }
 }
@@ -44,8 +57,13 @@ impl Default for ServerConfig {
 pub struct Stats {
     pub connections: AtomicU64,
     pub pairings: AtomicU64,
+    pub relays: AtomicU64,
     pub rejected: AtomicU64,
+    pub auth_failures: AtomicU64,
 }
+
+/// Pairings are scoped by the secret that authenticated them, the job and the pair name.
+type Key = (Option<usize>, String, String);
 
 struct Waiter {
     conn_id: u64,
@@ -55,14 +73,23 @@ struct Waiter {
     tx: mpsc::UnboundedSender<ServerMsg>,
 }
 
+struct RelayWaiter {
+    rank: u32,
+    stream: TcpStream,
+    since: Instant,
+}
+
 #[derive(Default)]
 struct Registry {
-    pending: HashMap<(String, String), Waiter>,
+    pending: HashMap<Key, Waiter>,
+    relays: HashMap<Key, RelayWaiter>,
+    per_ip: HashMap<IpAddr, usize>,
 }
 
 struct Shared {
     cfg: ServerConfig,
     registry: Mutex<Registry>,
+    replay: Mutex<ReplayCache>,
     live: AtomicUsize,
     next_id: AtomicU64,
     stats: Arc<Stats>,
@@ -73,6 +100,7 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
     let shared = Arc::new(Shared {
         cfg,
         registry: Mutex::new(Registry::default()),
+        replay: Mutex::new(ReplayCache::new(1_000_000)),
         live: AtomicUsize::new(0),
         next_id: AtomicU64::new(1),
         stats,
@@ -87,7 +115,19 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
                 continue;
             }
         };
-        if shared.live.load(Ordering::Relaxed) >= shared.cfg.max_connections {
+        let admitted = {
+            let mut reg = shared.registry.lock();
+            let n = reg.per_ip.entry(addr.ip()).or_insert(0);
+            if shared.live.load(Ordering::Relaxed) >= shared.cfg.max_connections
+                || *n >= shared.cfg.max_connections_per_ip
+            {
+                false
+            } else {
+                *n += 1;
+                true
+            }
+        };
+        if !admitted {
             shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
             drop(stream);
             continue;
@@ -101,7 +141,15 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
                 sh.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!("rendezvous: connection {id} from {addr} closed: {why}");
             }
-            sh.registry.lock().pending.retain(|_, w| w.conn_id != id);
+            let mut reg = sh.registry.lock();
+            reg.pending.retain(|_, w| w.conn_id != id);
+            if let Some(n) = reg.per_ip.get_mut(&addr.ip()) {
+                *n -= 1;
+                if *n == 0 {
+                    reg.per_ip.remove(&addr.ip());
+                }
+            }
+            drop(reg);
             sh.live.fetch_sub(1, Ordering::Relaxed);
         });
     }
@@ -109,7 +157,7 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
 
 /// Reads one message; `Ok(None)` is a clean close between frames.
 async fn read_msg(
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    rd: &mut (impl AsyncRead + Unpin),
     limit: Duration,
 ) -> Result<Option<ClientMsg>, String> {
     let fut = async {
@@ -138,8 +186,118 @@ fn refuse(tx: &mpsc::UnboundedSender<ServerMsg>, code: &str, message: String) ->
     message
 }
 
-async fn handle(stream: TcpStream, addr: SocketAddr, id: u64, sh: &Shared) -> Result<(), String> {
+/// Refusal on a connection that has not been split yet.
+async fn refuse_now(stream: &mut TcpStream, code: &str, message: String) -> String {
+    let msg = ServerMsg::Error {
+        code: code.into(),
+        message: message.clone(),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        stream.write_all(&protocol::encode(&msg)),
+    )
+    .await;
+    message
+}
+
+/// Checks the MAC and nonce of `msg`: Ok(secret index) or Err(reason). `want` restricts the
+/// secret to the one that authenticated the session.
+fn authenticate(
+    sh: &Shared,
+    msg: &ClientMsg,
+    job: &str,
+    want: Option<usize>,
+) -> Result<Option<usize>, String> {
+    if sh.cfg.tokens.is_empty() {
+        return Ok(None);
+    }
+    let fail = |why: &str| {
+        sh.stats.auth_failures.fetch_add(1, Ordering::Relaxed);
+        Err(why.to_string())
+    };
+    let Some(tag) = msg.mac() else {
+        return fail("request is not authenticated (no auth token configured?)");
+    };
+    let fields = msg.signed_fields(job);
+    let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let found = sh
+        .cfg
+        .tokens
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| want.is_none_or(|w| w == *i))
+        .find(|(_, key)| auth::verify(key, &refs, tag))
+        .map(|(i, _)| i);
+    let Some(i) = found else {
+        return fail("authentication failed (wrong auth token)");
+    };
+    if !sh.replay.lock().accept(msg.nonce()) {
+        return fail("replayed or stale request refused");
+    }
+    Ok(Some(i))
+}
+
+async fn handle(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    id: u64,
+    sh: &Shared,
+) -> Result<(), String> {
     let _ = stream.set_nodelay(true);
+    let Some(first) = read_msg(&mut stream, sh.cfg.hello_timeout).await? else {
+        return Ok(());
+    };
+    match first {
+        ClientMsg::Hello { version, .. } | ClientMsg::Relay { version, .. }
+            if version != VERSION =>
+        {
+            Err(refuse_now(
+                &mut stream,
+                "version",
+                format!("unsupported protocol version {version}, server speaks {VERSION}"),
+            )
+            .await)
+        }
+        ClientMsg::Hello {
+            ref job,
+            rank,
+            size,
+            ..
+        }
+        | ClientMsg::Relay {
+            ref job,
+            rank,
+            size,
+            ..
+        } if !protocol::valid_name(job) || rank >= size => {
+            Err(refuse_now(&mut stream, "invalid", "invalid job name or rank".into()).await)
+        }
+        ClientMsg::Hello { .. } => {
+            let job = match &first {
+                ClientMsg::Hello { job, .. } => job.clone(),
+                _ => unreachable!(),
+            };
+            let secret = match authenticate(sh, &first, &job, None) {
+                Ok(s) => s,
+                Err(why) => return Err(refuse_now(&mut stream, "auth", why).await),
+            };
+            pairing_session(stream, addr, id, sh, job, secret).await
+        }
+        ClientMsg::Relay { .. } => relay(stream, first, sh).await,
+        ClientMsg::Register { .. } => {
+            Err(refuse_now(&mut stream, "protocol", "expected hello".into()).await)
+        }
+    }
+}
+
+async fn pairing_session(
+    stream: TcpStream,
+    addr: SocketAddr,
+    id: u64,
+    sh: &Shared,
+    job: String,
+    secret: Option<usize>,
+) -> Result<(), String> {
     let (mut rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::unbounded_channel::<ServerMsg>();
     let writer = tokio::spawn(async move {
@@ -151,62 +309,45 @@ async fn handle(stream: TcpStream, addr: SocketAddr, id: u64, sh: &Shared) -> Re
         }
         let _ = wr.shutdown().await;
     });
-    let result = session(&mut rd, addr, id, sh, &tx).await;
+    let _ = tx.send(ServerMsg::Welcome {
+        version: VERSION,
+        observed: addr.to_string(),
+    });
+    let result = register_loop(&mut rd, addr, id, sh, &tx, &job, secret).await;
     drop(tx);
     let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
     result
 }
 
-async fn session(
+async fn register_loop(
     rd: &mut tokio::net::tcp::OwnedReadHalf,
     addr: SocketAddr,
     id: u64,
     sh: &Shared,
     tx: &mpsc::UnboundedSender<ServerMsg>,
+    job: &str,
+    secret: Option<usize>,
 ) -> Result<(), String> {
-    let Some(hello) = read_msg(rd, sh.cfg.hello_timeout).await? else {
-        return Ok(());
-    };
-    let job = match hello {
-        ClientMsg::Hello { version, .. } if version != VERSION => {
-            return Err(refuse(
-                tx,
-                "version",
-                format!("unsupported protocol version {version}, server speaks {VERSION}"),
-            ));
-        }
-        ClientMsg::Hello {
-            job, rank, size, ..
-        } => {
-            if !protocol::valid_name(&job) || rank >= size {
-                return Err(refuse(tx, "invalid", "invalid job name or rank".into()));
-            }
-            job
-        }
-        other => {
-            return Err(refuse(
-                tx,
-                "protocol",
-                format!("expected hello, got {other:?}"),
-            ))
-        }
-    };
-    let _ = tx.send(ServerMsg::Welcome {
-        version: VERSION,
-        observed: addr.to_string(),
-    });
     let mut mine: HashSet<String> = HashSet::new();
     loop {
         let Some(msg) = read_msg(rd, sh.cfg.idle_timeout).await? else {
             return Ok(());
         };
+        if let Err(why) = authenticate(sh, &msg, job, secret) {
+            return Err(refuse(tx, "auth", why));
+        }
         let ClientMsg::Register {
             pair,
             rank,
             private,
+            ..
         } = msg
         else {
-            return Err(refuse(tx, "protocol", "hello sent twice".into()));
+            return Err(refuse(
+                tx,
+                "protocol",
+                "only register may follow hello".into(),
+            ));
         };
         if !protocol::valid_name(&pair) || private.parse::<SocketAddr>().is_err() {
             return Err(refuse(
@@ -222,7 +363,7 @@ async fn session(
                 format!("pair {pair} registered twice"),
             ));
         }
-        let key = (job.clone(), pair.clone());
+        let key: Key = (secret, job.to_string(), pair.clone());
         let mut reg = sh.registry.lock();
         if let Some(w) = reg.pending.remove(&key) {
             if w.rank == rank {
@@ -235,22 +376,20 @@ async fn session(
                 ));
             }
             drop(reg);
-            let to_waiter = ServerMsg::Paired {
+            let _ = w.tx.send(ServerMsg::Paired {
                 pair: pair.clone(),
                 peer_rank: rank,
                 self_public: w.public.to_string(),
                 peer_public: addr.to_string(),
                 peer_private: private.clone(),
-            };
-            let to_me = ServerMsg::Paired {
+            });
+            let _ = tx.send(ServerMsg::Paired {
                 pair: pair.clone(),
                 peer_rank: w.rank,
                 self_public: addr.to_string(),
                 peer_public: w.public.to_string(),
                 peer_private: w.private.clone(),
-            };
-            let _ = w.tx.send(to_waiter);
-            let _ = tx.send(to_me);
+            });
             sh.stats.pairings.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 "rendezvous: paired job={job} pair={pair}: rank {} at {} <-> rank {rank} at {addr}",
@@ -277,6 +416,75 @@ async fn session(
         );
         mine.insert(pair);
     }
+}
+
+/// A relay half: waits in the registry for its partner; the second half splices the two.
+async fn relay(mut stream: TcpStream, msg: ClientMsg, sh: &Shared) -> Result<(), String> {
+    let ClientMsg::Relay {
+        ref job,
+        rank,
+        ref pair,
+        ..
+    } = msg
+    else {
+        unreachable!("called with a relay message")
+    };
+    if !protocol::valid_name(pair) {
+        return Err(refuse_now(&mut stream, "invalid", "invalid pair name".into()).await);
+    }
+    let secret = match authenticate(sh, &msg, job, None) {
+        Ok(s) => s,
+        Err(why) => return Err(refuse_now(&mut stream, "auth", why).await),
+    };
+    let key: Key = (secret, job.clone(), pair.clone());
+    // Decided under the lock, acted on after it (no lock across an await).
+    let found = {
+        let mut reg = sh.registry.lock();
+        let idle = sh.cfg.idle_timeout;
+        reg.relays.retain(|_, w| w.since.elapsed() < idle);
+        match reg.relays.remove(&key) {
+            Some(w) if w.rank != rank => Ok(w),
+            // None, or a stale half of the same rank (its client gave up and retried): wait here.
+            _ if reg.relays.len() >= sh.cfg.max_waiting_relays => Err(true),
+            _ => Err(false),
+        }
+    };
+    let mut other = match found {
+        Ok(w) => w,
+        Err(true) => {
+            return Err(refuse_now(&mut stream, "limit", "too many waiting relays".into()).await)
+        }
+        Err(false) => {
+            sh.registry.lock().relays.insert(
+                key,
+                RelayWaiter {
+                    rank,
+                    stream,
+                    since: Instant::now(),
+                },
+            );
+            return Ok(());
+        }
+    };
+    let ready = |peer_rank| {
+        protocol::encode(&ServerMsg::RelayReady {
+            pair: pair.clone(),
+            peer_rank,
+        })
+    };
+    if other.stream.write_all(&ready(rank)).await.is_err()
+        || stream.write_all(&ready(other.rank)).await.is_err()
+    {
+        return Err("relay partner vanished".into());
+    }
+    sh.stats.relays.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(
+        "rendezvous: relaying job={job} pair={pair}: rank {} <-> rank {rank}",
+        other.rank
+    );
+    let moved = tokio::io::copy_bidirectional(&mut other.stream, &mut stream).await;
+    tracing::debug!("rendezvous: relay job={job} pair={pair} ended: {moved:?}");
+    Ok(())
 }
 
 /// A server running on a background thread (used by `fmirun` and the tests). Stops when dropped.

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 /// One established connection to a peer.
 pub struct Conn {
     pub stream: TcpStream,
+    /// How the connection was made.
+    pub link: super::mesh::Link,
     /// Set when a failure left the byte stream in an unknown state; the connection is then unusable.
     pub broken: Option<String>,
 }

@@ -1,11 +1,13 @@
 //! Full-mesh setup for the direct channel: every peer registers all its pairings on one rendezvous
-//! connection, and all pairs punch their connections in parallel from one shared local port.
+//! connection, and all pairs punch their connections in parallel from one shared local port,
+//! falling back to a relay through the rendezvous server when punching fails.
 
 use super::punch::{self, Attempt};
 use crate::config::DirectConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::rendezvous::client::{resolve, RendezvousClient};
-use crate::rendezvous::protocol::{ClientMsg, ServerMsg};
+use crate::rendezvous::auth;
+use crate::rendezvous::client::{self, resolve, RendezvousClient};
+use crate::rendezvous::protocol::ServerMsg;
 use parking_lot::{Condvar, Mutex};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,17 +15,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const HELLO_MAGIC: u32 = 0x464D_4948; // "FMIH"
-const HELLO_LEN: usize = 24;
+const HELLO_MAGIC: u32 = 0x464D_4949; // "FMII": handshake version 2
+const HELLO_LEN: usize = 40;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPT_WAIT: Duration = Duration::from_secs(1);
+
+/// How the connection to a peer was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// A TCP connection straight to the peer (possibly through NATs, by hole punching).
+    Direct,
+    /// Through the relay of the rendezvous server.
+    Relayed,
+}
 
 /// Name of the pairing between two ranks; the same whichever side registers it.
 pub fn pair_name(a: usize, b: usize) -> String {
     format!("{}-{}", a.min(b), a.max(b))
 }
 
-/// FNV-1a, so that connections of another job are refused in the handshake.
+/// FNV-1a, so that connections of another job are refused early in the handshake.
 pub fn job_hash(job: &str) -> u64 {
     job.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
@@ -33,12 +44,22 @@ pub fn job_hash(job: &str) -> u64 {
 struct Shared {
     rank: usize,
     size: usize,
-    job: u64,
-    slots: Mutex<Vec<Option<TcpStream>>>,
+    job: String,
+    job_hash: u64,
+    /// HMAC key of the peer handshake: the job secret, or the job name without one.
+    key: Vec<u8>,
+    /// The job secret for rendezvous requests, if any.
+    token: Option<Vec<u8>>,
+    server: SocketAddr,
+    v6: bool,
+    port: u16,
+    relay: bool,
+    slots: Mutex<Vec<Option<(TcpStream, Link)>>>,
     /// Lower rank only: a connection to this peer was chosen (verdict sent).
     claimed: Mutex<Vec<bool>>,
     filled: Condvar,
     done: AtomicBool,
+    failures: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -52,6 +73,9 @@ impl Shared {
             .enumerate()
             .all(|(i, s)| i == self.rank || s.is_some())
     }
+    fn stop(&self, peer: usize) -> bool {
+        self.is_filled(peer) || self.done.load(Ordering::SeqCst)
+    }
 }
 
 /// Connects this rank to every other rank. Returns one stream per peer (None at our own index).
@@ -61,10 +85,9 @@ pub fn establish(
     job: &str,
     cfg: &DirectConfig,
     deadline: Instant,
-) -> Result<Vec<Option<TcpStream>>> {
-    let mut out: Vec<Option<TcpStream>> = (0..size).map(|_| None).collect();
+) -> Result<Vec<Option<(TcpStream, Link)>>> {
     if size == 1 {
-        return Ok(out);
+        return Ok(vec![None]);
     }
     let server = resolve(&cfg.host, cfg.port)?;
     let v6 = server.is_ipv6();
@@ -78,12 +101,14 @@ pub fn establish(
         .and_then(|a| a.as_socket())
         .map(|a| a.port())
         .ok_or_else(|| Error::channel("listener has no port"))?;
+    let token = cfg.auth_token.as_ref().map(|t| t.as_bytes().to_vec());
     let mut client = RendezvousClient::connect(
         || punch::shared_port_socket(v6, port),
         server,
         job,
         rank as u32,
         size as u32,
+        token.as_deref(),
         deadline,
     )?;
     let private = SocketAddr::new(client.local_addr()?.ip(), port);
@@ -91,152 +116,284 @@ pub fn establish(
         "rank {rank}: local port {port}, observed {} by rendezvous {server}",
         client.observed
     );
-    for peer in (0..size).filter(|&p| p != rank) {
-        client.send(&ClientMsg::Register {
-            pair: pair_name(rank, peer),
-            rank: rank as u32,
-            private: private.to_string(),
-        })?;
-    }
     let shared = Arc::new(Shared {
         rank,
         size,
-        job: job_hash(job),
+        job: job.to_string(),
+        job_hash: job_hash(job),
+        key: token.clone().unwrap_or_else(|| job.as_bytes().to_vec()),
+        token,
+        server,
+        v6,
+        port,
+        relay: cfg.relay,
         slots: Mutex::new((0..size).map(|_| None).collect()),
         claimed: Mutex::new(vec![false; size]),
         filled: Condvar::new(),
         done: AtomicBool::new(false),
+        failures: Mutex::new(Vec::new()),
     });
-    let punch_timeout = cfg.punch_timeout;
     let result = std::thread::scope(|scope| -> Result<()> {
         let sh = shared.clone();
         let listener = &listener;
         scope.spawn(move || accept_loop(listener, &sh, deadline));
-        let mut announced = vec![false; size];
-        let mut failures: Vec<String> = Vec::new();
-        let failures_mx = Arc::new(Mutex::new(Vec::<String>::new()));
-        let mut outstanding = size - 1;
-        while outstanding > 0 && !shared.all_filled() {
-            let msg = match client.next(deadline) {
-                Ok(m) => m,
-                Err(e) if e.kind() == ErrorKind::Timeout => break,
-                Err(e) => {
-                    shared.done.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
-            };
-            let ServerMsg::Paired {
-                peer_rank,
-                peer_public,
-                ..
-            } = msg
-            else {
-                continue;
-            };
-            let peer = peer_rank as usize;
-            if peer >= size || peer == rank || announced[peer] {
-                continue;
-            }
-            announced[peer] = true;
-            outstanding -= 1;
-            let target: SocketAddr = match peer_public.parse() {
-                Ok(a) => a,
-                Err(_) => {
-                    failures.push(format!("peer {peer}: bad endpoint {peer_public:?}"));
-                    continue;
-                }
-            };
-            let sh = shared.clone();
-            let fails = failures_mx.clone();
-            let punch_deadline = deadline.min(Instant::now() + punch_timeout);
-            scope.spawn(move || {
-                if let Err(e) = punch_peer(&sh, v6, port, peer, target, punch_deadline) {
-                    fails.lock().push(format!("peer {peer}: {}", e.message()));
-                }
-            });
-        }
-        // Wait for every connection, whether made by a puncher or the listener.
-        let mut slots = shared.slots.lock();
-        loop {
-            let missing: Vec<usize> = (0..size)
-                .filter(|&p| p != rank && slots[p].is_none())
-                .collect();
-            if missing.is_empty() {
-                break;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                drop(slots);
-                shared.done.store(true, Ordering::SeqCst);
-                failures.extend(failures_mx.lock().iter().cloned());
-                let never: Vec<String> = missing
-                    .iter()
-                    .filter(|&&p| !announced[p])
-                    .map(|p| p.to_string())
-                    .collect();
-                let mut msg = format!("direct channel: no connection to peer(s) {:?}", missing);
-                if !never.is_empty() {
-                    msg += &format!(
-                        "; peer(s) {} never registered at rendezvous server {server}",
-                        never.join(", ")
-                    );
-                }
-                if !failures.is_empty() {
-                    msg += &format!("; {}", failures.join("; "));
-                }
-                return Err(Error::new(ErrorKind::Timeout, msg));
-            }
-            let wait = (deadline - now).min(Duration::from_millis(100));
-            shared.filled.wait_for(&mut slots, wait);
-        }
-        drop(slots);
+        let r = if cfg.sequential_mesh {
+            sequential(&shared, &mut client, private, cfg.punch_timeout, deadline)
+        } else {
+            parallel(
+                scope,
+                &shared,
+                &mut client,
+                private,
+                cfg.punch_timeout,
+                deadline,
+            )
+        };
         shared.done.store(true, Ordering::SeqCst);
-        Ok(())
+        r
     });
     shared.done.store(true, Ordering::SeqCst);
     result?;
     let mut slots = shared.slots.lock();
-    for (i, s) in slots.iter_mut().enumerate() {
-        out[i] = s.take();
-    }
-    Ok(out)
+    Ok(slots.iter_mut().map(Option::take).collect())
 }
 
-fn punch_peer(
-    sh: &Shared,
-    v6: bool,
-    port: u16,
-    peer: usize,
-    target: SocketAddr,
+/// Where to try to reach a peer: behind the same NAT (same public IP) its private endpoint first.
+fn candidates(
+    self_public: SocketAddr,
+    peer_public: SocketAddr,
+    peer_private: SocketAddr,
+) -> Vec<SocketAddr> {
+    if self_public.ip() == peer_public.ip() && peer_private != peer_public {
+        vec![peer_private, peer_public]
+    } else {
+        vec![peer_public]
+    }
+}
+
+fn parse_paired(msg: ServerMsg, size: usize, rank: usize) -> Option<(usize, Vec<SocketAddr>)> {
+    let ServerMsg::Paired {
+        peer_rank,
+        self_public,
+        peer_public,
+        peer_private,
+        ..
+    } = msg
+    else {
+        return None;
+    };
+    let peer = peer_rank as usize;
+    if peer >= size || peer == rank {
+        return None;
+    }
+    let (Ok(me), Ok(public), Ok(private)) = (
+        self_public.parse::<SocketAddr>(),
+        peer_public.parse::<SocketAddr>(),
+        peer_private.parse::<SocketAddr>(),
+    ) else {
+        return None;
+    };
+    Some((peer, candidates(me, public, private)))
+}
+
+/// All pairings registered at once; each pair connects on its own thread as soon as it is paired.
+fn parallel<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    sh: &Arc<Shared>,
+    client: &mut RendezvousClient,
+    private: SocketAddr,
+    punch_timeout: Duration,
     deadline: Instant,
 ) -> Result<()> {
-    let mut gap = Duration::from_millis(2);
-    loop {
-        if sh.is_filled(peer) || sh.done.load(Ordering::SeqCst) {
-            return Ok(());
+    let (rank, size) = (sh.rank, sh.size);
+    for peer in (0..size).filter(|&p| p != rank) {
+        client.register(&pair_name(rank, peer), rank as u32, private)?;
+    }
+    let mut announced = vec![false; size];
+    let mut outstanding = size - 1;
+    while outstanding > 0 && !sh.all_filled() {
+        let msg = match client.next(deadline) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::Timeout => break,
+            Err(e) => return Err(e),
+        };
+        let Some((peer, targets)) = parse_paired(msg, size, rank) else {
+            continue;
+        };
+        if std::mem::replace(&mut announced[peer], true) {
+            continue;
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!("could not connect to {target} (punch timeout)"),
-            ));
-        }
-        match punch::attempt(v6, port, target, left.min(ATTEMPT_WAIT))? {
-            Attempt::Connected(stream) => {
-                if let Err(e) = handshake(sh, stream, Some(peer)) {
-                    tracing::debug!("rank {}: handshake with peer {peer} failed: {e}", sh.rank);
+        outstanding -= 1;
+        let sh = sh.clone();
+        let punch_deadline = deadline.min(Instant::now() + punch_timeout);
+        scope.spawn(move || {
+            if let Err(e) = connect_peer(&sh, peer, &targets, punch_deadline, deadline) {
+                sh.failures
+                    .lock()
+                    .push(format!("peer {peer}: {}", e.message()));
+            }
+        });
+    }
+    wait_all(sh, &announced, deadline)
+}
+
+/// One pairing at a time, in the same global order on every peer (the original FMI's way;
+/// kept for benchmarks).
+fn sequential(
+    sh: &Arc<Shared>,
+    client: &mut RendezvousClient,
+    private: SocketAddr,
+    punch_timeout: Duration,
+    deadline: Instant,
+) -> Result<()> {
+    let (rank, size) = (sh.rank, sh.size);
+    let mut order: Vec<usize> = (0..size).filter(|&p| p != rank).collect();
+    order.sort_by_key(|&p| (rank.min(p), rank.max(p)));
+    let mut announced = vec![false; size];
+    for peer in order {
+        client.register(&pair_name(rank, peer), rank as u32, private)?;
+        let targets = loop {
+            if let Some((p, t)) = parse_paired(client.next(deadline)?, size, rank) {
+                if p == peer {
+                    break t;
                 }
             }
-            Attempt::Refused => {
-                std::thread::sleep(gap);
-                gap = (gap * 2).min(Duration::from_millis(50));
+        };
+        announced[peer] = true;
+        let punch_deadline = deadline.min(Instant::now() + punch_timeout);
+        connect_peer(sh, peer, &targets, punch_deadline, deadline)?;
+        let mut slots = sh.slots.lock();
+        while slots[peer].is_none() && Instant::now() < deadline {
+            sh.filled.wait_for(&mut slots, Duration::from_millis(50));
+        }
+    }
+    wait_all(sh, &announced, deadline)
+}
+
+/// Waits until every peer's slot is filled (by a puncher, the listener or a relay) or the deadline.
+fn wait_all(sh: &Shared, announced: &[bool], deadline: Instant) -> Result<()> {
+    let mut slots = sh.slots.lock();
+    loop {
+        let missing: Vec<usize> = (0..sh.size)
+            .filter(|&p| p != sh.rank && slots[p].is_none())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            drop(slots);
+            sh.done.store(true, Ordering::SeqCst);
+            let never: Vec<String> = missing
+                .iter()
+                .filter(|&&p| !announced[p])
+                .map(|p| p.to_string())
+                .collect();
+            let mut msg = format!("direct channel: no connection to peer(s) {missing:?}");
+            if !never.is_empty() {
+                msg += &format!(
+                    "; peer(s) {} never registered at rendezvous server {}",
+                    never.join(", "),
+                    sh.server
+                );
             }
+            let failures = sh.failures.lock();
+            if !failures.is_empty() {
+                msg += &format!("; {}", failures.join("; "));
+            }
+            return Err(Error::new(ErrorKind::Timeout, msg));
+        }
+        sh.filled
+            .wait_for(&mut slots, (deadline - now).min(Duration::from_millis(100)));
+    }
+}
+
+/// Small random delay so that retries of many pairs do not march in lockstep.
+fn jitter(max_us: u64) -> Duration {
+    let r = u64::from_le_bytes(auth::random_bytes::<8>());
+    Duration::from_micros(r % max_us.max(1))
+}
+
+/// Punches a connection to `peer` (trying `targets` in turn) until `punch_deadline`, then falls
+/// back to the relay until `deadline`.
+fn connect_peer(
+    sh: &Shared,
+    peer: usize,
+    targets: &[SocketAddr],
+    punch_deadline: Instant,
+    deadline: Instant,
+) -> Result<()> {
+    let start = Instant::now();
+    let mut k = 0usize;
+    while !sh.stop(peer) {
+        let left = punch_deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let target = targets[k % targets.len()];
+        k += 1;
+        match punch::attempt(sh.v6, sh.port, target, left.min(ATTEMPT_WAIT))? {
+            Attempt::Connected(stream) => {
+                if let Err(e) = handshake(sh, stream, Some(peer), Link::Direct) {
+                    tracing::debug!(
+                        "rank {}: handshake with peer {peer} at {target} failed: {e}",
+                        sh.rank
+                    );
+                }
+            }
+            // An RST (closed port or a NAT that answers unsolicited SYNs): the crossing SYNs must
+            // meet within a round trip, so retry fast.
+            Attempt::Refused => std::thread::sleep(Duration::from_millis(2) + jitter(2000)),
             Attempt::TakenByListener | Attempt::TimedOut => {
-                std::thread::sleep(Duration::from_millis(5));
+                std::thread::sleep(Duration::from_millis(1) + jitter(4000))
             }
         }
     }
+    if sh.stop(peer) {
+        return Ok(());
+    }
+    if !sh.relay {
+        return Err(Error::new(
+            ErrorKind::Timeout,
+            format!("could not punch a connection to {targets:?} (relay disabled)"),
+        ));
+    }
+    tracing::info!(
+        "rank {}: no direct path to peer {peer} after {:.2} s; using the relay of {}",
+        sh.rank,
+        start.elapsed().as_secs_f64(),
+        sh.server
+    );
+    let pair = pair_name(sh.rank, peer);
+    while !sh.stop(peer) && Instant::now() < deadline {
+        let stream = client::relay(
+            sh.server,
+            &sh.job,
+            sh.rank as u32,
+            sh.size as u32,
+            &pair,
+            sh.token.as_deref(),
+            deadline,
+            || sh.stop(peer),
+        );
+        match stream {
+            Ok(s) => {
+                if let Err(e) = handshake(sh, s, Some(peer), Link::Relayed) {
+                    tracing::debug!(
+                        "rank {}: relayed handshake with peer {peer} failed: {e}",
+                        sh.rank
+                    );
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
+            Err(e) if e.kind() == ErrorKind::Timeout => break,
+            Err(e) => {
+                tracing::debug!("rank {}: relay to peer {peer}: {e}", sh.rank);
+                std::thread::sleep(Duration::from_millis(20) + jitter(20_000));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn accept_loop(listener: &socket2::Socket, sh: &Arc<Shared>, deadline: Instant) {
@@ -253,7 +410,7 @@ fn accept_loop(listener: &socket2::Socket, sh: &Arc<Shared>, deadline: Instant) 
                     }
                     let sh = sh.clone();
                     scope.spawn(move || {
-                        if let Err(e) = handshake(&sh, stream, None) {
+                        if let Err(e) = handshake(&sh, stream, None, Link::Direct) {
                             tracing::debug!("rank {}: inbound handshake failed: {e}", sh.rank);
                         }
                     });
@@ -273,18 +430,37 @@ fn accept_loop(listener: &socket2::Socket, sh: &Arc<Shared>, deadline: Instant) 
     });
 }
 
-/// Identifies both ends of a fresh connection and agrees on keeping it. The lower rank decides:
+fn proof(sh: &Shared, from: usize, to: usize, n_from: &[u8], n_to: &[u8]) -> [u8; 32] {
+    auth::mac(
+        &sh.key,
+        &[
+            "p2p",
+            &sh.job,
+            &from.to_string(),
+            &to.to_string(),
+            &auth::hex(n_from),
+            &auth::hex(n_to),
+        ],
+    )
+}
+
+/// Identifies and authenticates both ends of a fresh connection and agrees on keeping it.
+///
+/// Both sides send a hello (job hash, rank, size, fresh nonce), then an HMAC over job, both ranks
+/// and both nonces under the job secret (or the job name without one). The lower rank decides:
 /// it keeps the first connection per peer and sends verdict 1, and 0 on any later duplicate.
-fn handshake(sh: &Shared, mut s: TcpStream, expect: Option<usize>) -> Result<()> {
+fn handshake(sh: &Shared, mut s: TcpStream, expect: Option<usize>, link: Link) -> Result<()> {
     let io = |e: std::io::Error| Error::channel(format!("handshake: {e}"));
     s.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).map_err(io)?;
     s.set_write_timeout(Some(HANDSHAKE_TIMEOUT)).map_err(io)?;
     s.set_nodelay(true).map_err(io)?;
+    let mine: [u8; 16] = auth::random_bytes();
     let mut hello = [0u8; HELLO_LEN];
     hello[0..4].copy_from_slice(&HELLO_MAGIC.to_le_bytes());
-    hello[4..12].copy_from_slice(&sh.job.to_le_bytes());
+    hello[4..12].copy_from_slice(&sh.job_hash.to_le_bytes());
     hello[12..16].copy_from_slice(&(sh.rank as u32).to_le_bytes());
     hello[16..20].copy_from_slice(&(sh.size as u32).to_le_bytes());
+    hello[20..36].copy_from_slice(&mine);
     s.write_all(&hello).map_err(io)?;
     let mut theirs = [0u8; HELLO_LEN];
     s.read_exact(&mut theirs).map_err(io)?;
@@ -293,8 +469,9 @@ fn handshake(sh: &Shared, mut s: TcpStream, expect: Option<usize>) -> Result<()>
     let job = u64::from_le_bytes(theirs[4..12].try_into().expect("8 bytes"));
     let from = word(&theirs[12..16]) as usize;
     let size = word(&theirs[16..20]) as usize;
+    let their_nonce = &theirs[20..36];
     if magic != HELLO_MAGIC
-        || job != sh.job
+        || job != sh.job_hash
         || size != sh.size
         || from >= sh.size
         || from == sh.rank
@@ -308,6 +485,16 @@ fn handshake(sh: &Shared, mut s: TcpStream, expect: Option<usize>) -> Result<()>
         return Err(Error::channel(format!(
             "expected peer {expect:?}, got {from}"
         )));
+    }
+    s.write_all(&proof(sh, sh.rank, from, &mine, their_nonce))
+        .map_err(io)?;
+    let mut their_proof = [0u8; 32];
+    s.read_exact(&mut their_proof).map_err(io)?;
+    if their_proof != proof(sh, from, sh.rank, their_nonce, &mine) {
+        return Err(Error::new(
+            ErrorKind::Auth,
+            format!("peer {from} failed authentication"),
+        ));
     }
     let keep = if sh.rank < from {
         let first = {
@@ -324,9 +511,16 @@ fn handshake(sh: &Shared, mut s: TcpStream, expect: Option<usize>) -> Result<()>
     if keep {
         let mut slots = sh.slots.lock();
         if slots[from].is_none() {
-            slots[from] = Some(s);
+            if link == Link::Relayed {
+                tracing::info!(
+                    "rank {}: connected to peer {from} through the relay",
+                    sh.rank
+                );
+            } else {
+                tracing::debug!("rank {}: connected to peer {from} directly", sh.rank);
+            }
+            slots[from] = Some((s, link));
             sh.filled.notify_all();
-            tracing::debug!("rank {}: connected to peer {from}", sh.rank);
         }
     }
     Ok(())

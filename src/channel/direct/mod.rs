@@ -35,13 +35,14 @@ impl DirectTransport {
         for s in streams {
             conns.push(match s {
                 None => None,
-                Some(stream) => {
+                Some((stream, link)) => {
                     stream
                         .set_nonblocking(true)
                         .and_then(|_| stream.set_nodelay(true))
                         .map_err(|e| Error::channel(format!("socket setup: {e}")))?;
                     Some(Conn {
                         stream,
+                        link,
                         broken: None,
                     })
                 }
@@ -53,6 +54,13 @@ impl DirectTransport {
             conns,
             spin,
         })
+    }
+}
+
+impl DirectTransport {
+    /// How the connection to `peer` was made (None for our own rank or a closed connection).
+    pub fn link(&self, peer: usize) -> Option<mesh::Link> {
+        self.conns.get(peer)?.as_ref().map(|c| c.link)
     }
 }
 
