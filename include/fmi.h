@@ -118,6 +118,11 @@ typedef void (*fmi_user_fn)(void *accum,
 typedef uint32_t fmi_op;
 
 /**
+ * How a peer is reached: see `fmi_comm_peer_link`.
+ */
+typedef uint32_t fmi_link;
+
+/**
  * Channel-selection hint: `FMI_HINT_FAST` or `FMI_HINT_CHEAP`.
  */
 typedef uint32_t fmi_hint;
@@ -234,6 +239,21 @@ typedef uint32_t fmi_hint;
  */
 #define FMI_OP_LOR 9
 
+/**
+ * The peer is this rank itself.
+ */
+#define FMI_LINK_SELF 0
+
+/**
+ * A direct TCP connection (through NATs by hole punching where needed).
+ */
+#define FMI_LINK_DIRECT 1
+
+/**
+ * Relayed through the rendezvous server, because no direct connection could be punched.
+ */
+#define FMI_LINK_RELAYED 2
+
 
 
 #ifdef __cplusplus
@@ -345,6 +365,16 @@ fmi_status fmi_comm_rank(const fmi_comm *comm, uint32_t *rank);
  * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_comm_size(const fmi_comm *comm, uint32_t *size);
+
+/**
+ * Writes how `peer` is reached to `*link`: `FMI_LINK_SELF`, `FMI_LINK_DIRECT` or
+ * `FMI_LINK_RELAYED` (every relayed pair is also logged at `FMI_LOG=info`).
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, strings NUL-terminated, out-pointers writable.
+ */
+fmi_status fmi_comm_peer_link(const fmi_comm *comm, uint32_t peer, fmi_link *link);
 
 /**
  * Sets the channel-selection hint (`FMI_HINT_FAST` or `FMI_HINT_CHEAP`, the default).

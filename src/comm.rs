@@ -165,6 +165,12 @@ impl Communicator {
         &self.config
     }
 
+    /// How `peer` is reached: None for this rank itself.
+    pub fn peer_link(&self, peer: usize) -> Result<Option<crate::channel::Link>> {
+        self.check_peer(peer, "peer")?;
+        Ok(self.p2p.link(peer))
+    }
+
     /// Sets the bound of every later blocking call (must be > 0).
     pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
         if timeout.is_zero() {

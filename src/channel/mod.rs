@@ -21,6 +21,15 @@ impl Xfer<'_> {
     }
 }
 
+/// How a communicator reaches one peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// A connection straight to the peer (through NATs by hole punching where needed).
+    Direct,
+    /// Through the relay of the rendezvous server.
+    Relayed,
+}
+
 /// A peer-to-peer transport: ordered, reliable, framed messages between any two ranks.
 ///
 /// Messages between two peers arrive in the order they were sent. Each message carries a `tag`
@@ -34,6 +43,8 @@ pub trait P2pTransport: Send {
     /// Runs all `xfers` concurrently until every one is complete, or fails at `deadline`.
     /// Several transfers to the same peer and direction complete in list order.
     fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()>;
+    /// How `peer` is reached (None for our own rank or a closed connection).
+    fn link(&self, peer: usize) -> Option<Link>;
     /// Closes every connection. Later calls fail.
     fn close(&mut self);
 }

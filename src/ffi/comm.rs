@@ -123,6 +123,38 @@ pub unsafe extern "C" fn fmi_comm_size(comm: *const fmi_comm, size: *mut u32) ->
     })
 }
 
+/// How a peer is reached: see `fmi_comm_peer_link`.
+pub type fmi_link = u32;
+/// The peer is this rank itself.
+pub const FMI_LINK_SELF: fmi_link = 0;
+/// A direct TCP connection (through NATs by hole punching where needed).
+pub const FMI_LINK_DIRECT: fmi_link = 1;
+/// Relayed through the rendezvous server, because no direct connection could be punched.
+pub const FMI_LINK_RELAYED: fmi_link = 2;
+
+/// Writes how `peer` is reached to `*link`: `FMI_LINK_SELF`, `FMI_LINK_DIRECT` or
+/// `FMI_LINK_RELAYED` (every relayed pair is also logged at `FMI_LOG=info`).
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access described above: buffers for their full
+/// size in bytes, strings NUL-terminated, out-pointers writable.
+#[no_mangle]
+pub unsafe extern "C" fn fmi_comm_peer_link(
+    comm: *const fmi_comm,
+    peer: u32,
+    link: *mut fmi_link,
+) -> fmi_status {
+    guard("fmi_comm_peer_link", || {
+        let l = handle::with_comm(comm, |c| c.peer_link(peer as usize))?;
+        let code = match l {
+            None => FMI_LINK_SELF,
+            Some(crate::channel::Link::Direct) => FMI_LINK_DIRECT,
+            Some(crate::channel::Link::Relayed) => FMI_LINK_RELAYED,
+        };
+        write_out(link, code, "link")
+    })
+}
+
 /// Sets the channel-selection hint (`FMI_HINT_FAST` or `FMI_HINT_CHEAP`, the default).
 /// Every peer must set the same hint. With only the direct channel enabled it has no effect.
 #[no_mangle]

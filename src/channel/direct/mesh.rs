@@ -20,14 +20,7 @@ const HELLO_LEN: usize = 40;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPT_WAIT: Duration = Duration::from_secs(1);
 
-/// How the connection to a peer was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    /// A TCP connection straight to the peer (possibly through NATs, by hole punching).
-    Direct,
-    /// Through the relay of the rendezvous server.
-    Relayed,
-}
+pub use crate::channel::Link;
 
 /// Name of the pairing between two ranks; the same whichever side registers it.
 pub fn pair_name(a: usize, b: usize) -> String {

@@ -57,13 +57,6 @@ impl DirectTransport {
     }
 }
 
-impl DirectTransport {
-    /// How the connection to `peer` was made (None for our own rank or a closed connection).
-    pub fn link(&self, peer: usize) -> Option<mesh::Link> {
-        self.conns.get(peer)?.as_ref().map(|c| c.link)
-    }
-}
-
 impl P2pTransport for DirectTransport {
     fn name(&self) -> &'static str {
         "direct"
@@ -76,6 +69,9 @@ impl P2pTransport for DirectTransport {
     }
     fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()> {
         engine::run(&mut self.conns, tag, xfers, deadline, self.spin)
+    }
+    fn link(&self, peer: usize) -> Option<super::Link> {
+        self.conns.get(peer)?.as_ref().map(|c| c.link)
     }
     fn close(&mut self) {
         for c in self.conns.iter_mut() {
