@@ -80,6 +80,7 @@ table ip natlab {
     type filter hook forward priority filter; policy drop;
     ct state invalid drop
     iifname "lan" oifname "wan" accept
+    iifname "lan" oifname "lan" accept
     iifname "wan" oifname "lan" ct state established,related accept
   }
   chain postrouting {
@@ -94,6 +95,8 @@ NFT
     # INVALID packets are not NATed: drop them rather than leak private source addresses.
     $ipt -A FORWARD -m conntrack --ctstate INVALID -j DROP
     $ipt -A FORWARD -i lan -o wan -j ACCEPT
+    # Hosts on the same LAN talk to each other (bridged frames pass iptables: br_netfilter).
+    $ipt -A FORWARD -i lan -o lan -j ACCEPT
     $ipt -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
     # Unsolicited SYNs to the NAT's own wan address arrive in INPUT, not FORWARD.
     $ipt -A INPUT -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT

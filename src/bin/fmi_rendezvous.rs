@@ -25,6 +25,14 @@ struct Args {
     /// Most pending pairings per connection.
     #[arg(long, default_value_t = 4096)]
     max_pending_per_conn: usize,
+    /// Most simultaneous connections from one IP address.
+    #[arg(long, default_value_t = 1024)]
+    max_connections_per_ip: usize,
+    /// File with one job secret per line: every request must be authenticated with one of them,
+    /// and peers are paired only with peers holding the same secret. The environment variable
+    /// FMI_AUTH_TOKEN adds one more. Without either, the server accepts unauthenticated peers.
+    #[arg(long)]
+    auth_token_file: Option<std::path::PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,11 +42,33 @@ fn main() -> std::process::ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .init();
+    let mut tokens: Vec<Vec<u8>> = Vec::new();
+    if let Some(path) = &args.auth_token_file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => tokens.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(|l| l.as_bytes().to_vec()),
+            ),
+            Err(e) => {
+                eprintln!("fmi-rendezvous: cannot read {}: {e}", path.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Ok(t) = std::env::var("FMI_AUTH_TOKEN") {
+        if !t.is_empty() {
+            tokens.push(t.into_bytes());
+        }
+    }
     let cfg = ServerConfig {
         hello_timeout: Duration::from_secs(args.hello_timeout.max(1)),
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         max_pending_per_conn: args.max_pending_per_conn,
         max_connections: args.max_connections,
+        max_connections_per_ip: args.max_connections_per_ip,
+        tokens,
         ..ServerConfig::default()
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -59,7 +89,15 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
-        tracing::info!("fmi-rendezvous listening on {}", args.listen);
+        tracing::info!(
+            "fmi-rendezvous listening on {} ({})",
+            args.listen,
+            if cfg.tokens.is_empty() {
+                "no authentication".to_string()
+            } else {
+                format!("{} job secret(s)", cfg.tokens.len())
+            }
+        );
         serve(listener, cfg, Arc::new(Stats::default())).await;
         std::process::ExitCode::SUCCESS
     })

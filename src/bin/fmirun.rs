@@ -102,10 +102,18 @@ fn stop_all(children: &mut [Option<Child>]) {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let server = match BackgroundServer::start(
-        "127.0.0.1:0".parse().expect("addr"),
-        ServerConfig::default(),
-    ) {
+    // A fresh secret per run: only this job's peers can use the embedded server.
+    let token = std::env::var("FMI_AUTH_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(
+            || fmi::rendezvous::auth::hex(&fmi::rendezvous::auth::random_bytes::<16>()),
+        );
+    let server_cfg = ServerConfig {
+        tokens: vec![token.clone().into_bytes()],
+        ..ServerConfig::default()
+    };
+    let server = match BackgroundServer::start("127.0.0.1:0".parse().expect("addr"), server_cfg) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("fmirun: cannot start the rendezvous server: {e}");
@@ -137,6 +145,7 @@ fn main() -> ExitCode {
             .env("FMI_NUM_PEERS", args.n.to_string())
             .env("FMI_COMM_NAME", &name)
             .env("FMI_RENDEZVOUS", server.addr().to_string())
+            .env("FMI_AUTH_TOKEN", &token)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
