@@ -265,6 +265,13 @@ fn main() -> ExitCode {
         return ExitCode::from(3);
     }
     let start = Instant::now();
+    let unix_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1e3)
+            .unwrap_or(0.0)
+    };
+    let start_unix = unix_ms();
     let mut c = match Communicator::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -277,6 +284,7 @@ fn main() -> ExitCode {
         }
     };
     let mesh_ms = start.elapsed().as_secs_f64() * 1e3;
+    let end_unix = unix_ms();
     let (r, n) = (c.rank(), c.size());
     let mut relayed = Vec::new();
     let mut problems = Vec::new();
@@ -299,7 +307,7 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "fmi-selftest: rank {r} of {n}: mesh_ms={mesh_ms:.1} direct={} relayed={relayed:?}",
+        "fmi-selftest: rank {r} of {n}: mesh_ms={mesh_ms:.1} start_ms={start_unix:.3} end_ms={end_unix:.3} direct={} relayed={relayed:?}",
         n - 1 - relayed.len()
     );
     // Every rank learns whether any rank saw a wrong link, so all stop together.
