@@ -56,20 +56,44 @@ pub struct DirectConfig {
     /// Set up the mesh one pair at a time instead of in parallel (`sequential_mesh`; for
     /// benchmarks comparing against the original FMI's pairing).
     pub sequential_mesh: bool,
+    /// Try hole punching (`punch`); false sends every pair through the relay at once (for
+    /// platforms that allow no inbound connections at all).
+    pub punch: bool,
+    /// TLS to the rendezvous server (`tls`), trusting the PEM certificates in `tls_ca`, with
+    /// `tls_server_name` (default: `host`) as the expected name.
+    pub tls: Option<TlsClientConfig>,
 }
 
-/// `backends.Redis` (channel implemented in a later release; parsed and validated now).
+/// `backends.Direct.tls*`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsClientConfig {
+    pub ca_file: std::path::PathBuf,
+    pub server_name: String,
+}
+
+/// `backends.Redis`: the Redis channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedisConfig {
     pub host: String,
     pub port: u16,
+    /// `timeout` (ms): the original FMI's poll interval. libfmi blocks in the server instead of
+    /// polling, so it is accepted and unused.
     pub timeout: Duration,
+    /// `max_timeout` (ms): time allowed to connect to the server (and to reconnect), within the
+    /// communicator timeout.
     pub max_timeout: Duration,
     pub username: Option<String>,
     pub password: Option<String>,
     pub database: u32,
+    /// `rediss://` (needs the `redis-tls` cargo feature).
     pub tls: bool,
+    /// `ttl_ms`: every key of a run expires this long after its last write (default 15 min), so a
+    /// crashed run leaves nothing behind. Messages must be received within it.
+    pub ttl: Duration,
 }
+
+/// Default lifetime of the Redis keys of a run.
+pub const DEFAULT_REDIS_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// `backends.S3` (channel implemented in a later release; parsed and validated now).
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +212,8 @@ impl Default for DirectConfig {
             auth_token: None,
             relay: true,
             sequential_mesh: false,
+            punch: true,
+            tls: None,
         }
     }
 }
@@ -321,6 +347,10 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
     let auth_token = o.string("auth_token")?;
     let relay = o.bool("relay")?;
     let sequential_mesh = o.bool("sequential_mesh")?;
+    let punch = o.bool("punch")?;
+    let tls = o.bool("tls")?;
+    let tls_ca = o.string("tls_ca")?;
+    let tls_server_name = o.string("tls_server_name")?;
     if !enabled {
         return Ok(None);
     }
@@ -331,11 +361,28 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
             o.path("auth_token")
         )));
     }
+    let host = host.unwrap_or(d.host);
+    let tls = if tls.unwrap_or(false) {
+        Some(TlsClientConfig {
+            ca_file: o.required(tls_ca, "tls_ca")?.into(),
+            server_name: tls_server_name.unwrap_or_else(|| host.clone()),
+        })
+    } else {
+        None
+    };
+    if !punch.unwrap_or(true) && !relay.unwrap_or(true) {
+        return Err(Error::config(format!(
+            "{}: punch and relay cannot both be false",
+            o.path("punch")
+        )));
+    }
     Ok(Some(DirectConfig {
+        punch: punch.unwrap_or(d.punch),
+        tls,
         auth_token,
         relay: relay.unwrap_or(d.relay),
         sequential_mesh: sequential_mesh.unwrap_or(d.sequential_mesh),
-        host: host.unwrap_or(d.host),
+        host,
         port: port.unwrap_or(d.port),
         punch_timeout: match max_timeout {
             Some(ms) => positive_ms(ms, &o.path("max_timeout"))?,
@@ -354,6 +401,7 @@ fn parse_redis(o: &mut Obj) -> Result<Option<RedisConfig>> {
     let password = o.string("password")?;
     let database = o.u64("database")?;
     let tls = o.bool("tls")?;
+    let ttl = o.u64("ttl_ms")?;
     if !enabled {
         return Ok(None);
     }
@@ -368,7 +416,28 @@ fn parse_redis(o: &mut Obj) -> Result<Option<RedisConfig>> {
         password,
         database,
         tls: tls.unwrap_or(false),
+        ttl: match ttl {
+            Some(ms) => positive_ms(ms, &o.path("ttl_ms"))?,
+            None => DEFAULT_REDIS_TTL,
+        },
     }))
+}
+
+impl RedisConfig {
+    /// A server at `host:port` with the defaults of every other key.
+    pub fn new(host: &str, port: u16) -> Self {
+        RedisConfig {
+            host: host.to_string(),
+            port,
+            timeout: Duration::from_millis(1),
+            max_timeout: Duration::from_millis(1000),
+            username: None,
+            password: None,
+            database: 0,
+            tls: false,
+            ttl: DEFAULT_REDIS_TTL,
+        }
+    }
 }
 
 fn parse_s3(o: &mut Obj) -> Result<Option<S3Config>> {

@@ -33,6 +33,13 @@ struct Args {
     /// FMI_AUTH_TOKEN adds one more. Without either, the server accepts unauthenticated peers.
     #[arg(long)]
     auth_token_file: Option<std::path::PathBuf>,
+    /// Serve TLS with this PEM certificate chain (needs --tls-key); clients set
+    /// backends.Direct.tls and tls_ca.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -62,7 +69,18 @@ fn main() -> std::process::ExitCode {
             tokens.push(t.into_bytes());
         }
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => match fmi::rendezvous::tls::server_config(c, k) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("fmi-rendezvous: cannot load TLS certificate/key: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let cfg = ServerConfig {
+        tls,
         hello_timeout: Duration::from_secs(args.hello_timeout.max(1)),
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         max_pending_per_conn: args.max_pending_per_conn,
@@ -90,12 +108,17 @@ fn main() -> std::process::ExitCode {
             }
         };
         tracing::info!(
-            "fmi-rendezvous listening on {} ({})",
+            "fmi-rendezvous listening on {} ({}, {})",
             args.listen,
             if cfg.tokens.is_empty() {
                 "no authentication".to_string()
             } else {
                 format!("{} job secret(s)", cfg.tokens.len())
+            },
+            if cfg.tls.is_some() {
+                "TLS"
+            } else {
+                "plain TCP"
             }
         );
         serve(listener, cfg, Arc::new(Stats::default())).await;

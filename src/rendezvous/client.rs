@@ -1,6 +1,7 @@
 //! Blocking rendezvous client: one connection per peer carries all of its pairings.
 
 use super::protocol::{self, ClientMsg, ServerMsg, VERSION};
+use super::tls::{Stream, TlsClient};
 use crate::error::{Error, ErrorKind, Result};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Instant;
@@ -23,9 +24,19 @@ pub fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
         .ok_or_else(|| Error::config(format!("rendezvous server {host}:{port} has no address")))
 }
 
+/// Who connects: the job, this peer's rank among `size`, the job secret and the TLS settings.
+#[derive(Clone, Copy)]
+pub struct Identity<'a> {
+    pub job: &'a str,
+    pub rank: u32,
+    pub size: u32,
+    pub key: Option<&'a [u8]>,
+    pub tls: Option<&'a TlsClient>,
+}
+
 /// A connection to the rendezvous server, made from a given local port.
 pub struct RendezvousClient {
-    stream: TcpStream,
+    stream: Stream,
     server: SocketAddr,
     job: String,
     key: Option<Vec<u8>>,
@@ -47,12 +58,16 @@ impl RendezvousClient {
     pub fn connect(
         make_socket: impl Fn() -> Result<socket2::Socket>,
         server: SocketAddr,
-        job: &str,
-        rank: u32,
-        size: u32,
-        key: Option<&[u8]>,
+        id: Identity,
         deadline: Instant,
     ) -> Result<Self> {
+        let Identity {
+            job,
+            rank,
+            size,
+            key,
+            tls,
+        } = id;
         let socket = loop {
             let socket = make_socket()?;
             match socket.connect_timeout(&server.into(), remaining(deadline)?) {
@@ -70,8 +85,9 @@ impl RendezvousClient {
                 }
             }
         };
-        let stream: TcpStream = socket.into();
-        stream.set_nodelay(true).ok();
+        let tcp: TcpStream = socket.into();
+        tcp.set_nodelay(true).ok();
+        let stream = Stream::connect(tcp, tls)?;
         let mut c = RendezvousClient {
             stream,
             server,
@@ -105,6 +121,7 @@ impl RendezvousClient {
     /// Local address of the connection (the private endpoint's IP).
     pub fn local_addr(&self) -> Result<SocketAddr> {
         self.stream
+            .tcp()
             .local_addr()
             .map_err(|e| Error::channel(format!("getsockname: {e}")))
     }
@@ -130,6 +147,7 @@ impl RendezvousClient {
     /// Waits for the next server message until `deadline`. Server errors become errors.
     pub fn next(&mut self, deadline: Instant) -> Result<ServerMsg> {
         self.stream
+            .tcp()
             .set_read_timeout(Some(remaining(deadline)?))
             .map_err(|e| Error::channel(e.to_string()))?;
         match protocol::read_frame::<ServerMsg>(&mut self.stream) {
@@ -166,23 +184,29 @@ impl RendezvousClient {
 
 /// Opens a relay connection for `pair` through the server and waits until the peer joined it
 /// (or `deadline`, or `cancelled()` turns true). The returned stream then carries the peer's bytes.
-#[allow(clippy::too_many_arguments)]
 pub fn relay(
     server: SocketAddr,
-    job: &str,
-    rank: u32,
-    size: u32,
+    id: Identity,
     pair: &str,
-    key: Option<&[u8]>,
     deadline: Instant,
     cancelled: impl Fn() -> bool,
-) -> Result<TcpStream> {
-    let mut stream = TcpStream::connect_timeout(&server, remaining(deadline)?).map_err(|e| {
+) -> Result<Stream> {
+    let Identity {
+        job,
+        rank,
+        size,
+        key,
+        tls,
+    } = id;
+    let tcp = TcpStream::connect_timeout(&server, remaining(deadline)?).map_err(|e| {
         Error::channel(format!(
             "relay: cannot reach rendezvous server {server}: {e}"
         ))
     })?;
-    stream.set_nodelay(true).ok();
+    tcp.set_nodelay(true).ok();
+    tcp.set_write_timeout(Some(remaining(deadline)?)).ok();
+    tcp.set_read_timeout(Some(remaining(deadline)?)).ok();
+    let mut stream = Stream::connect(tcp, tls)?;
     let msg = ClientMsg::Relay {
         version: VERSION,
         job: job.to_string(),
@@ -202,7 +226,7 @@ pub fn relay(
         }
         let left = remaining(deadline)?;
         let mut pfd = libc::pollfd {
-            fd: std::os::fd::AsRawFd::as_raw_fd(&stream),
+            fd: std::os::fd::AsRawFd::as_raw_fd(stream.tcp()),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -213,11 +237,13 @@ pub fn relay(
         }
     }
     stream
+        .tcp()
         .set_read_timeout(Some(remaining(deadline)?))
         .map_err(|e| Error::channel(e.to_string()))?;
     match protocol::read_frame::<ServerMsg>(&mut stream) {
         Ok(ServerMsg::RelayReady { .. }) => {
-            stream.set_read_timeout(None).ok();
+            stream.tcp().set_read_timeout(None).ok();
+            stream.tcp().set_write_timeout(None).ok();
             Ok(stream)
         }
         Ok(ServerMsg::Error { code, message }) => {

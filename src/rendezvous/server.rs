@@ -10,9 +10,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+
+/// A client connection: plain TCP or TLS over TCP.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+type BoxIo = Box<dyn Io>;
 
 /// Limits, timeouts and secrets of the server.
 #[derive(Debug, Clone)]
@@ -35,6 +40,9 @@ pub struct ServerConfig {
     /// Accepted job secrets. Empty: no authentication. Otherwise every request must carry a valid
     /// MAC under one of them, and peers are only paired with peers holding the same secret.
     pub tokens: Vec<Vec<u8>>,
+    /// Serve TLS (every connection, including relays) with this configuration.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +56,8 @@ impl Default for ServerConfig {
             max_connections_per_ip: 1024,
             max_waiting_relays: 4096,
             tokens: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -75,7 +85,7 @@ struct Waiter {
 
 struct RelayWaiter {
     rank: u32,
-    stream: TcpStream,
+    stream: BoxIo,
     since: Instant,
 }
 
@@ -137,7 +147,12 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
         let sh = shared.clone();
         tokio::spawn(async move {
             let id = sh.next_id.fetch_add(1, Ordering::Relaxed);
-            if let Err(why) = handle(stream, addr, id, &sh).await {
+            let _ = stream.set_nodelay(true);
+            let result = match wrap(stream, &sh).await {
+                Ok(io) => handle(io, addr, id, &sh).await,
+                Err(e) => Err(e),
+            };
+            if let Err(why) = result {
                 sh.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!("rendezvous: connection {id} from {addr} closed: {why}");
             }
@@ -153,6 +168,21 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
             sh.live.fetch_sub(1, Ordering::Relaxed);
         });
     }
+}
+
+/// Plain, or TLS (handshake bounded by the hello timeout) when the server has a certificate.
+async fn wrap(tcp: tokio::net::TcpStream, sh: &Shared) -> Result<BoxIo, String> {
+    #[cfg(feature = "tls")]
+    if let Some(cfg) = &sh.cfg.tls {
+        let acceptor = tokio_rustls::TlsAcceptor::from(cfg.clone());
+        return match tokio::time::timeout(sh.cfg.hello_timeout, acceptor.accept(tcp)).await {
+            Ok(Ok(s)) => Ok(Box::new(s)),
+            Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
+            Err(_) => Err("TLS handshake timed out".into()),
+        };
+    }
+    let _ = sh;
+    Ok(Box::new(tcp))
 }
 
 /// Reads one message; `Ok(None)` is a clean close between frames.
@@ -187,7 +217,7 @@ fn refuse(tx: &mpsc::UnboundedSender<ServerMsg>, code: &str, message: String) ->
 }
 
 /// Refusal on a connection that has not been split yet.
-async fn refuse_now(stream: &mut TcpStream, code: &str, message: String) -> String {
+async fn refuse_now(stream: &mut BoxIo, code: &str, message: String) -> String {
     let msg = ServerMsg::Error {
         code: code.into(),
         message: message.clone(),
@@ -237,13 +267,7 @@ fn authenticate(
     Ok(Some(i))
 }
 
-async fn handle(
-    mut stream: TcpStream,
-    addr: SocketAddr,
-    id: u64,
-    sh: &Shared,
-) -> Result<(), String> {
-    let _ = stream.set_nodelay(true);
+async fn handle(mut stream: BoxIo, addr: SocketAddr, id: u64, sh: &Shared) -> Result<(), String> {
     let Some(first) = read_msg(&mut stream, sh.cfg.hello_timeout).await? else {
         return Ok(());
     };
@@ -291,14 +315,14 @@ async fn handle(
 }
 
 async fn pairing_session(
-    stream: TcpStream,
+    stream: BoxIo,
     addr: SocketAddr,
     id: u64,
     sh: &Shared,
     job: String,
     secret: Option<usize>,
 ) -> Result<(), String> {
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::unbounded_channel::<ServerMsg>();
     let writer = tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
@@ -320,7 +344,7 @@ async fn pairing_session(
 }
 
 async fn register_loop(
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    rd: &mut (impl AsyncRead + Unpin),
     addr: SocketAddr,
     id: u64,
     sh: &Shared,
@@ -419,7 +443,7 @@ async fn register_loop(
 }
 
 /// A relay half: waits in the registry for its partner; the second half splices the two.
-async fn relay(mut stream: TcpStream, msg: ClientMsg, sh: &Shared) -> Result<(), String> {
+async fn relay(mut stream: BoxIo, msg: ClientMsg, sh: &Shared) -> Result<(), String> {
     let ClientMsg::Relay {
         ref job,
         rank,

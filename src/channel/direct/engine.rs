@@ -4,6 +4,7 @@
 use super::frame::{self, HEADER_LEN};
 use crate::channel::Xfer;
 use crate::error::{Error, ErrorKind, Result};
+use crate::rendezvous::tls::Stream;
 use std::io::{ErrorKind as IoKind, Read};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
@@ -11,7 +12,8 @@ use std::time::{Duration, Instant};
 
 /// One established connection to a peer.
 pub struct Conn {
-    pub stream: TcpStream,
+    /// Plain TCP (direct or relayed), or TLS to the rendezvous server's relay.
+    pub stream: Stream,
     /// How the connection was made.
     pub link: super::mesh::Link,
     /// Set when a failure left the byte stream in an unknown state; the connection is then unusable.
@@ -79,9 +81,19 @@ pub fn run(
             active.push(i);
             let peer = xfers[i].peer();
             let conn = conns[peer].as_mut().expect("checked above");
-            let res = match &mut xfers[i] {
-                Xfer::Send { data, .. } => progress_send(&conn.stream, &mut st[i], data),
-                Xfer::Recv { buf, .. } => progress_recv(&conn.stream, &mut st[i], buf, tag),
+            let res = match (&mut xfers[i], &mut conn.stream) {
+                (Xfer::Send { data, .. }, Stream::Plain(s)) => progress_send(s, &mut st[i], data),
+                (Xfer::Recv { buf, .. }, Stream::Plain(s)) => {
+                    progress_recv(&mut &*s, &mut st[i], buf, tag)
+                }
+                #[cfg(feature = "tls")]
+                (Xfer::Send { data, .. }, Stream::Tls(t)) => {
+                    tls::progress_send(t, &mut st[i], data)
+                }
+                #[cfg(feature = "tls")]
+                (Xfer::Recv { buf, .. }, Stream::Tls(t)) => {
+                    progress_recv(&mut tls::Reader(t), &mut st[i], buf, tag)
+                }
             };
             match res {
                 Ok(p) => progressed |= p,
@@ -129,7 +141,7 @@ pub fn run(
                 Xfer::Recv { .. } => libc::POLLIN,
             };
             pfds.push(libc::pollfd {
-                fd: c.stream.as_raw_fd(),
+                fd: c.stream.tcp().as_raw_fd(),
                 events,
                 revents: 0,
             });
@@ -262,8 +274,9 @@ fn send_nosignal(stream: &TcpStream, a: &[u8], b: &[u8]) -> std::io::Result<usiz
     }
 }
 
-/// Reads as much of the expected message as is available. Returns whether any byte moved.
-fn progress_recv(mut stream: &TcpStream, s: &mut State, buf: &mut [u8], tag: u32) -> Result<bool> {
+/// Reads as much of the expected message as is available from a non-blocking reader (which
+/// answers WouldBlock when it has nothing). Returns whether any byte moved.
+fn progress_recv(stream: &mut impl Read, s: &mut State, buf: &mut [u8], tag: u32) -> Result<bool> {
     let mut moved = false;
     loop {
         let len = match s.len {
@@ -325,6 +338,91 @@ fn progress_recv(mut stream: &TcpStream, s: &mut State, buf: &mut [u8], tag: u32
             Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
             Err(e) if e.kind() == IoKind::Interrupted => continue,
             Err(e) => return Err(io_error(e, "receive")),
+        }
+    }
+}
+
+/// The same progress for TLS connections (relayed through a TLS rendezvous server): plaintext goes
+/// through rustls' buffers, records through the non-blocking socket.
+#[cfg(feature = "tls")]
+mod tls {
+    use super::{io_error, State, HEADER_LEN};
+    use crate::error::{Error, ErrorKind, Result};
+    use std::io::{ErrorKind as IoKind, Read, Write};
+    use std::net::TcpStream;
+
+    pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+    /// Sends pending TLS records; Ok(true) when all are out.
+    fn flush(t: &mut TlsStream, moved: &mut bool) -> Result<bool> {
+        while t.conn.wants_write() {
+            match t.conn.write_tls(&mut t.sock) {
+                Ok(0) => {
+                    return Err(Error::new(
+                        ErrorKind::PeerLost,
+                        "connection closed during send",
+                    ))
+                }
+                Ok(_) => *moved = true,
+                Err(e) if e.kind() == IoKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == IoKind::Interrupted => {}
+                Err(e) => return Err(io_error(e, "send")),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Feeds header and payload into rustls (bounded by its buffer limit) and writes records out.
+    /// Done only when every byte left the process.
+    pub fn progress_send(t: &mut TlsStream, s: &mut State, data: &[u8]) -> Result<bool> {
+        let total = HEADER_LEN + data.len();
+        let mut moved = false;
+        loop {
+            if !flush(t, &mut moved)? {
+                return Ok(moved);
+            }
+            if s.off == total {
+                s.done = true;
+                return Ok(moved);
+            }
+            let chunk = if s.off < HEADER_LEN {
+                &s.hdr[s.off..]
+            } else {
+                let from = s.off - HEADER_LEN;
+                &data[from..(from + (256 << 10)).min(data.len())]
+            };
+            match t.conn.writer().write(chunk) {
+                Ok(0) if !t.conn.wants_write() => {
+                    return Err(Error::new(ErrorKind::Internal, "TLS buffer refused data"))
+                }
+                Ok(n) => {
+                    s.off += n;
+                    moved = true;
+                }
+                Err(e) => return Err(io_error(e, "send")),
+            }
+        }
+    }
+
+    /// Plaintext reader over a non-blocking TLS connection: WouldBlock when nothing is decrypted
+    /// and nothing arrived; Ok(0) at the end of the connection.
+    pub struct Reader<'a>(pub &'a mut Box<TlsStream>);
+
+    impl Read for Reader<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let t = &mut *self.0;
+            loop {
+                match t.conn.reader().read(out) {
+                    Err(e) if e.kind() == IoKind::WouldBlock => {}
+                    r => return r,
+                }
+                if t.conn.read_tls(&mut t.sock)? == 0 {
+                    return Ok(0);
+                }
+                t.conn
+                    .process_new_packets()
+                    .map_err(|e| std::io::Error::new(IoKind::InvalidData, e))?;
+            }
         }
     }
 }

@@ -6,8 +6,9 @@ use super::punch::{self, Attempt};
 use crate::config::DirectConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::auth;
-use crate::rendezvous::client::{self, resolve, RendezvousClient};
+use crate::rendezvous::client::{self, resolve, Identity, RendezvousClient};
 use crate::rendezvous::protocol::ServerMsg;
+use crate::rendezvous::tls::{Stream, TlsClient};
 use parking_lot::{Condvar, Mutex};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -47,7 +48,9 @@ struct Shared {
     v6: bool,
     port: u16,
     relay: bool,
-    slots: Mutex<Vec<Option<(TcpStream, Link)>>>,
+    punch: bool,
+    tls: Option<TlsClient>,
+    slots: Mutex<Vec<Option<(Stream, Link)>>>,
     /// Lower rank only: a connection to this peer was chosen (verdict sent).
     claimed: Mutex<Vec<bool>>,
     filled: Condvar,
@@ -78,7 +81,7 @@ pub fn establish(
     job: &str,
     cfg: &DirectConfig,
     deadline: Instant,
-) -> Result<Vec<Option<(TcpStream, Link)>>> {
+) -> Result<Vec<Option<(Stream, Link)>>> {
     if size == 1 {
         return Ok(vec![None]);
     }
@@ -95,13 +98,17 @@ pub fn establish(
         .map(|a| a.port())
         .ok_or_else(|| Error::channel("listener has no port"))?;
     let token = cfg.auth_token.as_ref().map(|t| t.as_bytes().to_vec());
+    let tls = cfg.tls.as_ref().map(TlsClient::new).transpose()?;
     let mut client = RendezvousClient::connect(
         || punch::shared_port_socket(v6, port),
         server,
-        job,
-        rank as u32,
-        size as u32,
-        token.as_deref(),
+        Identity {
+            job,
+            rank: rank as u32,
+            size: size as u32,
+            key: token.as_deref(),
+            tls: tls.as_ref(),
+        },
         deadline,
     )?;
     let private = SocketAddr::new(client.local_addr()?.ip(), port);
@@ -120,6 +127,8 @@ pub fn establish(
         v6,
         port,
         relay: cfg.relay,
+        punch: cfg.punch,
+        tls,
         slots: Mutex::new((0..size).map(|_| None).collect()),
         claimed: Mutex::new(vec![false; size]),
         filled: Condvar::new(),
@@ -318,7 +327,7 @@ fn connect_peer(
 ) -> Result<()> {
     let start = Instant::now();
     let mut k = 0usize;
-    while !sh.stop(peer) {
+    while sh.punch && !sh.stop(peer) {
         let left = punch_deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
@@ -327,7 +336,7 @@ fn connect_peer(
         k += 1;
         match punch::attempt(sh.v6, sh.port, target, left.min(ATTEMPT_WAIT))? {
             Attempt::Connected(stream) => {
-                if let Err(e) = handshake(sh, stream, Some(peer), Link::Direct) {
+                if let Err(e) = handshake(sh, Stream::Plain(stream), Some(peer), Link::Direct) {
                     tracing::debug!(
                         "rank {}: handshake with peer {peer} at {target} failed: {e}",
                         sh.rank
@@ -361,11 +370,14 @@ fn connect_peer(
     while !sh.stop(peer) && Instant::now() < deadline {
         let stream = client::relay(
             sh.server,
-            &sh.job,
-            sh.rank as u32,
-            sh.size as u32,
+            Identity {
+                job: &sh.job,
+                rank: sh.rank as u32,
+                size: sh.size as u32,
+                key: sh.token.as_deref(),
+                tls: sh.tls.as_ref(),
+            },
             &pair,
-            sh.token.as_deref(),
             deadline,
             || sh.stop(peer),
         );
@@ -403,7 +415,7 @@ fn accept_loop(listener: &socket2::Socket, sh: &Arc<Shared>, deadline: Instant) 
                     }
                     let sh = sh.clone();
                     scope.spawn(move || {
-                        if let Err(e) = handshake(&sh, stream, None, Link::Direct) {
+                        if let Err(e) = handshake(&sh, Stream::Plain(stream), None, Link::Direct) {
                             tracing::debug!("rank {}: inbound handshake failed: {e}", sh.rank);
                         }
                     });
@@ -442,11 +454,15 @@ fn proof(sh: &Shared, from: usize, to: usize, n_from: &[u8], n_to: &[u8]) -> [u8
 /// Both sides send a hello (job hash, rank, size, fresh nonce), then an HMAC over job, both ranks
 /// and both nonces under the job secret (or the job name without one). The lower rank decides:
 /// it keeps the first connection per peer and sends verdict 1, and 0 on any later duplicate.
-fn handshake(sh: &Shared, mut s: TcpStream, expect: Option<usize>, link: Link) -> Result<()> {
+fn handshake(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link) -> Result<()> {
     let io = |e: std::io::Error| Error::channel(format!("handshake: {e}"));
-    s.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).map_err(io)?;
-    s.set_write_timeout(Some(HANDSHAKE_TIMEOUT)).map_err(io)?;
-    s.set_nodelay(true).map_err(io)?;
+    s.tcp()
+        .set_read_timeout(Some(HANDSHAKE_TIMEOUT))
+        .map_err(io)?;
+    s.tcp()
+        .set_write_timeout(Some(HANDSHAKE_TIMEOUT))
+        .map_err(io)?;
+    s.tcp().set_nodelay(true).map_err(io)?;
     let mine: [u8; 16] = auth::random_bytes();
     let mut hello = [0u8; HELLO_LEN];
     hello[0..4].copy_from_slice(&HELLO_MAGIC.to_le_bytes());

@@ -37,8 +37,9 @@ impl DirectTransport {
                 None => None,
                 Some((stream, link)) => {
                     stream
+                        .tcp()
                         .set_nonblocking(true)
-                        .and_then(|_| stream.set_nodelay(true))
+                        .and_then(|_| stream.tcp().set_nodelay(true))
                         .map_err(|e| Error::channel(format!("socket setup: {e}")))?;
                     Some(Conn {
                         stream,
@@ -76,7 +77,7 @@ impl P2pTransport for DirectTransport {
     fn close(&mut self) {
         for c in self.conns.iter_mut() {
             if let Some(c) = c.take() {
-                let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                let _ = c.stream.tcp().shutdown(std::net::Shutdown::Both);
             }
         }
     }
