@@ -26,6 +26,30 @@
 #include <stdint.h>
 
 /**
+ * Chunk size of large messages.
+ */
+#define CHUNK (4 << 20)
+
+/**
+ * A message for several readers is pushed as inline copies while all copies together stay
+ * within this many bytes.
+ */
+#define SHARED_INLINE (1 << 20)
+
+#define HEADER 32
+
+/**
+ * Up to this many bytes gathered at one peer, reductions and scans fetch every contribution
+ * at once and fold them (one round); above it they use partial results.
+ */
+#define FLAT_MAX (4 << 20)
+
+/**
+ * From this many bytes on, commutative and associative allreduces use [`segmented`].
+ */
+#define SEGMENTED_MIN (1 << 20)
+
+/**
  * Major version of the library.
  */
 #define FMI_VERSION_MAJOR 0
@@ -92,6 +116,17 @@ typedef enum {
 } fmi_status;
 
 /**
+ * The channels a communicator can run an operation on: one per family (peer-to-peer or
+ * object store) and implementation.
+ */
+typedef struct ChannelKind ChannelKind;
+
+/**
+ * An operation of the benchmark.
+ */
+typedef struct Op Op;
+
+/**
  * Opaque communicator handle. Created by `fmi_init`/`fmi_init_from_env`, released by `fmi_finalize`.
  */
 typedef struct fmi_comm fmi_comm;
@@ -126,6 +161,10 @@ typedef uint32_t fmi_link;
  * Channel-selection hint: `FMI_HINT_FAST` or `FMI_HINT_CHEAP`.
  */
 typedef uint32_t fmi_hint;
+
+
+
+
 
 
 
@@ -347,6 +386,13 @@ fmi_status fmi_init_from_env(fmi_comm **out);
  * use returns `FMI_ERR_INVALID_ARG`). The handle is released even when the closing barrier fails.
  */
 fmi_status fmi_finalize(fmi_comm *comm);
+
+/**
+ * Releases `comm` at once, without the closing barrier of `fmi_finalize`: for error paths, when
+ * a peer must stop without waiting for the others. The other peers' pending and later operations
+ * with this peer fail with `FMI_ERR_PEER_LOST`. The handle must not be used afterwards.
+ */
+fmi_status fmi_release(fmi_comm *comm);
 
 /**
  * Writes this peer's id (0-based) to `*rank`.

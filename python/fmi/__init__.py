@@ -632,12 +632,19 @@ class Communicator:
             _live.discard(self)
             _check(_capi.lib.fmi_finalize(h))
 
+    def release(self):
+        """Non-collective close for error paths: frees the handle at once, without waiting for the
+        other peers (their operations with this peer then fail with FMI_ERR_PEER_LOST)."""
+        h, self._h = self._h, None
+        if h is not None:
+            _live.discard(self)
+            _check(_capi.lib.fmi_release(h))
+
     def _close_quietly(self, timeout_ms=None):
         h, self._h = getattr(self, "_h", None), None
         if h is not None:
-            if timeout_ms is not None:
-                _capi.lib.fmi_set_timeout(h, timeout_ms)
-            _capi.lib.fmi_finalize(h)
+            _live.discard(self)
+            _capi.lib.fmi_release(h)
 
     def __enter__(self):
         return self

@@ -93,6 +93,7 @@ _PROTOTYPES = {
     "fmi_init": (c_int, [c_uint32, c_uint32, c_char_p, c_char_p, c_uint32, POINTER(c_void_p)]),
     "fmi_init_from_env": (c_int, [POINTER(c_void_p)]),
     "fmi_finalize": (c_int, [c_void_p]),
+    "fmi_release": (c_int, [c_void_p]),
     "fmi_comm_rank": (c_int, [c_void_p, POINTER(c_uint32)]),
     "fmi_comm_size": (c_int, [c_void_p, POINTER(c_uint32)]),
     "fmi_comm_peer_link": (c_int, [c_void_p, c_uint32, POINTER(c_uint32)]),

@@ -97,6 +97,17 @@ pub extern "C" fn fmi_finalize(comm: *mut fmi_comm) -> fmi_status {
     guard("fmi_finalize", || handle::take(comm)?.finalize())
 }
 
+/// Releases `comm` at once, without the closing barrier of `fmi_finalize`: for error paths, when
+/// a peer must stop without waiting for the others. The other peers' pending and later operations
+/// with this peer fail with `FMI_ERR_PEER_LOST`. The handle must not be used afterwards.
+#[no_mangle]
+pub extern "C" fn fmi_release(comm: *mut fmi_comm) -> fmi_status {
+    guard("fmi_release", || {
+        drop(handle::take(comm)?);
+        Ok(())
+    })
+}
+
 /// Writes this peer's id (0-based) to `*rank`.
 ///
 /// # Safety
