@@ -461,7 +461,9 @@ constexpr bool is_reduction_arg_v = std::is_same_v<F, Utils::Function<T>> ||
  * @brief A communicator over num_peers serverless functions; the user API of FMI.
  *
  * Owns an fmi_comm handle; movable, not copyable. The destructor finalizes the communicator
- * (fmi_finalize is collective, so every peer should destroy its communicator). All operations are
+ * (fmi_finalize is collective, so every peer should destroy its communicator); when it runs
+ * because an exception is unwinding the stack, it releases the handle at once instead
+ * (fmi_release), so a failing peer never waits for the others. All operations are
  * blocking, every peer must call collectives in the same order, and each call ends within the
  * communicator timeout (default 30 s) or throws FMI::Utils::Timeout.
  */
@@ -495,8 +497,24 @@ public:
         return Communicator(c);
     }
 
-    /** @brief Finalizes the communicator; failures are written to stderr, never thrown. */
-    ~Communicator() { finalize_noexcept(); }
+    /**
+     * @brief Finalizes the communicator (or, during exception unwinding, releases it without the
+     * collective barrier); failures are written to stderr, never thrown.
+     */
+    ~Communicator() {
+        if (std::uncaught_exceptions() > uncaught_at_start_ && comm_ != nullptr) {
+            fmi_release(std::exchange(comm_, nullptr));
+            return;
+        }
+        finalize_noexcept();
+    }
+
+    /** @brief Releases the handle now without waiting for the other peers (fmi_release). */
+    void release() noexcept {
+        if (comm_ != nullptr) {
+            fmi_release(std::exchange(comm_, nullptr));
+        }
+    }
 
     Communicator(const Communicator &) = delete;
     Communicator &operator=(const Communicator &) = delete;
@@ -719,6 +737,8 @@ private:
     }
 
     fmi_comm *comm_ = nullptr;
+    /** Exceptions in flight when this object was created: more at destruction means unwinding. */
+    int uncaught_at_start_ = std::uncaught_exceptions();
     Utils::peer_num rank_ = 0;
     Utils::peer_num size_ = 0;
 };
