@@ -26,30 +26,6 @@
 #include <stdint.h>
 
 /**
- * Chunk size of large messages.
- */
-#define CHUNK (4 << 20)
-
-/**
- * A message for several readers is pushed as inline copies while all copies together stay
- * within this many bytes.
- */
-#define SHARED_INLINE (1 << 20)
-
-#define HEADER 32
-
-/**
- * Up to this many bytes gathered at one peer, reductions and scans fetch every contribution
- * at once and fold them (one round); above it they use partial results.
- */
-#define FLAT_MAX (4 << 20)
-
-/**
- * From this many bytes on, commutative and associative allreduces use [`segmented`].
- */
-#define SEGMENTED_MIN (1 << 20)
-
-/**
  * Major version of the library.
  */
 #define FMI_VERSION_MAJOR 0
@@ -116,17 +92,6 @@ typedef enum {
 } fmi_status;
 
 /**
- * The channels a communicator can run an operation on: one per family (peer-to-peer or
- * object store) and implementation.
- */
-typedef struct ChannelKind ChannelKind;
-
-/**
- * An operation of the benchmark.
- */
-typedef struct Op Op;
-
-/**
  * Opaque communicator handle. Created by `fmi_init`/`fmi_init_from_env`, released by `fmi_finalize`.
  */
 typedef struct fmi_comm fmi_comm;
@@ -161,12 +126,6 @@ typedef uint32_t fmi_link;
  * Channel-selection hint: `FMI_HINT_FAST` or `FMI_HINT_CHEAP`.
  */
 typedef uint32_t fmi_hint;
-
-
-
-
-
-
 
 /**
  * Signed 8-bit integer.
@@ -292,8 +251,6 @@ typedef uint32_t fmi_hint;
  * Relayed through the rendezvous server, because no direct connection could be punched.
  */
 #define FMI_LINK_RELAYED 2
-
-
 
 #ifdef __cplusplus
 extern "C" {

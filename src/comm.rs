@@ -1,11 +1,14 @@
-//! The communicator: owns the channel of a group of peers, its deadlines and call sequence, checks
-//! arguments, and dispatches each operation to the algorithm that fits it.
+//! The communicator: owns the channels of a group of peers, its deadlines and call sequence,
+//! checks arguments, picks the channel of each operation and dispatches it to the algorithm of
+//! that channel's family that fits it.
 
 use crate::channel::direct::DirectTransport;
+use crate::channel::redis::RedisTransport;
+use crate::channel::store::keys::Namespace;
+use crate::channel::store::{join, StoreTransport};
 use crate::channel::P2pTransport;
 use crate::collective::buffer::AlignedBuf;
-use crate::collective::p2p::{self, Ctx};
-use crate::collective::{make_tag, OpCode};
+use crate::collective::{make_tag, p2p, store, OpCode};
 use crate::config::Config;
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
@@ -20,6 +23,85 @@ pub enum Hint {
     Cheap,
 }
 
+/// The channels a communicator can run an operation on: one per family (peer-to-peer or
+/// object store) and implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// Direct TCP connections (peer-to-peer family).
+    Direct,
+    /// A Redis server (object-store family).
+    Redis,
+}
+
+/// Every channel kind (a free constant: an associated one would put the type into fmi.h).
+const KINDS: [ChannelKind; 2] = [ChannelKind::Direct, ChannelKind::Redis];
+
+impl ChannelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::Direct => "direct",
+            ChannelKind::Redis => "redis",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        KINDS.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// A store channel: its transport, the key namespace of this run, and whether an operation on it
+/// failed (then finalize deletes whatever the failure left behind).
+struct StoreChannel {
+    t: Box<dyn StoreTransport>,
+    ns: Namespace,
+    dirty: bool,
+}
+
+/// The connected channels of a communicator and the choice between them.
+struct Channels {
+    direct: Option<Box<dyn P2pTransport>>,
+    redis: Option<StoreChannel>,
+    pinned: Option<ChannelKind>,
+}
+
+impl Channels {
+    fn has(&self, k: ChannelKind) -> bool {
+        match k {
+            ChannelKind::Direct => self.direct.is_some(),
+            ChannelKind::Redis => self.redis.is_some(),
+        }
+    }
+
+    /// The channel of one operation. This is the seam of the channel-selection policy (a later
+    /// release weighs modelled latency and cost per operation, `op`, `bytes` and the hint):
+    /// today the pinned channel, else Direct when it is enabled, else Redis.
+    fn pick(&self, _op: OpCode, _bytes: usize, _hint: Hint) -> ChannelKind {
+        if let Some(k) = self.pinned {
+            return k;
+        }
+        if self.direct.is_some() {
+            ChannelKind::Direct
+        } else {
+            ChannelKind::Redis
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(d) = self.direct.as_mut() {
+            d.close();
+        }
+        if let Some(s) = self.redis.as_mut() {
+            s.t.close();
+        }
+    }
+}
+
+/// The context an algorithm runs in: one per channel family.
+enum Family<'c, 'a> {
+    P2p(&'c mut p2p::Ctx<'a>),
+    Store(&'c mut store::Ctx<'a>),
+}
+
 /// A group of `size` peers that exchange messages and run collectives.
 ///
 /// All peers must call collective operations in the same order with matching arguments.
@@ -32,8 +114,8 @@ pub struct Communicator {
     hint: Hint,
     faas_memory_mib: u32,
     config: Config,
-    p2p: Box<dyn P2pTransport>,
-    seq: u32,
+    channels: Channels,
+    seq: u64,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -42,7 +124,7 @@ impl std::fmt::Debug for Communicator {
             .field("rank", &self.rank)
             .field("size", &self.size)
             .field("name", &self.name)
-            .field("channel", &self.p2p.name())
+            .field("channels", &self.channel_names())
             .finish()
     }
 }
@@ -71,34 +153,61 @@ impl Communicator {
                 "comm_name {name:?} must be 1..=256 printable ASCII characters without spaces"
             )));
         }
-        let Some(direct) = config.direct.as_ref() else {
+        if config.direct.is_none() && config.redis.is_none() {
             return Err(Error::new(
                 ErrorKind::Unsupported,
-                "this release implements only the Direct channel: enable backends.Direct \
-                 (the Redis and S3 channels are not available yet)",
+                "enable backends.Direct or backends.Redis (the S3 channel is not available yet)",
             ));
-        };
-        if config.redis.is_some() || config.s3.is_some() {
-            tracing::warn!("Redis/S3 backends are enabled but not implemented yet; using the Direct channel only");
+        }
+        if config.s3.is_some() {
+            tracing::warn!("the S3 backend is enabled but not implemented yet; it is not used");
         }
         let start = Instant::now();
         let deadline = start + config.comm.timeout;
-        let p2p = DirectTransport::connect(
-            rank as usize,
-            size as usize,
-            name,
-            direct,
-            config.comm.spin,
-            deadline,
-        )
-        .map_err(|e| {
-            e.context(format!(
-                "init of {name:?} (rank {rank} of {size}, channel direct, rendezvous {}:{}, after {:.3} s)",
-                direct.host,
-                direct.port,
-                start.elapsed().as_secs_f64()
-            ))
-        })?;
+        let mut channels = Channels {
+            direct: None,
+            redis: None,
+            pinned: None,
+        };
+        if let Some(direct) = config.direct.as_ref() {
+            let p2p = DirectTransport::connect(
+                rank as usize,
+                size as usize,
+                name,
+                direct,
+                config.comm.spin,
+                deadline,
+            )
+            .map_err(|e| {
+                e.context(format!(
+                    "init of {name:?} (rank {rank} of {size}, channel direct, rendezvous {}:{}, after {:.3} s)",
+                    direct.host,
+                    direct.port,
+                    start.elapsed().as_secs_f64()
+                ))
+            })?;
+            channels.direct = Some(Box::new(p2p));
+        }
+        if let Some(rc) = config.redis.as_ref() {
+            let r = RedisTransport::connect(rc, deadline).and_then(|mut t| {
+                let ns = join::agree(&mut t, name, rank as usize, size as usize, deadline)?;
+                Ok(StoreChannel {
+                    t: Box::new(t),
+                    ns,
+                    dirty: false,
+                })
+            });
+            let sc = r.map_err(|e| {
+                channels.close();
+                e.context(format!(
+                    "init of {name:?} (rank {rank} of {size}, channel redis, server {}:{}, after {:.3} s)",
+                    rc.host,
+                    rc.port,
+                    start.elapsed().as_secs_f64()
+                ))
+            })?;
+            channels.redis = Some(sc);
+        }
         tracing::debug!(
             "rank {rank}/{size} of {name:?} connected in {:?}",
             start.elapsed()
@@ -115,7 +224,7 @@ impl Communicator {
                 faas_memory_mib
             },
             config,
-            p2p: Box::new(p2p),
+            channels,
             seq: 0,
         })
     }
@@ -165,10 +274,52 @@ impl Communicator {
         &self.config
     }
 
-    /// How `peer` is reached: None for this rank itself.
+    /// How `peer` is reached by the direct channel: None for this rank itself.
     pub fn peer_link(&self, peer: usize) -> Result<Option<crate::channel::Link>> {
         self.check_peer(peer, "peer")?;
-        Ok(self.p2p.link(peer))
+        match self.channels.direct.as_ref() {
+            Some(d) => Ok(d.link(peer)),
+            None => Err(Error::new(
+                ErrorKind::Unsupported,
+                "the direct channel is not enabled: peers are reached through the store",
+            )),
+        }
+    }
+
+    /// Names of the connected channels ("direct", "redis").
+    pub fn channel_names(&self) -> Vec<&'static str> {
+        KINDS
+            .into_iter()
+            .filter(|&k| self.channels.has(k))
+            .map(ChannelKind::name)
+            .collect()
+    }
+
+    /// The channel that the next collective operation runs on.
+    pub fn channel(&self) -> &'static str {
+        self.channels.pick(OpCode::Barrier, 0, self.hint).name()
+    }
+
+    /// Runs every later operation on the channel `name` ("direct" or "redis"; it must be
+    /// enabled), or lets the communicator choose again ("auto"). Every peer must pin the same
+    /// channel at the same point; messages sent on one channel are received on that channel.
+    pub fn pin_channel(&mut self, name: &str) -> Result<()> {
+        if name == "auto" {
+            self.channels.pinned = None;
+            return Ok(());
+        }
+        let k = ChannelKind::from_name(name).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown channel {name:?} (valid: direct, redis, auto)"
+            ))
+        })?;
+        if !self.channels.has(k) {
+            return Err(Error::invalid(format!(
+                "channel {name} is not enabled in this communicator's configuration"
+            )));
+        }
+        self.channels.pinned = Some(k);
+        Ok(())
     }
 
     /// Sets the bound of every later blocking call (must be > 0).
@@ -180,7 +331,8 @@ impl Communicator {
         Ok(())
     }
 
-    /// Sets the channel-selection hint. With one channel (this release) it does not change the choice.
+    /// Sets the channel-selection hint. It does not change the choice yet: with Direct enabled,
+    /// Direct is used, else Redis (see [`Communicator::pin_channel`]).
     pub fn set_hint(&mut self, hint: Hint) {
         self.hint = hint;
     }
@@ -215,27 +367,63 @@ impl Communicator {
         Ok(())
     }
 
-    /// Runs one operation with its tag and deadline, adding context to any error.
+    /// Runs one operation on the channel the policy picks, with its tag and deadline, adding
+    /// context to any error.
     fn run<T>(
         &mut self,
         op: OpCode,
         bytes: usize,
-        f: impl FnOnce(&mut Ctx) -> Result<T>,
+        f: impl FnOnce(Family) -> Result<T>,
+    ) -> Result<T> {
+        let kind = self.channels.pick(op, bytes, self.hint);
+        self.run_on(kind, op, bytes, f)
+    }
+
+    fn run_on<T>(
+        &mut self,
+        kind: ChannelKind,
+        op: OpCode,
+        bytes: usize,
+        f: impl FnOnce(Family) -> Result<T>,
     ) -> Result<T> {
         if op != OpCode::SendRecv {
             self.seq = self.seq.wrapping_add(1);
         }
         let start = Instant::now();
-        let mut ctx = Ctx::new(
-            self.p2p.as_mut(),
-            make_tag(op, self.seq),
-            start + self.timeout,
-        );
-        f(&mut ctx).map_err(|e| {
+        let deadline = start + self.timeout;
+        let tag = make_tag(op, self.seq as u32);
+        let (rank, size, seq) = (self.rank, self.size, self.seq);
+        let r = match kind {
+            ChannelKind::Direct => {
+                let t = self.channels.direct.as_deref_mut().expect("picked");
+                f(Family::P2p(&mut p2p::Ctx::new(t, tag, deadline)))
+            }
+            ChannelKind::Redis => {
+                let sc = self.channels.redis.as_mut().expect("picked");
+                let opname = if op == OpCode::SendRecv {
+                    "p2p"
+                } else {
+                    op.name()
+                };
+                let r = f(Family::Store(&mut store::Ctx::new(
+                    sc.t.as_mut(),
+                    &sc.ns,
+                    seq,
+                    opname,
+                    tag,
+                    deadline,
+                    rank,
+                    size,
+                )));
+                sc.dirty |= r.is_err();
+                r
+            }
+        };
+        r.map_err(|e| {
             e.context(format!(
                 "{} of {bytes} bytes on channel {} at rank {} of {} after {:.3} s",
                 op.name(),
-                self.p2p.name(),
+                kind.name(),
                 self.rank,
                 self.size,
                 start.elapsed().as_secs_f64()
@@ -251,7 +439,10 @@ impl Communicator {
                 "send to self is not supported (it would block)",
             ));
         }
-        self.run(OpCode::SendRecv, data.len(), |c| c.send(dest, data))
+        self.run(OpCode::SendRecv, data.len(), |c| match c {
+            Family::P2p(c) => c.send(dest, data),
+            Family::Store(c) => c.send(dest, data),
+        })
     }
 
     /// Receives one message from `src` into `buf`; a message of another size is an error.
@@ -263,19 +454,28 @@ impl Communicator {
             ));
         }
         let n = buf.len();
-        self.run(OpCode::SendRecv, n, |c| c.recv(src, buf))
+        self.run(OpCode::SendRecv, n, |c| match c {
+            Family::P2p(c) => c.recv(src, buf),
+            Family::Store(c) => c.recv(src, buf),
+        })
     }
 
     /// Broadcasts the root's `buf` into every rank's `buf`.
     pub fn bcast(&mut self, buf: &mut [u8], root: usize) -> Result<()> {
         self.check_peer(root, "root")?;
         let n = buf.len();
-        self.run(OpCode::Bcast, n, |c| p2p::bcast::binomial(c, buf, root))
+        self.run(OpCode::Bcast, n, |c| match c {
+            Family::P2p(c) => p2p::bcast::binomial(c, buf, root),
+            Family::Store(c) => store::bcast::write_once(c, buf, root),
+        })
     }
 
     /// Returns when every rank has entered the barrier.
     pub fn barrier(&mut self) -> Result<()> {
-        self.run(OpCode::Barrier, 0, p2p::barrier::dissemination)
+        self.run(OpCode::Barrier, 0, |c| match c {
+            Family::P2p(c) => p2p::barrier::dissemination(c),
+            Family::Store(c) => store::barrier::counter(c),
+        })
     }
 
     /// Gathers every rank's `send` into the root's `recv` (size * send.len() bytes; None elsewhere).
@@ -289,8 +489,9 @@ impl Communicator {
         } else {
             None
         };
-        self.run(OpCode::Gather, send.len(), |c| {
-            p2p::gather::binomial_rotating(c, send, recv, root)
+        self.run(OpCode::Gather, send.len(), |c| match c {
+            Family::P2p(c) => p2p::gather::binomial_rotating(c, send, recv, root),
+            Family::Store(c) => store::gather::flat(c, send, recv, root),
         })
     }
 
@@ -306,8 +507,9 @@ impl Communicator {
             None
         };
         let n = recv.len();
-        self.run(OpCode::Scatter, n, |c| {
-            p2p::scatter::binomial(c, send, recv, root)
+        self.run(OpCode::Scatter, n, |c| match c {
+            Family::P2p(c) => p2p::scatter::binomial(c, send, recv, root),
+            Family::Store(c) => store::scatter::flat(c, send, recv, root),
         })
     }
 
@@ -331,12 +533,12 @@ impl Communicator {
         } else {
             None
         };
-        self.run(OpCode::Reduce, send.len(), |c| {
-            if op.ordered() {
-                p2p::reduce::ordered(c, send, recv, t, op, root)
-            } else {
-                p2p::reduce::binomial(c, send, recv, t, op, root)
-            }
+        let flat = op.ordered() || send.len() * (self.size - 1) <= store::FLAT_MAX;
+        self.run(OpCode::Reduce, send.len(), |c| match c {
+            Family::P2p(c) if op.ordered() => p2p::reduce::ordered(c, send, recv, t, op, root),
+            Family::P2p(c) => p2p::reduce::binomial(c, send, recv, t, op, root),
+            Family::Store(c) if flat => store::reduce::flat_fold(c, send, recv, t, op, root),
+            Family::Store(c) => store::reduce::tree(c, send, recv, t, op, root),
         })
     }
 
@@ -362,28 +564,50 @@ impl Communicator {
         op: &ReduceOp,
     ) -> Result<()> {
         Self::check_len("receive buffer", recv.len(), send.len())?;
-        recv.copy_from_slice(send);
-        self.allreduce_in_place(recv, t, op)
+        self.allreduce_from(Some(send), recv, t, op)
     }
 
     /// Allreduce where `buf` is both the contribution and the result.
     pub fn allreduce_in_place(&mut self, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+        self.allreduce_from(None, buf, t, op)
+    }
+
+    /// Allreduce of `send` (None: in place) into `buf`. The direct channel's large-message
+    /// algorithms read `send` themselves (no full copy first); the others start from a copy.
+    fn allreduce_from(
+        &mut self,
+        send: Option<&[u8]>,
+        buf: &mut [u8],
+        t: Datatype,
+        op: &ReduceOp,
+    ) -> Result<()> {
         op.check(t)?;
         Self::check_elems(buf.len(), t)?;
         let n = buf.len();
-        let ring = n >= self.config.comm.ring_threshold && n / t.size() >= self.size;
-        self.run(OpCode::Allreduce, n, |c| {
-            if op.ordered() {
-                p2p::allreduce::ordered(c, buf, t, op)
-            } else if ring {
-                p2p::allreduce::ring(c, buf, t, op)
-            } else {
-                p2p::allreduce::recursive_doubling(c, buf, t, op)
+        let split = n / t.size() >= self.size && !op.ordered();
+        let ring = split && n >= self.config.comm.ring_threshold;
+        let segmented = split && self.size > 1 && n >= store::allreduce::SEGMENTED_MIN;
+        let src = send.map_or(p2p::allreduce::Src::InPlace, p2p::allreduce::Src::From);
+        fn copied<'b>(send: Option<&[u8]>, buf: &'b mut [u8]) -> &'b mut [u8] {
+            if let Some(s) = send {
+                buf.copy_from_slice(s);
             }
+            buf
+        }
+        let fill = |buf| copied(send, buf);
+        self.run(OpCode::Allreduce, n, |c| match c {
+            Family::P2p(c) if ring => p2p::allreduce::large(c, src, buf, t, op),
+            Family::P2p(c) if op.ordered() => p2p::allreduce::ordered(c, fill(buf), t, op),
+            Family::P2p(c) => p2p::allreduce::recursive_doubling(c, fill(buf), t, op),
+            Family::Store(c) if segmented => store::allreduce::segmented(c, fill(buf), t, op),
+            Family::Store(c) => store::allreduce::reduce_bcast(c, fill(buf), t, op),
         })
     }
 
-    /// Allreduce with an explicit algorithm (for benchmarks and tests): "ring" or "recursive_doubling".
+    /// Allreduce with an explicit algorithm (for benchmarks and tests): on the direct channel
+    /// "ring", "recursive_doubling" or "ordered"; on a store channel "reduce_bcast" or
+    /// "segmented" (which needs a commutative and associative operator and at least one element
+    /// per peer).
     pub fn allreduce_with(
         &mut self,
         algo: &str,
@@ -394,20 +618,24 @@ impl Communicator {
         op.check(t)?;
         Self::check_elems(buf.len(), t)?;
         let n = buf.len();
-        match algo {
-            "ring" => self.run(OpCode::Allreduce, n, |c| {
-                p2p::allreduce::ring(c, buf, t, op)
-            }),
-            "recursive_doubling" => self.run(OpCode::Allreduce, n, |c| {
-                p2p::allreduce::recursive_doubling(c, buf, t, op)
-            }),
-            "ordered" => self.run(OpCode::Allreduce, n, |c| {
-                p2p::allreduce::ordered(c, buf, t, op)
-            }),
-            other => Err(Error::invalid(format!(
-                "unknown allreduce algorithm {other:?}"
-            ))),
+        if algo == "segmented" && (op.ordered() || n / t.size() < self.size) {
+            return Err(Error::invalid(
+                "segmented allreduce needs a commutative and associative operator and at least one element per peer",
+            ));
         }
+        self.run(OpCode::Allreduce, n, |c| match (c, algo) {
+            (Family::P2p(c), "ring") => p2p::allreduce::ring(c, buf, t, op),
+            (Family::P2p(c), "halving_doubling") => p2p::allreduce::halving_doubling(c, buf, t, op),
+            (Family::P2p(c), "recursive_doubling") => {
+                p2p::allreduce::recursive_doubling(c, buf, t, op)
+            }
+            (Family::P2p(c), "ordered") => p2p::allreduce::ordered(c, buf, t, op),
+            (Family::Store(c), "reduce_bcast") => store::allreduce::reduce_bcast(c, buf, t, op),
+            (Family::Store(c), "segmented") => store::allreduce::segmented(c, buf, t, op),
+            (_, other) => Err(Error::invalid(format!(
+                "unknown allreduce algorithm {other:?} for this channel"
+            ))),
+        })
     }
 
     /// Inclusive prefix reduction: rank k gets v0 (+) ... (+) vk.
@@ -422,20 +650,22 @@ impl Communicator {
         op.check(t)?;
         Self::check_elems(buf.len(), t)?;
         let n = buf.len();
-        self.run(OpCode::Scan, n, |c| {
-            if op.ordered() {
-                p2p::scan::chain(c, buf, t, op)
-            } else {
-                p2p::scan::recursive_doubling(c, buf, t, op)
-            }
+        let flat = n * (self.size - 1) <= store::FLAT_MAX;
+        self.run(OpCode::Scan, n, |c| match c {
+            Family::P2p(c) if op.ordered() => p2p::scan::chain(c, buf, t, op),
+            Family::P2p(c) => p2p::scan::recursive_doubling(c, buf, t, op),
+            Family::Store(c) if flat => store::scan::fold_prefix(c, buf, t, op),
+            Family::Store(c) if op.ordered() => store::scan::chain(c, buf, t, op),
+            Family::Store(c) => store::scan::recursive_doubling(c, buf, t, op),
         })
     }
 
     /// Every rank's `send` into every rank's `recv` (size * send.len() bytes), in rank order.
     pub fn allgather(&mut self, send: &[u8], recv: &mut [u8]) -> Result<()> {
         Self::check_len("receive buffer", recv.len(), send.len() * self.size)?;
-        self.run(OpCode::Allgather, send.len(), |c| {
-            p2p::allgather::ring(c, send, recv)
+        self.run(OpCode::Allgather, send.len(), |c| match c {
+            Family::P2p(c) => p2p::allgather::ring(c, send, recv),
+            Family::Store(c) => store::allgather::write_once(c, send, recv),
         })
     }
 
@@ -448,22 +678,38 @@ impl Communicator {
             ));
         }
         let n = send.len();
-        self.run(OpCode::Alltoall, n, |c| {
-            p2p::alltoall::all_at_once(c, send, recv)
+        self.run(OpCode::Alltoall, n, |c| match c {
+            Family::P2p(c) => p2p::alltoall::all_at_once(c, send, recv),
+            Family::Store(c) => store::alltoall::direct(c, send, recv),
         })
     }
 
-    /// Collective close: waits for every peer (so none loses data still in flight), then releases
-    /// the connections. The communicator is consumed even when the closing barrier fails.
+    /// Collective close: on every channel, waits for every peer (so none loses data still in
+    /// flight), then releases it; a store channel also deletes every key of the run. The
+    /// communicator is consumed even when a closing barrier fails; the first error is returned.
     pub fn finalize(mut self) -> Result<()> {
-        let r = self.run(OpCode::Finalize, 0, p2p::barrier::dissemination);
-        self.p2p.close();
-        r
+        let mut result = Ok(());
+        if self.channels.direct.is_some() {
+            let r = self.run_on(ChannelKind::Direct, OpCode::Finalize, 0, |c| match c {
+                Family::P2p(c) => p2p::barrier::dissemination(c),
+                Family::Store(_) => unreachable!("direct is a p2p channel"),
+            });
+            result = result.and(r);
+        }
+        if let Some(dirty) = self.channels.redis.as_ref().map(|s| s.dirty) {
+            let r = self.run_on(ChannelKind::Redis, OpCode::Finalize, 0, |c| match c {
+                Family::Store(c) => store::finalize::close(c, dirty),
+                Family::P2p(_) => unreachable!("redis is a store channel"),
+            });
+            result = result.and(r);
+        }
+        self.channels.close();
+        result
     }
 }
 
 impl Drop for Communicator {
     fn drop(&mut self) {
-        self.p2p.close();
+        self.channels.close();
     }
 }

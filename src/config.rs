@@ -87,6 +87,8 @@ pub struct RedisConfig {
     pub database: u32,
     /// `rediss://` (needs the `redis-tls` cargo feature).
     pub tls: bool,
+    /// `tls_ca`: PEM file of the certificates to trust for TLS (default: the system's roots).
+    pub tls_ca: Option<std::path::PathBuf>,
     /// `ttl_ms`: every key of a run expires this long after its last write (default 15 min), so a
     /// crashed run leaves nothing behind. Messages must be received within it.
     pub ttl: Duration,
@@ -401,6 +403,7 @@ fn parse_redis(o: &mut Obj) -> Result<Option<RedisConfig>> {
     let password = o.string("password")?;
     let database = o.u64("database")?;
     let tls = o.bool("tls")?;
+    let tls_ca = o.string("tls_ca")?;
     let ttl = o.u64("ttl_ms")?;
     if !enabled {
         return Ok(None);
@@ -416,6 +419,7 @@ fn parse_redis(o: &mut Obj) -> Result<Option<RedisConfig>> {
         password,
         database,
         tls: tls.unwrap_or(false),
+        tls_ca: tls_ca.map(Into::into),
         ttl: match ttl {
             Some(ms) => positive_ms(ms, &o.path("ttl_ms"))?,
             None => DEFAULT_REDIS_TTL,
@@ -435,6 +439,7 @@ impl RedisConfig {
             password: None,
             database: 0,
             tls: false,
+            tls_ca: None,
             ttl: DEFAULT_REDIS_TTL,
         }
     }
@@ -689,6 +694,36 @@ mod tests {
             Config::from_json(r#"{"backends":{"Redis":{"enabled":true,"port":1}}}"#).unwrap_err();
         assert!(
             e.message().contains("backends.Redis.host: missing"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
+    fn redis_keys() {
+        let c = Config::from_json(
+            r#"{"backends":{"Redis":{"enabled":true,"host":"h","port":"6380","timeout":1,
+                "max_timeout":250,"password":"p","database":2,"ttl_ms":60000,"tls":true,
+                "tls_ca":"/ca.pem"}}}"#,
+        )
+        .unwrap();
+        let r = c.redis.unwrap();
+        assert_eq!((r.host.as_str(), r.port, r.database), ("h", 6380, 2));
+        assert_eq!(r.max_timeout, Duration::from_millis(250));
+        assert_eq!(r.ttl, Duration::from_secs(60));
+        assert_eq!(r.password.as_deref(), Some("p"));
+        assert!(r.tls && r.tls_ca.is_some() && c.direct.is_none());
+        let d = Config::from_json(r#"{"backends":{"Redis":{"enabled":true,"host":"h","port":1}}}"#)
+            .unwrap()
+            .redis
+            .unwrap();
+        assert_eq!(d, RedisConfig::new("h", 1));
+        let e = Config::from_json(
+            r#"{"backends":{"Redis":{"enabled":true,"host":"h","port":1,"ttl_ms":0}}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.message().contains("backends.Redis.ttl_ms"),
             "{}",
             e.message()
         );

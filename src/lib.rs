@@ -3,16 +3,27 @@
 //! Layers: [`ffi`] is the C API (handles, status codes, panic boundary); [`Communicator`] is the
 //! safe Rust API; [`channel`] holds the transports; [`collective`] the algorithms, written against
 //! the transport traits; [`rendezvous`] how peers find each other; [`config`] the FMI JSON config.
+//!
+//! `cbindgen:ignore` marks every module but `ffi`: the C header is generated from `ffi` only.
 
+/// cbindgen:ignore
 pub mod channel;
+/// cbindgen:ignore
 pub mod collective;
+/// cbindgen:ignore
 pub mod comm;
+/// cbindgen:ignore
 pub mod config;
+/// cbindgen:ignore
 pub mod datatype;
+/// cbindgen:ignore
 pub mod error;
 pub mod ffi;
+/// cbindgen:ignore
 pub mod log;
+/// cbindgen:ignore
 pub mod op;
+/// cbindgen:ignore
 pub mod rendezvous;
 
 pub use comm::{Communicator, Hint};

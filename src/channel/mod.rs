@@ -1,6 +1,8 @@
 //! Transports: how bytes move between peers. Collective algorithms see only these traits.
 
 pub mod direct;
+pub mod redis;
+pub mod store;
 
 use crate::error::Result;
 use std::time::Instant;

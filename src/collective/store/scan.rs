@@ -1,0 +1,81 @@
+//! Inclusive scan: peer k gets v0 (+) ... (+) vk, folded strictly left to right.
+//! Small messages: every peer reads the values below it at once and folds them (one round,
+//! any operator). Large ones: a chain of partial prefixes (any operator) or, for commutative
+//! and associative operators, recursive doubling over partial results (ceil(log2 n) rounds).
+
+use super::{blocks_mut, Ctx};
+use crate::channel::store::Take;
+use crate::collective::buffer::AlignedBuf;
+use crate::collective::p2p::reduce::fold_blocks;
+use crate::datatype::Datatype;
+use crate::error::Result;
+use crate::op::ReduceOp;
+
+/// Peer k writes its value once for the n-1-k peers above it and reads the k values below.
+pub fn fold_prefix(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+    let (n, r, s) = (ctx.size, ctx.rank, buf.len());
+    let keys: Vec<String> = (0..n).map(|p| ctx.key("val", &[p])).collect();
+    if r + 1 < n {
+        ctx.put(&keys[r], buf, n - 1 - r)?;
+    }
+    if r == 0 {
+        return Ok(());
+    }
+    let mut all = AlignedBuf::new((r + 1) * s);
+    {
+        let mut takes: Vec<Take> = Vec::with_capacity(r);
+        for (p, block) in blocks_mut(&mut all, s, r + 1).into_iter().enumerate() {
+            if p == r {
+                block.copy_from_slice(buf);
+            } else {
+                takes.push(Take {
+                    key: &keys[p],
+                    from: Some(p),
+                    buf: block,
+                });
+            }
+        }
+        ctx.pop(&mut takes)?;
+    }
+    fold_blocks(&all, s, buf, t, op);
+    Ok(())
+}
+
+/// Peer k reads the prefix of peer k-1, folds its value in and writes the new prefix for k+1.
+pub fn chain(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+    let (n, r) = (ctx.size, ctx.rank);
+    if r > 0 {
+        let mut prefix = AlignedBuf::new(buf.len());
+        let key = ctx.key("prefix", &[r - 1]);
+        ctx.get(&key, Some(r - 1), &mut prefix)?;
+        op.apply(&mut prefix, buf, t);
+        buf.copy_from_slice(&prefix);
+    }
+    if r + 1 < n {
+        let key = ctx.key("prefix", &[r]);
+        ctx.put(&key, buf, 1)?;
+    }
+    Ok(())
+}
+
+/// Hillis-Steele: in round d peer k publishes its partial result for k+d and folds in the one of
+/// k-d (lower ranks on the left).
+pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+    let (n, r) = (ctx.size, ctx.rank);
+    let mut tmp = AlignedBuf::new(buf.len());
+    let mut d = 1;
+    while d < n {
+        if r + d < n {
+            let key = ctx.key("round", &[d, r]);
+            ctx.put(&key, buf, 1)?;
+        }
+        if r >= d {
+            let key = ctx.key("round", &[d, r - d]);
+            ctx.get(&key, Some(r - d), &mut tmp)?;
+            op.apply(&mut tmp, buf, t);
+            buf.copy_from_slice(&tmp);
+        }
+        d *= 2;
+    }
+    Ok(())
+}

@@ -1,0 +1,489 @@
+//! The collective matrix of the core issue, with only the Redis channel enabled, against a real
+//! redis-server: peer counts 1..9 and 16; send/recv; every root for sizes 0, 1 and odd, and
+//! roots 0 and n-1 for the large size; every datatype with every built-in op defined for it;
+//! non-commutative (2x2 matrix product) and non-associative (subtraction) user ops that prove the
+//! left-to-right order. The large size is 5 MiB (over one 4 MiB chunk, and over the 4 MiB flat
+//! limit, so the chunked and partial-result algorithms run); 64 MiB runs in `sixty_four_mib`.
+
+mod redis_harness;
+
+use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp};
+use redis_harness::{run_peers, RedisServer};
+use std::sync::Arc;
+
+const BIG: usize = 5 << 20;
+const HUGE: usize = 64 << 20;
+const COUNTS: [usize; 3] = [0, 1, 37];
+
+/// Element i of rank r's contribution in test `seed`, as a small integer 0..=2 (exact in floats).
+fn value(r: usize, i: usize, seed: usize) -> u8 {
+    ((r * 7 + i * 3 + seed) % 3) as u8
+}
+
+fn encode(t: Datatype, v: u8, out: &mut Vec<u8>) {
+    match t {
+        Datatype::Int8 => out.extend_from_slice(&(v as i8).to_ne_bytes()),
+        Datatype::UInt8 | Datatype::Byte => out.push(v),
+        Datatype::Int16 => out.extend_from_slice(&(v as i16).to_ne_bytes()),
+        Datatype::UInt16 => out.extend_from_slice(&(v as u16).to_ne_bytes()),
+        Datatype::Int32 => out.extend_from_slice(&(v as i32).to_ne_bytes()),
+        Datatype::UInt32 => out.extend_from_slice(&(v as u32).to_ne_bytes()),
+        Datatype::Int64 => out.extend_from_slice(&(v as i64).to_ne_bytes()),
+        Datatype::UInt64 => out.extend_from_slice(&(v as u64).to_ne_bytes()),
+        Datatype::Float => out.extend_from_slice(&(v as f32).to_ne_bytes()),
+        Datatype::Double => out.extend_from_slice(&(v as f64).to_ne_bytes()),
+    }
+}
+
+fn contribution(t: Datatype, r: usize, count: usize, seed: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(count * t.size());
+    for i in 0..count {
+        encode(t, value(r, i, seed), &mut v);
+    }
+    v
+}
+
+/// Bytes for untyped collectives: distinct per rank and position.
+fn pattern(r: usize, len: usize, seed: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| ((i * 31 + r * 17 + seed) % 251) as u8)
+        .collect()
+}
+
+/// Sequential reference: left fold of ranks 0..=upto.
+fn fold(t: Datatype, op: &ReduceOp, upto: usize, count: usize, seed: usize) -> Vec<u8> {
+    let mut acc = contribution(t, 0, count, seed);
+    for r in 1..=upto {
+        op.apply(&mut acc, &contribution(t, r, count, seed), t);
+    }
+    acc
+}
+
+fn builtin_cases() -> Vec<(Datatype, BuiltinOp)> {
+    let mut v = Vec::new();
+    for t in Datatype::ALL {
+        for op in BuiltinOp::ALL {
+            if op.supports(t) {
+                v.push((t, op));
+            }
+        }
+    }
+    v
+}
+
+/// 2x2 integer matrix product (row-major, 4 i64 per matrix): associative, not commutative.
+fn matmul_op() -> ReduceOp {
+    ReduceOp::user(
+        Arc::new(|acc: &mut [u8], next: &[u8], count: usize, t: Datatype| {
+            assert_eq!(t, Datatype::Int64);
+            assert_eq!(count % 4, 0);
+            let rd =
+                |b: &[u8], k: usize| i64::from_ne_bytes(b[k * 8..k * 8 + 8].try_into().unwrap());
+            for m in 0..count / 4 {
+                let a = &acc[m * 32..m * 32 + 32];
+                let b = &next[m * 32..m * 32 + 32];
+                let (a0, a1, a2, a3) = (rd(a, 0), rd(a, 1), rd(a, 2), rd(a, 3));
+                let (b0, b1, b2, b3) = (rd(b, 0), rd(b, 1), rd(b, 2), rd(b, 3));
+                let c = [
+                    a0.wrapping_mul(b0).wrapping_add(a1.wrapping_mul(b2)),
+                    a0.wrapping_mul(b1).wrapping_add(a1.wrapping_mul(b3)),
+                    a2.wrapping_mul(b0).wrapping_add(a3.wrapping_mul(b2)),
+                    a2.wrapping_mul(b1).wrapping_add(a3.wrapping_mul(b3)),
+                ];
+                for (k, x) in c.iter().enumerate() {
+                    acc[m * 32 + k * 8..m * 32 + k * 8 + 8].copy_from_slice(&x.to_ne_bytes());
+                }
+            }
+        }),
+        false,
+        true,
+    )
+}
+
+/// a - b: neither commutative nor associative.
+fn sub_op() -> ReduceOp {
+    ReduceOp::user(
+        Arc::new(|acc: &mut [u8], next: &[u8], _count: usize, _t: Datatype| {
+            for (a, b) in acc.chunks_exact_mut(8).zip(next.chunks_exact(8)) {
+                let x = i64::from_ne_bytes((&*a).try_into().unwrap())
+                    - i64::from_ne_bytes(b.try_into().unwrap());
+                a.copy_from_slice(&x.to_ne_bytes());
+            }
+        }),
+        false,
+        false,
+    )
+}
+
+/// Matrices that do not commute: [[1, r+1], [r % 3, 1]].
+fn matrices(r: usize, k: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    for m in 0..k {
+        for x in [1i64, (r + 1 + m) as i64, (r % 3) as i64, 1] {
+            v.extend_from_slice(&x.to_ne_bytes());
+        }
+    }
+    v
+}
+
+fn check_p2p(c: &mut Communicator) {
+    let (r, n) = (c.rank(), c.size());
+    if n == 1 {
+        return;
+    }
+    for (seed, len) in [0, 1, 37, BIG].into_iter().enumerate() {
+        let to = (r + 1) % n;
+        let from = (r + n - 1) % n;
+        let data = pattern(r, len, seed);
+        let mut got = vec![0u8; len];
+        // Sends never block on a store: everyone sends first, then receives.
+        c.send(&data, to).unwrap();
+        c.recv(&mut got, from).unwrap();
+        assert!(
+            got == pattern(from, len, seed),
+            "send/recv {len} bytes from {from} at {r}"
+        );
+    }
+    // Several messages between the same pair, small and chunked, arrive in order.
+    if r == 0 {
+        for k in 0..5u32 {
+            c.send(&k.to_ne_bytes(), 1).unwrap();
+            c.send(&pattern(k as usize, BIG, 9), 1).unwrap();
+        }
+    } else if r == 1 {
+        for k in 0..5u32 {
+            let mut b = [0u8; 4];
+            c.recv(&mut b, 0).unwrap();
+            assert_eq!(u32::from_ne_bytes(b), k);
+            let mut big = vec![0u8; BIG];
+            c.recv(&mut big, 0).unwrap();
+            assert!(
+                big == pattern(k as usize, BIG, 9),
+                "chunked message {k} in order"
+            );
+        }
+    }
+}
+
+fn check_rooted(c: &mut Communicator) {
+    let (r, n) = (c.rank(), c.size());
+    for root in 0..n {
+        let big_root = root == 0 || root == n - 1;
+        for (seed, len) in [0, 1, 37, BIG].into_iter().enumerate() {
+            if len == BIG && !big_root {
+                continue;
+            }
+            let mut buf = if r == root {
+                pattern(root, len, seed)
+            } else {
+                vec![0u8; len]
+            };
+            c.bcast(&mut buf, root).unwrap();
+            assert!(
+                buf == pattern(root, len, seed),
+                "bcast n={n} root={root} len={len}"
+            );
+            let send = pattern(r, len, seed);
+            let mut all = vec![0u8; if r == root { len * n } else { 0 }];
+            c.gather(&send, if r == root { Some(&mut all) } else { None }, root)
+                .unwrap();
+            if r == root {
+                for p in 0..n {
+                    assert!(
+                        all[p * len..(p + 1) * len] == pattern(p, len, seed),
+                        "gather n={n} root={root} len={len} block {p}"
+                    );
+                }
+            }
+            let src: Vec<u8> = if r == root {
+                (0..n).flat_map(|p| pattern(p + 100, len, seed)).collect()
+            } else {
+                Vec::new()
+            };
+            let mut mine = vec![0u8; len];
+            c.scatter(if r == root { Some(&src) } else { None }, &mut mine, root)
+                .unwrap();
+            assert!(
+                mine == pattern(r + 100, len, seed),
+                "scatter n={n} root={root} len={len}"
+            );
+        }
+        for (k, (t, b)) in builtin_cases().into_iter().enumerate() {
+            let op = ReduceOp::builtin(b);
+            for count in COUNTS {
+                let seed = k + root;
+                let send = contribution(t, r, count, seed);
+                let mut out = vec![0u8; send.len()];
+                c.reduce(&send, (r == root).then_some(&mut out[..]), t, &op, root)
+                    .unwrap();
+                if r == root {
+                    assert!(
+                        out == fold(t, &op, n - 1, count, seed),
+                        "reduce {t:?} {b:?} n={n} root={root} count={count}"
+                    );
+                }
+            }
+        }
+        if big_root {
+            for (t, b) in [
+                (Datatype::Int32, BuiltinOp::Sum),
+                (Datatype::Double, BuiltinOp::Max),
+                (Datatype::Byte, BuiltinOp::BXor),
+            ] {
+                let op = ReduceOp::builtin(b);
+                let count = BIG / t.size();
+                let send = contribution(t, r, count, root);
+                let mut out = vec![0u8; send.len()];
+                c.reduce(&send, (r == root).then_some(&mut out[..]), t, &op, root)
+                    .unwrap();
+                if r == root {
+                    assert!(
+                        out == fold(t, &op, n - 1, count, root),
+                        "reduce big {t:?} {b:?} n={n} root={root}"
+                    );
+                }
+            }
+        }
+        for (op, data, count) in [
+            (matmul_op(), matrices(r, 3), 12usize),
+            (sub_op(), contribution(Datatype::Int64, r, 5, root), 5),
+        ] {
+            let mut out = vec![0u8; data.len()];
+            c.reduce(
+                &data,
+                (r == root).then_some(&mut out[..]),
+                Datatype::Int64,
+                &op,
+                root,
+            )
+            .unwrap();
+            if r == root {
+                let mut expect = if count == 12 {
+                    matrices(0, 3)
+                } else {
+                    contribution(Datatype::Int64, 0, 5, root)
+                };
+                for p in 1..n {
+                    let next = if count == 12 {
+                        matrices(p, 3)
+                    } else {
+                        contribution(Datatype::Int64, p, 5, root)
+                    };
+                    op.apply(&mut expect, &next, Datatype::Int64);
+                }
+                assert!(
+                    out == expect,
+                    "ordered reduce n={n} root={root} count={count}"
+                );
+            }
+        }
+    }
+}
+
+fn check_all(c: &mut Communicator) {
+    let (r, n) = (c.rank(), c.size());
+    for (k, (t, b)) in builtin_cases().into_iter().enumerate() {
+        let op = ReduceOp::builtin(b);
+        for count in COUNTS {
+            let send = contribution(t, r, count, k);
+            let mut out = vec![0u8; send.len()];
+            c.allreduce(&send, &mut out, t, &op).unwrap();
+            assert!(
+                out == fold(t, &op, n - 1, count, k),
+                "allreduce {t:?} {b:?} n={n} count={count}"
+            );
+            c.scan(&send, &mut out, t, &op).unwrap();
+            assert!(
+                out == fold(t, &op, r, count, k),
+                "scan {t:?} {b:?} n={n} count={count}"
+            );
+            let mut inplace = send.clone();
+            c.allreduce_in_place(&mut inplace, t, &op).unwrap();
+            assert!(
+                inplace == fold(t, &op, n - 1, count, k),
+                "allreduce in place {t:?} {b:?} n={n}"
+            );
+        }
+    }
+    for (t, b) in [
+        (Datatype::Float, BuiltinOp::Sum),
+        (Datatype::Int64, BuiltinOp::Sum),
+        (Datatype::Byte, BuiltinOp::BXor),
+    ] {
+        let op = ReduceOp::builtin(b);
+        let count = BIG / t.size();
+        let send = contribution(t, r, count, 1);
+        let expect = fold(t, &op, n - 1, count, 1);
+        let mut out = vec![0u8; send.len()];
+        c.allreduce(&send, &mut out, t, &op).unwrap();
+        assert!(out == expect, "allreduce big {t:?} n={n}");
+        for algo in ["segmented", "reduce_bcast"] {
+            let mut buf = send.clone();
+            c.allreduce_with(algo, &mut buf, t, &op).unwrap();
+            assert!(buf == expect, "allreduce big {algo} {t:?} n={n}");
+        }
+        c.scan(&send, &mut out, t, &op).unwrap();
+        assert!(out == fold(t, &op, r, count, 1), "scan big {t:?} n={n}");
+    }
+    // Ordered allreduce and scan: identical everywhere and equal to the left fold, small and big
+    // (the big matrices take the chain and the streaming fold).
+    for (op, k) in [
+        (matmul_op(), 3usize),
+        (matmul_op(), 0),
+        (matmul_op(), BIG / 32),
+    ] {
+        let data = matrices(r, k);
+        let mut out = vec![0u8; data.len()];
+        c.allreduce(&data, &mut out, Datatype::Int64, &op).unwrap();
+        let mut expect = matrices(0, k);
+        for p in 1..n {
+            op.apply(&mut expect, &matrices(p, k), Datatype::Int64);
+        }
+        assert!(out == expect, "ordered allreduce n={n} k={k}");
+        c.scan(&data, &mut out, Datatype::Int64, &op).unwrap();
+        let mut prefix = matrices(0, k);
+        for p in 1..=r {
+            op.apply(&mut prefix, &matrices(p, k), Datatype::Int64);
+        }
+        assert!(out == prefix, "ordered scan n={n} rank={r} k={k}");
+    }
+    let op = sub_op();
+    let data = contribution(Datatype::Int64, r, 9, 4);
+    let mut out = vec![0u8; data.len()];
+    c.allreduce(&data, &mut out, Datatype::Int64, &op).unwrap();
+    assert!(
+        out == fold(Datatype::Int64, &op, n - 1, 9, 4),
+        "non-associative allreduce n={n}"
+    );
+    c.scan(&data, &mut out, Datatype::Int64, &op).unwrap();
+    assert!(
+        out == fold(Datatype::Int64, &op, r, 9, 4),
+        "non-associative scan n={n}"
+    );
+    for (seed, len) in [0, 1, 37, BIG / n].into_iter().enumerate() {
+        let send = pattern(r, len, seed);
+        let mut all = vec![0u8; len * n];
+        c.allgather(&send, &mut all).unwrap();
+        for p in 0..n {
+            assert!(
+                all[p * len..(p + 1) * len] == pattern(p, len, seed),
+                "allgather n={n} len={len}"
+            );
+        }
+        let send: Vec<u8> = (0..n)
+            .flat_map(|to| pattern(r * 64 + to, len, seed))
+            .collect();
+        let mut got = vec![0u8; len * n];
+        c.alltoall(&send, &mut got).unwrap();
+        for p in 0..n {
+            assert!(
+                got[p * len..(p + 1) * len] == pattern(p * 64 + r, len, seed),
+                "alltoall n={n} len={len} from {p}"
+            );
+        }
+    }
+    for _ in 0..3 {
+        c.barrier().unwrap();
+    }
+}
+
+fn full_matrix(server: &RedisServer, n: usize) {
+    let start = std::time::Instant::now();
+    run_peers(&server.config(), n, |c| {
+        check_p2p(c);
+        check_rooted(c);
+        check_all(c);
+    });
+    eprintln!("redis matrix n={n}: {:.1} s", start.elapsed().as_secs_f64());
+    let left = server.scan("fmi:*");
+    assert!(left.is_empty(), "keys left after n={n}: {left:?}");
+}
+
+#[test]
+fn peers_1_to_3() {
+    let server = RedisServer::start();
+    for n in 1..=3 {
+        full_matrix(&server, n);
+    }
+}
+
+#[test]
+fn peers_4_to_6() {
+    let server = RedisServer::start();
+    for n in 4..=6 {
+        full_matrix(&server, n);
+    }
+}
+
+#[test]
+fn peers_7_to_9() {
+    let server = RedisServer::start();
+    for n in 7..=9 {
+        full_matrix(&server, n);
+    }
+}
+
+#[test]
+fn peers_16() {
+    let server = RedisServer::start();
+    full_matrix(&server, 16);
+}
+
+/// 64 MiB through every kind of large-message path: one chunked stream (send/recv), one shared
+/// object read by several peers (bcast), the segmented allreduce, the reduce tree, and the scan
+/// chain with a non-associative operator.
+#[test]
+fn sixty_four_mib() {
+    let server = RedisServer::start();
+    let cfg = server.config();
+    run_peers(&cfg, 2, |c| {
+        let r = c.rank();
+        let data = pattern(r, HUGE, 3);
+        let mut got = vec![0u8; HUGE];
+        c.send(&data, 1 - r).unwrap();
+        c.recv(&mut got, 1 - r).unwrap();
+        assert!(got == pattern(1 - r, HUGE, 3), "send/recv 64 MiB");
+    });
+    run_peers(&cfg, 3, |c| {
+        let r = c.rank();
+        let mut buf = if r == 2 {
+            pattern(2, HUGE, 4)
+        } else {
+            vec![0u8; HUGE]
+        };
+        c.bcast(&mut buf, 2).unwrap();
+        assert!(buf == pattern(2, HUGE, 4), "bcast 64 MiB");
+        drop(buf);
+        let t = Datatype::Float;
+        let op = ReduceOp::builtin(BuiltinOp::Sum);
+        let send = contribution(t, r, HUGE / 4, 5);
+        let expect = fold(t, &op, 2, HUGE / 4, 5);
+        let mut out = vec![0u8; HUGE];
+        c.allreduce(&send, &mut out, t, &op).unwrap();
+        assert!(out == expect, "allreduce 64 MiB");
+        let i32s = contribution(Datatype::Int32, r, HUGE / 4, 6);
+        c.reduce(
+            &i32s,
+            (r == 1).then_some(&mut out[..]),
+            Datatype::Int32,
+            &op,
+            1,
+        )
+        .unwrap();
+        if r == 1 {
+            assert!(
+                out == fold(Datatype::Int32, &op, 2, HUGE / 4, 6),
+                "reduce 64 MiB"
+            );
+        }
+        let sub = sub_op();
+        let v = contribution(Datatype::Int64, r, HUGE / 8, 7);
+        c.scan(&v, &mut out, Datatype::Int64, &sub).unwrap();
+        assert!(
+            out == fold(Datatype::Int64, &sub, r, HUGE / 8, 7),
+            "ordered scan 64 MiB"
+        );
+    });
+    let left = server.scan("fmi:*");
+    assert!(left.is_empty(), "keys left: {left:?}");
+}
