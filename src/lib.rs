@@ -7,6 +7,8 @@
 //! `cbindgen:ignore` marks every module but `ffi`: the C header is generated from `ffi` only.
 
 /// cbindgen:ignore
+pub mod bench;
+/// cbindgen:ignore
 pub mod channel;
 /// cbindgen:ignore
 pub mod collective;

@@ -5,7 +5,7 @@ use super::frame::{self, HEADER_LEN};
 use crate::channel::Xfer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::tls::Stream;
-use std::io::{ErrorKind as IoKind, Read};
+use std::io::{ErrorKind as IoKind, IoSliceMut, Read};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -18,6 +18,21 @@ pub struct Conn {
     pub link: super::mesh::Link,
     /// Set when a failure left the byte stream in an unknown state; the connection is then unusable.
     pub broken: Option<String>,
+    /// Bytes already read from the stream that belong to later messages (read past the end of a
+    /// message that was shorter than its receive buffer); served before the stream.
+    pub pending: Vec<u8>,
+}
+
+impl Conn {
+    /// A connection ready for the engine.
+    pub fn new(stream: Stream, link: super::mesh::Link) -> Conn {
+        Conn {
+            stream,
+            link,
+            broken: None,
+            pending: Vec::new(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -67,7 +82,10 @@ pub fn run(
             s.hdr = frame::encode(tag, data.len() as u64);
         }
     }
-    let spin_until = Instant::now() + spin;
+    // The busy-poll window restarts whenever a byte moves, so a long transfer that stalls for a
+    // moment (a full socket buffer, a peer that was descheduled) spins again instead of paying a
+    // blocking wake-up (~25 µs on an idle vCPU) per stall.
+    let mut spin_until = Instant::now() + spin;
     let mut first_err: Option<Error> = None;
     let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(xfers.len());
     let mut active: Vec<usize> = Vec::with_capacity(xfers.len());
@@ -81,10 +99,11 @@ pub fn run(
             active.push(i);
             let peer = xfers[i].peer();
             let conn = conns[peer].as_mut().expect("checked above");
+            let pending = &mut conn.pending;
             let res = match (&mut xfers[i], &mut conn.stream) {
                 (Xfer::Send { data, .. }, Stream::Plain(s)) => progress_send(s, &mut st[i], data),
                 (Xfer::Recv { buf, .. }, Stream::Plain(s)) => {
-                    progress_recv(&mut &*s, &mut st[i], buf, tag)
+                    progress_recv(&mut &*s, pending, &mut st[i], buf, tag)
                 }
                 #[cfg(feature = "tls")]
                 (Xfer::Send { data, .. }, Stream::Tls(t)) => {
@@ -92,7 +111,7 @@ pub fn run(
                 }
                 #[cfg(feature = "tls")]
                 (Xfer::Recv { buf, .. }, Stream::Tls(t)) => {
-                    progress_recv(&mut tls::Reader(t), &mut st[i], buf, tag)
+                    progress_recv(&mut tls::Reader(t), pending, &mut st[i], buf, tag)
                 }
             };
             match res {
@@ -120,6 +139,7 @@ pub fn run(
             };
         }
         if progressed {
+            spin_until = Instant::now() + spin;
             continue;
         }
         let now = Instant::now();
@@ -212,15 +232,24 @@ fn io_error(e: std::io::Error, what: &str) -> Error {
     }
 }
 
-/// Writes as much as the socket takes without blocking. Returns whether any byte moved.
+/// Most payload bytes handed to one sendmsg. On loopback the sender's copy into the socket and
+/// the receiver's copy out of it then overlap: the kernel pushes what one call wrote before the
+/// next call, so the receiver starts on the first 256 KiB while the sender copies the next, and
+/// both copies stay in cache. One sendmsg of a whole 1 MiB message was pushed late and
+/// measured 131-202 µs one-way, pieces of 256 KiB 92 µs (streaming 64 x 1 MiB: 8.0 -> 5.9 ms).
+const WRITE_CAP: usize = 256 << 10;
+
+/// Writes as much as the socket takes without blocking (in calls of at most [`WRITE_CAP`]
+/// payload bytes). Returns whether any byte moved.
 fn progress_send(stream: &TcpStream, s: &mut State, data: &[u8]) -> Result<bool> {
     let total = HEADER_LEN + data.len();
     let mut moved = false;
     while s.off < total {
         let (a, b): (&[u8], &[u8]) = if s.off < HEADER_LEN {
-            (&s.hdr[s.off..], data)
+            (&s.hdr[s.off..], &data[..data.len().min(WRITE_CAP)])
         } else {
-            (&data[s.off - HEADER_LEN..], &[])
+            let from = s.off - HEADER_LEN;
+            (&data[from..data.len().min(from + WRITE_CAP)], &[])
         };
         match send_nosignal(stream, a, b) {
             Ok(0) => {
@@ -274,26 +303,57 @@ fn send_nosignal(stream: &TcpStream, a: &[u8], b: &[u8]) -> std::io::Result<usiz
     }
 }
 
+/// Reads into `a` then `b`: first from `pending` (bytes read earlier past a message's end), else
+/// with one vectored read from the stream.
+fn read_vec(
+    stream: &mut impl Read,
+    pending: &mut Vec<u8>,
+    a: &mut [u8],
+    b: &mut [u8],
+) -> std::io::Result<usize> {
+    if pending.is_empty() {
+        return stream.read_vectored(&mut [IoSliceMut::new(a), IoSliceMut::new(b)]);
+    }
+    let na = a.len().min(pending.len());
+    a[..na].copy_from_slice(&pending[..na]);
+    let nb = b.len().min(pending.len() - na);
+    b[..nb].copy_from_slice(&pending[na..na + nb]);
+    pending.drain(..na + nb);
+    Ok(na + nb)
+}
+
 /// Reads as much of the expected message as is available from a non-blocking reader (which
 /// answers WouldBlock when it has nothing). Returns whether any byte moved.
-fn progress_recv(stream: &mut impl Read, s: &mut State, buf: &mut [u8], tag: u32) -> Result<bool> {
+///
+/// While the header is incomplete, header and payload are read with one vectored read into the
+/// header and the receive buffer (one system call per small message). Should the header then
+/// announce a shorter message than the buffer, the bytes read past its end belong to the next
+/// messages and are kept in `pending`.
+fn progress_recv(
+    stream: &mut impl Read,
+    pending: &mut Vec<u8>,
+    s: &mut State,
+    buf: &mut [u8],
+    tag: u32,
+) -> Result<bool> {
     let mut moved = false;
     loop {
         let len = match s.len {
             Some(l) => l,
             None => {
-                match stream.read(&mut s.hdr[s.hdr_got..]) {
+                let got = match read_vec(stream, pending, &mut s.hdr[s.hdr_got..], buf) {
                     Ok(0) => {
                         return Err(Error::new(ErrorKind::PeerLost, "connection closed by peer"))
                     }
-                    Ok(n) => {
-                        s.hdr_got += n;
-                        moved = true;
-                    }
+                    Ok(n) => n,
                     Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
                     Err(e) if e.kind() == IoKind::Interrupted => continue,
                     Err(e) => return Err(io_error(e, "receive")),
-                }
+                };
+                moved = true;
+                let h = got.min(HEADER_LEN - s.hdr_got);
+                s.hdr_got += h;
+                let mut early = got - h;
                 if s.hdr_got < HEADER_LEN {
                     continue;
                 }
@@ -310,6 +370,12 @@ fn progress_recv(stream: &mut impl Read, s: &mut State, buf: &mut [u8], tag: u32
                     usize::try_from(l).map_err(|_| Error::channel("message length overflows"))?;
                 s.mismatch = l != buf.len();
                 s.len = Some(l);
+                if early > l {
+                    // Read past a message shorter than the buffer: give the rest back.
+                    pending.splice(0..0, buf[l..early].iter().copied());
+                    early = l;
+                }
+                s.off = early;
                 l
             }
         };
@@ -320,9 +386,9 @@ fn progress_recv(stream: &mut impl Read, s: &mut State, buf: &mut [u8], tag: u32
         let r = if s.mismatch {
             let mut sink = [0u8; 16384];
             let want = (len - s.off).min(sink.len());
-            stream.read(&mut sink[..want])
+            read_vec(stream, pending, &mut sink[..want], &mut [])
         } else {
-            stream.read(&mut buf[s.off..len])
+            read_vec(stream, pending, &mut buf[s.off..len], &mut [])
         };
         match r {
             Ok(0) => {

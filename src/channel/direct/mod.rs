@@ -41,11 +41,7 @@ impl DirectTransport {
                         .set_nonblocking(true)
                         .and_then(|_| stream.tcp().set_nodelay(true))
                         .map_err(|e| Error::channel(format!("socket setup: {e}")))?;
-                    Some(Conn {
-                        stream,
-                        link,
-                        broken: None,
-                    })
+                    Some(Conn::new(stream, link))
                 }
             });
         }

@@ -1,0 +1,126 @@
+//! fmi-bench: OSU-style measurements of libfmi next to baselines measured in the same run.
+//!
+//! [`ops`] runs one iteration of each operation, [`runner`] sizes warm-up and timed iterations to
+//! a time budget and turns samples into [`Record`]s, [`tcp_baseline`] ping-pongs over a plain TCP
+//! connection between the same peers, [`launch`] starts N local peers when the program is not
+//! run by `fmirun`, [`report`] prints tables, CSV and JSON (and merges the records of several
+//! runs, e.g. with an MPI program's), and [`plot`] draws an SVG chart.
+
+pub mod launch;
+pub mod ops;
+pub mod plot;
+pub mod report;
+pub mod runner;
+pub mod stats;
+pub mod tcp_baseline;
+
+use serde::{Deserialize, Serialize};
+
+/// Implementation name of libfmi's own figures; the others are baselines.
+pub const LIBFMI: &str = "libfmi";
+
+/// One measured test: an operation at one size on one implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// "libfmi", "tcp-block", "tcp-spin", "openmpi", ...
+    #[serde(rename = "impl")]
+    pub implementation: String,
+    /// libfmi: the channel ("direct", "redis"); baselines: their transport ("tcp").
+    pub channel: String,
+    /// "pingpong", "bw", "bcast", "barrier", "gather", "scatter", "reduce", "allreduce", "scan",
+    /// "allgather", "alltoall".
+    pub op: String,
+    /// Algorithm where several exist ("auto", "ring", "recursive_doubling"), else "".
+    #[serde(default)]
+    pub algo: String,
+    /// Message size: per message (pingpong, bw), per rank (collectives), per pair (alltoall).
+    pub bytes: u64,
+    pub peers: u32,
+    /// Messages per timed sample (bw only; 0 otherwise).
+    #[serde(default)]
+    pub window: u32,
+    pub iters: u64,
+    /// Per sample: one-way time (pingpong), one window (bw), the slowest rank's call (collectives).
+    pub median_us: f64,
+    pub p90_us: f64,
+    pub min_us: f64,
+    /// 10^6 bytes per second: bytes / median (bw: window bytes / median).
+    pub mbps: f64,
+    /// Round of an interleaved series of runs (0 when there is one).
+    #[serde(default)]
+    pub round: u32,
+}
+
+impl Record {
+    /// The series a record belongs to, e.g. "libfmi direct", "libfmi direct ring", "openmpi tcp",
+    /// "tcp-block".
+    pub fn series(&self) -> String {
+        let mut s = if self.implementation.starts_with("tcp-") {
+            self.implementation.clone()
+        } else {
+            format!("{} {}", self.implementation, self.channel)
+        };
+        if !self.algo.is_empty() && self.algo != "auto" {
+            s.push(' ');
+            s.push_str(&self.algo);
+        }
+        s
+    }
+
+    /// True for libfmi's figures (the others are baselines).
+    pub fn is_libfmi(&self) -> bool {
+        self.implementation == LIBFMI
+    }
+}
+
+/// Parses a size: a number with an optional K, M or G suffix (binary: 1K = 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let bad = || format!("bad size {s:?} (use e.g. 8, 64K, 16M)");
+    let mut t = s.trim().to_ascii_uppercase();
+    if t.len() > 1 && t.ends_with('B') {
+        t.pop();
+    }
+    let mul = match t.chars().last() {
+        Some('K') => 1u64 << 10,
+        Some('M') => 1 << 20,
+        Some('G') => 1 << 30,
+        _ => 1,
+    };
+    if mul > 1 {
+        t.pop();
+    }
+    let n: u64 = t.trim().parse().map_err(|_| bad())?;
+    n.checked_mul(mul)
+        .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// Short human form of a size: 8, 1K, 64K, 1M, 16M (exact binary multiples only).
+pub fn human_size(b: u64) -> String {
+    if b >= 1 << 30 && b % (1 << 30) == 0 {
+        format!("{}G", b >> 30)
+    } else if b >= 1 << 20 && b % (1 << 20) == 0 {
+        format!("{}M", b >> 20)
+    } else if b >= 1 << 10 && b % (1 << 10) == 0 {
+        format!("{}K", b >> 10)
+    } else {
+        b.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("8"), Ok(8));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("16M"), Ok(16 << 20));
+        assert_eq!(parse_size("16MB"), Ok(16 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("x").is_err());
+        assert_eq!(human_size(16 << 20), "16M");
+        assert_eq!(human_size(1536), "1536");
+        assert_eq!(human_size(0), "0");
+    }
+}
