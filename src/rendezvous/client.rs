@@ -150,35 +150,12 @@ impl RendezvousClient {
             .tcp()
             .set_read_timeout(Some(remaining(deadline)?))
             .map_err(|e| Error::channel(e.to_string()))?;
-        match protocol::read_frame::<ServerMsg>(&mut self.stream) {
-            Ok(ServerMsg::Error { code, message }) => {
-                let kind = if code == "auth" {
-                    ErrorKind::Auth
-                } else {
-                    ErrorKind::Channel
-                };
-                Err(Error::new(
-                    kind,
-                    format!("rendezvous server refused: {message} ({code})"),
-                ))
-            }
-            Ok(m) => Ok(m),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    "timed out waiting for the rendezvous server",
-                ))
-            }
-            Err(e) => Err(Error::channel(format!(
-                "lost rendezvous server {}: {e}",
-                self.server
-            ))),
-        }
+        read_answer(
+            &mut self.stream,
+            "rendezvous server refused",
+            "timed out waiting for the rendezvous server",
+            &format!("lost rendezvous server {}", self.server),
+        )
     }
 }
 
@@ -240,39 +217,50 @@ pub fn relay(
         .tcp()
         .set_read_timeout(Some(remaining(deadline)?))
         .map_err(|e| Error::channel(e.to_string()))?;
-    match protocol::read_frame::<ServerMsg>(&mut stream) {
-        Ok(ServerMsg::RelayReady { .. }) => {
+    match read_answer(
+        &mut stream,
+        "relay refused by rendezvous server",
+        "relay: the peer did not join in time",
+        &format!("relay: lost rendezvous server {server}"),
+    )? {
+        ServerMsg::RelayReady { .. } => {
             stream.tcp().set_read_timeout(None).ok();
             stream.tcp().set_write_timeout(None).ok();
             Ok(stream)
         }
+        other => Err(Error::channel(format!(
+            "relay: unexpected answer {other:?}"
+        ))),
+    }
+}
+
+/// Reads one server message: a server error becomes `FMI_ERR_AUTH`/`FMI_ERR_CHANNEL` (prefixed
+/// `refused`), a read timeout `FMI_ERR_TIMEOUT` (`timed_out`), any other failure a channel error
+/// (prefixed `lost`).
+fn read_answer(
+    stream: &mut Stream,
+    refused: &str,
+    timed_out: &str,
+    lost: &str,
+) -> Result<ServerMsg> {
+    match protocol::read_frame::<ServerMsg>(stream) {
         Ok(ServerMsg::Error { code, message }) => {
             let kind = if code == "auth" {
                 ErrorKind::Auth
             } else {
                 ErrorKind::Channel
             };
-            Err(Error::new(
-                kind,
-                format!("relay refused by rendezvous server: {message} ({code})"),
-            ))
+            Err(Error::new(kind, format!("{refused}: {message} ({code})")))
         }
-        Ok(other) => Err(Error::channel(format!(
-            "relay: unexpected answer {other:?}"
-        ))),
+        Ok(m) => Ok(m),
         Err(e)
             if matches!(
                 e.kind(),
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
             ) =>
         {
-            Err(Error::new(
-                ErrorKind::Timeout,
-                "relay: the peer did not join in time",
-            ))
+            Err(Error::new(ErrorKind::Timeout, timed_out))
         }
-        Err(e) => Err(Error::channel(format!(
-            "relay: lost rendezvous server {server}: {e}"
-        ))),
+        Err(e) => Err(Error::channel(format!("{lost}: {e}"))),
     }
 }
