@@ -109,11 +109,15 @@ pub struct S3Config {
     pub key_prefix: String,
 }
 
-/// `model` section. Units: overhead in milliseconds, bandwidth in MB/s (10^6 B/s), prices in US$.
+/// `model` section. Units: overhead in milliseconds, bandwidth in MB/s (10^6 B/s), prices in US$
+/// (per GB of 10^9 B, per request, per hour, per GiB-second); see `crate::model::params`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {
     /// `FaaS.gib_second_price`: $ per GiB-second of function time.
     pub gib_second_price: f64,
+    /// `FaaS.reduce_bandwidth` (libfmi extension): MB/s at which a function folds one reduction
+    /// operand into another (the compute term of reduce, allreduce and scan).
+    pub reduce_bandwidth: f64,
     pub s3: StorageModel,
     pub redis: StorageModel,
     pub direct: DirectModel,
@@ -148,6 +152,7 @@ impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
             gib_second_price: 0.0000166667,
+            reduce_bandwidth: 2000.0,
             s3: StorageModel {
                 bandwidth: 50.0,
                 bandwidth_multiple: 50.0,
@@ -473,6 +478,7 @@ fn parse_model(m: &mut Obj, model: &mut ModelConfig) -> Result<()> {
         if let Some(v) = f.f64("gib_second_price")? {
             model.gib_second_price = v;
         }
+        set_f64(&mut f, "reduce_bandwidth", &mut model.reduce_bandwidth)?;
         f.finish()?;
     }
     for (name, target) in [("S3", &mut model.s3), ("Redis", &mut model.redis)] {
