@@ -58,6 +58,8 @@ impl<'a> Call<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Round {
     pub repeat: f64,
+    /// Messages the busiest peer sends plus receives in the round (p2p).
+    pub msgs: f64,
     /// Bytes the busiest peer sends (store: writes) in the round.
     pub send: f64,
     /// Bytes the busiest peer receives (store: reads) in the round.
@@ -69,13 +71,27 @@ pub struct Round {
 }
 
 impl Round {
-    fn pair(repeat: f64, bytes: f64) -> Round {
+    /// Every peer of the round sends or receives one message of `bytes`; `total` bytes move.
+    fn one_way(repeat: f64, bytes: f64, total: f64) -> Round {
         Round {
             repeat,
+            msgs: 1.0,
+            send: bytes,
+            recv: 0.0,
+            total_send: total,
+            total_recv: total,
+        }
+    }
+
+    /// The busiest peer sends one message of `bytes` and receives one; `total` bytes are sent.
+    fn exchange(repeat: f64, bytes: f64, total: f64) -> Round {
+        Round {
+            repeat,
+            msgs: 2.0,
             send: bytes,
             recv: bytes,
-            total_send: bytes,
-            total_recv: bytes,
+            total_send: total,
+            total_recv: total,
         }
     }
 }
@@ -166,17 +182,15 @@ pub fn pattern(channel: Channel, call: &Call, ring_threshold: usize) -> Pattern 
 
 // ---------------------------------------------------------------- peer-to-peer (direct)
 
-fn binomial_rounds(n: usize, s: f64) -> Pattern {
+/// Binomial tree from or to a root: ceil(log2 n) rounds in which a peer sends or receives `s`.
+fn binomial_rounds(n: usize, s: f64, name: &'static str) -> Pattern {
     let l = clog2(n) as f64;
+    let total = s * (n - 1) as f64;
     Pattern {
         messages: (n - 1) as f64,
-        ..Pattern::new("binomial", n)
+        ..Pattern::new(name, n)
     }
-    .round(Round {
-        total_send: s * (n - 1) as f64 / l.max(1.0),
-        total_recv: s * (n - 1) as f64 / l.max(1.0),
-        ..Round::pair(l, s)
-    })
+    .round(Round::one_way(l, s, total / l.max(1.0)))
 }
 
 /// Gather/scatter tree: the root exchanges subtrees of 1, 2, 4, ... blocks, one per round.
@@ -189,11 +203,7 @@ fn tree_of_blocks(n: usize, s: f64, name: &'static str) -> Pattern {
     let l = clog2(n);
     for i in 0..l {
         let blocks = (1usize << i).min(n - (1 << i)) as f64;
-        p = p.round(Round {
-            total_send: total / l as f64,
-            total_recv: total / l as f64,
-            ..Round::pair(1.0, blocks * s)
-        });
+        p = p.round(Round::one_way(1.0, blocks * s, total / l as f64));
     }
     p
 }
@@ -222,13 +232,10 @@ fn p2p_allreduce(call: &Call, n: usize, s: f64, ring_threshold: usize) -> Patter
                 messages: 2.0 * nf * flog2(n) as f64,
                 ..Pattern::new("halving_doubling", n)
             };
+            // reduce-scatter by halving, then allgather by doubling: 2 exchanges per size
             for k in 1..=flog2(n) {
                 let b = s / (1u64 << k) as f64;
-                p = p.round(Round {
-                    total_send: b * nf,
-                    total_recv: b * nf,
-                    ..Round::pair(2.0, b)
-                });
+                p = p.round(Round::exchange(2.0, b, b * nf));
             }
             p
         }
@@ -237,13 +244,9 @@ fn p2p_allreduce(call: &Call, n: usize, s: f64, ring_threshold: usize) -> Patter
             messages: 2.0 * (nf - 1.0) * nf,
             ..Pattern::new("ring", n)
         }
-        .round(Round {
-            total_send: s,
-            total_recv: s,
-            ..Round::pair(2.0 * (nf - 1.0), s / nf)
-        }),
+        .round(Round::exchange(2.0 * (nf - 1.0), s / nf, s)),
         "ordered" => {
-            let mut p = tree_of_blocks(n, s, "ordered").then(binomial_rounds(n, s));
+            let mut p = tree_of_blocks(n, s, "ordered").then(binomial_rounds(n, s, "ordered"));
             p.reduce_bytes = s * (nf - 1.0);
             p
         }
@@ -253,19 +256,11 @@ fn p2p_allreduce(call: &Call, n: usize, s: f64, ring_threshold: usize) -> Patter
             let extra = if rem > 0 { 2.0 } else { 0.0 };
             Pattern {
                 reduce_bytes: s * (fl as f64 + extra / 2.0),
-                messages: nf * fl as f64 + 2.0 * rem as f64,
+                messages: (1 << fl) as f64 * fl as f64 + 2.0 * rem as f64,
                 ..Pattern::new("recursive_doubling", n)
             }
-            .round(Round {
-                total_send: s * nf,
-                total_recv: s * nf,
-                ..Round::pair(fl as f64, s)
-            })
-            .round(Round {
-                total_send: s * rem as f64,
-                total_recv: s * rem as f64,
-                ..Round::pair(extra, s)
-            })
+            .round(Round::exchange(fl as f64, s, s * (1 << fl) as f64))
+            .round(Round::one_way(extra, s, s * rem as f64))
         }
     }
 }
@@ -279,13 +274,13 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
             messages: 1.0,
             ..Pattern::new("send", 2)
         }
-        .round(Round::pair(1.0, s)),
-        OpCode::Bcast => binomial_rounds(n, s),
+        .round(Round::one_way(1.0, s, s)),
+        OpCode::Bcast => binomial_rounds(n, s, "binomial"),
         OpCode::Barrier | OpCode::Finalize => Pattern {
             messages: nf * l,
             ..Pattern::new("dissemination", n)
         }
-        .round(Round::pair(l, 0.0)),
+        .round(Round::exchange(l, 0.0, 0.0)),
         OpCode::Gather => tree_of_blocks(n, s, "binomial"),
         OpCode::Scatter => tree_of_blocks(n, s, "binomial"),
         OpCode::Reduce if call.ordered => Pattern {
@@ -294,7 +289,7 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
         },
         OpCode::Reduce => Pattern {
             reduce_bytes: s * l,
-            ..binomial_rounds(n, s)
+            ..binomial_rounds(n, s, "binomial")
         },
         OpCode::Allreduce => p2p_allreduce(call, n, s, ring_threshold),
         OpCode::Scan if call.ordered => Pattern {
@@ -302,26 +297,21 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
             messages: nf - 1.0,
             ..Pattern::new("chain", n)
         }
-        .round(Round::pair(nf - 1.0, s)),
-        OpCode::Scan => Pattern {
-            reduce_bytes: s * l,
-            messages: (0..clog2(n)).map(|k| (n - (1 << k)) as f64).sum(),
-            ..Pattern::new("recursive_doubling", n)
+        .round(Round::one_way(nf - 1.0, s, s)),
+        OpCode::Scan => {
+            let msgs: f64 = (0..clog2(n)).map(|k| (n - (1 << k)) as f64).sum();
+            Pattern {
+                reduce_bytes: s * l,
+                messages: msgs,
+                ..Pattern::new("recursive_doubling", n)
+            }
+            .round(Round::exchange(l, s, s * msgs / l.max(1.0)))
         }
-        .round(Round {
-            total_send: s * nf,
-            total_recv: s * nf,
-            ..Round::pair(l, s)
-        }),
         OpCode::Allgather | OpCode::Agree => Pattern {
             messages: nf * (nf - 1.0),
             ..Pattern::new("ring", n)
         }
-        .round(Round {
-            total_send: s * nf,
-            total_recv: s * nf,
-            ..Round::pair(nf - 1.0, s)
-        }),
+        .round(Round::exchange(nf - 1.0, s, s * nf)),
         OpCode::Alltoall => {
             let b = s / nf;
             Pattern {
@@ -330,6 +320,7 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
             }
             .round(Round {
                 repeat: 1.0,
+                msgs: 2.0 * (nf - 1.0),
                 send: b * (nf - 1.0),
                 recv: b * (nf - 1.0),
                 total_send: b * nf * (nf - 1.0),
@@ -345,6 +336,7 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
 fn sround(repeat: f64, w: f64, r: f64, tw: f64, tr: f64) -> Round {
     Round {
         repeat,
+        msgs: 1.0,
         send: w,
         recv: r,
         total_send: tw,
@@ -572,7 +564,7 @@ mod tests {
         assert_eq!(p(Direct, OpCode::Allreduce, 8, 5).round_count(), 4.0);
         // Gather at 8 peers: subtrees of 1, 2 and 4 blocks reach the root.
         let g = p(Direct, OpCode::Gather, 10, 8);
-        let per_round: Vec<f64> = g.rounds.iter().map(|r| r.recv).collect();
+        let per_round: Vec<f64> = g.rounds.iter().map(|r| r.send).collect();
         assert_eq!(per_round, vec![10.0, 20.0, 40.0]);
         // A store gather is one round in which the root reads n-1 blocks.
         let sg = p(Redis, OpCode::Gather, 10, 8);

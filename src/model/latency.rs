@@ -1,23 +1,24 @@
 //! Latency of a communication pattern on a channel, in seconds.
 //!
-//! Peer-to-peer round: `overhead + max(bytes sent, bytes received by the busiest peer) / bandwidth`
-//! (links are full duplex). Store round: `overhead + max((bytes written + read by the busiest
-//! peer) / bandwidth_single, (bytes written + read by all peers) / bandwidth_multiple)`: every
+//! Peer-to-peer round: the work of its busiest peer, `messages sent + received x overhead +
+//! bytes sent + received / bandwidth` (a function moves its messages one after the other: on
+//! loopback and in FaaS the copies through the kernel, not the wire, bound the rate).
+//! Store round: `overhead + max((bytes written + read by the busiest peer) / bandwidth_single, (bytes written + read by all peers) / bandwidth_multiple)`: every
 //! byte goes to the store and comes back, through one function's connection and through the
-//! store. Reductions add `bytes folded on the critical path / reduce_bandwidth`.
+//! store. A transfer beyond `large_message_bytes` moves the rest at `bandwidth_large` (see
+//! [`Link::transfer_s`]). Reductions add `bytes folded on the critical path / reduce_bandwidth`.
 
 use super::algorithm::Pattern;
 use super::params::{Link, Params};
 
 /// Seconds of one round of `link`.
 fn round_s(link: &Link, store: bool, r: &super::algorithm::Round) -> f64 {
-    let transfer = if store {
-        ((r.send + r.recv) / link.bandwidth_bps)
-            .max((r.total_send + r.total_recv) / link.aggregate_bps)
+    let own = link.transfer_s(r.send) + link.transfer_s(r.recv);
+    if store {
+        link.overhead_s + own.max((r.total_send + r.total_recv) / link.aggregate_bps)
     } else {
-        r.send.max(r.recv) / link.bandwidth_bps
-    };
-    link.overhead_s + transfer
+        r.msgs * link.overhead_s + own
+    }
 }
 
 /// Modelled seconds of `p` on `link` (`store`: an object-store channel).

@@ -6,13 +6,14 @@
 //! - [`algorithm`]: which algorithm runs for a call, and its rounds, bytes and requests;
 //! - [`latency`] and [`cost`]: seconds and dollars of a pattern on a channel;
 //! - [`policy`]: the choice under `fast` or `cheap`;
-//! - [`calibrate`]: measurement and fitting of the parameters on the running machine;
+//! - [`calibrate`] and [`fit`]: measurement on the running machine and fitted parameters;
 //! - [`counters`] and [`trace`]: what the communicator did (per channel counters, JSON lines).
 
 pub mod algorithm;
-// pub mod calibrate;
+pub mod calibrate;
 pub mod cost;
 pub mod counters;
+pub mod fit;
 pub mod latency;
 pub mod params;
 pub mod policy;

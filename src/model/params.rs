@@ -44,6 +44,11 @@ pub struct Link {
     /// Bytes per second of one peer's transfers (p2p: a link, full duplex; store: one
     /// function's writes and reads to the store together).
     pub bandwidth_bps: f64,
+    /// Bytes of one transfer (a peer's sends, or receives, in a round) from which the rest
+    /// moves at `bandwidth_large_bps` (caches and socket buffers no longer hold it); infinite
+    /// when the channel has one bandwidth.
+    pub knee_bytes: f64,
+    pub bandwidth_large_bps: f64,
     /// Store only: bytes per second the store moves for all peers together (writes + reads).
     /// Infinite for p2p links.
     pub aggregate_bps: f64,
@@ -99,10 +104,26 @@ fn positive(v: f64, key: &str) -> Result<f64> {
     }
 }
 
+/// (knee bytes, bytes per second beyond it) of `large_message_bytes` and `bandwidth_large`.
+fn knee(bytes: f64, large_mbps: f64, key: &str) -> Result<(f64, f64)> {
+    if bytes > 0.0 {
+        Ok((bytes, positive(large_mbps, key)? * MB))
+    } else {
+        Ok((f64::INFINITY, f64::INFINITY))
+    }
+}
+
 fn store_link(m: &StorageModel, name: &str, poll_s: f64) -> Result<Link> {
+    let (knee_bytes, bandwidth_large_bps) = knee(
+        m.large_message_bytes,
+        m.bandwidth_large,
+        &format!("model.{name}.bandwidth_large"),
+    )?;
     Ok(Link {
         overhead_s: m.overhead_ms * MS,
         bandwidth_bps: positive(m.bandwidth, &format!("model.{name}.bandwidth"))? * MB,
+        knee_bytes,
+        bandwidth_large_bps,
         aggregate_bps: positive(
             m.bandwidth_multiple,
             &format!("model.{name}.bandwidth_multiple"),
@@ -119,11 +140,28 @@ fn store_link(m: &StorageModel, name: &str, poll_s: f64) -> Result<Link> {
     })
 }
 
+impl Link {
+    /// Seconds to move `bytes` in one transfer at this link's bandwidth(s).
+    pub fn transfer_s(&self, bytes: f64) -> f64 {
+        if bytes <= self.knee_bytes {
+            bytes / self.bandwidth_bps
+        } else {
+            self.knee_bytes / self.bandwidth_bps
+                + (bytes - self.knee_bytes) / self.bandwidth_large_bps
+        }
+    }
+}
+
 impl Params {
     /// The parameters of `cfg` for functions of `memory_mib` MiB (0 means 128).
     pub fn from_config(cfg: &Config, memory_mib: f64) -> Result<Params> {
         let m: &ModelConfig = &cfg.model;
         let d = &m.direct;
+        let (knee_bytes, bandwidth_large_bps) = knee(
+            d.large_message_bytes,
+            d.bandwidth_large,
+            "model.Direct.bandwidth_large",
+        )?;
         let s3_poll = cfg
             .s3
             .as_ref()
@@ -133,6 +171,8 @@ impl Params {
             direct: Link {
                 overhead_s: d.overhead_ms * MS,
                 bandwidth_bps: positive(d.bandwidth, "model.Direct.bandwidth")? * MB,
+                knee_bytes,
+                bandwidth_large_bps,
                 aggregate_bps: f64::INFINITY,
                 transfer_usd_per_byte: d.transfer_price / GB,
                 put_usd: 0.0,

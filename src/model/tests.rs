@@ -62,8 +62,9 @@ fn store_rounds() {
 
 #[test]
 fn direct_ring_allreduce() {
-    // 16 MiB at 4 peers: ring, 2 x 3 steps of 4 MiB at 400 MB/s + 0.34 ms each, and three
-    // quarters of the buffer folded at 2000 MB/s.
+    // 16 MiB at 4 peers: ring, 2 x 3 steps in which every peer sends 4 MiB and receives 4 MiB
+    // (two messages of 0.34 ms, 8 MiB at 400 MB/s), and three quarters of the buffer folded at
+    // 2000 MB/s.
     let e = model().estimate(
         Channel::Direct,
         &Call::new(OpCode::Allreduce, 16 << 20, 4).reduction(4, false),
@@ -71,10 +72,28 @@ fn direct_ring_allreduce() {
     assert_eq!(e.algorithm, "ring");
     close(
         e.seconds,
-        6.0 * (0.34e-3 + 4194304.0 / 400e6) + 12582912.0 / 2000e6,
+        6.0 * (2.0 * 0.34e-3 + 8388608.0 / 400e6) + 12582912.0 / 2000e6,
     );
     // The cost bills all 4 functions.
     close(e.cost.function_time, P * MEM_GIB * 4.0 * e.seconds);
+}
+
+#[test]
+fn bandwidth_beyond_the_knee() {
+    // Direct at 1000 MB/s up to 1 MiB, 250 MB/s beyond: a 4 MiB send is 1 MiB at 1000 MB/s and
+    // 3 MiB at 250 MB/s.
+    let mut c = Config::default();
+    c.model.direct.bandwidth = 1000.0;
+    c.model.direct.large_message_bytes = 1048576.0;
+    c.model.direct.bandwidth_large = 250.0;
+    let m = Model::new(&c, 128.0).unwrap();
+    let e = m.estimate(Channel::Direct, &Call::new(OpCode::SendRecv, 4 << 20, 2));
+    close(
+        e.seconds,
+        0.34e-3 + 1048576.0 / 1000e6 + 3.0 * 1048576.0 / 250e6,
+    );
+    let e = m.estimate(Channel::Direct, &Call::new(OpCode::SendRecv, 1 << 20, 2));
+    close(e.seconds, 0.34e-3 + 1048576.0 / 1000e6);
 }
 
 #[test]
