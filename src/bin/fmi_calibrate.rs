@@ -27,8 +27,11 @@ struct Cli {
     #[arg(long, default_value = "8,1K,16K,256K,1M,4M,16M")]
     sizes: String,
     /// Time budget of one operation at one size, milliseconds.
-    #[arg(long, default_value_t = 200.0)]
+    #[arg(long, default_value_t = 100.0)]
     budget_ms: f64,
+    /// Sweeps; each point keeps the lowest median of its sweeps.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: u32,
     /// Write `{"model": {...}}` to this file (else to standard output after the table).
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
@@ -44,12 +47,13 @@ fn plan(cli: &Cli) -> Result<Plan, String> {
     if sizes.is_empty() || sizes.iter().any(|&s| s == 0 || s % 4 != 0) {
         return Err("--sizes: positive multiples of 4 bytes".into());
     }
-    if !(cli.budget_ms > 0.0) {
+    if cli.budget_ms.is_nan() || cli.budget_ms <= 0.0 {
         return Err("--budget-ms must be > 0".into());
     }
     Ok(Plan {
         sizes,
         budget_s: cli.budget_ms / 1e3,
+        rounds: cli.rounds as usize,
     })
 }
 

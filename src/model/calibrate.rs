@@ -22,13 +22,17 @@ pub struct Plan {
     pub sizes: Vec<usize>,
     /// Target time of the timed iterations of one operation at one size, seconds.
     pub budget_s: f64,
+    /// Sweeps over every channel, operation and size; each point keeps the lowest median of
+    /// its sweeps (other load on the machine only ever adds time).
+    pub rounds: usize,
 }
 
 impl Default for Plan {
     fn default() -> Self {
         Plan {
             sizes: vec![8, 1 << 10, 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20],
-            budget_s: 0.2,
+            budget_s: 0.1,
+            rounds: 2,
         }
     }
 }
@@ -154,6 +158,15 @@ fn warm_up(c: &mut Communicator, seconds: f64) -> Result<()> {
 /// same plan; every peer gets the same result. Needs at least 2 peers. The channel pin is
 /// returned to the model's choice afterwards.
 pub fn run(c: &mut Communicator, plan: &Plan) -> Result<Calibration> {
+    let samples = measure(c, plan, None)?;
+    fit(c, samples)
+}
+
+/// Measures send/recv and allreduce (and bcast on a store with 3 or more peers) at every size of
+/// `plan` on every enabled channel (or on `only`), each channel pinned in turn; the pin is
+/// returned to the model's choice afterwards. Collective; every peer gets the same samples
+/// (without predictions).
+pub fn measure(c: &mut Communicator, plan: &Plan, only: Option<Channel>) -> Result<Vec<Sample>> {
     let n = c.size();
     if n < 2 {
         return Err(Error::invalid("calibration needs at least 2 peers"));
@@ -163,17 +176,37 @@ pub fn run(c: &mut Communicator, plan: &Plan) -> Result<Calibration> {
             "calibration sizes must be positive multiples of 4",
         ));
     }
-    let rank = c.rank();
     let channels: Vec<Channel> = c
         .channel_names()
         .iter()
         .filter_map(|n| Channel::from_name(n))
+        .filter(|&ch| only.is_none_or(|o| o == ch))
         .collect();
+    let mut samples: Vec<Sample> = Vec::new();
+    for _ in 0..plan.rounds.max(1) {
+        for x in sweep(c, plan, &channels)? {
+            match samples
+                .iter_mut()
+                .find(|y| (y.channel, y.op, y.bytes) == (x.channel, x.op, x.bytes))
+            {
+                Some(y) if x.measured_s < y.measured_s => *y = x,
+                Some(_) => {}
+                None => samples.push(x),
+            }
+        }
+    }
+    c.pin_channel("auto")?;
+    Ok(samples)
+}
+
+/// One sweep of [`measure`].
+fn sweep(c: &mut Communicator, plan: &Plan, channels: &[Channel]) -> Result<Vec<Sample>> {
+    let (rank, n) = (c.rank(), c.size());
     let mut samples = Vec::new();
     let sum = ReduceOp::builtin(BuiltinOp::Sum);
-    for &ch in &channels {
+    for &ch in channels {
         c.pin_channel(ch.name())?;
-        warm_up(c, 0.3)?;
+        warm_up(c, 0.1)?;
         for &s in &plan.sizes {
             let mut buf = vec![0u8; s];
             let (t, iters) = timed(c, plan.budget_s, |c| {
@@ -211,9 +244,21 @@ pub fn run(c: &mut Communicator, plan: &Plan) -> Result<Calibration> {
             }
         }
     }
-    c.pin_channel("auto")?;
-    // Larger than the caches, as the large reductions that the term matters for.
-    let fold_bytes = 32 << 20;
+    Ok(samples)
+}
+
+/// Fits the parameters of every channel in `samples` (and the reduction bandwidth, measured
+/// here) and predicts every sample with the fitted model. Collective.
+pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration> {
+    let n = c.size();
+    let mut channels: Vec<Channel> = Vec::new();
+    for x in &samples {
+        if !channels.contains(&x.channel) {
+            channels.push(x.channel);
+        }
+    }
+    // The term matters for large reductions; their pieces of 1 MiB are folded while in cache.
+    let fold_bytes = 1 << 20;
     let reduce_s = reduce_seconds(c, fold_bytes)?;
     let mut model = c.config().model.clone();
     model.reduce_bandwidth = fold_bytes as f64 / reduce_s / 1e6;
@@ -275,19 +320,7 @@ pub fn run(c: &mut Communicator, plan: &Plan) -> Result<Calibration> {
     let mut cfg: Config = c.config().clone();
     cfg.model = model.clone();
     let fitted = Model::new(&cfg, f64::from(c.faas_memory_mib()))?;
-    for x in samples.iter_mut() {
-        let op = match x.op {
-            "send" => OpCode::SendRecv,
-            "bcast" => OpCode::Bcast,
-            _ => OpCode::Allreduce,
-        };
-        let e = fitted.estimate(
-            x.channel,
-            &Call::new(op, x.bytes, x.peers).reduction(4, false),
-        );
-        x.predicted_s = e.seconds;
-        x.algorithm = e.algorithm;
-    }
+    predict(&fitted, &mut samples);
     if samples.iter().any(|x| !x.measured_s.is_finite()) {
         return Err(Error::new(
             ErrorKind::Internal,
@@ -299,6 +332,23 @@ pub fn run(c: &mut Communicator, plan: &Plan) -> Result<Calibration> {
         samples,
         notes,
     })
+}
+
+/// Fills in the prediction of `model` for every sample.
+pub fn predict(model: &Model, samples: &mut [Sample]) {
+    for x in samples.iter_mut() {
+        let op = match x.op {
+            "send" => OpCode::SendRecv,
+            "bcast" => OpCode::Bcast,
+            _ => OpCode::Allreduce,
+        };
+        let e = model.estimate(
+            x.channel,
+            &Call::new(op, x.bytes, x.peers).reduction(4, false),
+        );
+        x.predicted_s = e.seconds;
+        x.algorithm = e.algorithm;
+    }
 }
 
 fn sample(
