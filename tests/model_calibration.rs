@@ -4,8 +4,8 @@
 //! table (`cargo test --release --test model_calibration -- --nocapture`; the README shows one).
 //!
 //! Asserted: every measured latency is within 2x of the prediction (each point is the lowest
-//! median of 2 sweeps, as in the fit; a point outside is measured again, at most twice, because
-//! this shared 2-vCPU VM has slow phases, see the baselines), and
+//! median of 2 sweeps, as in the fit; a point outside is measured again, at most 4 times,
+//! because this shared 2-vCPU VM has slow phases that last seconds, see the baselines), and
 //! the pick: under `fast` the model picks, and the communicator runs on, the channel measured
 //! faster wherever the two differ by more than 2x; under `cheap` with the default prices, Redis.
 //! S3 joins when the S3 channel exists.
@@ -55,11 +55,15 @@ fn calibrated_model_predicts_send_and_allreduce_within_2x() {
         let model: Model = v.model().clone();
         let mut check = calibrate::measure(&mut v, &plan, None).unwrap();
         calibrate::predict(&model, &mut check);
-        for _retry in 0..2 {
+        for _retry in 0..4 {
             // Every peer sees the same samples, so every peer re-measures the same points.
             let bad: Vec<usize> = (0..check.len())
                 .filter(|&i| !within_2x(&check[i]))
                 .collect();
+            if bad.is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
             for i in bad {
                 let x = check[i].clone();
                 let one = Plan {

@@ -5,7 +5,8 @@
 //!
 //! Store channels: with 3 or more peers a broadcast of large messages also measures the
 //! aggregate bandwidth of the store (`bandwidth_multiple`); with 2 peers it cannot be separated
-//! from one function's bandwidth and is set to at least that.
+//! from one function's bandwidth and is set to that (a single-threaded Redis serves all
+//! functions together as fast as one).
 
 use super::fit;
 use super::{Call, Channel, Model};
@@ -305,9 +306,10 @@ pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration
                     })
                     .collect();
                 if agg.is_empty() {
-                    m.bandwidth_multiple = m.bandwidth_multiple.max(m.bandwidth);
+                    m.bandwidth_multiple = m.bandwidth;
                     notes.push(format!(
-                        "{}: bandwidth_multiple is not measurable with {n} peers; set to at least bandwidth_single",
+                        "{}: bandwidth_multiple is not measurable with {n} peers; set to bandwidth_single \
+                         (the store serves all functions together as fast as one, as a single-threaded Redis does)",
                         ch.name()
                     ));
                 } else {

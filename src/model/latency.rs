@@ -15,7 +15,11 @@ use super::params::{Link, Params};
 fn round_s(link: &Link, store: bool, r: &super::algorithm::Round) -> f64 {
     let own = link.transfer_s(r.send) + link.transfer_s(r.recv);
     if store {
-        link.overhead_s + own.max((r.total_send + r.total_recv) / link.aggregate_bps)
+        // The store moves the bytes of all peers on the same curve, bandwidth_multiple /
+        // bandwidth_single times faster.
+        let all = (link.transfer_s(r.total_send) + link.transfer_s(r.total_recv))
+            * (link.bandwidth_bps / link.aggregate_bps);
+        link.overhead_s + own.max(all)
     } else {
         r.msgs * link.overhead_s + own
     }
