@@ -167,6 +167,16 @@ def strerror(status):
 # from resizing or freeing its memory until PyBuffer_Release.
 
 
+class fmi_counters(ctypes.Structure):
+    """struct fmi_counters of fmi.h."""
+    _fields_ = [
+        ("operations", c_uint64),
+        ("bytes", c_uint64),
+        ("time_ns", c_uint64),
+        ("errors", c_uint64),
+    ]
+
+
 class Py_buffer(ctypes.Structure):
     _fields_ = [
         ("buf", c_void_p),
