@@ -2,6 +2,7 @@
 # Install what libfmi's build and tests need, only when missing (idempotent).
 # Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip), redis-server,
 # iproute2 and iptables (the NAT lab).
+# Python: a private venv with moto_server (the S3-compatible server of the S3 tests), pinned.
 # Rust: the toolchain is expected under ~/.cargo/bin (rustup); adds rustfmt and clippy if missing.
 set -euo pipefail
 
@@ -48,4 +49,14 @@ if have_cmd rustup; then
         rustup component add "${comps[@]}"
     fi
 fi
+# The S3 tests' server: moto (pure Python wheels, ~10 s), in its own venv; the tests find it
+# through FMI_MOTO_SERVER or at this path (see tests/s3_harness).
+MOTO_VENV="${FMI_MOTO_VENV:-${HOME}/.cache/fmi/moto-5.2.5}"
+if [[ ! -x "$MOTO_VENV/bin/moto_server" ]]; then
+    echo "install-deps: installing moto 5.2.5 into $MOTO_VENV"
+    rm -rf "$MOTO_VENV"
+    python3 -m venv "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check 'moto[s3]==5.2.5' flask flask-cors
+fi
+"$MOTO_VENV/bin/moto_server" --help >/dev/null || { echo "install-deps: moto_server does not run" >&2; exit 1; }
 echo "install-deps: done"

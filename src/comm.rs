@@ -4,6 +4,8 @@
 
 use crate::channel::direct::DirectTransport;
 use crate::channel::redis::RedisTransport;
+#[cfg(feature = "s3")]
+use crate::channel::s3::S3Transport;
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::{join, StoreTransport};
 use crate::channel::P2pTransport;
@@ -43,10 +45,12 @@ pub enum ChannelKind {
     Direct,
     /// A Redis server (object-store family).
     Redis,
+    /// An S3 bucket (object-store family).
+    S3,
 }
 
 /// Every channel kind (a free constant: an associated one would put the type into fmi.h).
-const KINDS: [ChannelKind; 2] = [ChannelKind::Direct, ChannelKind::Redis];
+const KINDS: [ChannelKind; 3] = [ChannelKind::Direct, ChannelKind::Redis, ChannelKind::S3];
 
 /// Bytes each peer contributes to an agreement (see `Communicator::agree`).
 const AGREE_BYTES: usize = 16;
@@ -56,6 +60,7 @@ impl ChannelKind {
         match self {
             ChannelKind::Direct => "direct",
             ChannelKind::Redis => "redis",
+            ChannelKind::S3 => "s3",
         }
     }
 
@@ -68,6 +73,7 @@ impl ChannelKind {
         match self {
             ChannelKind::Direct => model::Channel::Direct,
             ChannelKind::Redis => model::Channel::Redis,
+            ChannelKind::S3 => model::Channel::S3,
         }
     }
 }
@@ -84,6 +90,7 @@ struct StoreChannel {
 struct Channels {
     direct: Option<Box<dyn P2pTransport>>,
     redis: Option<StoreChannel>,
+    s3: Option<StoreChannel>,
     pinned: Option<ChannelKind>,
     /// The channel-selection model (equal on every peer: checked at init).
     model: Model,
@@ -94,6 +101,16 @@ impl Channels {
         match k {
             ChannelKind::Direct => self.direct.is_some(),
             ChannelKind::Redis => self.redis.is_some(),
+            ChannelKind::S3 => self.s3.is_some(),
+        }
+    }
+
+    /// The store channel of kind `k` (None for Direct or when not connected).
+    fn store(&mut self, k: ChannelKind) -> Option<&mut StoreChannel> {
+        match k {
+            ChannelKind::Direct => None,
+            ChannelKind::Redis => self.redis.as_mut(),
+            ChannelKind::S3 => self.s3.as_mut(),
         }
     }
 
@@ -135,7 +152,10 @@ impl Channels {
         if let Some(d) = self.direct.as_mut() {
             d.close();
         }
-        if let Some(s) = self.redis.as_mut() {
+        for s in [self.redis.as_mut(), self.s3.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             s.t.close();
         }
     }
@@ -200,14 +220,17 @@ impl Communicator {
                 "comm_name {name:?} must be 1..=256 printable ASCII characters without spaces"
             )));
         }
-        if config.direct.is_none() && config.redis.is_none() {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                "enable backends.Direct or backends.Redis (the S3 channel is not available yet)",
+        if config.direct.is_none() && config.redis.is_none() && config.s3.is_none() {
+            return Err(Error::config(
+                "no channel enabled: enable backends.Direct, backends.Redis or backends.S3",
             ));
         }
+        #[cfg(not(feature = "s3"))]
         if config.s3.is_some() {
-            tracing::warn!("the S3 backend is enabled but not implemented yet; it is not used");
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "backends.S3 is enabled but this libfmi was built without the s3 feature",
+            ));
         }
         let faas_memory_mib = if faas_memory_mib == 0 {
             128
@@ -222,6 +245,7 @@ impl Communicator {
         let mut channels = Channels {
             direct: None,
             redis: None,
+            s3: None,
             pinned: None,
             model,
         };
@@ -244,15 +268,17 @@ impl Communicator {
             })?;
             channels.direct = Some(Box::new(p2p));
         }
+        let join = |mut t: Box<dyn StoreTransport>| -> Result<StoreChannel> {
+            let ns = join::agree(t.as_mut(), name, rank as usize, size as usize, deadline)?;
+            Ok(StoreChannel {
+                t,
+                ns,
+                dirty: false,
+            })
+        };
         if let Some(rc) = config.redis.as_ref() {
-            let r = RedisTransport::connect(rc, deadline).and_then(|mut t| {
-                let ns = join::agree(&mut t, name, rank as usize, size as usize, deadline)?;
-                Ok(StoreChannel {
-                    t: Box::new(t),
-                    ns,
-                    dirty: false,
-                })
-            });
+            let r = RedisTransport::connect(rc, deadline)
+                .and_then(|t| join(Box::new(t) as Box<dyn StoreTransport>));
             let sc = r.map_err(|e| {
                 channels.close();
                 e.context(format!(
@@ -263,6 +289,21 @@ impl Communicator {
                 ))
             })?;
             channels.redis = Some(sc);
+        }
+        #[cfg(feature = "s3")]
+        if let Some(sc) = config.s3.as_ref() {
+            let r = S3Transport::connect(sc, deadline)
+                .and_then(|t| join(Box::new(t) as Box<dyn StoreTransport>));
+            let sc = r.map_err(|e| {
+                channels.close();
+                e.context(format!(
+                    "init of {name:?} (rank {rank} of {size}, channel s3, bucket {:?} at {}, after {:.3} s)",
+                    sc.bucket_name,
+                    sc.endpoint_url.as_deref().unwrap_or("AWS"),
+                    start.elapsed().as_secs_f64()
+                ))
+            })?;
+            channels.s3 = Some(sc);
         }
         tracing::debug!(
             "rank {rank}/{size} of {name:?} connected in {:?}",
@@ -424,7 +465,7 @@ impl Communicator {
         }
     }
 
-    /// Names of the connected channels ("direct", "redis").
+    /// Names of the connected channels ("direct", "redis", "s3").
     pub fn channel_names(&self) -> Vec<&'static str> {
         KINDS
             .into_iter()
@@ -455,7 +496,7 @@ impl Communicator {
         &self.channels.model
     }
 
-    /// Runs every later operation on the channel `name` ("direct" or "redis"; it must be
+    /// Runs every later operation on the channel `name` ("direct", "redis" or "s3"; it must be
     /// enabled), or lets the model choose again ("auto").
     ///
     /// Collective: every peer must call it at the same point. The peers exchange their choice;
@@ -656,8 +697,8 @@ impl Communicator {
                 let t = self.channels.direct.as_deref_mut().expect("picked");
                 f(Family::P2p(&mut p2p::Ctx::new(t, tag, deadline)))
             }
-            ChannelKind::Redis => {
-                let sc = self.channels.redis.as_mut().expect("picked");
+            ChannelKind::Redis | ChannelKind::S3 => {
+                let sc = self.channels.store(kind).expect("picked");
                 let opname = if op == OpCode::SendRecv {
                     "p2p"
                 } else {
@@ -674,6 +715,9 @@ impl Communicator {
                     size,
                 )));
                 sc.dirty |= r.is_err();
+                if op != OpCode::SendRecv {
+                    sc.t.call_done(&sc.ns.call(seq, opname).prefix());
+                }
                 r
             }
         };
@@ -964,10 +1008,13 @@ impl Communicator {
             });
             result = result.and(r);
         }
-        if let Some(dirty) = self.channels.redis.as_ref().map(|s| s.dirty) {
-            let r = self.run_on(ChannelKind::Redis, OpCode::Finalize, 0, |c| match c {
+        for kind in [ChannelKind::Redis, ChannelKind::S3] {
+            let Some(dirty) = self.channels.store(kind).map(|s| s.dirty) else {
+                continue;
+            };
+            let r = self.run_on(kind, OpCode::Finalize, 0, |c| match c {
                 Family::Store(c) => store::finalize::close(c, dirty),
-                Family::P2p(_) => unreachable!("redis is a store channel"),
+                Family::P2p(_) => unreachable!("{} is a store channel", kind.name()),
             });
             result = result.and(r);
         }

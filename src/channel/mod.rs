@@ -2,6 +2,8 @@
 
 pub mod direct;
 pub mod redis;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod store;
 
 use crate::error::Result;

@@ -109,6 +109,10 @@ pub struct CallKeys {
 }
 
 impl CallKeys {
+    /// `{prefix}{seq}:{op}:`, the prefix of every key of this call.
+    pub fn prefix(&self) -> String {
+        format!("{}:", self.base)
+    }
     /// The key of `phase` with the numeric fields `parts` (e.g. writer and reader ranks).
     pub fn key(&self, phase: &str, parts: &[usize]) -> String {
         debug_assert!(phase

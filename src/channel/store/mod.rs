@@ -1,4 +1,4 @@
-//! Object-store transports (Redis; S3 later): the few primitives the store collectives
+//! Object-store transports (Redis, S3): the few primitives the store collectives
 //! (`crate::collective::store`) are written against. An implementation never sees an algorithm,
 //! and the algorithms never name a store.
 //!
@@ -78,6 +78,11 @@ pub trait StoreTransport: Send {
     /// Deletes every key that starts with `prefix` and returns how many there were. This lists
     /// keys, so it is meant for clean-up after a failure, not for every call.
     fn delete_prefix(&mut self, prefix: &str, deadline: Instant) -> Result<usize>;
+
+    /// The collective call whose keys all start with `call_prefix` has ended (on this peer): a
+    /// transport may drop per-queue state it keeps for those keys (the keys are never used
+    /// again).
+    fn call_done(&mut self, _call_prefix: &str) {}
 
     /// Sends what [`StoreTransport::discard`] queued (best effort) and closes the connection.
     /// Later calls fail.

@@ -1,0 +1,367 @@
+//! Messages as S3 objects: a 16-byte head (magic, tag, reader count, writer nonce) followed by
+//! the data.
+//! Objects up to [`PART`] bytes travel in one request; larger ones are written with a multipart
+//! upload and read with parallel ranged GETs. Also listing and batch deletion by key.
+
+use super::client::{Fail, S3};
+use crate::error::{Error, Result};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// Size of one multipart part and of one ranged GET (S3 parts must be at least 5 MiB).
+pub const PART: usize = 8 << 20;
+/// Length of the head before the data.
+pub const HEAD: usize = 16;
+const MAGIC: u32 = 0x464D_4933; // "FMI3"
+
+/// The head of a message object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub tag: u32,
+    pub readers: u32,
+    /// Random per write: tells a writer whose retried conditional write was refused whether the
+    /// object there is its own first attempt.
+    pub nonce: u32,
+}
+
+impl Head {
+    fn encode(&self, out: &mut BytesMut) {
+        out.extend_from_slice(&MAGIC.to_le_bytes());
+        out.extend_from_slice(&self.tag.to_le_bytes());
+        out.extend_from_slice(&self.readers.to_le_bytes());
+        out.extend_from_slice(&self.nonce.to_le_bytes());
+    }
+
+    fn decode(b: &[u8], key: &str) -> Result<Head> {
+        let word = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+        if b.len() < HEAD || word(0) != MAGIC {
+            return Err(Error::channel(format!(
+                "object {key} is not a libfmi message (another program writes under this prefix?)"
+            )));
+        }
+        Ok(Head {
+            tag: word(4),
+            readers: word(8),
+            nonce: word(12),
+        })
+    }
+}
+
+/// A message read back: its head and data.
+pub struct Message {
+    pub head: Head,
+    pub data: Vec<u8>,
+}
+
+/// Head + data as one buffer (one copy of the caller's data, made before the async part).
+pub fn encode(head: Head, data: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(HEAD + data.len());
+    head.encode(&mut b);
+    b.extend_from_slice(data);
+    b.freeze()
+}
+
+/// Writes `body` to `key`. With `only_new`, a single-request write fails with [`Fail::Exists`]
+/// when the object exists (If-None-Match: *); multipart writes are for single-writer queues.
+pub async fn put(
+    s3: &Arc<S3>,
+    key: String,
+    body: Bytes,
+    only_new: bool,
+) -> std::result::Result<(), Fail> {
+    if body.len() <= PART {
+        return s3
+            .retrying(&format!("writing {key}"), || {
+                let mut req = s3
+                    .client
+                    .put_object()
+                    .bucket(&s3.bucket)
+                    .key(&key)
+                    .body(ByteStream::from(body.clone()));
+                if only_new {
+                    req = req.if_none_match("*");
+                }
+                async move { req.send().await.map(|_| ()).map_err(|e| s3.classify(e)) }
+            })
+            .await;
+    }
+    let what = format!("multipart upload of {key}");
+    let created = s3
+        .retrying(&what, || async {
+            s3.client
+                .create_multipart_upload()
+                .bucket(&s3.bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| s3.classify(e))
+        })
+        .await?;
+    let Some(upload_id) = created.upload_id().map(str::to_string) else {
+        return Err(Fail::Fatal(Error::channel(format!(
+            "{what}: S3 returned no upload id"
+        ))));
+    };
+    let r = upload_parts(s3, &key, &upload_id, &body).await;
+    let r = match r {
+        Ok(parts) => {
+            s3.retrying(&what, || async {
+                s3.client
+                    .complete_multipart_upload()
+                    .bucket(&s3.bucket)
+                    .key(&key)
+                    .upload_id(&upload_id)
+                    .multipart_upload(
+                        CompletedMultipartUpload::builder()
+                            .set_parts(Some(parts.clone()))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| s3.classify(e))
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    if r.is_err() {
+        let _ = s3
+            .client
+            .abort_multipart_upload()
+            .bucket(&s3.bucket)
+            .key(&key)
+            .upload_id(&upload_id)
+            .send()
+            .await;
+    }
+    r
+}
+
+async fn upload_parts(
+    s3: &Arc<S3>,
+    key: &str,
+    upload_id: &str,
+    body: &Bytes,
+) -> std::result::Result<Vec<CompletedPart>, Fail> {
+    let mut tasks = JoinSet::new();
+    for (i, at) in (0..body.len()).step_by(PART).enumerate() {
+        let part = body.slice(at..(at + PART).min(body.len()));
+        let (s3, key, upload_id) = (s3.clone(), key.to_string(), upload_id.to_string());
+        let number = i as i32 + 1;
+        tasks.spawn(async move {
+            let what = format!("uploading part {number} of {key}");
+            let out = s3
+                .retrying(&what, || async {
+                    s3.client
+                        .upload_part()
+                        .bucket(&s3.bucket)
+                        .key(&key)
+                        .upload_id(&upload_id)
+                        .part_number(number)
+                        .body(ByteStream::from(part.clone()))
+                        .send()
+                        .await
+                        .map_err(|e| s3.classify(e))
+                })
+                .await?;
+            Ok::<_, Fail>(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(out.e_tag().map(str::to_string))
+                    .build(),
+            )
+        });
+    }
+    let mut parts = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(p)) => parts.push(p),
+            Ok(Err(e)) => return Err(e),
+            Err(e) => {
+                return Err(Fail::Fatal(Error::channel(format!(
+                    "upload task failed: {e}"
+                ))))
+            }
+        }
+    }
+    parts.sort_by_key(|p| p.part_number());
+    Ok(parts)
+}
+
+/// One GET of `key`, optionally of the byte range `range` (inclusive end). Returns the bytes and
+/// the object's total size.
+async fn get_range(
+    s3: &Arc<S3>,
+    key: &str,
+    range: Option<(usize, usize)>,
+) -> std::result::Result<(Bytes, usize), Fail> {
+    s3.retrying(&format!("reading {key}"), || async {
+        let mut req = s3.client.get_object().bucket(&s3.bucket).key(key);
+        if let Some((a, b)) = range {
+            req = req.range(format!("bytes={a}-{b}"));
+        }
+        let out = req.send().await.map_err(|e| s3.classify(e))?;
+        let total = match out.content_range() {
+            Some(cr) => cr
+                .rsplit('/')
+                .next()
+                .and_then(|t| t.parse::<usize>().ok())
+                .ok_or_else(|| {
+                    Fail::Fatal(Error::channel(format!(
+                        "S3 returned an unreadable Content-Range {cr:?} for {key}"
+                    )))
+                })?,
+            None => out.content_length().unwrap_or(0).max(0) as usize,
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| Fail::Transient(format!("reading the body of {key}: {e}")))?
+            .into_bytes();
+        Ok((body, total))
+    })
+    .await
+}
+
+/// Reads the message at `key`, expecting `want` data bytes (None: any size, one request).
+/// `Ok(None)`: the object does not exist (yet). A message of another size is returned with the
+/// data it has (none when it would need more requests), for the caller to report.
+pub async fn get(
+    s3: &Arc<S3>,
+    key: &str,
+    want: Option<usize>,
+) -> std::result::Result<Option<Message>, Fail> {
+    let first = match want {
+        Some(w) if HEAD + w > PART => Some((0, PART - 1)),
+        _ => None,
+    };
+    let (bytes, total) = match get_range(s3, key, first).await {
+        Ok(x) => x,
+        Err(Fail::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let head = Head::decode(&bytes, key).map_err(Fail::Fatal)?;
+    if first.is_none() || Some(total) != want.map(|w| w + HEAD) {
+        let data = if bytes.len() == total {
+            bytes.slice(HEAD..).to_vec()
+        } else {
+            Vec::new()
+        };
+        return Ok(Some(Message { head, data }));
+    }
+    let mut data = vec![0u8; total - HEAD];
+    data[..bytes.len() - HEAD].copy_from_slice(&bytes[HEAD..]);
+    let mut tasks = JoinSet::new();
+    for at in (PART..total).step_by(PART) {
+        let end = (at + PART).min(total) - 1;
+        let (s3, key) = (s3.clone(), key.to_string());
+        tasks.spawn(async move { (at, get_range(&s3, &key, Some((at, end))).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (at, r) = joined
+            .map_err(|e| Fail::Fatal(Error::channel(format!("download task failed: {e}"))))?;
+        let (part, _) = match r {
+            Err(Fail::NotFound) => {
+                return Err(Fail::Fatal(Error::channel(format!(
+                    "object {key} vanished while it was read"
+                ))))
+            }
+            other => other?,
+        };
+        let end = at + part.len();
+        if end > total {
+            return Err(Fail::Fatal(Error::channel(format!(
+                "S3 returned more data than object {key} has"
+            ))));
+        }
+        data[at - HEAD..end - HEAD].copy_from_slice(&part);
+    }
+    Ok(Some(Message { head, data }))
+}
+
+/// The head of the message at `key` (`Ok(None)`: it does not exist).
+pub async fn head_of(s3: &Arc<S3>, key: &str) -> std::result::Result<Option<Head>, Fail> {
+    match get_range(s3, key, Some((0, HEAD - 1))).await {
+        Ok((b, _)) => Head::decode(&b, key).map(Some).map_err(Fail::Fatal),
+        Err(Fail::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every key that starts with `prefix` (all pages).
+pub async fn list(s3: &Arc<S3>, prefix: &str) -> std::result::Result<Vec<String>, Fail> {
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = s3
+            .retrying(&format!("listing {prefix}"), || async {
+                s3.client
+                    .list_objects_v2()
+                    .bucket(&s3.bucket)
+                    .prefix(prefix)
+                    .set_continuation_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| s3.classify(e))
+            })
+            .await?;
+        keys.extend(
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+        match out.next_continuation_token() {
+            Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_string()),
+            _ => return Ok(keys),
+        }
+    }
+}
+
+/// Deletes `keys` (up to 1000 per request). Keys that do not exist are not an error.
+pub async fn delete(s3: &Arc<S3>, keys: Vec<String>) -> std::result::Result<(), Fail> {
+    for batch in keys.chunks(1000) {
+        let ids: Vec<ObjectIdentifier> = batch
+            .iter()
+            .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+            .collect();
+        let delete = Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| Fail::Fatal(Error::channel(format!("cannot build a deletion: {e}"))))?;
+        let out = s3
+            .retrying(&format!("deleting {} objects", batch.len()), || async {
+                s3.client
+                    .delete_objects()
+                    .bucket(&s3.bucket)
+                    .delete(delete.clone())
+                    .send()
+                    .await
+                    .map_err(|e| s3.classify(e))
+            })
+            .await?;
+        if let Some(e) = out.errors().first() {
+            return Err(Fail::Fatal(Error::channel(format!(
+                "deleting {} failed: {} {}",
+                e.key().unwrap_or("?"),
+                e.code().unwrap_or(""),
+                e.message().unwrap_or("")
+            ))));
+        }
+    }
+    Ok(())
+}
+
+/// The whole object at `key` as raw bytes (`Ok(None)`: it does not exist).
+pub async fn get_raw(s3: &Arc<S3>, key: &str) -> std::result::Result<Option<Bytes>, Fail> {
+    match get_range(s3, key, None).await {
+        Ok((b, _)) => Ok(Some(b)),
+        Err(Fail::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
