@@ -4,8 +4,9 @@
 //!   function that waits for the operation is billed for it; the original billed one function
 //!   and multiplied milliseconds by a per-second price, 1000x too much);
 //! - requests: `objects written x upload_price + objects read x (1 + polls) x download_price`,
-//!   where a reader polling every `poll` seconds for an object that arrives on average half a
-//!   round after it started polls `round latency / (2 poll)` times in vain (S3);
+//!   where `polls` are the reads in vain of a reader that waits one round for its object,
+//!   pausing 1 ms, 2 ms, 4 ms, ... up to `backends.S3.timeout` between reads (the S3 channel's
+//!   schedule; see [`backoff_polls`]);
 //! - transfer: `bytes moved x transfer_price` (sent over the network; written + read for a store);
 //! - infrastructure: `price per hour / operations per hour` of the Redis instance or the
 //!   rendezvous VM, charged once per operation that uses the channel (the original charged the
@@ -29,6 +30,23 @@ impl Cost {
     }
 }
 
+/// Reads in vain while waiting `wait` seconds with pauses of 1 ms doubling up to `cap` seconds.
+pub fn backoff_polls(wait: f64, cap: f64) -> f64 {
+    const FIRST: f64 = 1e-3;
+    if wait <= 0.0 {
+        return 0.0;
+    }
+    let cap = cap.max(FIRST);
+    // Pauses 1, 2, 4, ... ms until the cap: after k polls, 2^k - 1 ms have passed.
+    let doubling = (cap / FIRST).log2().floor() + 1.0;
+    let doubling_s = FIRST * (2f64.powf(doubling) - 1.0);
+    if wait <= doubling_s {
+        (wait / FIRST + 1.0).log2().ceil()
+    } else {
+        doubling + ((wait - doubling_s) / cap).ceil()
+    }
+}
+
 /// The cost of `p` on `link`, given its modelled latency `seconds`.
 pub fn dollars(params: &Params, link: &Link, store: bool, p: &Pattern, seconds: f64) -> Cost {
     if p.rounds.is_empty() && p.reduce_bytes == 0.0 {
@@ -36,7 +54,7 @@ pub fn dollars(params: &Params, link: &Link, store: bool, p: &Pattern, seconds: 
     }
     let rounds = p.round_count().max(1.0);
     let polls = if link.poll_s > 0.0 {
-        seconds / rounds / (2.0 * link.poll_s)
+        backoff_polls(seconds / rounds, link.poll_s)
     } else {
         0.0
     };
@@ -45,5 +63,21 @@ pub fn dollars(params: &Params, link: &Link, store: bool, p: &Pattern, seconds: 
         requests: p.messages * link.put_usd + p.reads * (1.0 + polls) * link.get_usd,
         transfer: p.moved_bytes(store) * link.transfer_usd_per_byte,
         infrastructure: link.infra_usd_per_op,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_polls;
+
+    #[test]
+    fn polls_of_the_backoff() {
+        // 1 + 2 + 4 ms: 3 polls cover 7 ms; 8 ms needs a 4th.
+        assert_eq!(backoff_polls(0.007, 0.1), 3.0);
+        assert_eq!(backoff_polls(0.008, 0.1), 4.0);
+        // cap 20 ms: 1, 2, 4, 8, 16 ms (31 ms, 5 polls), then every 20 ms.
+        assert_eq!(backoff_polls(0.031, 0.02), 5.0);
+        assert_eq!(backoff_polls(0.071, 0.02), 7.0);
+        assert_eq!(backoff_polls(0.0, 0.02), 0.0);
     }
 }
