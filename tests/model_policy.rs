@@ -4,6 +4,9 @@
 //! counters), where the cheap pick flips, the FMI_TRACE lines, and disagreements between peers
 //! (errors, never hangs).
 
+// Both harnesses include tests/peers/mod.rs (each is also used alone).
+#![allow(clippy::duplicate_mod)]
+
 mod redis_harness;
 mod s3_harness;
 
