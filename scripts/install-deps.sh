@@ -19,6 +19,7 @@ have_cmd python3    || need_pkgs+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 have_cmd redis-server || need_pkgs+=(redis-server)
 have_cmd redis-cli  || need_pkgs+=(redis-tools)
+have_cmd curl       || need_pkgs+=(curl)
 have_cmd ip         || need_pkgs+=(iproute2)
 have_cmd iptables   || need_pkgs+=(iptables)
 
