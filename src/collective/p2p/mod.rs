@@ -70,10 +70,13 @@ impl<'a> Ctx<'a> {
 }
 
 /// From this many bytes per rank on, reduce and scan are pipelined in pieces and gather and
-/// scatter go straight between the root and every rank (see each algorithm). Below it the
-/// latency-optimal trees stay: at 1 MiB they match or beat Open MPI on 2 vCPUs, at 16 MiB the
-/// unpipelined trees measured 1.6-2.4x slower.
-pub const LARGE: usize = 4 << 20;
+/// scatter go straight between the root and every rank (see each algorithm); below it the
+/// latency-optimal trees stay. Measured on 2 vCPUs (4 and 8 peers oversubscribed): at 16 MiB
+/// the unpipelined trees took 2.5-4x longer (gather 8 peers 87 -> 21 ms, reduce 69 -> 26 ms,
+/// scan 68 -> 25 ms); at 1 MiB with 8 peers flat gather and scatter halve the time (gather
+/// 2.5-3.0 -> 1.1-1.2 ms, scatter 3.4-3.7 -> 1.8 ms), the scan chain gains 20-30%, and the
+/// pipelined reduce is on par with the tree.
+pub const LARGE: usize = 1 << 20;
 
 /// Piece size of the pipelined reduce and scan: each rank works on one piece while the next
 /// is on its way, and only a few pieces of scratch are needed instead of whole buffers
