@@ -7,6 +7,8 @@ mod reference;
 
 use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp};
 use reference::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 const BIG: usize = 8 << 20;
 const COUNTS: [usize; 3] = [0, 1, 37];
@@ -239,6 +241,47 @@ fn check_all(c: &mut Communicator) {
     assert!(
         out == fold(Datatype::Int64, &op, r, 9, 4),
         "non-associative scan n={n}"
+    );
+    // Ordered operators get whole buffers (fmi.hpp's Function<std::vector> relies on it), also
+    // above the size from which element-wise reductions and scans work in pieces.
+    let count = (2 << 20) / 8 + 1;
+    let partial = Arc::new(AtomicBool::new(false));
+    let seen = partial.clone();
+    let sub = sub_op();
+    let whole = ReduceOp::user(
+        Arc::new(move |acc: &mut [u8], next: &[u8], n: usize, t: Datatype| {
+            if n != count {
+                seen.store(true, Ordering::Relaxed);
+            }
+            sub.apply(acc, next, t);
+        }),
+        false,
+        false,
+    );
+    let data = contribution(Datatype::Int64, r, count, 6);
+    let mut out = vec![0u8; data.len()];
+    c.scan(&data, &mut out, Datatype::Int64, &whole).unwrap();
+    assert!(
+        out == fold(Datatype::Int64, &sub_op(), r, count, 6),
+        "ordered scan 2MiB n={n}"
+    );
+    c.allreduce(&data, &mut out, Datatype::Int64, &whole)
+        .unwrap();
+    assert!(
+        out == fold(Datatype::Int64, &sub_op(), n - 1, count, 6),
+        "ordered allreduce 2MiB n={n}"
+    );
+    c.reduce(
+        &data,
+        (r == 0).then_some(&mut out[..]),
+        Datatype::Int64,
+        &whole,
+        0,
+    )
+    .unwrap();
+    assert!(
+        !partial.load(Ordering::Relaxed),
+        "an ordered operator got part of a buffer (n={n})"
     );
     // allgather and alltoall: 0, 1, odd, and blocks that make an 8 MiB buffer
     for (seed, len) in [0, 1, 37, BIG / n].into_iter().enumerate() {

@@ -55,8 +55,10 @@ pub fn binomial(
 /// rank receives piece i from each child while it sends its reduced piece i-1 to its parent, so
 /// every level of the tree works at once instead of waiting for whole buffers. Each element is
 /// combined as in [`binomial`] (own value, then the children nearest first), so the bits are
-/// the same. Scratch: one piece per child and two reduced pieces (the root reduces straight
-/// into `recv`; a leaf sends straight from `send`).
+/// the same. Splitting the buffer is fine for the commutative and associative operators that
+/// come here, which are element-wise (whole-vector operators are ordered and go to [`ordered`]).
+/// Scratch: one piece per child and two reduced pieces (the root reduces straight into `recv`;
+/// a leaf sends straight from `send`).
 fn binomial_pipelined(
     ctx: &mut Ctx,
     send: &[u8],

@@ -1,5 +1,5 @@
-//! Inclusive scan: recursive doubling (Hillis-Steele) for commutative+associative operators,
-//! a left-to-right chain otherwise and for large buffers (pipelined in pieces).
+//! Inclusive scan: recursive doubling (Hillis-Steele) for commutative+associative operators (a
+//! chain pipelined in pieces for large buffers), a left-to-right chain of whole buffers otherwise.
 
 use super::{pieces, Ctx, LARGE};
 use crate::channel::Xfer;
@@ -9,11 +9,11 @@ use crate::error::Result;
 use crate::op::ReduceOp;
 
 /// `buf` holds this rank's value and receives v0 (+) ... (+) v(rank). ceil(log2 n) rounds.
-/// From [`LARGE`] bytes on, the pipelined [`chain`] instead: it sends each buffer once where
+/// From [`LARGE`] bytes on, the pipelined chain instead: it sends each buffer once where
 /// recursive doubling sends it up to log2(n) times (on shared cores the total work decides).
 pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
     if buf.len() >= LARGE {
-        return chain(ctx, buf, t, op);
+        return chain_pipelined(ctx, buf, t, op);
     }
     let n = ctx.size;
     let r = ctx.rank;
@@ -46,23 +46,31 @@ pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &Reduc
     Ok(())
 }
 
-/// Strict left-to-right scan: rank k receives the prefix of ranks < k, folds its value in and
-/// passes it on, piece by piece: in round i it receives piece i of the prefix while it sends its
-/// piece i-1 on, so all ranks of the chain work at once (n - 1 + pieces rounds of one piece).
+/// Strict left-to-right scan: rank k receives the prefix of ranks < k, folds its value in, passes
+/// it on. Whole buffers: an ordered operator may combine whole vectors (`Function<std::vector>`
+/// in fmi.hpp), so it must see the full buffer in one call.
 pub fn chain(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+    let r = ctx.rank;
+    if r > 0 {
+        let mut prefix = AlignedBuf::new(buf.len());
+        ctx.recv(r - 1, &mut prefix)?;
+        op.apply(&mut prefix, buf, t);
+        buf.copy_from_slice(&prefix);
+    }
+    if r + 1 < ctx.size {
+        ctx.send(r + 1, buf)?;
+    }
+    Ok(())
+}
+
+/// [`chain`] piece by piece, for element-wise (commutative and associative) operators and
+/// buffers of at least one piece: in round i a rank receives piece i of the prefix while it
+/// sends its piece i-1 on, so all ranks of the chain work at once (n - 1 + pieces rounds of one
+/// piece), with one piece of scratch.
+fn chain_pipelined(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
     let (r, n) = (ctx.rank, ctx.size);
     let parts: Vec<_> = pieces(buf.len(), t.size()).collect();
-    let Some(first) = parts.first() else {
-        // Zero bytes: still one (empty) message along the chain.
-        if r > 0 {
-            ctx.recv(r - 1, &mut [])?;
-        }
-        if r + 1 < n {
-            ctx.send(r + 1, &[])?;
-        }
-        return Ok(());
-    };
-    let mut prefix = AlignedBuf::new(if r > 0 { first.len() } else { 0 });
+    let mut prefix = AlignedBuf::new(if r > 0 { parts[0].len() } else { 0 });
     for i in 0..=parts.len() {
         {
             let mut x: Vec<Xfer> = Vec::with_capacity(2);
