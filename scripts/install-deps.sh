@@ -50,8 +50,8 @@ if have_cmd rustup; then
         rustup component add "${comps[@]}"
     fi
 fi
-# The S3 tests' server: moto (pure Python wheels, ~10 s), in its own venv; the tests find it
-# through FMI_MOTO_SERVER or at this path (see tests/s3_harness).
+# The S3 tests' server: moto (pure Python wheels, ~10 s), in its own venv; the tests run it
+# with this venv's python (FMI_MOTO_PYTHON overrides) through tests/s3_harness/moto_atomic.py.
 MOTO_VENV="${FMI_MOTO_VENV:-${HOME}/.cache/fmi/moto-5.2.5}"
 if [[ ! -x "$MOTO_VENV/bin/moto_server" ]]; then
     echo "install-deps: installing moto 5.2.5 into $MOTO_VENV"

@@ -11,15 +11,17 @@ set -euo pipefail
 cmd="${1:-}"
 dir="${2:-}"
 [[ -n "$cmd" && -n "$dir" ]] || { echo "usage: $0 start|stop DIR [BUCKET]" >&2; exit 2; }
-MOTO="${FMI_MOTO_SERVER:-${FMI_MOTO_VENV:-${HOME}/.cache/fmi/moto-5.2.5}/bin/moto_server}"
+PY="${FMI_MOTO_PYTHON:-${FMI_MOTO_VENV:-${HOME}/.cache/fmi/moto-5.2.5}/bin/python3}"
+# moto_server behind a lock that makes its conditional writes atomic, as on AWS S3.
+LAUNCHER="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/s3_harness/moto_atomic.py"
 
 case "$cmd" in
 start)
     bucket="${3:-fmi}"
     mkdir -p "$dir"
-    [[ -x "$MOTO" ]] || { echo "s3-local: $MOTO not found: run scripts/install-deps.sh" >&2; exit 1; }
+    [[ -x "$PY" ]] || { echo "s3-local: $PY not found: run scripts/install-deps.sh" >&2; exit 1; }
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    "$MOTO" -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
+    "$PY" "$LAUNCHER" -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
     echo $! >"$dir/pid"
     for _ in $(seq 1 200); do
         if curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
