@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
         if (rank == 0) {
             std::printf("allreduce: %s (%u peers, length %zu)\n", all_good.get() ? "OK" : "FAILED", n, len);
         }
+        comm.finalize(); // explicit, so that a failing close is an error (the destructor only logs)
         return all_good.get() ? 0 : 1;
     } catch (const FMI::Error &e) {
         std::fprintf(stderr, "allreduce: FMI error %d: %s\n", static_cast<int>(e.status()), e.what());

@@ -21,6 +21,7 @@ int main() {
         if (comm.rank() == 0) {
             std::printf("hello: OK (%u peers)\n", comm.size());
         }
+        comm.finalize(); // explicit, so that a failing close is an error (the destructor only logs)
         return 0;
     } catch (const FMI::Error &e) {
         std::fprintf(stderr, "hello: FMI error %d: %s\n", static_cast<int>(e.status()), e.what());

@@ -141,6 +141,7 @@ int main(int argc, char **argv) {
             std::printf("kmeans: distributed %.3f s, serial reference %.3f s\n", t_dist, t_ref);
             std::printf("kmeans: %s\n", all_good.get() ? "OK (all peers match the serial reference)" : "FAILED");
         }
+        comm.finalize(); // explicit, so that a failing close is an error (the destructor only logs)
         return all_good.get() ? 0 : 1;
     } catch (const FMI::Error &e) {
         std::fprintf(stderr, "kmeans: FMI error %d: %s\n", static_cast<int>(e.status()), e.what());

@@ -54,6 +54,7 @@ int main(int argc, char **argv) {
         if (rank == 0) {
             std::printf("ring: %s (%u peers, %d laps)\n", verdict.get() ? "OK" : "FAILED", n, laps);
         }
+        comm.finalize(); // explicit, so that a failing close is an error (the destructor only logs)
         return verdict.get() ? 0 : 1;
     } catch (const FMI::Error &e) {
         std::fprintf(stderr, "ring: FMI error %d: %s\n", static_cast<int>(e.status()), e.what());

@@ -19,6 +19,7 @@ have_cmd python3    || need_pkgs+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 have_cmd redis-server || need_pkgs+=(redis-server)
 have_cmd redis-cli  || need_pkgs+=(redis-tools)
+have_cmd curl       || need_pkgs+=(curl)
 have_cmd ip         || need_pkgs+=(iproute2)
 have_cmd iptables   || need_pkgs+=(iptables)
 
@@ -49,8 +50,8 @@ if have_cmd rustup; then
         rustup component add "${comps[@]}"
     fi
 fi
-# The S3 tests' server: moto (pure Python wheels, ~10 s), in its own venv; the tests find it
-# through FMI_MOTO_SERVER or at this path (see tests/s3_harness).
+# The S3 tests' server: moto (pure Python wheels, ~10 s), in its own venv; the tests run it
+# with this venv's python (FMI_MOTO_PYTHON overrides) through tests/s3_harness/moto_atomic.py.
 MOTO_VENV="${FMI_MOTO_VENV:-${HOME}/.cache/fmi/moto-5.2.5}"
 if [[ ! -x "$MOTO_VENV/bin/moto_server" ]]; then
     echo "install-deps: installing moto 5.2.5 into $MOTO_VENV"

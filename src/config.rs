@@ -97,15 +97,23 @@ pub struct RedisConfig {
 /// Default lifetime of the Redis keys of a run.
 pub const DEFAULT_REDIS_TTL: Duration = Duration::from_secs(15 * 60);
 
-/// `backends.S3` (channel implemented in a later release; parsed and validated now).
+/// `backends.S3`: the S3 channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct S3Config {
+    /// An existing bucket (libfmi does not create buckets).
     pub bucket_name: String,
     pub s3_region: String,
+    /// `timeout` (ms): the longest pause between two polls for a message (the back-off starts
+    /// at 1 ms and doubles up to it).
     pub timeout: Duration,
+    /// `max_timeout` (ms): how long requests that fail for transient reasons (unreachable
+    /// server, 5xx, throttling) are retried, within the operation's deadline.
     pub max_timeout: Duration,
+    /// An S3-compatible endpoint (`http://127.0.0.1:9000`); None: AWS S3 of the region.
     pub endpoint_url: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), for most S3-compatible servers.
     pub path_style: bool,
+    /// Prepended to every object key.
     pub key_prefix: String,
 }
 

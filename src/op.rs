@@ -136,6 +136,25 @@ impl ReduceOp {
             Kind::User(f) => f(accum, next, accum.len() / t.size(), t),
         }
     }
+
+    /// `out = a (+) b`, element-wise, without first copying `a` into `out` (built-in operators
+    /// read both inputs and write the output in one pass; a user function, which reduces in
+    /// place, gets `out` as a copy of `a`). All three slices have the same length, a multiple of
+    /// `t.size()`; `out` must not overlap `a` or `b` (the borrows guarantee it).
+    pub fn apply_into(&self, out: &mut [u8], a: &[u8], b: &[u8], t: Datatype) {
+        debug_assert_eq!(out.len(), a.len());
+        debug_assert_eq!(out.len(), b.len());
+        if out.is_empty() {
+            return;
+        }
+        match &self.kind {
+            Kind::Builtin(op) => apply_builtin_into(*op, t, out, a, b),
+            Kind::User(f) => {
+                out.copy_from_slice(a);
+                f(out, b, out.len() / t.size(), t)
+            }
+        }
+    }
 }
 
 /// Numeric element access for the built-in kernels.
@@ -206,6 +225,27 @@ fn fold<T: Elem>(accum: &mut [u8], next: &[u8], f: impl Fn(T, T) -> T) {
     }
 }
 
+/// `out = f(a, b)` element-wise; uses a typed loop when the three buffers are aligned for `T`.
+fn fold_into<T: Elem>(out: &mut [u8], a: &[u8], b: &[u8], f: impl Fn(T, T) -> T) {
+    // SAFETY: every bit pattern is a valid value of the integer and float types used here.
+    let (po, o, so) = unsafe { out.align_to_mut::<T>() };
+    let (pa, ta, sa) = unsafe { a.align_to::<T>() };
+    let (pb, tb, sb) = unsafe { b.align_to::<T>() };
+    if [po.len(), so.len(), pa.len(), sa.len(), pb.len(), sb.len()] == [0; 6] {
+        for ((z, x), y) in o.iter_mut().zip(ta).zip(tb) {
+            *z = f(*x, *y);
+        }
+        return;
+    }
+    for ((z, x), y) in out
+        .chunks_exact_mut(T::W)
+        .zip(a.chunks_exact(T::W))
+        .zip(b.chunks_exact(T::W))
+    {
+        f(T::read(x), T::read(y)).write(z);
+    }
+}
+
 fn sum<T: Elem>(a: T, b: T) -> T {
     a.add(b)
 }
@@ -243,42 +283,56 @@ fn bxor<T: Bits>(a: T, b: T) -> T {
 }
 
 macro_rules! on_ints {
-    ($t:expr, $acc:expr, $next:expr, $f:ident) => {
+    ($fold:ident, $t:expr, $f:ident, $($buf:expr),+) => {
         match $t {
-            Datatype::Int8 => fold::<i8>($acc, $next, $f::<i8>),
-            Datatype::UInt8 | Datatype::Byte => fold::<u8>($acc, $next, $f::<u8>),
-            Datatype::Int16 => fold::<i16>($acc, $next, $f::<i16>),
-            Datatype::UInt16 => fold::<u16>($acc, $next, $f::<u16>),
-            Datatype::Int32 => fold::<i32>($acc, $next, $f::<i32>),
-            Datatype::UInt32 => fold::<u32>($acc, $next, $f::<u32>),
-            Datatype::Int64 => fold::<i64>($acc, $next, $f::<i64>),
-            Datatype::UInt64 => fold::<u64>($acc, $next, $f::<u64>),
+            Datatype::Int8 => $fold::<i8>($($buf),+, $f::<i8>),
+            Datatype::UInt8 | Datatype::Byte => $fold::<u8>($($buf),+, $f::<u8>),
+            Datatype::Int16 => $fold::<i16>($($buf),+, $f::<i16>),
+            Datatype::UInt16 => $fold::<u16>($($buf),+, $f::<u16>),
+            Datatype::Int32 => $fold::<i32>($($buf),+, $f::<i32>),
+            Datatype::UInt32 => $fold::<u32>($($buf),+, $f::<u32>),
+            Datatype::Int64 => $fold::<i64>($($buf),+, $f::<i64>),
+            Datatype::UInt64 => $fold::<u64>($($buf),+, $f::<u64>),
             Datatype::Float | Datatype::Double => unreachable!("checked by ReduceOp::check"),
         }
     };
 }
 
 macro_rules! on_numbers {
-    ($t:expr, $acc:expr, $next:expr, $f:ident) => {
+    ($fold:ident, $t:expr, $f:ident, $($buf:expr),+) => {
         match $t {
-            Datatype::Float => fold::<f32>($acc, $next, $f::<f32>),
-            Datatype::Double => fold::<f64>($acc, $next, $f::<f64>),
-            other => on_ints!(other, $acc, $next, $f),
+            Datatype::Float => $fold::<f32>($($buf),+, $f::<f32>),
+            Datatype::Double => $fold::<f64>($($buf),+, $f::<f64>),
+            other => on_ints!($fold, other, $f, $($buf),+),
         }
     };
 }
 
 fn apply_builtin(op: BuiltinOp, t: Datatype, acc: &mut [u8], next: &[u8]) {
     match op {
-        BuiltinOp::Sum => on_numbers!(t, acc, next, sum),
-        BuiltinOp::Prod => on_numbers!(t, acc, next, prod),
-        BuiltinOp::Min => on_numbers!(t, acc, next, min),
-        BuiltinOp::Max => on_numbers!(t, acc, next, max),
-        BuiltinOp::LAnd => on_numbers!(t, acc, next, land),
-        BuiltinOp::LOr => on_numbers!(t, acc, next, lor),
-        BuiltinOp::BAnd => on_ints!(t, acc, next, band),
-        BuiltinOp::BOr => on_ints!(t, acc, next, bor),
-        BuiltinOp::BXor => on_ints!(t, acc, next, bxor),
+        BuiltinOp::Sum => on_numbers!(fold, t, sum, acc, next),
+        BuiltinOp::Prod => on_numbers!(fold, t, prod, acc, next),
+        BuiltinOp::Min => on_numbers!(fold, t, min, acc, next),
+        BuiltinOp::Max => on_numbers!(fold, t, max, acc, next),
+        BuiltinOp::LAnd => on_numbers!(fold, t, land, acc, next),
+        BuiltinOp::LOr => on_numbers!(fold, t, lor, acc, next),
+        BuiltinOp::BAnd => on_ints!(fold, t, band, acc, next),
+        BuiltinOp::BOr => on_ints!(fold, t, bor, acc, next),
+        BuiltinOp::BXor => on_ints!(fold, t, bxor, acc, next),
+    }
+}
+
+fn apply_builtin_into(op: BuiltinOp, t: Datatype, out: &mut [u8], a: &[u8], b: &[u8]) {
+    match op {
+        BuiltinOp::Sum => on_numbers!(fold_into, t, sum, out, a, b),
+        BuiltinOp::Prod => on_numbers!(fold_into, t, prod, out, a, b),
+        BuiltinOp::Min => on_numbers!(fold_into, t, min, out, a, b),
+        BuiltinOp::Max => on_numbers!(fold_into, t, max, out, a, b),
+        BuiltinOp::LAnd => on_numbers!(fold_into, t, land, out, a, b),
+        BuiltinOp::LOr => on_numbers!(fold_into, t, lor, out, a, b),
+        BuiltinOp::BAnd => on_ints!(fold_into, t, band, out, a, b),
+        BuiltinOp::BOr => on_ints!(fold_into, t, bor, out, a, b),
+        BuiltinOp::BXor => on_ints!(fold_into, t, bxor, out, a, b),
     }
 }
 
@@ -312,6 +366,41 @@ mod tests {
         assert!(ReduceOp::builtin(BuiltinOp::LOr)
             .check(Datatype::Double)
             .is_err());
+    }
+
+    #[test]
+    fn apply_into_matches_apply() {
+        // Every operator and datatype, aligned and unaligned buffers: out = a (+) b must be the
+        // bits that apply(a copy of a, b) gives, user operators included.
+        let a: Vec<u8> = (0..67u32).map(|i| (i * 37 + 11) as u8).collect();
+        let b: Vec<u8> = (0..67u32).map(|i| (i * 91 + 5) as u8).collect();
+        let user = ReduceOp::user(
+            Arc::new(|acc: &mut [u8], next: &[u8], _n, _t| {
+                for (x, y) in acc.iter_mut().zip(next) {
+                    *x = x.wrapping_mul(3).wrapping_add(*y);
+                }
+            }),
+            false,
+            false,
+        );
+        let mut ops: Vec<ReduceOp> = BuiltinOp::ALL.map(ReduceOp::builtin).to_vec();
+        ops.push(user);
+        for op in &ops {
+            for t in Datatype::ALL {
+                if op.check(t).is_err() {
+                    continue;
+                }
+                for off in [0usize, 1] {
+                    let n = (64 / t.size()) * t.size();
+                    let (x, y) = (&a[off..off + n], &b[off..off + n]);
+                    let mut want = x.to_vec();
+                    op.apply(&mut want, y, t);
+                    let mut out = vec![0u8; n + 1];
+                    op.apply_into(&mut out[off..off + n], x, y, t);
+                    assert_eq!(&out[off..off + n], &want[..], "{op:?} {t:?} offset {off}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Every collective against a sequential reference: peer counts 1..9 and 16, every root,
-//! sizes 0, 1, odd and 8 MiB, every datatype with every built-in op defined for it, and
+//! sizes 0, 1, odd and 8 MiB (8 MiB + 3 elements for reductions), every datatype with every built-in op defined for it, and
 //! non-commutative / non-associative user ops that prove the left-to-right order.
 
 mod common;
@@ -7,6 +7,8 @@ mod reference;
 
 use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp};
 use reference::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 const BIG: usize = 8 << 20;
 const COUNTS: [usize; 3] = [0, 1, 37];
@@ -114,7 +116,7 @@ fn check_rooted(c: &mut Communicator) {
                 (Datatype::Byte, BuiltinOp::BXor),
             ] {
                 let op = ReduceOp::builtin(b);
-                let count = BIG / t.size();
+                let count = BIG / t.size() + 3; // a short last piece where pipelined
                 let send = contribution(t, r, count, root);
                 let mut out = vec![0u8; send.len()];
                 c.reduce(&send, (r == root).then_some(&mut out[..]), t, &op, root)
@@ -196,7 +198,7 @@ fn check_all(c: &mut Communicator) {
         (Datatype::Byte, BuiltinOp::BXor),
     ] {
         let op = ReduceOp::builtin(b);
-        let count = BIG / t.size();
+        let count = BIG / t.size() + 3; // a short last piece where pipelined
         let send = contribution(t, r, count, 1);
         let expect = fold(t, &op, n - 1, count, 1);
         let mut out = vec![0u8; send.len()];
@@ -239,6 +241,47 @@ fn check_all(c: &mut Communicator) {
     assert!(
         out == fold(Datatype::Int64, &op, r, 9, 4),
         "non-associative scan n={n}"
+    );
+    // Ordered operators get whole buffers (fmi.hpp's Function<std::vector> relies on it), also
+    // above the size from which element-wise reductions and scans work in pieces.
+    let count = (2 << 20) / 8 + 1;
+    let partial = Arc::new(AtomicBool::new(false));
+    let seen = partial.clone();
+    let sub = sub_op();
+    let whole = ReduceOp::user(
+        Arc::new(move |acc: &mut [u8], next: &[u8], n: usize, t: Datatype| {
+            if n != count {
+                seen.store(true, Ordering::Relaxed);
+            }
+            sub.apply(acc, next, t);
+        }),
+        false,
+        false,
+    );
+    let data = contribution(Datatype::Int64, r, count, 6);
+    let mut out = vec![0u8; data.len()];
+    c.scan(&data, &mut out, Datatype::Int64, &whole).unwrap();
+    assert!(
+        out == fold(Datatype::Int64, &sub_op(), r, count, 6),
+        "ordered scan 2MiB n={n}"
+    );
+    c.allreduce(&data, &mut out, Datatype::Int64, &whole)
+        .unwrap();
+    assert!(
+        out == fold(Datatype::Int64, &sub_op(), n - 1, count, 6),
+        "ordered allreduce 2MiB n={n}"
+    );
+    c.reduce(
+        &data,
+        (r == 0).then_some(&mut out[..]),
+        Datatype::Int64,
+        &whole,
+        0,
+    )
+    .unwrap();
+    assert!(
+        !partial.load(Ordering::Relaxed),
+        "an ordered operator got part of a buffer (n={n})"
     );
     // allgather and alltoall: 0, 1, odd, and blocks that make an 8 MiB buffer
     for (seed, len) in [0, 1, 37, BIG / n].into_iter().enumerate() {

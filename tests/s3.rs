@@ -122,6 +122,18 @@ fn names_and_concurrent_communicators() {
     });
 }
 
+/// Barriers back to back: every peer's counter increment is distinct (conditional writes), so
+/// exactly one peer completes each barrier and wakes the others.
+#[test]
+fn barriers_in_a_row() {
+    let server = S3Server::start();
+    run_peers(&server.config(), 4, |c| {
+        for _ in 0..25 {
+            c.barrier().unwrap();
+        }
+    });
+}
+
 #[test]
 fn wrong_size_and_order_are_reported() {
     let server = S3Server::start();

@@ -2,7 +2,7 @@
 //!
 //! [`ops`] runs one iteration of each operation, [`runner`] sizes warm-up and timed iterations to
 //! a time budget and turns samples into [`Record`]s, [`tcp_baseline`] ping-pongs over a plain TCP
-//! connection between the same peers, [`launch`] starts N local peers when the program is not
+//! connection between the same peers, `s3_baseline` times one bare PUT + GET on S3, [`launch`] starts N local peers when the program is not
 //! run by `fmirun`, [`report`] prints tables, CSV and JSON (and merges the records of several
 //! runs, e.g. with an MPI program's), and [`plot`] draws an SVG chart.
 
@@ -12,6 +12,8 @@ pub mod ops;
 pub mod plot;
 pub mod report;
 pub mod runner;
+#[cfg(feature = "s3")]
+pub mod s3_baseline;
 pub mod stats;
 pub mod tcp_baseline;
 

@@ -90,7 +90,8 @@ struct RunArgs {
     /// Largest size of the power-of-two series.
     #[arg(long, default_value = "64M")]
     max_size: String,
-    /// Channels to measure, comma-separated: direct, redis (enable it in --config), s3.
+    /// Channels to measure, comma-separated: direct, redis, s3 (enable them in --config); with
+    /// s3, ping-pong also times one bare PUT + GET (series "s3-bare").
     #[arg(long, default_value = "direct")]
     channel: String,
     /// Allreduce algorithms, comma-separated: auto (the communicator's choice), ring,
@@ -239,13 +240,17 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
         if !available.contains(&ch.as_str()) {
             return Err(fmi::Error::new(
                 fmi::ErrorKind::Unsupported,
-                if ch == "s3" {
-                    "channel s3 is not available in this build".to_string()
+                if ch == "s3" && !cfg!(feature = "s3") {
+                    "channel s3 is not available in this build (cargo feature s3)".to_string()
                 } else {
                     format!(
                         "channel {ch} is not enabled (enabled: {}; pass --config with backends.{} enabled)",
                         available.join(", "),
-                        if ch == "redis" { "Redis" } else { "Direct" }
+                        match ch.as_str() {
+                            "redis" => "Redis",
+                            "s3" => "S3",
+                            _ => "Direct",
+                        }
                     )
                 },
             ));
@@ -340,6 +345,15 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
                     ));
                     doc.records.push(r);
                 }
+            }
+            #[cfg(feature = "s3")]
+            if op == Op::PingPong && p.channels.iter().any(|ch| ch == "s3") {
+                let s = fmi::bench::s3_baseline::measure(&mut c, &b.send, p.budget)?;
+                say(format!(
+                    "s3-bare pingpong {bytes} B (PUT + GET): median {:.2} us",
+                    s.median_us
+                ));
+                doc.records.push(record("s3-bare", "s3", op, "", bytes, s));
             }
             if op == Op::PingPong {
                 if let Some(t) = tcp.as_mut() {

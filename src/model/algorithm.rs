@@ -7,7 +7,7 @@
 
 use super::params::Channel;
 use crate::collective::p2p::allreduce::HALVING_DOUBLING_MAX_BLOCK;
-use crate::collective::p2p::subtree;
+use crate::collective::p2p::{pieces, subtree, LARGE};
 use crate::collective::store::allreduce::SEGMENTED_MIN;
 use crate::collective::store::FLAT_MAX;
 use crate::collective::OpCode;
@@ -265,10 +265,32 @@ fn p2p_allreduce(call: &Call, n: usize, s: f64, ring_threshold: usize) -> Patter
     }
 }
 
+/// Gather or scatter of large blocks: the root exchanges a block with every other rank at once.
+fn flat_blocks(n: usize, s: f64, gather: bool) -> Pattern {
+    let m = (n - 1) as f64;
+    let (send, recv) = if gather { (0.0, m * s) } else { (m * s, 0.0) };
+    Pattern {
+        messages: m,
+        ..Pattern::new("flat", n)
+    }
+    .round(Round {
+        repeat: 1.0,
+        msgs: m,
+        send,
+        recv,
+        total_send: m * s,
+        total_recv: m * s,
+    })
+}
+
 fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
     let s = call.bytes as f64;
     let nf = n as f64;
     let l = clog2(n) as f64;
+    let large = call.bytes >= LARGE;
+    // pieces of the pipelined reduce and scan, and the bytes of one
+    let k = pieces(call.bytes, call.elem).count().max(1) as f64;
+    let piece = s / k;
     match call.op {
         OpCode::SendRecv => Pattern {
             messages: 1.0,
@@ -281,12 +303,28 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
             ..Pattern::new("dissemination", n)
         }
         .round(Round::exchange(l, 0.0, 0.0)),
+        OpCode::Gather if large => flat_blocks(n, s, true),
+        OpCode::Scatter if large => flat_blocks(n, s, false),
         OpCode::Gather => tree_of_blocks(n, s, "binomial"),
         OpCode::Scatter => tree_of_blocks(n, s, "binomial"),
         OpCode::Reduce if call.ordered => Pattern {
             reduce_bytes: s * (nf - 1.0),
             ..tree_of_blocks(n, s, "ordered")
         },
+        // Pipelined tree: k + depth - 1 rounds in which the root takes a piece from each child.
+        OpCode::Reduce if large => Pattern {
+            reduce_bytes: s * l,
+            messages: (nf - 1.0) * k,
+            ..Pattern::new("binomial_pipelined", n)
+        }
+        .round(Round {
+            repeat: k + l - 1.0,
+            msgs: l + 1.0,
+            send: piece,
+            recv: l * piece,
+            total_send: piece * (nf - 1.0),
+            total_recv: piece * (nf - 1.0),
+        }),
         OpCode::Reduce => Pattern {
             reduce_bytes: s * l,
             ..binomial_rounds(n, s, "binomial")
@@ -298,6 +336,13 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
             ..Pattern::new("chain", n)
         }
         .round(Round::one_way(nf - 1.0, s, s)),
+        // Pipelined chain: n - 1 + k rounds in which a rank takes a piece and passes one on.
+        OpCode::Scan if large => Pattern {
+            reduce_bytes: (nf - 1.0 + k) * piece,
+            messages: (nf - 1.0) * k,
+            ..Pattern::new("chain_pipelined", n)
+        }
+        .round(Round::exchange(nf - 1.0 + k, piece, piece * (nf - 1.0))),
         OpCode::Scan => {
             let msgs: f64 = (0..clog2(n)).map(|k| (n - (1 << k)) as f64).sum();
             Pattern {
@@ -573,5 +618,21 @@ mod tests {
         let a = p(Direct, OpCode::Alltoall, 400, 4);
         assert_eq!((a.rounds[0].send, a.messages), (300.0, 12.0));
         assert_eq!(p(Redis, OpCode::Bcast, 8, 1).algorithm, "local");
+    }
+
+    #[test]
+    fn large_blocks_use_the_flat_and_pipelined_algorithms() {
+        use Channel::Direct;
+        let g = p(Direct, OpCode::Gather, 1 << 20, 8);
+        assert_eq!((g.algorithm, g.rounds[0].recv), ("flat", (7 << 20) as f64));
+        assert_eq!(
+            p(Direct, OpCode::Scatter, (1 << 20) - 4, 8).algorithm,
+            "binomial"
+        );
+        // 4 MiB in pieces of 512 KiB: 8 pieces + depth 3 - 1 rounds.
+        let r = p(Direct, OpCode::Reduce, 4 << 20, 8);
+        assert_eq!((r.algorithm, r.round_count()), ("binomial_pipelined", 10.0));
+        let c = p(Direct, OpCode::Scan, 4 << 20, 8);
+        assert_eq!((c.algorithm, c.round_count()), ("chain_pipelined", 15.0));
     }
 }

@@ -1,5 +1,6 @@
 //! Test harness for the S3 channel: a private, real S3-compatible server (moto_server, installed
-//! by scripts/install-deps.sh) on a free loopback port, started as a child process and stopped on
+//! by scripts/install-deps.sh, run by `moto_atomic.py` so that its conditional writes are atomic
+//! as on AWS S3) on a free loopback port, started as a child process and stopped on
 //! drop, with a fresh bucket; and N peers as threads of this process with only the S3 channel
 //! enabled. A server that cannot start fails the test; it never skips.
 #![allow(dead_code)]
@@ -22,9 +23,10 @@ pub fn unique_name(tag: &str) -> String {
     peers::unique_name(&format!("s3-{tag}"))
 }
 
-/// Where moto_server is: FMI_MOTO_SERVER, else the venv of scripts/install-deps.sh, else PATH.
-fn moto_server() -> PathBuf {
-    if let Some(p) = std::env::var_os("FMI_MOTO_SERVER") {
+/// The Python of moto's venv: FMI_MOTO_PYTHON, else the venv of scripts/install-deps.sh
+/// (FMI_MOTO_VENV or ~/.cache/fmi/moto-5.2.5).
+fn moto_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("FMI_MOTO_PYTHON") {
         return p.into();
     }
     let venv = std::env::var_os("FMI_MOTO_VENV")
@@ -33,12 +35,12 @@ fn moto_server() -> PathBuf {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
                 .join(".cache/fmi/moto-5.2.5")
         });
-    let p = venv.join("bin/moto_server");
-    if p.exists() {
-        p
-    } else {
-        PathBuf::from("moto_server")
-    }
+    venv.join("bin/python3")
+}
+
+/// moto_server behind a lock that makes its conditional writes atomic, as on AWS S3.
+fn moto_launcher() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/s3_harness/moto_atomic.py")
 }
 
 /// Static test credentials through the standard chain (environment variables, as in Lambda),
@@ -74,11 +76,12 @@ impl S3Server {
     /// if it cannot.
     pub fn start() -> Self {
         test_credentials();
-        let bin = moto_server();
+        let (python, launcher) = (moto_python(), moto_launcher());
         let mut last = String::new();
         for _attempt in 0..3 {
             let port = free_port();
-            let child = Command::new(&bin)
+            let child = Command::new(&python)
+                .arg(&launcher)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -87,8 +90,8 @@ impl S3Server {
             let mut child = match child {
                 Ok(c) => c,
                 Err(e) => panic!(
-                    "cannot start {} ({e}): install it with scripts/install-deps.sh",
-                    bin.display()
+                    "cannot start moto_server with {} ({e}): install it with scripts/install-deps.sh",
+                    python.display()
                 ),
             };
             let start = Instant::now();

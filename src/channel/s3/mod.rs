@@ -34,6 +34,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::{JoinHandle, JoinSet};
 
+/// Read messages are deleted in batches of this many (one DeleteObjects request)...
+const DELETE_BATCH: usize = 64;
+/// ...unless one is at least this large: then at once, to free the server's space.
+const DELETE_NOW: usize = 1 << 20;
 /// How long [`StoreTransport::close`] waits for the last deletions.
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
 /// Extra time the runtime gets past a deadline to report which messages are missing.
@@ -54,6 +58,9 @@ pub struct S3Transport {
     /// free a slot that a slow writer then fills behind the reader, so they go at the next
     /// `delete`/`delete_prefix`/`close`.
     deferred: Vec<String>,
+    /// Small messages read and not yet deleted: deleted in batches of [`DELETE_BATCH`] (one
+    /// request), at the latest by the next `delete`/`delete_prefix`/`close`.
+    consumed: Vec<String>,
     /// Background deletions in flight.
     cleanup: Vec<JoinHandle<()>>,
     closed: bool,
@@ -286,6 +293,7 @@ impl S3Transport {
             counters: HashMap::new(),
             shared: Vec::new(),
             deferred: Vec::new(),
+            consumed: Vec::new(),
             cleanup: Vec::new(),
             closed: false,
         })
@@ -331,6 +339,7 @@ impl S3Transport {
             self.forget_state(k);
         }
         let mut known = std::mem::take(&mut self.deferred);
+        known.append(&mut self.consumed);
         let s3 = self.s3.clone();
         runtime::run(
             async move {
@@ -442,7 +451,7 @@ impl StoreTransport for S3Transport {
         got.sort_by_key(|g| g.0);
         let mut problem: Option<Error> = None;
         let mut missing: Vec<usize> = Vec::new();
-        let mut consumed = Vec::new();
+        let mut large = false;
         for (pos, object_key, msg) in got {
             let take = &mut takes[pos];
             let Some(msg) = msg else {
@@ -451,7 +460,8 @@ impl StoreTransport for S3Transport {
             };
             *self.read.entry(take.key.to_string()).or_insert(0) += 1;
             if msg.head.readers <= 1 {
-                consumed.push(object_key);
+                large |= msg.data.len() >= DELETE_NOW;
+                self.consumed.push(object_key);
             }
             let from = who(take.from);
             let want = take.buf.len();
@@ -476,7 +486,10 @@ impl StoreTransport for S3Transport {
                 problem = e;
             }
         }
-        self.forget(consumed);
+        if large || self.consumed.len() >= DELETE_BATCH {
+            let batch = std::mem::take(&mut self.consumed);
+            self.forget(batch);
+        }
         if let Some(e) = problem {
             return Err(e);
         }
@@ -657,6 +670,7 @@ impl StoreTransport for S3Transport {
         self.read.retain(|k, _| !k.starts_with(prefix));
         self.counters.retain(|k, _| !k.starts_with(prefix));
         let mut deferred = std::mem::take(&mut self.deferred);
+        deferred.append(&mut self.consumed);
         let s3 = self.s3.clone();
         runtime::run(
             async move {
@@ -688,6 +702,7 @@ impl StoreTransport for S3Transport {
         self.closed = true;
         let mut last = std::mem::take(&mut self.shared);
         last.append(&mut self.deferred);
+        last.append(&mut self.consumed);
         self.forget(last);
         let handles = std::mem::take(&mut self.cleanup);
         if handles.is_empty() {

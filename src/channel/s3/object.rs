@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 /// Size of one multipart part and of one ranged GET (S3 parts must be at least 5 MiB).
-pub const PART: usize = 8 << 20;
+pub const PART: usize = 16 << 20;
 /// Length of the head before the data.
 pub const HEAD: usize = 16;
 const MAGIC: u32 = 0x464D_4933; // "FMI3"

@@ -70,7 +70,7 @@ fn segment(i: usize, n: usize, elems: usize, esize: usize) -> Range<usize> {
 }
 
 /// Piece size of the pipelined reduce steps: a received piece (and, out of place, the block of
-/// the contribution copied next to it) is still in cache when it is reduced, while the next
+/// the contribution it is reduced with) is still in cache when it is reduced, while the next
 /// piece is already on its way (socket buffers hold it). Smaller pieces mean more
 /// synchronisation between neighbours, which costs when peers share cores (measured: 256 KiB
 /// was no better than 1 MiB at 8 peers on 2 vCPUs).
@@ -81,8 +81,8 @@ fn piece_bytes(esize: usize) -> usize {
 }
 
 /// Where a rank's contribution is: already in `buf` (in place), or in a separate send buffer
-/// whose blocks are copied into `buf` only where they are reduced (saving the full copy of an
-/// out-of-place call and reading each block while it is in cache).
+/// whose blocks are read where they are reduced (saving the full copy of an out-of-place call;
+/// each block is read once, while it is in cache).
 #[derive(Clone, Copy)]
 pub enum Src<'a> {
     InPlace,
@@ -98,8 +98,9 @@ struct Fresh {
 }
 
 /// Sends block `send` (from `src` when it is fresh, else from `buf`) to `to` and receives the
-/// block `keep` from `from`, reducing it into `buf[keep]` (first copied from `src` when fresh),
-/// in pieces of at most `piece` bytes (one message each way per piece).
+/// block `keep` from `from`, reducing it into `buf[keep]` (when fresh, `buf[keep]` becomes
+/// `src[keep] (+) received` in one pass, with no copy of `src` first), in pieces of at most
+/// `piece` bytes (one message each way per piece).
 #[allow(clippy::too_many_arguments)]
 fn exchange_reduce(
     ctx: &mut Ctx,
@@ -142,10 +143,13 @@ fn exchange_reduce(
             ctx.exchange(&mut x)?;
         }
         if i < nk {
-            if let (Src::From(s), true) = (src, fresh.keep) {
-                buf[kp.clone()].copy_from_slice(&s[kp.clone()]);
+            match (src, fresh.keep) {
+                // Out of place, block not written yet: buf = contribution (+) received, in one pass.
+                (Src::From(s), true) => {
+                    op.apply_into(&mut buf[kp.clone()], &s[kp], &tmp[..klen], t)
+                }
+                _ => op.apply(&mut buf[kp], &tmp[..klen], t),
             }
-            op.apply(&mut buf[kp], &tmp[..klen], t);
         }
     }
     Ok(())

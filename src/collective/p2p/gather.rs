@@ -1,6 +1,7 @@
-//! Gather: binomial tree towards the root, message sizes doubling per round.
+//! Gather: binomial tree towards the root, message sizes doubling per round; straight to the
+//! root for large blocks.
 
-use super::{children, parent, subtree, Ctx};
+use super::{children, parent, subtree, Ctx, LARGE};
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
 use crate::error::Result;
@@ -55,7 +56,35 @@ pub fn to_root_buffer(ctx: &mut Ctx, send: &[u8], root: usize) -> Result<Option<
     Ok(all)
 }
 
+/// Every rank sends its block straight to the root, which receives all of them at once, each
+/// into its place in `recv` (rank order). The tree forwards whole subtrees through the inner
+/// ranks (each byte copied through a socket up to log2(n) times, into freshly allocated
+/// buffers); for large blocks this moves each byte once.
+pub fn flat(ctx: &mut Ctx, send: &[u8], recv: Option<&mut [u8]>, root: usize) -> Result<()> {
+    let s = send.len();
+    if ctx.rank != root {
+        return ctx.send(root, send);
+    }
+    let out = recv.expect("the root has the receive buffer");
+    let (before, rest) = out.split_at_mut(root * s);
+    let (own, after) = rest.split_at_mut(s);
+    own.copy_from_slice(send);
+    let mut recvs: Vec<Xfer> = before
+        .chunks_mut(s)
+        .enumerate()
+        .chain(
+            after
+                .chunks_mut(s)
+                .enumerate()
+                .map(|(i, b)| (root + 1 + i, b)),
+        )
+        .map(|(peer, buf)| Xfer::Recv { peer, buf })
+        .collect();
+    ctx.exchange(&mut recvs)
+}
+
 /// [`binomial`] for any root: the root's relative-order buffer is rotated into rank order.
+/// Blocks of [`LARGE`] bytes and more go [`flat`].
 pub fn binomial_rotating(
     ctx: &mut Ctx,
     send: &[u8],
@@ -64,6 +93,9 @@ pub fn binomial_rotating(
 ) -> Result<()> {
     let n = ctx.size;
     let s = send.len();
+    if s >= LARGE {
+        return flat(ctx, send, recv, root);
+    }
     match recv {
         Some(out) if root != 0 => {
             let mut rel = AlignedBuf::new(n * s);

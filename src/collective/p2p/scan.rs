@@ -1,7 +1,7 @@
-//! Inclusive scan: recursive doubling (Hillis-Steele) for commutative+associative operators,
-//! a left-to-right chain otherwise.
+//! Inclusive scan: recursive doubling (Hillis-Steele) for commutative+associative operators (a
+//! chain pipelined in pieces for large buffers), a left-to-right chain of whole buffers otherwise.
 
-use super::Ctx;
+use super::{pieces, Ctx, LARGE};
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
 use crate::datatype::Datatype;
@@ -9,7 +9,12 @@ use crate::error::Result;
 use crate::op::ReduceOp;
 
 /// `buf` holds this rank's value and receives v0 (+) ... (+) v(rank). ceil(log2 n) rounds.
+/// From [`LARGE`] bytes on, the pipelined chain instead: it sends each buffer once where
+/// recursive doubling sends it up to log2(n) times (on shared cores the total work decides).
 pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+    if buf.len() >= LARGE {
+        return chain_pipelined(ctx, buf, t, op);
+    }
     let n = ctx.size;
     let r = ctx.rank;
     let mut tmp = AlignedBuf::new(buf.len());
@@ -41,7 +46,9 @@ pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &Reduc
     Ok(())
 }
 
-/// Strict left-to-right scan: rank k receives the prefix of ranks < k, folds its value in, passes it on.
+/// Strict left-to-right scan: rank k receives the prefix of ranks < k, folds its value in, passes
+/// it on. Whole buffers: an ordered operator may combine whole vectors (`Function<std::vector>`
+/// in fmi.hpp), so it must see the full buffer in one call.
 pub fn chain(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
     let r = ctx.rank;
     if r > 0 {
@@ -52,6 +59,41 @@ pub fn chain(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Resul
     }
     if r + 1 < ctx.size {
         ctx.send(r + 1, buf)?;
+    }
+    Ok(())
+}
+
+/// [`chain`] piece by piece, for element-wise (commutative and associative) operators and
+/// buffers of at least one piece: in round i a rank receives piece i of the prefix while it
+/// sends its piece i-1 on, so all ranks of the chain work at once (n - 1 + pieces rounds of one
+/// piece), with one piece of scratch.
+fn chain_pipelined(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+    let (r, n) = (ctx.rank, ctx.size);
+    let parts: Vec<_> = pieces(buf.len(), t.size()).collect();
+    let mut prefix = AlignedBuf::new(if r > 0 { parts[0].len() } else { 0 });
+    for i in 0..=parts.len() {
+        {
+            let mut x: Vec<Xfer> = Vec::with_capacity(2);
+            if let (true, Some(p)) = (r > 0, parts.get(i)) {
+                x.push(Xfer::Recv {
+                    peer: r - 1,
+                    buf: &mut prefix[..p.len()],
+                });
+            }
+            if let (true, Some(p)) = (r + 1 < n, i.checked_sub(1).map(|j| &parts[j])) {
+                x.push(Xfer::Send {
+                    peer: r + 1,
+                    data: &buf[p.clone()],
+                });
+            }
+            ctx.exchange(&mut x)?;
+        }
+        if let (true, Some(p)) = (r > 0, parts.get(i)) {
+            // The prefix of lower ranks is the left operand.
+            let pre = &mut prefix[..p.len()];
+            op.apply(pre, &buf[p.clone()], t);
+            buf[p.clone()].copy_from_slice(pre);
+        }
     }
     Ok(())
 }

@@ -1,14 +1,40 @@
-//! Scatter: binomial tree from the root, message sizes halving per round.
+//! Scatter: binomial tree from the root, message sizes halving per round; straight from the
+//! root for large blocks.
 
-use super::{children, parent, subtree, Ctx};
+use super::{children, parent, subtree, Ctx, LARGE};
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
 use crate::error::Result;
 
+/// The root sends every block straight from `send` to its rank, all at once; the others
+/// receive straight into `recv`. For large blocks this moves each byte once, where the tree
+/// forwards whole subtrees through the inner ranks (and a root other than 0 first rotates
+/// `send` into a new buffer).
+pub fn flat(ctx: &mut Ctx, send: Option<&[u8]>, recv: &mut [u8], root: usize) -> Result<()> {
+    let s = recv.len();
+    if ctx.rank != root {
+        return ctx.recv(root, recv);
+    }
+    let send = send.expect("root has the send buffer");
+    let mut sends: Vec<Xfer> = send
+        .chunks(s)
+        .enumerate()
+        .filter(|&(peer, _)| peer != root)
+        .map(|(peer, data)| Xfer::Send { peer, data })
+        .collect();
+    ctx.exchange(&mut sends)?;
+    recv.copy_from_slice(&send[root * s..(root + 1) * s]);
+    Ok(())
+}
+
 /// Sends block i of the root's `send` (size*len bytes) to rank i's `recv` (len bytes).
+/// Blocks of [`LARGE`] bytes and more go [`flat`].
 pub fn binomial(ctx: &mut Ctx, send: Option<&[u8]>, recv: &mut [u8], root: usize) -> Result<()> {
     let n = ctx.size;
     let s = recv.len();
+    if s >= LARGE {
+        return flat(ctx, send, recv, root);
+    }
     let t = ctx.rel(root);
     let sub = subtree(t, n);
     let owned: AlignedBuf;

@@ -1,10 +1,13 @@
 //! Closing a run: a counting barrier that also tells whether any peer saw an operation fail.
 //! The last peer to arrive knows that every peer has finished every operation, so it can
 //! delete what is left: after failures, every key of the run (listing them, only then);
-//! otherwise nothing is left but the counter. Then it wakes the others, and each peer deletes
-//! its incoming send/recv queues (messages sent but never received).
+//! otherwise nothing is left but the counter. Then it wakes the others, each with a message of
+//! its own (a message for one reader is gone once read; one message for all would have to
+//! outlive the writer's close on stores where the writer deletes what several read), and each
+//! peer deletes its incoming send/recv queues (messages sent but never received).
 
 use super::Ctx;
+use crate::channel::store::Put;
 use crate::error::{Error, Result};
 
 const DIRTY: u64 = 1 << 32;
@@ -13,7 +16,6 @@ const DIRTY: u64 = 1 << 32;
 pub fn close(ctx: &mut Ctx, dirty: bool) -> Result<()> {
     let (n, r) = (ctx.size, ctx.rank);
     let count = ctx.key("count", &[]);
-    let wake = ctx.key("wake", &[]);
     let v = ctx.incr(&count, 1 + if dirty { DIRTY } else { 0 })?;
     let arrived = (v & (DIRTY - 1)) as usize;
     if arrived == n {
@@ -24,10 +26,21 @@ pub fn close(ctx: &mut Ctx, dirty: bool) -> Result<()> {
         } else {
             ctx.discard(vec![count]);
         }
-        if n > 1 {
-            ctx.put(&wake, &[], n - 1)?;
-        }
+        let wakes: Vec<String> = (0..n)
+            .filter(|&p| p != r)
+            .map(|p| ctx.key("wake", &[p]))
+            .collect();
+        let puts: Vec<Put> = wakes
+            .iter()
+            .map(|key| Put {
+                key,
+                data: &[],
+                readers: 1,
+            })
+            .collect();
+        ctx.push(&puts)?;
     } else if arrived < n {
+        let wake = ctx.key("wake", &[r]);
         ctx.get(&wake, None, &mut [])?;
     } else {
         return Err(Error::channel(format!(
