@@ -20,11 +20,6 @@ use redis_harness::{run_named, unique_name, RedisServer};
 use s3_harness::S3Server;
 use std::time::{Duration, Instant};
 
-/// The tests with S3 enabled run one at a time and with 2 peers: with 3 peers, finalize on the S3
-/// channel (a counter barrier on moto_server) was seen to lose a wake-up in about 1 run of 4,
-/// also with nothing else running (reported; the S3 channel is not this file's subject).
-static S3_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// The channels these tests enable.
 const CHANNELS: [Channel; 3] = [Channel::Direct, Channel::Redis, Channel::S3];
 
@@ -53,8 +48,7 @@ fn all_three(s: &Servers) -> Config {
     cfg
 }
 
-/// Direct and Redis enabled, default model (for the tests that do not need S3: every S3
-/// communicator's finalize is a counter barrier on the S3 server, see the report on moto).
+/// Direct and Redis enabled, default model.
 fn direct_redis(s: &Servers) -> Config {
     let mut cfg = s.redis.config();
     cfg.direct = Some(DirectConfig {
@@ -110,11 +104,10 @@ fn every_op(c: &mut Communicator, bytes: usize) -> u64 {
 
 #[test]
 fn fast_runs_everything_on_direct_and_cheap_follows_the_model() {
-    let _one_at_a_time = S3_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let s = servers();
     let cfg = all_three(&s);
     let sizes = [8usize, 64 << 10, 1 << 20];
-    const N: usize = 2;
+    const N: usize = 3;
     let out = run_named(&cfg, &unique_name("fast-cheap"), N, true, |c| {
         // The default model: every one of these is cheapest on Redis (the rendezvous VM's
         // amortised price is 3.5x the Redis instance's; see model::tests) and fastest on Direct.
@@ -197,7 +190,7 @@ fn flip(lo: usize, hi: usize, pick: impl Fn(usize) -> Channel) -> usize {
 #[test]
 fn the_cheap_pick_flips_where_the_model_predicts() {
     let s = servers();
-    let mut cfg = direct_redis(&s);
+    let mut cfg = all_three(&s);
     // Prices that put the flip at a testable size: function time at $0.01 per GiB-s, cheap
     // Redis requests (0.05 ms, 100 MB/s) against a dearer but faster direct channel (0.01 ms,
     // 400 MB/s, $0.0134/h over 1000 operations against Redis' $0.0038/h).
@@ -211,7 +204,7 @@ fn the_cheap_pick_flips_where_the_model_predicts() {
     let model = Model::new(&cfg, 128.0).unwrap();
     let pick = |op: OpCode, b: usize| {
         let call = Call::new(op, b, 2).reduction(4, false);
-        policy::choose(&model, &call, Hint::Cheap, &CHANNELS[..2]).0
+        policy::choose(&model, &call, Hint::Cheap, &CHANNELS).0
     };
     let send_flip = flip(4, 64 << 20, |b| pick(OpCode::SendRecv, b));
     assert!(
@@ -270,7 +263,7 @@ fn the_cheap_pick_flips_where_the_model_predicts() {
 #[test]
 fn trace_has_one_line_per_operation() {
     let s = servers();
-    let cfg = direct_redis(&s);
+    let cfg = all_three(&s);
     let path = std::env::temp_dir().join(format!("fmi-trace-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&path);
     // Read at init; other tests of this binary may trace into it too (their lines have other
@@ -351,7 +344,7 @@ fn init_each(cfgs: &[Config], name: &str) -> Vec<fmi::Result<()>> {
 #[test]
 fn peers_that_disagree_get_errors_not_hangs() {
     let s = servers();
-    let cfg = direct_redis(&s);
+    let cfg = all_three(&s);
     // A different model section on one peer: every peer fails at init, at once.
     let mut other = cfg.clone();
     other.model.redis.overhead_ms = 0.1;
@@ -420,7 +413,6 @@ fn channel_of_a_send(cfg: &Config, bytes: usize) -> Vec<&'static str> {
 
 #[test]
 fn the_cheap_pick_flips_from_s3_to_direct_where_the_model_predicts() {
-    let _one_at_a_time = S3_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let s = servers();
     let mut cfg = all_three(&s);
     // A dear Redis instance ($0.1/h over 1000 operations), S3 requests of 0.05 ms at 100 MB/s
