@@ -28,8 +28,10 @@ use std::time::Duration;
 
 const SIZES: [usize; 7] = [8, 1 << 10, 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20];
 
+/// Within 2x of the prediction (send and allreduce; the stores' alltoall feeds the fit and is
+/// reported, not asserted).
 fn within_2x(x: &Sample) -> bool {
-    (0.5..=2.0).contains(&x.ratio())
+    x.op == "alltoall" || (0.5..=2.0).contains(&x.ratio())
 }
 
 #[test]
@@ -140,7 +142,9 @@ fn calibrated_model_predicts_send_and_allreduce_within_2x() {
     );
     let bad: Vec<&Sample> = check.iter().filter(|x| !within_2x(x)).collect();
     assert!(bad.is_empty(), "outside 2x: {bad:#?}");
-    assert_eq!(check.len(), 3 * 2 * SIZES.len());
+    // send and allreduce on 3 channels; alltoall (for the stores' aggregate) from 1 MiB
+    let large = SIZES.iter().filter(|&&s| s >= 1 << 20).count();
+    assert_eq!(check.len(), 3 * 2 * SIZES.len() + 2 * large);
     // The pick: the communicator ran where the model said, and that is the faster channel
     // wherever the measurements tell them apart by more than 2x.
     for &(op, s, picked, on) in ran {

@@ -3,10 +3,9 @@
 //! send/recv times, and of the reduction bandwidth to a local fold; allreduce is measured to
 //! check the fitted model against an operation it was not fitted to.
 //!
-//! Store channels: with 3 or more peers a broadcast of large messages also measures the
-//! aggregate bandwidth of the store (`bandwidth_multiple`); with 2 peers it cannot be separated
-//! from one function's bandwidth and is set to that (a single-threaded Redis serves all
-//! functions together as fast as one).
+//! Store channels: an alltoall of blocks of 1 MiB and more (every peer writes and reads at
+//! once) also measures the aggregate bandwidth of the store (`bandwidth_multiple`): about
+//! `bandwidth_single` for a single-threaded Redis, more for S3.
 
 use super::fit;
 use super::{Call, Channel, Model};
@@ -43,7 +42,7 @@ impl Default for Plan {
 pub struct Sample {
     pub channel: Channel,
     /// "send" (one-way, half a ping-pong between ranks 0 and 1), "allreduce" (float32 sum, the
-    /// slowest rank) or "bcast" (the slowest rank).
+    /// slowest rank) or, on a store, "alltoall" (blocks of `bytes`, the slowest rank).
     pub op: &'static str,
     pub bytes: usize,
     pub peers: usize,
@@ -234,14 +233,17 @@ fn sweep(c: &mut Communicator, plan: &Plan, channels: &[Channel]) -> Result<Vec<
                 Ok(Some(t0.elapsed().as_secs_f64()))
             })?;
             samples.push(sample(ch, "allreduce", s, n, iters, t));
-            if ch.is_store() && n >= 3 && s >= 1 << 20 {
+            if ch.is_store() && s >= 1 << 20 {
+                // Every peer writes and reads at once: what the store moves for all of them.
+                let out = vec![1u8; s * n];
+                let mut back = vec![0u8; s * n];
                 let (t, iters) = timed(c, plan.budget_s, |c| {
                     c.barrier()?;
                     let t0 = Instant::now();
-                    c.bcast(&mut recv, 0)?;
+                    c.alltoall(&out, &mut back)?;
                     Ok(Some(t0.elapsed().as_secs_f64()))
                 })?;
-                samples.push(sample(ch, "bcast", s, n, iters, t));
+                samples.push(sample(ch, "alltoall", s, n, iters, t));
             }
         }
     }
@@ -251,7 +253,6 @@ fn sweep(c: &mut Communicator, plan: &Plan, channels: &[Channel]) -> Result<Vec<
 /// Fits the parameters of every channel in `samples` (and the reduction bandwidth, measured
 /// here) and predicts every sample with the fitted model. Collective.
 pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration> {
-    let n = c.size();
     let mut channels: Vec<Channel> = Vec::new();
     for x in &samples {
         if !channels.contains(&x.channel) {
@@ -297,23 +298,29 @@ pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration
                 m.bandwidth = mbps(f.per_byte);
                 m.large_message_bytes = knee;
                 m.bandwidth_large = large;
-                let agg: Vec<f64> = samples
+                // One crossing of b bytes on the fitted curve (a message is two).
+                let one = |b: f64| (f.predict(b) - o) / 2.0;
+                // Alltoall of blocks of s: a peer writes and reads (n-1) s, all peers n (n-1) s
+                // each way. Where the time exceeds what one peer's transfers take, the store's
+                // aggregate was the limit: bandwidth_multiple = bandwidth_single x (the time
+                // all the bytes take on one peer's curve) / (the time they took).
+                let mut agg: Vec<f64> = samples
                     .iter()
-                    .filter(|x| x.channel == ch && x.op == "bcast")
-                    .filter_map(|x| {
-                        let extra = x.measured_s - o;
-                        (extra > 0.0).then(|| x.peers as f64 * x.bytes as f64 / extra / 1e6)
+                    .filter(|x| x.channel == ch && x.op == "alltoall")
+                    .map(|x| {
+                        let (s, nf) = (x.bytes as f64, x.peers as f64);
+                        let own = 2.0 * one((nf - 1.0) * s);
+                        let all = 2.0 * one(nf * (nf - 1.0) * s);
+                        m.bandwidth * all / (x.measured_s - o).max(own)
                     })
                     .collect();
                 if agg.is_empty() {
                     m.bandwidth_multiple = m.bandwidth;
                     notes.push(format!(
-                        "{}: bandwidth_multiple is not measurable with {n} peers; set to bandwidth_single \
-                         (the store serves all functions together as fast as one, as a single-threaded Redis does)",
+                        "{}: bandwidth_multiple not measured (no size of 1 MiB or more); set to bandwidth_single",
                         ch.name()
                     ));
                 } else {
-                    let mut agg = agg;
                     m.bandwidth_multiple = median(&mut agg).max(m.bandwidth);
                 }
             }
@@ -339,14 +346,14 @@ pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration
 /// Fills in the prediction of `model` for every sample.
 pub fn predict(model: &Model, samples: &mut [Sample]) {
     for x in samples.iter_mut() {
-        let op = match x.op {
-            "send" => OpCode::SendRecv,
-            "bcast" => OpCode::Bcast,
-            _ => OpCode::Allreduce,
+        let (op, bytes) = match x.op {
+            "send" => (OpCode::SendRecv, x.bytes),
+            "alltoall" => (OpCode::Alltoall, x.bytes * x.peers),
+            _ => (OpCode::Allreduce, x.bytes),
         };
         let e = model.estimate(
             x.channel,
-            &Call::new(op, x.bytes, x.peers).reduction(4, false),
+            &Call::new(op, bytes, x.peers).reduction(4, false),
         );
         x.predicted_s = e.seconds;
         x.algorithm = e.algorithm;
