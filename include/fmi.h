@@ -89,6 +89,13 @@ typedef enum {
    * A bug in libfmi (for example a caught panic). Please report it.
    */
   FMI_ERR_INTERNAL = 10,
+  /**
+   * Peers disagree on a setting that must be equal on every peer: the channel-selection
+   * configuration at init (enabled backends, `model` section, ring threshold, library
+   * version), or the value of a collective `fmi_set_hint` / `fmi_set_channel`. Every peer gets
+   * this status and the setting is unchanged.
+   */
+  FMI_ERR_MISMATCH = 11,
 } fmi_status;
 
 /**
@@ -126,6 +133,33 @@ typedef uint32_t fmi_link;
  * Channel-selection hint: `FMI_HINT_FAST` or `FMI_HINT_CHEAP`.
  */
 typedef uint32_t fmi_hint;
+
+/**
+ * What one channel of a communicator carried, as read by `fmi_comm_get_counters`. Counts start
+ * at `fmi_init` (or the last `fmi_comm_reset_counters`) and include operations that failed.
+ * Internal exchanges (init, `fmi_set_hint`, `fmi_set_channel`, `fmi_finalize`) are not counted.
+ */
+typedef struct {
+  /**
+   * Operations run on the channel by this peer: each `fmi_send`, each `fmi_recv`, each
+   * collective call.
+   */
+  uint64_t operations;
+  /**
+   * Bytes of those operations as the calls describe them: the message of a send or receive,
+   * `count * datatype size` of a collective (one peer's block), the whole send buffer of
+   * `fmi_alltoall`.
+   */
+  uint64_t bytes;
+  /**
+   * Time this peer spent in those operations, in nanoseconds.
+   */
+  uint64_t time_ns;
+  /**
+   * How many of those operations returned an error.
+   */
+  uint64_t errors;
+} fmi_counters;
 
 /**
  * Signed 8-bit integer.
@@ -380,8 +414,14 @@ fmi_status fmi_comm_size(const fmi_comm *comm, uint32_t *size);
 fmi_status fmi_comm_peer_link(const fmi_comm *comm, uint32_t peer, fmi_link *link);
 
 /**
- * Sets the channel-selection hint (`FMI_HINT_FAST` or `FMI_HINT_CHEAP`, the default).
- * Every peer must set the same hint. With only the direct channel enabled it has no effect.
+ * Sets the channel-selection hint: `FMI_HINT_CHEAP` (the default) runs each later operation on
+ * the enabled channel with the lowest modelled cost, `FMI_HINT_FAST` on the one with the lowest
+ * modelled latency (unless `fmi_set_channel` pinned one; with one channel enabled the hint
+ * changes nothing). See "Channel selection model" in the README.
+ *
+ * Collective: every peer must call it at the same point with the same hint. The peers exchange
+ * their hints; if they differ, every peer returns `FMI_ERR_MISMATCH` and keeps its previous hint.
+ * An invalid `hint` is `FMI_ERR_INVALID_ARG` on the calling peer only, before any exchange.
  */
 fmi_status fmi_set_hint(fmi_comm *comm, fmi_hint hint);
 
@@ -398,6 +438,36 @@ fmi_status fmi_set_timeout(fmi_comm *comm, uint64_t timeout_ms);
  * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_get_timeout(const fmi_comm *comm, uint64_t *timeout_ms);
+
+/**
+ * Pins `comm` to one channel: every later operation runs on `channel` ("direct", "redis" or
+ * "s3"; it must be enabled in the configuration). NULL (or "auto") returns to the choice by the
+ * model under the current hint (see `fmi_set_hint`).
+ *
+ * Collective: every peer must call it at the same point with the same channel. The peers
+ * exchange their choice: an unknown or disabled channel on any peer is `FMI_ERR_INVALID_ARG`
+ * there and `FMI_ERR_MISMATCH` on the others; different channels are `FMI_ERR_MISMATCH` on
+ * every peer. On any error the previous setting stays, on every peer.
+ *
+ * # Safety
+ * `channel`, if not NULL, must be a NUL-terminated string.
+ */
+fmi_status fmi_set_channel(fmi_comm *comm, const char *channel);
+
+/**
+ * Writes the counters of `channel` ("direct", "redis" or "s3") of this peer's `comm` to `*out`,
+ * or the sums over every channel when `channel` is NULL. A channel that is not enabled has
+ * zero counters; an unknown name is `FMI_ERR_INVALID_ARG`. Not collective.
+ *
+ * # Safety
+ * `channel`, if not NULL, must be a NUL-terminated string; `out` must be writable.
+ */
+fmi_status fmi_comm_get_counters(const fmi_comm *comm, const char *channel, fmi_counters *out);
+
+/**
+ * Sets every counter of every channel of this peer's `comm` to zero. Not collective.
+ */
+fmi_status fmi_comm_reset_counters(fmi_comm *comm);
 
 /**
  * Sends `count` elements of type `t` from `buf` to peer `dest`. Blocks until the message is

@@ -14,6 +14,9 @@ use crate::collective::{make_tag, p2p, store, OpCode};
 use crate::config::Config;
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::counters::{ChannelCounters, Counters};
+use crate::model::trace::{self, Trace};
+use crate::model::{self, Call, Model};
 use crate::op::ReduceOp;
 use crate::rendezvous::protocol::valid_name;
 use std::time::{Duration, Instant};
@@ -23,6 +26,15 @@ use std::time::{Duration, Instant};
 pub enum Hint {
     Fast,
     Cheap,
+}
+
+impl Hint {
+    pub fn name(self) -> &'static str {
+        match self {
+            Hint::Fast => "fast",
+            Hint::Cheap => "cheap",
+        }
+    }
 }
 
 /// The channels a communicator can run an operation on: one per family (peer-to-peer or
@@ -40,6 +52,9 @@ pub enum ChannelKind {
 /// Every channel kind (a free constant: an associated one would put the type into fmi.h).
 const KINDS: [ChannelKind; 3] = [ChannelKind::Direct, ChannelKind::Redis, ChannelKind::S3];
 
+/// Bytes each peer contributes to an agreement (see `Communicator::agree`).
+const AGREE_BYTES: usize = 16;
+
 impl ChannelKind {
     pub fn name(self) -> &'static str {
         match self {
@@ -51,6 +66,15 @@ impl ChannelKind {
 
     pub fn from_name(name: &str) -> Option<Self> {
         KINDS.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The channel as the model knows it.
+    fn model(self) -> model::Channel {
+        match self {
+            ChannelKind::Direct => model::Channel::Direct,
+            ChannelKind::Redis => model::Channel::Redis,
+            ChannelKind::S3 => model::Channel::S3,
+        }
     }
 }
 
@@ -68,6 +92,8 @@ struct Channels {
     redis: Option<StoreChannel>,
     s3: Option<StoreChannel>,
     pinned: Option<ChannelKind>,
+    /// The channel-selection model (equal on every peer: checked at init).
+    model: Model,
 }
 
 impl Channels {
@@ -88,17 +114,38 @@ impl Channels {
         }
     }
 
-    /// The channel of one operation. This is the seam of the channel-selection policy (a later
-    /// release weighs modelled latency and cost per operation, `op`, `bytes` and the hint):
-    /// today the pinned channel, else the first enabled of Direct, Redis, S3.
-    fn pick(&self, _op: OpCode, _bytes: usize, _hint: Hint) -> ChannelKind {
+    /// The enabled channels, in the order of [`KINDS`].
+    fn enabled(&self) -> impl Iterator<Item = ChannelKind> + '_ {
+        KINDS.into_iter().filter(|&k| self.has(k))
+    }
+
+    /// The channel of one operation: the pinned channel, else the only enabled one, else the one
+    /// the model prefers under `hint` (with its estimate). Depends only on the call, the hint,
+    /// the pin and the model, which every peer holds equal, so every peer picks the same channel.
+    fn pick(&self, call: &Call, hint: Hint) -> (ChannelKind, Option<model::Estimate>) {
         if let Some(k) = self.pinned {
-            return k;
+            return (k, None);
         }
-        KINDS
+        let mut enabled = [model::Channel::Direct; KINDS.len()];
+        let mut n = 0;
+        for k in self.enabled() {
+            enabled[n] = k.model();
+            n += 1;
+        }
+        if n == 1 {
+            return (self.enabled().next().expect("one channel"), None);
+        }
+        let (c, e) = model::policy::choose(&self.model, call, hint, &enabled[..n]);
+        let kind = KINDS
             .into_iter()
-            .find(|&k| self.has(k))
-            .unwrap_or(ChannelKind::Direct)
+            .find(|k| k.model() == c)
+            .expect("the model chose an enabled channel");
+        (kind, Some(e))
+    }
+
+    /// The channel that carries agreements between peers: the first enabled one.
+    fn control(&self) -> ChannelKind {
+        self.enabled().next().expect("a communicator has a channel")
     }
 
     fn close(&mut self) {
@@ -134,6 +181,8 @@ pub struct Communicator {
     config: Config,
     channels: Channels,
     seq: u64,
+    counters: ChannelCounters,
+    trace: Option<Trace>,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -183,6 +232,14 @@ impl Communicator {
                 "backends.S3 is enabled but this libfmi was built without the s3 feature",
             ));
         }
+        let faas_memory_mib = if faas_memory_mib == 0 {
+            128
+        } else {
+            faas_memory_mib
+        };
+        // Checked before connecting: a bad model section fails here, on every peer.
+        let model = Model::new(&config, f64::from(faas_memory_mib))?;
+        let trace = Trace::from_env()?;
         let start = Instant::now();
         let deadline = start + config.comm.timeout;
         let mut channels = Channels {
@@ -190,6 +247,7 @@ impl Communicator {
             redis: None,
             s3: None,
             pinned: None,
+            model,
         };
         if let Some(direct) = config.direct.as_ref() {
             let p2p = DirectTransport::connect(
@@ -251,21 +309,103 @@ impl Communicator {
             "rank {rank}/{size} of {name:?} connected in {:?}",
             start.elapsed()
         );
-        Ok(Communicator {
+        let mut comm = Communicator {
             rank: rank as usize,
             size: size as usize,
             name: name.to_string(),
             timeout: config.comm.timeout,
             hint: Hint::Cheap,
-            faas_memory_mib: if faas_memory_mib == 0 {
-                128
-            } else {
-                faas_memory_mib
-            },
+            faas_memory_mib,
             config,
             channels,
             seq: 0,
-        })
+            counters: ChannelCounters::default(),
+            trace,
+        };
+        comm.agree_on_model(deadline).map_err(|e| {
+            e.context(format!(
+                "init of {name:?} (rank {rank} of {size}, after {:.3} s)",
+                start.elapsed().as_secs_f64()
+            ))
+        })?;
+        Ok(comm)
+    }
+
+    /// Exchanges the digest of the model and enabled channels, and the memory of each function:
+    /// a digest that differs between peers fails init on every peer (rather than letting peers
+    /// pick different channels later); the model then prices the mean memory of the peers.
+    fn agree_on_model(&mut self, deadline: Instant) -> Result<()> {
+        let enabled: Vec<model::Channel> =
+            self.channels.enabled().map(ChannelKind::model).collect();
+        let digest = self.channels.model.digest(&enabled);
+        let mut mine = [0u8; AGREE_BYTES];
+        mine[0] = b'I';
+        mine[1..9].copy_from_slice(&digest.to_le_bytes());
+        mine[9..13].copy_from_slice(&self.faas_memory_mib.to_le_bytes());
+        let timeout = self.timeout;
+        self.timeout = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        let all = self.exchange(mine);
+        self.timeout = timeout;
+        let all = all?;
+        let digests: Vec<u64> = all
+            .iter()
+            .map(|v| u64::from_le_bytes(v[1..9].try_into().expect("8 bytes")))
+            .collect();
+        if let Some(bad) = digests.iter().position(|&d| d != digests[0]) {
+            return Err(Error::new(
+                ErrorKind::Mismatch,
+                format!(
+                    "peers have different channel-selection settings: rank 0 has digest {:016x},                      rank {bad} has {:016x} (this rank: {digest:016x}); the enabled backends, the                      model section, communicator.ring_threshold_bytes and the libfmi version must                      be equal on every peer",
+                    digests[0], digests[bad]
+                ),
+            ));
+        }
+        let total: f64 = all
+            .iter()
+            .map(|v| f64::from(u32::from_le_bytes(v[9..13].try_into().expect("4 bytes"))))
+            .sum();
+        let mut params = self.channels.model.params.clone();
+        params.memory_gib = total / self.size as f64 / 1024.0;
+        self.channels.model = Model { params };
+        Ok(())
+    }
+
+    /// Every peer's `mine`, in rank order, exchanged on the control channel.
+    fn exchange(&mut self, mine: [u8; AGREE_BYTES]) -> Result<Vec<[u8; AGREE_BYTES]>> {
+        if self.size == 1 {
+            return Ok(vec![mine]);
+        }
+        let mut all = vec![0u8; AGREE_BYTES * self.size];
+        let kind = self.channels.control();
+        self.run_on(kind, OpCode::Agree, AGREE_BYTES, |c| match c {
+            Family::P2p(c) => p2p::allgather::ring(c, &mine, &mut all),
+            Family::Store(c) => store::allgather::write_once(c, &mine, &mut all),
+        })?;
+        Ok(all
+            .chunks_exact(AGREE_BYTES)
+            .map(|v| v.try_into().expect("AGREE_BYTES"))
+            .collect())
+    }
+
+    /// Agrees on a setting `what` whose code on this peer is `code`: returns every peer's code.
+    /// Every peer gets the same list, so every peer takes the same decision from it.
+    fn agree(&mut self, what: u8, code: u8) -> Result<Vec<u8>> {
+        let mut mine = [0u8; AGREE_BYTES];
+        mine[0] = what;
+        mine[1] = code;
+        let all = self.exchange(mine)?;
+        if let Some(r) = all.iter().position(|v| v[0] != what) {
+            return Err(Error::new(
+                ErrorKind::Mismatch,
+                format!(
+                    "rank {r} called another setting ({:?}) at this point than this rank ({:?})",
+                    all[r][0] as char, what as char
+                ),
+            ));
+        }
+        Ok(all.iter().map(|v| v[1]).collect())
     }
 
     /// Joins the group described by the environment (as set by `fmirun`): `FMI_PEER_ID`,
@@ -334,31 +474,104 @@ impl Communicator {
             .collect()
     }
 
-    /// The channel that the next collective operation runs on.
+    /// The channel that the next barrier runs on.
     pub fn channel(&self) -> &'static str {
-        self.channels.pick(OpCode::Barrier, 0, self.hint).name()
+        self.channel_for(OpCode::Barrier, 0)
+    }
+
+    /// The channel an operation `op` of `bytes` (as [`Call::bytes`] describes them) runs on
+    /// under the current hint and pin, for an operator that is commutative and associative.
+    pub fn channel_for(&self, op: OpCode, bytes: usize) -> &'static str {
+        let call = Call::new(op, bytes, self.size);
+        self.channels.pick(&call, self.hint).0.name()
+    }
+
+    /// The channel pinned by [`Communicator::pin_channel`], if any.
+    pub fn pinned_channel(&self) -> Option<&'static str> {
+        self.channels.pinned.map(ChannelKind::name)
+    }
+
+    /// The channel-selection model of this communicator.
+    pub fn model(&self) -> &Model {
+        &self.channels.model
     }
 
     /// Runs every later operation on the channel `name` ("direct", "redis" or "s3"; it must be
-    /// enabled), or lets the communicator choose again ("auto"). Every peer must pin the same
-    /// channel at the same point; messages sent on one channel are received on that channel.
+    /// enabled), or lets the model choose again ("auto").
+    ///
+    /// Collective: every peer must call it at the same point. The peers exchange their choice;
+    /// when any peer named an unknown or disabled channel, or the peers named different ones,
+    /// every peer gets an error (`InvalidArg`, or `Mismatch` naming the ranks) and keeps its
+    /// previous setting, so the peers never run an operation on different channels.
     pub fn pin_channel(&mut self, name: &str) -> Result<()> {
-        if name == "auto" {
-            self.channels.pinned = None;
-            return Ok(());
+        const AUTO: u8 = 0xFF;
+        const UNKNOWN: u8 = 0xFE;
+        const DISABLED: u8 = 0xFD;
+        let code = if name == "auto" {
+            AUTO
+        } else {
+            match ChannelKind::from_name(name) {
+                None => UNKNOWN,
+                Some(k) if !self.channels.has(k) => DISABLED,
+                Some(k) => KINDS.iter().position(|&x| x == k).expect("listed") as u8,
+            }
+        };
+        let all = self.agree(b'P', code)?;
+        match code {
+            UNKNOWN => {
+                return Err(Error::invalid(format!(
+                    "unknown channel {name:?} (valid: {}, auto)",
+                    KINDS.map(ChannelKind::name).join(", ")
+                )))
+            }
+            DISABLED => {
+                return Err(Error::invalid(format!(
+                    "channel {name} is not enabled in this communicator's configuration"
+                )))
+            }
+            _ => {}
         }
-        let k = ChannelKind::from_name(name).ok_or_else(|| {
-            Error::invalid(format!(
-                "unknown channel {name:?} (valid: direct, redis, s3, auto)"
-            ))
-        })?;
-        if !self.channels.has(k) {
-            return Err(Error::invalid(format!(
-                "channel {name} is not enabled in this communicator's configuration"
-            )));
+        let describe = |c: u8| match c {
+            AUTO => "auto".to_string(),
+            UNKNOWN | DISABLED => "an unknown or disabled channel".to_string(),
+            i => KINDS[i as usize].name().to_string(),
+        };
+        if let Some(r) = all.iter().position(|&c| c != code) {
+            return Err(Error::new(
+                ErrorKind::Mismatch,
+                format!(
+                    "peers pinned different channels: this rank (rank {}) {}, rank {r} {}; the pin is unchanged",
+                    self.rank,
+                    describe(code),
+                    describe(all[r])
+                ),
+            ));
         }
-        self.channels.pinned = Some(k);
+        self.channels.pinned = if code == AUTO {
+            None
+        } else {
+            Some(KINDS[code as usize])
+        };
         Ok(())
+    }
+
+    /// Counters of the operations run on channel `name` ("direct", "redis", "s3"), or of all
+    /// channels (None).
+    pub fn counters(&self, name: Option<&str>) -> Result<Counters> {
+        let c = match name {
+            None => None,
+            Some(n) => Some(model::Channel::from_name(n).ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown channel {n:?} (valid: direct, redis, s3, or NULL for all)"
+                ))
+            })?),
+        };
+        Ok(self.counters.get(c))
+    }
+
+    /// Sets every counter of every channel to zero.
+    pub fn reset_counters(&mut self) {
+        self.counters.reset();
     }
 
     /// Sets the bound of every later blocking call (must be > 0).
@@ -370,10 +583,32 @@ impl Communicator {
         Ok(())
     }
 
-    /// Sets the channel-selection hint. It does not change the choice yet: with Direct enabled,
-    /// Direct is used, else Redis, else S3 (see [`Communicator::pin_channel`]).
-    pub fn set_hint(&mut self, hint: Hint) {
+    /// Sets the channel-selection hint: later operations run on the enabled channel with the
+    /// lowest modelled latency (`Fast`) or cost (`Cheap`, the default), unless a channel is
+    /// pinned.
+    ///
+    /// Collective: every peer must call it at the same point with the same hint. The peers
+    /// exchange it; when they differ, every peer gets a `Mismatch` error and keeps its previous
+    /// hint, so the peers never pick different channels.
+    pub fn set_hint(&mut self, hint: Hint) -> Result<()> {
+        let code = match hint {
+            Hint::Fast => 0,
+            Hint::Cheap => 1,
+        };
+        let all = self.agree(b'H', code)?;
+        if let Some(r) = all.iter().position(|&c| c != code) {
+            return Err(Error::new(
+                ErrorKind::Mismatch,
+                format!(
+                    "peers set different hints: this rank (rank {}) {}, rank {r} {}; the hint is unchanged",
+                    self.rank,
+                    hint.name(),
+                    if all[r] == 0 { "fast" } else { "cheap" }
+                ),
+            ));
+        }
         self.hint = hint;
+        Ok(())
     }
 
     fn check_peer(&self, peer: usize, what: &str) -> Result<()> {
@@ -407,15 +642,40 @@ impl Communicator {
     }
 
     /// Runs one operation on the channel the policy picks, with its tag and deadline, adding
-    /// context to any error.
-    fn run<T>(
-        &mut self,
-        op: OpCode,
-        bytes: usize,
-        f: impl FnOnce(Family) -> Result<T>,
-    ) -> Result<T> {
-        let kind = self.channels.pick(op, bytes, self.hint);
-        self.run_on(kind, op, bytes, f)
+    /// context to any error; counts it, and traces it when `FMI_TRACE` is set.
+    fn run<T>(&mut self, call: Call, f: impl FnOnce(Family) -> Result<T>) -> Result<T> {
+        let (kind, estimate) = self.channels.pick(&call, self.hint);
+        let start = Instant::now();
+        let r = self.run_on(kind, call.op, call.bytes, f);
+        let elapsed = start.elapsed();
+        self.counters
+            .record(kind.model(), call.bytes, elapsed, r.is_ok());
+        if let Some(t) = self.trace.as_mut() {
+            let e = estimate.unwrap_or_else(|| self.channels.model.estimate(kind.model(), &call));
+            t.write(&trace::Line {
+                time: trace::now(),
+                comm: &self.name,
+                rank: self.rank,
+                peers: self.size,
+                seq: self.seq,
+                op: call.op.name(),
+                bytes: call.bytes,
+                channel: kind.name(),
+                algorithm: call.algorithm.unwrap_or(e.algorithm),
+                hint: self.hint.name(),
+                pinned: self.channels.pinned.is_some(),
+                predicted_s: e.seconds,
+                measured_s: elapsed.as_secs_f64(),
+                predicted_cost_usd: e.cost.total(),
+                ok: r.is_ok(),
+            });
+        }
+        r
+    }
+
+    /// The model's description of an operation of this communicator.
+    fn call(&self, op: OpCode, bytes: usize) -> Call<'static> {
+        Call::new(op, bytes, self.size)
     }
 
     fn run_on<T>(
@@ -481,7 +741,7 @@ impl Communicator {
                 "send to self is not supported (it would block)",
             ));
         }
-        self.run(OpCode::SendRecv, data.len(), |c| match c {
+        self.run(self.call(OpCode::SendRecv, data.len()), |c| match c {
             Family::P2p(c) => c.send(dest, data),
             Family::Store(c) => c.send(dest, data),
         })
@@ -496,7 +756,7 @@ impl Communicator {
             ));
         }
         let n = buf.len();
-        self.run(OpCode::SendRecv, n, |c| match c {
+        self.run(self.call(OpCode::SendRecv, n), |c| match c {
             Family::P2p(c) => c.recv(src, buf),
             Family::Store(c) => c.recv(src, buf),
         })
@@ -506,7 +766,7 @@ impl Communicator {
     pub fn bcast(&mut self, buf: &mut [u8], root: usize) -> Result<()> {
         self.check_peer(root, "root")?;
         let n = buf.len();
-        self.run(OpCode::Bcast, n, |c| match c {
+        self.run(self.call(OpCode::Bcast, n), |c| match c {
             Family::P2p(c) => p2p::bcast::binomial(c, buf, root),
             Family::Store(c) => store::bcast::write_once(c, buf, root),
         })
@@ -514,7 +774,7 @@ impl Communicator {
 
     /// Returns when every rank has entered the barrier.
     pub fn barrier(&mut self) -> Result<()> {
-        self.run(OpCode::Barrier, 0, |c| match c {
+        self.run(self.call(OpCode::Barrier, 0), |c| match c {
             Family::P2p(c) => p2p::barrier::dissemination(c),
             Family::Store(c) => store::barrier::counter(c),
         })
@@ -531,7 +791,7 @@ impl Communicator {
         } else {
             None
         };
-        self.run(OpCode::Gather, send.len(), |c| match c {
+        self.run(self.call(OpCode::Gather, send.len()), |c| match c {
             Family::P2p(c) => p2p::gather::binomial_rotating(c, send, recv, root),
             Family::Store(c) => store::gather::flat(c, send, recv, root),
         })
@@ -549,7 +809,7 @@ impl Communicator {
             None
         };
         let n = recv.len();
-        self.run(OpCode::Scatter, n, |c| match c {
+        self.run(self.call(OpCode::Scatter, n), |c| match c {
             Family::P2p(c) => p2p::scatter::binomial(c, send, recv, root),
             Family::Store(c) => store::scatter::flat(c, send, recv, root),
         })
@@ -576,7 +836,10 @@ impl Communicator {
             None
         };
         let flat = op.ordered() || send.len() * (self.size - 1) <= store::FLAT_MAX;
-        self.run(OpCode::Reduce, send.len(), |c| match c {
+        let call = self
+            .call(OpCode::Reduce, send.len())
+            .reduction(t.size(), op.ordered());
+        self.run(call, |c| match c {
             Family::P2p(c) if op.ordered() => p2p::reduce::ordered(c, send, recv, t, op, root),
             Family::P2p(c) => p2p::reduce::binomial(c, send, recv, t, op, root),
             Family::Store(c) if flat => store::reduce::flat_fold(c, send, recv, t, op, root),
@@ -637,7 +900,10 @@ impl Communicator {
             buf
         }
         let fill = |buf| copied(send, buf);
-        self.run(OpCode::Allreduce, n, |c| match c {
+        let call = self
+            .call(OpCode::Allreduce, n)
+            .reduction(t.size(), op.ordered());
+        self.run(call, |c| match c {
             Family::P2p(c) if ring => p2p::allreduce::large(c, src, buf, t, op),
             Family::P2p(c) if op.ordered() => p2p::allreduce::ordered(c, fill(buf), t, op),
             Family::P2p(c) => p2p::allreduce::recursive_doubling(c, fill(buf), t, op),
@@ -665,7 +931,10 @@ impl Communicator {
                 "segmented allreduce needs a commutative and associative operator and at least one element per peer",
             ));
         }
-        self.run(OpCode::Allreduce, n, |c| match (c, algo) {
+        let call = Call::new(OpCode::Allreduce, n, self.size)
+            .reduction(t.size(), op.ordered())
+            .with_algorithm(Some(algo));
+        self.run(call, |c| match (c, algo) {
             (Family::P2p(c), "ring") => p2p::allreduce::ring(c, buf, t, op),
             (Family::P2p(c), "halving_doubling") => p2p::allreduce::halving_doubling(c, buf, t, op),
             (Family::P2p(c), "recursive_doubling") => {
@@ -693,7 +962,8 @@ impl Communicator {
         Self::check_elems(buf.len(), t)?;
         let n = buf.len();
         let flat = n * (self.size - 1) <= store::FLAT_MAX;
-        self.run(OpCode::Scan, n, |c| match c {
+        let call = self.call(OpCode::Scan, n).reduction(t.size(), op.ordered());
+        self.run(call, |c| match c {
             Family::P2p(c) if op.ordered() => p2p::scan::chain(c, buf, t, op),
             Family::P2p(c) => p2p::scan::recursive_doubling(c, buf, t, op),
             Family::Store(c) if flat => store::scan::fold_prefix(c, buf, t, op),
@@ -705,7 +975,7 @@ impl Communicator {
     /// Every rank's `send` into every rank's `recv` (size * send.len() bytes), in rank order.
     pub fn allgather(&mut self, send: &[u8], recv: &mut [u8]) -> Result<()> {
         Self::check_len("receive buffer", recv.len(), send.len() * self.size)?;
-        self.run(OpCode::Allgather, send.len(), |c| match c {
+        self.run(self.call(OpCode::Allgather, send.len()), |c| match c {
             Family::P2p(c) => p2p::allgather::ring(c, send, recv),
             Family::Store(c) => store::allgather::write_once(c, send, recv),
         })
@@ -720,7 +990,7 @@ impl Communicator {
             ));
         }
         let n = send.len();
-        self.run(OpCode::Alltoall, n, |c| match c {
+        self.run(self.call(OpCode::Alltoall, n), |c| match c {
             Family::P2p(c) => p2p::alltoall::all_at_once(c, send, recv),
             Family::Store(c) => store::alltoall::direct(c, send, recv),
         })

@@ -117,11 +117,15 @@ pub struct S3Config {
     pub key_prefix: String,
 }
 
-/// `model` section. Units: overhead in milliseconds, bandwidth in MB/s (10^6 B/s), prices in US$.
+/// `model` section. Units: overhead in milliseconds, bandwidth in MB/s (10^6 B/s), prices in US$
+/// (per GB of 10^9 B, per request, per hour, per GiB-second); see `crate::model::params`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {
     /// `FaaS.gib_second_price`: $ per GiB-second of function time.
     pub gib_second_price: f64,
+    /// `FaaS.reduce_bandwidth` (libfmi extension): MB/s at which a function folds one reduction
+    /// operand into another (the compute term of reduce, allreduce and scan).
+    pub reduce_bandwidth: f64,
     pub s3: StorageModel,
     pub redis: StorageModel,
     pub direct: DirectModel,
@@ -132,6 +136,11 @@ pub struct ModelConfig {
 pub struct StorageModel {
     pub bandwidth: f64,
     pub bandwidth_multiple: f64,
+    /// `large_message_bytes` (libfmi extension): bytes of one transfer from which `bandwidth_large`
+    /// applies to the rest (0: never).
+    pub large_message_bytes: f64,
+    /// `bandwidth_large` (libfmi extension): MB/s beyond `large_message_bytes`.
+    pub bandwidth_large: f64,
     pub overhead_ms: f64,
     pub transfer_price: f64,
     pub download_price: f64,
@@ -145,6 +154,10 @@ pub struct StorageModel {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DirectModel {
     pub bandwidth: f64,
+    /// As in [`StorageModel::large_message_bytes`].
+    pub large_message_bytes: f64,
+    /// As in [`StorageModel::bandwidth_large`].
+    pub bandwidth_large: f64,
     pub overhead_ms: f64,
     pub transfer_price: f64,
     pub vm_price: f64,
@@ -156,9 +169,12 @@ impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
             gib_second_price: 0.0000166667,
+            reduce_bandwidth: 2000.0,
             s3: StorageModel {
                 bandwidth: 50.0,
                 bandwidth_multiple: 50.0,
+                large_message_bytes: 0.0,
+                bandwidth_large: 50.0,
                 overhead_ms: 40.4,
                 transfer_price: 0.0,
                 download_price: 4.3e-7,
@@ -170,6 +186,8 @@ impl Default for ModelConfig {
             redis: StorageModel {
                 bandwidth: 100.0,
                 bandwidth_multiple: 400.0,
+                large_message_bytes: 0.0,
+                bandwidth_large: 100.0,
                 overhead_ms: 5.2,
                 transfer_price: 0.0,
                 download_price: 0.0,
@@ -180,6 +198,8 @@ impl Default for ModelConfig {
             },
             direct: DirectModel {
                 bandwidth: 400.0,
+                large_message_bytes: 0.0,
+                bandwidth_large: 400.0,
                 overhead_ms: 0.34,
                 transfer_price: 0.0,
                 vm_price: 0.0134,
@@ -481,6 +501,7 @@ fn parse_model(m: &mut Obj, model: &mut ModelConfig) -> Result<()> {
         if let Some(v) = f.f64("gib_second_price")? {
             model.gib_second_price = v;
         }
+        set_f64(&mut f, "reduce_bandwidth", &mut model.reduce_bandwidth)?;
         f.finish()?;
     }
     for (name, target) in [("S3", &mut model.s3), ("Redis", &mut model.redis)] {
@@ -489,6 +510,8 @@ fn parse_model(m: &mut Obj, model: &mut ModelConfig) -> Result<()> {
             set_f64(&mut o, "bandwidth", &mut t.bandwidth)?;
             set_f64(&mut o, "bandwidth_single", &mut t.bandwidth)?;
             set_f64(&mut o, "bandwidth_multiple", &mut t.bandwidth_multiple)?;
+            set_f64(&mut o, "large_message_bytes", &mut t.large_message_bytes)?;
+            set_f64(&mut o, "bandwidth_large", &mut t.bandwidth_large)?;
             set_f64(&mut o, "overhead", &mut t.overhead_ms)?;
             set_f64(&mut o, "transfer_price", &mut t.transfer_price)?;
             set_f64(&mut o, "download_price", &mut t.download_price)?;
@@ -504,6 +527,8 @@ fn parse_model(m: &mut Obj, model: &mut ModelConfig) -> Result<()> {
     if let Some(mut o) = m.object("Direct")? {
         let t = &mut model.direct;
         set_f64(&mut o, "bandwidth", &mut t.bandwidth)?;
+        set_f64(&mut o, "large_message_bytes", &mut t.large_message_bytes)?;
+        set_f64(&mut o, "bandwidth_large", &mut t.bandwidth_large)?;
         set_f64(&mut o, "overhead", &mut t.overhead_ms)?;
         set_f64(&mut o, "transfer_price", &mut t.transfer_price)?;
         set_f64(&mut o, "vm_price", &mut t.vm_price)?;

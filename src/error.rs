@@ -15,6 +15,9 @@ pub enum ErrorKind {
     Auth,
     Unsupported,
     Internal,
+    /// Peers disagree on a setting that must be equal everywhere (configuration digest at init,
+    /// hint, pinned channel).
+    Mismatch,
 }
 
 impl ErrorKind {
@@ -31,6 +34,7 @@ impl ErrorKind {
             ErrorKind::Auth => "authentication failed",
             ErrorKind::Unsupported => "operation or feature not supported",
             ErrorKind::Internal => "internal error in libfmi",
+            ErrorKind::Mismatch => "peers disagree on a setting that must be equal on every peer",
         }
     }
 }

@@ -24,6 +24,8 @@ pub mod ffi;
 /// cbindgen:ignore
 pub mod log;
 /// cbindgen:ignore
+pub mod model;
+/// cbindgen:ignore
 pub mod op;
 /// cbindgen:ignore
 pub mod rendezvous;

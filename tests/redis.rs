@@ -477,7 +477,8 @@ fn init_names_the_missing_ranks_and_refuses_other_sizes() {
     });
 }
 
-/// With Direct and Redis enabled, Direct is used; a peer group can pin either by name.
+/// With Direct and Redis enabled, the model picks (Direct under `fast`, Redis for a small
+/// barrier under the default `cheap`); a peer group can pin either by name.
 #[test]
 fn both_channels_and_pinning() {
     let rendezvous = fmi::rendezvous::server::BackgroundServer::start(
@@ -494,6 +495,8 @@ fn both_channels_and_pinning() {
     });
     let out = run_peers(&cfg, 3, |c| {
         assert_eq!(c.channel_names(), vec!["direct", "redis"]);
+        assert_eq!(c.channel(), "redis");
+        c.set_hint(fmi::Hint::Fast).unwrap();
         assert_eq!(c.channel(), "direct");
         let a = sum_i64(c, 1);
         c.pin_channel("redis").unwrap();

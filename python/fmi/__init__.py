@@ -701,9 +701,28 @@ class Communicator:
         return links(link.value)
 
     def hint(self, hint):
-        """``comm.hint(fmi.hints.fast | fmi.hints.cheap)``: channel-selection goal."""
+        """``comm.hint(fmi.hints.fast | fmi.hints.cheap)``: channel-selection goal. Collective:
+        every peer calls it with the same hint (else every peer gets FMI_ERR_MISMATCH)."""
         code = hint.value if isinstance(hint, hints) else _u32(hint, "hint")
         _check(_capi.lib.fmi_set_hint(self._handle(), code))
+
+    def set_channel(self, channel=None):
+        """Pins every later operation to ``channel`` ("direct", "redis", "s3"), or returns to
+        the model's choice (None). Collective, like ``hint``."""
+        name = None if channel is None else str(channel).encode()
+        _check(_capi.lib.fmi_set_channel(self._handle(), name))
+
+    def counters(self, channel=None):
+        """What ``channel`` ("direct", "redis", "s3"; None: all channels) carried on this peer:
+        a dict with ``operations``, ``bytes``, ``time_ns`` and ``errors``."""
+        k = _capi.fmi_counters()
+        name = None if channel is None else str(channel).encode()
+        _check(_capi.lib.fmi_comm_get_counters(self._handle(), name, _ctypes.byref(k)))
+        return {f: getattr(k, f) for f, _ in _capi.fmi_counters._fields_}
+
+    def reset_counters(self):
+        """Sets this peer's counters of every channel to zero."""
+        _check(_capi.lib.fmi_comm_reset_counters(self._handle()))
 
     # -- point to point --
 

@@ -35,6 +35,7 @@ FMI_ERR_PEER_LOST = 7
 FMI_ERR_AUTH = 8
 FMI_ERR_UNSUPPORTED = 9
 FMI_ERR_INTERNAL = 10
+FMI_ERR_MISMATCH = 11
 
 FMI_INT8 = 0
 FMI_UINT8 = 1
@@ -77,6 +78,7 @@ STATUS_NAMES = {
     FMI_ERR_AUTH: "FMI_ERR_AUTH",
     FMI_ERR_UNSUPPORTED: "FMI_ERR_UNSUPPORTED",
     FMI_ERR_INTERNAL: "FMI_ERR_INTERNAL",
+    FMI_ERR_MISMATCH: "FMI_ERR_MISMATCH",
 }
 
 # fmi_user_fn: void (*)(void *accum, const void *next, size_t count, fmi_datatype, void *user_data)
@@ -98,6 +100,9 @@ _PROTOTYPES = {
     "fmi_comm_size": (c_int, [c_void_p, POINTER(c_uint32)]),
     "fmi_comm_peer_link": (c_int, [c_void_p, c_uint32, POINTER(c_uint32)]),
     "fmi_set_hint": (c_int, [c_void_p, c_uint32]),
+    "fmi_set_channel": (c_int, [c_void_p, c_char_p]),
+    "fmi_comm_get_counters": (c_int, [c_void_p, c_char_p, c_void_p]),
+    "fmi_comm_reset_counters": (c_int, [c_void_p]),
     "fmi_set_timeout": (c_int, [c_void_p, c_uint64]),
     "fmi_get_timeout": (c_int, [c_void_p, POINTER(c_uint64)]),
     "fmi_send": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
@@ -160,6 +165,16 @@ def strerror(status):
 # PyObject_GetBuffer gives the address of any buffer exporter (numpy arrays, bytes, bytearray,
 # memoryview, array.array, mmap, ...), read-only or not, without copying, and keeps the exporter
 # from resizing or freeing its memory until PyBuffer_Release.
+
+
+class fmi_counters(ctypes.Structure):
+    """struct fmi_counters of fmi.h."""
+    _fields_ = [
+        ("operations", c_uint64),
+        ("bytes", c_uint64),
+        ("time_ns", c_uint64),
+        ("errors", c_uint64),
+    ]
 
 
 class Py_buffer(ctypes.Structure):

@@ -6,6 +6,7 @@
 //! run by `fmirun`, [`report`] prints tables, CSV and JSON (and merges the records of several
 //! runs, e.g. with an MPI program's), and [`plot`] draws an SVG chart.
 
+pub mod explain;
 pub mod launch;
 pub mod ops;
 pub mod plot;

@@ -122,6 +122,11 @@ struct RunArgs {
     /// No progress lines on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Measure nothing: print, for each operation and size, every channel's modelled latency
+    /// and cost and the channel picked under each hint (channels enabled in --config, or all
+    /// three without it), for -n peers of FMI_FAAS_MEMORY MiB (default 128).
+    #[arg(long)]
+    explain: bool,
     #[command(flatten)]
     out: OutArgs,
 }
@@ -432,6 +437,28 @@ fn merge(m: &MergeArgs) -> std::result::Result<(), String> {
     emit(&m.out, &doc)
 }
 
+/// `--explain`: see [`fmi::bench::explain`].
+fn explain(a: &RunArgs, p: &Plan) -> ExitCode {
+    let text = fmi::Config::load(a.config.as_deref()).and_then(|cfg| {
+        let mem = std::env::var("FMI_FAAS_MEMORY")
+            .ok()
+            .and_then(|m| m.trim().parse().ok())
+            .unwrap_or(128);
+        let chans = fmi::bench::explain::channels(&cfg, a.config.is_some());
+        fmi::bench::explain::table(&cfg, &chans, &p.ops, &p.sizes, a.n as usize, mem)
+    });
+    match text {
+        Ok(t) => {
+            print!("{t}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("fmi-bench: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Cmd::Merge(m)) = &cli.cmd {
@@ -451,6 +478,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if a.explain {
+        return explain(a, &p);
+    }
     if !launch::is_peer() {
         let exe = match std::env::current_exe() {
             Ok(e) => e,

@@ -20,9 +20,11 @@ pub enum OpCode {
     Allgather = 8,
     Alltoall = 9,
     Finalize = 10,
+    /// Peers exchange a setting that must be equal everywhere (init digest, hint, pinned channel).
+    Agree = 11,
 }
 
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 12] = [
     "send/recv",
     "bcast",
     "barrier",
@@ -34,6 +36,7 @@ const NAMES: [&str; 11] = [
     "allgather",
     "alltoall",
     "finalize",
+    "agree",
 ];
 
 impl OpCode {

@@ -166,16 +166,19 @@ pub unsafe extern "C" fn fmi_comm_peer_link(
     })
 }
 
-/// Sets the channel-selection hint (`FMI_HINT_FAST` or `FMI_HINT_CHEAP`, the default).
-/// Every peer must set the same hint. With only the direct channel enabled it has no effect.
+/// Sets the channel-selection hint: `FMI_HINT_CHEAP` (the default) runs each later operation on
+/// the enabled channel with the lowest modelled cost, `FMI_HINT_FAST` on the one with the lowest
+/// modelled latency (unless `fmi_set_channel` pinned one; with one channel enabled the hint
+/// changes nothing). See "Channel selection model" in the README.
+///
+/// Collective: every peer must call it at the same point with the same hint. The peers exchange
+/// their hints; if they differ, every peer returns `FMI_ERR_MISMATCH` and keeps its previous hint.
+/// An invalid `hint` is `FMI_ERR_INVALID_ARG` on the calling peer only, before any exchange.
 #[no_mangle]
 pub extern "C" fn fmi_set_hint(comm: *mut fmi_comm, hint: fmi_hint) -> fmi_status {
     guard("fmi_set_hint", || {
         let h = types::hint(hint)?;
-        handle::with_comm(comm, |c| {
-            c.set_hint(h);
-            Ok(())
-        })
+        handle::with_comm(comm, |c| c.set_hint(h))
     })
 }
 

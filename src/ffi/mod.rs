@@ -18,6 +18,9 @@ pub mod handle;
 /// Creating, configuring and releasing communicators.
 pub mod comm;
 
+/// Channel selection and per-channel counters.
+pub mod channel;
+
 /// Point-to-point messages.
 pub mod p2p;
 

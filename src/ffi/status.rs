@@ -31,6 +31,11 @@ pub enum fmi_status {
     FMI_ERR_UNSUPPORTED = 9,
     /// A bug in libfmi (for example a caught panic). Please report it.
     FMI_ERR_INTERNAL = 10,
+    /// Peers disagree on a setting that must be equal on every peer: the channel-selection
+    /// configuration at init (enabled backends, `model` section, ring threshold, library
+    /// version), or the value of a collective `fmi_set_hint` / `fmi_set_channel`. Every peer gets
+    /// this status and the setting is unchanged.
+    FMI_ERR_MISMATCH = 11,
 }
 
 impl fmi_status {
@@ -46,6 +51,7 @@ impl fmi_status {
             ErrorKind::Auth => fmi_status::FMI_ERR_AUTH,
             ErrorKind::Unsupported => fmi_status::FMI_ERR_UNSUPPORTED,
             ErrorKind::Internal => fmi_status::FMI_ERR_INTERNAL,
+            ErrorKind::Mismatch => fmi_status::FMI_ERR_MISMATCH,
         }
     }
 }
@@ -76,6 +82,7 @@ pub extern "C" fn fmi_strerror(status: c_int) -> *const c_char {
         8 => c"authentication failed",
         9 => c"operation or feature not supported",
         10 => c"internal error in libfmi",
+        11 => c"peers disagree on a setting that must be equal on every peer",
         _ => c"unknown status code",
     };
     s.as_ptr()

@@ -30,7 +30,7 @@ static const char *status_name(int s)
     static const char *names[] = {
         "FMI_SUCCESS",       "FMI_ERR_NULL_ARG", "FMI_ERR_INVALID_ARG", "FMI_ERR_CONFIG",
         "FMI_ERR_TIMEOUT",   "FMI_ERR_SIZE_MISMATCH", "FMI_ERR_CHANNEL", "FMI_ERR_PEER_LOST",
-        "FMI_ERR_AUTH",      "FMI_ERR_UNSUPPORTED", "FMI_ERR_INTERNAL",
+        "FMI_ERR_AUTH",      "FMI_ERR_UNSUPPORTED", "FMI_ERR_INTERNAL", "FMI_ERR_MISMATCH",
     };
     return (s >= 0 && s < (int)(sizeof names / sizeof names[0])) ? names[s] : "(unknown)";
 }
@@ -141,6 +141,11 @@ static void expect_dead_handle(fmi_comm *dead, const char *label)
     EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_rank(dead, &u));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_size(dead, &u));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_set_hint(dead, FMI_HINT_FAST));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_channel(dead, "direct"));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_channel(dead, NULL));
+    fmi_counters k;
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_get_counters(dead, NULL, &k));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_reset_counters(dead));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_set_timeout(dead, 1000));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_get_timeout(dead, &t));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_send(dead, b, 4, FMI_INT32, 0));
@@ -162,12 +167,12 @@ static void expect_dead_handle(fmi_comm *dead, const char *label)
 static void check_static_functions(void)
 {
     printf("-- fmi_strerror, fmi_version, fmi_last_error_message, fmi_datatype_size\n");
-    for (int s = FMI_SUCCESS; s <= FMI_ERR_INTERNAL; s++) {
+    for (int s = FMI_SUCCESS; s <= FMI_ERR_MISMATCH; s++) {
         const char *text = fmi_strerror(s);
         record(text != NULL && text[0] != '\0' && strstr(text, "unknown") == NULL, "fmi_strerror(known)",
                "%d (%s) -> \"%s\"", s, status_name(s), text != NULL ? text : "(NULL)");
     }
-    const int unknown[] = {-1, 11, 12345, INT_MIN, INT_MAX};
+    const int unknown[] = {-1, 12, 12345, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *text = fmi_strerror(unknown[i]);
         /* fmi.h: "unknown codes give \"unknown status code\"" (the draft spec said "unknown status"). */
@@ -304,6 +309,40 @@ static void check_comm_args(fmi_comm *c)
     EXPECT(FMI_ERR_INVALID_ARG, fmi_set_hint(c, 99));
     EXPECT(FMI_SUCCESS, fmi_set_hint(c, FMI_HINT_CHEAP));
     EXPECT(FMI_SUCCESS, fmi_set_hint(c, FMI_HINT_FAST));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_hint(c, UINT32_MAX));
+
+    printf("-- channel pin and counters\n");
+    fmi_counters k;
+    memset(&k, 0xAB, sizeof k);
+    EXPECT(FMI_ERR_NULL_ARG, fmi_set_channel(NULL, "direct"));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_set_channel(NULL, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_channel(c, "bogus"));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_channel(c, ""));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_channel(c, "DIRECT"));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_channel(c, "redis")); /* known, not enabled here */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_set_channel(c, "s3"));
+    EXPECT(FMI_SUCCESS, fmi_set_channel(c, "direct"));
+    EXPECT(FMI_SUCCESS, fmi_set_channel(c, NULL));
+    EXPECT(FMI_SUCCESS, fmi_set_channel(c, "auto"));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_get_counters(NULL, "direct", &k));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_get_counters(c, "direct", NULL));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_get_counters(c, NULL, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_get_counters(c, "bogus", &k));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_reset_counters(NULL));
+    EXPECT(FMI_SUCCESS, fmi_comm_reset_counters(c));
+    EXPECT(FMI_SUCCESS, fmi_barrier(c));
+    EXPECT(FMI_SUCCESS, fmi_barrier(c));
+    EXPECT(FMI_SUCCESS, fmi_comm_get_counters(c, "direct", &k));
+    CHECK_TRUE(k.operations == 2 && k.bytes == 0 && k.errors == 0, "direct counters after 2 barriers: %llu ops",
+               (unsigned long long)k.operations);
+    EXPECT(FMI_SUCCESS, fmi_comm_get_counters(c, "s3", &k));
+    CHECK_TRUE(k.operations == 0 && k.time_ns == 0, "a disabled channel has zero counters (%llu ops)",
+               (unsigned long long)k.operations);
+    EXPECT(FMI_SUCCESS, fmi_comm_get_counters(c, NULL, &k));
+    CHECK_TRUE(k.operations == 2, "total counters after 2 barriers: %llu ops", (unsigned long long)k.operations);
+    EXPECT(FMI_SUCCESS, fmi_comm_reset_counters(c));
+    EXPECT(FMI_SUCCESS, fmi_comm_get_counters(c, NULL, &k));
+    CHECK_TRUE(k.operations == 0, "counters after reset: %llu ops", (unsigned long long)k.operations);
 
     EXPECT(FMI_ERR_NULL_ARG, fmi_get_timeout(NULL, &t));
     EXPECT(FMI_ERR_NULL_ARG, fmi_get_timeout(c, NULL));
@@ -492,6 +531,15 @@ static int run_two_peers(void)
     EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(c, buf, buf + 4, 2, FMI_INT32, UINT32_MAX));
     EXPECT(FMI_SUCCESS, fmi_set_timeout(c, 10000));
     EXPECT(FMI_SUCCESS, fmi_barrier(c));
+
+    printf("%s-- collective settings that differ between the peers\n", g_prefix);
+    EXPECT(FMI_ERR_MISMATCH, fmi_set_hint(c, rank == 0 ? FMI_HINT_FAST : FMI_HINT_CHEAP));
+    EXPECT(FMI_ERR_MISMATCH, fmi_set_channel(c, rank == 0 ? "direct" : NULL));
+    /* An unknown name on one peer: INVALID_ARG there, MISMATCH on the other; nothing hangs. */
+    EXPECT(rank == 0 ? FMI_ERR_INVALID_ARG : FMI_ERR_MISMATCH, fmi_set_channel(c, rank == 0 ? "bogus" : "direct"));
+    EXPECT(FMI_SUCCESS, fmi_set_hint(c, FMI_HINT_FAST));
+    EXPECT(FMI_SUCCESS, fmi_set_channel(c, "direct"));
+    EXPECT(FMI_SUCCESS, fmi_set_channel(c, NULL));
 
     printf("%s-- size mismatch\n", g_prefix);
     if (rank == 0) {

@@ -104,6 +104,16 @@ def test_one_peer_all_operations(solo):
     assert c.allreduce(np.zeros(0, np.int8), s).shape == (0,)
     c.barrier()
     c.hint(fmi.hints.fast)
+    c.reset_counters()
+    c.barrier()
+    assert c.counters("direct")["operations"] == 1 and c.counters()["operations"] == 1
+    assert c.counters("s3") == {"operations": 0, "bytes": 0, "time_ns": 0, "errors": 0}
+    with pytest.raises(fmi.InvalidArgument):
+        c.counters("carrier-pigeon")
+    c.set_channel("direct")
+    c.set_channel(None)
+    with pytest.raises(fmi.InvalidArgument):
+        c.set_channel("redis")
     c.set_timeout(1234)
     assert c.timeout == 1234
     assert "peer 0 of 1" in repr(c)

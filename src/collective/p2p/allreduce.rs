@@ -302,7 +302,7 @@ pub fn halving_doubling_from(
 /// measured on 2 vCPUs, it wins at 256 KiB with 4 peers and up to 1 MiB with 8 (fewer steps,
 /// each a chance to wait for a descheduled peer); from 1 MiB at 4 peers and 2 MiB at 8 the
 /// ring is as fast or faster.
-const HALVING_DOUBLING_MAX_BLOCK: usize = 128 << 10;
+pub(crate) const HALVING_DOUBLING_MAX_BLOCK: usize = 128 << 10;
 
 /// The large-message allreduce (commutative and associative operator, at least one element per
 /// peer): halving-doubling for a power-of-two number of peers and blocks of at most

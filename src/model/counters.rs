@@ -1,0 +1,97 @@
+//! Per-communicator, per-channel counters of the operations the application called.
+
+use super::params::{Channel, CHANNELS};
+use std::time::Duration;
+
+/// What one channel carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Operations (each send, each receive, each collective call) run on the channel.
+    pub operations: u64,
+    /// Bytes of those operations, as the calls describe them (per-peer block for collectives,
+    /// the message for send/recv, the whole send buffer for alltoall).
+    pub bytes: u64,
+    /// Time spent in those operations, nanoseconds.
+    pub time_ns: u64,
+    /// Operations that returned an error.
+    pub errors: u64,
+}
+
+impl Counters {
+    fn add(&mut self, o: &Counters) {
+        self.operations += o.operations;
+        self.bytes += o.bytes;
+        self.time_ns += o.time_ns;
+        self.errors += o.errors;
+    }
+}
+
+/// The counters of every channel of a communicator.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelCounters {
+    per: [Counters; CHANNELS.len()],
+}
+
+fn index(c: Channel) -> usize {
+    CHANNELS
+        .iter()
+        .position(|&k| k == c)
+        .expect("every channel is listed")
+}
+
+impl ChannelCounters {
+    /// Counts one operation of `bytes` on `c` that took `elapsed`.
+    pub fn record(&mut self, c: Channel, bytes: usize, elapsed: Duration, ok: bool) {
+        let k = &mut self.per[index(c)];
+        k.operations += 1;
+        k.bytes += bytes as u64;
+        k.time_ns += elapsed.as_nanos().min(u64::MAX as u128) as u64;
+        k.errors += u64::from(!ok);
+    }
+
+    /// The counters of `c`, or the sum over every channel (None).
+    pub fn get(&self, c: Option<Channel>) -> Counters {
+        match c {
+            Some(c) => self.per[index(c)],
+            None => {
+                let mut sum = Counters::default();
+                for k in &self.per {
+                    sum.add(k);
+                }
+                sum
+            }
+        }
+    }
+
+    pub fn reset(&mut self) {
+        *self = ChannelCounters::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_channel_and_total() {
+        let mut c = ChannelCounters::default();
+        c.record(Channel::Direct, 8, Duration::from_micros(5), true);
+        c.record(Channel::Redis, 100, Duration::from_micros(60), false);
+        c.record(Channel::Direct, 2, Duration::from_micros(1), true);
+        assert_eq!(
+            c.get(Some(Channel::Direct)),
+            Counters {
+                operations: 2,
+                bytes: 10,
+                time_ns: 6000,
+                errors: 0
+            }
+        );
+        assert_eq!(c.get(Some(Channel::Redis)).errors, 1);
+        assert_eq!(c.get(None).operations, 3);
+        assert_eq!(c.get(None).bytes, 110);
+        assert_eq!(c.get(Some(Channel::S3)), Counters::default());
+        c.reset();
+        assert_eq!(c.get(None), Counters::default());
+    }
+}

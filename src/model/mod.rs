@@ -1,0 +1,107 @@
+//! The channel-selection model: per channel and operation, the modelled latency (seconds) and
+//! cost (US dollars) of the algorithm that runs for the size, and the policy that picks a channel
+//! under a hint.
+//!
+//! - [`params`]: the parameters in SI units, from the `model` section of the configuration;
+//! - [`algorithm`]: which algorithm runs for a call, and its rounds, bytes and requests;
+//! - [`latency`] and [`cost`]: seconds and dollars of a pattern on a channel;
+//! - [`policy`]: the choice under `fast` or `cheap`;
+//! - [`calibrate`] and [`fit`]: measurement on the running machine and fitted parameters;
+//! - [`counters`] and [`trace`]: what the communicator did (per channel counters, JSON lines).
+
+pub mod algorithm;
+pub mod calibrate;
+pub mod cost;
+pub mod counters;
+pub mod fit;
+pub mod latency;
+pub mod params;
+pub mod policy;
+pub mod trace;
+
+pub use algorithm::Call;
+pub use cost::Cost;
+pub use params::{Channel, Params, CHANNELS};
+
+use crate::config::Config;
+use crate::error::Result;
+
+/// The model of one communicator (or of a hypothetical one, for `fmi-bench --explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub params: Params,
+}
+
+/// What the model predicts for one call on one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    pub algorithm: &'static str,
+    /// Modelled latency, seconds.
+    pub seconds: f64,
+    /// Modelled cost, US dollars.
+    pub cost: Cost,
+    /// Rounds on the critical path.
+    pub rounds: f64,
+    /// Messages sent (p2p) or objects written (store) by all peers.
+    pub messages: f64,
+}
+
+impl Model {
+    /// The model of `cfg` for functions of `memory_mib` MiB (the mean over the peers; 0 = 128).
+    pub fn new(cfg: &Config, memory_mib: f64) -> Result<Model> {
+        Ok(Model {
+            params: Params::from_config(cfg, memory_mib)?,
+        })
+    }
+
+    /// Latency and cost of `call` on `channel`.
+    pub fn estimate(&self, channel: Channel, call: &Call) -> Estimate {
+        let p = algorithm::pattern(channel, call, self.params.ring_threshold);
+        let link = self.params.link(channel);
+        let store = channel.is_store();
+        let seconds = latency::seconds(&self.params, link, store, &p);
+        Estimate {
+            algorithm: p.algorithm,
+            seconds,
+            cost: cost::dollars(&self.params, link, store, &p, seconds),
+            rounds: p.round_count(),
+            messages: p.messages,
+        }
+    }
+
+    /// A digest of everything that decides a pick: the parameters and `enabled` channels, with
+    /// the library version (whose algorithms and thresholds the model mirrors). Peers exchange it
+    /// at init; a difference is an error there rather than different picks later.
+    pub fn digest(&self, enabled: &[Channel]) -> u64 {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(env!("CARGO_PKG_VERSION"));
+        for c in enabled {
+            h.update(c.name());
+            h.update([0]);
+        }
+        let p = &self.params;
+        // The memory of a function is not part of it: peers exchange theirs and use the mean.
+        let mut nums = vec![p.gib_second_usd, p.reduce_bps, p.ring_threshold as f64];
+        for c in CHANNELS {
+            let l = p.link(c);
+            nums.extend([
+                l.overhead_s,
+                l.bandwidth_bps,
+                l.aggregate_bps,
+                l.transfer_usd_per_byte,
+                l.put_usd,
+                l.get_usd,
+                l.infra_usd_per_op,
+                l.poll_s,
+            ]);
+        }
+        for x in nums {
+            h.update(x.to_bits().to_le_bytes());
+        }
+        u64::from_le_bytes(h.finalize()[..8].try_into().expect("8 bytes"))
+    }
+}
+
+#[cfg(test)]
+mod tests;
