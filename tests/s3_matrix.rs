@@ -1,9 +1,12 @@
 //! The collective matrix of the core issue (shared with the Redis channel, see
 //! tests/store_matrix) with only the S3 channel enabled, against a real S3-compatible server:
-//! peer counts 1 to 9, sizes 0, 1, odd and 5 MiB, and 64 MiB through every large-message path
-//! (multipart uploads, parallel ranged reads, objects for several readers). Each run must leave
-//! no object behind. 16 peers (the core matrix's last count) is `#[ignore]`d: moto_server is one
-//! Python process and needs about 15 minutes for it on 2 cores; run it with `--ignored`.
+//! sizes 0, 1, odd and 5 MiB, and 64 MiB through every large-message path (multipart uploads,
+//! parallel ranged reads, objects for several readers). Each run must leave no object behind.
+//! CI runs 1 to 5 and 8 peers. moto_server is one Python process that serves one request at a
+//! time, so 6, 7, 9 and 16 peers (the rest of the core matrix's counts) are
+//! `#[ignore]`d to keep CI under its time limit: `cargo test --release --test s3_matrix --
+//! --ignored` runs them (6 and 7 take about 7 minutes, 9 about 8, 16 is known to time out on
+//! this 2-core machine: see the README).
 
 mod s3_harness;
 mod store_matrix;
@@ -40,6 +43,7 @@ fn peers_4_and_5() {
 }
 
 #[test]
+#[ignore = "about 7 minutes over moto_server; run with --ignored"]
 fn peers_6_and_7() {
     let server = S3Server::start();
     for n in 6..=7 {
@@ -54,13 +58,14 @@ fn peers_8() {
 }
 
 #[test]
+#[ignore = "about 8 minutes over moto_server; run with --ignored"]
 fn peers_9() {
     let server = S3Server::start();
     full_matrix(&server, 9);
 }
 
 #[test]
-#[ignore = "16 peers over moto_server take about 15 minutes on 2 cores; run with --ignored"]
+#[ignore = "16 peers saturate moto_server on 2 cores (operations time out); run with --ignored"]
 fn peers_16() {
     let server = S3Server::start();
     full_matrix(&server, 16);
