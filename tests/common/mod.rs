@@ -1,21 +1,19 @@
 //! Test harness: a real rendezvous server on loopback and N peers as threads of this process.
 #![allow(dead_code)]
 
+#[path = "../peers/mod.rs"]
+mod peers;
+#[allow(unused_imports)]
+pub use peers::run_named;
+
 use fmi::config::{Config, DirectConfig};
 use fmi::rendezvous::server::{BackgroundServer, ServerConfig};
 use fmi::Communicator;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A unique communicator name for this process.
 pub fn unique_name(tag: &str) -> String {
-    format!(
-        "test-{tag}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    peers::unique_name(&format!("test-{tag}"))
 }
 
 /// A configuration pointing at `server`.
@@ -51,32 +49,5 @@ pub fn run_peers_with<T: Send>(
 ) -> Vec<T> {
     let server = start_server();
     let cfg = config_for(&server);
-    let name = unique_name("peers");
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .map(|rank| {
-                let cfg = cfg.clone();
-                let name = name.clone();
-                let f = &f;
-                std::thread::Builder::new()
-                    .name(format!("rank{rank}"))
-                    .stack_size(8 << 20)
-                    .spawn_scoped(s, move || {
-                        let mut c = Communicator::new(rank as u32, n as u32, cfg, &name, 128)
-                            .unwrap_or_else(|e| panic!("rank {rank}: init failed: {e}"));
-                        let out = f(&mut c);
-                        let fin = c.finalize();
-                        if strict_finalize {
-                            fin.unwrap_or_else(|e| panic!("rank {rank}: finalize failed: {e}"));
-                        }
-                        out
-                    })
-                    .unwrap()
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("peer thread panicked"))
-            .collect()
-    })
+    run_named(&cfg, &unique_name("peers"), n, strict_finalize, f)
 }
