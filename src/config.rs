@@ -4,6 +4,7 @@
 //! and `model`). Values may be JSON numbers/booleans or strings holding them, as in the original.
 //! Unknown keys and wrong types are errors that name the key path (e.g. `backends.Direct.port`).
 
+use crate::channel::{ChannelKind, KINDS};
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -165,6 +166,42 @@ pub struct DirectModel {
     pub include_infrastructure_costs: bool,
 }
 
+impl ModelConfig {
+    /// The `model` section of store channel `kind` (None for a peer-to-peer channel).
+    pub fn store(&self, kind: ChannelKind) -> Option<&StorageModel> {
+        match kind {
+            ChannelKind::Direct => None,
+            ChannelKind::Redis => Some(&self.redis),
+            ChannelKind::S3 => Some(&self.s3),
+        }
+    }
+
+    /// [`ModelConfig::store`], to change.
+    pub fn store_mut(&mut self, kind: ChannelKind) -> Option<&mut StorageModel> {
+        match kind {
+            ChannelKind::Direct => None,
+            ChannelKind::Redis => Some(&mut self.redis),
+            ChannelKind::S3 => Some(&mut self.s3),
+        }
+    }
+
+    /// The `model` section of peer-to-peer channel `kind` (None for a store channel).
+    pub fn p2p(&self, kind: ChannelKind) -> Option<&DirectModel> {
+        match kind {
+            ChannelKind::Direct => Some(&self.direct),
+            ChannelKind::Redis | ChannelKind::S3 => None,
+        }
+    }
+
+    /// [`ModelConfig::p2p`], to change.
+    pub fn p2p_mut(&mut self, kind: ChannelKind) -> Option<&mut DirectModel> {
+        match kind {
+            ChannelKind::Direct => Some(&mut self.direct),
+            ChannelKind::Redis | ChannelKind::S3 => None,
+        }
+    }
+}
+
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
@@ -249,6 +286,29 @@ impl Default for DirectConfig {
 }
 
 impl Config {
+    /// Whether channel `kind` is enabled (its `backends` section present and enabled).
+    pub fn enabled(&self, kind: ChannelKind) -> bool {
+        match kind {
+            ChannelKind::Direct => self.direct.is_some(),
+            ChannelKind::Redis => self.redis.is_some(),
+            ChannelKind::S3 => self.s3.is_some(),
+        }
+    }
+
+    /// How long a reader of channel `kind` waits between polls at most, seconds (S3:
+    /// `backends.S3.timeout`, 0.1 s when S3 is not configured); 0 where readers block in the
+    /// channel.
+    pub fn poll_s(&self, kind: ChannelKind) -> f64 {
+        match kind {
+            ChannelKind::Direct | ChannelKind::Redis => 0.0,
+            ChannelKind::S3 => self
+                .s3
+                .as_ref()
+                .map_or(0.1, |s| s.timeout.as_secs_f64())
+                .max(0.0),
+        }
+    }
+
     /// Reads and validates a configuration file.
     pub fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -308,7 +368,7 @@ impl Config {
             c.finish()?;
         }
         top.finish()?;
-        if cfg.direct.is_none() && cfg.redis.is_none() && cfg.s3.is_none() {
+        if !KINDS.into_iter().any(|k| cfg.enabled(k)) {
             return Err(Error::config("backends: no backend is enabled"));
         }
         Ok(cfg)
@@ -504,9 +564,11 @@ fn parse_model(m: &mut Obj, model: &mut ModelConfig) -> Result<()> {
         set_f64(&mut f, "reduce_bandwidth", &mut model.reduce_bandwidth)?;
         f.finish()?;
     }
-    for (name, target) in [("S3", &mut model.s3), ("Redis", &mut model.redis)] {
-        if let Some(mut o) = m.object(name)? {
-            let t = target;
+    for kind in KINDS {
+        let Some(mut o) = m.object(kind.config_key())? else {
+            continue;
+        };
+        let include = if let Some(t) = model.store_mut(kind) {
             set_f64(&mut o, "bandwidth", &mut t.bandwidth)?;
             set_f64(&mut o, "bandwidth_single", &mut t.bandwidth)?;
             set_f64(&mut o, "bandwidth_multiple", &mut t.bandwidth_multiple)?;
@@ -518,23 +580,20 @@ fn parse_model(m: &mut Obj, model: &mut ModelConfig) -> Result<()> {
             set_f64(&mut o, "upload_price", &mut t.upload_price)?;
             set_f64(&mut o, "instance_price", &mut t.instance_price)?;
             set_f64(&mut o, "requests_per_hour", &mut t.requests_per_hour)?;
-            if let Some(b) = o.bool("include_infrastructure_costs")? {
-                t.include_infrastructure_costs = b;
-            }
-            o.finish()?;
-        }
-    }
-    if let Some(mut o) = m.object("Direct")? {
-        let t = &mut model.direct;
-        set_f64(&mut o, "bandwidth", &mut t.bandwidth)?;
-        set_f64(&mut o, "large_message_bytes", &mut t.large_message_bytes)?;
-        set_f64(&mut o, "bandwidth_large", &mut t.bandwidth_large)?;
-        set_f64(&mut o, "overhead", &mut t.overhead_ms)?;
-        set_f64(&mut o, "transfer_price", &mut t.transfer_price)?;
-        set_f64(&mut o, "vm_price", &mut t.vm_price)?;
-        set_f64(&mut o, "requests_per_hour", &mut t.requests_per_hour)?;
+            &mut t.include_infrastructure_costs
+        } else {
+            let t = model.p2p_mut(kind).expect("a channel is p2p or a store");
+            set_f64(&mut o, "bandwidth", &mut t.bandwidth)?;
+            set_f64(&mut o, "large_message_bytes", &mut t.large_message_bytes)?;
+            set_f64(&mut o, "bandwidth_large", &mut t.bandwidth_large)?;
+            set_f64(&mut o, "overhead", &mut t.overhead_ms)?;
+            set_f64(&mut o, "transfer_price", &mut t.transfer_price)?;
+            set_f64(&mut o, "vm_price", &mut t.vm_price)?;
+            set_f64(&mut o, "requests_per_hour", &mut t.requests_per_hour)?;
+            &mut t.include_infrastructure_costs
+        };
         if let Some(b) = o.bool("include_infrastructure_costs")? {
-            t.include_infrastructure_costs = b;
+            *include = b;
         }
         o.finish()?;
     }

@@ -7,8 +7,6 @@
 //! `cbindgen:ignore` marks every module but `ffi`: the C header is generated from `ffi` only.
 
 /// cbindgen:ignore
-pub mod bench;
-/// cbindgen:ignore
 pub mod channel;
 /// cbindgen:ignore
 pub mod collective;
@@ -29,6 +27,8 @@ pub mod model;
 pub mod op;
 /// cbindgen:ignore
 pub mod rendezvous;
+/// cbindgen:ignore
+pub mod tag;
 
 pub use comm::{Communicator, Hint};
 pub use config::Config;

@@ -16,12 +16,13 @@
 mod redis_harness;
 mod s3_harness;
 
-use fmi::collective::OpCode;
+use fmi::channel::ChannelKind;
 use fmi::config::{Config, DirectConfig};
-use fmi::model::calibrate::{self, Plan, Sample};
-use fmi::model::{Channel, Model};
-use fmi::rendezvous::server::{BackgroundServer, ServerConfig};
+use fmi::model::Model;
+use fmi::tag::OpCode;
 use fmi::{BuiltinOp, Communicator, Datatype, Hint, ReduceOp};
+use fmi_tools::calibrate::{self, Plan, Sample};
+use fmi_tools::server::{BackgroundServer, ServerConfig};
 use redis_harness::{run_named, unique_name, RedisServer};
 use s3_harness::S3Server;
 use std::time::Duration;
@@ -138,7 +139,7 @@ fn calibrated_model_predicts_send_and_allreduce_within_2x() {
     );
     println!(
         "{}",
-        serde_json::to_string_pretty(&fmi::model::fit::model_section(&cal.model)).unwrap()
+        serde_json::to_string_pretty(&fmi_tools::fit::model_section(&cal.model)).unwrap()
     );
     let bad: Vec<&Sample> = check.iter().filter(|x| !within_2x(x)).collect();
     assert!(bad.is_empty(), "outside 2x: {bad:#?}");
@@ -154,7 +155,7 @@ fn calibrated_model_predicts_send_and_allreduce_within_2x() {
         } else {
             "allreduce"
         };
-        let t = |ch: Channel| {
+        let t = |ch: ChannelKind| {
             check
                 .iter()
                 .find(|x| x.channel == ch && x.op == name && x.bytes == s)
@@ -162,8 +163,8 @@ fn calibrated_model_predicts_send_and_allreduce_within_2x() {
                 .measured_s
         };
         // The picked channel is not measured slower by more than 2x than any other.
-        let mine = t(Channel::from_name(picked).unwrap());
-        for other in [Channel::Direct, Channel::Redis, Channel::S3] {
+        let mine = t(ChannelKind::from_name(picked).unwrap());
+        for other in [ChannelKind::Direct, ChannelKind::Redis, ChannelKind::S3] {
             let theirs = t(other);
             assert!(
                 mine <= 2.0 * theirs,

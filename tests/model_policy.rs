@@ -10,18 +10,19 @@
 mod redis_harness;
 mod s3_harness;
 
-use fmi::collective::OpCode;
+use fmi::channel::ChannelKind;
 use fmi::config::{Config, DirectConfig};
 use fmi::model::counters::Counters;
-use fmi::model::{policy, Call, Channel, Model};
-use fmi::rendezvous::server::{BackgroundServer, ServerConfig};
+use fmi::model::{policy, Call, Model};
+use fmi::tag::OpCode;
 use fmi::{BuiltinOp, Communicator, Datatype, ErrorKind, Hint, ReduceOp};
+use fmi_tools::server::{BackgroundServer, ServerConfig};
 use redis_harness::{run_named, unique_name, RedisServer};
 use s3_harness::S3Server;
 use std::time::{Duration, Instant};
 
 /// The channels these tests enable.
-const CHANNELS: [Channel; 3] = [Channel::Direct, Channel::Redis, Channel::S3];
+const KINDS: [ChannelKind; 3] = [ChannelKind::Direct, ChannelKind::Redis, ChannelKind::S3];
 
 struct Servers {
     rendezvous: BackgroundServer,
@@ -115,12 +116,12 @@ fn fast_runs_everything_on_direct_and_cheap_follows_the_model() {
             for op in [OpCode::SendRecv, OpCode::Allreduce, OpCode::Alltoall] {
                 let call = Call::new(op, b, N).reduction(4, false);
                 assert_eq!(
-                    policy::choose(c.model(), &call, Hint::Cheap, &CHANNELS).0,
-                    Channel::Redis
+                    policy::choose(c.model(), &call, Hint::Cheap, &KINDS).0,
+                    ChannelKind::Redis
                 );
                 assert_eq!(
-                    policy::choose(c.model(), &call, Hint::Fast, &CHANNELS).0,
-                    Channel::Direct
+                    policy::choose(c.model(), &call, Hint::Fast, &KINDS).0,
+                    ChannelKind::Direct
                 );
             }
         }
@@ -172,7 +173,7 @@ fn fast_runs_everything_on_direct_and_cheap_follows_the_model() {
 
 /// The smallest size in `lo..=hi` at which `pick` differs from `pick(lo)` (bisection; the
 /// model's costs are monotone in the size between algorithm switches).
-fn flip(lo: usize, hi: usize, pick: impl Fn(usize) -> Channel) -> usize {
+fn flip(lo: usize, hi: usize, pick: impl Fn(usize) -> ChannelKind) -> usize {
     let first = pick(lo);
     assert_ne!(first, pick(hi), "no flip in {lo}..={hi}");
     let (mut a, mut b) = (lo, hi);
@@ -204,7 +205,7 @@ fn the_cheap_pick_flips_where_the_model_predicts() {
     let model = Model::new(&cfg, 128.0).unwrap();
     let pick = |op: OpCode, b: usize| {
         let call = Call::new(op, b, 2).reduction(4, false);
-        policy::choose(&model, &call, Hint::Cheap, &CHANNELS).0
+        policy::choose(&model, &call, Hint::Cheap, &KINDS).0
     };
     let send_flip = flip(4, 64 << 20, |b| pick(OpCode::SendRecv, b));
     assert!(
@@ -217,7 +218,7 @@ fn the_cheap_pick_flips_where_the_model_predicts() {
     );
     let below = |x: usize| (x * 2 / 3) / 4 * 4;
     let above = |x: usize| (x * 3 / 2) / 4 * 4;
-    assert_eq!(pick(OpCode::SendRecv, below(send_flip)), Channel::Redis);
+    assert_eq!(pick(OpCode::SendRecv, below(send_flip)), ChannelKind::Redis);
     let cases = [
         (OpCode::SendRecv, below(send_flip), "redis"),
         (OpCode::SendRecv, above(send_flip), "direct"),
@@ -449,7 +450,7 @@ fn the_cheap_pick_flips_from_s3_to_direct_where_the_model_predicts() {
     let model = Model::new(&cfg, 128.0).unwrap();
     let pick = |b: usize| {
         let call = Call::new(OpCode::SendRecv, b, 2);
-        policy::choose(&model, &call, Hint::Cheap, &CHANNELS).0
+        policy::choose(&model, &call, Hint::Cheap, &KINDS).0
     };
     let flip_at = flip(4, 64 << 20, pick);
     assert!(
@@ -459,7 +460,10 @@ fn the_cheap_pick_flips_from_s3_to_direct_where_the_model_predicts() {
     println!("cheap flips from s3 to direct: send at {flip_at} B");
     let below = (flip_at * 2 / 3) / 4 * 4;
     let above = (flip_at * 3 / 2) / 4 * 4;
-    assert_eq!((pick(below), pick(above)), (Channel::S3, Channel::Direct));
+    assert_eq!(
+        (pick(below), pick(above)),
+        (ChannelKind::S3, ChannelKind::Direct)
+    );
     assert_eq!(channel_of_a_send(&cfg, below), vec!["s3"; 2]);
     assert_eq!(channel_of_a_send(&cfg, above), vec!["direct"; 2]);
 }

@@ -481,9 +481,9 @@ fn init_names_the_missing_ranks_and_refuses_other_sizes() {
 /// barrier under the default `cheap`); a peer group can pin either by name.
 #[test]
 fn both_channels_and_pinning() {
-    let rendezvous = fmi::rendezvous::server::BackgroundServer::start(
+    let rendezvous = fmi_tools::server::BackgroundServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        fmi::rendezvous::server::ServerConfig::default(),
+        fmi_tools::server::ServerConfig::default(),
     )
     .unwrap();
     let server = RedisServer::start();

@@ -4,8 +4,8 @@ mod common;
 
 use fmi::channel::Link;
 use fmi::config::{Config, TlsClientConfig};
-use fmi::rendezvous::server::{BackgroundServer, ServerConfig};
 use fmi::{BuiltinOp, Communicator, Datatype, ErrorKind, ReduceOp};
+use fmi_tools::server::{BackgroundServer, ServerConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 

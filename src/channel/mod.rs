@@ -1,13 +1,19 @@
 //! Transports: how bytes move between peers. Collective algorithms see only these traits.
+//! [`kind`] lists the channels; [`connect`] is the one place that builds each.
 
 pub mod direct;
+pub mod kind;
 pub mod redis;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod store;
 
-use crate::error::Result;
-use std::time::Instant;
+pub use kind::{ChannelKind, Family, KINDS};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use std::time::{Duration, Instant};
+use store::StoreTransport;
 
 /// One transfer of an [`P2pTransport::exchange`]: a whole message to or from one peer.
 pub enum Xfer<'a> {
@@ -51,4 +57,77 @@ pub trait P2pTransport: Send {
     fn link(&self, peer: usize) -> Option<Link>;
     /// Closes every connection. Later calls fail.
     fn close(&mut self);
+}
+
+/// A connected channel's transport, as its family's algorithms see it.
+pub enum Transport {
+    P2p(Box<dyn P2pTransport>),
+    Store(Box<dyn StoreTransport>),
+}
+
+/// Who connects: this rank of a group of `size` named `job`.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    pub rank: usize,
+    pub size: usize,
+    pub job: &'a str,
+    /// How long a waiting peer busy-polls before it sleeps (`communicator.spin_us`).
+    pub spin: Duration,
+}
+
+/// Connects channel `kind` as `cfg` configures it, by `deadline`. A kind that `cfg` does not
+/// enable is an error, and so is one this build lacks. Errors name the channel and its endpoint.
+pub fn connect(
+    kind: ChannelKind,
+    cfg: &Config,
+    me: Member<'_>,
+    deadline: Instant,
+) -> Result<Transport> {
+    let off = || {
+        Error::config(format!(
+            "backends.{} is not enabled in the configuration",
+            kind.config_key()
+        ))
+    };
+    let (r, endpoint) = match kind {
+        ChannelKind::Direct => {
+            let d = cfg.direct.as_ref().ok_or_else(off)?;
+            let t =
+                direct::DirectTransport::connect(me.rank, me.size, me.job, d, me.spin, deadline);
+            (
+                t.map(|t| Transport::P2p(Box::new(t))),
+                format!("rendezvous {}:{}", d.host, d.port),
+            )
+        }
+        ChannelKind::Redis => {
+            let rc = cfg.redis.as_ref().ok_or_else(off)?;
+            let t = redis::RedisTransport::connect(rc, deadline);
+            (
+                t.map(|t| Transport::Store(Box::new(t))),
+                format!("server {}:{}", rc.host, rc.port),
+            )
+        }
+        #[cfg(feature = "s3")]
+        ChannelKind::S3 => {
+            let sc = cfg.s3.as_ref().ok_or_else(off)?;
+            let t = s3::S3Transport::connect(sc, deadline);
+            (
+                t.map(|t| Transport::Store(Box::new(t))),
+                format!(
+                    "bucket {:?} at {}",
+                    sc.bucket_name,
+                    sc.endpoint_url.as_deref().unwrap_or("AWS")
+                ),
+            )
+        }
+        #[cfg(not(feature = "s3"))]
+        ChannelKind::S3 => {
+            cfg.s3.as_ref().ok_or_else(off)?;
+            return Err(Error::new(
+                crate::error::ErrorKind::Unsupported,
+                "backends.S3 is enabled but this libfmi was built without the s3 feature",
+            ));
+        }
+    };
+    r.map_err(|e| e.context(format!("channel {}, {endpoint}", kind.name())))
 }

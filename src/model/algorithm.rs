@@ -5,12 +5,12 @@
 //! The choices mirror the dispatch in `crate::comm` (same thresholds, same constants), so the
 //! model prices the algorithm that actually runs for the size.
 
-use super::params::Channel;
+use crate::channel::ChannelKind;
 use crate::collective::p2p::allreduce::HALVING_DOUBLING_MAX_BLOCK;
 use crate::collective::p2p::{pieces, subtree, LARGE};
 use crate::collective::store::allreduce::SEGMENTED_MIN;
 use crate::collective::store::FLAT_MAX;
-use crate::collective::OpCode;
+use crate::tag::OpCode;
 
 /// One operation as the model sees it. Every peer describes the same call the same way.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -168,7 +168,7 @@ fn flog2(n: usize) -> usize {
 }
 
 /// The pattern of `call` on a channel of the family of `channel`.
-pub fn pattern(channel: Channel, call: &Call, ring_threshold: usize) -> Pattern {
+pub fn pattern(channel: ChannelKind, call: &Call, ring_threshold: usize) -> Pattern {
     let n = call.peers.max(1);
     if n == 1 && call.op != OpCode::SendRecv {
         return Pattern::new("local", 1);
@@ -570,7 +570,7 @@ fn store(call: &Call, n: usize) -> Pattern {
 mod tests {
     use super::*;
 
-    fn p(ch: Channel, op: OpCode, bytes: usize, n: usize) -> Pattern {
+    fn p(ch: ChannelKind, op: OpCode, bytes: usize, n: usize) -> Pattern {
         pattern(ch, &Call::new(op, bytes, n).reduction(4, false), 256 << 10)
     }
 
@@ -582,7 +582,7 @@ mod tests {
 
     #[test]
     fn allreduce_algorithms_follow_the_communicator() {
-        use Channel::*;
+        use ChannelKind::*;
         use OpCode::Allreduce;
         assert_eq!(p(Direct, Allreduce, 8, 4).algorithm, "recursive_doubling");
         assert_eq!(
@@ -600,7 +600,7 @@ mod tests {
 
     #[test]
     fn rounds_of_the_algorithms() {
-        use Channel::*;
+        use ChannelKind::*;
         // Ring at 4 peers: 6 steps of a quarter.
         let r = p(Direct, OpCode::Allreduce, 16 << 20, 4);
         assert_eq!(r.round_count(), 6.0);
@@ -622,7 +622,7 @@ mod tests {
 
     #[test]
     fn large_blocks_use_the_flat_and_pipelined_algorithms() {
-        use Channel::Direct;
+        use ChannelKind::Direct;
         let g = p(Direct, OpCode::Gather, 1 << 20, 8);
         assert_eq!((g.algorithm, g.rounds[0].recv), ("flat", (7 << 20) as f64));
         assert_eq!(

@@ -1,6 +1,6 @@
 //! Per-communicator, per-channel counters of the operations the application called.
 
-use super::params::{Channel, CHANNELS};
+use crate::channel::{ChannelKind, KINDS};
 use std::time::Duration;
 
 /// What one channel carried.
@@ -29,20 +29,13 @@ impl Counters {
 /// The counters of every channel of a communicator.
 #[derive(Debug, Clone, Default)]
 pub struct ChannelCounters {
-    per: [Counters; CHANNELS.len()],
-}
-
-fn index(c: Channel) -> usize {
-    CHANNELS
-        .iter()
-        .position(|&k| k == c)
-        .expect("every channel is listed")
+    per: [Counters; KINDS.len()],
 }
 
 impl ChannelCounters {
     /// Counts one operation of `bytes` on `c` that took `elapsed`.
-    pub fn record(&mut self, c: Channel, bytes: usize, elapsed: Duration, ok: bool) {
-        let k = &mut self.per[index(c)];
+    pub fn record(&mut self, c: ChannelKind, bytes: usize, elapsed: Duration, ok: bool) {
+        let k = &mut self.per[c.index()];
         k.operations += 1;
         k.bytes += bytes as u64;
         k.time_ns += elapsed.as_nanos().min(u64::MAX as u128) as u64;
@@ -50,9 +43,9 @@ impl ChannelCounters {
     }
 
     /// The counters of `c`, or the sum over every channel (None).
-    pub fn get(&self, c: Option<Channel>) -> Counters {
+    pub fn get(&self, c: Option<ChannelKind>) -> Counters {
         match c {
-            Some(c) => self.per[index(c)],
+            Some(c) => self.per[c.index()],
             None => {
                 let mut sum = Counters::default();
                 for k in &self.per {
@@ -75,11 +68,11 @@ mod tests {
     #[test]
     fn per_channel_and_total() {
         let mut c = ChannelCounters::default();
-        c.record(Channel::Direct, 8, Duration::from_micros(5), true);
-        c.record(Channel::Redis, 100, Duration::from_micros(60), false);
-        c.record(Channel::Direct, 2, Duration::from_micros(1), true);
+        c.record(ChannelKind::Direct, 8, Duration::from_micros(5), true);
+        c.record(ChannelKind::Redis, 100, Duration::from_micros(60), false);
+        c.record(ChannelKind::Direct, 2, Duration::from_micros(1), true);
         assert_eq!(
-            c.get(Some(Channel::Direct)),
+            c.get(Some(ChannelKind::Direct)),
             Counters {
                 operations: 2,
                 bytes: 10,
@@ -87,10 +80,10 @@ mod tests {
                 errors: 0
             }
         );
-        assert_eq!(c.get(Some(Channel::Redis)).errors, 1);
+        assert_eq!(c.get(Some(ChannelKind::Redis)).errors, 1);
         assert_eq!(c.get(None).operations, 3);
         assert_eq!(c.get(None).bytes, 110);
-        assert_eq!(c.get(Some(Channel::S3)), Counters::default());
+        assert_eq!(c.get(Some(ChannelKind::S3)), Counters::default());
         c.reset();
         assert_eq!(c.get(None), Counters::default());
     }

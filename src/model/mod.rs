@@ -6,14 +6,12 @@
 //! - [`algorithm`]: which algorithm runs for a call, and its rounds, bytes and requests;
 //! - [`latency`] and [`cost`]: seconds and dollars of a pattern on a channel;
 //! - [`policy`]: the choice under `fast` or `cheap`;
-//! - [`calibrate`] and [`fit`]: measurement on the running machine and fitted parameters;
+//! - calibration (measurement and fitting) lives in the tools crate (`fmi_tools::calibrate`);
 //! - [`counters`] and [`trace`]: what the communicator did (per channel counters, JSON lines).
 
 pub mod algorithm;
-pub mod calibrate;
 pub mod cost;
 pub mod counters;
-pub mod fit;
 pub mod latency;
 pub mod params;
 pub mod policy;
@@ -21,8 +19,9 @@ pub mod trace;
 
 pub use algorithm::Call;
 pub use cost::Cost;
-pub use params::{Channel, Params, CHANNELS};
+pub use params::Params;
 
+use crate::channel::{ChannelKind, KINDS};
 use crate::config::Config;
 use crate::error::Result;
 
@@ -55,7 +54,7 @@ impl Model {
     }
 
     /// Latency and cost of `call` on `channel`.
-    pub fn estimate(&self, channel: Channel, call: &Call) -> Estimate {
+    pub fn estimate(&self, channel: ChannelKind, call: &Call) -> Estimate {
         let p = algorithm::pattern(channel, call, self.params.ring_threshold);
         let link = self.params.link(channel);
         let store = channel.is_store();
@@ -72,7 +71,7 @@ impl Model {
     /// A digest of everything that decides a pick: the parameters and `enabled` channels, with
     /// the library version (whose algorithms and thresholds the model mirrors). Peers exchange it
     /// at init; a difference is an error there rather than different picks later.
-    pub fn digest(&self, enabled: &[Channel]) -> u64 {
+    pub fn digest(&self, enabled: &[ChannelKind]) -> u64 {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(env!("CARGO_PKG_VERSION"));
@@ -83,7 +82,7 @@ impl Model {
         let p = &self.params;
         // The memory of a function is not part of it: peers exchange theirs and use the mean.
         let mut nums = vec![p.gib_second_usd, p.reduce_bps, p.ring_threshold as f64];
-        for c in CHANNELS {
+        for c in KINDS {
             let l = p.link(c);
             nums.extend([
                 l.overhead_s,

@@ -2,38 +2,9 @@
 //! the `model` section of the configuration, whose units are those of the original FMI:
 //! milliseconds, MB/s (10^6 B/s), $ per GB (10^9 B), $ per request, $ per hour, $ per GiB-second.
 
-use crate::config::{Config, ModelConfig, StorageModel};
+use crate::channel::{ChannelKind, KINDS};
+use crate::config::{Config, DirectModel, StorageModel};
 use crate::error::{Error, Result};
-
-/// The channels the model knows, in the order ties are broken (the original's map order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Channel {
-    Direct,
-    Redis,
-    S3,
-}
-
-/// Every channel of the model, in tie-breaking order.
-pub const CHANNELS: [Channel; 3] = [Channel::Direct, Channel::Redis, Channel::S3];
-
-impl Channel {
-    pub fn name(self) -> &'static str {
-        match self {
-            Channel::Direct => "direct",
-            Channel::Redis => "redis",
-            Channel::S3 => "s3",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Channel> {
-        CHANNELS.into_iter().find(|c| c.name() == name)
-    }
-
-    /// True for the object-store family (Redis, S3); false for peer-to-peer (Direct).
-    pub fn is_store(self) -> bool {
-        self != Channel::Direct
-    }
-}
 
 /// The parameters of one channel.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,9 +40,8 @@ pub struct Link {
 /// Everything the model needs, in SI units.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
-    pub direct: Link,
-    pub redis: Link,
-    pub s3: Link,
+    /// The parameters of each channel, in [`KINDS`] order.
+    pub links: [Link; KINDS.len()],
     /// $ per GiB-second of function time.
     pub gib_second_usd: f64,
     /// Bytes per second at which a function folds a reduction operand into its accumulator.
@@ -152,40 +122,45 @@ impl Link {
     }
 }
 
+/// The link of a peer-to-peer channel from its `model` section (`model.{key}`).
+fn p2p_link(d: &DirectModel, key: &str) -> Result<Link> {
+    let (knee_bytes, bandwidth_large_bps) = knee(
+        d.large_message_bytes,
+        d.bandwidth_large,
+        &format!("model.{key}.bandwidth_large"),
+    )?;
+    Ok(Link {
+        overhead_s: d.overhead_ms * MS,
+        bandwidth_bps: positive(d.bandwidth, &format!("model.{key}.bandwidth"))? * MB,
+        knee_bytes,
+        bandwidth_large_bps,
+        aggregate_bps: f64::INFINITY,
+        transfer_usd_per_byte: d.transfer_price / GB,
+        put_usd: 0.0,
+        get_usd: 0.0,
+        infra_usd_per_op: infra(
+            d.vm_price,
+            d.requests_per_hour,
+            d.include_infrastructure_costs,
+        ),
+        poll_s: 0.0,
+    })
+}
+
 impl Params {
-    /// The parameters of `cfg` for functions of `memory_mib` MiB (0 means 128).
     pub fn from_config(cfg: &Config, memory_mib: f64) -> Result<Params> {
-        let m: &ModelConfig = &cfg.model;
-        let d = &m.direct;
-        let (knee_bytes, bandwidth_large_bps) = knee(
-            d.large_message_bytes,
-            d.bandwidth_large,
-            "model.Direct.bandwidth_large",
-        )?;
-        let s3_poll = cfg
-            .s3
-            .as_ref()
-            .map_or(0.1, |s| s.timeout.as_secs_f64())
-            .max(0.0);
+        let m = &cfg.model;
+        let mut links = Vec::with_capacity(KINDS.len());
+        for kind in KINDS {
+            let key = kind.config_key();
+            links.push(match (m.p2p(kind), m.store(kind)) {
+                (Some(d), _) => p2p_link(d, key)?,
+                (None, Some(s)) => store_link(s, key, cfg.poll_s(kind))?,
+                (None, None) => unreachable!("{key} has a model section"),
+            });
+        }
         Ok(Params {
-            direct: Link {
-                overhead_s: d.overhead_ms * MS,
-                bandwidth_bps: positive(d.bandwidth, "model.Direct.bandwidth")? * MB,
-                knee_bytes,
-                bandwidth_large_bps,
-                aggregate_bps: f64::INFINITY,
-                transfer_usd_per_byte: d.transfer_price / GB,
-                put_usd: 0.0,
-                get_usd: 0.0,
-                infra_usd_per_op: infra(
-                    d.vm_price,
-                    d.requests_per_hour,
-                    d.include_infrastructure_costs,
-                ),
-                poll_s: 0.0,
-            },
-            redis: store_link(&m.redis, "Redis", 0.0)?,
-            s3: store_link(&m.s3, "S3", s3_poll)?,
+            links: links.try_into().expect("one link per channel"),
             gib_second_usd: m.gib_second_price,
             reduce_bps: positive(m.reduce_bandwidth, "model.FaaS.reduce_bandwidth")? * MB,
             memory_gib: if memory_mib > 0.0 { memory_mib } else { 128.0 } / MIB_PER_GIB,
@@ -193,21 +168,12 @@ impl Params {
         })
     }
 
-    /// The parameters of `c`.
-    pub fn link(&self, c: Channel) -> &Link {
-        match c {
-            Channel::Direct => &self.direct,
-            Channel::Redis => &self.redis,
-            Channel::S3 => &self.s3,
-        }
+    pub fn link(&self, c: ChannelKind) -> &Link {
+        &self.links[c.index()]
     }
 
-    pub fn link_mut(&mut self, c: Channel) -> &mut Link {
-        match c {
-            Channel::Direct => &mut self.direct,
-            Channel::Redis => &mut self.redis,
-            Channel::S3 => &mut self.s3,
-        }
+    pub fn link_mut(&mut self, c: ChannelKind) -> &mut Link {
+        &mut self.links[c.index()]
     }
 }
 
@@ -219,16 +185,22 @@ mod tests {
     fn units_are_converted() {
         let p = Params::from_config(&Config::default(), 0.0).unwrap();
         // 0.34 ms, 400 MB/s
-        assert!((p.direct.overhead_s - 0.34e-3).abs() < 1e-12);
-        assert_eq!(p.direct.bandwidth_bps, 400e6);
+        assert!((p.link(ChannelKind::Direct).overhead_s - 0.34e-3).abs() < 1e-12);
+        assert_eq!(p.link(ChannelKind::Direct).bandwidth_bps, 400e6);
         // $0.0134 per hour over 1000 operations per hour
-        assert!((p.direct.infra_usd_per_op - 1.34e-5).abs() < 1e-15);
-        assert!((p.redis.infra_usd_per_op - 3.8e-6).abs() < 1e-15);
+        assert!((p.link(ChannelKind::Direct).infra_usd_per_op - 1.34e-5).abs() < 1e-15);
+        assert!((p.link(ChannelKind::Redis).infra_usd_per_op - 3.8e-6).abs() < 1e-15);
         // S3 infrastructure is excluded by default; PUT and GET are priced per request
-        assert_eq!(p.s3.infra_usd_per_op, 0.0);
-        assert_eq!((p.s3.put_usd, p.s3.get_usd), (5.4e-6, 4.3e-7));
+        assert_eq!(p.link(ChannelKind::S3).infra_usd_per_op, 0.0);
+        assert_eq!(
+            (
+                p.link(ChannelKind::S3).put_usd,
+                p.link(ChannelKind::S3).get_usd
+            ),
+            (5.4e-6, 4.3e-7)
+        );
         assert_eq!(p.memory_gib, 0.125);
-        assert_eq!(p.s3.poll_s, 0.1);
+        assert_eq!(p.link(ChannelKind::S3).poll_s, 0.1);
     }
 
     #[test]

@@ -5,14 +5,34 @@
 //! same channel for the same operation.
 
 use super::algorithm::Call;
-use super::params::Channel;
 use super::{Estimate, Model};
-use crate::comm::Hint;
+use crate::channel::ChannelKind;
+
+/// Channel-selection hint: minimise modelled latency or modelled cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    Fast,
+    Cheap,
+}
+
+impl Hint {
+    pub fn name(self) -> &'static str {
+        match self {
+            Hint::Fast => "fast",
+            Hint::Cheap => "cheap",
+        }
+    }
+}
 
 /// The channel of `enabled` that `hint` prefers for `call`, with its estimate.
 /// `enabled` must not be empty.
-pub fn choose(model: &Model, call: &Call, hint: Hint, enabled: &[Channel]) -> (Channel, Estimate) {
-    let mut best: Option<(Channel, Estimate)> = None;
+pub fn choose(
+    model: &Model,
+    call: &Call,
+    hint: Hint,
+    enabled: &[ChannelKind],
+) -> (ChannelKind, Estimate) {
+    let mut best: Option<(ChannelKind, Estimate)> = None;
     for &c in enabled {
         let e = model.estimate(c, call);
         let key = |e: &Estimate| match hint {

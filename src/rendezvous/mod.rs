@@ -1,7 +1,7 @@
-//! How peers find each other: the rendezvous protocol, its server and the client used by the direct channel.
+//! How peers find each other: the rendezvous protocol and the client used by the direct channel
+//! (the server is in the tools crate, `fmi_tools::server`).
 
 pub mod auth;
 pub mod client;
 pub mod protocol;
-pub mod server;
 pub mod tls;

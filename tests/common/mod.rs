@@ -7,8 +7,8 @@ mod peers;
 pub use peers::run_named;
 
 use fmi::config::{Config, DirectConfig};
-use fmi::rendezvous::server::{BackgroundServer, ServerConfig};
 use fmi::Communicator;
+use fmi_tools::server::{BackgroundServer, ServerConfig};
 use std::time::Duration;
 
 /// A unique communicator name for this process.

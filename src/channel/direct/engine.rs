@@ -362,8 +362,8 @@ fn progress_recv(
                 if t != tag {
                     return Err(Error::invalid(format!(
                         "peers called operations in a different order: received a message of {}, expected {}",
-                        crate::collective::describe_tag(t),
-                        crate::collective::describe_tag(tag)
+                        crate::tag::describe_tag(t),
+                        crate::tag::describe_tag(tag)
                     )));
                 }
                 let l =

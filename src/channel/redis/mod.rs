@@ -19,9 +19,9 @@ mod conn;
 pub mod frame;
 
 use super::store::{Put, StoreTransport, Take};
-use crate::collective::describe_tag;
 use crate::config::RedisConfig;
 use crate::error::{Error, ErrorKind, Result};
+use crate::tag::describe_tag;
 use conn::Conn;
 use frame::{Head, Kind};
 use std::time::{Duration, Instant};

@@ -23,9 +23,9 @@ pub mod runtime;
 
 use super::store::join::random_id;
 use super::store::{Put, StoreTransport, Take};
-use crate::collective::describe_tag;
 use crate::config::S3Config;
 use crate::error::{Error, ErrorKind, Result};
+use crate::tag::describe_tag;
 use bytes::Bytes;
 use client::{Fail, S3};
 use object::{Head, Message, PART};

@@ -3,12 +3,12 @@
 //! The measuring logic lives in `fmi::bench`; this file is the command line.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fmi::bench::ops::{self, Buffers, Op};
-use fmi::bench::report::{self, Document};
-use fmi::bench::runner::{self, Budget};
-use fmi::bench::tcp_baseline::{Mode, TcpPair};
-use fmi::bench::{launch, parse_size, plot, Record, LIBFMI};
 use fmi::{Communicator, Result};
+use fmi_tools::bench::ops::{self, Buffers, Op};
+use fmi_tools::bench::report::{self, Document};
+use fmi_tools::bench::runner::{self, Budget};
+use fmi_tools::bench::tcp_baseline::{Mode, TcpPair};
+use fmi_tools::bench::{launch, parse_size, plot, Record, LIBFMI};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -264,30 +264,34 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
     } else {
         None
     };
-    let record =
-        |imp: &str, ch: &str, op: Op, algo: &str, bytes: usize, s: fmi::bench::stats::Summary| {
-            let window = if op == Op::Bw { ops::window(bytes) } else { 0 };
-            let moved = bytes as f64 * window.max(1) as f64;
-            Record {
-                implementation: imp.into(),
-                channel: ch.into(),
-                op: op.name().into(),
-                algo: algo.into(),
-                bytes: bytes as u64,
-                peers: n as u32,
-                window: window as u32,
-                iters: s.iters as u64,
-                median_us: s.median_us,
-                p90_us: s.p90_us,
-                min_us: s.min_us,
-                mbps: if s.median_us > 0.0 {
-                    moved / s.median_us
-                } else {
-                    0.0
-                },
-                round: a.round,
-            }
-        };
+    let record = |imp: &str,
+                  ch: &str,
+                  op: Op,
+                  algo: &str,
+                  bytes: usize,
+                  s: fmi_tools::bench::stats::Summary| {
+        let window = if op == Op::Bw { ops::window(bytes) } else { 0 };
+        let moved = bytes as f64 * window.max(1) as f64;
+        Record {
+            implementation: imp.into(),
+            channel: ch.into(),
+            op: op.name().into(),
+            algo: algo.into(),
+            bytes: bytes as u64,
+            peers: n as u32,
+            window: window as u32,
+            iters: s.iters as u64,
+            median_us: s.median_us,
+            p90_us: s.p90_us,
+            min_us: s.min_us,
+            mbps: if s.median_us > 0.0 {
+                moved / s.median_us
+            } else {
+                0.0
+            },
+            round: a.round,
+        }
+    };
     for &op in &p.ops {
         if op.is_p2p() && n < 2 {
             doc.skipped
@@ -348,7 +352,7 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
             }
             #[cfg(feature = "s3")]
             if op == Op::PingPong && p.channels.iter().any(|ch| ch == "s3") {
-                let s = fmi::bench::s3_baseline::measure(&mut c, &b.send, p.budget)?;
+                let s = fmi_tools::bench::s3_baseline::measure(&mut c, &b.send, p.budget)?;
                 say(format!(
                     "s3-bare pingpong {bytes} B (PUT + GET): median {:.2} us",
                     s.median_us
@@ -437,15 +441,15 @@ fn merge(m: &MergeArgs) -> std::result::Result<(), String> {
     emit(&m.out, &doc)
 }
 
-/// `--explain`: see [`fmi::bench::explain`].
+/// `--explain`: see [`fmi_tools::bench::explain`].
 fn explain(a: &RunArgs, p: &Plan) -> ExitCode {
     let text = fmi::Config::load(a.config.as_deref()).and_then(|cfg| {
         let mem = std::env::var("FMI_FAAS_MEMORY")
             .ok()
             .and_then(|m| m.trim().parse().ok())
             .unwrap_or(128);
-        let chans = fmi::bench::explain::channels(&cfg, a.config.is_some());
-        fmi::bench::explain::table(&cfg, &chans, &p.ops, &p.sizes, a.n as usize, mem)
+        let chans = fmi_tools::bench::explain::channels(&cfg, a.config.is_some());
+        fmi_tools::bench::explain::table(&cfg, &chans, &p.ops, &p.sizes, a.n as usize, mem)
     });
     match text {
         Ok(t) => {

@@ -4,10 +4,10 @@
 //! `model` section (the original FMI's keys and units) for the configuration file.
 
 use clap::Parser;
-use fmi::bench::{launch, parse_size};
-use fmi::model::calibrate::{self, Plan};
-use fmi::model::fit;
 use fmi::Communicator;
+use fmi_tools::bench::{launch, parse_size};
+use fmi_tools::calibrate::{self, Plan};
+use fmi_tools::fit;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

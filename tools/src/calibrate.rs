@@ -7,12 +7,13 @@
 //! once) also measures the aggregate bandwidth of the store (`bandwidth_multiple`): about
 //! `bandwidth_single` for a single-threaded Redis, more for S3.
 
-use super::fit;
-use super::{Call, Channel, Model};
-use crate::collective::OpCode;
-use crate::config::{Config, ModelConfig};
-use crate::error::{Error, ErrorKind, Result};
-use crate::{BuiltinOp, Communicator, Datatype, ReduceOp};
+use crate::fit;
+use fmi::channel::ChannelKind;
+use fmi::config::{Config, ModelConfig};
+use fmi::error::{Error, ErrorKind, Result};
+use fmi::model::{Call, Model};
+use fmi::tag::OpCode;
+use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp};
 use std::time::Instant;
 
 /// How long to measure.
@@ -40,7 +41,7 @@ impl Default for Plan {
 /// One measured operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub channel: Channel,
+    pub channel: ChannelKind,
     /// "send" (one-way, half a ping-pong between ranks 0 and 1), "allreduce" (float32 sum, the
     /// slowest rank) or, on a store, "alltoall" (blocks of `bytes`, the slowest rank).
     pub op: &'static str,
@@ -166,7 +167,11 @@ pub fn run(c: &mut Communicator, plan: &Plan) -> Result<Calibration> {
 /// `plan` on every enabled channel (or on `only`), each channel pinned in turn; the pin is
 /// returned to the model's choice afterwards. Collective; every peer gets the same samples
 /// (without predictions).
-pub fn measure(c: &mut Communicator, plan: &Plan, only: Option<Channel>) -> Result<Vec<Sample>> {
+pub fn measure(
+    c: &mut Communicator,
+    plan: &Plan,
+    only: Option<ChannelKind>,
+) -> Result<Vec<Sample>> {
     let n = c.size();
     if n < 2 {
         return Err(Error::invalid("calibration needs at least 2 peers"));
@@ -176,10 +181,10 @@ pub fn measure(c: &mut Communicator, plan: &Plan, only: Option<Channel>) -> Resu
             "calibration sizes must be positive multiples of 4",
         ));
     }
-    let channels: Vec<Channel> = c
+    let channels: Vec<ChannelKind> = c
         .channel_names()
         .iter()
-        .filter_map(|n| Channel::from_name(n))
+        .filter_map(|n| ChannelKind::from_name(n))
         .filter(|&ch| only.is_none_or(|o| o == ch))
         .collect();
     let mut samples: Vec<Sample> = Vec::new();
@@ -200,7 +205,7 @@ pub fn measure(c: &mut Communicator, plan: &Plan, only: Option<Channel>) -> Resu
 }
 
 /// One sweep of [`measure`].
-fn sweep(c: &mut Communicator, plan: &Plan, channels: &[Channel]) -> Result<Vec<Sample>> {
+fn sweep(c: &mut Communicator, plan: &Plan, channels: &[ChannelKind]) -> Result<Vec<Sample>> {
     let (rank, n) = (c.rank(), c.size());
     let mut samples = Vec::new();
     let sum = ReduceOp::builtin(BuiltinOp::Sum);
@@ -253,7 +258,7 @@ fn sweep(c: &mut Communicator, plan: &Plan, channels: &[Channel]) -> Result<Vec<
 /// Fits the parameters of every channel in `samples` (and the reduction bandwidth, measured
 /// here) and predicts every sample with the fitted model. Collective.
 pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration> {
-    let mut channels: Vec<Channel> = Vec::new();
+    let mut channels: Vec<ChannelKind> = Vec::new();
     for x in &samples {
         if !channels.contains(&x.channel) {
             channels.push(x.channel);
@@ -281,15 +286,15 @@ pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration
             None => (0.0, mbps(f.per_byte)),
         };
         match ch {
-            Channel::Direct => {
+            ChannelKind::Direct => {
                 let d = &mut model.direct;
                 d.overhead_ms = o * 1e3;
                 d.bandwidth = mbps(f.per_byte);
                 d.large_message_bytes = knee;
                 d.bandwidth_large = large;
             }
-            Channel::Redis | Channel::S3 => {
-                let m = if ch == Channel::Redis {
+            ChannelKind::Redis | ChannelKind::S3 => {
+                let m = if ch == ChannelKind::Redis {
                     &mut model.redis
                 } else {
                     &mut model.s3
@@ -361,7 +366,7 @@ pub fn predict(model: &Model, samples: &mut [Sample]) {
 }
 
 fn sample(
-    ch: Channel,
+    ch: ChannelKind,
     op: &'static str,
     bytes: usize,
     peers: usize,

@@ -4,7 +4,7 @@
 //! adds nothing to the timed calls).
 
 use super::stats::{self, Summary};
-use crate::{BuiltinOp, Communicator, Datatype, ReduceOp, Result};
+use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp, Result};
 
 /// How long and how often to run each test.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,7 @@
 //! fmi-rendezvous: the rendezvous server of libfmi's direct channel.
 
 use clap::Parser;
-use fmi::rendezvous::server::{serve, ServerConfig, Stats};
+use fmi_tools::server::{serve, ServerConfig, Stats};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

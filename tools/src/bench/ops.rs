@@ -1,7 +1,7 @@
 //! The measured operations: one timed iteration of each on a [`Communicator`], with the buffers
 //! it needs, and how much memory a test takes per rank.
 
-use crate::{BuiltinOp, Communicator, Datatype, ReduceOp, Result};
+use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp, Result};
 use std::time::Instant;
 
 /// An operation of the benchmark.

@@ -1,7 +1,7 @@
 //! Fitting model parameters to measurements, and writing them back as a `model` section in the
 //! original FMI's keys and units.
 
-use crate::config::ModelConfig;
+use fmi::config::ModelConfig;
 use serde_json::{json, Value};
 
 /// `t = overhead + slope * bytes`, fitted by least squares on relative errors (every size
@@ -113,7 +113,7 @@ pub fn piecewise(points: &[(f64, f64)]) -> Piecewise {
 
 /// The `model` section of a configuration file for `m` (original keys and units: ms, MB/s, $).
 pub fn model_section(m: &ModelConfig) -> Value {
-    let store = |s: &crate::config::StorageModel, single_key: &str| {
+    let store = |s: &fmi::config::StorageModel, single_key: &str| {
         json!({
             single_key: s.bandwidth,
             "bandwidth_multiple": s.bandwidth_multiple,
@@ -152,7 +152,7 @@ pub fn model_section(m: &ModelConfig) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use fmi::config::Config;
 
     #[test]
     fn recovers_a_line() {

@@ -4,9 +4,9 @@
 
 use super::runner::{self, Budget};
 use super::stats::Summary;
-use crate::channel::s3::admin::Admin;
-use crate::{Communicator, Error, ErrorKind, Result};
 use bytes::Bytes;
+use fmi::channel::s3::admin::Admin;
+use fmi::{Communicator, Error, ErrorKind, Result};
 use std::time::Instant;
 
 /// Measures PUT + GET of `data` (every rank calls it; only rank 0 talks to S3).

@@ -3,11 +3,12 @@
 //! measured; the model is the one a communicator with this configuration would use.
 
 use super::ops::Op;
-use crate::collective::OpCode;
-use crate::comm::Hint;
-use crate::config::Config;
-use crate::error::Result;
-use crate::model::{policy, Call, Channel, Model, CHANNELS};
+use fmi::channel::{ChannelKind, KINDS};
+use fmi::config::Config;
+use fmi::error::Result;
+use fmi::model::policy::Hint;
+use fmi::model::{policy, Call, Model};
+use fmi::tag::OpCode;
 
 /// The operation of the model that a benchmark operation runs.
 fn opcode(op: Op) -> OpCode {
@@ -26,19 +27,19 @@ fn opcode(op: Op) -> OpCode {
 }
 
 /// The channels explained: those enabled in `cfg` when `from_file`, else all three.
-pub fn channels(cfg: &Config, from_file: bool) -> Vec<Channel> {
+pub fn channels(cfg: &Config, from_file: bool) -> Vec<ChannelKind> {
     if !from_file {
-        return CHANNELS.to_vec();
+        return KINDS.to_vec();
     }
     let mut v = Vec::new();
     if cfg.direct.is_some() {
-        v.push(Channel::Direct);
+        v.push(ChannelKind::Direct);
     }
     if cfg.redis.is_some() {
-        v.push(Channel::Redis);
+        v.push(ChannelKind::Redis);
     }
     if cfg.s3.is_some() {
-        v.push(Channel::S3);
+        v.push(ChannelKind::S3);
     }
     v
 }
@@ -47,7 +48,7 @@ pub fn channels(cfg: &Config, from_file: bool) -> Vec<Channel> {
 /// functions of `memory_mib` MiB each, over `channels`.
 pub fn table(
     cfg: &Config,
-    channels: &[Channel],
+    channels: &[ChannelKind],
     ops: &[Op],
     sizes: &[usize],
     peers: usize,
@@ -130,7 +131,7 @@ mod tests {
         let cfg = Config::default();
         let t = table(
             &cfg,
-            &CHANNELS,
+            &KINDS,
             &[Op::PingPong, Op::Allreduce, Op::Barrier],
             &[8, 1 << 30],
             4,

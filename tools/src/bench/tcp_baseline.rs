@@ -3,7 +3,7 @@
 //! ("tcp-block") or with a non-blocking busy loop that calls sched_yield between attempts
 //! ("tcp-spin", what MPI's TCP path does with `mpi_yield_when_idle`).
 
-use crate::{Communicator, Error, Result};
+use fmi::{Communicator, Error, Result};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::Instant;

@@ -2,8 +2,8 @@
 //! embedded rendezvous server and N copies of itself as the peers of one job, as `fmirun` does.
 //! Rank 0's standard output is passed through; every rank's standard error too.
 
-use crate::rendezvous::auth;
-use crate::rendezvous::server::{BackgroundServer, ServerConfig};
+use crate::server::{BackgroundServer, ServerConfig};
+use fmi::rendezvous::auth;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! rendezvous server, rank-prefixed output, and all-or-nothing exit.
 
 use clap::Parser;
-use fmi::rendezvous::server::{BackgroundServer, ServerConfig};
+use fmi_tools::server::{BackgroundServer, ServerConfig};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};

@@ -2,8 +2,8 @@
 //! observed (public) endpoint, and relays the traffic of pairs that cannot connect directly.
 //! Concurrent (tokio), bounded, authenticated when given secrets, robust against malformed input.
 
-use super::auth::{self, ReplayCache};
-use super::protocol::{self, ClientMsg, ServerMsg, VERSION};
+use fmi::rendezvous::auth::{self, ReplayCache};
+use fmi::rendezvous::protocol::{self, ClientMsg, ServerMsg, VERSION};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};

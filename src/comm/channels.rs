@@ -1,0 +1,125 @@
+//! The connected channels of a communicator, held generically by family, and the choice of the
+//! channel for each operation (pin, else the only one, else the model's policy).
+
+use super::Hint;
+use crate::channel::store::keys::Namespace;
+use crate::channel::store::{join, StoreTransport};
+use crate::channel::{self, ChannelKind, Member, P2pTransport, Transport, KINDS};
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::{self, Call, Model};
+use std::time::Instant;
+
+/// A store channel: its transport, the key namespace of this run, and whether an operation on it
+/// failed (then finalize deletes whatever the failure left behind).
+pub(super) struct StoreChannel {
+    pub t: Box<dyn StoreTransport>,
+    pub ns: Namespace,
+    pub dirty: bool,
+}
+
+/// One connected channel.
+pub(super) enum Held {
+    P2p(Box<dyn P2pTransport>),
+    Store(StoreChannel),
+}
+
+/// The connected channels and the choice between them.
+pub(super) struct Channels {
+    /// The connected channels, in [`KINDS`] order.
+    held: Vec<(ChannelKind, Held)>,
+    pub pinned: Option<ChannelKind>,
+    /// The channel-selection model (equal on every peer: checked at init).
+    pub model: Model,
+}
+
+impl Channels {
+    /// Connects every channel that `cfg` enables, in [`KINDS`] order; a store channel also joins
+    /// the run of `me.job` (agreeing on its key namespace). On an error, what was connected is
+    /// closed.
+    pub fn connect(cfg: &Config, me: Member<'_>, model: Model, deadline: Instant) -> Result<Self> {
+        let mut c = Channels {
+            held: Vec::new(),
+            pinned: None,
+            model,
+        };
+        for kind in KINDS.into_iter().filter(|&k| cfg.enabled(k)) {
+            let held = channel::connect(kind, cfg, me, deadline).and_then(|t| match t {
+                Transport::P2p(t) => Ok(Held::P2p(t)),
+                Transport::Store(mut t) => {
+                    let ns = join::agree(t.as_mut(), me.job, me.rank, me.size, deadline)?;
+                    Ok(Held::Store(StoreChannel {
+                        t,
+                        ns,
+                        dirty: false,
+                    }))
+                }
+            });
+            match held {
+                Ok(h) => c.held.push((kind, h)),
+                Err(e) => {
+                    c.close();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    pub fn has(&self, k: ChannelKind) -> bool {
+        self.held.iter().any(|(x, _)| *x == k)
+    }
+
+    /// The connected channel `k` (None when not connected).
+    pub fn get(&mut self, k: ChannelKind) -> Option<&mut Held> {
+        self.held.iter_mut().find(|(x, _)| *x == k).map(|(_, h)| h)
+    }
+
+    /// The peer-to-peer transport `k`, if connected and of that family.
+    pub fn p2p(&self, k: ChannelKind) -> Option<&dyn P2pTransport> {
+        self.held.iter().find_map(|(x, h)| match h {
+            Held::P2p(t) if *x == k => Some(t.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The connected channels, in [`KINDS`] order.
+    pub fn enabled(&self) -> impl Iterator<Item = ChannelKind> + '_ {
+        self.held.iter().map(|(k, _)| *k)
+    }
+
+    /// The channel of one operation: the pinned channel, else the only enabled one, else the one
+    /// the model prefers under `hint` (with its estimate). Depends only on the call, the hint,
+    /// the pin and the model, which every peer holds equal, so every peer picks the same channel.
+    pub fn pick(&self, call: &Call, hint: Hint) -> (ChannelKind, Option<model::Estimate>) {
+        if let Some(k) = self.pinned {
+            return (k, None);
+        }
+        // On the stack: this runs for every operation.
+        let mut enabled = [ChannelKind::Direct; KINDS.len()];
+        let mut n = 0;
+        for k in self.enabled() {
+            enabled[n] = k;
+            n += 1;
+        }
+        if n == 1 {
+            return (enabled[0], None);
+        }
+        let (kind, e) = model::policy::choose(&self.model, call, hint, &enabled[..n]);
+        (kind, Some(e))
+    }
+
+    /// The channel that carries agreements between peers: the first enabled one.
+    pub fn control(&self) -> ChannelKind {
+        self.enabled().next().expect("a communicator has a channel")
+    }
+
+    pub fn close(&mut self) {
+        for (_, h) in &mut self.held {
+            match h {
+                Held::P2p(t) => t.close(),
+                Held::Store(s) => s.t.close(),
+            }
+        }
+    }
+}
