@@ -9,15 +9,16 @@
 # 1. installs openmpi-bin + libopenmpi-dev (apt-get) when mpicc.openmpi is missing (not with --no-mpi);
 # 2. builds fmi-bench (cargo build --release) and bench/mpi/osu_like.c with mpicc.openmpi;
 # 3. for each round and peer count runs fmi-bench and the MPI program, alternating which goes
-#    first (ABAB), with the flags of /work/shared/reference/baselines.md: Open MPI TCP-only on
+#    first (ABAB). Open MPI runs with these flags: TCP-only on
 #    loopback (--mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include lo), oversubscribed
 #    (--oversubscribe --bind-to none, and --mca mpi_yield_when_idle 1 when N > 2);
-#    point-to-point tests (pingpong, bw) run at 2 peers only, as in the baselines;
+#    point-to-point tests (pingpong, bw) run at 2 peers only;
 # 4. merges everything: OUT/report.txt (table), OUT/report.csv, OUT/report.json,
 #    OUT/pingpong.svg and OUT/allreduce-npN.svg; OUT/conditions.txt holds the load seen.
 # Without MPI (--no-mpi, or no mpicc after the install) the report has the raw-TCP baseline only.
 # As root, every measured command runs in a session of its own with autogroup nice -20 and
-# nice -n -20 (see baselines.md, N1: other jobs share this machine); --no-prio turns that off.
+# nice -n -20, so that other jobs on a shared machine disturb the peers less; --no-prio turns
+# that off.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

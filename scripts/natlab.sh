@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # natlab: real NATs on one Linux machine, built from network namespaces, veth pairs and conntrack
-# masquerading (recipe: shared/reference/natlab.md). Needs root, iproute2 and iptables (or nft).
+# masquerading. Needs root, iproute2 and iptables (or nft).
 #
 #   scripts/natlab.sh up N     build a lab with N hosts   scripts/natlab.sh down   remove it
 #   source scripts/natlab.sh   then natlab_up N / natlab_down / natlab_assert_ns NS

@@ -4,7 +4,7 @@
 # namespace and source subnet before opening a socket, reports direct/relayed links, and runs
 # every collective with result checks. The rendezvous server runs in the "pub" namespace.
 #
-# Scenarios (issue 3): 4 port-preserving NATs (all direct, no relay); one random-port NAT among 4
+# Scenarios: 4 port-preserving NATs (all direct, no relay); one random-port NAT among 4
 # (its pairs relayed); two hosts behind one NAT; RST-answering NATs (connect or relay, never hang);
 # wrong and missing job secrets refused (FMI_ERR_AUTH) while a stranger using the job's pairing
 # names gets nothing. Needs root (CI runs as root); fails, never skips.

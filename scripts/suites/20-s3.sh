@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The S3 channel from C, C++ and fmi-bench (issue 5), one step of scripts/test.sh: a private
+# The S3 channel from C, C++ and fmi-bench, one step of scripts/test.sh: a private
 # moto_server (scripts/s3-local.sh) with an S3-only configuration; the C and C++ examples under
 # fmirun with 1, 3 and 4 peers; an fmi-bench smoke run on channel s3 whose JSON must hold libfmi
 # and bare PUT + GET figures; and afterwards the bucket must hold no object. Fails (never skips)

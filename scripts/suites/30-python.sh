@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Python binding and AWS Lambda packaging (issue 8), one step of scripts/test.sh.
+# Python binding and AWS Lambda packaging, one step of scripts/test.sh.
 #   FMI_PREFIX  the installed libfmi package (cmake --install), FMI_WORK  a scratch directory.
 # 1. a venv in FMI_WORK/python with pytest, numpy, cfn-lint, auditwheel, boto3, setuptools, wheel (PyPI);
 # 2. the wheel (python/build-wheel.sh) from FMI_PREFIX's libfmi.so.0: its glibc needs (<= 2.34,

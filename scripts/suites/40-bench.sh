@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# fmi-bench smoke run (issue 7), one step of scripts/test.sh: every operation at small sizes on
+# fmi-bench smoke run, one step of scripts/test.sh: every operation at small sizes on
 # the direct channel with 2 peers (fmi-bench starts them itself) and 3 peers (under fmirun); the
 # JSON must parse and hold a positive figure for every operation and size, the raw-TCP baselines
 # for ping-pong, and the table, CSV, merge and SVG outputs must be produced. No timing assertions.
 #   FMI_PREFIX  the installed libfmi package (its bin/fmirun), FMI_WORK  a scratch directory.
-# The CMake package installs only fmirun and fmi-rendezvous, so fmi-bench is taken from the
+# The CMake package does not install fmi-bench, so it is taken from the
 # repo's cargo tree (target/release, built by the test command's cargo build --bins).
 set -euo pipefail
 
