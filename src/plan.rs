@@ -23,6 +23,11 @@ pub const LARGE: usize = 1 << 20;
 /// ring is as fast or faster.
 pub const HALVING_DOUBLING_MAX_BLOCK: usize = 128 << 10;
 
+/// Up to this many bytes gathered at every peer (block x peers), the direct allgather runs
+/// Bruck's algorithm (ceil(log2 n) steps); above it the ring (n - 1 steps of one block, each
+/// between neighbours).
+pub const BRUCK_MAX: usize = 64 << 10;
+
 /// Up to this many bytes gathered at one peer, store reductions and scans fetch every
 /// contribution at once and fold them (one round); above it they use partial results.
 pub const FLAT_MAX: usize = 4 << 20;
@@ -111,6 +116,8 @@ pub enum P2pAlgorithm {
     },
     RecursiveDoubling,
     Ring,
+    /// Bruck's allgather: ceil(log2 n) exchanges that double the blocks held.
+    Bruck,
     HalvingDoubling,
     Chain,
     ChainPipelined,
@@ -177,6 +184,7 @@ impl Algorithm {
                 "recursive_doubling"
             }
             Algorithm::P2p(P::Ring) => "ring",
+            Algorithm::P2p(P::Bruck) => "bruck",
             Algorithm::P2p(P::HalvingDoubling) => "halving_doubling",
             Algorithm::P2p(P::Chain) | Algorithm::Store(S::Chain) => "chain",
             Algorithm::P2p(P::ChainPipelined) => "chain_pipelined",
@@ -246,6 +254,7 @@ fn p2p(call: &Call, tuning: &Tuning) -> P2pAlgorithm {
         OpCode::Scan if call.ordered => Chain,
         OpCode::Scan if large => ChainPipelined,
         OpCode::Scan => RecursiveDoubling,
+        OpCode::Allgather | OpCode::Agree if b.saturating_mul(n) <= BRUCK_MAX => Bruck,
         OpCode::Allgather | OpCode::Agree => Ring,
         OpCode::Alltoall => AllAtOnce,
     }
@@ -381,7 +390,9 @@ mod tests {
         assert_eq!(p2p(Bcast, 8, 4, false), a(P::Binomial));
         assert_eq!(p2p(Barrier, 0, 4, false), a(P::Dissemination));
         assert_eq!(p2p(Finalize, 0, 1, false), a(P::Dissemination));
-        assert_eq!(p2p(Agree, 16, 4, false), a(P::Ring));
+        assert_eq!(p2p(Agree, 16, 4, false), a(P::Bruck));
+        assert_eq!(p2p(Allgather, BRUCK_MAX / 8, 8, false), a(P::Bruck));
+        assert_eq!(p2p(Allgather, BRUCK_MAX / 8 + 1, 8, false), a(P::Ring));
         assert_eq!(p2p(Alltoall, 16, 4, false), a(P::AllAtOnce));
         assert_eq!(p2p(SendRecv, 16, 2, false), a(P::Send));
         assert_eq!(p2p(Gather, LARGE, 1, false), a(P::Local));

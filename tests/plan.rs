@@ -8,7 +8,7 @@
 mod common;
 
 use fmi::model::pattern::pattern;
-use fmi::plan::{plan, Algorithm, Call, Tuning, HALVING_DOUBLING_MAX_BLOCK, LARGE};
+use fmi::plan::{plan, Algorithm, Call, Tuning, BRUCK_MAX, HALVING_DOUBLING_MAX_BLOCK, LARGE};
 use fmi::tag::OpCode;
 use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp};
 use std::sync::Arc;
@@ -49,6 +49,8 @@ fn cases(n: usize, ring_threshold: usize) -> Vec<Case> {
         case(Bcast, 1000),
         case(Barrier, 0),
         case(Allgather, 24),
+        case(Allgather, BRUCK_MAX / n),
+        case(Allgather, BRUCK_MAX / n + 1),
         case(Alltoall, 8 * n),
     ];
     for op in [Gather, Scatter, Reduce, Scan] {
@@ -217,6 +219,7 @@ fn messages_sent_are_those_of_the_traced_algorithm() {
         "ordered",
         "recursive_doubling",
         "ring",
+        "bruck",
         "halving_doubling",
         "chain",
         "chain_pipelined",

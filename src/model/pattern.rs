@@ -229,6 +229,18 @@ fn p2p(alg: P2pAlgorithm, call: &Call, n: usize) -> Pattern {
             }
             p
         }
+        (A::Bruck, _) => {
+            // step k: every peer sends the min(2^k, n - 2^k) blocks it holds and receives as many
+            let mut p = Pattern {
+                messages: nf * clog2(n) as f64,
+                ..Pattern::new(n)
+            };
+            for k in 0..clog2(n) {
+                let b = (1usize << k).min(n - (1 << k)) as f64 * s;
+                p = p.round(Round::exchange(1.0, b, b * nf));
+            }
+            p
+        }
         (A::Ring, OpCode::Allgather | OpCode::Agree) => Pattern {
             messages: nf * (nf - 1.0),
             ..Pattern::new(n)

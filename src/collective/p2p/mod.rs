@@ -86,6 +86,7 @@ pub fn run(alg: P2pAlgorithm, ctx: &mut Ctx, args: Args) -> Result<()> {
         (A::Chain, Args::Scan { buf, t, op }) => scan::chain(ctx, buf, t, op),
         (A::ChainPipelined, Args::Scan { buf, t, op }) => scan::chain_pipelined(ctx, buf, t, op),
         (A::Ring, Args::Allgather { send, recv }) => allgather::ring(ctx, send, recv),
+        (A::Bruck, Args::Allgather { send, recv }) => allgather::bruck(ctx, send, recv),
         (A::AllAtOnce, Args::Alltoall { send, recv }) => alltoall::all_at_once(ctx, send, recv),
         (alg, args) => Err(not_planned(crate::plan::Algorithm::P2p(alg).name(), &args)),
     }
