@@ -417,7 +417,7 @@ fmi_status fmi_comm_peer_link(const fmi_comm *comm, uint32_t peer, fmi_link *lin
  * Sets the channel-selection hint: `FMI_HINT_CHEAP` (the default) runs each later operation on
  * the enabled channel with the lowest modelled cost, `FMI_HINT_FAST` on the one with the lowest
  * modelled latency (unless `fmi_set_channel` pinned one; with one channel enabled the hint
- * changes nothing). See "Channel selection model" in the README.
+ * changes nothing). See docs/model.md.
  *
  * Collective: every peer must call it at the same point with the same hint. The peers exchange
  * their hints; if they differ, every peer returns `FMI_ERR_MISMATCH` and keeps its previous hint.

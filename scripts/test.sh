@@ -104,6 +104,14 @@ step "cargo build --release --bins --lib"
 run cargo build --release --bins --lib
 ok
 
+step "a program linked against target/release runs (libfmi.so.0 beside libfmi.so)"
+[[ -L "$ROOT/target/release/libfmi.so.0" ]] || fail "target/release/libfmi.so.0 is missing"
+run cc "$ROOT/examples-c/hello.c" -I"$ROOT/include" -L"$ROOT/target/release" -lfmi \
+    -Wl,-rpath,"$ROOT/target/release" -o "$WORK/hello-build-tree"
+echo "+ target/release/fmirun -n 2 hello-build-tree"
+timeout -k 10 "$RUN_TIMEOUT" "$ROOT/target/release/fmirun" -n 2 "$WORK/hello-build-tree"
+ok
+
 if [[ "${FMI_TEST_SKIP_RUST:-0}" != 1 ]]; then
     step "cargo test --release"
     run cargo test --release

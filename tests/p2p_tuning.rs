@@ -1,4 +1,4 @@
-//! Checks for the direct channel's tuned paths (issue 7): the allreduce algorithms around the
+//! Checks for the direct channel's tuned paths: the allreduce algorithms around the
 //! pipelining piece size (256 KiB) and with uneven segments, halving-doubling's fallbacks, and
 //! the receive path that reads header and payload in one call (a message shorter than its
 //! receive buffer must not swallow the next messages).

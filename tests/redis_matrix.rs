@@ -1,4 +1,4 @@
-//! The collective matrix of the core issue, with only the Redis channel enabled, against a real
+//! The collective matrix (every operation at 1-16 peers and many sizes), with only the Redis channel enabled, against a real
 //! redis-server: peer counts 1..9 and 16; send/recv; every root for sizes 0, 1 and odd, and
 //! roots 0 and n-1 for the large size; every datatype with every built-in op defined for it;
 //! non-commutative (2x2 matrix product) and non-associative (subtraction) user ops that prove the

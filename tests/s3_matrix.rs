@@ -1,4 +1,4 @@
-//! The collective matrix of the core issue (shared with the Redis channel, see
+//! The collective matrix (every operation at 1-16 peers and many sizes) (shared with the Redis channel, see
 //! tests/store_matrix) with only the S3 channel enabled, against a real S3-compatible server:
 //! sizes 0, 1, odd and 5 MiB, and 64 MiB through every large-message path (multipart uploads,
 //! parallel ranged reads, objects for several readers). Each run must leave no object behind.
@@ -6,7 +6,7 @@
 //! time, so 6, 7, 9 and 16 peers (the rest of the core matrix's counts) are
 //! `#[ignore]`d to keep CI under its time limit: `cargo test --release --test s3_matrix --
 //! --ignored` runs them (here 6 and 7 took about 7 minutes, 9 about 6, 16 about 12 with 2
-//! minutes allowed per operation: see the README).
+//! minutes allowed per operation: see docs/s3.md).
 
 mod s3_harness;
 mod store_matrix;

@@ -45,6 +45,6 @@ def test_uncaught_exception_ends_the_job_promptly(launch):
 
 @pytest.mark.parametrize("n", [1, 3])
 def test_fmirun_python_script(launch, n):
-    """``fmirun -n N python3 script.py`` with the example from the README."""
+    """``fmirun -n N python3 script.py`` with the example of docs/python.md."""
     p = launch(n, None, cmd=[sys.executable, str(ROOT / "python" / "examples" / "allreduce.py")])
     assert p.output.count("sum of ranks = %d" % (n * (n - 1) // 2)) == n

@@ -1,4 +1,4 @@
-//! The collective matrix of the core issue for the store channels (Redis, S3): send/recv;
+//! The collective matrix (every operation at 1-16 peers and many sizes) for the store channels (Redis, S3): send/recv;
 //! every root for sizes 0, 1 and odd, and roots 0 and n-1 for the large size; every datatype with
 //! every built-in op defined for it; non-commutative (2x2 matrix product) and non-associative
 //! (subtraction) user ops that prove the left-to-right order. The large size is 5 MiB (over one

@@ -285,49 +285,41 @@ pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration
             Some((k, x)) => (k, mbps(x)),
             None => (0.0, mbps(f.per_byte)),
         };
-        match ch {
-            ChannelKind::Direct => {
-                let d = &mut model.direct;
-                d.overhead_ms = o * 1e3;
-                d.bandwidth = mbps(f.per_byte);
-                d.large_message_bytes = knee;
-                d.bandwidth_large = large;
-            }
-            ChannelKind::Redis | ChannelKind::S3 => {
-                let m = if ch == ChannelKind::Redis {
-                    &mut model.redis
-                } else {
-                    &mut model.s3
-                };
-                m.overhead_ms = o * 1e3;
-                m.bandwidth = mbps(f.per_byte);
-                m.large_message_bytes = knee;
-                m.bandwidth_large = large;
-                // One crossing of b bytes on the fitted curve (a message is two).
-                let one = |b: f64| (f.predict(b) - o) / 2.0;
-                // Alltoall of blocks of s: a peer writes and reads (n-1) s, all peers n (n-1) s
-                // each way. Where the time exceeds what one peer's transfers take, the store's
-                // aggregate was the limit: bandwidth_multiple = bandwidth_single x (the time
-                // all the bytes take on one peer's curve) / (the time they took).
-                let mut agg: Vec<f64> = samples
-                    .iter()
-                    .filter(|x| x.channel == ch && x.op == "alltoall")
-                    .map(|x| {
-                        let (s, nf) = (x.bytes as f64, x.peers as f64);
-                        let own = 2.0 * one((nf - 1.0) * s);
-                        let all = 2.0 * one(nf * (nf - 1.0) * s);
-                        m.bandwidth * all / (x.measured_s - o).max(own)
-                    })
-                    .collect();
-                if agg.is_empty() {
-                    m.bandwidth_multiple = m.bandwidth;
-                    notes.push(format!(
-                        "{}: bandwidth_multiple not measured (no size of 1 MiB or more); set to bandwidth_single",
-                        ch.name()
-                    ));
-                } else {
-                    m.bandwidth_multiple = median(&mut agg).max(m.bandwidth);
-                }
+        if let Some(d) = model.p2p_mut(ch) {
+            d.overhead_ms = o * 1e3;
+            d.bandwidth = mbps(f.per_byte);
+            d.large_message_bytes = knee;
+            d.bandwidth_large = large;
+        }
+        if let Some(m) = model.store_mut(ch) {
+            m.overhead_ms = o * 1e3;
+            m.bandwidth = mbps(f.per_byte);
+            m.large_message_bytes = knee;
+            m.bandwidth_large = large;
+            // One crossing of b bytes on the fitted curve (a message is two).
+            let one = |b: f64| (f.predict(b) - o) / 2.0;
+            // Alltoall of blocks of s: a peer writes and reads (n-1) s, all peers n (n-1) s
+            // each way. Where the time exceeds what one peer's transfers take, the store's
+            // aggregate was the limit: bandwidth_multiple = bandwidth_single x (the time
+            // all the bytes take on one peer's curve) / (the time they took).
+            let mut agg: Vec<f64> = samples
+                .iter()
+                .filter(|x| x.channel == ch && x.op == "alltoall")
+                .map(|x| {
+                    let (s, nf) = (x.bytes as f64, x.peers as f64);
+                    let own = 2.0 * one((nf - 1.0) * s);
+                    let all = 2.0 * one(nf * (nf - 1.0) * s);
+                    m.bandwidth * all / (x.measured_s - o).max(own)
+                })
+                .collect();
+            if agg.is_empty() {
+                m.bandwidth_multiple = m.bandwidth;
+                notes.push(format!(
+                    "{}: bandwidth_multiple not measured (no size of 1 MiB or more); set to bandwidth_single",
+                    ch.name()
+                ));
+            } else {
+                m.bandwidth_multiple = median(&mut agg).max(m.bandwidth);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Fitting model parameters to measurements, and writing them back as a `model` section in the
 //! original FMI's keys and units.
 
+use fmi::channel::KINDS;
 use fmi::config::ModelConfig;
 use serde_json::{json, Value};
 
@@ -111,42 +112,45 @@ pub fn piecewise(points: &[(f64, f64)]) -> Piecewise {
     best
 }
 
-/// The `model` section of a configuration file for `m` (original keys and units: ms, MB/s, $).
+/// The `model` section of a configuration file for `m` (original keys and units: ms, MB/s, $),
+/// with a section per channel named by its configuration key.
 pub fn model_section(m: &ModelConfig) -> Value {
-    let store = |s: &fmi::config::StorageModel, single_key: &str| {
-        json!({
-            single_key: s.bandwidth,
-            "bandwidth_multiple": s.bandwidth_multiple,
-            "large_message_bytes": s.large_message_bytes,
-            "bandwidth_large": s.bandwidth_large,
-            "overhead": s.overhead_ms,
-            "transfer_price": s.transfer_price,
-            "download_price": s.download_price,
-            "upload_price": s.upload_price,
-            "instance_price": s.instance_price,
-            "requests_per_hour": s.requests_per_hour,
-            "include_infrastructure_costs": s.include_infrastructure_costs,
-        })
-    };
-    let d = &m.direct;
-    json!({
+    let mut section = json!({
         "FaaS": {
             "gib_second_price": m.gib_second_price,
             "reduce_bandwidth": m.reduce_bandwidth,
         },
-        "S3": store(&m.s3, "bandwidth"),
-        "Redis": store(&m.redis, "bandwidth_single"),
-        "Direct": {
-            "bandwidth": d.bandwidth,
-            "large_message_bytes": d.large_message_bytes,
-            "bandwidth_large": d.bandwidth_large,
-            "overhead": d.overhead_ms,
-            "transfer_price": d.transfer_price,
-            "vm_price": d.vm_price,
-            "requests_per_hour": d.requests_per_hour,
-            "include_infrastructure_costs": d.include_infrastructure_costs,
-        }
-    })
+    });
+    for kind in KINDS {
+        let v = match (m.p2p(kind), m.store(kind)) {
+            (Some(d), _) => json!({
+                "bandwidth": d.bandwidth,
+                "large_message_bytes": d.large_message_bytes,
+                "bandwidth_large": d.bandwidth_large,
+                "overhead": d.overhead_ms,
+                "transfer_price": d.transfer_price,
+                "vm_price": d.vm_price,
+                "requests_per_hour": d.requests_per_hour,
+                "include_infrastructure_costs": d.include_infrastructure_costs,
+            }),
+            (None, Some(s)) => json!({
+                "bandwidth": s.bandwidth,
+                "bandwidth_multiple": s.bandwidth_multiple,
+                "large_message_bytes": s.large_message_bytes,
+                "bandwidth_large": s.bandwidth_large,
+                "overhead": s.overhead_ms,
+                "transfer_price": s.transfer_price,
+                "download_price": s.download_price,
+                "upload_price": s.upload_price,
+                "instance_price": s.instance_price,
+                "requests_per_hour": s.requests_per_hour,
+                "include_infrastructure_costs": s.include_infrastructure_costs,
+            }),
+            (None, None) => continue,
+        };
+        section[kind.config_key()] = v;
+    }
+    section
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! background); a message for several readers (bcast, allgather, ...) is deleted by its writer at
 //! [`StoreTransport::close`], which runs after the closing barrier of `fmi_finalize`, when every
 //! peer has read everything. Counters are deleted by the peer that completes them. So a finished
-//! run leaves no object; for crashed runs, see the lifecycle rule in the README.
+//! run leaves no object; for crashed runs, see the lifecycle rule in docs/s3.md.
 
 pub mod admin;
 pub mod client;

@@ -1,4 +1,5 @@
-//! Allgather: ring, n-1 steps each passing one block to the right.
+//! Allgather: ring, n-1 steps each passing one block to the right (bandwidth-optimal), and
+//! Bruck, ceil(log2 n) steps that double the blocks held (latency-optimal).
 
 use super::Ctx;
 use crate::collective::buffer::split2;
@@ -18,5 +19,26 @@ pub fn ring(ctx: &mut Ctx, send: &[u8], recv: &mut [u8]) -> Result<()> {
         let (data, into) = split2(recv, sb * s..(sb + 1) * s, rb * s..(rb + 1) * s);
         ctx.sendrecv(right, data, left, into)?;
     }
+    Ok(())
+}
+
+/// Bruck's allgather: in step k (1, 2, 4, ...) each rank sends the blocks it holds (up to k) to
+/// rank r-k and receives as many from rank r+k. Blocks are kept in rank-relative order in `recv`
+/// (position i holds rank r+i's) and rotated into place at the end.
+pub fn bruck(ctx: &mut Ctx, send: &[u8], recv: &mut [u8]) -> Result<()> {
+    let n = ctx.size;
+    let r = ctx.rank;
+    let s = send.len();
+    recv[..s].copy_from_slice(send);
+    let mut k = 1;
+    while k < n {
+        let cnt = k.min(n - k);
+        let to = (r + n - k) % n;
+        let from = (r + k) % n;
+        let (data, into) = split2(recv, 0..cnt * s, k * s..(k + cnt) * s);
+        ctx.sendrecv(to, data, from, into)?;
+        k *= 2;
+    }
+    recv[..n * s].rotate_right(r * s);
     Ok(())
 }

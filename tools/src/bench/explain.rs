@@ -26,22 +26,12 @@ fn opcode(op: Op) -> OpCode {
     }
 }
 
-/// The channels explained: those enabled in `cfg` when `from_file`, else all three.
+/// The channels explained: those enabled in `cfg` when `from_file`, else all of them.
 pub fn channels(cfg: &Config, from_file: bool) -> Vec<ChannelKind> {
     if !from_file {
         return KINDS.to_vec();
     }
-    let mut v = Vec::new();
-    if cfg.direct.is_some() {
-        v.push(ChannelKind::Direct);
-    }
-    if cfg.redis.is_some() {
-        v.push(ChannelKind::Redis);
-    }
-    if cfg.s3.is_some() {
-        v.push(ChannelKind::S3);
-    }
-    v
+    KINDS.into_iter().filter(|&k| cfg.enabled(k)).collect()
 }
 
 /// The table for `ops` at `sizes` (bytes per peer, as fmi-bench reports them) with `peers`

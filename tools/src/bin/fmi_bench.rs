@@ -3,6 +3,7 @@
 //! The measuring logic lives in `fmi::bench`; this file is the command line.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fmi::channel::{ChannelKind, Family};
 use fmi::{Communicator, Result};
 use fmi_tools::bench::ops::{self, Buffers, Op};
 use fmi_tools::bench::report::{self, Document};
@@ -194,8 +195,8 @@ fn plan(a: &RunArgs) -> std::result::Result<Plan, String> {
     }
     let channels = list(&a.channel);
     for ch in &channels {
-        if !["direct", "redis", "s3"].contains(&ch.as_str()) {
-            return Err(format!("unknown channel {ch:?} (direct, redis, s3)"));
+        if ChannelKind::from_name(ch).is_none() {
+            return Err(format!("unknown channel {ch:?} ({})", ChannelKind::names()));
         }
     }
     let algos = list(&a.allreduce_algos);
@@ -255,11 +256,7 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
                     format!(
                         "channel {ch} is not enabled (enabled: {}; pass --config with backends.{} enabled)",
                         available.join(", "),
-                        match ch.as_str() {
-                            "redis" => "Redis",
-                            "s3" => "S3",
-                            _ => "Direct",
-                        }
+                        ChannelKind::from_name(ch).map_or("Direct", ChannelKind::config_key)
                     )
                 },
             ));
@@ -330,9 +327,11 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
             for ch in &p.channels {
                 c.pin_channel(ch)?;
                 for &algo in &algos {
-                    if ch != "direct" && !algo.is_empty() && algo != "auto" {
+                    let p2p =
+                        ChannelKind::from_name(ch).map(ChannelKind::family) == Some(Family::P2p);
+                    if !p2p && !algo.is_empty() && algo != "auto" {
                         doc.skipped.push(format!(
-                            "allreduce {algo} on channel {ch}: a direct-channel algorithm"
+                            "allreduce {algo} on channel {ch}: a peer-to-peer algorithm"
                         ));
                         continue;
                     }

@@ -4,10 +4,12 @@
 //! and `model`). Values may be JSON numbers/booleans or strings holding them, as in the original.
 //! Unknown keys and wrong types are errors that name the key path (e.g. `backends.Direct.port`).
 
+mod reader;
+
 use crate::channel::{ChannelKind, KINDS};
 use crate::error::{Error, Result};
-use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use reader::Obj;
+use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
@@ -605,128 +607,6 @@ fn set_f64(o: &mut Obj, key: &str, target: &mut f64) -> Result<()> {
         *target = v;
     }
     Ok(())
-}
-
-/// A JSON object being read, remembering its key path and which keys were consumed.
-struct Obj<'a> {
-    prefix: String,
-    map: &'a Map<String, Value>,
-    used: BTreeSet<String>,
-}
-
-impl<'a> Obj<'a> {
-    fn new(prefix: String, map: &'a Map<String, Value>) -> Self {
-        Obj {
-            prefix,
-            map,
-            used: BTreeSet::new(),
-        }
-    }
-
-    fn path(&self, key: &str) -> String {
-        if self.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.prefix)
-        }
-    }
-
-    fn take(&mut self, key: &str) -> Option<&'a Value> {
-        self.used.insert(key.to_string());
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn wrong(&self, key: &str, want: &str, got: &Value) -> Error {
-        Error::config(format!("{}: expected {want}, got {got}", self.path(key)))
-    }
-
-    fn object(&mut self, key: &str) -> Result<Option<Obj<'a>>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(Value::Object(m)) => Ok(Some(Obj::new(self.path(key), m))),
-            Some(v) => Err(self.wrong(key, "an object", v)),
-        }
-    }
-
-    fn string(&mut self, key: &str) -> Result<Option<String>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(v) => Err(self.wrong(key, "a string", v)),
-        }
-    }
-
-    fn bool(&mut self, key: &str) -> Result<Option<bool>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
-            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
-            Some(v) => Err(self.wrong(key, "true or false", v)),
-        }
-    }
-
-    fn f64(&mut self, key: &str) -> Result<Option<f64>> {
-        let v = match self.take(key) {
-            None => return Ok(None),
-            Some(Value::Number(n)) => n.as_f64(),
-            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-            Some(_) => None,
-        };
-        match v {
-            Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
-            _ => Err(self.wrong(key, "a non-negative number", &self.map[key])),
-        }
-    }
-
-    fn u64(&mut self, key: &str) -> Result<Option<u64>> {
-        let v = match self.take(key) {
-            None => return Ok(None),
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-            Some(_) => None,
-        };
-        match v {
-            Some(x) => Ok(Some(x)),
-            None => Err(self.wrong(key, "a non-negative integer", &self.map[key])),
-        }
-    }
-
-    fn port(&mut self, key: &str) -> Result<Option<u16>> {
-        match self.u64(key)? {
-            None => Ok(None),
-            Some(p) if (1..=65535).contains(&p) => Ok(Some(p as u16)),
-            Some(p) => Err(Error::config(format!(
-                "{}: port {p} out of range 1..65535",
-                self.path(key)
-            ))),
-        }
-    }
-
-    /// `enabled` (required in the original; absent means disabled here).
-    fn enabled(&mut self) -> Result<bool> {
-        Ok(self.bool("enabled")?.unwrap_or(false))
-    }
-
-    fn required<T>(&self, v: Option<T>, key: &str) -> Result<T> {
-        v.ok_or_else(|| {
-            Error::config(format!(
-                "{}: missing (required when enabled)",
-                self.path(key)
-            ))
-        })
-    }
-
-    /// Fails on the first key that was never read: an unknown key.
-    fn finish(self) -> Result<()> {
-        for k in self.map.keys() {
-            if !self.used.contains(k) {
-                return Err(Error::config(format!("{}: unknown key", self.path(k))));
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
