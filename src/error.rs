@@ -43,8 +43,7 @@ macro_rules! status_table {
                 "A bug in libfmi (for example a caught panic)."),
             (Mismatch, 11, FMI_ERR_MISMATCH,
                 "peers disagree on a setting that must be equal on every peer",
-                "Peers disagree on a setting that must be equal everywhere (configuration digest \
-         at init, hint, pinned channel)."),
+                "Peers disagree on a setting that must be equal everywhere (init digest, hint, pin)."),
         }
     };
 }
