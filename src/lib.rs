@@ -2,7 +2,8 @@
 //!
 //! Layers: [`ffi`] is the C API (handles, status codes, panic boundary); [`Communicator`] is the
 //! safe Rust API; [`channel`] holds the transports; [`collective`] the algorithms, written against
-//! the transport traits; [`rendezvous`] how peers find each other; [`config`] the FMI JSON config.
+//! the transport traits; [`plan`] which algorithm runs for a call; [`rendezvous`] how peers find
+//! each other; [`config`] the FMI JSON config.
 //!
 //! `cbindgen:ignore` marks every module but `ffi`: the C header is generated from `ffi` only.
 
@@ -25,6 +26,8 @@ pub mod log;
 pub mod model;
 /// cbindgen:ignore
 pub mod op;
+/// cbindgen:ignore
+pub mod plan;
 /// cbindgen:ignore
 pub mod rendezvous;
 /// cbindgen:ignore

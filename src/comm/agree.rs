@@ -2,10 +2,9 @@
 //! the model and channels at init, a pinned channel, the hint. Each peer contributes a few bytes
 //! on the control channel and every peer takes the same decision from the same list.
 
-use super::dispatch::Family;
 use super::{Communicator, Hint};
 use crate::channel::{ChannelKind, KINDS};
-use crate::collective::{p2p, store};
+use crate::collective::Args;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Model;
 use crate::tag::OpCode;
@@ -62,10 +61,12 @@ impl Communicator {
         }
         let mut all = vec![0u8; AGREE_BYTES * self.size];
         let kind = self.channels.control();
-        self.run_on(kind, OpCode::Agree, AGREE_BYTES, |c| match c {
-            Family::P2p(c) => p2p::allgather::ring(c, &mine, &mut all),
-            Family::Store(c) => store::allgather::write_once(c, &mine, &mut all),
-        })?;
+        let call = self.call(OpCode::Agree, AGREE_BYTES);
+        let args = Args::Allgather {
+            send: &mine,
+            recv: &mut all,
+        };
+        self.run_on(kind, &call, args).0?;
         Ok(all
             .chunks_exact(AGREE_BYTES)
             .map(|v| v.try_into().expect("AGREE_BYTES"))

@@ -1,21 +1,23 @@
-//! Running one operation: argument checks, the channel the policy picks, the call's tag and
-//! deadline, the algorithm's context for the channel's family, counters and trace.
+//! Running one operation: argument checks, the channel the policy picks, the algorithm the
+//! plan picks there, the call's tag and deadline, the family's dispatch, counters and trace.
 
 use super::channels::Held;
 use super::Communicator;
 use crate::channel::ChannelKind;
-use crate::collective::{p2p, store};
+use crate::collective::{p2p, store, Args};
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::trace;
-use crate::model::Call;
+use crate::plan::{plan, Algorithm, Call, Tuning};
 use crate::tag::{make_tag, OpCode};
 use std::time::Instant;
 
-/// The context an algorithm runs in: one per channel family.
-pub(super) enum Family<'c, 'a> {
-    P2p(&'c mut p2p::Ctx<'a>),
-    Store(&'c mut store::Ctx<'a>),
+/// What ran for one operation: the algorithm (None when the plan refused the call) and the
+/// messages this peer sent.
+#[derive(Debug, Default)]
+pub(super) struct Ran {
+    pub algorithm: Option<Algorithm>,
+    pub messages: u64,
 }
 
 impl Communicator {
@@ -49,14 +51,18 @@ impl Communicator {
         Ok(())
     }
 
-    /// Runs one operation on the channel the policy picks, with its tag and deadline, adding
-    /// context to any error; counts it, and traces it when `FMI_TRACE` is set.
-    pub(super) fn run<T>(&mut self, call: Call, f: impl FnOnce(Family) -> Result<T>) -> Result<T> {
+    /// Runs one operation on the channel the policy picks, with the algorithm the plan picks,
+    /// its tag and deadline, adding context to any error; counts it, and traces it when
+    /// `FMI_TRACE` is set.
+    pub(super) fn run(&mut self, call: Call, args: Args) -> Result<()> {
         let (kind, estimate) = self.channels.pick(&call, self.hint);
         let start = Instant::now();
-        let r = self.run_on(kind, call.op, call.bytes, f);
+        let (r, ran) = self.run_on(kind, &call, args);
         let elapsed = start.elapsed();
         self.counters.record(kind, call.bytes, elapsed, r.is_ok());
+        if let Some(alg) = ran.algorithm {
+            self.algorithms.record(alg, ran.messages, r.is_ok());
+        }
         if let Some(t) = self.trace.as_mut() {
             let e = estimate.unwrap_or_else(|| self.channels.model.estimate(kind, &call));
             t.write(&trace::Line {
@@ -68,7 +74,7 @@ impl Communicator {
                 op: call.op.name(),
                 bytes: call.bytes,
                 channel: kind.name(),
-                algorithm: call.algorithm.unwrap_or(e.algorithm),
+                algorithm: ran.algorithm.map_or("none", Algorithm::name),
                 hint: self.hint.name(),
                 pinned: self.channels.pinned.is_some(),
                 predicted_s: e.seconds,
@@ -80,18 +86,27 @@ impl Communicator {
         r
     }
 
-    /// The model's description of an operation of this communicator.
+    /// The description of an operation of this communicator.
     pub(super) fn call(&self, op: OpCode, bytes: usize) -> Call<'static> {
         Call::new(op, bytes, self.size)
     }
 
-    pub(super) fn run_on<T>(
+    /// The settings of the plan (from the configuration).
+    fn tuning(&self) -> Tuning {
+        Tuning {
+            ring_threshold: self.config.comm.ring_threshold,
+        }
+    }
+
+    /// Runs `call` on channel `kind`: the algorithm the plan picks for the channel's family, on
+    /// `args`. Returns the result and what ran.
+    pub(super) fn run_on(
         &mut self,
         kind: ChannelKind,
-        op: OpCode,
-        bytes: usize,
-        f: impl FnOnce(Family) -> Result<T>,
-    ) -> Result<T> {
+        call: &Call,
+        args: Args,
+    ) -> (Result<()>, Ran) {
+        let op = call.op;
         if op != OpCode::SendRecv {
             self.seq = self.seq.wrapping_add(1);
         }
@@ -99,19 +114,41 @@ impl Communicator {
         let deadline = start + self.timeout;
         let tag = make_tag(op, self.seq as u32);
         let (rank, size, seq) = (self.rank, self.size, self.seq);
-        let r = match self
+        let mut ran = Ran::default();
+        let planned = plan(call, kind.family(), &self.tuning());
+        let held = self
             .channels
             .get(kind)
-            .expect("the picked channel is connected")
-        {
-            Held::P2p(t) => f(Family::P2p(&mut p2p::Ctx::new(t.as_mut(), tag, deadline))),
+            .expect("the picked channel is connected");
+        let other = |alg: Algorithm| {
+            Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "the plan chose {alg} of another family than channel {}",
+                    kind.name()
+                ),
+            )
+        };
+        let r = match held {
+            Held::P2p(t) => {
+                let mut ctx = p2p::Ctx::new(t.as_mut(), tag, deadline);
+                let r = planned.and_then(|a| match a {
+                    Algorithm::P2p(alg) => {
+                        ran.algorithm = Some(a);
+                        p2p::run(alg, &mut ctx, args)
+                    }
+                    alg => Err(other(alg)),
+                });
+                ran.messages = ctx.sent();
+                r
+            }
             Held::Store(sc) => {
                 let opname = if op == OpCode::SendRecv {
                     "p2p"
                 } else {
                     op.name()
                 };
-                let r = f(Family::Store(&mut store::Ctx::new(
+                let mut ctx = store::Ctx::new(
                     sc.t.as_mut(),
                     &sc.ns,
                     seq,
@@ -120,7 +157,15 @@ impl Communicator {
                     deadline,
                     rank,
                     size,
-                )));
+                );
+                let r = planned.and_then(|a| match a {
+                    Algorithm::Store(alg) => {
+                        ran.algorithm = Some(a);
+                        store::run(alg, &mut ctx, args)
+                    }
+                    alg => Err(other(alg)),
+                });
+                ran.messages = ctx.sent();
                 sc.dirty |= r.is_err();
                 if op != OpCode::SendRecv {
                     sc.t.call_done(&sc.ns.call(seq, opname).prefix());
@@ -128,27 +173,27 @@ impl Communicator {
                 r
             }
         };
-        r.map_err(|e| {
+        let r = r.map_err(|e| {
             e.context(format!(
-                "{} of {bytes} bytes on channel {} at rank {} of {} after {:.3} s",
+                "{} of {} bytes on channel {} at rank {} of {} after {:.3} s",
                 op.name(),
+                call.bytes,
                 kind.name(),
                 self.rank,
                 self.size,
                 start.elapsed().as_secs_f64()
             ))
-        })
+        });
+        (r, ran)
     }
 
     /// The closing barrier of channel `kind` (a store channel also deletes the run's keys).
     pub(super) fn close_channel(&mut self, kind: ChannelKind) -> Result<()> {
         let dirty = match self.channels.get(kind) {
-            Some(Held::Store(s)) => Some(s.dirty),
-            _ => None,
+            Some(Held::Store(s)) => s.dirty,
+            _ => false,
         };
-        self.run_on(kind, OpCode::Finalize, 0, |c| match c {
-            Family::P2p(c) => p2p::barrier::dissemination(c),
-            Family::Store(c) => store::finalize::close(c, dirty.unwrap_or(false)),
-        })
+        let call = self.call(OpCode::Finalize, 0);
+        self.run_on(kind, &call, Args::Finalize { dirty }).0
     }
 }

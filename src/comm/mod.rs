@@ -3,8 +3,8 @@
 //! - this file: creating a communicator, its accessors and settings, and closing it;
 //! - [`channels`]: the connected channels and the choice of one per operation;
 //! - [`agree`]: the peers' agreement on settings (at init, pinning a channel, the hint);
-//! - [`dispatch`]: argument checks, and running one operation on its channel with counters
-//!   and trace;
+//! - [`dispatch`]: argument checks, and running one operation on its channel with the algorithm
+//!   the plan picks ([`crate::plan`]), counters and trace;
 //! - [`ops`]: the operations (send, receive, the collectives).
 
 mod agree;
@@ -15,9 +15,10 @@ mod ops;
 use crate::channel::{ChannelKind, Link, Member};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::counters::{ChannelCounters, Counters};
+use crate::model::counters::{AlgorithmCount, AlgorithmCounters, ChannelCounters, Counters};
 use crate::model::trace::Trace;
 use crate::model::{Call, Model};
+use crate::plan::Algorithm;
 use crate::rendezvous::protocol::valid_name;
 use crate::tag::OpCode;
 use channels::Channels;
@@ -40,6 +41,7 @@ pub struct Communicator {
     channels: Channels,
     seq: u64,
     counters: ChannelCounters,
+    algorithms: AlgorithmCounters,
     trace: Option<Trace>,
 }
 
@@ -120,6 +122,7 @@ impl Communicator {
             channels,
             seq: 0,
             counters: ChannelCounters::default(),
+            algorithms: AlgorithmCounters::default(),
             trace,
         };
         comm.agree_on_model(deadline).map_err(|e| {
@@ -230,9 +233,16 @@ impl Communicator {
         Ok(self.counters.get(c))
     }
 
-    /// Sets every counter of every channel to zero.
+    /// Every algorithm that ran for an operation of this communicator (as the plan chose it),
+    /// with how often and the messages this peer sent in it.
+    pub fn algorithm_counts(&self) -> Vec<(Algorithm, AlgorithmCount)> {
+        self.algorithms.get()
+    }
+
+    /// Sets every counter of every channel, and of every algorithm, to zero.
     pub fn reset_counters(&mut self) {
         self.counters.reset();
+        self.algorithms.reset();
     }
 
     /// Sets the bound of every later blocking call (must be > 0).

@@ -1,13 +1,11 @@
 //! The operations of a communicator: point-to-point messages and the collectives. Each checks
-//! its arguments, describes its call for the model and runs on the channel the policy picks.
+//! its arguments, describes its call for the plan and the model, and runs it (`dispatch`).
 
-use super::dispatch::Family;
 use super::Communicator;
 use crate::collective::buffer::AlignedBuf;
-use crate::collective::{p2p, store};
+use crate::collective::Args;
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::Call;
 use crate::op::ReduceOp;
 use crate::tag::OpCode;
 
@@ -20,10 +18,8 @@ impl Communicator {
                 "send to self is not supported (it would block)",
             ));
         }
-        self.run(self.call(OpCode::SendRecv, data.len()), |c| match c {
-            Family::P2p(c) => c.send(dest, data),
-            Family::Store(c) => c.send(dest, data),
-        })
+        let call = self.call(OpCode::SendRecv, data.len());
+        self.run(call, Args::Send { peer: dest, data })
     }
 
     /// Receives one message from `src` into `buf`; a message of another size is an error.
@@ -34,29 +30,20 @@ impl Communicator {
                 "receive from self is not supported (it would block)",
             ));
         }
-        let n = buf.len();
-        self.run(self.call(OpCode::SendRecv, n), |c| match c {
-            Family::P2p(c) => c.recv(src, buf),
-            Family::Store(c) => c.recv(src, buf),
-        })
+        let call = self.call(OpCode::SendRecv, buf.len());
+        self.run(call, Args::Recv { peer: src, buf })
     }
 
     /// Broadcasts the root's `buf` into every rank's `buf`.
     pub fn bcast(&mut self, buf: &mut [u8], root: usize) -> Result<()> {
         self.check_peer(root, "root")?;
-        let n = buf.len();
-        self.run(self.call(OpCode::Bcast, n), |c| match c {
-            Family::P2p(c) => p2p::bcast::binomial(c, buf, root),
-            Family::Store(c) => store::bcast::write_once(c, buf, root),
-        })
+        let call = self.call(OpCode::Bcast, buf.len());
+        self.run(call, Args::Bcast { buf, root })
     }
 
     /// Returns when every rank has entered the barrier.
     pub fn barrier(&mut self) -> Result<()> {
-        self.run(self.call(OpCode::Barrier, 0), |c| match c {
-            Family::P2p(c) => p2p::barrier::dissemination(c),
-            Family::Store(c) => store::barrier::counter(c),
-        })
+        self.run(self.call(OpCode::Barrier, 0), Args::Barrier)
     }
 
     /// Gathers every rank's `send` into the root's `recv` (size * send.len() bytes; None elsewhere).
@@ -70,10 +57,8 @@ impl Communicator {
         } else {
             None
         };
-        self.run(self.call(OpCode::Gather, send.len()), |c| match c {
-            Family::P2p(c) => p2p::gather::binomial_rotating(c, send, recv, root),
-            Family::Store(c) => store::gather::flat(c, send, recv, root),
-        })
+        let call = self.call(OpCode::Gather, send.len());
+        self.run(call, Args::Gather { send, recv, root })
     }
 
     /// Scatters the root's `send` (size * recv.len() bytes; None elsewhere): block i to rank i.
@@ -87,11 +72,8 @@ impl Communicator {
         } else {
             None
         };
-        let n = recv.len();
-        self.run(self.call(OpCode::Scatter, n), |c| match c {
-            Family::P2p(c) => p2p::scatter::binomial(c, send, recv, root),
-            Family::Store(c) => store::scatter::flat(c, send, recv, root),
-        })
+        let call = self.call(OpCode::Scatter, recv.len());
+        self.run(call, Args::Scatter { send, recv, root })
     }
 
     /// Reduces every rank's `send` into the root's `recv` (None elsewhere).
@@ -114,16 +96,19 @@ impl Communicator {
         } else {
             None
         };
-        let flat = op.ordered() || send.len() * (self.size - 1) <= store::FLAT_MAX;
         let call = self
             .call(OpCode::Reduce, send.len())
             .reduction(t.size(), op.ordered());
-        self.run(call, |c| match c {
-            Family::P2p(c) if op.ordered() => p2p::reduce::ordered(c, send, recv, t, op, root),
-            Family::P2p(c) => p2p::reduce::binomial(c, send, recv, t, op, root),
-            Family::Store(c) if flat => store::reduce::flat_fold(c, send, recv, t, op, root),
-            Family::Store(c) => store::reduce::tree(c, send, recv, t, op, root),
-        })
+        self.run(
+            call,
+            Args::Reduce {
+                send,
+                recv,
+                t,
+                op,
+                root,
+            },
+        )
     }
 
     /// [`Communicator::reduce`] where `buf` is the contribution and, at the root, the result.
@@ -156,8 +141,8 @@ impl Communicator {
         self.allreduce_from(None, buf, t, op)
     }
 
-    /// Allreduce of `send` (None: in place) into `buf`. The direct channel's large-message
-    /// algorithms read `send` themselves (no full copy first); the others start from a copy.
+    /// Allreduce of `send` (None: in place) into `buf`. The direct channel's ring and
+    /// halving-doubling read `send` themselves (no full copy first); the others start from a copy.
     fn allreduce_from(
         &mut self,
         send: Option<&[u8]>,
@@ -167,28 +152,10 @@ impl Communicator {
     ) -> Result<()> {
         op.check(t)?;
         Self::check_elems(buf.len(), t)?;
-        let n = buf.len();
-        let split = n / t.size() >= self.size && !op.ordered();
-        let ring = split && n >= self.config.comm.ring_threshold;
-        let segmented = split && self.size > 1 && n >= store::allreduce::SEGMENTED_MIN;
-        let src = send.map_or(p2p::allreduce::Src::InPlace, p2p::allreduce::Src::From);
-        fn copied<'b>(send: Option<&[u8]>, buf: &'b mut [u8]) -> &'b mut [u8] {
-            if let Some(s) = send {
-                buf.copy_from_slice(s);
-            }
-            buf
-        }
-        let fill = |buf| copied(send, buf);
         let call = self
-            .call(OpCode::Allreduce, n)
+            .call(OpCode::Allreduce, buf.len())
             .reduction(t.size(), op.ordered());
-        self.run(call, |c| match c {
-            Family::P2p(c) if ring => p2p::allreduce::large(c, src, buf, t, op),
-            Family::P2p(c) if op.ordered() => p2p::allreduce::ordered(c, fill(buf), t, op),
-            Family::P2p(c) => p2p::allreduce::recursive_doubling(c, fill(buf), t, op),
-            Family::Store(c) if segmented => store::allreduce::segmented(c, fill(buf), t, op),
-            Family::Store(c) => store::allreduce::reduce_bcast(c, fill(buf), t, op),
-        })
+        self.run(call, Args::Allreduce { send, buf, t, op })
     }
 
     /// Allreduce with an explicit algorithm (for benchmarks and tests): on the direct channel
@@ -210,22 +177,18 @@ impl Communicator {
                 "segmented allreduce needs a commutative and associative operator and at least one element per peer",
             ));
         }
-        let call = Call::new(OpCode::Allreduce, n, self.size)
+        // The plan checks the name for the channel's family (when the operation runs).
+        let call = self
+            .call(OpCode::Allreduce, n)
             .reduction(t.size(), op.ordered())
-            .with_algorithm(Some(algo));
-        self.run(call, |c| match (c, algo) {
-            (Family::P2p(c), "ring") => p2p::allreduce::ring(c, buf, t, op),
-            (Family::P2p(c), "halving_doubling") => p2p::allreduce::halving_doubling(c, buf, t, op),
-            (Family::P2p(c), "recursive_doubling") => {
-                p2p::allreduce::recursive_doubling(c, buf, t, op)
-            }
-            (Family::P2p(c), "ordered") => p2p::allreduce::ordered(c, buf, t, op),
-            (Family::Store(c), "reduce_bcast") => store::allreduce::reduce_bcast(c, buf, t, op),
-            (Family::Store(c), "segmented") => store::allreduce::segmented(c, buf, t, op),
-            (_, other) => Err(Error::invalid(format!(
-                "unknown allreduce algorithm {other:?} for this channel"
-            ))),
-        })
+            .forced(Some(algo));
+        let args = Args::Allreduce {
+            send: None,
+            buf,
+            t,
+            op,
+        };
+        self.run(call, args)
     }
 
     /// Inclusive prefix reduction: rank k gets v0 (+) ... (+) vk.
@@ -239,25 +202,17 @@ impl Communicator {
     pub fn scan_in_place(&mut self, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
         op.check(t)?;
         Self::check_elems(buf.len(), t)?;
-        let n = buf.len();
-        let flat = n * (self.size - 1) <= store::FLAT_MAX;
-        let call = self.call(OpCode::Scan, n).reduction(t.size(), op.ordered());
-        self.run(call, |c| match c {
-            Family::P2p(c) if op.ordered() => p2p::scan::chain(c, buf, t, op),
-            Family::P2p(c) => p2p::scan::recursive_doubling(c, buf, t, op),
-            Family::Store(c) if flat => store::scan::fold_prefix(c, buf, t, op),
-            Family::Store(c) if op.ordered() => store::scan::chain(c, buf, t, op),
-            Family::Store(c) => store::scan::recursive_doubling(c, buf, t, op),
-        })
+        let call = self
+            .call(OpCode::Scan, buf.len())
+            .reduction(t.size(), op.ordered());
+        self.run(call, Args::Scan { buf, t, op })
     }
 
     /// Every rank's `send` into every rank's `recv` (size * send.len() bytes), in rank order.
     pub fn allgather(&mut self, send: &[u8], recv: &mut [u8]) -> Result<()> {
         Self::check_len("receive buffer", recv.len(), send.len() * self.size)?;
-        self.run(self.call(OpCode::Allgather, send.len()), |c| match c {
-            Family::P2p(c) => p2p::allgather::ring(c, send, recv),
-            Family::Store(c) => store::allgather::write_once(c, send, recv),
-        })
+        let call = self.call(OpCode::Allgather, send.len());
+        self.run(call, Args::Allgather { send, recv })
     }
 
     /// Block j of `send` goes to rank j, block i of `recv` comes from rank i (both size * block bytes).
@@ -268,10 +223,7 @@ impl Communicator {
                 "alltoall buffer is not a whole number of blocks",
             ));
         }
-        let n = send.len();
-        self.run(self.call(OpCode::Alltoall, n), |c| match c {
-            Family::P2p(c) => p2p::alltoall::all_at_once(c, send, recv),
-            Family::Store(c) => store::alltoall::direct(c, send, recv),
-        })
+        let call = self.call(OpCode::Alltoall, send.len());
+        self.run(call, Args::Alltoall { send, recv })
     }
 }

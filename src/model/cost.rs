@@ -12,8 +12,8 @@
 //!   rendezvous VM, charged once per operation that uses the channel (the original charged the
 //!   VM once per message).
 
-use super::algorithm::Pattern;
 use super::params::{Link, Params};
+use super::pattern::Pattern;
 
 /// The parts of the cost of one operation, US dollars.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -1,6 +1,9 @@
-//! Per-communicator, per-channel counters of the operations the application called.
+//! Per-communicator counters of the operations the application called: per channel, and per
+//! algorithm that ran.
 
 use crate::channel::{ChannelKind, KINDS};
+use crate::plan::Algorithm;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What one channel carried.
@@ -58,6 +61,42 @@ impl ChannelCounters {
 
     pub fn reset(&mut self) {
         *self = ChannelCounters::default();
+    }
+}
+
+/// What one algorithm did on this peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlgorithmCount {
+    /// Operations that ran it.
+    pub operations: u64,
+    /// Messages this peer sent (p2p), or objects it wrote and counters it incremented (store).
+    pub messages: u64,
+    /// Operations that returned an error.
+    pub errors: u64,
+}
+
+/// The counts of every algorithm that ran on a communicator.
+#[derive(Debug, Clone, Default)]
+pub struct AlgorithmCounters {
+    per: BTreeMap<Algorithm, AlgorithmCount>,
+}
+
+impl AlgorithmCounters {
+    /// Counts one operation that ran `alg` and sent `messages`.
+    pub fn record(&mut self, alg: Algorithm, messages: u64, ok: bool) {
+        let k = self.per.entry(alg).or_default();
+        k.operations += 1;
+        k.messages += messages;
+        k.errors += u64::from(!ok);
+    }
+
+    /// Every algorithm that ran, with its counts.
+    pub fn get(&self) -> Vec<(Algorithm, AlgorithmCount)> {
+        self.per.iter().map(|(a, c)| (*a, *c)).collect()
+    }
+
+    pub fn reset(&mut self) {
+        self.per.clear();
     }
 }
 

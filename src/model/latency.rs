@@ -8,11 +8,11 @@
 //! store. A transfer beyond `large_message_bytes` moves the rest at `bandwidth_large` (see
 //! [`Link::transfer_s`]). Reductions add `bytes folded on the critical path / reduce_bandwidth`.
 
-use super::algorithm::Pattern;
 use super::params::{Link, Params};
+use super::pattern::Pattern;
 
 /// Seconds of one round of `link`.
-fn round_s(link: &Link, store: bool, r: &super::algorithm::Round) -> f64 {
+fn round_s(link: &Link, store: bool, r: &super::pattern::Round) -> f64 {
     let own = link.transfer_s(r.send) + link.transfer_s(r.recv);
     if store {
         // The store moves the bytes of all peers on the same curve, bandwidth_multiple /

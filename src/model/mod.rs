@@ -3,27 +3,29 @@
 //! under a hint.
 //!
 //! - [`params`]: the parameters in SI units, from the `model` section of the configuration;
-//! - [`algorithm`]: which algorithm runs for a call, and its rounds, bytes and requests;
+//! - [`pattern`]: the rounds, bytes and requests of the algorithm the plan ([`crate::plan`])
+//!   chose for a call;
 //! - [`latency`] and [`cost`]: seconds and dollars of a pattern on a channel;
 //! - [`policy`]: the choice under `fast` or `cheap`;
 //! - calibration (measurement and fitting) lives in the tools crate (`fmi_tools::calibrate`);
 //! - [`counters`] and [`trace`]: what the communicator did (per channel counters, JSON lines).
 
-pub mod algorithm;
 pub mod cost;
 pub mod counters;
 pub mod latency;
 pub mod params;
+pub mod pattern;
 pub mod policy;
 pub mod trace;
 
-pub use algorithm::Call;
+pub use crate::plan::Call;
 pub use cost::Cost;
 pub use params::Params;
 
 use crate::channel::{ChannelKind, KINDS};
 use crate::config::Config;
 use crate::error::Result;
+use crate::plan::{plan, Tuning};
 
 /// The model of one communicator (or of a hypothetical one, for `fmi-bench --explain`).
 #[derive(Debug, Clone, PartialEq)]
@@ -53,9 +55,23 @@ impl Model {
         })
     }
 
-    /// Latency and cost of `call` on `channel`.
+    /// The settings of the plan in this model (the configuration's).
+    pub fn tuning(&self) -> Tuning {
+        Tuning {
+            ring_threshold: self.params.ring_threshold,
+        }
+    }
+
+    /// Latency and cost of `call` on `channel`: of the algorithm the plan runs for it there. A
+    /// forced algorithm the channel does not have (which fails there) is priced as the plan's
+    /// own choice.
     pub fn estimate(&self, channel: ChannelKind, call: &Call) -> Estimate {
-        let p = algorithm::pattern(channel, call, self.params.ring_threshold);
+        let family = channel.family();
+        let alg = plan(call, family, &self.tuning()).unwrap_or_else(|_| {
+            let own = call.forced(None);
+            plan(&own, family, &self.tuning()).expect("the plan's own choice is valid")
+        });
+        let p = pattern::pattern(alg, call);
         let link = self.params.link(channel);
         let store = channel.is_store();
         let seconds = latency::seconds(&self.params, link, store, &p);
@@ -69,7 +85,7 @@ impl Model {
     }
 
     /// A digest of everything that decides a pick: the parameters and `enabled` channels, with
-    /// the library version (whose algorithms and thresholds the model mirrors). Peers exchange it
+    /// the library version (whose plan and patterns it prices). Peers exchange it
     /// at init; a difference is an error there rather than different picks later.
     pub fn digest(&self, enabled: &[ChannelKind]) -> u64 {
         use sha2::{Digest, Sha256};

@@ -4,9 +4,9 @@
 //! parameters, which every peer holds equal (see [`super::digest`]), so every peer picks the
 //! same channel for the same operation.
 
-use super::algorithm::Call;
 use super::{Estimate, Model};
 use crate::channel::ChannelKind;
+use crate::plan::Call;
 
 /// Channel-selection hint: minimise modelled latency or modelled cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 //! file opened for appending).
 //!
 //! Fields: `time` (Unix seconds at the end), `comm`, `rank`, `peers`, `seq` (collective call
-//! number), `op`, `bytes`, `channel`, `algorithm` (the one the model expects for the size, or
-//! the one forced by the caller), `hint`, `pinned`, `predicted_s`, `measured_s` (this peer's
+//! number), `op`, `bytes`, `channel`, `algorithm` (the one that ran, as the plan chose it;
+//! "none" when none could run), `hint`, `pinned`, `predicted_s`, `measured_s` (this peer's
 //! time in the call), `predicted_cost_usd`, `ok`.
 
 use crate::error::{Error, Result};

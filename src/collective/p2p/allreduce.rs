@@ -1,11 +1,13 @@
-//! Allreduce: recursive doubling for small messages, ring reduce-scatter + allgather for large ones,
-//! and reduce + broadcast in strict rank order for operators that are not commutative and associative.
+//! Allreduce: recursive doubling (latency-optimal), ring or halving-doubling reduce-scatter +
+//! allgather (bandwidth-optimal), and reduce + broadcast in strict rank order for operators that
+//! are not commutative and associative.
 
 use super::{bcast, reduce, Ctx};
 use crate::channel::Xfer;
 use crate::collective::buffer::{split2, AlignedBuf};
+use crate::collective::shape::segment;
 use crate::datatype::Datatype;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::op::ReduceOp;
 use std::ops::Range;
 
@@ -58,15 +60,6 @@ pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &Reduc
 fn combine_lower_first(lower: &mut [u8], buf: &mut [u8], t: Datatype, op: &ReduceOp) {
     op.apply(lower, buf, t);
     buf.copy_from_slice(lower);
-}
-
-/// Byte range of segment `i` when `elems` elements are split into `n` near-equal segments.
-fn segment(i: usize, n: usize, elems: usize, esize: usize) -> Range<usize> {
-    let base = elems / n;
-    let extra = elems % n;
-    let start = i * base + i.min(extra);
-    let len = base + usize::from(i < extra);
-    start * esize..(start + len) * esize
 }
 
 /// Piece size of the pipelined reduce steps: a received piece (and, out of place, the block of
@@ -155,11 +148,6 @@ fn exchange_reduce(
     Ok(())
 }
 
-/// Ring allreduce (bandwidth-optimal) in place: see [`ring_from`].
-pub fn ring(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
-    ring_from(ctx, Src::InPlace, buf, t, op)
-}
-
 /// Ring allreduce (bandwidth-optimal): reduce-scatter then allgather, 2(n-1) steps of size/n,
 /// each reduce step pipelined in pieces. `buf` receives the result (and holds the contribution
 /// when `src` is in place). Each segment is reduced once and then copied, so every rank gets the
@@ -215,18 +203,13 @@ fn halves(lo: usize, hi: usize) -> (Range<usize>, Range<usize>) {
     (lo..mid, mid..hi)
 }
 
-/// [`halving_doubling_from`] in place.
-pub fn halving_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
-    halving_doubling_from(ctx, Src::InPlace, buf, t, op)
-}
-
 /// Rabenseifner's allreduce for a power-of-two number of peers: reduce-scatter by recursive
 /// halving, then allgather by recursive doubling. Each rank sends and receives about
 /// 2 (n-1)/n of the buffer, as in the ring, but in 2 log2(n) steps instead of 2(n-1), so it
 /// waits for a partner less often (which matters when peers share cores), at the price of larger
 /// messages in the first steps. Each element is reduced once, by the rank that owns its block,
-/// so every rank gets the same bits. Falls back to [`ring_from`] when n is not a power of two or
-/// there are fewer elements than peers.
+/// so every rank gets the same bits. Needs a power of two of at least 2 peers and an element per
+/// peer (the plan runs [`ring_from`] otherwise).
 pub fn halving_doubling_from(
     ctx: &mut Ctx,
     src: Src,
@@ -238,7 +221,10 @@ pub fn halving_doubling_from(
     let esize = t.size();
     let elems = buf.len() / esize;
     if n == 1 || !n.is_power_of_two() || elems < n {
-        return ring_from(ctx, src, buf, t, op);
+        return Err(Error::new(
+            ErrorKind::Internal,
+            format!("halving-doubling of {elems} elements on {n} peers (the plan runs the ring)"),
+        ));
     }
     let r = ctx.rank;
     let bytes = |e: &Range<usize>| e.start * esize..e.end * esize;
@@ -298,25 +284,15 @@ pub fn halving_doubling_from(
     Ok(())
 }
 
-/// Halving-doubling is chosen over the ring up to this block size per peer (bytes / peers):
-/// measured on 2 vCPUs, it wins at 256 KiB with 4 peers and up to 1 MiB with 8 (fewer steps,
-/// each a chance to wait for a descheduled peer); from 1 MiB at 4 peers and 2 MiB at 8 the
-/// ring is as fast or faster.
-pub(crate) const HALVING_DOUBLING_MAX_BLOCK: usize = 128 << 10;
-
-/// The large-message allreduce (commutative and associative operator, at least one element per
-/// peer): halving-doubling for a power-of-two number of peers and blocks of at most
-/// [`HALVING_DOUBLING_MAX_BLOCK`], the ring otherwise.
-pub fn large(ctx: &mut Ctx, src: Src, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
-    if ctx.size.is_power_of_two() && buf.len() / ctx.size <= HALVING_DOUBLING_MAX_BLOCK {
-        halving_doubling_from(ctx, src, buf, t, op)
-    } else {
-        ring_from(ctx, src, buf, t, op)
-    }
-}
-
-/// Strict left-to-right allreduce: ordered reduce to rank 0, then broadcast.
-pub fn ordered(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+/// Strict left-to-right allreduce: ordered reduce to rank 0 (its gather flat when
+/// `flat_gather`), then broadcast.
+pub fn ordered(
+    ctx: &mut Ctx,
+    buf: &mut [u8],
+    t: Datatype,
+    op: &ReduceOp,
+    flat_gather: bool,
+) -> Result<()> {
     let own = AlignedBuf::from_slice(buf);
     let is_root = ctx.rank == 0;
     reduce::ordered(
@@ -326,6 +302,7 @@ pub fn ordered(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Res
         t,
         op,
         0,
+        flat_gather,
     )?;
     bcast::binomial(ctx, buf, 0)
 }
@@ -336,20 +313,5 @@ mod tests {
     fn halves_cover() {
         assert_eq!(super::halves(0, 5), (0..2, 2..5));
         assert_eq!(super::halves(4, 6), (4..5, 5..6));
-    }
-
-    #[test]
-    fn segments_cover_everything() {
-        for n in 1..10 {
-            for elems in 0..30 {
-                let mut next = 0;
-                for i in 0..n {
-                    let s = super::segment(i, n, elems, 4);
-                    assert_eq!(s.start, next);
-                    next = s.end;
-                }
-                assert_eq!(next, elems * 4);
-            }
-        }
     }
 }

@@ -1,7 +1,8 @@
 //! Broadcast: binomial tree from the root.
 
-use super::{children, parent, Ctx};
+use super::Ctx;
 use crate::channel::Xfer;
+use crate::collective::shape::{children, parent};
 use crate::error::Result;
 
 /// Binomial-tree broadcast of `buf` from `root` (ceil(log2 n) rounds, n-1 messages).

@@ -1,9 +1,10 @@
-//! Gather: binomial tree towards the root, message sizes doubling per round; straight to the
-//! root for large blocks.
+//! Gather: binomial tree towards the root, message sizes doubling per round, or straight to the
+//! root (flat).
 
-use super::{children, parent, subtree, Ctx, LARGE};
+use super::Ctx;
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
+use crate::collective::shape::{children, parent, subtree};
 use crate::error::Result;
 
 /// Gathers every rank's `send` block into `recv` at the root, in order of rank relative to the
@@ -44,15 +45,25 @@ pub fn binomial(ctx: &mut Ctx, send: &[u8], recv: Option<&mut [u8]>, root: usize
     Ok(())
 }
 
-/// Like [`binomial`] but always returns the gathered blocks at the root in rank order in a new buffer.
-pub fn to_root_buffer(ctx: &mut Ctx, send: &[u8], root: usize) -> Result<Option<AlignedBuf>> {
+/// Like [`binomial_rotating`] (or [`flat`] when `flat_gather`) but always returns the gathered
+/// blocks at the root in rank order in a new buffer.
+pub fn to_root_buffer(
+    ctx: &mut Ctx,
+    send: &[u8],
+    root: usize,
+    flat_gather: bool,
+) -> Result<Option<AlignedBuf>> {
     let is_root = ctx.rank == root;
     let mut all = if is_root {
         Some(AlignedBuf::new(ctx.size * send.len()))
     } else {
         None
     };
-    binomial_rotating(ctx, send, all.as_deref_mut(), root)?;
+    if flat_gather {
+        flat(ctx, send, all.as_deref_mut(), root)?;
+    } else {
+        binomial_rotating(ctx, send, all.as_deref_mut(), root)?;
+    }
     Ok(all)
 }
 
@@ -84,7 +95,6 @@ pub fn flat(ctx: &mut Ctx, send: &[u8], recv: Option<&mut [u8]>, root: usize) ->
 }
 
 /// [`binomial`] for any root: the root's relative-order buffer is rotated into rank order.
-/// Blocks of [`LARGE`] bytes and more go [`flat`].
 pub fn binomial_rotating(
     ctx: &mut Ctx,
     send: &[u8],
@@ -93,9 +103,6 @@ pub fn binomial_rotating(
 ) -> Result<()> {
     let n = ctx.size;
     let s = send.len();
-    if s >= LARGE {
-        return flat(ctx, send, recv, root);
-    }
     match recv {
         Some(out) if root != 0 => {
             let mut rel = AlignedBuf::new(n * s);

@@ -1,4 +1,5 @@
-//! Collective algorithms over a peer-to-peer transport (one algorithm family per file).
+//! Collective algorithms over a peer-to-peer transport (one algorithm family per file), and
+//! [`run`]: the algorithm the plan chose, on the operation's buffers.
 
 pub mod allgather;
 pub mod allreduce;
@@ -10,15 +11,93 @@ pub mod reduce;
 pub mod scan;
 pub mod scatter;
 
+use super::{filled, local, not_planned, Args};
 use crate::channel::{P2pTransport, Xfer};
 use crate::error::Result;
+use crate::plan::P2pAlgorithm;
 use std::time::Instant;
+
+/// Runs `alg` (as the plan chose it for the operation of `args`): one arm per algorithm and
+/// operation.
+pub fn run(alg: P2pAlgorithm, ctx: &mut Ctx, args: Args) -> Result<()> {
+    use P2pAlgorithm as A;
+    fn src(send: Option<&[u8]>) -> allreduce::Src<'_> {
+        send.map_or(allreduce::Src::InPlace, allreduce::Src::From)
+    }
+    match (alg, args) {
+        (A::Local, args) => local(args),
+        (A::Send, Args::Send { peer, data }) => ctx.send(peer, data),
+        (A::Send, Args::Recv { peer, buf }) => ctx.recv(peer, buf),
+        (A::Binomial, Args::Bcast { buf, root }) => bcast::binomial(ctx, buf, root),
+        (A::Dissemination, Args::Barrier | Args::Finalize { .. }) => barrier::dissemination(ctx),
+        (A::Binomial, Args::Gather { send, recv, root }) => {
+            gather::binomial_rotating(ctx, send, recv, root)
+        }
+        (A::Flat, Args::Gather { send, recv, root }) => gather::flat(ctx, send, recv, root),
+        (A::Binomial, Args::Scatter { send, recv, root }) => {
+            scatter::binomial(ctx, send, recv, root)
+        }
+        (A::Flat, Args::Scatter { send, recv, root }) => scatter::flat(ctx, send, recv, root),
+        (
+            A::Binomial,
+            Args::Reduce {
+                send,
+                recv,
+                t,
+                op,
+                root,
+            },
+        ) => reduce::binomial(ctx, send, recv, t, op, root),
+        (
+            A::BinomialPipelined,
+            Args::Reduce {
+                send,
+                recv,
+                t,
+                op,
+                root,
+            },
+        ) => reduce::binomial_pipelined(ctx, send, recv, t, op, root),
+        (
+            A::Ordered { flat_gather },
+            Args::Reduce {
+                send,
+                recv,
+                t,
+                op,
+                root,
+            },
+        ) => reduce::ordered(ctx, send, recv, t, op, root, flat_gather),
+        (A::Ring, Args::Allreduce { send, buf, t, op }) => {
+            allreduce::ring_from(ctx, src(send), buf, t, op)
+        }
+        (A::HalvingDoubling, Args::Allreduce { send, buf, t, op }) => {
+            allreduce::halving_doubling_from(ctx, src(send), buf, t, op)
+        }
+        (A::RecursiveDoubling, Args::Allreduce { send, buf, t, op }) => {
+            allreduce::recursive_doubling(ctx, filled(send, buf), t, op)
+        }
+        (A::Ordered { flat_gather }, Args::Allreduce { send, buf, t, op }) => {
+            allreduce::ordered(ctx, filled(send, buf), t, op, flat_gather)
+        }
+        (A::RecursiveDoubling, Args::Scan { buf, t, op }) => {
+            scan::recursive_doubling(ctx, buf, t, op)
+        }
+        (A::Chain, Args::Scan { buf, t, op }) => scan::chain(ctx, buf, t, op),
+        (A::ChainPipelined, Args::Scan { buf, t, op }) => scan::chain_pipelined(ctx, buf, t, op),
+        (A::Ring, Args::Allgather { send, recv }) => allgather::ring(ctx, send, recv),
+        (A::AllAtOnce, Args::Alltoall { send, recv }) => alltoall::all_at_once(ctx, send, recv),
+        (alg, args) => Err(not_planned(crate::plan::Algorithm::P2p(alg).name(), &args)),
+    }
+}
 
 /// One collective call in progress: the transport, the call's tag and its deadline.
 pub struct Ctx<'a> {
     t: &'a mut dyn P2pTransport,
     tag: u32,
     deadline: Instant,
+    /// Messages sent so far in this call.
+    sent: u64,
     pub rank: usize,
     pub size: usize,
 }
@@ -30,6 +109,7 @@ impl<'a> Ctx<'a> {
             t,
             tag,
             deadline,
+            sent: 0,
             rank,
             size,
         }
@@ -39,6 +119,11 @@ impl<'a> Ctx<'a> {
         if xfers.is_empty() {
             return Ok(());
         }
+        let sends = xfers
+            .iter()
+            .filter(|x| matches!(x, Xfer::Send { .. }))
+            .count();
+        self.sent += sends as u64;
         self.t.exchange(self.tag, xfers, self.deadline)
     }
 
@@ -58,6 +143,12 @@ impl<'a> Ctx<'a> {
         ])
     }
 
+    /// Messages this peer sent in this call so far (each send of an exchange counts, whether
+    /// or not the exchange succeeded).
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
     /// Rank relative to `root` (the root becomes 0).
     pub fn rel(&self, root: usize) -> usize {
         (self.rank + self.size - root) % self.size
@@ -66,97 +157,5 @@ impl<'a> Ctx<'a> {
     /// Absolute rank of relative rank `t`.
     pub fn abs(&self, t: usize, root: usize) -> usize {
         (t + root) % self.size
-    }
-}
-
-/// From this many bytes per rank on, reduce and scan are pipelined in pieces and gather and
-/// scatter go straight between the root and every rank (see each algorithm); below it the
-/// latency-optimal trees stay. Measured on 2 vCPUs (4 and 8 peers oversubscribed): at 16 MiB
-/// the unpipelined trees took 2.5-4x longer (gather 8 peers 87 -> 21 ms, reduce 69 -> 26 ms,
-/// scan 68 -> 25 ms); at 1 MiB with 8 peers flat gather and scatter halve the time (gather
-/// 2.5-3.0 -> 1.1-1.2 ms, scatter 3.4-3.7 -> 1.8 ms), the scan chain gains 20-30%, and the
-/// pipelined reduce is on par with the tree.
-pub const LARGE: usize = 1 << 20;
-
-/// Piece size of the pipelined reduce and scan: each rank works on one piece while the next
-/// is on its way, and only a few pieces of scratch are needed instead of whole buffers
-/// (freshly allocated whole buffers cost a page fault per 4 KiB on every call).
-const PIECE: usize = 512 << 10;
-
-/// Byte ranges of the pieces of a buffer of `len` bytes (whole elements of `esize` bytes each).
-pub fn pieces(len: usize, esize: usize) -> impl Iterator<Item = std::ops::Range<usize>> + Clone {
-    let piece = (PIECE / esize).max(1) * esize;
-    (0..len.div_ceil(piece)).map(move |i| i * piece..((i + 1) * piece).min(len))
-}
-
-/// Lowest set bit of `t`, or the smallest power of two >= n for the root (t == 0).
-pub fn lowbit(t: usize, n: usize) -> usize {
-    if t == 0 {
-        n.next_power_of_two()
-    } else {
-        t & t.wrapping_neg()
-    }
-}
-
-/// Number of ranks in the binomial subtree rooted at relative rank `t`.
-pub fn subtree(t: usize, n: usize) -> usize {
-    lowbit(t, n).min(n - t)
-}
-
-/// Children of relative rank `t` in the binomial tree: (distance, relative child), nearest first.
-pub fn children(t: usize, n: usize) -> impl Iterator<Item = (usize, usize)> {
-    let top = lowbit(t, n);
-    std::iter::successors(Some(1usize), |m| m.checked_mul(2))
-        .take_while(move |&m| m < top && t + m < n)
-        .map(move |m| (m, t + m))
-}
-
-/// Parent of relative rank `t` (t > 0).
-pub fn parent(t: usize) -> usize {
-    t - (t & t.wrapping_neg())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pieces_cover() {
-        for (len, esize) in [
-            (0, 4),
-            (1, 1),
-            (PIECE, 4),
-            (PIECE + 8, 8),
-            (3 * PIECE - 12, 12),
-        ] {
-            let mut next = 0;
-            for r in pieces(len, esize) {
-                assert_eq!(r.start, next);
-                assert!(!r.is_empty() && r.len() <= PIECE && r.start % esize == 0);
-                next = r.end;
-            }
-            assert_eq!(next, len);
-        }
-    }
-
-    #[test]
-    fn tree_shape() {
-        assert_eq!(
-            children(0, 8).collect::<Vec<_>>(),
-            vec![(1, 1), (2, 2), (4, 4)]
-        );
-        assert_eq!(children(4, 6).collect::<Vec<_>>(), vec![(1, 5)]);
-        assert_eq!(
-            children(0, 5).collect::<Vec<_>>(),
-            vec![(1, 1), (2, 2), (4, 4)]
-        );
-        assert_eq!(subtree(4, 6), 2);
-        assert_eq!(subtree(0, 6), 6);
-        assert_eq!(parent(6), 4);
-        // Every non-root rank has exactly one parent, and subtrees partition the ranks.
-        for n in 1..40 {
-            let total: usize = children(0, n).map(|(_, c)| subtree(c, n)).sum::<usize>() + 1;
-            assert_eq!(total, n);
-        }
     }
 }

@@ -1,9 +1,11 @@
-//! Reduce: binomial tree for commutative+associative operators (pipelined in pieces for large
-//! buffers), gather + strict left fold otherwise.
+//! Reduce: binomial tree for commutative+associative operators (or the tree pipelined in
+//! pieces), gather + strict left fold otherwise.
 
-use super::{children, gather, parent, pieces, Ctx, LARGE};
+use super::{gather, Ctx};
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
+use crate::collective::fold_blocks;
+use crate::collective::shape::{children, parent, pieces};
 use crate::datatype::Datatype;
 use crate::error::Result;
 use crate::op::ReduceOp;
@@ -17,9 +19,6 @@ pub fn binomial(
     op: &ReduceOp,
     root: usize,
 ) -> Result<()> {
-    if send.len() >= LARGE {
-        return binomial_pipelined(ctx, send, recv, t_, op, root);
-    }
     let n = ctx.size;
     let t = ctx.rel(root);
     let mut owned;
@@ -59,7 +58,7 @@ pub fn binomial(
 /// come here, which are element-wise (whole-vector operators are ordered and go to [`ordered`]).
 /// Scratch: one piece per child and two reduced pieces (the root reduces straight into `recv`;
 /// a leaf sends straight from `send`).
-fn binomial_pipelined(
+pub fn binomial_pipelined(
     ctx: &mut Ctx,
     send: &[u8],
     recv: Option<&mut [u8]>,
@@ -149,7 +148,8 @@ fn reduce_rounds(
     Ok(())
 }
 
-/// Reduce with the strict left-to-right fold v0 (+) v1 (+) ... in rank order: gather, then fold at the root.
+/// Reduce with the strict left-to-right fold v0 (+) v1 (+) ... in rank order: gather (binomial,
+/// or flat when `flat_gather`), then fold at the root.
 pub fn ordered(
     ctx: &mut Ctx,
     send: &[u8],
@@ -157,22 +157,12 @@ pub fn ordered(
     t_: Datatype,
     op: &ReduceOp,
     root: usize,
+    flat_gather: bool,
 ) -> Result<()> {
     let s = send.len();
-    let all = gather::to_root_buffer(ctx, send, root)?;
+    let all = gather::to_root_buffer(ctx, send, root, flat_gather)?;
     if let (Some(all), Some(out)) = (all, recv) {
         fold_blocks(&all, s, out, t_, op);
     }
     Ok(())
-}
-
-/// out = b0 (+) b1 (+) ... (+) b(k-1), left to right, over the consecutive blocks of `all`.
-pub fn fold_blocks(all: &[u8], s: usize, out: &mut [u8], t: Datatype, op: &ReduceOp) {
-    out.copy_from_slice(&all[..s]);
-    if s == 0 {
-        return;
-    }
-    for block in all.chunks_exact(s).skip(1) {
-        op.apply(out, block, t);
-    }
 }

@@ -1,20 +1,18 @@
-//! Inclusive scan: recursive doubling (Hillis-Steele) for commutative+associative operators (a
-//! chain pipelined in pieces for large buffers), a left-to-right chain of whole buffers otherwise.
+//! Inclusive scan: recursive doubling (Hillis-Steele) or a chain pipelined in pieces for
+//! commutative+associative operators, a left-to-right chain of whole buffers otherwise.
 
-use super::{pieces, Ctx, LARGE};
+use super::Ctx;
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
+use crate::collective::shape::pieces;
 use crate::datatype::Datatype;
 use crate::error::Result;
 use crate::op::ReduceOp;
 
 /// `buf` holds this rank's value and receives v0 (+) ... (+) v(rank). ceil(log2 n) rounds.
-/// From [`LARGE`] bytes on, the pipelined chain instead: it sends each buffer once where
-/// recursive doubling sends it up to log2(n) times (on shared cores the total work decides).
+/// (For large buffers the plan runs [`chain_pipelined`]: it sends each buffer once where
+/// recursive doubling sends it up to log2(n) times; on shared cores the total work decides.)
 pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
-    if buf.len() >= LARGE {
-        return chain_pipelined(ctx, buf, t, op);
-    }
     let n = ctx.size;
     let r = ctx.rank;
     let mut tmp = AlignedBuf::new(buf.len());
@@ -67,7 +65,7 @@ pub fn chain(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Resul
 /// buffers of at least one piece: in round i a rank receives piece i of the prefix while it
 /// sends its piece i-1 on, so all ranks of the chain work at once (n - 1 + pieces rounds of one
 /// piece), with one piece of scratch.
-fn chain_pipelined(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+pub fn chain_pipelined(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
     let (r, n) = (ctx.rank, ctx.size);
     let parts: Vec<_> = pieces(buf.len(), t.size()).collect();
     let mut prefix = AlignedBuf::new(if r > 0 { parts[0].len() } else { 0 });

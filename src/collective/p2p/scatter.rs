@@ -1,9 +1,10 @@
-//! Scatter: binomial tree from the root, message sizes halving per round; straight from the
-//! root for large blocks.
+//! Scatter: binomial tree from the root, message sizes halving per round, or straight from the
+//! root (flat).
 
-use super::{children, parent, subtree, Ctx, LARGE};
+use super::Ctx;
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
+use crate::collective::shape::{children, parent, subtree};
 use crate::error::Result;
 
 /// The root sends every block straight from `send` to its rank, all at once; the others
@@ -28,13 +29,9 @@ pub fn flat(ctx: &mut Ctx, send: Option<&[u8]>, recv: &mut [u8], root: usize) ->
 }
 
 /// Sends block i of the root's `send` (size*len bytes) to rank i's `recv` (len bytes).
-/// Blocks of [`LARGE`] bytes and more go [`flat`].
 pub fn binomial(ctx: &mut Ctx, send: Option<&[u8]>, recv: &mut [u8], root: usize) -> Result<()> {
     let n = ctx.size;
     let s = recv.len();
-    if s >= LARGE {
-        return flat(ctx, send, recv, root);
-    }
     let t = ctx.rel(root);
     let sub = subtree(t, n);
     let owned: AlignedBuf;

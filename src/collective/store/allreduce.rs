@@ -1,28 +1,32 @@
-//! Allreduce: reduce to rank 0 and write the result once for everyone (any operator), or, for
-//! large messages and commutative and associative operators, a reduce-scatter + allgather
-//! through the store in which peer j folds segment j.
+//! Allreduce: reduce to rank 0 and write the result once for everyone (any operator), or a
+//! reduce-scatter + allgather through the store in which peer j folds segment j (commutative
+//! and associative operators).
 
-use super::{bcast, reduce, segment, Ctx, FLAT_MAX};
+use super::{bcast, reduce, Ctx};
 use crate::channel::store::{Put, Take};
 use crate::collective::buffer::AlignedBuf;
-use crate::collective::p2p::reduce::fold_blocks;
+use crate::collective::fold_blocks;
+use crate::collective::shape::segment;
 use crate::datatype::Datatype;
 use crate::error::Result;
 use crate::op::ReduceOp;
+use crate::plan::StoreReduce;
 
-/// From this many bytes on, commutative and associative allreduces use [`segmented`].
-pub(crate) const SEGMENTED_MIN: usize = 1 << 20;
-
-/// Reduce to rank 0 ([`reduce::flat_fold`], or [`reduce::tree`] for large messages with a
-/// commutative and associative operator), then [`bcast::write_once`]. Every peer gets the same
-/// bits; ordered operators are folded strictly left to right.
-pub fn reduce_bcast(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
+/// Reduce to rank 0 as the plan says (`how`: [`reduce::flat_fold`], or [`reduce::tree`] for
+/// large messages with a commutative and associative operator), then [`bcast::write_once`].
+/// Every peer gets the same bits; ordered operators are folded strictly left to right.
+pub fn reduce_bcast(
+    ctx: &mut Ctx,
+    buf: &mut [u8],
+    t: Datatype,
+    op: &ReduceOp,
+    how: StoreReduce,
+) -> Result<()> {
     let own = AlignedBuf::from_slice(buf);
     let out = if ctx.rank == 0 { Some(&mut *buf) } else { None };
-    if op.ordered() || own.len() * (ctx.size - 1) <= FLAT_MAX {
-        reduce::flat_fold(ctx, &own, out, t, op, 0)?;
-    } else {
-        reduce::tree(ctx, &own, out, t, op, 0)?;
+    match how {
+        StoreReduce::FlatFold { at_once } => reduce::flat_fold(ctx, &own, out, t, op, 0, at_once)?,
+        StoreReduce::Tree => reduce::tree(ctx, &own, out, t, op, 0)?,
     }
     bcast::write_once(ctx, buf, 0)
 }

@@ -1,5 +1,6 @@
 //! Collective algorithms over an object store (Redis now, S3 later), written against
-//! [`StoreTransport`] only. One algorithm family per file.
+//! [`StoreTransport`] only. One algorithm family per file; [`run`] runs the algorithm the plan
+//! chose, on the operation's buffers.
 //!
 //! A store is a rendezvous point that every peer reaches in one round trip, so these algorithms
 //! are flat where the p2p ones are trees: data is written once and read by everyone who needs
@@ -16,14 +17,65 @@ pub mod reduce;
 pub mod scan;
 pub mod scatter;
 
+use super::{filled, local, not_planned, Args};
 use crate::channel::store::keys::{CallKeys, Namespace};
 use crate::channel::store::{Put, StoreTransport, Take};
 use crate::error::Result;
+use crate::plan::{StoreAlgorithm, StoreReduce};
 use std::time::Instant;
 
-/// Up to this many bytes gathered at one peer, reductions and scans fetch every contribution
-/// at once and fold them (one round); above it they use partial results.
-pub(crate) const FLAT_MAX: usize = 4 << 20;
+/// Runs `alg` (as the plan chose it for the operation of `args`): one arm per algorithm and
+/// operation.
+pub fn run(alg: StoreAlgorithm, ctx: &mut Ctx, args: Args) -> Result<()> {
+    use StoreAlgorithm as A;
+    match (alg, args) {
+        (A::Local, args) => local(args),
+        (A::Queue, Args::Send { peer, data }) => ctx.send(peer, data),
+        (A::Queue, Args::Recv { peer, buf }) => ctx.recv(peer, buf),
+        (A::WriteOnce, Args::Bcast { buf, root }) => bcast::write_once(ctx, buf, root),
+        (A::Counter, Args::Barrier) => barrier::counter(ctx),
+        (A::Counter, Args::Finalize { dirty }) => finalize::close(ctx, dirty),
+        (A::Flat, Args::Gather { send, recv, root }) => gather::flat(ctx, send, recv, root),
+        (A::Flat, Args::Scatter { send, recv, root }) => scatter::flat(ctx, send, recv, root),
+        (
+            A::Reduce(StoreReduce::FlatFold { at_once }),
+            Args::Reduce {
+                send,
+                recv,
+                t,
+                op,
+                root,
+            },
+        ) => reduce::flat_fold(ctx, send, recv, t, op, root, at_once),
+        (
+            A::Reduce(StoreReduce::Tree),
+            Args::Reduce {
+                send,
+                recv,
+                t,
+                op,
+                root,
+            },
+        ) => reduce::tree(ctx, send, recv, t, op, root),
+        (A::ReduceBcast(how), Args::Allreduce { send, buf, t, op }) => {
+            allreduce::reduce_bcast(ctx, filled(send, buf), t, op, how)
+        }
+        (A::Segmented, Args::Allreduce { send, buf, t, op }) => {
+            allreduce::segmented(ctx, filled(send, buf), t, op)
+        }
+        (A::FoldPrefix, Args::Scan { buf, t, op }) => scan::fold_prefix(ctx, buf, t, op),
+        (A::Chain, Args::Scan { buf, t, op }) => scan::chain(ctx, buf, t, op),
+        (A::RecursiveDoubling, Args::Scan { buf, t, op }) => {
+            scan::recursive_doubling(ctx, buf, t, op)
+        }
+        (A::WriteOnce, Args::Allgather { send, recv }) => allgather::write_once(ctx, send, recv),
+        (A::Direct, Args::Alltoall { send, recv }) => alltoall::direct(ctx, send, recv),
+        (alg, args) => Err(not_planned(
+            crate::plan::Algorithm::Store(alg).name(),
+            &args,
+        )),
+    }
+}
 
 /// One operation in progress on a store: the transport, the call's keys, tag and deadline.
 pub struct Ctx<'a> {
@@ -32,6 +84,8 @@ pub struct Ctx<'a> {
     call: CallKeys,
     tag: u32,
     deadline: Instant,
+    /// Objects written and counter increments so far in this call.
+    sent: u64,
     pub rank: usize,
     pub size: usize,
 }
@@ -55,9 +109,15 @@ impl<'a> Ctx<'a> {
             call: ns.call(seq, op),
             tag,
             deadline,
+            sent: 0,
             rank,
             size,
         }
+    }
+
+    /// Objects this peer wrote and counters it incremented in this call so far.
+    pub fn sent(&self) -> u64 {
+        self.sent
     }
 
     /// The key of `phase` of this call, with numeric fields `parts`.
@@ -74,6 +134,7 @@ impl<'a> Ctx<'a> {
         if puts.is_empty() {
             return Ok(());
         }
+        self.sent += puts.len() as u64;
         self.t.push(self.tag, puts, self.deadline)
     }
 
@@ -95,6 +156,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn incr(&mut self, key: &str, by: u64) -> Result<u64> {
+        self.sent += 1;
         self.t.incr(key, by, self.deadline)
     }
 
@@ -121,15 +183,6 @@ impl<'a> Ctx<'a> {
         let key = self.ns.p2p(peer, self.rank);
         self.get(&key, Some(peer), buf)
     }
-}
-
-/// Byte range of segment `i` when `elems` elements of `esize` bytes are split into `n` parts.
-pub fn segment(i: usize, n: usize, elems: usize, esize: usize) -> std::ops::Range<usize> {
-    let base = elems / n;
-    let extra = elems % n;
-    let start = i * base + i.min(extra);
-    let len = base + usize::from(i < extra);
-    start * esize..(start + len) * esize
 }
 
 /// `buf` as `n` consecutive blocks of `s` bytes (n empty blocks when `s` is 0).

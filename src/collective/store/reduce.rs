@@ -1,18 +1,19 @@
 //! Reduce: every contribution is written once; the root folds them strictly left to right in
-//! rank order (any operator), or, for large messages and commutative and associative operators,
-//! a binomial tree of partial results spreads the folding over the peers.
+//! rank order (any operator), or, for commutative and associative operators, a binomial tree of
+//! partial results spreads the folding over the peers.
 
-use super::{blocks_mut, Ctx, FLAT_MAX};
+use super::{blocks_mut, Ctx};
 use crate::channel::store::Take;
 use crate::collective::buffer::AlignedBuf;
-use crate::collective::p2p::children;
-use crate::collective::p2p::reduce::fold_blocks;
+use crate::collective::fold_blocks;
+use crate::collective::shape::children;
 use crate::datatype::Datatype;
 use crate::error::Result;
 use crate::op::ReduceOp;
 
-/// v0 (+) v1 (+) ... (+) v(n-1) at the root. The root reads all contributions in one round when
-/// they fit in [`FLAT_MAX`] bytes, otherwise one after the other, folding as they arrive.
+/// v0 (+) v1 (+) ... (+) v(n-1) at the root. The root reads all contributions in one round
+/// (`at_once`: the plan's choice when they fit in `plan::FLAT_MAX` bytes), otherwise one after
+/// the other, folding as they arrive.
 pub fn flat_fold(
     ctx: &mut Ctx,
     send: &[u8],
@@ -20,6 +21,7 @@ pub fn flat_fold(
     t: Datatype,
     op: &ReduceOp,
     root: usize,
+    at_once: bool,
 ) -> Result<()> {
     let (n, r, s) = (ctx.size, ctx.rank, send.len());
     let keys: Vec<String> = (0..n).map(|p| ctx.key("reduce", &[p])).collect();
@@ -27,7 +29,7 @@ pub fn flat_fold(
         return ctx.put(&keys[r], send, 1);
     }
     let out = recv.expect("the root has a receive buffer");
-    if s * (n - 1) <= FLAT_MAX {
+    if at_once {
         let mut all = AlignedBuf::new(n * s);
         let mut takes: Vec<Take> = Vec::with_capacity(n);
         for (p, block) in blocks_mut(&mut all, s, n).into_iter().enumerate() {

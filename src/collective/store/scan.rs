@@ -6,7 +6,7 @@
 use super::{blocks_mut, Ctx};
 use crate::channel::store::Take;
 use crate::collective::buffer::AlignedBuf;
-use crate::collective::p2p::reduce::fold_blocks;
+use crate::collective::fold_blocks;
 use crate::datatype::Datatype;
 use crate::error::Result;
 use crate::op::ReduceOp;

@@ -1,58 +1,10 @@
-//! Which algorithm each channel family runs for a call, and its communication pattern: rounds
-//! on the critical path with the bytes the busiest peer and all peers move in each, local
-//! reduction work, requests to a store, and the functions that wait for it.
-//!
-//! The choices mirror the dispatch in `crate::comm` (same thresholds, same constants), so the
-//! model prices the algorithm that actually runs for the size.
+//! The communication pattern of an algorithm the plan chose, for one call: rounds on the
+//! critical path with the bytes the busiest peer and all peers move in each, local reduction
+//! work, requests to a store, and the functions that wait for it. Prices, never chooses.
 
-use crate::channel::ChannelKind;
-use crate::collective::p2p::allreduce::HALVING_DOUBLING_MAX_BLOCK;
-use crate::collective::p2p::{pieces, subtree, LARGE};
-use crate::collective::store::allreduce::SEGMENTED_MIN;
-use crate::collective::store::FLAT_MAX;
+use crate::collective::shape::{clog2, flog2, pieces, subtree};
+use crate::plan::{Algorithm, Call, P2pAlgorithm, StoreAlgorithm, StoreReduce};
 use crate::tag::OpCode;
-
-/// One operation as the model sees it. Every peer describes the same call the same way.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Call<'a> {
-    pub op: OpCode,
-    /// As passed by the communicator: the message (send/recv), the block of one peer (bcast,
-    /// gather, scatter, allgather), the buffer (reduce, allreduce, scan), or the whole send
-    /// buffer (alltoall, `peers` blocks).
-    pub bytes: usize,
-    pub peers: usize,
-    /// Element size of a reduction (1 otherwise).
-    pub elem: usize,
-    /// The operator is not both commutative and associative (strict left-to-right algorithms).
-    pub ordered: bool,
-    /// An algorithm forced by the caller (`Communicator::allreduce_with`).
-    pub algorithm: Option<&'a str>,
-}
-
-impl<'a> Call<'a> {
-    pub fn new(op: OpCode, bytes: usize, peers: usize) -> Self {
-        Call {
-            op,
-            bytes,
-            peers,
-            elem: 1,
-            ordered: false,
-            algorithm: None,
-        }
-    }
-
-    /// A reduction with elements of `elem` bytes and an operator that is `ordered` or not.
-    pub fn reduction(mut self, elem: usize, ordered: bool) -> Self {
-        self.elem = elem.max(1);
-        self.ordered = ordered;
-        self
-    }
-
-    pub fn with_algorithm(mut self, algorithm: Option<&'a str>) -> Self {
-        self.algorithm = algorithm;
-        self
-    }
-}
 
 /// Rounds of the critical path that move the same bytes, `repeat` times.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,9 +64,10 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    fn new(algorithm: &'static str, participants: usize) -> Pattern {
+    /// An empty pattern; [`pattern`] names it.
+    fn new(participants: usize) -> Pattern {
         Pattern {
-            algorithm,
+            algorithm: "",
             rounds: Vec::new(),
             reduce_bytes: 0.0,
             messages: 0.0,
@@ -153,51 +106,38 @@ impl Pattern {
     }
 }
 
-/// ceil(log2 n)
-fn clog2(n: usize) -> usize {
-    if n <= 1 {
-        0
-    } else {
-        (usize::BITS - (n - 1).leading_zeros()) as usize
-    }
-}
-
-/// floor(log2 n)
-fn flog2(n: usize) -> usize {
-    (usize::BITS - 1 - n.max(1).leading_zeros()) as usize
-}
-
-/// The pattern of `call` on a channel of the family of `channel`.
-pub fn pattern(channel: ChannelKind, call: &Call, ring_threshold: usize) -> Pattern {
+/// The pattern of `alg` (as the plan chose it) for `call`.
+pub fn pattern(alg: Algorithm, call: &Call) -> Pattern {
     let n = call.peers.max(1);
-    if n == 1 && call.op != OpCode::SendRecv {
-        return Pattern::new("local", 1);
-    }
-    if channel.is_store() {
-        store(call, n)
-    } else {
-        p2p(call, n, ring_threshold)
-    }
+    let mut p = match alg {
+        Algorithm::P2p(P2pAlgorithm::Local) | Algorithm::Store(StoreAlgorithm::Local) => {
+            Pattern::new(1)
+        }
+        Algorithm::P2p(a) => p2p(a, call, n),
+        Algorithm::Store(a) => store(a, call, n),
+    };
+    p.algorithm = alg.name();
+    p
 }
 
 // ---------------------------------------------------------------- peer-to-peer (direct)
 
 /// Binomial tree from or to a root: ceil(log2 n) rounds in which a peer sends or receives `s`.
-fn binomial_rounds(n: usize, s: f64, name: &'static str) -> Pattern {
+fn binomial_rounds(n: usize, s: f64) -> Pattern {
     let l = clog2(n) as f64;
     let total = s * (n - 1) as f64;
     Pattern {
         messages: (n - 1) as f64,
-        ..Pattern::new(name, n)
+        ..Pattern::new(n)
     }
     .round(Round::one_way(l, s, total / l.max(1.0)))
 }
 
 /// Gather/scatter tree: the root exchanges subtrees of 1, 2, 4, ... blocks, one per round.
-fn tree_of_blocks(n: usize, s: f64, name: &'static str) -> Pattern {
+fn tree_of_blocks(n: usize, s: f64) -> Pattern {
     let mut p = Pattern {
         messages: (n - 1) as f64,
-        ..Pattern::new(name, n)
+        ..Pattern::new(n)
     };
     let total: f64 = (1..n).map(|t| subtree(t, n) as f64).sum::<f64>() * s;
     let l = clog2(n);
@@ -208,70 +148,13 @@ fn tree_of_blocks(n: usize, s: f64, name: &'static str) -> Pattern {
     p
 }
 
-fn p2p_allreduce(call: &Call, n: usize, s: f64, ring_threshold: usize) -> Pattern {
-    let elems = call.bytes / call.elem;
-    let split = elems >= n && !call.ordered;
-    let pow2 = n.is_power_of_two();
-    let name = match call.algorithm {
-        Some(a) => a,
-        None if split && call.bytes >= ring_threshold => {
-            if pow2 && call.bytes / n <= HALVING_DOUBLING_MAX_BLOCK {
-                "halving_doubling"
-            } else {
-                "ring"
-            }
-        }
-        None if call.ordered => "ordered",
-        None => "recursive_doubling",
-    };
-    let nf = n as f64;
-    match name {
-        "halving_doubling" if pow2 && elems >= n => {
-            let mut p = Pattern {
-                reduce_bytes: s * (nf - 1.0) / nf,
-                messages: 2.0 * nf * flog2(n) as f64,
-                ..Pattern::new("halving_doubling", n)
-            };
-            // reduce-scatter by halving, then allgather by doubling: 2 exchanges per size
-            for k in 1..=flog2(n) {
-                let b = s / (1u64 << k) as f64;
-                p = p.round(Round::exchange(2.0, b, b * nf));
-            }
-            p
-        }
-        "ring" | "halving_doubling" => Pattern {
-            reduce_bytes: s * (nf - 1.0) / nf,
-            messages: 2.0 * (nf - 1.0) * nf,
-            ..Pattern::new("ring", n)
-        }
-        .round(Round::exchange(2.0 * (nf - 1.0), s / nf, s)),
-        "ordered" => {
-            let mut p = tree_of_blocks(n, s, "ordered").then(binomial_rounds(n, s, "ordered"));
-            p.reduce_bytes = s * (nf - 1.0);
-            p
-        }
-        _ => {
-            let fl = flog2(n);
-            let rem = n - (1 << fl);
-            let extra = if rem > 0 { 2.0 } else { 0.0 };
-            Pattern {
-                reduce_bytes: s * (fl as f64 + extra / 2.0),
-                messages: (1 << fl) as f64 * fl as f64 + 2.0 * rem as f64,
-                ..Pattern::new("recursive_doubling", n)
-            }
-            .round(Round::exchange(fl as f64, s, s * (1 << fl) as f64))
-            .round(Round::one_way(extra, s, s * rem as f64))
-        }
-    }
-}
-
 /// Gather or scatter of large blocks: the root exchanges a block with every other rank at once.
 fn flat_blocks(n: usize, s: f64, gather: bool) -> Pattern {
     let m = (n - 1) as f64;
     let (send, recv) = if gather { (0.0, m * s) } else { (m * s, 0.0) };
     Pattern {
         messages: m,
-        ..Pattern::new("flat", n)
+        ..Pattern::new(n)
     }
     .round(Round {
         repeat: 1.0,
@@ -283,39 +166,47 @@ fn flat_blocks(n: usize, s: f64, gather: bool) -> Pattern {
     })
 }
 
-fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
+fn p2p(alg: P2pAlgorithm, call: &Call, n: usize) -> Pattern {
+    use P2pAlgorithm as A;
     let s = call.bytes as f64;
     let nf = n as f64;
     let l = clog2(n) as f64;
-    let large = call.bytes >= LARGE;
     // pieces of the pipelined reduce and scan, and the bytes of one
     let k = pieces(call.bytes, call.elem).count().max(1) as f64;
     let piece = s / k;
-    match call.op {
-        OpCode::SendRecv => Pattern {
+    match (alg, call.op) {
+        (A::Local, _) => Pattern::new(1),
+        (A::Send, _) => Pattern {
             messages: 1.0,
-            ..Pattern::new("send", 2)
+            ..Pattern::new(2)
         }
         .round(Round::one_way(1.0, s, s)),
-        OpCode::Bcast => binomial_rounds(n, s, "binomial"),
-        OpCode::Barrier | OpCode::Finalize => Pattern {
+        (A::Dissemination, _) => Pattern {
             messages: nf * l,
-            ..Pattern::new("dissemination", n)
+            ..Pattern::new(n)
         }
         .round(Round::exchange(l, 0.0, 0.0)),
-        OpCode::Gather if large => flat_blocks(n, s, true),
-        OpCode::Scatter if large => flat_blocks(n, s, false),
-        OpCode::Gather => tree_of_blocks(n, s, "binomial"),
-        OpCode::Scatter => tree_of_blocks(n, s, "binomial"),
-        OpCode::Reduce if call.ordered => Pattern {
-            reduce_bytes: s * (nf - 1.0),
-            ..tree_of_blocks(n, s, "ordered")
+        (A::Flat, op) => flat_blocks(n, s, op == OpCode::Gather),
+        (A::Binomial, OpCode::Gather | OpCode::Scatter) => tree_of_blocks(n, s),
+        (A::Binomial, OpCode::Reduce) => Pattern {
+            reduce_bytes: s * l,
+            ..binomial_rounds(n, s)
         },
+        (A::Binomial, _) => binomial_rounds(n, s),
+        (A::Ordered { .. }, OpCode::Reduce) => Pattern {
+            reduce_bytes: s * (nf - 1.0),
+            ..tree_of_blocks(n, s)
+        },
+        (A::Ordered { .. }, _) => {
+            let mut p = tree_of_blocks(n, s).then(binomial_rounds(n, s));
+            p.reduce_bytes = s * (nf - 1.0);
+            p
+        }
         // Pipelined tree: k + depth - 1 rounds in which the root takes a piece from each child.
-        OpCode::Reduce if large => Pattern {
+        (A::BinomialPipelined, _) => Pattern {
             reduce_bytes: s * l,
             messages: (nf - 1.0) * k,
-            ..Pattern::new("binomial_pipelined", n)
+            ..Pattern::new(n)
         }
         .round(Round {
             repeat: k + l - 1.0,
@@ -325,43 +216,69 @@ fn p2p(call: &Call, n: usize, ring_threshold: usize) -> Pattern {
             total_send: piece * (nf - 1.0),
             total_recv: piece * (nf - 1.0),
         }),
-        OpCode::Reduce => Pattern {
-            reduce_bytes: s * l,
-            ..binomial_rounds(n, s, "binomial")
-        },
-        OpCode::Allreduce => p2p_allreduce(call, n, s, ring_threshold),
-        OpCode::Scan if call.ordered => Pattern {
-            reduce_bytes: s * (nf - 1.0),
-            messages: nf - 1.0,
-            ..Pattern::new("chain", n)
+        (A::HalvingDoubling, _) => {
+            let mut p = Pattern {
+                reduce_bytes: s * (nf - 1.0) / nf,
+                messages: 2.0 * nf * flog2(n) as f64,
+                ..Pattern::new(n)
+            };
+            // reduce-scatter by halving, then allgather by doubling: 2 exchanges per size
+            for k in 1..=flog2(n) {
+                let b = s / (1u64 << k) as f64;
+                p = p.round(Round::exchange(2.0, b, b * nf));
+            }
+            p
         }
-        .round(Round::one_way(nf - 1.0, s, s)),
-        // Pipelined chain: n - 1 + k rounds in which a rank takes a piece and passes one on.
-        OpCode::Scan if large => Pattern {
-            reduce_bytes: (nf - 1.0 + k) * piece,
-            messages: (nf - 1.0) * k,
-            ..Pattern::new("chain_pipelined", n)
+        (A::Ring, OpCode::Allgather | OpCode::Agree) => Pattern {
+            messages: nf * (nf - 1.0),
+            ..Pattern::new(n)
         }
-        .round(Round::exchange(nf - 1.0 + k, piece, piece * (nf - 1.0))),
-        OpCode::Scan => {
+        .round(Round::exchange(nf - 1.0, s, s * nf)),
+        (A::Ring, _) => Pattern {
+            reduce_bytes: s * (nf - 1.0) / nf,
+            messages: 2.0 * (nf - 1.0) * nf,
+            ..Pattern::new(n)
+        }
+        .round(Round::exchange(2.0 * (nf - 1.0), s / nf, s)),
+        (A::RecursiveDoubling, OpCode::Scan) => {
             let msgs: f64 = (0..clog2(n)).map(|k| (n - (1 << k)) as f64).sum();
             Pattern {
                 reduce_bytes: s * l,
                 messages: msgs,
-                ..Pattern::new("recursive_doubling", n)
+                ..Pattern::new(n)
             }
             .round(Round::exchange(l, s, s * msgs / l.max(1.0)))
         }
-        OpCode::Allgather | OpCode::Agree => Pattern {
-            messages: nf * (nf - 1.0),
-            ..Pattern::new("ring", n)
+        (A::RecursiveDoubling, _) => {
+            let fl = flog2(n);
+            let rem = n - (1 << fl);
+            let extra = if rem > 0 { 2.0 } else { 0.0 };
+            Pattern {
+                reduce_bytes: s * (fl as f64 + extra / 2.0),
+                messages: (1 << fl) as f64 * fl as f64 + 2.0 * rem as f64,
+                ..Pattern::new(n)
+            }
+            .round(Round::exchange(fl as f64, s, s * (1 << fl) as f64))
+            .round(Round::one_way(extra, s, s * rem as f64))
         }
-        .round(Round::exchange(nf - 1.0, s, s * nf)),
-        OpCode::Alltoall => {
+        (A::Chain, _) => Pattern {
+            reduce_bytes: s * (nf - 1.0),
+            messages: nf - 1.0,
+            ..Pattern::new(n)
+        }
+        .round(Round::one_way(nf - 1.0, s, s)),
+        // Pipelined chain: n - 1 + k rounds in which a rank takes a piece and passes one on.
+        (A::ChainPipelined, _) => Pattern {
+            reduce_bytes: (nf - 1.0 + k) * piece,
+            messages: (nf - 1.0) * k,
+            ..Pattern::new(n)
+        }
+        .round(Round::exchange(nf - 1.0 + k, piece, piece * (nf - 1.0))),
+        (A::AllAtOnce, _) => {
             let b = s / nf;
             Pattern {
                 messages: nf * (nf - 1.0),
-                ..Pattern::new("all_at_once", n)
+                ..Pattern::new(n)
             }
             .round(Round {
                 repeat: 1.0,
@@ -389,28 +306,30 @@ fn sround(repeat: f64, w: f64, r: f64, tw: f64, tr: f64) -> Round {
     }
 }
 
-/// Reduce to `root` on a store: every value written once, folded at the root (flat), or a
-/// binomial tree of partial results (large, commutative and associative).
-fn store_reduce(call: &Call, n: usize, s: f64) -> Pattern {
+/// Reduce to a root on a store: every value written once, folded at the root (flat: read all
+/// at once or one after the other), or a binomial tree of partial results.
+fn store_reduce(how: StoreReduce, n: usize, s: f64) -> Pattern {
     let nf = n as f64;
-    let flat = call.ordered || call.bytes * (n - 1) <= FLAT_MAX;
-    if !flat {
-        let l = clog2(n) as f64;
-        return Pattern {
-            reduce_bytes: s * l,
-            messages: nf - 1.0,
-            reads: nf - 1.0,
-            ..Pattern::new("tree", n)
+    let at_once = match how {
+        StoreReduce::Tree => {
+            let l = clog2(n) as f64;
+            return Pattern {
+                reduce_bytes: s * l,
+                messages: nf - 1.0,
+                reads: nf - 1.0,
+                ..Pattern::new(n)
+            }
+            .round(sround(l, s, s, s * (nf - 1.0) / l, s * (nf - 1.0) / l));
         }
-        .round(sround(l, s, s, s * (nf - 1.0) / l, s * (nf - 1.0) / l));
-    }
+        StoreReduce::FlatFold { at_once } => at_once,
+    };
     let p = Pattern {
         reduce_bytes: s * (nf - 1.0),
         messages: nf - 1.0,
         reads: nf - 1.0,
-        ..Pattern::new("flat_fold", n)
+        ..Pattern::new(n)
     };
-    if call.bytes * (n - 1) <= FLAT_MAX {
+    if at_once {
         p.round(sround(
             1.0,
             s,
@@ -430,45 +349,41 @@ fn store_bcast(n: usize, s: f64) -> Pattern {
     Pattern {
         messages: 1.0,
         reads: nf - 1.0,
-        ..Pattern::new("write_once", n)
+        ..Pattern::new(n)
     }
     .round(sround(1.0, s, s, s, s * (nf - 1.0)))
 }
 
-fn store(call: &Call, n: usize) -> Pattern {
+fn store(alg: StoreAlgorithm, call: &Call, n: usize) -> Pattern {
+    use StoreAlgorithm as A;
     let s = call.bytes as f64;
     let nf = n as f64;
-    match call.op {
-        OpCode::SendRecv => Pattern {
+    match (alg, call.op) {
+        (A::Local, _) => Pattern::new(1),
+        (A::Queue, _) => Pattern {
             messages: 1.0,
             reads: 1.0,
-            ..Pattern::new("queue", 2)
+            ..Pattern::new(2)
         }
         .round(sround(1.0, s, s, s, s)),
-        OpCode::Bcast => store_bcast(n, s),
-        OpCode::Barrier | OpCode::Finalize => Pattern {
+        (A::WriteOnce, OpCode::Allgather | OpCode::Agree) => Pattern {
+            messages: nf,
+            reads: nf * (nf - 1.0),
+            ..Pattern::new(n)
+        }
+        .round(sround(1.0, s, s * (nf - 1.0), s * nf, s * nf * (nf - 1.0))),
+        (A::WriteOnce, _) => store_bcast(n, s),
+        (A::Counter, _) => Pattern {
             // n counter increments and one wake-up for n-1 readers
             messages: nf + 1.0,
             reads: nf - 1.0,
-            ..Pattern::new("counter", n)
+            ..Pattern::new(n)
         }
         .round(sround(1.0, 0.0, 0.0, 0.0, 0.0)),
-        OpCode::Gather => Pattern {
+        (A::Flat, OpCode::Scatter) => Pattern {
             messages: nf - 1.0,
             reads: nf - 1.0,
-            ..Pattern::new("flat", n)
-        }
-        .round(sround(
-            1.0,
-            s,
-            s * (nf - 1.0),
-            s * (nf - 1.0),
-            s * (nf - 1.0),
-        )),
-        OpCode::Scatter => Pattern {
-            messages: nf - 1.0,
-            reads: nf - 1.0,
-            ..Pattern::new("flat", n)
+            ..Pattern::new(n)
         }
         .round(sround(
             1.0,
@@ -477,44 +392,42 @@ fn store(call: &Call, n: usize) -> Pattern {
             s * (nf - 1.0),
             s * (nf - 1.0),
         )),
-        OpCode::Reduce => store_reduce(call, n, s),
-        OpCode::Allreduce => {
-            let elems = call.bytes / call.elem;
-            let split = elems >= n && !call.ordered;
-            let name = call
-                .algorithm
-                .unwrap_or(if split && call.bytes >= SEGMENTED_MIN {
-                    "segmented"
-                } else {
-                    "reduce_bcast"
-                });
-            if name == "segmented" {
-                let part = s / nf;
-                Pattern {
-                    reduce_bytes: part * (nf - 1.0),
-                    messages: nf * (nf - 1.0) + nf,
-                    reads: 2.0 * nf * (nf - 1.0),
-                    ..Pattern::new("segmented", n)
-                }
-                .round(sround(
-                    1.0,
-                    part * (nf - 1.0),
-                    part * (nf - 1.0),
-                    s * (nf - 1.0),
-                    s * (nf - 1.0),
-                ))
-                .round(sround(1.0, part, part * (nf - 1.0), s, s * (nf - 1.0)))
-            } else {
-                let mut p = store_reduce(call, n, s).then(store_bcast(n, s));
-                p.algorithm = "reduce_bcast";
-                p
+        (A::Flat, _) => Pattern {
+            messages: nf - 1.0,
+            reads: nf - 1.0,
+            ..Pattern::new(n)
+        }
+        .round(sround(
+            1.0,
+            s,
+            s * (nf - 1.0),
+            s * (nf - 1.0),
+            s * (nf - 1.0),
+        )),
+        (A::Reduce(how), _) => store_reduce(how, n, s),
+        (A::ReduceBcast(how), _) => store_reduce(how, n, s).then(store_bcast(n, s)),
+        (A::Segmented, _) => {
+            let part = s / nf;
+            Pattern {
+                reduce_bytes: part * (nf - 1.0),
+                messages: nf * (nf - 1.0) + nf,
+                reads: 2.0 * nf * (nf - 1.0),
+                ..Pattern::new(n)
             }
+            .round(sround(
+                1.0,
+                part * (nf - 1.0),
+                part * (nf - 1.0),
+                s * (nf - 1.0),
+                s * (nf - 1.0),
+            ))
+            .round(sround(1.0, part, part * (nf - 1.0), s, s * (nf - 1.0)))
         }
-        OpCode::Scan if call.bytes * (n - 1) <= FLAT_MAX => Pattern {
+        (A::FoldPrefix, _) => Pattern {
             reduce_bytes: s * (nf - 1.0),
             messages: nf - 1.0,
             reads: nf * (nf - 1.0) / 2.0,
-            ..Pattern::new("fold_prefix", n)
+            ..Pattern::new(n)
         }
         .round(sround(
             1.0,
@@ -523,21 +436,21 @@ fn store(call: &Call, n: usize) -> Pattern {
             s * (nf - 1.0),
             s * nf * (nf - 1.0) / 2.0,
         )),
-        OpCode::Scan if call.ordered => Pattern {
+        (A::Chain, _) => Pattern {
             reduce_bytes: s * (nf - 1.0),
             messages: nf - 1.0,
             reads: nf - 1.0,
-            ..Pattern::new("chain", n)
+            ..Pattern::new(n)
         }
         .round(sround(nf - 1.0, s, s, s, s)),
-        OpCode::Scan => {
+        (A::RecursiveDoubling, _) => {
             let l = clog2(n);
             let msgs: f64 = (0..l).map(|k| (n - (1 << k)) as f64).sum();
             Pattern {
                 reduce_bytes: s * l as f64,
                 messages: msgs,
                 reads: msgs,
-                ..Pattern::new("recursive_doubling", n)
+                ..Pattern::new(n)
             }
             .round(sround(
                 l as f64,
@@ -547,19 +460,13 @@ fn store(call: &Call, n: usize) -> Pattern {
                 s * msgs / l as f64,
             ))
         }
-        OpCode::Allgather | OpCode::Agree => Pattern {
-            messages: nf,
-            reads: nf * (nf - 1.0),
-            ..Pattern::new("write_once", n)
-        }
-        .round(sround(1.0, s, s * (nf - 1.0), s * nf, s * nf * (nf - 1.0))),
-        OpCode::Alltoall => {
+        (A::Direct, _) => {
             let b = s / nf;
             let m = nf * (nf - 1.0);
             Pattern {
                 messages: m,
                 reads: m,
-                ..Pattern::new("direct", n)
+                ..Pattern::new(n)
             }
             .round(sround(1.0, b * (nf - 1.0), b * (nf - 1.0), b * m, b * m))
         }
@@ -569,15 +476,19 @@ fn store(call: &Call, n: usize) -> Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channel::ChannelKind;
+    use crate::plan::{plan, Tuning};
 
-    fn p(ch: ChannelKind, op: OpCode, bytes: usize, n: usize) -> Pattern {
-        pattern(ch, &Call::new(op, bytes, n).reduction(4, false), 256 << 10)
+    /// The pattern of what the plan runs for `call` on `ch` (ring threshold 256 KiB).
+    fn planned(ch: ChannelKind, call: &Call) -> Pattern {
+        let tuning = Tuning {
+            ring_threshold: 256 << 10,
+        };
+        pattern(plan(call, ch.family(), &tuning).unwrap(), call)
     }
 
-    #[test]
-    fn logs() {
-        assert_eq!((clog2(1), clog2(2), clog2(5), clog2(8)), (0, 1, 3, 3));
-        assert_eq!((flog2(1), flog2(2), flog2(5), flog2(8)), (0, 1, 2, 3));
+    fn p(ch: ChannelKind, op: OpCode, bytes: usize, n: usize) -> Pattern {
+        planned(ch, &Call::new(op, bytes, n).reduction(4, false))
     }
 
     #[test]
@@ -594,8 +505,8 @@ mod tests {
         assert_eq!(p(Redis, Allreduce, 8, 4).algorithm, "reduce_bcast");
         assert_eq!(p(Redis, Allreduce, 1 << 20, 4).algorithm, "segmented");
         let ordered = Call::new(Allreduce, 1 << 20, 4).reduction(4, true);
-        assert_eq!(pattern(Direct, &ordered, 256 << 10).algorithm, "ordered");
-        assert_eq!(pattern(S3, &ordered, 256 << 10).algorithm, "reduce_bcast");
+        assert_eq!(planned(Direct, &ordered).algorithm, "ordered");
+        assert_eq!(planned(S3, &ordered).algorithm, "reduce_bcast");
     }
 
     #[test]
