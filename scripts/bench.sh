@@ -4,7 +4,15 @@
 # ping-pong (measured by fmi-bench itself between the same peers) and to Open MPI.
 #
 #   scripts/bench.sh [--nps "2 4 8"] [--rounds 2] [--sizes LIST] [--budget-ms 300] [--out DIR]
-#                    [--ops LIST] [--no-mpi] [--no-prio]
+#                    [--ops LIST] [--no-mpi] [--no-prio] [--ab REV]
+#
+# --ab REV compares two builds of libfmi instead of libfmi with Open MPI: A is git revision REV
+# (checked out in a temporary git worktree and built there with cargo build --release --bin
+# fmi-bench, in this tree's target directory), B is the work tree. The two fmi-bench binaries run
+# alternately (A B in odd rounds, B A in even ones) with the same sizes, peers and ops, without
+# the raw-TCP baselines; A's records are labelled "libfmi@<short hash>". OUT/report-ab.txt has one
+# row per test: each build's median per round, B/A (below 1: B is faster) and its round-to-round
+# spread; OUT/report.txt the usual table with A as the baseline ("x libfmi@<hash>" = B/A).
 #
 # 1. installs openmpi-bin + libopenmpi-dev (apt-get) when mpicc.openmpi is missing (not with --no-mpi);
 # 2. builds fmi-bench (cargo build --release) and bench/mpi/osu_like.c with mpicc.openmpi;
@@ -33,6 +41,7 @@ OPS_ALL="pingpong,bw,bcast,barrier,gather,scatter,reduce,allreduce,scan,allgathe
 OPS=""
 MPI=1
 PRIO=1
+AB_REV=""
 while (($#)); do
     case "$1" in
     --nps) NPS="$2"; shift 2 ;;
@@ -43,12 +52,18 @@ while (($#)); do
     --ops) OPS="$2"; shift 2 ;;
     --no-mpi) MPI=0; shift ;;
     --no-prio) PRIO=0; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    --ab) AB_REV="$2"; shift 2 ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 mkdir -p "$OUT"
 say() { printf '\n== %s\n' "$*"; }
+if [[ -n "$AB_REV" ]]; then
+    AB_HASH="$(git rev-parse --short "$AB_REV^{commit}")" || { echo "bench.sh: no revision $AB_REV" >&2; exit 2; }
+    AB_LABEL="libfmi@$AB_HASH"
+    MPI=0
+fi
 
 if ((MPI)) && ! command -v mpicc.openmpi >/dev/null; then
     say "installing Open MPI (openmpi-bin libopenmpi-dev)"
@@ -65,6 +80,24 @@ fi
 say "building fmi-bench"
 cargo build --release --bin fmi-bench
 BENCH="$ROOT/target/release/fmi-bench"
+if [[ -n "$AB_REV" ]]; then
+    # Both builds write target/release/fmi-bench: keep a copy of each.
+    cp "$BENCH" "$OUT/fmi-bench-B"
+    BENCH="$OUT/fmi-bench-B"
+    AB_TREE="$(mktemp -d "${TMPDIR:-/tmp}/fmi-ab.XXXXXX")/$AB_HASH"
+    trap 'git -C "$ROOT" worktree remove --force "$AB_TREE" 2>/dev/null || true; rmdir "$(dirname "$AB_TREE")" 2>/dev/null || true' EXIT
+    say "building fmi-bench at $AB_REV ($AB_HASH) in $AB_TREE"
+    git worktree add --detach "$AB_TREE" "$AB_HASH"
+    # At the revision's root: works whether fmi-bench is in the root package or in tools/. The
+    # shared target directory saves building the dependencies again.
+    (cd "$AB_TREE" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --bin fmi-bench)
+    cp "$ROOT/target/release/fmi-bench" "$OUT/fmi-bench-A"
+    BENCH_A="$OUT/fmi-bench-A"
+    {
+        echo "A $AB_REV $(git rev-parse "$AB_HASH")"
+        echo "B work tree at $(git rev-parse HEAD)$(git diff --quiet HEAD || echo ' with uncommitted changes')"
+    } >"$OUT/ab-revisions.txt"
+fi
 if ((MPI)); then
     say "building bench/mpi/osu_like.c"
     mpicc.openmpi -O2 -Wall -o "$OUT/osu_like" bench/mpi/osu_like.c -lm
@@ -118,10 +151,35 @@ run_mpi() { # np round
         --round "$r" --impl openmpi --channel tcp >"$OUT/mpi-np$np-r$r.jsonl"
 }
 
+# A/B: one build's fmi-bench (the same plan for both; no raw-TCP baselines).
+run_ab() { # A|B np round
+    local which="$1" np="$2" r="$3" exe="$BENCH" out="$OUT/fmi-np$np-r$r.json" what="work tree"
+    if [[ "$which" == A ]]; then
+        exe="$BENCH_A"
+        out="$OUT/a-np$np-r$r.raw.json"
+        what="$AB_LABEL"
+    fi
+    say "fmi-bench $which ($what), $np peers, round $r"
+    measure timeout -k 10 3600 "$exe" -n "$np" --ops "$(ops_for "$np")" --sizes "$SIZES" \
+        --allreduce-algos auto --baseline none --budget-ms "$BUDGET" --round "$r" \
+        --format json -o "$out"
+    if [[ "$which" == A ]]; then
+        "$BENCH" merge --relabel "$AB_LABEL" "$out" --format json -o "$OUT/a-np$np-r$r.json"
+    fi
+}
+
 conditions "before"
 for ((r = 1; r <= ROUNDS; r++)); do
     for np in $NPS; do
-        if ((MPI == 0)); then
+        if [[ -n "$AB_REV" ]]; then
+            if ((r % 2 == 1)); then
+                run_ab A "$np" "$r"
+                run_ab B "$np" "$r"
+            else
+                run_ab B "$np" "$r"
+                run_ab A "$np" "$r"
+            fi
+        elif ((MPI == 0)); then
             run_fmi "$np" "$r"
         elif ((r % 2 == 1)); then
             run_fmi "$np" "$r"
@@ -136,7 +194,7 @@ done
 
 say "report"
 shopt -s nullglob
-files=("$OUT"/fmi-np*.json "$OUT"/mpi-np*.jsonl)
+files=("$OUT"/fmi-np*.json "$OUT"/mpi-np*.jsonl "$OUT"/a-np*-r*[0-9].json)
 "$BENCH" merge "${files[@]}" --plot "$OUT/pingpong.svg" -o "$OUT/report.txt"
 "$BENCH" merge "${files[@]}" --format csv -o "$OUT/report.csv"
 "$BENCH" merge "${files[@]}" --format json -o "$OUT/report.json"
@@ -149,6 +207,16 @@ done
     echo "# medians of $ROUNDS interleaved rounds; x = libfmi median / baseline median (lower is better)"
     cat "$OUT/report.txt"
 } >"$OUT/report.md.txt"
-cat "$OUT/report.md.txt"
+if [[ -n "$AB_REV" ]]; then
+    "$BENCH" merge --ab "$AB_LABEL" "${files[@]}" -o "$OUT/report-ab.txt"
+    {
+        echo "# scripts/bench.sh --ab $AB_REV --nps \"$NPS\" --rounds $ROUNDS --sizes $SIZES --budget-ms $BUDGET"
+        echo "# A = $AB_LABEL, B = the work tree; rounds alternate A B / B A; B/A below 1: B is faster"
+        cat "$OUT/report-ab.txt"
+    } >"$OUT/report-ab.md.txt"
+    cat "$OUT/report-ab.md.txt"
+else
+    cat "$OUT/report.md.txt"
+fi
 echo
 echo "bench.sh: results in $OUT"

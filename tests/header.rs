@@ -26,3 +26,16 @@ fn header_is_current() {
         "include/fmi.h is out of date: regenerate it with `FMI_BLESS=1 cargo test --test header`"
     );
 }
+
+/// Every status of the list in src/error.rs is in fmi.h with its name and value.
+#[test]
+fn header_has_every_status_with_its_value() {
+    let header = include_str!("../include/fmi.h");
+    for s in fmi::error::STATUS_TABLE {
+        let line = format!("{} = {},", s.name, s.code);
+        assert!(
+            header.lines().any(|l| l.trim() == line),
+            "fmi.h lacks `{line}`"
+        );
+    }
+}

@@ -15,6 +15,10 @@ fn sum_i64(c: &mut Communicator, v: i64) -> i64 {
     i64::from_ne_bytes(b)
 }
 
+/// How far past its deadline a call that times out may end: scheduling on a loaded 2-vCPU
+/// machine, not a speed requirement. The bounds below check that the deadline ends the call
+/// (instead of a hang or a later deadline), never how fast anything runs.
+const SLACK: Duration = Duration::from_secs(2);
 #[test]
 fn smoke_send_recv_and_collectives() {
     let server = RedisServer::start();
@@ -53,8 +57,10 @@ fn recv_without_sender_times_out_close_to_the_deadline() {
                 assert!(e.message().contains("rank 1"), "{}", e.message());
                 assert!(e.message().contains("channel redis"), "{}", e.message());
                 assert!(took >= Duration::from_millis(ms), "{took:?}");
+                // Ends at its deadline, not at a later one (the margin is for scheduling on a
+                // loaded machine, not a speed requirement).
                 assert!(
-                    took < Duration::from_millis(ms + 120),
+                    took < Duration::from_millis(ms) + SLACK,
                     "{took:?} for {ms} ms"
                 );
             }
@@ -329,10 +335,10 @@ fn server_killed_during_allreduce() {
             );
             assert!(e.message().contains("allreduce"), "rank {rank}: {e}");
             assert!(e.message().contains("redis"), "rank {rank}: {e}");
-            assert!(took <= Duration::from_millis(3200), "rank {rank}: {took:?}");
+            assert!(took <= cfg.comm.timeout + SLACK, "rank {rank}: {took:?}");
             assert!(fin.is_err(), "rank {rank}: finalize without a server");
             assert!(
-                fin_took <= Duration::from_millis(3200),
+                fin_took <= cfg.comm.timeout + SLACK,
                 "rank {rank}: {fin_took:?}"
             );
         }
@@ -357,7 +363,7 @@ fn unreachable_server_is_a_channel_error_at_init() {
     assert_eq!(e.kind(), ErrorKind::Channel, "{e}");
     assert!(e.message().contains("connection refused"), "{e}");
     assert!(e.message().contains("channel redis"), "{e}");
-    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(start.elapsed() < Duration::from_millis(500) + SLACK);
 }
 
 /// A server out of memory (maxmemory with noeviction) refuses the write: FMI_ERR_CHANNEL with
@@ -464,7 +470,8 @@ fn init_names_the_missing_ranks_and_refuses_other_sizes() {
         Communicator::new(0, 3, cfg.clone(), &redis_harness::unique_name("absent"), 0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert!(e.message().contains("rank(s) 1, 2 never joined"), "{e}");
-    assert!(start.elapsed() < Duration::from_millis(600));
+    assert!(start.elapsed() >= Duration::from_millis(400));
+    assert!(start.elapsed() < Duration::from_millis(400) + SLACK);
     // A rank started with another num_peers is refused (rank 0 then times out waiting).
     let name = redis_harness::unique_name("sizes");
     std::thread::scope(|s| {

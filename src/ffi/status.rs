@@ -1,8 +1,8 @@
 //! Status codes, their texts, the thread-local last error message, and the library version.
 
-use crate::error::ErrorKind;
+use crate::error::{status_message, status_table, ErrorKind};
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, CString};
 
 /// Result of every libfmi call. `FMI_SUCCESS` is 0; on any other value,
 /// `fmi_last_error_message()` describes what failed (operation, peer, channel, elapsed time).
@@ -38,23 +38,34 @@ pub enum fmi_status {
     FMI_ERR_MISMATCH = 11,
 }
 
-impl fmi_status {
-    pub(crate) fn from_kind(k: ErrorKind) -> Self {
-        match k {
-            ErrorKind::NullArg => fmi_status::FMI_ERR_NULL_ARG,
-            ErrorKind::InvalidArg => fmi_status::FMI_ERR_INVALID_ARG,
-            ErrorKind::Config => fmi_status::FMI_ERR_CONFIG,
-            ErrorKind::Timeout => fmi_status::FMI_ERR_TIMEOUT,
-            ErrorKind::SizeMismatch => fmi_status::FMI_ERR_SIZE_MISMATCH,
-            ErrorKind::Channel => fmi_status::FMI_ERR_CHANNEL,
-            ErrorKind::PeerLost => fmi_status::FMI_ERR_PEER_LOST,
-            ErrorKind::Auth => fmi_status::FMI_ERR_AUTH,
-            ErrorKind::Unsupported => fmi_status::FMI_ERR_UNSUPPORTED,
-            ErrorKind::Internal => fmi_status::FMI_ERR_INTERNAL,
-            ErrorKind::Mismatch => fmi_status::FMI_ERR_MISMATCH,
+// `fmi_status` is written out above because cbindgen (which generates fmi.h) does not expand
+// macros; everything else about a status comes from the one list in `crate::error`
+// (`status_table!`). This expansion ties the two together at compile time: every variant must be
+// in the list (the `match` is exhaustive), with the list's value (the `const` assertions).
+macro_rules! check_status_enum {
+    (success: ($s_code:literal, $s_name:ident, $s_msg:literal);
+     errors: $(($kind:ident, $code:literal, $name:ident, $msg:literal, $doc:literal)),+ $(,)?) => {
+        const _: () = assert!(fmi_status::$s_name as i32 == $s_code);
+        $(const _: () = assert!(fmi_status::$name as i32 == $code);)+
+
+        impl fmi_status {
+            pub(crate) fn from_kind(k: ErrorKind) -> Self {
+                match k {
+                    $(ErrorKind::$kind => fmi_status::$name,)+
+                }
+            }
+
+            /// The error kind of a status (None for success).
+            pub fn kind(self) -> Option<ErrorKind> {
+                match self {
+                    fmi_status::$s_name => None,
+                    $(fmi_status::$name => Some(ErrorKind::$kind),)+
+                }
+            }
         }
-    }
+    };
 }
+status_table!(check_status_enum);
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -70,22 +81,7 @@ pub(crate) fn set_last_error(msg: &str) {
 /// "unknown status code". The string is never NULL and must not be freed.
 #[no_mangle]
 pub extern "C" fn fmi_strerror(status: c_int) -> *const c_char {
-    let s: &'static CStr = match status {
-        0 => c"success",
-        1 => c"a required pointer argument was NULL",
-        2 => c"invalid argument",
-        3 => c"invalid or unreadable configuration",
-        4 => c"operation timed out",
-        5 => c"message size does not match the receive buffer",
-        6 => c"communication channel error",
-        7 => c"connection to a peer was lost",
-        8 => c"authentication failed",
-        9 => c"operation or feature not supported",
-        10 => c"internal error in libfmi",
-        11 => c"peers disagree on a setting that must be equal on every peer",
-        _ => c"unknown status code",
-    };
-    s.as_ptr()
+    status_message(status).as_ptr()
 }
 
 /// Detail of the last failed libfmi call on the calling thread: the function, operation, peer,
@@ -111,6 +107,29 @@ pub extern "C" fn fmi_version() -> *const c_char {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::error::STATUS_TABLE;
+    use std::ffi::CStr;
+
+    #[test]
+    fn c_enum_and_strerror_follow_the_status_list() {
+        for s in STATUS_TABLE {
+            let text = unsafe { CStr::from_ptr(fmi_strerror(s.code)) };
+            assert_eq!(text, s.message, "{}", s.name);
+        }
+        for &k in ErrorKind::ALL {
+            let st = fmi_status::from_kind(k);
+            assert_eq!(st as i32, k.code(), "{k:?}");
+            assert_eq!(format!("{st:?}"), k.c_name());
+            assert_eq!(st.kind(), Some(k));
+        }
+        assert_eq!(fmi_status::FMI_SUCCESS.kind(), None);
+        for unknown in [-1, 12, 1000] {
+            let text = unsafe { CStr::from_ptr(fmi_strerror(unknown)) };
+            assert_eq!(text.to_str().unwrap(), "unknown status code");
+        }
+    }
+
     #[test]
     fn version_matches_cargo() {
         let v = unsafe { std::ffi::CStr::from_ptr(super::fmi_version()) };

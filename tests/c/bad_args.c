@@ -561,7 +561,8 @@ static int run_two_peers(void)
         fmi_status st = fmi_recv(c, buf, 1, FMI_INT32, peer);
         double elapsed = now_seconds() - t0;
         expect_status("fmi_recv(c, buf, 1, FMI_INT32, 0) from a silent peer, timeout 200 ms", FMI_ERR_TIMEOUT, st);
-        record(elapsed >= 0.15 && elapsed <= 1.0, "timeout ends within [0.15 s, 1 s]", "%.3f s", elapsed);
+        /* The deadline ends the call (the upper bound is a generous margin for a loaded machine). */
+        record(elapsed >= 0.15 && elapsed <= 5.0, "timeout ends within [0.15 s, 5 s]", "%.3f s", elapsed);
         const char *msg = last_message();
         record(msg[0] != '\0', "fmi_last_error_message() after the timeout is not empty", "\"%s\"", msg);
         EXPECT(FMI_SUCCESS, fmi_set_timeout(c, 10000));

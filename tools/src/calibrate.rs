@@ -340,6 +340,39 @@ pub fn fit(c: &mut Communicator, mut samples: Vec<Sample>) -> Result<Calibration
     })
 }
 
+/// The on-machine check of a fit: a second communicator of the same peers, with the fitted
+/// model, measures `plan` again, and every sample gets that model's prediction. Collective.
+/// This is a benchmark, not a test: how close the predictions come depends on the machine and
+/// its load (see [`within`]).
+pub fn check(c: &Communicator, cal: &Calibration, plan: &Plan) -> Result<Vec<Sample>> {
+    let mut cfg = c.config().clone();
+    cfg.model = cal.model.clone();
+    let name = format!("{}-check", c.name());
+    let mut v = Communicator::new(
+        c.rank() as u32,
+        c.size() as u32,
+        cfg,
+        &name,
+        c.faas_memory_mib(),
+    )?;
+    let model = v.model().clone();
+    let mut samples = measure(&mut v, plan, None)?;
+    predict(&model, &mut samples);
+    v.finalize()?;
+    Ok(samples)
+}
+
+/// How many send and allreduce samples (alltoall feeds the fit of a store's aggregate bandwidth
+/// and is not judged) are measured within `factor` of their prediction, of how many.
+pub fn within(samples: &[Sample], factor: f64) -> (usize, usize) {
+    let judged: Vec<&Sample> = samples.iter().filter(|x| x.op != "alltoall").collect();
+    let ok = judged
+        .iter()
+        .filter(|x| (1.0 / factor..=factor).contains(&x.ratio()))
+        .count();
+    (ok, judged.len())
+}
+
 /// Fills in the prediction of `model` for every sample.
 pub fn predict(model: &Model, samples: &mut [Sample]) {
     for x in samples.iter_mut() {

@@ -189,6 +189,79 @@ mod tests {
         assert_eq!(piecewise(&pts).knee, None);
     }
 
+    /// A fixed-seed generator (xorshift64*), so that the noisy tests are deterministic.
+    struct Rng(u64);
+    impl Rng {
+        /// Uniform in [-1, 1).
+        fn unit(&mut self) -> f64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            let x = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d);
+            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        }
+    }
+
+    /// Samples of `f` at the calibration's default sizes, `per_size` each, with multiplicative
+    /// noise of up to `noise` (0.05: +-5%) and, in one sample of 4, a slow outlier of up to
+    /// +`outlier` (other load only ever adds time).
+    fn noisy(f: impl Fn(f64) -> f64, seed: u64, noise: f64, outlier: f64) -> Vec<(f64, f64)> {
+        let mut rng = Rng(seed);
+        let sizes = [
+            8.0, 1024.0, 16384.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
+        ];
+        let mut pts = Vec::new();
+        for &s in &sizes {
+            for i in 0..5 {
+                let mut t = f(s) * (1.0 + noise * rng.unit());
+                if i % 4 == 3 {
+                    t *= 1.0 + outlier * (rng.unit() + 1.0) / 2.0;
+                }
+                pts.push((s, t));
+            }
+        }
+        pts
+    }
+
+    fn close(got: f64, want: f64, rel: f64) -> bool {
+        (got / want - 1.0).abs() <= rel
+    }
+
+    #[test]
+    fn recovers_known_parameters_from_noisy_samples() {
+        // 20 us + 0.25 ns per byte (4000 MB/s), +-5% noise, outliers up to +20%.
+        let f = |s: f64| 20e-6 + 0.25e-9 * s;
+        for seed in 1..=50 {
+            let pts = noisy(f, seed, 0.05, 0.2);
+            let (o, x) = line(&pts);
+            assert!(close(o, 20e-6, 0.15), "seed {seed}: overhead {o}");
+            assert!(close(x, 0.25e-9, 0.15), "seed {seed}: per byte {x}");
+            // The piecewise fit may pick a knee inside the noise; its predictions stay close.
+            let p = piecewise(&pts);
+            for s in [8.0, 65536.0, 1048576.0, 16777216.0] {
+                assert!(close(p.predict(s), f(s), 0.15), "seed {seed}: {s} B: {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn recovers_a_knee_from_noisy_samples() {
+        // 10 us + 0.2 ns/B up to 1 MiB, then 1 ns/B (5x slower beyond the knee); +-3% noise.
+        let k = 1048576.0;
+        let f = |s: f64| 10e-6 + 0.2e-9 * s.min(k) + 1e-9 * (s - k).max(0.0);
+        for seed in 1..=50 {
+            let pts = noisy(f, seed, 0.03, 0.0);
+            let p = piecewise(&pts);
+            let (knee, large) = p
+                .knee
+                .unwrap_or_else(|| panic!("seed {seed}: no knee: {p:?}"));
+            assert_eq!(knee, k, "seed {seed}: {p:?}");
+            assert!(close(p.overhead_s, 10e-6, 0.15), "seed {seed}: {p:?}");
+            assert!(close(p.per_byte, 0.2e-9, 0.15), "seed {seed}: {p:?}");
+            assert!(close(large, 1e-9, 0.15), "seed {seed}: {p:?}");
+        }
+    }
+
     #[test]
     fn never_negative() {
         let (o, x) = line(&[(8.0, 5e-6), (1e6, 1e-6)]);

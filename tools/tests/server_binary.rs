@@ -96,7 +96,8 @@ fn server_binary_survives_2000_bad_connections() {
                 protocol::write_frame(s, &m).unwrap();
             }
             for s in [&mut a, &mut b] {
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                // A liveness bound (the pairing happens, under load), not a speed requirement.
+                s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
                 assert!(
                     matches!(
                         protocol::read_frame::<ServerMsg>(s).unwrap(),

@@ -2,7 +2,7 @@
 //! figure stands next to its baselines and its ratio to each. Also reads records back (JSON
 //! documents or JSON lines, e.g. the MPI program's) and combines the rounds of interleaved runs.
 
-use super::{human_size, stats, Record};
+use super::{human_size, stats, Record, LIBFMI};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -313,6 +313,109 @@ pub fn table(records: &[Record]) -> String {
     out
 }
 
+/// The A/B table of two builds of libfmi measured in alternating rounds: records labelled
+/// `a_label` (A, e.g. "libfmi@1301141") against libfmi's own (B), test by test (same channel,
+/// op, algorithm, size, peers). Per test: each build's median per round, the ratio B/A of the
+/// medians of the rounds (below 1: B is faster), the ratio of each round (B of round r / A of
+/// round r) and their spread (lowest to highest). Tests measured by only one build are left out.
+pub fn ab_table(records: &[Record], a_label: &str) -> String {
+    type Key = (String, String, String, u64, u32, u32);
+    let key = |r: &Record| -> Key {
+        (
+            r.channel.clone(),
+            r.op.clone(),
+            r.algo.clone(),
+            r.bytes,
+            r.peers,
+            r.window,
+        )
+    };
+    // Per test, per build: round -> median.
+    let mut tests: Vec<(Key, [BTreeMap<u32, f64>; 2])> = Vec::new();
+    for r in records {
+        let side = if r.implementation == a_label {
+            0
+        } else if r.is_libfmi() {
+            1
+        } else {
+            continue;
+        };
+        let k = key(r);
+        let i = match tests.iter().position(|(t, _)| *t == k) {
+            Some(i) => i,
+            None => {
+                tests.push((k, Default::default()));
+                tests.len() - 1
+            }
+        };
+        tests[i].1[side].insert(r.round, r.median_us);
+    }
+    let rounds_of = |m: &BTreeMap<u32, f64>| {
+        m.values()
+            .map(|&v| fmt_us(v))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let mut cells = vec![[
+        "op".to_string(),
+        "algo".into(),
+        "channel".into(),
+        "peers".into(),
+        "bytes".into(),
+        format!("A {a_label} us (per round)"),
+        format!("B {LIBFMI} us (per round)"),
+        "B/A".into(),
+        "B/A per round".into(),
+        "spread".into(),
+    ]
+    .to_vec()];
+    for ((channel, op, algo, bytes, peers, window), [a, b]) in &tests {
+        if a.is_empty() || b.is_empty() {
+            continue;
+        }
+        let med = |m: &BTreeMap<u32, f64>| stats::middle(&m.values().copied().collect::<Vec<_>>());
+        let (ma, mb) = (med(a), med(b));
+        let per: Vec<f64> = a
+            .iter()
+            .filter_map(|(r, &va)| b.get(r).filter(|_| va > 0.0).map(|&vb| vb / va))
+            .collect();
+        let lo = per.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = per.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        cells.push(vec![
+            op.clone(),
+            if algo.is_empty() {
+                "-".into()
+            } else {
+                algo.clone()
+            },
+            channel.clone(),
+            peers.to_string(),
+            if *window > 0 {
+                format!("{window}x{}", human_size(*bytes))
+            } else {
+                human_size(*bytes)
+            },
+            rounds_of(a),
+            rounds_of(b),
+            if ma > 0.0 {
+                format!("{:.2}", mb / ma)
+            } else {
+                "-".into()
+            },
+            per.iter()
+                .map(|x| format!("{x:.2}"))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            if per.is_empty() {
+                "-".into()
+            } else {
+                format!("{lo:.2}-{hi:.2}")
+            },
+        ]);
+    }
+    align(&cells)
+}
+
 /// Left-aligns text columns, right-aligns numeric ones (two spaces apart).
 fn align(cells: &[Vec<String>]) -> String {
     let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
@@ -426,6 +529,34 @@ mod tests {
             mbps: bytes as f64 / med,
             round,
         }
+    }
+
+    #[test]
+    fn ab_table_pairs_rounds() {
+        let mut recs = vec![
+            rec("libfmi", "pingpong", 8, 5.0, 1),
+            rec("libfmi", "pingpong", 8, 6.0, 2),
+            rec("libfmi", "pingpong", 8, 7.0, 3),
+            rec("libfmi", "allreduce", 8, 9.0, 1),
+        ];
+        for (med, round) in [(10.0, 1), (6.0, 2), (7.0, 3)] {
+            let mut a = rec("libfmi", "pingpong", 8, med, round);
+            a.implementation = "libfmi@abc".into();
+            recs.push(a);
+        }
+        let t = ab_table(&recs, "libfmi@abc");
+        let lines: Vec<&str> = t.lines().collect();
+        // The header and one row: allreduce was measured by B only.
+        assert_eq!(lines.len(), 2, "{t}");
+        assert!(lines[0].contains("A libfmi@abc us (per round)"), "{t}");
+        let row = lines[1];
+        assert!(row.starts_with("pingpong"), "{t}");
+        assert!(row.contains("10.00 / 6.00 / 7.00"), "{t}");
+        assert!(row.contains("5.00 / 6.00 / 7.00"), "{t}");
+        // medians 6 / 7; rounds 0.5, 1, 1
+        assert!(row.contains(" 0.86 "), "{t}");
+        assert!(row.contains("0.50 / 1.00 / 1.00"), "{t}");
+        assert!(row.ends_with("0.50-1.00"), "{t}");
     }
 
     #[test]

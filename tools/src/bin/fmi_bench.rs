@@ -64,6 +64,15 @@ struct OutArgs {
 struct MergeArgs {
     #[command(flatten)]
     out: OutArgs,
+    /// Label libfmi's records of these files as this implementation (e.g. "libfmi@1301141" for
+    /// the records of another build), so that they become a baseline of libfmi's own.
+    #[arg(long, value_name = "LABEL")]
+    relabel: Option<String>,
+    /// Print the A/B table of two builds instead: records labelled LABEL (A, see --relabel)
+    /// against libfmi's (B), with each build's median per round, B/A and its spread over the
+    /// rounds.
+    #[arg(long, value_name = "LABEL")]
+    ab: Option<String>,
     /// Files with records: fmi-bench JSON documents, or JSON lines (one record per line).
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -436,6 +445,24 @@ fn merge(m: &MergeArgs) -> std::result::Result<(), String> {
         let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let recs = report::parse_records(&text).map_err(|e| format!("{}: {e}", f.display()))?;
         doc.records.extend(recs);
+    }
+    if let Some(label) = &m.relabel {
+        for r in doc.records.iter_mut().filter(|r| r.is_libfmi()) {
+            r.implementation = label.clone();
+        }
+    }
+    if let Some(a) = &m.ab {
+        if m.out.format != Format::Table {
+            return Err("--ab prints a table (--format table)".into());
+        }
+        let text = report::ab_table(&doc.records, a);
+        return match &m.out.output {
+            Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display())),
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        };
     }
     emit(&m.out, &doc)
 }

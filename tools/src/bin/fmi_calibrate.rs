@@ -32,6 +32,11 @@ struct Cli {
     /// Sweeps; each point keeps the lowest median of its sweeps.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
     rounds: u32,
+    /// After the fit, measure again in a second communicator that uses the fitted model and
+    /// print that table too, with how many points are within 2x of the prediction (a report of
+    /// this machine, not a pass/fail test: the exit status does not depend on it).
+    #[arg(long)]
+    check: bool,
     /// Write `{"model": {...}}` to this file (else to standard output after the table).
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
@@ -60,6 +65,11 @@ fn plan(cli: &Cli) -> Result<Plan, String> {
 fn peer(cli: &Cli, plan: &Plan) -> fmi::Result<Option<String>> {
     let mut c = Communicator::from_env()?;
     let cal = calibrate::run(&mut c, plan)?;
+    let checked = if cli.check {
+        Some(calibrate::check(&c, &cal, plan)?)
+    } else {
+        None
+    };
     let rank = c.rank();
     let channels = c.channel_names().join(", ");
     let peers = c.size();
@@ -73,6 +83,13 @@ fn peer(cli: &Cli, plan: &Plan) -> fmi::Result<Option<String>> {
     );
     for n in &cal.notes {
         out.push_str(&format!("\nnote: {n}"));
+    }
+    if let Some(check) = &checked {
+        let (ok, of) = calibrate::within(check, 2.0);
+        out.push_str(&format!(
+            "\n# check: measured again in a second communicator with the fitted model\n\n{}\nwithin 2x of the prediction: {ok} of {of} send/allreduce points\n",
+            calibrate::table(check)
+        ));
     }
     let json = serde_json::to_string_pretty(&serde_json::json!({
         "model": fit::model_section(&cal.model)
