@@ -44,6 +44,8 @@ macro_rules! status_table {
             (Mismatch, 11, FMI_ERR_MISMATCH,
                 "peers disagree on a setting that must be equal on every peer",
                 "Peers disagree on a setting that must be equal everywhere (init digest, hint, pin)."),
+            (Truncated, 12, FMI_ERR_TRUNCATE, "message longer than the receive buffer",
+                "A message was longer than its receive buffer (it was consumed)."),
         }
     };
 }

@@ -33,6 +33,7 @@ pub mod rendezvous;
 /// cbindgen:ignore
 pub mod tag;
 
+pub use channel::{MsgStatus, Source, TagSel, TAG_UB};
 pub use comm::{Communicator, Hint};
 pub use config::Config;
 pub use datatype::Datatype;

@@ -36,6 +36,7 @@ FMI_ERR_AUTH = 8
 FMI_ERR_UNSUPPORTED = 9
 FMI_ERR_INTERNAL = 10
 FMI_ERR_MISMATCH = 11
+FMI_ERR_TRUNCATE = 12
 
 FMI_INT8 = 0
 FMI_UINT8 = 1
@@ -79,6 +80,7 @@ STATUS_NAMES = {
     FMI_ERR_UNSUPPORTED: "FMI_ERR_UNSUPPORTED",
     FMI_ERR_INTERNAL: "FMI_ERR_INTERNAL",
     FMI_ERR_MISMATCH: "FMI_ERR_MISMATCH",
+    FMI_ERR_TRUNCATE: "FMI_ERR_TRUNCATE",
 }
 
 # fmi_user_fn: void (*)(void *accum, const void *next, size_t count, fmi_datatype, void *user_data)

@@ -31,6 +31,35 @@ impl Xfer<'_> {
     }
 }
 
+/// The source a point-to-point receive or probe accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Any peer (`FMI_ANY_SOURCE`).
+    Any,
+    /// This rank only.
+    Rank(usize),
+}
+
+/// The tags a point-to-point receive or probe accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagSel {
+    /// Any tag (`FMI_ANY_TAG`).
+    Any,
+    /// This tag only (0..=[`TAG_UB`]).
+    Tag(u32),
+}
+
+/// The largest point-to-point tag (`FMI_TAG_UB`): tags are 0..=2^31-1.
+pub const TAG_UB: u32 = i32::MAX as u32;
+
+/// What a receive or probe found: the message's source, tag and size in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MsgStatus {
+    pub source: usize,
+    pub tag: u32,
+    pub bytes: usize,
+}
+
 /// How a communicator reaches one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
@@ -53,10 +82,68 @@ pub trait P2pTransport: Send {
     /// Runs all `xfers` concurrently until every one is complete, or fails at `deadline`.
     /// Several transfers to the same peer and direction complete in list order.
     fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()>;
+    /// Sends `data` to `dest` as a point-to-point message with `tag` in matching context `ctx`,
+    /// by `deadline` (blocks while the receiver's buffers are full).
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        let _ = (ctx, data, dest, tag, deadline);
+        Err(self.untagged())
+    }
+    /// Receives the oldest matching point-to-point message into `buf` (a longer message is
+    /// `Truncated`; a shorter one fills the front of `buf`); with `send`, also sends that message
+    /// (ctx, data, dest, tag) concurrently.
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        let _ = (ctx, buf, src, tag, send, deadline);
+        Err(self.untagged())
+    }
+    /// The oldest matching point-to-point message without receiving it: waits for one until
+    /// `deadline`, or (None) only looks at what has arrived.
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        deadline: Option<Instant>,
+    ) -> Result<Option<MsgStatus>> {
+        let _ = (ctx, src, tag, deadline);
+        Err(self.untagged())
+    }
+    /// The error of a transport without tagged messages.
+    fn untagged(&self) -> Error {
+        Error::new(
+            crate::error::ErrorKind::Unsupported,
+            format!(
+                "tags and wildcards are not yet supported on the {} channel",
+                self.name()
+            ),
+        )
+    }
     /// How `peer` is reached (None for our own rank or a closed connection).
     fn link(&self, peer: usize) -> Option<Link>;
     /// Closes every connection. Later calls fail.
     fn close(&mut self);
+}
+
+/// The send half of a tagged send-receive.
+#[derive(Debug, Clone, Copy)]
+pub struct TaggedSend<'a> {
+    pub data: &'a [u8],
+    pub dest: usize,
+    pub tag: u32,
 }
 
 /// A connected channel's transport, as its family's algorithms see it.
@@ -73,6 +160,9 @@ pub struct Member<'a> {
     pub job: &'a str,
     /// How long a waiting peer busy-polls before it sleeps (`communicator.spin_us`).
     pub spin: Duration,
+    /// Bytes of unexpected point-to-point messages a transport buffers
+    /// (`communicator.unexpected_buffer_bytes`).
+    pub unexpected: usize,
 }
 
 /// Connects channel `kind` as `cfg` configures it, by `deadline`. A kind that `cfg` does not
@@ -92,8 +182,15 @@ pub fn connect(
     let (r, endpoint) = match kind {
         ChannelKind::Direct => {
             let d = cfg.direct.as_ref().ok_or_else(off)?;
-            let t =
-                direct::DirectTransport::connect(me.rank, me.size, me.job, d, me.spin, deadline);
+            let t = direct::DirectTransport::connect(
+                me.rank,
+                me.size,
+                me.job,
+                d,
+                me.spin,
+                me.unexpected,
+                deadline,
+            );
             (
                 t.map(|t| Transport::P2p(Box::new(t))),
                 format!("rendezvous {}:{}", d.host, d.port),

@@ -5,12 +5,14 @@
 //! - [`agree`]: the peers' agreement on settings (at init, pinning a channel, the hint);
 //! - [`dispatch`]: argument checks, and running one operation on its channel with the algorithm
 //!   the plan picks ([`crate::plan`]), counters and trace;
-//! - [`ops`]: the operations (send, receive, the collectives).
+//! - [`ops`]: the operations (send, receive, the collectives);
+//! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive.
 
 mod agree;
 mod channels;
 mod dispatch;
 mod ops;
+mod p2p;
 
 use crate::channel::{ChannelKind, Link, Member};
 use crate::config::Config;
@@ -100,6 +102,7 @@ impl Communicator {
             size: size as usize,
             job: name,
             spin: config.comm.spin,
+            unexpected: config.comm.unexpected_bytes,
         };
         let channels = Channels::connect(&config, me, model, deadline).map_err(|e| {
             e.context(format!(

@@ -40,6 +40,9 @@ pub struct CommOptions {
     pub ring_threshold: usize,
     /// Receive busy-poll before blocking (`spin_us`), trading CPU for latency.
     pub spin: Duration,
+    /// Bytes of point-to-point messages that arrived before their receive that a peer buffers
+    /// (`unexpected_buffer_bytes`, default 64 MiB); larger ones wait in the connection.
+    pub unexpected_bytes: usize,
 }
 
 /// `backends.Direct`.
@@ -255,6 +258,7 @@ impl Default for CommOptions {
             timeout: DEFAULT_TIMEOUT,
             ring_threshold: 256 * 1024,
             spin: Duration::from_micros(50),
+            unexpected_bytes: 64 << 20,
         }
     }
 }
@@ -366,6 +370,9 @@ impl Config {
             }
             if let Some(us) = c.u64("spin_us")? {
                 cfg.comm.spin = Duration::from_micros(us);
+            }
+            if let Some(b) = c.u64("unexpected_buffer_bytes")? {
+                cfg.comm.unexpected_bytes = usize::try_from(b).unwrap_or(usize::MAX);
             }
             c.finish()?;
         }

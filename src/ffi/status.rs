@@ -36,6 +36,9 @@ pub enum fmi_status {
     /// version), or the value of a collective `fmi_set_hint` / `fmi_set_channel`. Every peer gets
     /// this status and the setting is unchanged.
     FMI_ERR_MISMATCH = 11,
+    /// A message received with `fmi_recv_tag` or `fmi_sendrecv` was longer than the receive
+    /// buffer. The message was consumed; the buffer holds its first bytes.
+    FMI_ERR_TRUNCATE = 12,
 }
 
 // `fmi_status` is written out above because cbindgen (which generates fmi.h) does not expand
@@ -124,7 +127,7 @@ mod tests {
             assert_eq!(st.kind(), Some(k));
         }
         assert_eq!(fmi_status::FMI_SUCCESS.kind(), None);
-        for unknown in [-1, 12, 1000] {
+        for unknown in [-1, 13, 1000] {
             let text = unsafe { CStr::from_ptr(fmi_strerror(unknown)) };
             assert_eq!(text.to_str().unwrap(), "unknown status code");
         }

@@ -1,7 +1,8 @@
 //! Progress engine: drives several framed sends and receives on non-blocking sockets at once,
 //! busy-polling briefly and then blocking in poll(2) until a deadline.
 
-use super::frame::{self, HEADER_LEN};
+use super::frame::{self, Header, Kind, HEADER_LEN};
+use super::matching::{Arrival, Envelope, Matcher};
 use crate::channel::Xfer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::tls::Stream;
@@ -21,6 +22,19 @@ pub struct Conn {
     /// Bytes already read from the stream that belong to later messages (read past the end of a
     /// message that was shorter than its receive buffer); served before the stream.
     pub pending: Vec<u8>,
+    /// A header read whose payload is still in the stream: a collective message read by a
+    /// point-to-point receive, or a point-to-point message parked by the matcher. The stream is
+    /// not read further until a call consumes it.
+    pub head: Option<Header>,
+    /// An unexpected point-to-point message whose payload is being read into the matcher's queue.
+    pub stash: Option<Stash>,
+}
+
+/// The payload of an unexpected message being read (bytes `..got` of `data` arrived).
+pub struct Stash {
+    pub env: Envelope,
+    pub data: Vec<u8>,
+    pub got: usize,
 }
 
 impl Conn {
@@ -31,12 +45,14 @@ impl Conn {
             link,
             broken: None,
             pending: Vec::new(),
+            head: None,
+            stash: None,
         }
     }
 }
 
 #[derive(Default)]
-struct State {
+pub(super) struct State {
     done: bool,
     /// Send: bytes of header + payload written. Recv: payload bytes read.
     off: usize,
@@ -46,18 +62,37 @@ struct State {
     len: Option<usize>,
     /// Recv: the message had another size; its payload is being discarded.
     mismatch: bool,
+    /// Recv: a parked point-to-point message is ahead of this receive's message in the stream.
+    blocked: bool,
 }
 
 impl State {
+    /// The state of a send of `len` payload bytes under `label` (whose length is ignored).
+    pub(super) fn sending(label: &Header, len: usize) -> State {
+        State {
+            hdr: frame::encode(&Header {
+                len: len as u64,
+                ..*label
+            }),
+            ..State::default()
+        }
+    }
+    pub(super) fn done(&self) -> bool {
+        self.done
+    }
     fn started(&self) -> bool {
         self.off > 0 || self.hdr_got > 0
     }
 }
 
-/// Runs `xfers` to completion on `conns` (indexed by peer rank).
+/// Runs `xfers` to completion on `conns` (indexed by peer rank). Sends carry `label` (a
+/// collective tag, or the point-to-point context and tag 0 of a plain send); a receive takes the
+/// next message with that label. Point-to-point messages with another envelope that arrive
+/// first go to the `matcher`.
 pub fn run(
     conns: &mut [Option<Conn>],
-    tag: u32,
+    matcher: &mut Matcher,
+    label: Header,
     xfers: &mut [Xfer<'_>],
     deadline: Instant,
     spin: Duration,
@@ -79,7 +114,7 @@ pub fn run(
     let mut st: Vec<State> = xfers.iter().map(|_| State::default()).collect();
     for (s, x) in st.iter_mut().zip(xfers.iter()) {
         if let Xfer::Send { data, .. } = x {
-            s.hdr = frame::encode(tag, data.len() as u64);
+            *s = State::sending(&label, data.len());
         }
     }
     // The busy-poll window restarts whenever a byte moves, so a long transfer that stalls for a
@@ -99,19 +134,24 @@ pub fn run(
             active.push(i);
             let peer = xfers[i].peer();
             let conn = conns[peer].as_mut().expect("checked above");
-            let pending = &mut conn.pending;
-            let res = match (&mut xfers[i], &mut conn.stream) {
-                (Xfer::Send { data, .. }, Stream::Plain(s)) => progress_send(s, &mut st[i], data),
-                (Xfer::Recv { buf, .. }, Stream::Plain(s)) => {
-                    progress_recv(&mut &*s, pending, &mut st[i], buf, tag)
-                }
-                #[cfg(feature = "tls")]
-                (Xfer::Send { data, .. }, Stream::Tls(t)) => {
-                    tls::progress_send(t, &mut st[i], data)
-                }
-                #[cfg(feature = "tls")]
-                (Xfer::Recv { buf, .. }, Stream::Tls(t)) => {
-                    progress_recv(&mut tls::Reader(t), pending, &mut st[i], buf, tag)
+            let res = match &mut xfers[i] {
+                Xfer::Send { data, .. } => progress_send_any(&mut conn.stream, &mut st[i], data),
+                Xfer::Recv { buf, .. } => {
+                    let Conn {
+                        stream,
+                        pending,
+                        head,
+                        stash,
+                        ..
+                    } = conn;
+                    let mut rx = Rx {
+                        pending,
+                        head,
+                        stash,
+                        matcher: &mut *matcher,
+                        src: peer,
+                    };
+                    progress_recv(&mut reader(stream), &mut rx, &mut st[i], buf, &label)
                 }
             };
             match res {
@@ -120,6 +160,11 @@ pub fn run(
                     conn.broken = Some(e.message().to_string());
                     return Err(e.context(format!("peer {peer}")));
                 }
+            }
+            if st[i].blocked {
+                let e = blocked_error(&label, conns[peer].as_ref().and_then(|c| c.head), peer);
+                mark_cut(conns, xfers, &st);
+                return Err(e);
             }
             if st[i].done && st[i].mismatch && first_err.is_none() {
                 first_err = Some(Error::new(
@@ -196,6 +241,32 @@ fn blocked_by_earlier(xfers: &[Xfer<'_>], st: &[State], i: usize) -> bool {
         .any(|(x, s)| !s.done && x.peer() == peer && matches!(x, Xfer::Send { .. }) == send)
 }
 
+/// The error of a receive that a parked point-to-point message stands in front of: the message
+/// it waits for is behind it in the stream, and nothing in this call can take the parked one.
+fn blocked_error(label: &Header, head: Option<Header>, peer: usize) -> Error {
+    let (tag, len) = head.map_or((0, 0), |h| (h.tag, h.len));
+    let want = match label.kind {
+        Kind::Collective => crate::tag::describe_tag(label.tag),
+        Kind::P2p => "send/recv".into(),
+    };
+    Error::invalid(format!(
+        "peer {peer} sent a point-to-point message (tag {tag}, {len} bytes) that no receive has \
+         taken yet and that exceeds the unexpected-message buffer; the {want} message this call \
+         waits for is behind it (receive it first, or raise communicator.unexpected_buffer_bytes)"
+    ))
+}
+
+/// Marks the connections of unfinished, started transfers broken (a message was cut off).
+fn mark_cut(conns: &mut [Option<Conn>], xfers: &[Xfer<'_>], st: &[State]) {
+    for (x, s) in xfers.iter().zip(st) {
+        if !s.done && s.started() {
+            if let Some(c) = conns[x.peer()].as_mut() {
+                c.broken = Some("a message was cut off by a timeout".into());
+            }
+        }
+    }
+}
+
 fn timeout_error(conns: &mut [Option<Conn>], xfers: &[Xfer<'_>], st: &[State]) -> Error {
     let mut waiting = Vec::new();
     for (x, s) in xfers.iter().zip(st) {
@@ -207,19 +278,15 @@ fn timeout_error(conns: &mut [Option<Conn>], xfers: &[Xfer<'_>], st: &[State]) -
             Xfer::Send { .. } => format!("send to peer {p}"),
             Xfer::Recv { .. } => format!("receive from peer {p}"),
         });
-        if s.started() {
-            if let Some(c) = conns[p].as_mut() {
-                c.broken = Some("a message was cut off by a timeout".into());
-            }
-        }
     }
+    mark_cut(conns, xfers, st);
     Error::new(
         ErrorKind::Timeout,
         format!("timed out waiting for {}", waiting.join(", ")),
     )
 }
 
-fn io_error(e: std::io::Error, what: &str) -> Error {
+pub(super) fn io_error(e: std::io::Error, what: &str) -> Error {
     match e.kind() {
         IoKind::ConnectionReset
         | IoKind::BrokenPipe
@@ -305,7 +372,7 @@ fn send_nosignal(stream: &TcpStream, a: &[u8], b: &[u8]) -> std::io::Result<usiz
 
 /// Reads into `a` then `b`: first from `pending` (bytes read earlier past a message's end), else
 /// with one vectored read from the stream.
-fn read_vec(
+pub(super) fn read_vec(
     stream: &mut impl Read,
     pending: &mut Vec<u8>,
     a: &mut [u8],
@@ -322,57 +389,208 @@ fn read_vec(
     Ok(na + nb)
 }
 
+/// What a receive sees of its connection besides the stream: bytes read ahead, a parked
+/// header, an unexpected message being read, and the matcher those go to.
+pub(super) struct Rx<'a> {
+    pub pending: &'a mut Vec<u8>,
+    pub head: &'a mut Option<Header>,
+    pub stash: &'a mut Option<Stash>,
+    pub matcher: &'a mut Matcher,
+    /// The peer at the other end.
+    pub src: usize,
+}
+
+/// A reader over a connection of either kind (WouldBlock when nothing has arrived).
+pub(super) enum AnyReader<'a> {
+    Plain(&'a TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(tls::Reader<'a>),
+}
+
+impl Read for AnyReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            AnyReader::Plain(s) => s.read(out),
+            #[cfg(feature = "tls")]
+            AnyReader::Tls(t) => t.read(out),
+        }
+    }
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> std::io::Result<usize> {
+        match self {
+            AnyReader::Plain(s) => s.read_vectored(bufs),
+            #[cfg(feature = "tls")]
+            AnyReader::Tls(t) => t.read_vectored(bufs),
+        }
+    }
+}
+
+pub(super) fn reader(stream: &mut Stream) -> AnyReader<'_> {
+    match stream {
+        Stream::Plain(s) => AnyReader::Plain(s),
+        #[cfg(feature = "tls")]
+        Stream::Tls(t) => AnyReader::Tls(tls::Reader(t)),
+    }
+}
+
+/// [`progress_send`] on a connection of either kind.
+pub(super) fn progress_send_any(stream: &mut Stream, s: &mut State, data: &[u8]) -> Result<bool> {
+    match stream {
+        Stream::Plain(t) => progress_send(t, s, data),
+        #[cfg(feature = "tls")]
+        Stream::Tls(t) => tls::progress_send(t, s, data),
+    }
+}
+
+/// Reads more of the unexpected message in `rx.stash`; when it is complete, hands it to the
+/// matcher. Returns (complete, whether any byte moved).
+pub(super) fn progress_stash(stream: &mut impl Read, rx: &mut Rx<'_>) -> Result<(bool, bool)> {
+    let mut moved = false;
+    let Some(st) = rx.stash.as_mut() else {
+        return Ok((true, false));
+    };
+    while st.got < st.data.len() {
+        match read_vec(stream, rx.pending, &mut st.data[st.got..], &mut []) {
+            Ok(0) => {
+                return Err(Error::new(
+                    ErrorKind::PeerLost,
+                    "connection closed by peer mid-message",
+                ))
+            }
+            Ok(n) => {
+                st.got += n;
+                moved = true;
+            }
+            Err(e) if e.kind() == IoKind::WouldBlock => return Ok((false, moved)),
+            Err(e) if e.kind() == IoKind::Interrupted => {}
+            Err(e) => return Err(io_error(e, "receive")),
+        }
+    }
+    let st = rx.stash.take().expect("checked above");
+    rx.matcher.buffered(st.env, st.data);
+    Ok((true, moved))
+}
+
+/// A point-to-point message `h` has arrived: the matcher gives it to a posted receive (the
+/// caller reads its payload), buffers it (its payload is read into `rx.stash` next) or parks it
+/// (the stream is not read further).
+pub(super) fn divert(rx: &mut Rx<'_>, h: Header) -> Result<Arrival> {
+    let len = usize::try_from(h.len).map_err(|_| Error::channel("message length overflows"))?;
+    let env = Envelope {
+        ctx: h.ctx,
+        src: rx.src,
+        tag: h.tag,
+    };
+    let a = rx.matcher.arrive(env, len);
+    match a {
+        Arrival::Buffer => {
+            *rx.stash = Some(Stash {
+                env,
+                data: vec![0u8; len],
+                got: 0,
+            })
+        }
+        Arrival::Park => {
+            rx.matcher.parked(env, len);
+            *rx.head = Some(h);
+        }
+        Arrival::Matched(_) => {}
+    }
+    Ok(a)
+}
+
 /// Reads as much of the expected message as is available from a non-blocking reader (which
 /// answers WouldBlock when it has nothing). Returns whether any byte moved.
 ///
 /// While the header is incomplete, header and payload are read with one vectored read into the
 /// header and the receive buffer (one system call per small message). Should the header then
 /// announce a shorter message than the buffer, the bytes read past its end belong to the next
-/// messages and are kept in `pending`.
+/// messages and are kept in `pending`. A point-to-point message with another envelope goes to
+/// the matcher (and its bytes read into the buffer back to `pending`).
 fn progress_recv(
     stream: &mut impl Read,
-    pending: &mut Vec<u8>,
+    rx: &mut Rx<'_>,
     s: &mut State,
     buf: &mut [u8],
-    tag: u32,
+    want: &Header,
 ) -> Result<bool> {
     let mut moved = false;
     loop {
         let len = match s.len {
             Some(l) => l,
             None => {
-                let got = match read_vec(stream, pending, &mut s.hdr[s.hdr_got..], buf) {
-                    Ok(0) => {
-                        return Err(Error::new(ErrorKind::PeerLost, "connection closed by peer"))
+                if rx.stash.is_some() {
+                    let (complete, m) = progress_stash(stream, rx)?;
+                    moved |= m;
+                    if !complete {
+                        return Ok(moved);
                     }
-                    Ok(n) => n,
-                    Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
-                    Err(e) if e.kind() == IoKind::Interrupted => continue,
-                    Err(e) => return Err(io_error(e, "receive")),
-                };
-                moved = true;
-                let h = got.min(HEADER_LEN - s.hdr_got);
-                s.hdr_got += h;
-                let mut early = got - h;
-                if s.hdr_got < HEADER_LEN {
-                    continue;
                 }
-                let (t, l) = frame::decode(&s.hdr)
-                    .ok_or_else(|| Error::channel("corrupt message header (bad magic)"))?;
-                if t != tag {
+                let (h, mut early) = if let Some(h) = rx.head.take() {
+                    (h, 0)
+                } else {
+                    let got = match read_vec(stream, rx.pending, &mut s.hdr[s.hdr_got..], buf) {
+                        Ok(0) => {
+                            return Err(Error::new(
+                                ErrorKind::PeerLost,
+                                "connection closed by peer",
+                            ))
+                        }
+                        Ok(n) => n,
+                        Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
+                        Err(e) if e.kind() == IoKind::Interrupted => continue,
+                        Err(e) => return Err(io_error(e, "receive")),
+                    };
+                    moved = true;
+                    let h = got.min(HEADER_LEN - s.hdr_got);
+                    s.hdr_got += h;
+                    if s.hdr_got < HEADER_LEN {
+                        continue;
+                    }
+                    let hd = frame::decode(&s.hdr)
+                        .ok_or_else(|| Error::channel("corrupt message header (bad magic)"))?;
+                    (hd, got - h)
+                };
+                let theirs = h.kind == Kind::P2p && (h.ctx, h.tag) != (want.ctx, want.tag);
+                if want.kind == Kind::Collective && h.kind == Kind::Collective && h.tag != want.tag
+                    || want.kind == Kind::P2p && h.kind == Kind::Collective
+                {
+                    let t = if h.kind == Kind::Collective { h.tag } else { 0 };
+                    let w = if want.kind == Kind::Collective {
+                        want.tag
+                    } else {
+                        0
+                    };
                     return Err(Error::invalid(format!(
                         "peers called operations in a different order: received a message of {}, expected {}",
                         crate::tag::describe_tag(t),
-                        crate::tag::describe_tag(tag)
+                        crate::tag::describe_tag(w)
                     )));
                 }
-                let l =
-                    usize::try_from(l).map_err(|_| Error::channel("message length overflows"))?;
+                if theirs || want.kind == Kind::Collective && h.kind == Kind::P2p {
+                    // Not this call's message: its bytes read into `buf` go back to `pending`.
+                    rx.pending.splice(0..0, buf[..early].iter().copied());
+                    s.hdr_got = 0;
+                    match divert(rx, h)? {
+                        Arrival::Buffer => continue,
+                        Arrival::Park => {
+                            s.blocked = true;
+                            return Ok(moved);
+                        }
+                        Arrival::Matched(_) => {
+                            return Err(Error::new(
+                                ErrorKind::Internal,
+                                "a posted receive matched a message during another call",
+                            ))
+                        }
+                    }
+                }
+                let l = usize::try_from(h.len)
+                    .map_err(|_| Error::channel("message length overflows"))?;
                 s.mismatch = l != buf.len();
                 s.len = Some(l);
                 if early > l {
                     // Read past a message shorter than the buffer: give the rest back.
-                    pending.splice(0..0, buf[l..early].iter().copied());
+                    rx.pending.splice(0..0, buf[l..early].iter().copied());
                     early = l;
                 }
                 s.off = early;
@@ -386,9 +604,9 @@ fn progress_recv(
         let r = if s.mismatch {
             let mut sink = [0u8; 16384];
             let want = (len - s.off).min(sink.len());
-            read_vec(stream, pending, &mut sink[..want], &mut [])
+            read_vec(stream, rx.pending, &mut sink[..want], &mut [])
         } else {
-            read_vec(stream, pending, &mut buf[s.off..len], &mut [])
+            read_vec(stream, rx.pending, &mut buf[s.off..len], &mut [])
         };
         match r {
             Ok(0) => {

@@ -1,15 +1,20 @@
 //! The direct channel: TCP connections between every pair of peers, set up through the rendezvous
-//! server with hole punching, carrying length-framed messages.
+//! server with hole punching, carrying length-framed messages: collective messages (checked by
+//! the call's tag) and point-to-point messages (matched by envelope, [`matching`]).
 
 mod engine;
 mod frame;
+pub mod matching;
 pub mod mesh;
 pub mod punch;
+mod tagged;
 
-use super::{P2pTransport, Xfer};
+use super::{MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Xfer};
 use crate::config::DirectConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use engine::Conn;
+use frame::Header;
+use matching::{Matcher, Pattern};
 use std::time::{Duration, Instant};
 
 /// Direct TCP transport of one communicator.
@@ -18,16 +23,20 @@ pub struct DirectTransport {
     size: usize,
     conns: Vec<Option<Conn>>,
     spin: Duration,
+    matcher: Matcher,
 }
 
 impl DirectTransport {
-    /// Connects to all peers (collective: every rank of the job must call it).
+    /// Connects to all peers (collective: every rank of the job must call it). Up to
+    /// `unexpected` bytes of point-to-point messages that arrive before their receive are
+    /// buffered.
     pub fn connect(
         rank: usize,
         size: usize,
         job: &str,
         cfg: &DirectConfig,
         spin: Duration,
+        unexpected: usize,
         deadline: Instant,
     ) -> Result<Self> {
         let streams = mesh::establish(rank, size, job, cfg, deadline)?;
@@ -50,7 +59,27 @@ impl DirectTransport {
             size,
             conns,
             spin,
+            matcher: Matcher::new(unexpected),
         })
+    }
+
+    fn io(&mut self) -> tagged::Io<'_> {
+        tagged::Io {
+            conns: &mut self.conns,
+            matcher: &mut self.matcher,
+            rank: self.rank,
+            spin: self.spin,
+        }
+    }
+}
+
+/// The header label of a call's messages: tag 0 is a plain send/recv, a point-to-point message
+/// with tag 0 in the communicator's context; any other tag a collective call's.
+fn label(tag: u32) -> Header {
+    if tag == 0 {
+        Header::p2p(frame::P2P_CTX, 0, 0)
+    } else {
+        Header::collective(tag, 0)
     }
 }
 
@@ -65,7 +94,86 @@ impl P2pTransport for DirectTransport {
         self.size
     }
     fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()> {
-        engine::run(&mut self.conns, tag, xfers, deadline, self.spin)
+        if tag == 0 && !self.matcher.is_empty() {
+            // A plain receive while unexpected messages wait: the oldest of its source with tag
+            // 0 may be among them (non-overtaking), so it goes through the matcher.
+            if let [Xfer::Recv { peer, buf }] = xfers {
+                let pat = Pattern {
+                    ctx: frame::P2P_CTX,
+                    src: Source::Rank(*peer),
+                    tag: TagSel::Tag(0),
+                };
+                let want = buf.len();
+                let st = tagged::recv(&mut self.io(), pat, buf, None, deadline).map_err(|e| {
+                    if e.kind() == ErrorKind::Truncated {
+                        Error::new(ErrorKind::SizeMismatch, e.message())
+                    } else {
+                        e
+                    }
+                })?;
+                if st.bytes != want {
+                    return Err(Error::new(
+                        ErrorKind::SizeMismatch,
+                        format!(
+                            "message from peer {peer} has {} bytes, receive buffer has {want} bytes",
+                            st.bytes
+                        ),
+                    ));
+                }
+                return Ok(());
+            }
+        }
+        engine::run(
+            &mut self.conns,
+            &mut self.matcher,
+            label(tag),
+            xfers,
+            deadline,
+            self.spin,
+        )
+    }
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        engine::run(
+            &mut self.conns,
+            &mut self.matcher,
+            Header::p2p(ctx, tag, 0),
+            &mut [Xfer::Send { peer: dest, data }],
+            deadline,
+            self.spin,
+        )
+    }
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        let out = send.map(|s| tagged::Out {
+            label: Header::p2p(ctx, s.tag, 0),
+            data: s.data,
+            dest: s.dest,
+        });
+        let pat = Pattern { ctx, src, tag };
+        tagged::recv(&mut self.io(), pat, buf, out, deadline)
+    }
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        deadline: Option<Instant>,
+    ) -> Result<Option<MsgStatus>> {
+        tagged::probe(&mut self.io(), Pattern { ctx, src, tag }, deadline)
     }
     fn link(&self, peer: usize) -> Option<super::Link> {
         self.conns.get(peer)?.as_ref().map(|c| c.link)

@@ -1,0 +1,184 @@
+//! Tagged point-to-point messages: send and receive with a tag, receives and probes with
+//! wildcards ([`Source::Any`], [`TagSel::Any`]), and send-receive.
+//!
+//! Messages from one sender with matching tags are received in the order they were sent
+//! (non-overtaking). A message that arrives before its receive is buffered up to
+//! `communicator.unexpected_buffer_bytes`; beyond that it waits in the connection and its sender
+//! is held back. The plain [`Communicator::send`] and [`Communicator::recv`] are tag 0 of the
+//! same matching (a plain receive takes exactly its buffer's size).
+//!
+//! In this version only the direct channel carries tagged messages: they run on the pinned
+//! channel, else on the direct channel; a store channel answers `Unsupported`.
+
+use super::channels::Held;
+use super::Communicator;
+use crate::channel::{ChannelKind, P2pTransport, TaggedSend};
+use crate::error::{Error, ErrorKind, Result};
+use std::time::Instant;
+
+use crate::channel::{MsgStatus, Source, TagSel, TAG_UB};
+
+/// The matching context of this communicator's point-to-point messages.
+const CTX: u32 = 0;
+
+fn check_tag(tag: u32, what: &str) -> Result<()> {
+    if tag > TAG_UB {
+        return Err(Error::invalid(format!(
+            "{what} {tag} out of range (valid: 0..={TAG_UB})"
+        )));
+    }
+    Ok(())
+}
+
+fn describe(src: Source, tag: TagSel) -> String {
+    let s = match src {
+        Source::Any => "any source".to_string(),
+        Source::Rank(r) => format!("peer {r}"),
+    };
+    match tag {
+        TagSel::Any => format!("{s}, any tag"),
+        TagSel::Tag(t) => format!("{s}, tag {t}"),
+    }
+}
+
+impl Communicator {
+    fn check_dest(&self, dest: usize) -> Result<()> {
+        self.check_peer(dest, "destination")?;
+        if dest == self.rank {
+            return Err(Error::invalid(
+                "send to self is not supported (it would block)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_sel(&self, src: Source, tag: TagSel) -> Result<()> {
+        if let Source::Rank(r) = src {
+            self.check_peer(r, "source")?;
+            if r == self.rank {
+                return Err(Error::invalid(
+                    "receive from self is not supported (it would block)",
+                ));
+            }
+        }
+        if let TagSel::Tag(t) = tag {
+            check_tag(t, "tag")?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the channel of tagged messages (the pinned one, else direct), with the
+    /// call's deadline; counts it and adds context to an error.
+    fn tagged<T>(
+        &mut self,
+        what: &str,
+        bytes: usize,
+        f: impl FnOnce(&mut dyn P2pTransport, Instant) -> Result<T>,
+    ) -> Result<T> {
+        let kind = match self.channels.pinned {
+            Some(k) => k,
+            None if self.channels.has(ChannelKind::Direct) => ChannelKind::Direct,
+            None => self.channels.control(),
+        };
+        let start = Instant::now();
+        let r = match self.channels.get(kind) {
+            Some(Held::P2p(t)) => f(t.as_mut(), start + self.timeout),
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "tags and wildcards are not yet supported on the {} channel; pin the direct \
+                     channel",
+                    kind.name()
+                ),
+            )),
+        };
+        self.counters
+            .record(kind, bytes, start.elapsed(), r.is_ok());
+        r.map_err(|e| {
+            e.context(format!(
+                "{what} on channel {} at rank {} of {} after {:.3} s",
+                kind.name(),
+                self.rank,
+                self.size,
+                start.elapsed().as_secs_f64()
+            ))
+        })
+    }
+
+    /// Sends `data` to `dest` with `tag` (0..=[`TAG_UB`]). Returns when the message is handed to
+    /// the channel; blocks while the receiver's buffer for unexpected messages is full.
+    pub fn send_tagged(&mut self, data: &[u8], dest: usize, tag: u32) -> Result<()> {
+        self.check_dest(dest)?;
+        check_tag(tag, "tag")?;
+        let what = format!("send of {} bytes to peer {dest}, tag {tag}", data.len());
+        self.tagged(&what, data.len(), |t, deadline| {
+            t.send_tagged(CTX, data, dest, tag, deadline)
+        })
+    }
+
+    /// Receives the oldest message from `src` with `tag` (either may be a wildcard) into `buf`.
+    /// `buf.len()` is an upper bound: a shorter message fills its front, a longer one is an
+    /// `ErrorKind::Truncated` error (the message is consumed). Returns its source, tag and size.
+    pub fn recv_tagged(&mut self, buf: &mut [u8], src: Source, tag: TagSel) -> Result<MsgStatus> {
+        self.check_sel(src, tag)?;
+        let what = format!(
+            "receive of up to {} bytes from {}",
+            buf.len(),
+            describe(src, tag)
+        );
+        let n = buf.len();
+        self.tagged(&what, n, |t, deadline| {
+            t.recv_tagged(CTX, buf, src, tag, None, deadline)
+        })
+    }
+
+    /// Waits for a message from `src` with `tag` and describes it without receiving it (the next
+    /// matching receive gets this message).
+    pub fn probe(&mut self, src: Source, tag: TagSel) -> Result<MsgStatus> {
+        self.check_sel(src, tag)?;
+        let what = format!("probe for {}", describe(src, tag));
+        self.tagged(&what, 0, |t, deadline| {
+            t.probe(CTX, src, tag, Some(deadline))?
+                .ok_or_else(|| Error::new(ErrorKind::Internal, "a blocking probe returned nothing"))
+        })
+    }
+
+    /// Like [`Communicator::probe`], but answers at once: None when no matching message has
+    /// arrived yet.
+    pub fn iprobe(&mut self, src: Source, tag: TagSel) -> Result<Option<MsgStatus>> {
+        self.check_sel(src, tag)?;
+        let what = format!("iprobe for {}", describe(src, tag));
+        self.tagged(&what, 0, |t, _| t.probe(CTX, src, tag, None))
+    }
+
+    /// Sends `data` to `dest` with `send_tag` and receives from `src` with `recv_tag` into `buf`
+    /// concurrently (so that a ring of send-receives cannot deadlock). The receive is as in
+    /// [`Communicator::recv_tagged`].
+    pub fn sendrecv(
+        &mut self,
+        data: &[u8],
+        dest: usize,
+        send_tag: u32,
+        buf: &mut [u8],
+        src: Source,
+        recv_tag: TagSel,
+    ) -> Result<MsgStatus> {
+        self.check_dest(dest)?;
+        check_tag(send_tag, "send tag")?;
+        self.check_sel(src, recv_tag)?;
+        let what = format!(
+            "send-receive of {} bytes to peer {dest} (tag {send_tag}) and up to {} bytes from {}",
+            data.len(),
+            buf.len(),
+            describe(src, recv_tag)
+        );
+        let send = TaggedSend {
+            data,
+            dest,
+            tag: send_tag,
+        };
+        self.tagged(&what, data.len() + buf.len(), |t, deadline| {
+            t.recv_tagged(CTX, buf, src, recv_tag, Some(send), deadline)
+        })
+    }
+}
