@@ -24,6 +24,9 @@ pub mod channel;
 /// Point-to-point messages.
 pub mod p2p;
 
+/// Tagged point-to-point messages: tags, wildcards, probe, send-receive.
+pub mod tagged;
+
 /// Collective operations.
 pub mod collectives;
 
