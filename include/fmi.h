@@ -41,6 +41,21 @@
 #define FMI_VERSION_PATCH 0
 
 /**
+ * A receive or probe accepts a message from any peer.
+ */
+#define FMI_ANY_SOURCE -1
+
+/**
+ * A receive or probe accepts a message with any tag.
+ */
+#define FMI_ANY_TAG -2
+
+/**
+ * The largest tag: tags are 0 ..= `FMI_TAG_UB` (2^31 - 1).
+ */
+#define FMI_TAG_UB INT32_MAX
+
+/**
  * Result of every libfmi call. `FMI_SUCCESS` is 0; on any other value,
  * `fmi_last_error_message()` describes what failed (operation, peer, channel, elapsed time).
  */
@@ -96,6 +111,11 @@ typedef enum {
    * this status and the setting is unchanged.
    */
   FMI_ERR_MISMATCH = 11,
+  /**
+   * A message received with `fmi_recv_tag` or `fmi_sendrecv` was longer than the receive
+   * buffer. The message was consumed; the buffer holds its first bytes.
+   */
+  FMI_ERR_TRUNCATE = 12,
 } fmi_status;
 
 /**
@@ -160,6 +180,24 @@ typedef struct {
    */
   uint64_t errors;
 } fmi_counters;
+
+/**
+ * What a receive or probe found.
+ */
+typedef struct {
+  /**
+   * The rank that sent the message.
+   */
+  int32_t source;
+  /**
+   * The message's tag.
+   */
+  int32_t tag;
+  /**
+   * The message's size in bytes (divide by `fmi_datatype_size` for elements).
+   */
+  size_t count_bytes;
+} fmi_msg_status;
 
 /**
  * Signed 8-bit integer.
@@ -488,6 +526,82 @@ fmi_status fmi_send(fmi_comm *comm, const void *buf, size_t count, fmi_datatype 
  * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_recv(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t src);
+
+/**
+ * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
+ * Blocks until the message is handed to the channel (while the receiver's buffer for unexpected
+ * messages is full, until the receiver takes messages). `fmi_send` is `fmi_send_tag` with tag 0.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`.
+ */
+fmi_status fmi_send_tag(fmi_comm *comm,
+                        const void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t dest,
+                        int32_t tag);
+
+/**
+ * Receives the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
+ * `FMI_ANY_TAG`) into `buf`, which holds up to `count` elements of `t`. A shorter message fills
+ * the front of `buf`; a longer one fails with `FMI_ERR_TRUNCATE` (it is consumed). On success,
+ * `*status` (may be NULL) gets the message's source, tag and size.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`; `status` NULL or writable.
+ */
+fmi_status fmi_recv_tag(fmi_comm *comm,
+                        void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t source,
+                        int32_t tag,
+                        fmi_msg_status *status);
+
+/**
+ * Waits for a message from `source` with `tag` (wildcards allowed) and writes its source, tag
+ * and size to `*status` without receiving it; the next matching receive gets that message.
+ *
+ * # Safety
+ * `status` must be writable.
+ */
+fmi_status fmi_probe(fmi_comm *comm, int32_t source, int32_t tag, fmi_msg_status *status);
+
+/**
+ * Like `fmi_probe` but answers at once: `*flag` is 1 and `*status` (may be NULL) is written
+ * when a matching message has arrived, else `*flag` is 0.
+ *
+ * # Safety
+ * `flag` must be writable; `status` NULL or writable.
+ */
+fmi_status fmi_iprobe(fmi_comm *comm,
+                      int32_t source,
+                      int32_t tag,
+                      int *flag,
+                      fmi_msg_status *status);
+
+/**
+ * Sends `send_count` elements of `send_type` from `send_buf` to `dest` with `send_tag`, and
+ * receives up to `recv_count` elements of `recv_type` from `source` with `recv_tag` (wildcards
+ * allowed) into `recv_buf`, concurrently: a ring of send-receives does not deadlock. The receive
+ * is as in `fmi_recv_tag`; `status` (may be NULL) describes the received message.
+ *
+ * # Safety
+ * The buffers must be valid for their counts; `status` NULL or writable.
+ */
+fmi_status fmi_sendrecv(fmi_comm *comm,
+                        const void *send_buf,
+                        size_t send_count,
+                        fmi_datatype send_type,
+                        int32_t dest,
+                        int32_t send_tag,
+                        void *recv_buf,
+                        size_t recv_count,
+                        fmi_datatype recv_type,
+                        int32_t source,
+                        int32_t recv_tag,
+                        fmi_msg_status *status);
 
 /**
  * Broadcasts `count` elements of `buf` from peer `root` to `buf` on every peer.

@@ -41,7 +41,7 @@ fn rank(r: i32, what: &str) -> Result<usize> {
     usize::try_from(r).map_err(|_| Error::invalid(format!("{what} {r} is negative")))
 }
 
-fn send_tag(tag: i32) -> Result<u32> {
+fn parse_send_tag(tag: i32) -> Result<u32> {
     u32::try_from(tag).map_err(|_| {
         Error::invalid(format!(
             "tag {tag} is negative (valid: 0..=FMI_TAG_UB; wildcards only in receives)"
@@ -49,7 +49,7 @@ fn send_tag(tag: i32) -> Result<u32> {
     })
 }
 
-fn source(s: i32) -> Result<Source> {
+fn parse_source(s: i32) -> Result<Source> {
     match s {
         FMI_ANY_SOURCE => Ok(Source::Any),
         s => rank(s, "source")
@@ -97,7 +97,7 @@ pub unsafe extern "C" fn fmi_send_tag(
 ) -> fmi_status {
     guard("fmi_send_tag", || {
         let n = byte_len(count, datatype(t)?.size(), "fmi_send_tag")?;
-        let (dest, tag) = (rank(dest, "dest")?, send_tag(tag)?);
+        let (dest, tag) = (rank(dest, "dest")?, parse_send_tag(tag)?);
         let data = in_buf(buf, n, "buf")?;
         handle::with_comm(comm, |c| c.send_tagged(data, dest, tag))
     })
@@ -116,13 +116,13 @@ pub unsafe extern "C" fn fmi_recv_tag(
     buf: *mut c_void,
     count: usize,
     t: fmi_datatype,
-    source_rank: i32,
+    source: i32,
     tag: i32,
     status: *mut fmi_msg_status,
 ) -> fmi_status {
     guard("fmi_recv_tag", || {
         let n = byte_len(count, datatype(t)?.size(), "fmi_recv_tag")?;
-        let (src, tag) = (source(source_rank)?, tag_sel(tag)?);
+        let (src, tag) = (parse_source(source)?, tag_sel(tag)?);
         let out = out_buf(buf, n, "buf")?;
         let s = handle::with_comm(comm, |c| c.recv_tagged(out, src, tag))?;
         put_status(status, s);
@@ -138,12 +138,12 @@ pub unsafe extern "C" fn fmi_recv_tag(
 #[no_mangle]
 pub unsafe extern "C" fn fmi_probe(
     comm: *mut fmi_comm,
-    source_rank: i32,
+    source: i32,
     tag: i32,
     status: *mut fmi_msg_status,
 ) -> fmi_status {
     guard("fmi_probe", || {
-        let (src, tag) = (source(source_rank)?, tag_sel(tag)?);
+        let (src, tag) = (parse_source(source)?, tag_sel(tag)?);
         if status.is_null() {
             return Err(super::null("status"));
         }
@@ -161,13 +161,13 @@ pub unsafe extern "C" fn fmi_probe(
 #[no_mangle]
 pub unsafe extern "C" fn fmi_iprobe(
     comm: *mut fmi_comm,
-    source_rank: i32,
+    source: i32,
     tag: i32,
     flag: *mut c_int,
     status: *mut fmi_msg_status,
 ) -> fmi_status {
     guard("fmi_iprobe", || {
-        let (src, tag) = (source(source_rank)?, tag_sel(tag)?);
+        let (src, tag) = (parse_source(source)?, tag_sel(tag)?);
         if flag.is_null() {
             return Err(super::null("flag"));
         }
@@ -194,19 +194,19 @@ pub unsafe extern "C" fn fmi_sendrecv(
     send_count: usize,
     send_type: fmi_datatype,
     dest: i32,
-    send_tag_: i32,
+    send_tag: i32,
     recv_buf: *mut c_void,
     recv_count: usize,
     recv_type: fmi_datatype,
-    source_rank: i32,
+    source: i32,
     recv_tag: i32,
     status: *mut fmi_msg_status,
 ) -> fmi_status {
     guard("fmi_sendrecv", || {
         let sn = byte_len(send_count, datatype(send_type)?.size(), "fmi_sendrecv")?;
         let rn = byte_len(recv_count, datatype(recv_type)?.size(), "fmi_sendrecv")?;
-        let (dest, stag) = (rank(dest, "dest")?, send_tag(send_tag_)?);
-        let (src, rtag) = (source(source_rank)?, tag_sel(recv_tag)?);
+        let (dest, stag) = (rank(dest, "dest")?, parse_send_tag(send_tag)?);
+        let (src, rtag) = (parse_source(source)?, tag_sel(recv_tag)?);
         let data = in_buf(send_buf, sn, "send_buf")?;
         // The receive may write where the send reads: send a copy then.
         let copy;
