@@ -31,6 +31,7 @@ static const char *status_name(int s)
         "FMI_SUCCESS",       "FMI_ERR_NULL_ARG", "FMI_ERR_INVALID_ARG", "FMI_ERR_CONFIG",
         "FMI_ERR_TIMEOUT",   "FMI_ERR_SIZE_MISMATCH", "FMI_ERR_CHANNEL", "FMI_ERR_PEER_LOST",
         "FMI_ERR_AUTH",      "FMI_ERR_UNSUPPORTED", "FMI_ERR_INTERNAL", "FMI_ERR_MISMATCH",
+        "FMI_ERR_TRUNCATE",
     };
     return (s >= 0 && s < (int)(sizeof names / sizeof names[0])) ? names[s] : "(unknown)";
 }
@@ -167,12 +168,12 @@ static void expect_dead_handle(fmi_comm *dead, const char *label)
 static void check_static_functions(void)
 {
     printf("-- fmi_strerror, fmi_version, fmi_last_error_message, fmi_datatype_size\n");
-    for (int s = FMI_SUCCESS; s <= FMI_ERR_MISMATCH; s++) {
+    for (int s = FMI_SUCCESS; s <= FMI_ERR_TRUNCATE; s++) {
         const char *text = fmi_strerror(s);
         record(text != NULL && text[0] != '\0' && strstr(text, "unknown") == NULL, "fmi_strerror(known)",
                "%d (%s) -> \"%s\"", s, status_name(s), text != NULL ? text : "(NULL)");
     }
-    const int unknown[] = {-1, 12, 12345, INT_MIN, INT_MAX};
+    const int unknown[] = {-1, 13, 12345, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *text = fmi_strerror(unknown[i]);
         /* fmi.h: "unknown codes give \"unknown status code\"" (the draft spec said "unknown status"). */
@@ -370,6 +371,43 @@ static void check_p2p_args(fmi_comm *c)
     EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(c, b, 4, 99, 0));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(c, b, 4, FMI_INT32, 1));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_recv(c, b, 4, FMI_INT32, UINT32_MAX));
+
+    printf("-- tagged point-to-point (one peer)\n");
+    fmi_msg_status ms;
+    int flag = 7;
+    CHECK_TRUE(FMI_ANY_SOURCE < 0 && FMI_ANY_TAG < 0 && FMI_ANY_SOURCE != FMI_ANY_TAG, "wildcards %d %d",
+               FMI_ANY_SOURCE, FMI_ANY_TAG);
+    CHECK_TRUE(FMI_TAG_UB >= (1 << 30) - 1, "FMI_TAG_UB %d", (int)FMI_TAG_UB);
+    EXPECT(FMI_ERR_NULL_ARG, fmi_send_tag(NULL, b, 4, FMI_INT32, 0, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_send_tag(c, NULL, 4, FMI_INT32, 0, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, (size_t)-1, FMI_INT32, 0, 0)); /* a negative count */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, 4, 99, 0, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, 4, FMI_INT32, 0, 0)); /* to self */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, 4, FMI_INT32, 1, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, 4, FMI_INT32, -1, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, 4, FMI_INT32, INT32_MIN, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, 4, FMI_INT32, 0, -1));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_send_tag(c, b, 4, FMI_INT32, 0, FMI_ANY_TAG));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_recv_tag(NULL, b, 4, FMI_INT32, FMI_ANY_SOURCE, FMI_ANY_TAG, &ms));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_recv_tag(c, NULL, 4, FMI_INT32, FMI_ANY_SOURCE, FMI_ANY_TAG, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv_tag(c, b, (size_t)-4, FMI_INT32, FMI_ANY_SOURCE, 0, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv_tag(c, b, 4, FMI_INT32, -7, 0, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv_tag(c, b, 4, FMI_INT32, FMI_ANY_TAG, 0, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv_tag(c, b, 4, FMI_INT32, 0, -9, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv_tag(c, b, 4, FMI_INT32, 0, 0, NULL)); /* from self */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv_tag(c, b, 4, FMI_INT32, 1, 0, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_recv_tag(c, b, 4, FMI_INT32, FMI_ANY_SOURCE, 0, NULL)); /* no peer */
+    EXPECT(FMI_ERR_NULL_ARG, fmi_probe(c, FMI_ANY_SOURCE, FMI_ANY_TAG, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_probe(c, INT32_MIN, FMI_ANY_TAG, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_probe(c, 1, FMI_ANY_TAG, &ms));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_iprobe(c, FMI_ANY_SOURCE, FMI_ANY_TAG, NULL, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_iprobe(c, FMI_ANY_SOURCE, -3, &flag, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_iprobe(c, 0, FMI_ANY_TAG, &flag, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_sendrecv(c, b, 4, FMI_INT32, 0, 0, b, 4, FMI_INT32, FMI_ANY_SOURCE,
+                                             FMI_ANY_TAG, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_sendrecv(c, b, 4, FMI_INT32, 1, -1, b, 4, FMI_INT32, 0, 0, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_sendrecv(c, b, (size_t)-1, FMI_INT32, 1, 0, b, 4, FMI_INT32, 0, 0, NULL));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_sendrecv(c, NULL, 4, FMI_INT32, 1, 0, b, 4, FMI_INT32, 0, 0, NULL));
 }
 
 static void check_collective_args(fmi_comm *c, fmi_op freed_op)
@@ -549,6 +587,25 @@ static int run_two_peers(void)
     } else {
         EXPECT(FMI_ERR_SIZE_MISMATCH, fmi_recv(c, buf, 3, FMI_INT32, peer));
         EXPECT(FMI_ERR_SIZE_MISMATCH, fmi_recv(c, buf, 5, FMI_INT32, peer));
+    }
+
+    printf("%s-- tagged messages: truncation, probe, wildcards\n", g_prefix);
+    if (rank == 0) {
+        int32_t four[4] = {1, 2, 3, 4}, one = 9;
+        EXPECT(FMI_SUCCESS, fmi_send_tag(c, four, 4, FMI_INT32, (int32_t)peer, 3)); /* peer takes 2 */
+        EXPECT(FMI_SUCCESS, fmi_send_tag(c, &one, 1, FMI_INT32, (int32_t)peer, FMI_TAG_UB));
+    } else {
+        fmi_msg_status ms = {0, 0, 0};
+        EXPECT(FMI_SUCCESS, fmi_probe(c, FMI_ANY_SOURCE, 3, &ms));
+        CHECK_TRUE(ms.source == 0 && ms.tag == 3 && ms.count_bytes == 16, "probe: source %d tag %d %zu bytes",
+                   (int)ms.source, (int)ms.tag, ms.count_bytes);
+        EXPECT(FMI_ERR_TRUNCATE, fmi_recv_tag(c, buf, 2, FMI_INT32, 0, FMI_ANY_TAG, &ms));
+        EXPECT(FMI_SUCCESS, fmi_recv_tag(c, buf, 8, FMI_INT32, FMI_ANY_SOURCE, FMI_ANY_TAG, &ms));
+        CHECK_TRUE(ms.tag == FMI_TAG_UB && ms.count_bytes == 4 && buf[0] == 9, "tag %d, %zu bytes, value %d",
+                   (int)ms.tag, ms.count_bytes, (int)buf[0]);
+        int flag = 5;
+        EXPECT(FMI_SUCCESS, fmi_iprobe(c, FMI_ANY_SOURCE, FMI_ANY_TAG, &flag, NULL));
+        CHECK_TRUE(flag == 0, "iprobe after everything was received: flag %d", flag);
     }
 
     /* Rank 1 receives from rank 0, which sends nothing until rank 1 reports back. */
