@@ -31,6 +31,36 @@ impl Communicator {
         Ok(())
     }
 
+    /// `peer` is a rank of this communicator other than this one (`what`: "destination",
+    /// "source"; `action`: "send to self", ...).
+    pub(super) fn check_other(&self, peer: usize, what: &str, action: &str) -> Result<()> {
+        self.check_peer(peer, what)?;
+        if peer == self.rank {
+            return Err(Error::invalid(format!(
+                "{action} is not supported (it would block)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The root's buffer of a rooted collective: required at the root, where it must hold
+    /// `want` bytes (`what`: "receive buffer", "send buffer"); ignored (None) elsewhere.
+    pub(super) fn root_buf<B: AsRef<[u8]>>(
+        &self,
+        root: usize,
+        buf: Option<B>,
+        what: &str,
+        want: usize,
+    ) -> Result<Option<B>> {
+        if self.rank != root {
+            return Ok(None);
+        }
+        let b =
+            buf.ok_or_else(|| Error::new(ErrorKind::NullArg, format!("root needs a {what}")))?;
+        Self::check_len(what, b.as_ref().len(), want)?;
+        Ok(Some(b))
+    }
+
     pub(super) fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
         if got != want {
             return Err(Error::new(

@@ -5,31 +5,21 @@ use super::Communicator;
 use crate::collective::buffer::AlignedBuf;
 use crate::collective::Args;
 use crate::datatype::Datatype;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::op::ReduceOp;
 use crate::tag::OpCode;
 
 impl Communicator {
     /// Sends `data` to `dest`. The receiver must receive exactly `data.len()` bytes.
     pub fn send(&mut self, data: &[u8], dest: usize) -> Result<()> {
-        self.check_peer(dest, "destination")?;
-        if dest == self.rank {
-            return Err(Error::invalid(
-                "send to self is not supported (it would block)",
-            ));
-        }
+        self.check_other(dest, "destination", "send to self")?;
         let call = self.call(OpCode::SendRecv, data.len());
         self.run(call, Args::Send { peer: dest, data })
     }
 
     /// Receives one message from `src` into `buf`; a message of another size is an error.
     pub fn recv(&mut self, buf: &mut [u8], src: usize) -> Result<()> {
-        self.check_peer(src, "source")?;
-        if src == self.rank {
-            return Err(Error::invalid(
-                "receive from self is not supported (it would block)",
-            ));
-        }
+        self.check_other(src, "source", "receive from self")?;
         let call = self.call(OpCode::SendRecv, buf.len());
         self.run(call, Args::Recv { peer: src, buf })
     }
@@ -49,14 +39,7 @@ impl Communicator {
     /// Gathers every rank's `send` into the root's `recv` (size * send.len() bytes; None elsewhere).
     pub fn gather(&mut self, send: &[u8], recv: Option<&mut [u8]>, root: usize) -> Result<()> {
         self.check_peer(root, "root")?;
-        let recv = if self.rank == root {
-            let r =
-                recv.ok_or_else(|| Error::new(ErrorKind::NullArg, "root needs a receive buffer"))?;
-            Self::check_len("receive buffer", r.len(), send.len() * self.size)?;
-            Some(r)
-        } else {
-            None
-        };
+        let recv = self.root_buf(root, recv, "receive buffer", send.len() * self.size)?;
         let call = self.call(OpCode::Gather, send.len());
         self.run(call, Args::Gather { send, recv, root })
     }
@@ -64,14 +47,7 @@ impl Communicator {
     /// Scatters the root's `send` (size * recv.len() bytes; None elsewhere): block i to rank i.
     pub fn scatter(&mut self, send: Option<&[u8]>, recv: &mut [u8], root: usize) -> Result<()> {
         self.check_peer(root, "root")?;
-        let send = if self.rank == root {
-            let s =
-                send.ok_or_else(|| Error::new(ErrorKind::NullArg, "root needs a send buffer"))?;
-            Self::check_len("send buffer", s.len(), recv.len() * self.size)?;
-            Some(s)
-        } else {
-            None
-        };
+        let send = self.root_buf(root, send, "send buffer", recv.len() * self.size)?;
         let call = self.call(OpCode::Scatter, recv.len());
         self.run(call, Args::Scatter { send, recv, root })
     }
@@ -88,14 +64,7 @@ impl Communicator {
         self.check_peer(root, "root")?;
         op.check(t)?;
         Self::check_elems(send.len(), t)?;
-        let recv = if self.rank == root {
-            let r =
-                recv.ok_or_else(|| Error::new(ErrorKind::NullArg, "root needs a receive buffer"))?;
-            Self::check_len("receive buffer", r.len(), send.len())?;
-            Some(r)
-        } else {
-            None
-        };
+        let recv = self.root_buf(root, recv, "receive buffer", send.len())?;
         let call = self
             .call(OpCode::Reduce, send.len())
             .reduction(t.size(), op.ordered());

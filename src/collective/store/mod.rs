@@ -150,6 +150,31 @@ impl<'a> Ctx<'a> {
         self.t.pop(self.tag, takes, self.deadline)
     }
 
+    /// Fills `out`, `count` blocks of `mine.len()` bytes: block `own` with `mine`, every other
+    /// block p with the message under `keys[p]` (written by rank p), all in one pop.
+    pub fn take_blocks(
+        &mut self,
+        keys: &[String],
+        out: &mut [u8],
+        count: usize,
+        mine: &[u8],
+        own: usize,
+    ) -> Result<()> {
+        let mut takes: Vec<Take> = Vec::with_capacity(count);
+        for (p, block) in blocks_mut(out, mine.len(), count).into_iter().enumerate() {
+            if p == own {
+                block.copy_from_slice(mine);
+            } else {
+                takes.push(Take {
+                    key: &keys[p],
+                    from: Some(p),
+                    buf: block,
+                });
+            }
+        }
+        self.pop(&mut takes)
+    }
+
     /// Takes the message under `key` written by `from` into `buf`.
     pub fn get(&mut self, key: &str, from: Option<usize>, buf: &mut [u8]) -> Result<()> {
         self.pop(&mut [Take { key, from, buf }])

@@ -2,8 +2,7 @@
 //! rank order (any operator), or, for commutative and associative operators, a binomial tree of
 //! partial results spreads the folding over the peers.
 
-use super::{blocks_mut, Ctx};
-use crate::channel::store::Take;
+use super::Ctx;
 use crate::collective::buffer::AlignedBuf;
 use crate::collective::fold_blocks;
 use crate::collective::shape::children;
@@ -31,19 +30,7 @@ pub fn flat_fold(
     let out = recv.expect("the root has a receive buffer");
     if at_once {
         let mut all = AlignedBuf::new(n * s);
-        let mut takes: Vec<Take> = Vec::with_capacity(n);
-        for (p, block) in blocks_mut(&mut all, s, n).into_iter().enumerate() {
-            if p == root {
-                block.copy_from_slice(send);
-            } else {
-                takes.push(Take {
-                    key: &keys[p],
-                    from: Some(p),
-                    buf: block,
-                });
-            }
-        }
-        ctx.pop(&mut takes)?;
+        ctx.take_blocks(&keys, &mut all, n, send, root)?;
         fold_blocks(&all, s, out, t, op);
         return Ok(());
     }

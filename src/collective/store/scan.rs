@@ -3,8 +3,7 @@
 //! any operator). Large ones: a chain of partial prefixes (any operator) or, for commutative
 //! and associative operators, recursive doubling over partial results (ceil(log2 n) rounds).
 
-use super::{blocks_mut, Ctx};
-use crate::channel::store::Take;
+use super::Ctx;
 use crate::collective::buffer::AlignedBuf;
 use crate::collective::fold_blocks;
 use crate::datatype::Datatype;
@@ -22,21 +21,7 @@ pub fn fold_prefix(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp) ->
         return Ok(());
     }
     let mut all = AlignedBuf::new((r + 1) * s);
-    {
-        let mut takes: Vec<Take> = Vec::with_capacity(r);
-        for (p, block) in blocks_mut(&mut all, s, r + 1).into_iter().enumerate() {
-            if p == r {
-                block.copy_from_slice(buf);
-            } else {
-                takes.push(Take {
-                    key: &keys[p],
-                    from: Some(p),
-                    buf: block,
-                });
-            }
-        }
-        ctx.pop(&mut takes)?;
-    }
+    ctx.take_blocks(&keys, &mut all, r + 1, buf, r)?;
     fold_blocks(&all, s, buf, t, op);
     Ok(())
 }
