@@ -254,12 +254,18 @@ fn wait(io: &Io<'_>, read: &[usize], write: Option<usize>, deadline: Instant) ->
     Ok(())
 }
 
-/// Steps every connection of `peers` that is not blocked. Returns whether any byte moved, the
-/// peer and header of a matched message, and the peers still open (not blocked).
-fn step_all(
-    io: &mut Io<'_>,
-    peers: &[usize],
-) -> Result<(bool, Option<(usize, Header)>, Vec<usize>)> {
+/// What [`step_all`] did.
+struct Swept {
+    /// Whether any byte moved.
+    moved: bool,
+    /// The peer and header of the posted receive's message.
+    matched: Option<(usize, Header)>,
+    /// The peers whose connections are not blocked.
+    open: Vec<usize>,
+}
+
+/// Steps every connection of `peers` that is not blocked.
+fn step_all(io: &mut Io<'_>, peers: &[usize]) -> Result<Swept> {
     let mut moved = false;
     let mut open = Vec::with_capacity(peers.len());
     for &p in peers {
@@ -270,7 +276,13 @@ fn step_all(
                 match s {
                     Step::Open => open.push(p),
                     Step::Blocked => {}
-                    Step::Matched(h) => return Ok((true, Some((p, h)), vec![p])),
+                    Step::Matched(h) => {
+                        return Ok(Swept {
+                            moved: true,
+                            matched: Some((p, h)),
+                            open: vec![p],
+                        })
+                    }
                 }
             }
             Err(e) => {
@@ -279,7 +291,11 @@ fn step_all(
             }
         }
     }
-    Ok((moved, None, open))
+    Ok(Swept {
+        moved,
+        matched: None,
+        open,
+    })
 }
 
 /// Receives the oldest message matching `pat` into `buf` and, with `out`, sends concurrently.
@@ -379,10 +395,10 @@ fn drive(
         let mut open = Vec::new();
         if done.is_none() {
             if reading.is_none() {
-                let (m, matched, o) = step_all(io, peers)?;
-                moved |= m;
-                open = o;
-                if let Some((p, h)) = matched {
+                let sw = step_all(io, peers)?;
+                moved |= sw.moved;
+                open = sw.open;
+                if let Some((p, h)) = sw.matched {
                     *reading = Some(Reading {
                         env: Envelope {
                             ctx: h.ctx,
@@ -457,7 +473,11 @@ pub(super) fn probe(
         if let Some(found) = io.matcher.peek(&pat) {
             return Ok(Some(status(found)));
         }
-        let (moved, matched, open) = step_all(io, &peers)?;
+        let Swept {
+            moved,
+            matched,
+            open,
+        } = step_all(io, &peers)?;
         if matched.is_some() {
             return Err(Error::new(
                 ErrorKind::Internal,
