@@ -352,3 +352,40 @@ fn a_receive_behind_a_collective_message_fails_at_once_and_recovers() {
         }
     });
 }
+
+#[test]
+fn a_message_half_read_by_iprobe_is_still_the_next_one_received() {
+    common::run_peers(2, |c| {
+        let big = 8 << 20;
+        if c.rank() == 0 {
+            for round in 0..2u32 {
+                c.send(&body(0, round, big), 1).unwrap();
+                c.send_tagged(&body(0, 100 + round, 8), 1, 0).unwrap();
+                c.barrier().unwrap();
+            }
+        } else {
+            let mut buf = vec![0u8; big];
+            let mut small = [0u8; 8];
+            for round in 0..2u32 {
+                // iprobe starts reading the large message into the unexpected queue, most likely
+                // without finishing it.
+                std::thread::sleep(Duration::from_millis(5));
+                let _ = c.iprobe(Source::Any, TagSel::Tag(7)).unwrap();
+                if round == 0 {
+                    c.recv(&mut buf, 0).unwrap();
+                } else {
+                    let st = c
+                        .recv_tagged(&mut buf, Source::Any, TagSel::Tag(0))
+                        .unwrap();
+                    assert_eq!(st.bytes, big);
+                }
+                assert_eq!(buf, body(0, round, big));
+                let st = c
+                    .recv_tagged(&mut small, Source::Rank(0), TagSel::Any)
+                    .unwrap();
+                assert_eq!((st.bytes, parse(&small)), (8, (0, 100 + round)));
+                c.barrier().unwrap();
+            }
+        }
+    });
+}

@@ -466,6 +466,8 @@ pub(super) fn progress_stash(stream: &mut impl Read, rx: &mut Rx<'_>) -> Result<
         }
     }
     let st = rx.stash.take().expect("checked above");
+    // During a collective no receive is posted; in a tagged receive the driver checks for a
+    // delivery after each step.
     rx.matcher.buffered(st.env, st.data);
     Ok((true, moved))
 }

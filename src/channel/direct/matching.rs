@@ -87,6 +87,8 @@ pub enum Arrival {
 pub struct Matcher {
     queue: VecDeque<Unexpected>,
     posted: VecDeque<(PostId, Pattern)>,
+    /// Buffered messages that completed while a matching receive waited, for that receive.
+    delivered: Vec<(PostId, Unexpected)>,
     next_id: u64,
     /// Payload bytes in the queue or reserved for payloads being read.
     used: usize,
@@ -99,15 +101,17 @@ impl Matcher {
         Matcher {
             queue: VecDeque::new(),
             posted: VecDeque::new(),
+            delivered: Vec::new(),
             next_id: 0,
             used: 0,
             bound,
         }
     }
 
-    /// Whether no message is queued (the fast path of a plain receive).
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+    /// Whether no message is queued, being buffered or delivered (then a plain receive may read
+    /// its connection directly).
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.used == 0 && self.delivered.is_empty()
     }
 
     /// Payload bytes buffered or reserved.
@@ -134,9 +138,27 @@ impl Matcher {
         Posted::Waiting(id)
     }
 
-    /// Withdraws a waiting receive (it failed or timed out).
+    /// Withdraws a receive (it failed or timed out). A message delivered to it goes back to
+    /// the front of the queue (it is older than anything queued from its source).
     pub fn unpost(&mut self, id: PostId) {
         self.posted.retain(|(i, _)| *i != id);
+        if let Some(i) = self.delivered.iter().position(|(d, _)| *d == id) {
+            let (_, u) = self.delivered.remove(i);
+            self.queue.push_front(u);
+        }
+    }
+
+    /// Whether a buffered message waits for the receive it was delivered to.
+    pub fn has_delivered(&self) -> bool {
+        !self.delivered.is_empty()
+    }
+
+    /// The message delivered to receive `id` by [`Matcher::buffered`], if any.
+    pub fn take_delivered(&mut self, id: PostId) -> Option<Unexpected> {
+        let i = self.delivered.iter().position(|(d, _)| *d == id)?;
+        let (_, u) = self.delivered.remove(i);
+        self.used -= u.len;
+        Some(u)
     }
 
     /// A message's header arrived: the oldest posted receive that matches takes it, else it is
@@ -154,14 +176,21 @@ impl Matcher {
         }
     }
 
-    /// The payload of an [`Arrival::Buffer`] message was read.
-    pub fn buffered(&mut self, env: Envelope, data: Vec<u8>) {
-        let len = data.len();
-        self.queue.push_back(Unexpected {
+    /// The payload of an [`Arrival::Buffer`] message was read. A receive posted meanwhile that
+    /// matches it gets it ([`Matcher::take_delivered`]; returns its id), else it is queued.
+    pub fn buffered(&mut self, env: Envelope, data: Vec<u8>) -> Option<PostId> {
+        let u = Unexpected {
             env,
-            len,
+            len: data.len(),
             payload: Some(data),
-        });
+        };
+        if let Some(i) = self.posted.iter().position(|(_, p)| p.matches(&env)) {
+            let (id, _) = self.posted.remove(i).expect("index from position");
+            self.delivered.push((id, u));
+            return Some(id);
+        }
+        self.queue.push_back(u);
+        None
     }
 
     /// The payload of an [`Arrival::Buffer`] message could not be read (the connection failed):
@@ -222,7 +251,7 @@ mod tests {
         assert_eq!(take(&mut m, Source::Rank(1), TagSel::Any), b"d");
         assert_eq!(m.peek(&pat(Source::Any, TagSel::Any)), Some((env(2, 5), 1)));
         assert_eq!(take(&mut m, Source::Any, TagSel::Any), b"b");
-        assert!(m.is_empty());
+        assert!(m.is_idle());
         assert_eq!(m.used(), 0);
     }
 
@@ -284,5 +313,41 @@ mod tests {
         assert_eq!(m.arrive(env(2, 0), 6), Arrival::Buffer);
         m.abandon(6);
         assert_eq!(m.used(), 4);
+    }
+
+    #[test]
+    fn a_message_buffered_while_a_receive_waits_is_delivered_to_it() {
+        let mut m = Matcher::new(100);
+        // Its header arrived before the receive was posted; its payload completes after.
+        assert_eq!(m.arrive(env(1, 0), 3), Arrival::Buffer);
+        let Posted::Waiting(id) = m.post(pat(Source::Rank(1), TagSel::Tag(0))) else {
+            panic!()
+        };
+        assert!(!m.is_idle());
+        assert_eq!(m.buffered(env(1, 0), vec![1, 2, 3]), Some(id));
+        assert_eq!(
+            m.take_delivered(id).unwrap().payload.unwrap(),
+            vec![1, 2, 3]
+        );
+        assert!(m.is_idle());
+        // Withdrawn after delivery: back to the front of the queue.
+        assert_eq!(m.arrive(env(1, 0), 1), Arrival::Buffer);
+        m.buffered(env(1, 0), vec![8]);
+        assert_eq!(m.arrive(env(1, 0), 1), Arrival::Buffer);
+        let Posted::Found(first) = m.post(pat(Source::Any, TagSel::Any)) else {
+            panic!()
+        };
+        assert_eq!(first.payload.unwrap(), vec![8]);
+        let Posted::Waiting(id) = m.post(pat(Source::Any, TagSel::Any)) else {
+            panic!()
+        };
+        assert_eq!(m.buffered(env(1, 0), vec![9]), Some(id));
+        assert_eq!(m.arrive(env(1, 0), 1), Arrival::Buffer);
+        m.buffered(env(1, 0), vec![10]);
+        m.unpost(id);
+        let Posted::Found(u) = m.post(pat(Source::Any, TagSel::Any)) else {
+            panic!()
+        };
+        assert_eq!(u.payload.unwrap(), vec![9]);
     }
 }

@@ -94,9 +94,10 @@ impl P2pTransport for DirectTransport {
         self.size
     }
     fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()> {
-        if tag == 0 && !self.matcher.is_empty() {
-            // A plain receive while unexpected messages wait: the oldest of its source with tag
-            // 0 may be among them (non-overtaking), so it goes through the matcher.
+        if tag == 0 && !self.matcher.is_idle() {
+            // A plain receive while unexpected messages wait or are being read: the oldest of its
+            // source with tag 0 may be among them (non-overtaking), so it goes through the
+            // matcher.
             if let [Xfer::Recv { peer, buf }] = xfers {
                 let pat = Pattern {
                     ctx: frame::P2P_CTX,

@@ -8,7 +8,7 @@
 
 use super::engine::{self, progress_send_any, progress_stash, read_vec, reader, Conn, Rx, State};
 use super::frame::{self, Header, Kind, HEADER_LEN};
-use super::matching::{Arrival, Envelope, Matcher, Pattern, Posted};
+use super::matching::{Arrival, Envelope, Matcher, Pattern, PostId, Posted};
 use crate::channel::{MsgStatus, Source};
 use crate::error::{Error, ErrorKind, Result};
 use std::io::{ErrorKind as IoKind, Read};
@@ -43,6 +43,8 @@ enum Step {
     Open,
     /// The header of the posted receive's message: its payload is next in the stream.
     Matched(Header),
+    /// A buffered message was delivered to the posted receive.
+    Delivered,
     /// A parked header stands at the front of the stream.
     Blocked,
 }
@@ -103,6 +105,9 @@ fn step(conn: &mut Conn, src: usize, matcher: &mut Matcher) -> Result<(Step, boo
             moved |= m;
             if !complete {
                 return Ok((Step::Open, moved));
+            }
+            if rx.matcher.has_delivered() {
+                return Ok((Step::Delivered, moved));
             }
         }
         if rx.head.is_some() {
@@ -260,6 +265,8 @@ struct Swept {
     moved: bool,
     /// The peer and header of the posted receive's message.
     matched: Option<(usize, Header)>,
+    /// A buffered message was delivered to the posted receive.
+    delivered: bool,
     /// The peers whose connections are not blocked.
     open: Vec<usize>,
 }
@@ -280,6 +287,15 @@ fn step_all(io: &mut Io<'_>, peers: &[usize]) -> Result<Swept> {
                         return Ok(Swept {
                             moved: true,
                             matched: Some((p, h)),
+                            delivered: false,
+                            open: vec![p],
+                        })
+                    }
+                    Step::Delivered => {
+                        return Ok(Swept {
+                            moved: true,
+                            matched: None,
+                            delivered: true,
                             open: vec![p],
                         })
                     }
@@ -294,6 +310,7 @@ fn step_all(io: &mut Io<'_>, peers: &[usize]) -> Result<Swept> {
     Ok(Swept {
         moved,
         matched: None,
+        delivered: false,
         open,
     })
 }
@@ -313,7 +330,7 @@ pub(super) fn recv(
     let mut send = out.map(|o| (State::sending(&o.label, o.data.len()), o));
     let mut reading = None;
     let mut done = None;
-    let posted = match io.matcher.post(pat) {
+    let mut posted = match io.matcher.post(pat) {
         Posted::Found(u) => {
             match u.payload {
                 Some(d) => {
@@ -341,14 +358,13 @@ pub(super) fn recv(
         &peers,
         buf,
         &mut send,
+        &mut posted,
         &mut reading,
         &mut done,
         deadline,
     );
     if let Some(id) = posted {
-        if reading.is_none() && done.is_none() {
-            io.matcher.unpost(id);
-        }
+        io.matcher.unpost(id);
     }
     if r.is_err() {
         if let Some(rd) = reading.filter(|rd| rd.got < rd.len) {
@@ -374,6 +390,7 @@ fn drive(
     peers: &[usize],
     buf: &mut [u8],
     send: &mut Option<(State, Out<'_>)>,
+    posted: &mut Option<PostId>,
     reading: &mut Option<Reading>,
     done: &mut Option<Result<MsgStatus>>,
     deadline: Instant,
@@ -398,7 +415,17 @@ fn drive(
                 let sw = step_all(io, peers)?;
                 moved |= sw.moved;
                 open = sw.open;
+                if sw.delivered {
+                    if let Some(u) = posted.and_then(|id| io.matcher.take_delivered(id)) {
+                        let d = u.payload.expect("a delivered message is buffered");
+                        let n = d.len().min(buf.len());
+                        buf[..n].copy_from_slice(&d[..n]);
+                        *done = Some(finish(u.env, u.len, buf.len()));
+                        *posted = None;
+                    }
+                }
                 if let Some((p, h)) = sw.matched {
+                    *posted = None;
                     *reading = Some(Reading {
                         env: Envelope {
                             ctx: h.ctx,
@@ -477,6 +504,7 @@ pub(super) fn probe(
             moved,
             matched,
             open,
+            ..
         } = step_all(io, &peers)?;
         if matched.is_some() {
             return Err(Error::new(
