@@ -356,7 +356,7 @@ fn a_receive_behind_a_collective_message_fails_at_once_and_recovers() {
 #[test]
 fn a_message_half_read_by_iprobe_is_still_the_next_one_received() {
     common::run_peers(2, |c| {
-        let big = 8 << 20;
+        let big = 48 << 20;
         if c.rank() == 0 {
             for round in 0..2u32 {
                 c.send(&body(0, round, big), 1).unwrap();
