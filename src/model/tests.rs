@@ -160,12 +160,18 @@ fn fast_picks_direct_for_every_operation_and_size() {
             }
         }
     }
-    // Not a law: the ring allgather has n-1 rounds of 0.34 ms, so at 64 peers a small
-    // allgather is faster through Redis (one 5.2 ms round), and the model says so.
-    let call = Call::new(OpCode::Allgather, 8, 64);
+    // Not a law: above 64 KiB gathered per peer the direct allgather is the ring, n-1 rounds of
+    // 0.34 ms, so at 64 peers an allgather of 2 KiB blocks is faster through Redis (one 5.2 ms
+    // round), and the model says so; below it Bruck's log2(n) rounds keep direct ahead.
+    let call = Call::new(OpCode::Allgather, 2 << 10, 64);
     assert_eq!(
         policy::choose(&m, &call, Hint::Fast, &ALL).0,
         ChannelKind::Redis
+    );
+    let call = Call::new(OpCode::Allgather, 8, 64);
+    assert_eq!(
+        policy::choose(&m, &call, Hint::Fast, &ALL).0,
+        ChannelKind::Direct
     );
     let call = Call::new(OpCode::Allgather, 1 << 20, 64);
     assert_eq!(
