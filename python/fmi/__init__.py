@@ -62,7 +62,36 @@ __all__ = [
     "version",
     "library_path",
     "datatype_size",
+    "Status",
+    "ANY_SOURCE",
+    "ANY_TAG",
+    "TAG_UB",
 ]
+
+ANY_SOURCE = _capi.FMI_ANY_SOURCE
+"""``recv``/``probe`` source that matches a message from any peer."""
+ANY_TAG = _capi.FMI_ANY_TAG
+"""``recv``/``probe`` tag that matches any tag."""
+TAG_UB = _capi.FMI_TAG_UB
+"""The largest tag (tags run from 0 to TAG_UB)."""
+
+
+class Status:
+    """What a tagged receive or a probe found: ``source``, ``tag`` and ``count_bytes`` (the
+    message's size). Pass one as ``status=`` to ``recv``/``sendrecv`` to have it filled in."""
+
+    __slots__ = ("source", "tag", "count_bytes")
+
+    def __init__(self, source=None, tag=None, count_bytes=None):
+        self.source, self.tag, self.count_bytes = source, tag, count_bytes
+
+    def _set(self, s):
+        self.source, self.tag, self.count_bytes = s.source, s.tag, s.count_bytes
+        return self
+
+    def __repr__(self):
+        return "Status(source=%r, tag=%r, count_bytes=%r)" % (self.source, self.tag,
+                                                              self.count_bytes)
 
 
 def version():
@@ -231,6 +260,16 @@ def _index(x, what):
         raise TypeError("%s must be an integer, got %r" % (what, x)) from None
     if v < 0:
         raise _invalid("%s must not be negative, got %d" % (what, v))
+    return v
+
+
+def _i32(x, what, wildcard=None):
+    """A peer or tag for the tagged calls: 0..2**31-1, or the ``wildcard`` constant."""
+    if wildcard is not None and x == wildcard:
+        return wildcard
+    v = _index(x, what)
+    if v >= 1 << 31:
+        raise _invalid("%s %d is out of range" % (what, v))
     return v
 
 
@@ -726,21 +765,74 @@ class Communicator:
 
     # -- point to point --
 
-    def send(self, value, dst, types=None):
-        """Sends ``value`` (a Python value of ``types``, or any buffer) to peer ``dst``."""
+    def send(self, value, dst, types=None, tag=None):
+        """Sends ``value`` (a Python value of ``types``, or any buffer) to peer ``dst``, with
+        ``tag`` (0..TAG_UB; None: the plain send, tag 0)."""
         h = self._handle()
         with _ExitStack() as st:
             s = _send_operand(value, types, st, "send value")
-            _check(_capi.lib.fmi_send(h, s.addr, s.count, s.code, _u32(dst, "dst")))
+            if tag is None:
+                _check(_capi.lib.fmi_send(h, s.addr, s.count, s.code, _u32(dst, "dst")))
+            else:
+                _check(_capi.lib.fmi_send_tag(h, s.addr, s.count, s.code, _i32(dst, "dst"),
+                                              _i32(tag, "tag")))
 
-    def recv(self, src, types=None, out=None):
-        """Receives one message from peer ``src``: into ``out`` (a writable buffer of exactly the
-        message's size, returned), or as a new value of ``types``."""
+    def recv(self, src, types=None, out=None, tag=None, status=None):
+        """Receives one message from peer ``src`` (or ``fmi.ANY_SOURCE``): into ``out`` (a
+        writable buffer, returned), or as a new value of ``types``. Without ``tag`` and
+        ``status`` and from a named peer, the message's size must equal the buffer's (the plain
+        receive); otherwise the message matching ``tag`` (or ``fmi.ANY_TAG``; None: 0) is taken,
+        its size at most the buffer's, and ``status`` (an ``fmi.Status``) says what came."""
         h = self._handle()
         with _ExitStack() as st:
             count, code, kind = self._recv_shape(types, out, "recv")
             r = _recv_operand(count, code, kind, None, out, types, st, "recv")
-            _check(_capi.lib.fmi_recv(h, r.addr, r.count, r.code, _u32(src, "src")))
+            if tag is None and status is None and src != ANY_SOURCE:
+                _check(_capi.lib.fmi_recv(h, r.addr, r.count, r.code, _u32(src, "src")))
+            else:
+                s = _capi.fmi_msg_status()
+                _check(_capi.lib.fmi_recv_tag(h, r.addr, r.count, r.code,
+                                              _i32(src, "src", ANY_SOURCE),
+                                              _i32(0 if tag is None else tag, "tag", ANY_TAG),
+                                              _ctypes.byref(s)))
+                if status is not None:
+                    status._set(s)
+            return r.result()
+
+    def probe(self, src=ANY_SOURCE, tag=ANY_TAG):
+        """Waits for a message from ``src`` with ``tag`` (wildcards allowed) without receiving
+        it; returns its ``fmi.Status`` (size a buffer with ``count_bytes``)."""
+        s = _capi.fmi_msg_status()
+        _check(_capi.lib.fmi_probe(self._handle(), _i32(src, "src", ANY_SOURCE),
+                                   _i32(tag, "tag", ANY_TAG), _ctypes.byref(s)))
+        return Status()._set(s)
+
+    def iprobe(self, src=ANY_SOURCE, tag=ANY_TAG):
+        """Like ``probe`` but answers at once: the ``fmi.Status`` of a waiting message, or None."""
+        s = _capi.fmi_msg_status()
+        flag = _ctypes.c_int(0)
+        _check(_capi.lib.fmi_iprobe(self._handle(), _i32(src, "src", ANY_SOURCE),
+                                    _i32(tag, "tag", ANY_TAG), _ctypes.byref(flag),
+                                    _ctypes.byref(s)))
+        return Status()._set(s) if flag.value else None
+
+    def sendrecv(self, value, dst, src, types=None, recv_types=None, out=None, send_tag=0,
+                 recv_tag=ANY_TAG, status=None):
+        """Sends ``value`` to ``dst`` and receives one message from ``src`` at the same time
+        (as ``send`` and ``recv`` with tags; ``recv_types`` defaults to ``types``)."""
+        h = self._handle()
+        rtypes = recv_types if recv_types is not None else types
+        with _ExitStack() as st:
+            s = _send_operand(value, types, st, "sendrecv value")
+            count, code, kind = self._recv_shape(rtypes, out, "sendrecv")
+            r = _recv_operand(count, code, kind, None, out, rtypes, st, "sendrecv")
+            m = _capi.fmi_msg_status()
+            _check(_capi.lib.fmi_sendrecv(h, s.addr, s.count, s.code, _i32(dst, "dst"),
+                                          _i32(send_tag, "send_tag"), r.addr, r.count, r.code,
+                                          _i32(src, "src", ANY_SOURCE),
+                                          _i32(recv_tag, "recv_tag", ANY_TAG), _ctypes.byref(m)))
+            if status is not None:
+                status._set(m)
             return r.result()
 
     @staticmethod

@@ -15,6 +15,7 @@ from ctypes import (
     POINTER,
     c_char_p,
     c_int,
+    c_int32,
     c_size_t,
     c_ssize_t,
     c_uint32,
@@ -37,6 +38,11 @@ FMI_ERR_UNSUPPORTED = 9
 FMI_ERR_INTERNAL = 10
 FMI_ERR_MISMATCH = 11
 FMI_ERR_TRUNCATE = 12
+
+# Point-to-point with tags: wildcards and the largest tag.
+FMI_ANY_SOURCE = -1
+FMI_ANY_TAG = -2
+FMI_TAG_UB = 2**31 - 1
 
 FMI_INT8 = 0
 FMI_UINT8 = 1
@@ -109,6 +115,12 @@ _PROTOTYPES = {
     "fmi_get_timeout": (c_int, [c_void_p, POINTER(c_uint64)]),
     "fmi_send": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
     "fmi_recv": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
+    "fmi_send_tag": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32]),
+    "fmi_recv_tag": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32, c_void_p]),
+    "fmi_probe": (c_int, [c_void_p, c_int32, c_int32, c_void_p]),
+    "fmi_iprobe": (c_int, [c_void_p, c_int32, c_int32, POINTER(c_int), c_void_p]),
+    "fmi_sendrecv": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32,
+                             c_void_p, c_size_t, c_uint32, c_int32, c_int32, c_void_p]),
     "fmi_bcast": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
     "fmi_barrier": (c_int, [c_void_p]),
     "fmi_gather": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
@@ -176,6 +188,15 @@ class fmi_counters(ctypes.Structure):
         ("bytes", c_uint64),
         ("time_ns", c_uint64),
         ("errors", c_uint64),
+    ]
+
+
+class fmi_msg_status(ctypes.Structure):
+    """fmi_msg_status of fmi.h: what a tagged receive or probe found."""
+    _fields_ = [
+        ("source", c_int32),
+        ("tag", c_int32),
+        ("count_bytes", c_size_t),
     ]
 
 
