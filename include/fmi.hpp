@@ -578,6 +578,38 @@ public:
         detail::check(fmi_recv(h(), buf.data(), buf.count(), Comm::Data<T>::datatype, src));
     }
 
+    /** @brief Sends buf to peer dest with tag (0..FMI_TAG_UB). */
+    template <typename T>
+    void send(const Comm::Data<T> &buf, Utils::peer_num dest, std::int32_t tag) {
+        detail::check(fmi_send_tag(h(), buf.data(), buf.count(), Comm::Data<T>::datatype,
+                                   static_cast<std::int32_t>(dest), tag));
+    }
+
+    /**
+     * @brief Receives the first message from src (or FMI_ANY_SOURCE) with tag (or FMI_ANY_TAG)
+     * into buf, whose size is an upper bound; returns what came (source, tag, bytes).
+     */
+    template <typename T>
+    fmi_msg_status recv(Comm::Data<T> &buf, std::int32_t src, std::int32_t tag) {
+        fmi_msg_status st{};
+        detail::check(fmi_recv_tag(h(), buf.data(), buf.count(), Comm::Data<T>::datatype, src, tag, &st));
+        return st;
+    }
+
+    /** @brief Waits for a message from src with tag (wildcards allowed) without receiving it. */
+    fmi_msg_status probe(std::int32_t src = FMI_ANY_SOURCE, std::int32_t tag = FMI_ANY_TAG) {
+        fmi_msg_status st{};
+        detail::check(fmi_probe(h(), src, tag, &st));
+        return st;
+    }
+
+    /** @brief Like probe, but answers at once: false when no matching message is waiting. */
+    bool iprobe(fmi_msg_status &st, std::int32_t src = FMI_ANY_SOURCE, std::int32_t tag = FMI_ANY_TAG) {
+        int flag = 0;
+        detail::check(fmi_iprobe(h(), src, tag, &flag, &st));
+        return flag != 0;
+    }
+
     /** @brief Broadcasts root's buf to all peers (buf must be pre-sized on every peer). */
     template <typename T>
     void bcast(Comm::Data<T> &buf, Utils::peer_num root) {

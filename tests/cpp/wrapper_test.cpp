@@ -117,6 +117,25 @@ void test_p2p(Communicator &comm, Checker &check) {
     check(r_chr.get() == 'a', "send/recv char");
 }
 
+void test_tagged(Communicator &comm, Checker &check) {
+    const unsigned r = comm.rank(), n = comm.size();
+    if (r != 0) {
+        comm.send(Data<std::int32_t>(static_cast<std::int32_t>(r)), 0, 40 + static_cast<std::int32_t>(r));
+    } else {
+        for (unsigned i = 1; i < n; ++i) {
+            fmi_msg_status p = comm.probe();
+            Data<std::int32_t> v;
+            fmi_msg_status st = comm.recv(v, p.source, FMI_ANY_TAG);
+            check(st.source == p.source && st.tag == 40 + st.source && v.get() == st.source &&
+                      st.count_bytes == sizeof(std::int32_t),
+                  "tagged recv from FMI_ANY_SOURCE sized by probe");
+        }
+        fmi_msg_status none{};
+        check(!comm.iprobe(none), "iprobe with nothing waiting");
+    }
+    comm.barrier();
+}
+
 void test_collectives(Communicator &comm, Checker &check) {
     const unsigned r = comm.rank(), n = comm.size(), last = n - 1;
 
@@ -366,6 +385,7 @@ int main() {
         test_settings(comm, check);
         if (n >= 2) {
             test_p2p(comm, check);
+            test_tagged(comm, check);
         }
         test_collectives(comm, check);
         test_reductions(comm, check);
