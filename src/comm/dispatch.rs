@@ -8,6 +8,7 @@ use crate::collective::{p2p, store, Args};
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::trace;
+use crate::op::ReduceOp;
 use crate::plan::{plan, Algorithm, Call, Tuning};
 use crate::tag::{make_tag, OpCode};
 use std::time::Instant;
@@ -114,6 +115,20 @@ impl Communicator {
             });
         }
         r
+    }
+
+    /// The description of a reduction `code` of a buffer of `len` bytes, after checking that
+    /// `op` applies to `t` and that the buffer is a whole number of elements.
+    pub(super) fn reduction(
+        &self,
+        code: OpCode,
+        len: usize,
+        t: Datatype,
+        op: &ReduceOp,
+    ) -> Result<Call<'static>> {
+        op.check(t)?;
+        Self::check_elems(len, t)?;
+        Ok(self.call(code, len).reduction(t.size(), op.ordered()))
     }
 
     /// The description of an operation of this communicator.

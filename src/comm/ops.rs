@@ -62,12 +62,8 @@ impl Communicator {
         root: usize,
     ) -> Result<()> {
         self.check_peer(root, "root")?;
-        op.check(t)?;
-        Self::check_elems(send.len(), t)?;
+        let call = self.reduction(OpCode::Reduce, send.len(), t, op)?;
         let recv = self.root_buf(root, recv, "receive buffer", send.len())?;
-        let call = self
-            .call(OpCode::Reduce, send.len())
-            .reduction(t.size(), op.ordered());
         self.run(
             call,
             Args::Reduce {
@@ -119,11 +115,7 @@ impl Communicator {
         t: Datatype,
         op: &ReduceOp,
     ) -> Result<()> {
-        op.check(t)?;
-        Self::check_elems(buf.len(), t)?;
-        let call = self
-            .call(OpCode::Allreduce, buf.len())
-            .reduction(t.size(), op.ordered());
+        let call = self.reduction(OpCode::Allreduce, buf.len(), t, op)?;
         self.run(call, Args::Allreduce { send, buf, t, op })
     }
 
@@ -138,19 +130,15 @@ impl Communicator {
         t: Datatype,
         op: &ReduceOp,
     ) -> Result<()> {
-        op.check(t)?;
-        Self::check_elems(buf.len(), t)?;
         let n = buf.len();
+        let call = self.reduction(OpCode::Allreduce, n, t, op)?;
         if algo == "segmented" && (op.ordered() || n / t.size() < self.size) {
             return Err(Error::invalid(
                 "segmented allreduce needs a commutative and associative operator and at least one element per peer",
             ));
         }
         // The plan checks the name for the channel's family (when the operation runs).
-        let call = self
-            .call(OpCode::Allreduce, n)
-            .reduction(t.size(), op.ordered())
-            .forced(Some(algo));
+        let call = call.forced(Some(algo));
         let args = Args::Allreduce {
             send: None,
             buf,
@@ -169,11 +157,7 @@ impl Communicator {
 
     /// Scan where `buf` is both the contribution and the result.
     pub fn scan_in_place(&mut self, buf: &mut [u8], t: Datatype, op: &ReduceOp) -> Result<()> {
-        op.check(t)?;
-        Self::check_elems(buf.len(), t)?;
-        let call = self
-            .call(OpCode::Scan, buf.len())
-            .reduction(t.size(), op.ordered());
+        let call = self.reduction(OpCode::Scan, buf.len(), t, op)?;
         self.run(call, Args::Scan { buf, t, op })
     }
 

@@ -38,6 +38,22 @@ pub struct Stash {
 }
 
 impl Conn {
+    /// The stream and the receive state of this connection to peer `src`, for one reader.
+    pub(super) fn split<'a>(
+        &'a mut self,
+        matcher: &'a mut Matcher,
+        src: usize,
+    ) -> (&'a mut Stream, Rx<'a>) {
+        let rx = Rx {
+            pending: &mut self.pending,
+            head: &mut self.head,
+            stash: &mut self.stash,
+            matcher,
+            src,
+        };
+        (&mut self.stream, rx)
+    }
+
     /// A connection ready for the engine.
     pub fn new(stream: Stream, link: super::mesh::Link) -> Conn {
         Conn {
@@ -85,6 +101,51 @@ impl State {
     }
 }
 
+/// How a progress loop waits: it busy-polls (yielding) for `spin` after the last progress, then
+/// blocks in poll(2), until the deadline. The window restarts whenever a byte moves, so a long
+/// transfer that stalls for a moment (a full socket buffer, a peer that was descheduled) spins
+/// again instead of paying a blocking wake-up (~25 us on an idle vCPU) per stall.
+pub(super) struct Spin {
+    until: Instant,
+    spin: Duration,
+}
+
+/// What a progress loop does next.
+pub(super) enum Next {
+    /// Try again at once (progress was made, or the spin window is still open).
+    Again,
+    /// Block in poll(2) until something can move or the deadline.
+    Poll,
+    /// The deadline passed.
+    TimedOut,
+}
+
+impl Spin {
+    pub(super) fn new(spin: Duration) -> Spin {
+        Spin {
+            until: Instant::now() + spin,
+            spin,
+        }
+    }
+
+    /// After a round that `progressed` or not: what to do next.
+    pub(super) fn next(&mut self, progressed: bool, deadline: Instant) -> Next {
+        let now = Instant::now();
+        if progressed {
+            self.until = now + self.spin;
+            return Next::Again;
+        }
+        if now < self.until {
+            std::thread::yield_now();
+            return Next::Again;
+        }
+        if now >= deadline {
+            return Next::TimedOut;
+        }
+        Next::Poll
+    }
+}
+
 /// Runs `xfers` to completion on `conns` (indexed by peer rank). Sends carry `label` (a
 /// collective tag, or the point-to-point context and tag 0 of a plain send); a receive takes the
 /// next message with that label. Point-to-point messages with another envelope that arrive
@@ -117,10 +178,7 @@ pub fn run(
             *s = State::sending(&label, data.len());
         }
     }
-    // The busy-poll window restarts whenever a byte moves, so a long transfer that stalls for a
-    // moment (a full socket buffer, a peer that was descheduled) spins again instead of paying a
-    // blocking wake-up (~25 µs on an idle vCPU) per stall.
-    let mut spin_until = Instant::now() + spin;
+    let mut spin = Spin::new(spin);
     let mut first_err: Option<Error> = None;
     let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(xfers.len());
     let mut active: Vec<usize> = Vec::with_capacity(xfers.len());
@@ -137,20 +195,7 @@ pub fn run(
             let res = match &mut xfers[i] {
                 Xfer::Send { data, .. } => progress_send_any(&mut conn.stream, &mut st[i], data),
                 Xfer::Recv { buf, .. } => {
-                    let Conn {
-                        stream,
-                        pending,
-                        head,
-                        stash,
-                        ..
-                    } = conn;
-                    let mut rx = Rx {
-                        pending,
-                        head,
-                        stash,
-                        matcher: &mut *matcher,
-                        src: peer,
-                    };
+                    let (stream, mut rx) = conn.split(&mut *matcher, peer);
                     progress_recv(&mut reader(stream), &mut rx, &mut st[i], buf, &label)
                 }
             };
@@ -183,17 +228,10 @@ pub fn run(
                 None => Ok(()),
             };
         }
-        if progressed {
-            spin_until = Instant::now() + spin;
-            continue;
-        }
-        let now = Instant::now();
-        if now < spin_until {
-            std::thread::yield_now();
-            continue;
-        }
-        if now >= deadline {
-            return Err(timeout_error(conns, xfers, &st));
+        match spin.next(progressed, deadline) {
+            Next::Again => continue,
+            Next::TimedOut => return Err(timeout_error(conns, xfers, &st)),
+            Next::Poll => {}
         }
         pfds.clear();
         for &i in &active {
@@ -211,17 +249,24 @@ pub fn run(
                 revents: 0,
             });
         }
-        let wait = deadline.saturating_duration_since(now);
-        let ms = wait.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-        // SAFETY: pfds is a valid array of pollfd of the given length.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-        if rc < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() != IoKind::Interrupted {
-                return Err(Error::channel(format!("poll failed: {e}")));
-            }
+        poll_until(&mut pfds, deadline)?;
+    }
+}
+
+/// Blocks in poll(2) on `pfds` until one is ready or `deadline` (at least 1 ms); an interrupted
+/// poll returns early, as if something were ready.
+pub(super) fn poll_until(pfds: &mut [libc::pollfd], deadline: Instant) -> Result<()> {
+    let wait = deadline.saturating_duration_since(Instant::now());
+    let ms = wait.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+    // SAFETY: pfds is a valid array of pollfd of the given length.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+    if rc < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() != IoKind::Interrupted {
+            return Err(Error::channel(format!("poll failed: {e}")));
         }
     }
+    Ok(())
 }
 
 fn xfer_len(x: &Xfer<'_>) -> usize {
@@ -610,21 +655,29 @@ fn progress_recv(
         } else {
             read_vec(stream, rx.pending, &mut buf[s.off..len], &mut [])
         };
-        match r {
-            Ok(0) => {
-                return Err(Error::new(
-                    ErrorKind::PeerLost,
-                    "connection closed by peer mid-message",
-                ))
-            }
-            Ok(n) => {
+        match payload_read(r)? {
+            Some(n) => {
                 s.off += n;
-                moved = true;
+                moved |= n > 0;
             }
-            Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
-            Err(e) if e.kind() == IoKind::Interrupted => continue,
-            Err(e) => return Err(io_error(e, "receive")),
+            None => return Ok(moved),
         }
+    }
+}
+
+/// What one read of a message's payload did: `Some(n)` bytes (0 after an interrupted read: read
+/// again), `None` when the socket has nothing more for now. A connection closed mid-message and
+/// any other I/O error fail.
+pub(super) fn payload_read(r: std::io::Result<usize>) -> Result<Option<usize>> {
+    match r {
+        Ok(0) => Err(Error::new(
+            ErrorKind::PeerLost,
+            "connection closed by peer mid-message",
+        )),
+        Ok(n) => Ok(Some(n)),
+        Err(e) if e.kind() == IoKind::WouldBlock => Ok(None),
+        Err(e) if e.kind() == IoKind::Interrupted => Ok(Some(0)),
+        Err(e) => Err(io_error(e, "receive")),
     }
 }
 

@@ -6,7 +6,9 @@
 //! Partial state survives between calls: header bytes wait in the connection's `pending`, an
 //! unexpected payload being read in its `stash`, a parked header in its `head`.
 
-use super::engine::{self, progress_send_any, progress_stash, read_vec, reader, Conn, Rx, State};
+use super::engine::{
+    self, progress_send_any, progress_stash, read_vec, reader, Conn, Next, Spin, State,
+};
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher, Pattern, PostId, Posted};
 use crate::channel::{MsgStatus, Source};
@@ -83,21 +85,8 @@ impl Io<'_> {
 /// and hands point-to-point messages to the matcher until one is matched, a header is parked, or
 /// nothing more has arrived. Returns what happened and whether any byte moved.
 fn step(conn: &mut Conn, src: usize, matcher: &mut Matcher) -> Result<(Step, bool)> {
-    let Conn {
-        stream,
-        pending,
-        head,
-        stash,
-        ..
-    } = conn;
+    let (stream, mut rx) = conn.split(matcher, src);
     let mut r = reader(stream);
-    let mut rx = Rx {
-        pending,
-        head,
-        stash,
-        matcher,
-        src,
-    };
     let mut moved = false;
     loop {
         if rx.stash.is_some() {
@@ -162,20 +151,12 @@ fn read_payload(conn: &mut Conn, rd: &mut Reading, buf: &mut [u8]) -> Result<boo
             let n = (rd.len - rd.got).min(sink.len());
             read_vec(&mut r, pending, &mut sink[..n], &mut [])
         };
-        match res {
-            Ok(0) => {
-                return Err(Error::new(
-                    ErrorKind::PeerLost,
-                    "connection closed by peer mid-message",
-                ))
-            }
-            Ok(n) => {
+        match engine::payload_read(res)? {
+            Some(n) => {
                 rd.got += n;
-                moved = true;
+                moved |= n > 0;
             }
-            Err(e) if e.kind() == IoKind::WouldBlock => return Ok(moved),
-            Err(e) if e.kind() == IoKind::Interrupted => {}
-            Err(e) => return Err(engine::io_error(e, "receive")),
+            None => return Ok(moved),
         }
     }
     Ok(moved)
@@ -246,17 +227,7 @@ fn wait(io: &Io<'_>, read: &[usize], write: Option<usize>, deadline: Instant) ->
             revents: 0,
         });
     }
-    let wait = deadline.saturating_duration_since(Instant::now());
-    let ms = wait.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-    // SAFETY: pfds is a valid array of pollfd of the given length.
-    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-    if rc < 0 {
-        let e = std::io::Error::last_os_error();
-        if e.kind() != IoKind::Interrupted {
-            return Err(Error::channel(format!("poll failed: {e}")));
-        }
-    }
-    Ok(())
+    engine::poll_until(&mut pfds, deadline)
 }
 
 /// What [`step_all`] did.
@@ -395,7 +366,7 @@ fn drive(
     done: &mut Option<Result<MsgStatus>>,
     deadline: Instant,
 ) -> Result<()> {
-    let mut spin_until = Instant::now() + io.spin;
+    let mut spin = Spin::new(io.spin);
     loop {
         let mut moved = false;
         let mut sending = None;
@@ -453,30 +424,25 @@ fn drive(
         if done.is_some() && sending.is_none() {
             return Ok(());
         }
-        if moved {
-            spin_until = Instant::now() + io.spin;
-            continue;
-        }
-        let now = Instant::now();
-        if now < spin_until {
-            std::thread::yield_now();
-            continue;
-        }
-        if now >= deadline {
-            let mut what = Vec::new();
-            if let Some(p) = sending {
-                what.push(format!("send to peer {p}"));
+        match spin.next(moved, deadline) {
+            Next::Again => continue,
+            Next::Poll => {}
+            Next::TimedOut => {
+                let mut what = Vec::new();
+                if let Some(p) = sending {
+                    what.push(format!("send to peer {p}"));
+                }
+                if done.is_none() {
+                    what.push(match reading {
+                        Some(rd) => format!("the rest of a message from peer {}", rd.env.src),
+                        None => "a matching message".to_string(),
+                    });
+                }
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("timed out waiting for {}", what.join(" and ")),
+                ));
             }
-            if done.is_none() {
-                what.push(match reading {
-                    Some(rd) => format!("the rest of a message from peer {}", rd.env.src),
-                    None => "a matching message".to_string(),
-                });
-            }
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!("timed out waiting for {}", what.join(" and ")),
-            ));
         }
         wait(io, &open, sending, deadline)?;
     }
@@ -495,7 +461,7 @@ pub(super) fn probe(
         tag: env.tag,
         bytes: len,
     };
-    let mut spin_until = Instant::now() + io.spin;
+    let mut spin = Spin::new(io.spin);
     loop {
         if let Some(found) = io.matcher.peek(&pat) {
             return Ok(Some(status(found)));
@@ -515,23 +481,18 @@ pub(super) fn probe(
         let Some(deadline) = deadline else {
             return Ok(io.matcher.peek(&pat).map(status));
         };
-        if moved {
-            spin_until = Instant::now() + io.spin;
-            continue;
-        }
-        if io.matcher.peek(&pat).is_none() && open.is_empty() {
+        if !moved && io.matcher.peek(&pat).is_none() && open.is_empty() {
             return Err(blocked_error(io, &peers));
         }
-        let now = Instant::now();
-        if now < spin_until {
-            std::thread::yield_now();
-            continue;
-        }
-        if now >= deadline {
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                "timed out waiting for a matching message",
-            ));
+        match spin.next(moved, deadline) {
+            Next::Again => continue,
+            Next::Poll => {}
+            Next::TimedOut => {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    "timed out waiting for a matching message",
+                ))
+            }
         }
         wait(io, &open, None, deadline)?;
     }
