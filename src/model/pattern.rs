@@ -356,6 +356,19 @@ fn store_reduce(how: StoreReduce, n: usize, s: f64) -> Pattern {
     }
 }
 
+/// Gather (or `scatter`) on a store: n-1 blocks of `s` bytes written and read once; the root
+/// reads (writes) them all, every other peer writes (reads) one.
+fn store_flat(n: usize, s: f64, scatter: bool) -> Pattern {
+    let m = (n - 1) as f64;
+    let (w, r) = if scatter { (s * m, s) } else { (s, s * m) };
+    Pattern {
+        messages: m,
+        reads: m,
+        ..Pattern::new(n)
+    }
+    .round(sround(1.0, w, r, s * m, s * m))
+}
+
 fn store_bcast(n: usize, s: f64) -> Pattern {
     let nf = n as f64;
     Pattern {
@@ -392,30 +405,7 @@ fn store(alg: StoreAlgorithm, call: &Call, n: usize) -> Pattern {
             ..Pattern::new(n)
         }
         .round(sround(1.0, 0.0, 0.0, 0.0, 0.0)),
-        (A::Flat, OpCode::Scatter) => Pattern {
-            messages: nf - 1.0,
-            reads: nf - 1.0,
-            ..Pattern::new(n)
-        }
-        .round(sround(
-            1.0,
-            s * (nf - 1.0),
-            s,
-            s * (nf - 1.0),
-            s * (nf - 1.0),
-        )),
-        (A::Flat, _) => Pattern {
-            messages: nf - 1.0,
-            reads: nf - 1.0,
-            ..Pattern::new(n)
-        }
-        .round(sround(
-            1.0,
-            s,
-            s * (nf - 1.0),
-            s * (nf - 1.0),
-            s * (nf - 1.0),
-        )),
+        (A::Flat, op) => store_flat(n, s, op == OpCode::Scatter),
         (A::Reduce(how), _) => store_reduce(how, n, s),
         (A::ReduceBcast(how), _) => store_reduce(how, n, s).then(store_bcast(n, s)),
         (A::Segmented, _) => {
