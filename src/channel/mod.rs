@@ -81,7 +81,18 @@ pub trait P2pTransport: Send {
     fn size(&self) -> usize;
     /// Runs all `xfers` concurrently until every one is complete, or fails at `deadline`.
     /// Several transfers to the same peer and direction complete in list order.
-    fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()>;
+    fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()> {
+        self.exchange_ctx(0, tag, xfers, deadline)
+    }
+    /// [`P2pTransport::exchange`] for the communicator with context id `ctx` (0: the one made by
+    /// init; a sub-communicator's view of the transport passes its own).
+    fn exchange_ctx(
+        &mut self,
+        ctx: u32,
+        tag: u32,
+        xfers: &mut [Xfer<'_>],
+        deadline: Instant,
+    ) -> Result<()>;
     /// Sends `data` to `dest` as a point-to-point message with `tag` in matching context `ctx`,
     /// by `deadline` (blocks while the receiver's buffers are full).
     fn send_tagged(

@@ -598,6 +598,18 @@ fn progress_recv(
                     (hd, got - h)
                 };
                 let theirs = h.kind == Kind::P2p && (h.ctx, h.tag) != (want.ctx, want.tag);
+                if want.kind == Kind::Collective && h.kind == Kind::Collective && h.ctx != want.ctx
+                {
+                    return Err(Error::invalid(format!(
+                        "a message of {} on communicator context {} arrived while this call ({} \
+                         on context {}) waits for its own; collectives on communicators that \
+                         share peers must be called in the same order by those peers",
+                        crate::tag::describe_tag(h.tag),
+                        h.ctx,
+                        crate::tag::describe_tag(want.tag),
+                        want.ctx
+                    )));
+                }
                 if want.kind == Kind::Collective && h.kind == Kind::Collective && h.tag != want.tag
                     || want.kind == Kind::P2p && h.kind == Kind::Collective
                 {

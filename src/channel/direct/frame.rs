@@ -18,28 +18,26 @@ pub enum Kind {
     P2p = 1,
 }
 
-/// The context id of a communicator's point-to-point messages (sub-communicators get others).
-pub const P2P_CTX: u32 = 0;
-
 /// One message's header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
     pub kind: Kind,
     /// Collective: the call's tag. Point-to-point: the user's tag.
     pub tag: u32,
-    /// Point-to-point: the matching context. Collective: 0.
+    /// The communicator's context id (0: the communicator made by init).
     pub ctx: u32,
     /// Payload length in bytes.
     pub len: u64,
 }
 
 impl Header {
-    /// The header of a collective message with the call's `tag`.
-    pub fn collective(tag: u32, len: u64) -> Header {
+    /// The header of a collective message with the call's `tag` in the communicator context
+    /// `ctx`.
+    pub fn collective(ctx: u32, tag: u32, len: u64) -> Header {
         Header {
             kind: Kind::Collective,
             tag,
-            ctx: 0,
+            ctx,
             len,
         }
     }
@@ -94,13 +92,13 @@ mod tests {
     #[test]
     fn roundtrip() {
         for h in [
-            Header::collective(7 << 24 | 5, 1 << 40),
-            Header::p2p(P2P_CTX, (1 << 30) - 1, 0),
+            Header::collective(9, 7 << 24 | 5, 1 << 40),
+            Header::p2p(0, (1 << 30) - 1, 0),
             Header::p2p(3, 0, 12),
         ] {
             assert_eq!(decode(&encode(&h)), Some(h));
         }
-        let h = encode(&Header::collective(7, 1));
+        let h = encode(&Header::collective(0, 7, 1));
         for i in [0, 4, 5, 7] {
             let mut bad = h;
             bad[i] ^= 2;

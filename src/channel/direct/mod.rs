@@ -73,13 +73,13 @@ impl DirectTransport {
     }
 }
 
-/// The header label of a call's messages: tag 0 is a plain send/recv, a point-to-point message
-/// with tag 0 in the communicator's context; any other tag a collective call's.
-fn label(tag: u32) -> Header {
+/// The header label of a call's messages in context `ctx`: tag 0 is a plain send/recv, a
+/// point-to-point message with tag 0; any other tag a collective call's.
+fn label(ctx: u32, tag: u32) -> Header {
     if tag == 0 {
-        Header::p2p(frame::P2P_CTX, 0, 0)
+        Header::p2p(ctx, 0, 0)
     } else {
-        Header::collective(tag, 0)
+        Header::collective(ctx, tag, 0)
     }
 }
 
@@ -93,14 +93,20 @@ impl P2pTransport for DirectTransport {
     fn size(&self) -> usize {
         self.size
     }
-    fn exchange(&mut self, tag: u32, xfers: &mut [Xfer<'_>], deadline: Instant) -> Result<()> {
+    fn exchange_ctx(
+        &mut self,
+        ctx: u32,
+        tag: u32,
+        xfers: &mut [Xfer<'_>],
+        deadline: Instant,
+    ) -> Result<()> {
         if tag == 0 && !self.matcher.is_idle() {
             // A plain receive while unexpected messages wait or are being read: the oldest of its
             // source with tag 0 may be among them (non-overtaking), so it goes through the
             // matcher.
             if let [Xfer::Recv { peer, buf }] = xfers {
                 let pat = Pattern {
-                    ctx: frame::P2P_CTX,
+                    ctx,
                     src: Source::Rank(*peer),
                     tag: TagSel::Tag(0),
                 };
@@ -127,7 +133,7 @@ impl P2pTransport for DirectTransport {
         engine::run(
             &mut self.conns,
             &mut self.matcher,
-            label(tag),
+            label(ctx, tag),
             xfers,
             deadline,
             self.spin,
