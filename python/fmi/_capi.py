@@ -138,6 +138,13 @@ _PROTOTYPES = {
     "fmi_request_free": (c_int, [POINTER(c_void_p)]),
     "fmi_ibarrier": (c_int, [c_void_p, POINTER(c_void_p)]),
     "fmi_iallreduce": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32, POINTER(c_void_p)]),
+    "fmi_waitany": (c_int, [c_size_t, POINTER(c_void_p), POINTER(c_size_t), c_void_p]),
+    "fmi_testall": (c_int, [c_size_t, POINTER(c_void_p), POINTER(c_int), c_void_p]),
+    "fmi_ibcast": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32, POINTER(c_void_p)]),
+    "fmi_ireduce": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32, c_uint32,
+                            POINTER(c_void_p)]),
+    "fmi_iallgather": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, POINTER(c_void_p)]),
+    "fmi_ialltoall": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, POINTER(c_void_p)]),
 }
 
 
