@@ -6,13 +6,23 @@
 //! - [`dispatch`]: argument checks, and running one operation on its channel with the algorithm
 //!   the plan picks ([`crate::plan`]), counters and trace;
 //! - [`ops`]: the operations (send, receive, the collectives);
-//! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive.
+//! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive;
+//! - [`derive`]: communicators derived from this one (dup, split, create_group) and free;
+//!   [`group`]: groups of processes; [`context`]: context ids; [`view`]: the connections that
+//!   a communicator shares with the communicators derived from the same init.
 
 mod agree;
 mod channels;
+mod context;
+mod derive;
 mod dispatch;
+mod group;
 mod ops;
 mod p2p;
+mod view;
+
+pub use derive::UNDEFINED;
+pub use group::Group;
 
 use crate::channel::{ChannelKind, Link, Member};
 use crate::config::Config;
@@ -24,6 +34,8 @@ use crate::plan::Algorithm;
 use crate::rendezvous::protocol::valid_name;
 use crate::tag::OpCode;
 use channels::Channels;
+use context::Family;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::model::policy::Hint;
@@ -45,6 +57,12 @@ pub struct Communicator {
     counters: ChannelCounters,
     algorithms: AlgorithmCounters,
     trace: Option<Trace>,
+    /// The context id of this communicator's messages (0: the communicator made by init).
+    ctx: u32,
+    /// The init rank of each rank of this communicator.
+    members: Arc<[usize]>,
+    /// What the communicators of this init share on this process.
+    family: Arc<Family>,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -127,6 +145,9 @@ impl Communicator {
             counters: ChannelCounters::default(),
             algorithms: AlgorithmCounters::default(),
             trace,
+            ctx: 0,
+            members: (0..size as usize).collect(),
+            family: Arc::new(Family::new(size as usize)),
         };
         comm.agree_on_model(deadline).map_err(|e| {
             e.context(format!(
@@ -258,13 +279,22 @@ impl Communicator {
     }
 
     /// Collective close: on every channel, waits for every peer (so none loses data still in
-    /// flight), then releases it; a store channel also deletes every key of the run. The
-    /// communicator is consumed even when a closing barrier fails; the first error is returned.
+    /// flight), then releases it; a store channel also deletes every key of the communicator.
+    /// The communicator is consumed even when a closing barrier fails; the first error is
+    /// returned.
+    ///
+    /// Connections are shared with the communicators derived from the same init: they close
+    /// when the last of those is finalized, freed or dropped, so a derived communicator keeps
+    /// working after its parent's finalize. A derived communicator's context id is returned for
+    /// reuse after a successful close ([`Communicator::free`]).
     pub fn finalize(mut self) -> Result<()> {
         let mut result = Ok(());
         let kinds: Vec<ChannelKind> = self.channels.enabled().collect();
         for kind in kinds {
             result = result.and(self.close_channel(kind));
+        }
+        if self.ctx != 0 && result.is_ok() {
+            result = self.release_context();
         }
         self.channels.close();
         result
