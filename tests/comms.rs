@@ -418,3 +418,29 @@ fn children_outlive_the_parent_finalize() {
         }
     });
 }
+
+#[test]
+fn nonblocking_requests_on_a_sub_communicator_report_its_ranks() {
+    common::run_peers(4, |c| {
+        let me = c.rank();
+        // {3, 1} (in that order) and {2, 0}.
+        let mut s = c.split((me % 2) as i32, -(me as i32)).unwrap().unwrap();
+        let other = 1 - s.rank();
+        let mut r = s.irecv(8, Source::Any, TagSel::Any).unwrap();
+        // The same tag on the parent, to the same process: must not match the sub's receive.
+        let parent_peer = if me % 2 == 0 { 2 - me } else { 4 - me };
+        c.send_tagged(&[9u8; 3], parent_peer, 1).unwrap();
+        let mut w = s
+            .isend((me as u64).to_le_bytes().to_vec(), other, 1)
+            .unwrap();
+        let st = r.wait().unwrap();
+        assert_eq!((st.source, st.tag, st.bytes), (other, 1, 8));
+        let got = u64::from_le_bytes(r.take_buffer().unwrap().try_into().unwrap());
+        assert_eq!(got as usize, parent_peer);
+        assert_eq!(w.wait().unwrap().source, other);
+        let mut b = [0u8; 3];
+        let st = c.recv_tagged(&mut b, Source::Any, TagSel::Any).unwrap();
+        assert_eq!((st.source, b), (parent_peer, [9u8; 3]));
+        s.free().unwrap();
+    });
+}

@@ -17,6 +17,7 @@
 //! the other; a call that cannot get the transport before its deadline fails with a `Timeout`
 //! that says so.
 
+use crate::channel::request::{Pending, RecvBuf, SendBuf};
 use crate::channel::store::{Put, StoreTransport, Take};
 use crate::channel::{Link, MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Xfer};
 use crate::error::{Error, ErrorKind, Result};
@@ -177,6 +178,54 @@ impl P2pView {
     }
 }
 
+impl P2pView {
+    /// A request whose status names ranks of this communicator.
+    fn mapped(&self, p: Box<dyn Pending>) -> Box<dyn Pending> {
+        match &self.map {
+            None => p,
+            Some(m) => Box::new(Mapped {
+                inner: p,
+                map: m.clone(),
+            }),
+        }
+    }
+}
+
+/// A request of a sub-communicator: its status's rank translated back.
+struct Mapped {
+    inner: Box<dyn Pending>,
+    map: Arc<RankMap>,
+}
+
+impl Mapped {
+    fn back(&self, r: Option<Result<MsgStatus>>) -> Option<Result<MsgStatus>> {
+        r.map(|r| {
+            r.and_then(|mut st| {
+                st.source = self.map.sub(st.source)?;
+                Ok(st)
+            })
+        })
+    }
+}
+
+impl Pending for Mapped {
+    fn test(&mut self) -> Option<Result<MsgStatus>> {
+        let r = self.inner.test();
+        self.back(r)
+    }
+    fn wait(&mut self, until: Instant) -> Option<Result<MsgStatus>> {
+        let r = self.inner.wait(until);
+        self.back(r)
+    }
+    fn cancel(&mut self) -> Option<Result<MsgStatus>> {
+        let r = self.inner.cancel();
+        self.back(r)
+    }
+    fn detach(self: Box<Self>) {
+        self.inner.detach()
+    }
+}
+
 // Every call of a view runs in the view's context: the `ctx` its caller passes (0, as for any
 // transport) is replaced by the communicator's.
 impl P2pTransport for P2pView {
@@ -263,6 +312,32 @@ impl P2pTransport for P2pView {
             t.0.probe(self.ctx, src, tag, deadline)?
         };
         st.map(|s| self.status(s)).transpose()
+    }
+    fn isend(
+        &mut self,
+        _ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        let dest = self.to_base(dest)?;
+        let p = lock(&self.shared, self.name, None)?
+            .0
+            .isend(self.ctx, data, dest, tag)?;
+        Ok(self.mapped(p))
+    }
+    fn irecv(
+        &mut self,
+        _ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        let src = self.source(src)?;
+        let p = lock(&self.shared, self.name, None)?
+            .0
+            .irecv(self.ctx, buf, src, tag)?;
+        Ok(self.mapped(p))
     }
     fn link(&self, peer: usize) -> Option<Link> {
         let b = self.to_base(peer).ok()?;
