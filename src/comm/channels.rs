@@ -2,20 +2,142 @@
 //! channel for each operation (pin, else the only one, else the model's policy).
 
 use super::Hint;
+use crate::channel::store::inbox::Inbox;
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::{join, StoreTransport};
-use crate::channel::{self, ChannelKind, Member, P2pTransport, Transport, KINDS};
+use crate::channel::{
+    self, ChannelKind, Member, MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Transport,
+    KINDS,
+};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::model::{self, Call, Model};
 use std::time::Instant;
 
-/// A store channel: its transport, the key namespace of this run, and whether an operation on it
-/// failed (then finalize deletes whatever the failure left behind).
+/// A store channel: its transport, the key namespace of this run, the state of its tagged
+/// messages, and whether an operation on it failed (then finalize deletes whatever the failure
+/// left behind).
 pub(super) struct StoreChannel {
     pub t: Box<dyn StoreTransport>,
     pub ns: Namespace,
+    pub inbox: Inbox,
     pub dirty: bool,
+}
+
+/// The tagged point-to-point calls, as a channel of either family carries them (the
+/// [`P2pTransport`] methods of the same names; on a store channel, its [`Inbox`]).
+pub(super) trait Tagged {
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()>;
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus>;
+    /// With `wait`, waits for a match until `deadline`; without, only looks (by `deadline`).
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>>;
+}
+
+impl Tagged for Box<dyn P2pTransport> {
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        P2pTransport::send_tagged(self.as_mut(), ctx, data, dest, tag, deadline)
+    }
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        P2pTransport::recv_tagged(self.as_mut(), ctx, buf, src, tag, send, deadline)
+    }
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>> {
+        P2pTransport::probe(self.as_mut(), ctx, src, tag, wait.then_some(deadline))
+    }
+}
+
+/// On a store, a send never waits for its receiver, so a send-receive sends, then receives.
+/// A failed call marks the channel dirty (finalize then deletes what it may have left).
+impl Tagged for StoreChannel {
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        let r = self
+            .inbox
+            .send(self.t.as_mut(), &self.ns, ctx, data, dest, tag, deadline);
+        self.dirty |= r.is_err();
+        r
+    }
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        if let Some(s) = send {
+            self.send_tagged(ctx, s.data, s.dest, s.tag, deadline)?;
+        }
+        let r = self
+            .inbox
+            .recv(self.t.as_mut(), &self.ns, ctx, buf, src, tag, deadline);
+        self.dirty |= r.as_ref().is_err_and(|e| e.kind() != ErrorKind::Truncated);
+        r
+    }
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>> {
+        let r = self
+            .inbox
+            .probe(self.t.as_mut(), &self.ns, ctx, src, tag, wait, deadline);
+        self.dirty |= r.is_err();
+        r
+    }
 }
 
 /// One connected channel.
@@ -51,6 +173,7 @@ impl Channels {
                     Ok(Held::Store(StoreChannel {
                         t,
                         ns,
+                        inbox: Inbox::new(me.rank, me.size, me.unexpected),
                         dirty: false,
                     }))
                 }
