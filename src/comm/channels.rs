@@ -2,6 +2,7 @@
 //! channel for each operation (pin, else the only one, else the model's policy).
 
 use super::Hint;
+use crate::channel::request::{Pending, RecvBuf, SendBuf};
 use crate::channel::store::inbox::Inbox;
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::{join, StoreTransport};
@@ -10,7 +11,7 @@ use crate::channel::{
     KINDS,
 };
 use crate::config::Config;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{self, Call, Model};
 use std::time::Instant;
 
@@ -27,6 +28,8 @@ pub(super) struct StoreChannel {
 /// The tagged point-to-point calls, as a channel of either family carries them (the
 /// [`P2pTransport`] methods of the same names; on a store channel, its [`Inbox`]).
 pub(super) trait Tagged {
+    /// Channel name for messages.
+    fn name(&self) -> &'static str;
     fn send_tagged(
         &mut self,
         ctx: u32,
@@ -53,9 +56,28 @@ pub(super) trait Tagged {
         wait: bool,
         deadline: Instant,
     ) -> Result<Option<MsgStatus>>;
+    /// Starts a send and returns at once ([`P2pTransport::isend`]).
+    fn isend(
+        &mut self,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+    ) -> Result<Box<dyn Pending>>;
+    /// Posts a receive and returns at once ([`P2pTransport::irecv`]).
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>>;
 }
 
 impl Tagged for Box<dyn P2pTransport> {
+    fn name(&self) -> &'static str {
+        P2pTransport::name(self.as_ref())
+    }
     fn send_tagged(
         &mut self,
         ctx: u32,
@@ -87,11 +109,32 @@ impl Tagged for Box<dyn P2pTransport> {
     ) -> Result<Option<MsgStatus>> {
         P2pTransport::probe(self.as_mut(), ctx, src, tag, wait.then_some(deadline))
     }
+    fn isend(
+        &mut self,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        P2pTransport::isend(self.as_mut(), ctx, data, dest, tag)
+    }
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        P2pTransport::irecv(self.as_mut(), ctx, buf, src, tag)
+    }
 }
 
 /// On a store, a send never waits for its receiver, so a send-receive sends, then receives.
 /// A failed call marks the channel dirty (finalize then deletes what it may have left).
 impl Tagged for StoreChannel {
+    fn name(&self) -> &'static str {
+        self.t.name()
+    }
     fn send_tagged(
         &mut self,
         ctx: u32,
@@ -137,6 +180,36 @@ impl Tagged for StoreChannel {
             .probe(self.t.as_mut(), &self.ns, ctx, src, tag, wait, deadline);
         self.dirty |= r.is_err();
         r
+    }
+    fn isend(
+        &mut self,
+        _ctx: u32,
+        _data: SendBuf,
+        _dest: usize,
+        _tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        Err(self.nonblocking())
+    }
+    fn irecv(
+        &mut self,
+        _ctx: u32,
+        _buf: RecvBuf,
+        _src: Source,
+        _tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        Err(self.nonblocking())
+    }
+}
+
+impl StoreChannel {
+    fn nonblocking(&self) -> Error {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "non-blocking point-to-point is not yet supported on the {} channel",
+                self.t.name()
+            ),
+        )
     }
 }
 

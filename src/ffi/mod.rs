@@ -24,6 +24,8 @@ pub mod channel;
 /// Point-to-point messages.
 pub mod p2p;
 
+/// Non-blocking point-to-point: requests.
+pub mod request;
 /// Tagged point-to-point messages: tags, wildcards, probe, send-receive.
 pub mod tagged;
 
@@ -56,7 +58,7 @@ pub(crate) fn guard(func: &'static str, body: impl FnOnce() -> Result<()>) -> fm
     }
 }
 
-fn null(what: &str) -> Error {
+pub(crate) fn null(what: &str) -> Error {
     Error::new(ErrorKind::NullArg, format!("{what} is NULL"))
 }
 
