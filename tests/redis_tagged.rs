@@ -53,7 +53,13 @@ fn passed_over_messages_beyond_the_bound_stay_in_the_store() {
 fn finalize_deletes_messages_never_received() {
     let server = RedisServer::start();
     let name = unique_name("tagged-left");
-    run_named(&server.config(), &name, 3, true, st::messages_never_received);
+    run_named(
+        &server.config(),
+        &name,
+        3,
+        true,
+        st::messages_never_received,
+    );
     let left = server.scan("fmi:*");
     assert!(left.is_empty(), "keys left: {left:?}");
 }

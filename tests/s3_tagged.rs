@@ -12,8 +12,8 @@ use store_tagged as st;
 fn non_overtaking_and_wildcards_from_concurrent_senders() {
     let server = S3Server::start();
     run_peers(&server.config(), 4, |c| {
-        st::non_overtaking_under_many_tags(c, 21, 4);
-        st::wildcard_receives_get_every_message_once(c, 12);
+        st::non_overtaking_under_many_tags(c, 40, 4);
+        st::wildcard_receives_get_every_message_once(c, 24);
     });
     let left = server.keys("fmi:");
     assert!(left.is_empty(), "objects left: {left:?}");
@@ -48,7 +48,13 @@ fn passed_over_messages_beyond_the_bound_and_clean_up() {
         st::passed_over_messages_beyond_the_bound_stay_in_the_store(c, 6, &spilled, false)
     });
     let name = unique_name("tagged-left");
-    run_named(&server.config(), &name, 3, true, st::messages_never_received);
+    run_named(
+        &server.config(),
+        &name,
+        3,
+        true,
+        st::messages_never_received,
+    );
     let left = server.keys("fmi:");
     assert!(left.is_empty(), "objects left: {left:?}");
 }

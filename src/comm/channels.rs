@@ -57,13 +57,8 @@ pub(super) trait Tagged {
         deadline: Instant,
     ) -> Result<Option<MsgStatus>>;
     /// Starts a send and returns at once ([`P2pTransport::isend`]).
-    fn isend(
-        &mut self,
-        ctx: u32,
-        data: SendBuf,
-        dest: usize,
-        tag: u32,
-    ) -> Result<Box<dyn Pending>>;
+    fn isend(&mut self, ctx: u32, data: SendBuf, dest: usize, tag: u32)
+        -> Result<Box<dyn Pending>>;
     /// Posts a receive and returns at once ([`P2pTransport::irecv`]).
     fn irecv(
         &mut self,

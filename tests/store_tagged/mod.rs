@@ -235,7 +235,14 @@ pub fn rings_and_interleaving(c: &mut Communicator, rounds: u32) {
         let data = body(me, round, len);
         let mut buf = vec![0u8; len];
         let st = c
-            .sendrecv(&data, next, round, &mut buf, Source::Any, TagSel::Tag(round))
+            .sendrecv(
+                &data,
+                next,
+                round,
+                &mut buf,
+                Source::Any,
+                TagSel::Tag(round),
+            )
             .unwrap();
         assert_eq!((st.source, st.bytes), (prev, len));
         assert_eq!(buf, body(prev, round, len));
@@ -293,7 +300,9 @@ pub fn passed_over_messages_beyond_the_bound_stay_in_the_store(
         assert_eq!((st.bytes, parse(&b)), (8, (0, 99)));
         let held = spilled();
         assert_eq!(held, n as usize - 1, "payloads written back to the store");
-        let st = c.recv_tagged(&mut b, Source::Rank(0), TagSel::Tag(1)).unwrap();
+        let st = c
+            .recv_tagged(&mut b, Source::Rank(0), TagSel::Tag(1))
+            .unwrap();
         assert_eq!(st.bytes, LARGE);
         assert_eq!(b, body(0, 1000, LARGE));
         for i in 0..n {
@@ -322,7 +331,9 @@ pub fn messages_never_received(c: &mut Communicator) {
     c.barrier().unwrap();
     if me == 2 {
         let mut b = [0u8; 10];
-        let st = c.recv_tagged(&mut b, Source::Rank(1), TagSel::Tag(3)).unwrap();
+        let st = c
+            .recv_tagged(&mut b, Source::Rank(1), TagSel::Tag(3))
+            .unwrap();
         assert_eq!(st.bytes, 10);
     }
 }

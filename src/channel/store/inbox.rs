@@ -449,7 +449,8 @@ impl Inbox {
                 .ctxs
                 .get(&ctx)
                 .is_some_and(|c| !c.unexpected.is_empty())
-                || t.pop_next(&keys.inbox(), usize::MAX, false, deadline)?.is_some();
+                || t.pop_next(&keys.inbox(), usize::MAX, false, deadline)?
+                    .is_some();
             if left {
                 let n = t.delete_prefix(&keys.prefix(), deadline)?;
                 tracing::debug!("finalize: deleted {n} keys of tagged messages never received");
