@@ -538,82 +538,6 @@ fmi_status fmi_send(fmi_comm *comm, const void *buf, size_t count, fmi_datatype 
 fmi_status fmi_recv(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t src);
 
 /**
- * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
- * Blocks until the message is handed to the channel (while the receiver's buffer for unexpected
- * messages is full, until the receiver takes messages). `fmi_send` is `fmi_send_tag` with tag 0.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t`.
- */
-fmi_status fmi_send_tag(fmi_comm *comm,
-                        const void *buf,
-                        size_t count,
-                        fmi_datatype t,
-                        int32_t dest,
-                        int32_t tag);
-
-/**
- * Receives the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
- * `FMI_ANY_TAG`) into `buf`, which holds up to `count` elements of `t`. A shorter message fills
- * the front of `buf`; a longer one fails with `FMI_ERR_TRUNCATE` (it is consumed). On success,
- * `*status` (may be NULL) gets the message's source, tag and size.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t`; `status` NULL or writable.
- */
-fmi_status fmi_recv_tag(fmi_comm *comm,
-                        void *buf,
-                        size_t count,
-                        fmi_datatype t,
-                        int32_t source,
-                        int32_t tag,
-                        fmi_msg_status *status);
-
-/**
- * Waits for a message from `source` with `tag` (wildcards allowed) and writes its source, tag
- * and size to `*status` without receiving it; the next matching receive gets that message.
- *
- * # Safety
- * `status` must be writable.
- */
-fmi_status fmi_probe(fmi_comm *comm, int32_t source, int32_t tag, fmi_msg_status *status);
-
-/**
- * Like `fmi_probe` but answers at once: `*flag` is 1 and `*status` (may be NULL) is written
- * when a matching message has arrived, else `*flag` is 0.
- *
- * # Safety
- * `flag` must be writable; `status` NULL or writable.
- */
-fmi_status fmi_iprobe(fmi_comm *comm,
-                      int32_t source,
-                      int32_t tag,
-                      int *flag,
-                      fmi_msg_status *status);
-
-/**
- * Sends `send_count` elements of `send_type` from `send_buf` to `dest` with `send_tag`, and
- * receives up to `recv_count` elements of `recv_type` from `source` with `recv_tag` (wildcards
- * allowed) into `recv_buf`, concurrently: a ring of send-receives does not deadlock. The receive
- * is as in `fmi_recv_tag`; `status` (may be NULL) describes the received message.
- *
- * # Safety
- * The buffers must be valid for their counts; `status` NULL or writable.
- */
-fmi_status fmi_sendrecv(fmi_comm *comm,
-                        const void *send_buf,
-                        size_t send_count,
-                        fmi_datatype send_type,
-                        int32_t dest,
-                        int32_t send_tag,
-                        void *recv_buf,
-                        size_t recv_count,
-                        fmi_datatype recv_type,
-                        int32_t source,
-                        int32_t recv_tag,
-                        fmi_msg_status *status);
-
-/**
  * Starts sending `count` elements of `t` from `buf` to `dest` with `tag` and returns at once
  * with `*req`. The message is as `fmi_send_tag`'s, in order with the other sends to `dest`.
  * `buf` must stay valid and unchanged until the request completes (`fmi_wait`, `fmi_test`, ...).
@@ -703,6 +627,165 @@ fmi_status fmi_testall(size_t count, fmi_request **reqs, int *flag, fmi_msg_stat
  * `req` must be a valid pointer to a handle.
  */
 fmi_status fmi_request_free(fmi_request **req);
+
+/**
+ * Starts a barrier: the request completes once every peer has started it.
+ *
+ * # Safety
+ * `req` must be writable.
+ */
+fmi_status fmi_ibarrier(fmi_comm *comm, fmi_request **req);
+
+/**
+ * Starts a broadcast of `count` elements of `buf` from `root`, as `fmi_bcast`. `buf` stays in
+ * use until the request completes.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t` until the request completes; `req` writable.
+ */
+fmi_status fmi_ibcast(fmi_comm *comm,
+                      void *buf,
+                      size_t count,
+                      fmi_datatype t,
+                      uint32_t root,
+                      fmi_request **req);
+
+/**
+ * Starts an allreduce, as `fmi_allreduce` (`sendbuf == recvbuf`: in place). The buffers stay in
+ * use until the request completes.
+ *
+ * # Safety
+ * The buffers must be valid for `count` elements of `t` until the request completes; `req`
+ * writable.
+ */
+fmi_status fmi_iallreduce(fmi_comm *comm,
+                          const void *sendbuf,
+                          void *recvbuf,
+                          size_t count,
+                          fmi_datatype t,
+                          fmi_op op,
+                          fmi_request **req);
+
+/**
+ * Starts a reduction into `recvbuf` at `root` (ignored, may be NULL, elsewhere), as
+ * `fmi_reduce`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * The buffers must be valid for `count` elements of `t` until the request completes; `req`
+ * writable.
+ */
+fmi_status fmi_ireduce(fmi_comm *comm,
+                       const void *sendbuf,
+                       void *recvbuf,
+                       size_t count,
+                       fmi_datatype t,
+                       fmi_op op,
+                       uint32_t root,
+                       fmi_request **req);
+
+/**
+ * Starts an allgather, as `fmi_allgather`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * `sendbuf` must be valid for `count` elements and `recvbuf` for peers*count elements of `t`
+ * until the request completes; `req` writable.
+ */
+fmi_status fmi_iallgather(fmi_comm *comm,
+                          const void *sendbuf,
+                          void *recvbuf,
+                          size_t count,
+                          fmi_datatype t,
+                          fmi_request **req);
+
+/**
+ * Starts an all-to-all, as `fmi_alltoall`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * Both buffers must be valid for peers*count elements of `t` until the request completes;
+ * `req` writable.
+ */
+fmi_status fmi_ialltoall(fmi_comm *comm,
+                         const void *sendbuf,
+                         void *recvbuf,
+                         size_t count,
+                         fmi_datatype t,
+                         fmi_request **req);
+
+/**
+ * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
+ * Blocks until the message is handed to the channel (while the receiver's buffer for unexpected
+ * messages is full, until the receiver takes messages). `fmi_send` is `fmi_send_tag` with tag 0.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`.
+ */
+fmi_status fmi_send_tag(fmi_comm *comm,
+                        const void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t dest,
+                        int32_t tag);
+
+/**
+ * Receives the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
+ * `FMI_ANY_TAG`) into `buf`, which holds up to `count` elements of `t`. A shorter message fills
+ * the front of `buf`; a longer one fails with `FMI_ERR_TRUNCATE` (it is consumed). On success,
+ * `*status` (may be NULL) gets the message's source, tag and size.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`; `status` NULL or writable.
+ */
+fmi_status fmi_recv_tag(fmi_comm *comm,
+                        void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t source,
+                        int32_t tag,
+                        fmi_msg_status *status);
+
+/**
+ * Waits for a message from `source` with `tag` (wildcards allowed) and writes its source, tag
+ * and size to `*status` without receiving it; the next matching receive gets that message.
+ *
+ * # Safety
+ * `status` must be writable.
+ */
+fmi_status fmi_probe(fmi_comm *comm, int32_t source, int32_t tag, fmi_msg_status *status);
+
+/**
+ * Like `fmi_probe` but answers at once: `*flag` is 1 and `*status` (may be NULL) is written
+ * when a matching message has arrived, else `*flag` is 0.
+ *
+ * # Safety
+ * `flag` must be writable; `status` NULL or writable.
+ */
+fmi_status fmi_iprobe(fmi_comm *comm,
+                      int32_t source,
+                      int32_t tag,
+                      int *flag,
+                      fmi_msg_status *status);
+
+/**
+ * Sends `send_count` elements of `send_type` from `send_buf` to `dest` with `send_tag`, and
+ * receives up to `recv_count` elements of `recv_type` from `source` with `recv_tag` (wildcards
+ * allowed) into `recv_buf`, concurrently: a ring of send-receives does not deadlock. The receive
+ * is as in `fmi_recv_tag`; `status` (may be NULL) describes the received message.
+ *
+ * # Safety
+ * The buffers must be valid for their counts; `status` NULL or writable.
+ */
+fmi_status fmi_sendrecv(fmi_comm *comm,
+                        const void *send_buf,
+                        size_t send_count,
+                        fmi_datatype send_type,
+                        int32_t dest,
+                        int32_t send_tag,
+                        void *recv_buf,
+                        size_t recv_count,
+                        fmi_datatype recv_type,
+                        int32_t source,
+                        int32_t recv_tag,
+                        fmi_msg_status *status);
 
 /**
  * Broadcasts `count` elements of `buf` from peer `root` to `buf` on every peer.
