@@ -232,6 +232,16 @@ impl Communicator {
             _ => false,
         };
         let call = self.call(OpCode::Finalize, 0);
-        self.run_on(kind, &call, Args::Finalize { dirty }).0
+        let r = self.run_on(kind, &call, Args::Finalize { dirty }).0;
+        // After the closing barrier nobody sends: delete tagged messages never received.
+        match (r, self.channels.get(kind)) {
+            (Ok(()), Some(Held::Store(s))) => {
+                let deadline = Instant::now() + self.timeout;
+                s.inbox
+                    .close(&mut s.t, &s.ns, deadline)
+                    .map_err(|e| e.context(format!("finalize on channel {}", kind.name())))
+            }
+            (r, _) => r,
+        }
     }
 }
