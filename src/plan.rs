@@ -49,8 +49,12 @@ pub struct Tuning {
 pub struct Call<'a> {
     pub op: OpCode,
     /// As passed by the communicator: the message (send/recv), the block of one peer (bcast,
-    /// gather, scatter, allgather), the buffer (reduce, allreduce, scan), or the whole send
-    /// buffer (alltoall, `peers` blocks).
+    /// gather, scatter, allgather), the buffer (reduce, allreduce, scan, exscan,
+    /// reduce_scatter, reduce_scatter_block), the whole send buffer (alltoall, `peers` blocks)
+    /// or the whole receive buffer's blocks (allgatherv). 0 for gatherv, scatterv and alltoallv:
+    /// MPI gives their counts only at the root, or each peer only its own, so no size is known
+    /// at every peer, and every peer must describe a call the same way (they are planned and
+    /// priced by their messages alone).
     pub bytes: usize,
     pub peers: usize,
     /// Element size of a reduction (1 otherwise).
@@ -106,7 +110,7 @@ pub enum P2pAlgorithm {
     Send,
     /// Binomial tree (bcast; gather and scatter with subtrees of blocks; reduce).
     Binomial,
-    /// Straight between the root and every rank (gather, scatter).
+    /// Straight between the root and every rank (gather, scatter, gatherv, scatterv).
     Flat,
     BinomialPipelined,
     /// Gather to the root (straight for large blocks: `flat_gather`), strict left fold there;
@@ -119,9 +123,12 @@ pub enum P2pAlgorithm {
     /// Bruck's allgather: ceil(log2 n) exchanges that double the blocks held.
     Bruck,
     HalvingDoubling,
+    /// Left-to-right chain of whole buffers (scan, exscan).
     Chain,
     ChainPipelined,
     Dissemination,
+    /// Every pair exchanges its block at once (alltoall, alltoallv, reduce_scatter: then a
+    /// left fold of the received blocks).
     AllAtOnce,
 }
 
@@ -256,7 +263,11 @@ fn p2p(call: &Call, tuning: &Tuning) -> P2pAlgorithm {
         OpCode::Scan => RecursiveDoubling,
         OpCode::Allgather | OpCode::Agree if b.saturating_mul(n) <= BRUCK_MAX => Bruck,
         OpCode::Allgather | OpCode::Agree => Ring,
-        OpCode::Alltoall => AllAtOnce,
+        OpCode::Alltoall | OpCode::Alltoallv => AllAtOnce,
+        OpCode::Gatherv | OpCode::Scatterv => Flat,
+        OpCode::Allgatherv => Ring,
+        OpCode::ReduceScatterBlock | OpCode::ReduceScatter => AllAtOnce,
+        OpCode::Exscan => Chain,
     }
 }
 
@@ -285,7 +296,12 @@ fn store(call: &Call) -> StoreAlgorithm {
         OpCode::Scan if call.ordered => Chain,
         OpCode::Scan => RecursiveDoubling,
         OpCode::Allgather | OpCode::Agree => WriteOnce,
-        OpCode::Alltoall => Direct,
+        OpCode::Alltoall | OpCode::Alltoallv => Direct,
+        OpCode::Gatherv | OpCode::Scatterv => Flat,
+        OpCode::Allgatherv => WriteOnce,
+        OpCode::ReduceScatterBlock | OpCode::ReduceScatter => Direct,
+        OpCode::Exscan if call.gathered() <= FLAT_MAX => FoldPrefix,
+        OpCode::Exscan => Chain,
     }
 }
 
