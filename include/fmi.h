@@ -30,6 +30,11 @@
 #include <stdint.h>
 
 /**
+ * `fmi_waitany`'s index when no request was active.
+ */
+#define FMI_UNDEFINED_INDEX SIZE_MAX
+
+/**
  * Major version of the library.
  */
 #define FMI_VERSION_MAJOR 0
@@ -136,6 +141,11 @@ typedef enum {
  * Opaque communicator handle. Created by `fmi_init`/`fmi_init_from_env`, released by `fmi_finalize`.
  */
 typedef struct fmi_comm fmi_comm;
+
+/**
+ * Opaque handle of a non-blocking operation, from `fmi_isend` / `fmi_irecv`.
+ */
+typedef struct fmi_request fmi_request;
 
 /**
  * Element type of a buffer: one of the `FMI_INT8` ... `FMI_BYTE` constants.
@@ -616,6 +626,97 @@ fmi_status fmi_sendrecv(fmi_comm *comm,
                         int32_t source,
                         int32_t recv_tag,
                         fmi_msg_status *status);
+
+/**
+ * Starts sending `count` elements of `t` from `buf` to `dest` with `tag` and returns at once
+ * with `*req`. The message is as `fmi_send_tag`'s, in order with the other sends to `dest`.
+ * `buf` must stay valid and unchanged until the request completes (`fmi_wait`, `fmi_test`, ...).
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t` until the request completes; `req` writable.
+ */
+fmi_status fmi_isend(fmi_comm *comm,
+                     const void *buf,
+                     size_t count,
+                     fmi_datatype t,
+                     int32_t dest,
+                     int32_t tag,
+                     fmi_request **req);
+
+/**
+ * Posts a receive of the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
+ * `FMI_ANY_TAG`) into `buf` (up to `count` elements of `t`) and returns at once with `*req`.
+ * Receives match in the order they were posted; completion is as `fmi_recv_tag`'s. `buf` must
+ * stay valid and untouched until the request completes.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t` until the request completes; `req` writable.
+ */
+fmi_status fmi_irecv(fmi_comm *comm,
+                     void *buf,
+                     size_t count,
+                     fmi_datatype t,
+                     int32_t source,
+                     int32_t tag,
+                     fmi_request **req);
+
+/**
+ * Waits until the request `*req` completes (at most its communicator's timeout: then it is
+ * cancelled and the result is `FMI_ERR_TIMEOUT`), writes its status to `*status` (may be NULL;
+ * for a send: destination, tag, size) and sets `*req` to NULL, also when it failed.
+ *
+ * # Safety
+ * `req` must be a valid pointer to a handle; `status` NULL or writable.
+ */
+fmi_status fmi_wait(fmi_request **req, fmi_msg_status *status);
+
+/**
+ * Sets `*flag` to 1 if the request `*req` has completed (then `*status`, may be NULL, is written
+ * and `*req` set to NULL), else to 0 (the request stays active).
+ *
+ * # Safety
+ * `req` must be a valid pointer to a handle; `flag` writable; `status` NULL or writable.
+ */
+fmi_status fmi_test(fmi_request **req, int *flag, fmi_msg_status *status);
+
+/**
+ * Waits for every request of `reqs` (NULL entries are skipped) and sets each handle to NULL.
+ * `statuses` (may be NULL) gets one status per entry (zeroed for NULL entries and failures).
+ * Returns the first failure's status code (its message names the request); the others still
+ * complete.
+ *
+ * # Safety
+ * `reqs` must hold `count` handles; `statuses` NULL or writable for `count` entries.
+ */
+fmi_status fmi_waitall(size_t count, fmi_request **reqs, fmi_msg_status *statuses);
+
+/**
+ * Waits until one active request of `reqs` completes: `*index` gets its position (its handle is
+ * set to NULL) and `*status` (may be NULL) its status. With no active request (all NULL),
+ * `*index` is `FMI_UNDEFINED_INDEX` at once.
+ *
+ * # Safety
+ * `reqs` must hold `count` handles; `index` writable; `status` NULL or writable.
+ */
+fmi_status fmi_waitany(size_t count, fmi_request **reqs, size_t *index, fmi_msg_status *status);
+
+/**
+ * Sets `*flag` to 1 when every request of `reqs` has completed (then all handles are set to NULL
+ * and `statuses`, may be NULL, written as by `fmi_waitall`), else to 0 and nothing changes.
+ *
+ * # Safety
+ * `reqs` must hold `count` handles; `flag` writable; `statuses` NULL or writable for `count`.
+ */
+fmi_status fmi_testall(size_t count, fmi_request **reqs, int *flag, fmi_msg_status *statuses);
+
+/**
+ * Frees the request `*req` and sets it to NULL. An active send or receive still completes in the
+ * background (its buffer stays in use until then); nobody learns its result.
+ *
+ * # Safety
+ * `req` must be a valid pointer to a handle.
+ */
+fmi_status fmi_request_free(fmi_request **req);
 
 /**
  * Broadcasts `count` elements of `buf` from peer `root` to `buf` on every peer.

@@ -31,6 +31,8 @@ pub mod plan;
 /// cbindgen:ignore
 pub mod rendezvous;
 /// cbindgen:ignore
+pub mod request;
+/// cbindgen:ignore
 pub mod tag;
 
 pub use channel::{MsgStatus, Source, TagSel, TAG_UB};
@@ -39,3 +41,4 @@ pub use config::Config;
 pub use datatype::Datatype;
 pub use error::{Error, ErrorKind, Result};
 pub use op::{BuiltinOp, ReduceOp};
+pub use request::Request;

@@ -4,6 +4,7 @@
 pub mod direct;
 pub mod kind;
 pub mod redis;
+pub mod request;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod store;
@@ -12,6 +13,7 @@ pub use kind::{ChannelKind, Family, KINDS};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use request::{Pending, RecvBuf, SendBuf};
 use std::time::{Duration, Instant};
 use store::StoreTransport;
 
@@ -131,6 +133,31 @@ pub trait P2pTransport: Send {
         deadline: Option<Instant>,
     ) -> Result<Option<MsgStatus>> {
         let _ = (ctx, src, tag, deadline);
+        Err(self.untagged())
+    }
+    /// Starts sending `data` to `dest` with `tag` in context `ctx` and returns at once; the
+    /// message goes after every message this transport sent to `dest` before.
+    fn isend(
+        &mut self,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        let _ = (ctx, data, dest, tag);
+        Err(self.untagged())
+    }
+    /// Posts a receive of the oldest message matching `src` and `tag` in context `ctx` into
+    /// `buf` and returns at once. Receives match in the order they were posted (blocking ones
+    /// included).
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        let _ = (ctx, buf, src, tag);
         Err(self.untagged())
     }
     /// The error of a transport without tagged messages.

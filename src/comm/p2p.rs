@@ -7,13 +7,19 @@
 //! is held back. The plain [`Communicator::send`] and [`Communicator::recv`] are tag 0 of the
 //! same matching (a plain receive takes exactly its buffer's size).
 //!
+//! Non-blocking sends and receives ([`Communicator::isend`], [`Communicator::irecv`]) return a
+//! [`Request`]; they match and order exactly as the blocking calls do, and progress in the
+//! background (see [`crate::request`]).
+//!
 //! In this version only the direct channel carries tagged messages: they run on the pinned
 //! channel, else on the direct channel; a store channel answers `Unsupported`.
 
 use super::channels::Held;
 use super::Communicator;
+use crate::channel::request::{RecvBuf, SendBuf};
 use crate::channel::{ChannelKind, P2pTransport, TaggedSend};
 use crate::error::{Error, ErrorKind, Result};
+use crate::request::Request;
 use std::time::Instant;
 
 use crate::channel::{MsgStatus, Source, TagSel, TAG_UB};
@@ -181,5 +187,60 @@ impl Communicator {
         self.tagged(&what, data.len() + buf.len(), |t, deadline| {
             t.recv_tagged(CTX, buf, src, recv_tag, Some(send), deadline)
         })
+    }
+
+    /// Starts a send of `data` to `dest` with `tag` and returns at once; the request completes
+    /// when the message is handed to the channel. The caller keeps `data` valid and unchanged
+    /// until then ([`SendBuf`]'s contract).
+    pub fn isend_buf(&mut self, data: SendBuf, dest: usize, tag: u32) -> Result<Request> {
+        self.check_dest(dest)?;
+        check_tag(tag, "tag")?;
+        let what = format!("isend of {} bytes to peer {dest}, tag {tag}", data.len());
+        let (op, ch) = self.tagged(&what, data.len(), |t, _| {
+            t.isend(CTX, data, dest, tag).map(|op| (op, t.name()))
+        })?;
+        Ok(Request::new(op, self.request_what(&what, ch), self.timeout))
+    }
+
+    /// Starts a receive into `buf` of the oldest message from `src` with `tag` (either may be a
+    /// wildcard) and returns at once; completion gives the message's status, as
+    /// [`Communicator::recv_tagged`] does. Receives match in the order they were posted. The
+    /// caller leaves `buf` alone until the request completes ([`RecvBuf`]'s contract).
+    pub fn irecv_buf(&mut self, buf: RecvBuf, src: Source, tag: TagSel) -> Result<Request> {
+        self.check_sel(src, tag)?;
+        let what = format!(
+            "irecv of up to {} bytes from {}",
+            buf.len(),
+            describe(src, tag)
+        );
+        let n = buf.len();
+        let (op, ch) = self.tagged(&what, n, |t, _| {
+            t.irecv(CTX, buf, src, tag).map(|op| (op, t.name()))
+        })?;
+        Ok(Request::new(op, self.request_what(&what, ch), self.timeout))
+    }
+
+    /// [`Communicator::isend_buf`] of a buffer the request owns.
+    pub fn isend(&mut self, data: Vec<u8>, dest: usize, tag: u32) -> Result<Request> {
+        // SAFETY: the request keeps `data` (its heap block does not move) until it is dropped,
+        // and a dropped request that is still active is cancelled first.
+        let b = unsafe { SendBuf::new(data.as_ptr(), data.len()) };
+        Ok(self.isend_buf(b, dest, tag)?.owning(data))
+    }
+
+    /// [`Communicator::irecv_buf`] into a buffer of `len` bytes that the request owns
+    /// ([`Request::take_buffer`] gives it back once the request is inactive).
+    pub fn irecv(&mut self, len: usize, src: Source, tag: TagSel) -> Result<Request> {
+        let mut buf = vec![0u8; len];
+        // SAFETY: as in `isend`; nothing else touches the buffer while the request is active.
+        let b = unsafe { RecvBuf::new(buf.as_mut_ptr(), len) };
+        Ok(self.irecv_buf(b, src, tag)?.owning(buf))
+    }
+
+    fn request_what(&self, what: &str, channel: &str) -> String {
+        format!(
+            "{what} on channel {channel} at rank {} of {}",
+            self.rank, self.size
+        )
     }
 }

@@ -37,11 +37,11 @@ impl From<MsgStatus> for fmi_msg_status {
     }
 }
 
-fn rank(r: i32, what: &str) -> Result<usize> {
+pub(super) fn rank(r: i32, what: &str) -> Result<usize> {
     usize::try_from(r).map_err(|_| Error::invalid(format!("{what} {r} is negative")))
 }
 
-fn parse_send_tag(tag: i32) -> Result<u32> {
+pub(super) fn parse_send_tag(tag: i32) -> Result<u32> {
     u32::try_from(tag).map_err(|_| {
         Error::invalid(format!(
             "tag {tag} is negative (valid: 0..=FMI_TAG_UB; wildcards only in receives)"
@@ -49,7 +49,7 @@ fn parse_send_tag(tag: i32) -> Result<u32> {
     })
 }
 
-fn parse_source(s: i32) -> Result<Source> {
+pub(super) fn parse_source(s: i32) -> Result<Source> {
     match s {
         FMI_ANY_SOURCE => Ok(Source::Any),
         s => rank(s, "source")
@@ -58,7 +58,7 @@ fn parse_source(s: i32) -> Result<Source> {
     }
 }
 
-fn tag_sel(t: i32) -> Result<TagSel> {
+pub(super) fn tag_sel(t: i32) -> Result<TagSel> {
     match t {
         FMI_ANY_TAG => Ok(TagSel::Any),
         t => u32::try_from(t)
@@ -74,7 +74,7 @@ fn tag_sel(t: i32) -> Result<TagSel> {
 }
 
 /// Writes `s` through `status` unless it is NULL.
-unsafe fn put_status(status: *mut fmi_msg_status, s: MsgStatus) {
+pub(super) unsafe fn put_status(status: *mut fmi_msg_status, s: MsgStatus) {
     if !status.is_null() {
         status.write(s.into());
     }

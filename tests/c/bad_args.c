@@ -408,6 +408,41 @@ static void check_p2p_args(fmi_comm *c)
     EXPECT(FMI_ERR_INVALID_ARG, fmi_sendrecv(c, b, 4, FMI_INT32, 1, -1, b, 4, FMI_INT32, 0, 0, NULL));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_sendrecv(c, b, (size_t)-1, FMI_INT32, 1, 0, b, 4, FMI_INT32, 0, 0, NULL));
     EXPECT(FMI_ERR_NULL_ARG, fmi_sendrecv(c, NULL, 4, FMI_INT32, 1, 0, b, 4, FMI_INT32, 0, 0, NULL));
+
+    printf("-- requests (one peer)\n");
+    fmi_request *rq = NULL;
+    size_t idx = 0;
+    EXPECT(FMI_ERR_NULL_ARG, fmi_isend(NULL, b, 4, FMI_INT32, 0, 0, &rq));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_isend(c, NULL, 4, FMI_INT32, 0, 0, &rq));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_isend(c, b, 4, FMI_INT32, 0, 0, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_isend(c, b, (size_t)-1, FMI_INT32, 0, 0, &rq)); /* a negative count */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_isend(c, b, 4, 99, 0, 0, &rq));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_isend(c, b, 4, FMI_INT32, 0, 0, &rq)); /* to self */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_isend(c, b, 4, FMI_INT32, -1, 0, &rq));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_isend(c, b, 4, FMI_INT32, 0, -5, &rq));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_irecv(c, NULL, 4, FMI_INT32, FMI_ANY_SOURCE, 0, &rq));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_irecv(c, b, 4, FMI_INT32, FMI_ANY_SOURCE, 0, NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_irecv(c, b, 4, FMI_INT32, -7, 0, &rq));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_irecv(c, b, 4, FMI_INT32, 0, FMI_ANY_SOURCE, &rq));
+    CHECK_TRUE(rq == NULL, "no request handle after failed calls", NULL);
+    EXPECT(FMI_ERR_NULL_ARG, fmi_wait(NULL, &ms));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_wait(&rq, &ms)); /* a NULL handle */
+    rq = (fmi_request *)(uintptr_t)0x4242;
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_wait(&rq, &ms)); /* a made-up handle */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_test(&rq, &flag, &ms));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_request_free(&rq));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_test(&rq, NULL, &ms));
+    fmi_request *arr[3] = {NULL, NULL, NULL};
+    EXPECT(FMI_SUCCESS, fmi_waitall(3, arr, NULL));
+    EXPECT(FMI_SUCCESS, fmi_waitany(3, arr, &idx, NULL));
+    CHECK_TRUE(idx == FMI_UNDEFINED_INDEX, "waitany over NULL handles: index %zu", idx);
+    EXPECT(FMI_SUCCESS, fmi_testall(3, arr, &flag, NULL));
+    CHECK_TRUE(flag == 1, "testall over NULL handles: flag %d", flag);
+    EXPECT(FMI_ERR_NULL_ARG, fmi_waitall(3, NULL, NULL));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_waitany(3, arr, NULL, NULL));
+    arr[1] = rq;
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_waitall(3, arr, NULL));
+    CHECK_TRUE(arr[1] == rq, "a bad array is left as it was", NULL);
 }
 
 static void check_collective_args(fmi_comm *c, fmi_op freed_op)
@@ -606,6 +641,45 @@ static int run_two_peers(void)
         int flag = 5;
         EXPECT(FMI_SUCCESS, fmi_iprobe(c, FMI_ANY_SOURCE, FMI_ANY_TAG, &flag, NULL));
         CHECK_TRUE(flag == 0, "iprobe after everything was received: flag %d", flag);
+    }
+
+    printf("%s-- requests: isend/irecv, wait twice, test, waitall, free\n", g_prefix);
+    {
+        int32_t out[4] = {rank + 1, 2, 3, 4}, in[4] = {0}, big[8] = {0};
+        fmi_request *rq[2] = {NULL, NULL};
+        fmi_msg_status sts[2];
+        EXPECT(FMI_SUCCESS, fmi_barrier(c)); /* the peer's iprobe above saw nothing of these */
+        EXPECT(FMI_SUCCESS, fmi_irecv(c, in, 4, FMI_INT32, (int32_t)peer, 11, &rq[0]));
+        EXPECT(FMI_SUCCESS, fmi_isend(c, out, 4, FMI_INT32, (int32_t)peer, 11, &rq[1]));
+        EXPECT(FMI_SUCCESS, fmi_waitall(2, rq, sts));
+        CHECK_TRUE(rq[0] == NULL && rq[1] == NULL, "waitall sets the handles to NULL", NULL);
+        CHECK_TRUE(in[0] == (int32_t)peer + 1 && sts[0].source == (int32_t)peer && sts[0].tag == 11 &&
+                       sts[0].count_bytes == 16,
+                   "received %d from %d tag %d, %zu bytes", (int)in[0], (int)sts[0].source, (int)sts[0].tag,
+                   sts[0].count_bytes);
+        /* A handle used again after its completion. */
+        fmi_request *again = NULL;
+        EXPECT(FMI_SUCCESS, fmi_isend(c, out, 2, FMI_INT32, (int32_t)peer, 12, &again));
+        fmi_request *copy = again;
+        EXPECT(FMI_SUCCESS, fmi_wait(&again, NULL));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_wait(&copy, NULL));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_request_free(&copy));
+        /* Truncation through a request; then test until done. */
+        fmi_request *r = NULL;
+        int flag = 0;
+        EXPECT(FMI_SUCCESS, fmi_irecv(c, big, 1, FMI_INT32, FMI_ANY_SOURCE, 12, &r));
+        EXPECT(FMI_ERR_TRUNCATE, fmi_wait(&r, NULL));
+        CHECK_TRUE(r == NULL, "a failed wait sets the handle to NULL", NULL);
+        EXPECT(FMI_SUCCESS, fmi_isend(c, out, 2, FMI_INT32, (int32_t)peer, 13, &r));
+        EXPECT(FMI_SUCCESS, fmi_request_free(&r));
+        EXPECT(FMI_SUCCESS, fmi_irecv(c, big, 8, FMI_INT32, (int32_t)peer, 13, &r));
+        fmi_status ts = FMI_SUCCESS;
+        for (int i = 0; i < 10000000 && flag == 0 && ts == FMI_SUCCESS; i++)
+            ts = fmi_test(&r, &flag, &sts[0]);
+        expect_status("fmi_test(&r, &flag, &st) until done", FMI_SUCCESS, ts);
+        CHECK_TRUE(flag == 1 && r == NULL && sts[0].count_bytes == 8, "test completes: flag %d, %zu bytes", flag,
+                   sts[0].count_bytes);
+        EXPECT(FMI_SUCCESS, fmi_barrier(c));
     }
 
     /* Rank 1 receives from rank 0, which sends nothing until rank 1 reports back. */

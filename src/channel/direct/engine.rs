@@ -3,6 +3,7 @@
 
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher};
+use super::requests::{received, PostedRecv, Requests};
 use crate::channel::Xfer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::tls::Stream;
@@ -30,11 +31,51 @@ pub struct Conn {
     pub stash: Option<Stash>,
 }
 
-/// The payload of an unexpected message being read (bytes `..got` of `data` arrived).
+/// The payload of a point-to-point message being read apart from the current call: `got` of its
+/// `len` bytes arrived.
 pub struct Stash {
     pub env: Envelope,
-    pub data: Vec<u8>,
+    pub len: usize,
     pub got: usize,
+    pub into: Into,
+}
+
+/// Where a [`Stash`] goes.
+pub enum Into {
+    /// An unexpected message: into the matcher's queue.
+    Queue(Vec<u8>),
+    /// The message of a posted non-blocking receive: into its buffer (bytes beyond the buffer
+    /// are discarded and the receive fails with a truncation).
+    Request(PostedRecv),
+}
+
+impl Stash {
+    /// An unexpected message of `len` bytes.
+    pub fn queued(env: Envelope, len: usize) -> Stash {
+        Stash {
+            env,
+            len,
+            got: 0,
+            into: Into::Queue(vec![0u8; len]),
+        }
+    }
+    /// The message of the non-blocking receive `r`.
+    pub fn request(env: Envelope, len: usize, r: PostedRecv) -> Stash {
+        Stash {
+            env,
+            len,
+            got: 0,
+            into: Into::Request(r),
+        }
+    }
+}
+
+/// The connections, the matching state and the non-blocking requests of one transport: what its
+/// lock guards.
+pub struct Core {
+    pub conns: Vec<Option<Conn>>,
+    pub matcher: Matcher,
+    pub reqs: Requests,
 }
 
 impl Conn {
@@ -42,6 +83,7 @@ impl Conn {
     pub(super) fn split<'a>(
         &'a mut self,
         matcher: &'a mut Matcher,
+        reqs: &'a mut Requests,
         src: usize,
     ) -> (&'a mut Stream, Rx<'a>) {
         let rx = Rx {
@@ -49,6 +91,7 @@ impl Conn {
             head: &mut self.head,
             stash: &mut self.stash,
             matcher,
+            reqs,
             src,
         };
         (&mut self.stream, rx)
@@ -96,7 +139,7 @@ impl State {
     pub(super) fn done(&self) -> bool {
         self.done
     }
-    fn started(&self) -> bool {
+    pub(super) fn started(&self) -> bool {
         self.off > 0 || self.hdr_got > 0
     }
 }
@@ -146,18 +189,23 @@ impl Spin {
     }
 }
 
-/// Runs `xfers` to completion on `conns` (indexed by peer rank). Sends carry `label` (a
-/// collective tag, or the point-to-point context and tag 0 of a plain send); a receive takes the
-/// next message with that label. Point-to-point messages with another envelope that arrive
-/// first go to the `matcher`.
+/// Runs `xfers` to completion on `core`'s connections (indexed by peer rank). Sends carry `label`
+/// (a collective tag, or the point-to-point context and tag 0 of a plain send); a receive takes
+/// the next message with that label. Point-to-point messages with another envelope that arrive
+/// first go to the matcher (or to the non-blocking receive they match). Pending non-blocking
+/// requests progress meanwhile; a send starts after the queued sends to its peer.
 pub fn run(
-    conns: &mut [Option<Conn>],
-    matcher: &mut Matcher,
+    core: &mut Core,
     label: Header,
     xfers: &mut [Xfer<'_>],
     deadline: Instant,
     spin: Duration,
 ) -> Result<()> {
+    let Core {
+        conns,
+        matcher,
+        reqs,
+    } = core;
     for x in xfers.iter() {
         let p = x.peer();
         match conns.get(p) {
@@ -185,8 +233,16 @@ pub fn run(
     loop {
         let mut progressed = false;
         active.clear();
+        if !reqs.is_idle() {
+            let busy = |p: usize| receiving_from(xfers, &st, p);
+            progressed |= super::progress::requests(conns, matcher, reqs, &busy);
+        }
         for i in 0..xfers.len() {
             if st[i].done || blocked_by_earlier(xfers, &st, i) {
+                continue;
+            }
+            if matches!(xfers[i], Xfer::Send { .. }) && reqs.sends_to(xfers[i].peer()) {
+                // Frames go whole and in order: the queued sends to this peer first.
                 continue;
             }
             active.push(i);
@@ -195,7 +251,7 @@ pub fn run(
             let res = match &mut xfers[i] {
                 Xfer::Send { data, .. } => progress_send_any(&mut conn.stream, &mut st[i], data),
                 Xfer::Recv { buf, .. } => {
-                    let (stream, mut rx) = conn.split(&mut *matcher, peer);
+                    let (stream, mut rx) = conn.split(&mut *matcher, &mut *reqs, peer);
                     progress_recv(&mut reader(stream), &mut rx, &mut st[i], buf, &label)
                 }
             };
@@ -249,8 +305,21 @@ pub fn run(
                 revents: 0,
             });
         }
+        if !reqs.is_idle() {
+            let busy = |p: usize| receiving_from(xfers, &st, p);
+            super::progress::pollfds(conns, matcher, reqs, &busy, &mut pfds);
+        }
         poll_until(&mut pfds, deadline)?;
     }
+}
+
+/// Whether a receive of this call still reads from `peer` (it then also serves the
+/// non-blocking requests' messages that arrive first).
+fn receiving_from(xfers: &[Xfer<'_>], st: &[State], peer: usize) -> bool {
+    xfers
+        .iter()
+        .zip(st)
+        .any(|(x, s)| !s.done && x.peer() == peer && matches!(x, Xfer::Recv { .. }))
 }
 
 /// Blocks in poll(2) on `pfds` until one is ready or `deadline` (at least 1 ms); an interrupted
@@ -441,6 +510,7 @@ pub(super) struct Rx<'a> {
     pub head: &'a mut Option<Header>,
     pub stash: &'a mut Option<Stash>,
     pub matcher: &'a mut Matcher,
+    pub reqs: &'a mut Requests,
     /// The peer at the other end.
     pub src: usize,
 }
@@ -486,40 +556,56 @@ pub(super) fn progress_send_any(stream: &mut Stream, s: &mut State, data: &[u8])
     }
 }
 
-/// Reads more of the unexpected message in `rx.stash`; when it is complete, hands it to the
-/// matcher. Returns (complete, whether any byte moved).
+/// Reads more of the message in `rx.stash`; when it is complete, hands it to the matcher
+/// (an unexpected message: it may complete a non-blocking receive posted meanwhile) or completes
+/// its request. Returns (complete, whether any byte moved).
 pub(super) fn progress_stash(stream: &mut impl Read, rx: &mut Rx<'_>) -> Result<(bool, bool)> {
     let mut moved = false;
     let Some(st) = rx.stash.as_mut() else {
         return Ok((true, false));
     };
-    while st.got < st.data.len() {
-        match read_vec(stream, rx.pending, &mut st.data[st.got..], &mut []) {
-            Ok(0) => {
-                return Err(Error::new(
-                    ErrorKind::PeerLost,
-                    "connection closed by peer mid-message",
-                ))
+    let mut sink = [0u8; 4096];
+    while st.got < st.len {
+        let target: &mut [u8] = match &mut st.into {
+            Into::Queue(data) => &mut data[st.got..],
+            Into::Request(r) if st.got < r.buf.len() => {
+                let end = st.len.min(r.buf.len());
+                &mut r.buf.bytes_mut()[st.got..end]
             }
-            Ok(n) => {
+            Into::Request(_) => {
+                let n = (st.len - st.got).min(sink.len());
+                &mut sink[..n]
+            }
+        };
+        match payload_read(read_vec(stream, rx.pending, target, &mut []))? {
+            Some(n) => {
                 st.got += n;
-                moved = true;
+                moved |= n > 0;
             }
-            Err(e) if e.kind() == IoKind::WouldBlock => return Ok((false, moved)),
-            Err(e) if e.kind() == IoKind::Interrupted => {}
-            Err(e) => return Err(io_error(e, "receive")),
+            None => return Ok((false, moved)),
         }
     }
     let st = rx.stash.take().expect("checked above");
-    // During a collective no receive is posted; in a tagged receive the driver checks for a
-    // delivery after each step.
-    rx.matcher.buffered(st.env, st.data);
+    match st.into {
+        Into::Queue(data) => {
+            // During a collective no blocking receive is posted; in a tagged receive the driver
+            // checks for a delivery after each step. A non-blocking receive completes here.
+            if let Some(id) = rx.matcher.buffered(st.env, data) {
+                rx.reqs.deliver(rx.matcher, id);
+            }
+        }
+        Into::Request(r) => {
+            let cap = r.buf.len();
+            rx.reqs.complete(r.id, received(st.env, st.len, cap));
+        }
+    }
     Ok((true, moved))
 }
 
 /// A point-to-point message `h` has arrived: the matcher gives it to a posted receive (the
-/// caller reads its payload), buffers it (its payload is read into `rx.stash` next) or parks it
-/// (the stream is not read further).
+/// caller reads its payload; for a non-blocking receive it is read into `rx.stash` next and the
+/// answer is `Buffer`), buffers it (its payload is read into `rx.stash` next) or parks it (the
+/// stream is not read further).
 pub(super) fn divert(rx: &mut Rx<'_>, h: Header) -> Result<Arrival> {
     let len = usize::try_from(h.len).map_err(|_| Error::channel("message length overflows"))?;
     let env = Envelope {
@@ -529,18 +615,19 @@ pub(super) fn divert(rx: &mut Rx<'_>, h: Header) -> Result<Arrival> {
     };
     let a = rx.matcher.arrive(env, len);
     match a {
-        Arrival::Buffer => {
-            *rx.stash = Some(Stash {
-                env,
-                data: vec![0u8; len],
-                got: 0,
-            })
-        }
+        Arrival::Buffer => *rx.stash = Some(Stash::queued(env, len)),
         Arrival::Park => {
             rx.matcher.parked(env, len);
             *rx.head = Some(h);
         }
-        Arrival::Matched(_) => {}
+        Arrival::Matched(id) => {
+            if let Some(r) = rx.reqs.take_posted(id) {
+                // A non-blocking receive: its payload is read like a stash, then the stream goes
+                // on.
+                *rx.stash = Some(Stash::request(env, len, r));
+                return Ok(Arrival::Buffer);
+            }
+        }
     }
     Ok(a)
 }

@@ -57,7 +57,7 @@ pub struct Unexpected {
 }
 
 /// A posted receive that is waiting for its message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PostId(u64);
 
 /// The outcome of posting a receive.
@@ -108,10 +108,13 @@ impl Matcher {
         }
     }
 
-    /// Whether no message is queued, being buffered or delivered (then a plain receive may read
-    /// its connection directly).
+    /// Whether no message is queued, being buffered or delivered and no receive is posted (then
+    /// a plain receive may read its connection directly).
     pub fn is_idle(&self) -> bool {
-        self.queue.is_empty() && self.used == 0 && self.delivered.is_empty()
+        self.queue.is_empty()
+            && self.used == 0
+            && self.delivered.is_empty()
+            && self.posted.is_empty()
     }
 
     /// Payload bytes buffered or reserved.
@@ -206,6 +209,20 @@ impl Matcher {
             len,
             payload: None,
         });
+    }
+
+    /// Whether a posted receive accepts messages from `src`.
+    pub fn awaits(&self, src: usize) -> bool {
+        self.posted
+            .iter()
+            .any(|(_, p)| p.src == Source::Any || p.src == Source::Rank(src))
+    }
+
+    /// The pattern of the posted receive `id`.
+    pub fn pattern(&self, id: PostId) -> Option<Pattern> {
+        self.posted
+            .iter()
+            .find_map(|(i, p)| (*i == id).then_some(*p))
     }
 
     /// The oldest matching unexpected message (envelope and size), left in the queue.

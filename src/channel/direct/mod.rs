@@ -6,24 +6,35 @@ mod engine;
 mod frame;
 pub mod matching;
 pub mod mesh;
+mod progress;
 pub mod punch;
+mod requests;
 mod tagged;
 
+use super::request::{Pending, RecvBuf, SendBuf};
 use super::{MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Xfer};
 use crate::config::DirectConfig;
 use crate::error::{Error, ErrorKind, Result};
-use engine::Conn;
+use engine::{Conn, Core, Stash};
 use frame::Header;
-use matching::{Matcher, Pattern};
+use matching::{Matcher, Pattern, Posted};
+use progress::{DirectPending, Shared};
+use requests::{received, PostedRecv, Requests};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Direct TCP transport of one communicator.
+///
+/// Its state sits behind one lock, shared with the progress thread that advances non-blocking
+/// requests while the caller is away (started with the first request). A blocking call holds
+/// the lock throughout and advances the pending requests itself.
 pub struct DirectTransport {
     rank: usize,
     size: usize,
-    conns: Vec<Option<Conn>>,
     spin: Duration,
-    matcher: Matcher,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl DirectTransport {
@@ -54,22 +65,73 @@ impl DirectTransport {
                 }
             });
         }
+        let core = Core {
+            conns,
+            matcher: Matcher::new(unexpected),
+            reqs: Requests::new(size),
+        };
         Ok(DirectTransport {
             rank,
             size,
-            conns,
             spin,
-            matcher: Matcher::new(unexpected),
+            shared: Arc::new(Shared::new(core, spin)?),
+            thread: None,
         })
     }
 
-    fn io(&mut self) -> tagged::Io<'_> {
-        tagged::Io {
-            conns: &mut self.conns,
-            matcher: &mut self.matcher,
+    /// Runs `f` on the connections, matcher and requests, under the lock.
+    fn with_io<T>(&self, f: impl FnOnce(&mut tagged::Io<'_>) -> T) -> T {
+        let mut guard = self.shared.core.lock();
+        let Core {
+            conns,
+            matcher,
+            reqs,
+        } = &mut *guard;
+        f(&mut tagged::Io {
+            conns,
+            matcher,
+            reqs,
             rank: self.rank,
             spin: self.spin,
+        })
+    }
+
+    /// Hands request `id` to the caller: advances it once and, while it is pending, has the
+    /// progress thread (started now if needed) advance it.
+    fn pending(&mut self, id: requests::ReqId) -> Result<Box<dyn Pending>> {
+        let idle = {
+            let mut guard = self.shared.core.lock();
+            let Core {
+                conns,
+                matcher,
+                reqs,
+            } = &mut *guard;
+            progress::requests(conns, matcher, reqs, &|_| false);
+            reqs.is_idle()
+        };
+        if !idle {
+            if self.thread.is_none() {
+                self.thread = Some(progress::spawn(self.shared.clone())?);
+            }
+            self.shared.wake();
         }
+        Ok(Box::new(DirectPending {
+            shared: self.shared.clone(),
+            id,
+        }))
+    }
+
+    /// Stops the progress thread, if it runs.
+    fn stop_thread(&mut self) {
+        if let Some(h) = self.thread.take() {
+            progress::stop(&self.shared, h);
+        }
+    }
+}
+
+impl Drop for DirectTransport {
+    fn drop(&mut self) {
+        self.stop_thread();
     }
 }
 
@@ -100,7 +162,9 @@ impl P2pTransport for DirectTransport {
         xfers: &mut [Xfer<'_>],
         deadline: Instant,
     ) -> Result<()> {
-        if tag == 0 && !self.matcher.is_idle() {
+        let mut guard = self.shared.core.lock();
+        let core = &mut *guard;
+        if tag == 0 && !core.matcher.is_idle() {
             // A plain receive while unexpected messages wait or are being read: the oldest of its
             // source with tag 0 may be among them (non-overtaking), so it goes through the
             // matcher.
@@ -111,7 +175,14 @@ impl P2pTransport for DirectTransport {
                     tag: TagSel::Tag(0),
                 };
                 let want = buf.len();
-                let st = tagged::recv(&mut self.io(), pat, buf, None, deadline).map_err(|e| {
+                let mut io = tagged::Io {
+                    conns: &mut core.conns,
+                    matcher: &mut core.matcher,
+                    reqs: &mut core.reqs,
+                    rank: self.rank,
+                    spin: self.spin,
+                };
+                let st = tagged::recv(&mut io, pat, buf, None, deadline).map_err(|e| {
                     if e.kind() == ErrorKind::Truncated {
                         Error::new(ErrorKind::SizeMismatch, e.message())
                     } else {
@@ -130,14 +201,7 @@ impl P2pTransport for DirectTransport {
                 return Ok(());
             }
         }
-        engine::run(
-            &mut self.conns,
-            &mut self.matcher,
-            label(ctx, tag),
-            xfers,
-            deadline,
-            self.spin,
-        )
+        engine::run(core, label(ctx, tag), xfers, deadline, self.spin)
     }
     fn send_tagged(
         &mut self,
@@ -148,8 +212,7 @@ impl P2pTransport for DirectTransport {
         deadline: Instant,
     ) -> Result<()> {
         engine::run(
-            &mut self.conns,
-            &mut self.matcher,
+            &mut self.shared.core.lock(),
             Header::p2p(ctx, tag, 0),
             &mut [Xfer::Send { peer: dest, data }],
             deadline,
@@ -171,7 +234,7 @@ impl P2pTransport for DirectTransport {
             dest: s.dest,
         });
         let pat = Pattern { ctx, src, tag };
-        tagged::recv(&mut self.io(), pat, buf, out, deadline)
+        self.with_io(|io| tagged::recv(io, pat, buf, out, deadline))
     }
     fn probe(
         &mut self,
@@ -180,16 +243,103 @@ impl P2pTransport for DirectTransport {
         tag: TagSel,
         deadline: Option<Instant>,
     ) -> Result<Option<MsgStatus>> {
-        tagged::probe(&mut self.io(), Pattern { ctx, src, tag }, deadline)
+        self.with_io(|io| tagged::probe(io, Pattern { ctx, src, tag }, deadline))
+    }
+    fn isend(
+        &mut self,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        let id = {
+            let mut core = self.shared.core.lock();
+            usable(&core.conns, dest, self.rank, "destination")?;
+            let id = core.reqs.start();
+            let status = MsgStatus {
+                source: dest,
+                tag,
+                bytes: data.len(),
+            };
+            core.reqs
+                .queue_send(id, dest, &Header::p2p(ctx, tag, 0), data, status);
+            id
+        };
+        self.pending(id)
+    }
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        mut buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        let id = {
+            let mut guard = self.shared.core.lock();
+            let core = &mut *guard;
+            if let Source::Rank(r) = src {
+                usable(&core.conns, r, self.rank, "source")?;
+            }
+            let id = core.reqs.start();
+            match core.matcher.post(Pattern { ctx, src, tag }) {
+                Posted::Found(u) => match u.payload {
+                    Some(d) => {
+                        let n = d.len().min(buf.len());
+                        buf.bytes_mut()[..n].copy_from_slice(&d[..n]);
+                        let cap = buf.len();
+                        core.reqs.complete(id, received(u.env, u.len, cap));
+                    }
+                    None => {
+                        // Parked: its payload is next in the connection.
+                        let c = core.conns[u.env.src]
+                            .as_mut()
+                            .expect("a parked message has a connection");
+                        c.head = None;
+                        c.stash = Some(Stash::request(u.env, u.len, PostedRecv { id, buf }));
+                    }
+                },
+                Posted::Waiting(pid) => core.reqs.post(pid, PostedRecv { id, buf }),
+            }
+            id
+        };
+        self.pending(id)
     }
     fn link(&self, peer: usize) -> Option<super::Link> {
-        self.conns.get(peer)?.as_ref().map(|c| c.link)
+        self.shared
+            .core
+            .lock()
+            .conns
+            .get(peer)?
+            .as_ref()
+            .map(|c| c.link)
     }
     fn close(&mut self) {
-        for c in self.conns.iter_mut() {
+        self.stop_thread();
+        let mut core = self.shared.core.lock();
+        progress::fail_all(&mut core);
+        for c in core.conns.iter_mut() {
             if let Some(c) = c.take() {
                 let _ = c.stream.tcp().shutdown(std::net::Shutdown::Both);
             }
         }
+    }
+}
+
+/// Checks that `peer` is another rank with a usable connection.
+fn usable(conns: &[Option<Conn>], peer: usize, me: usize, what: &str) -> Result<()> {
+    if peer == me {
+        return Err(Error::invalid(format!(
+            "{what} {peer} is this rank (messages to self are not supported)"
+        )));
+    }
+    match conns.get(peer) {
+        Some(Some(c)) => match &c.broken {
+            Some(why) => Err(Error::new(
+                ErrorKind::PeerLost,
+                format!("connection to peer {peer} is unusable: {why}"),
+            )),
+            None => Ok(()),
+        },
+        _ => Err(Error::invalid(format!("no connection to peer {peer}"))),
     }
 }

@@ -11,6 +11,8 @@ use super::engine::{
 };
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher, Pattern, PostId, Posted};
+use super::progress;
+use super::requests::{received as finish, Requests};
 use crate::channel::{MsgStatus, Source};
 use crate::error::{Error, ErrorKind, Result};
 use std::io::{ErrorKind as IoKind, Read};
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 pub(super) struct Io<'a> {
     pub conns: &'a mut [Option<Conn>],
     pub matcher: &'a mut Matcher,
+    pub reqs: &'a mut Requests,
     pub rank: usize,
     pub spin: Duration,
 }
@@ -40,7 +43,7 @@ struct Reading {
 }
 
 /// What one connection did in [`step`].
-enum Step {
+pub(super) enum Step {
     /// Nothing more to read now.
     Open,
     /// The header of the posted receive's message: its payload is next in the stream.
@@ -84,8 +87,13 @@ impl Io<'_> {
 /// Reads what has arrived on one connection: finishes an unexpected payload, then reads headers
 /// and hands point-to-point messages to the matcher until one is matched, a header is parked, or
 /// nothing more has arrived. Returns what happened and whether any byte moved.
-fn step(conn: &mut Conn, src: usize, matcher: &mut Matcher) -> Result<(Step, bool)> {
-    let (stream, mut rx) = conn.split(matcher, src);
+pub(super) fn step(
+    conn: &mut Conn,
+    src: usize,
+    matcher: &mut Matcher,
+    reqs: &mut Requests,
+) -> Result<(Step, bool)> {
+    let (stream, mut rx) = conn.split(matcher, reqs, src);
     let mut r = reader(stream);
     let mut moved = false;
     loop {
@@ -162,25 +170,6 @@ fn read_payload(conn: &mut Conn, rd: &mut Reading, buf: &mut [u8]) -> Result<boo
     Ok(moved)
 }
 
-/// The result of a complete receive of the message `env` of `len` bytes into a buffer of `cap`.
-fn finish(env: Envelope, len: usize, cap: usize) -> Result<MsgStatus> {
-    if len > cap {
-        return Err(Error::new(
-            ErrorKind::Truncated,
-            format!(
-                "message from peer {} with tag {} has {len} bytes, the receive buffer only {cap} \
-                 (the message was consumed)",
-                env.src, env.tag
-            ),
-        ));
-    }
-    Ok(MsgStatus {
-        source: env.src,
-        tag: env.tag,
-        bytes: len,
-    })
-}
-
 /// Why a receive or probe from `peers` can never complete: each one's stream is blocked.
 fn blocked_error(io: &Io<'_>, peers: &[usize]) -> Error {
     if peers.is_empty() {
@@ -207,7 +196,8 @@ fn blocked_error(io: &Io<'_>, peers: &[usize]) -> Error {
     ))
 }
 
-/// Waits until one of `read` is readable or `write` is writable, or until `deadline`.
+/// Waits until one of `read` is readable or `write` is writable (or a connection that pending
+/// non-blocking requests wait on is ready), or until `deadline`.
 fn wait(io: &Io<'_>, read: &[usize], write: Option<usize>, deadline: Instant) -> Result<()> {
     let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(read.len() + 1);
     let fd = |p: usize| io.conns[p].as_ref().map(|c| c.stream.tcp().as_raw_fd());
@@ -226,6 +216,15 @@ fn wait(io: &Io<'_>, read: &[usize], write: Option<usize>, deadline: Instant) ->
             events: libc::POLLOUT,
             revents: 0,
         });
+    }
+    if !io.reqs.is_idle() {
+        progress::pollfds(
+            io.conns,
+            io.matcher,
+            io.reqs,
+            &|p| read.contains(&p),
+            &mut pfds,
+        );
     }
     engine::poll_until(&mut pfds, deadline)
 }
@@ -248,7 +247,7 @@ fn step_all(io: &mut Io<'_>, peers: &[usize]) -> Result<Swept> {
     let mut open = Vec::with_capacity(peers.len());
     for &p in peers {
         let conn = io.conns[p].as_mut().expect("sources() checked it");
-        match step(conn, p, io.matcher) {
+        match step(conn, p, io.matcher, io.reqs) {
             Ok((s, m)) => {
                 moved |= m;
                 match s {
@@ -370,11 +369,23 @@ fn drive(
     loop {
         let mut moved = false;
         let mut sending = None;
+        if !io.reqs.is_idle() {
+            // The connections this receive does not read serve the non-blocking requests.
+            let mine: &[usize] = match reading {
+                Some(rd) => &[rd.env.src],
+                None if done.is_none() => peers,
+                None => &[],
+            };
+            moved |= progress::requests(io.conns, io.matcher, io.reqs, &|p| mine.contains(&p));
+        }
         if let Some((s, o)) = send.as_mut() {
             if !s.done() {
-                let c = io.conn(o.dest, "destination")?;
-                moved |= progress_send_any(&mut c.stream, s, o.data)
-                    .map_err(|e| e.context(format!("peer {}", o.dest)))?;
+                // Frames go whole and in order: queued non-blocking sends to the peer first.
+                if s.started() || !io.reqs.sends_to(o.dest) {
+                    let c = io.conn(o.dest, "destination")?;
+                    moved |= progress_send_any(&mut c.stream, s, o.data)
+                        .map_err(|e| e.context(format!("peer {}", o.dest)))?;
+                }
                 if !s.done() {
                     sending = Some(o.dest);
                 }
@@ -463,6 +474,7 @@ pub(super) fn probe(
     };
     let mut spin = Spin::new(io.spin);
     loop {
+        let moved_r = !io.reqs.is_idle() && moved_reqs(io, &peers);
         if let Some(found) = io.matcher.peek(&pat) {
             return Ok(Some(status(found)));
         }
@@ -484,7 +496,7 @@ pub(super) fn probe(
         if !moved && io.matcher.peek(&pat).is_none() && open.is_empty() {
             return Err(blocked_error(io, &peers));
         }
-        match spin.next(moved, deadline) {
+        match spin.next(moved || moved_r, deadline) {
             Next::Again => continue,
             Next::Poll => {}
             Next::TimedOut => {
@@ -496,4 +508,9 @@ pub(super) fn probe(
         }
         wait(io, &open, None, deadline)?;
     }
+}
+
+/// A step of the pending non-blocking requests on the connections other than `peers`.
+fn moved_reqs(io: &mut Io<'_>, peers: &[usize]) -> bool {
+    progress::requests(io.conns, io.matcher, io.reqs, &|p| peers.contains(&p))
 }

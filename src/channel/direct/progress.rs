@@ -1,0 +1,370 @@
+//! Progress of the direct channel's non-blocking requests: one step over all of them
+//! ([`requests`]), what to wait for in poll(2) ([`pollfds`]), the transport's progress thread
+//! (started with the first request; it sleeps while none is pending), and a request as its caller
+//! sees it ([`DirectPending`]).
+//!
+//! Every loop of the channel (collectives, blocking receives, waits, the thread) takes a step of
+//! the requests, so they advance whoever holds the transport's lock, and without any call when
+//! nobody does.
+
+use super::engine::{self, progress_send_any, Conn, Core, Into, Next, Spin};
+use super::matching::Matcher;
+use super::requests::{ReqId, Requests};
+use super::tagged::{self, Step};
+use crate::channel::request::Pending;
+use crate::channel::{MsgStatus, Source};
+use crate::error::{Error, ErrorKind, Result};
+use parking_lot::Mutex;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the transport and its progress thread share.
+pub(super) struct Shared {
+    pub core: Mutex<Core>,
+    /// The busy-poll window of waits (`communicator.spin_us`).
+    pub spin: Duration,
+    /// An eventfd that wakes the progress thread (a new request, or stop).
+    wake: OwnedFd,
+    stop: AtomicBool,
+}
+
+/// Longest sleep of the progress thread in one poll while requests are pending (it also wakes on
+/// socket readiness and on new requests).
+const TICK: Duration = Duration::from_millis(100);
+
+impl Shared {
+    pub fn new(core: Core, spin: Duration) -> Result<Shared> {
+        // SAFETY: eventfd with valid flags; the result is checked.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::channel(format!(
+                "eventfd failed: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(Shared {
+            core: Mutex::new(core),
+            spin,
+            // SAFETY: a fresh descriptor that nothing else owns.
+            wake: unsafe { OwnedFd::from_raw_fd(fd) },
+            stop: AtomicBool::new(false),
+        })
+    }
+
+    /// Wakes the progress thread.
+    pub fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to our eventfd. A full counter (EAGAIN) still
+        // wakes the reader, so the result needs no check.
+        unsafe { libc::write(self.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    fn drain_wake(&self) {
+        let mut v: u64 = 0;
+        // SAFETY: reads 8 bytes into a live u64 from our non-blocking eventfd.
+        unsafe { libc::read(self.wake.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+    }
+
+    fn wake_pollfd(&self) -> libc::pollfd {
+        libc::pollfd {
+            fd: self.wake.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }
+    }
+}
+
+/// Starts the progress thread of `shared`.
+pub(super) fn spawn(shared: Arc<Shared>) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("fmi-progress".into())
+        .spawn(move || thread_main(&shared))
+        .map_err(|e| Error::channel(format!("cannot start the progress thread: {e}")))
+}
+
+/// Stops the progress thread `h` of `shared` and waits for it.
+pub(super) fn stop(shared: &Shared, h: JoinHandle<()>) {
+    shared.stop.store(true, Ordering::SeqCst);
+    shared.wake();
+    let _ = h.join();
+}
+
+fn thread_main(shared: &Shared) {
+    let mut pfds = Vec::new();
+    while !shared.stop.load(Ordering::SeqCst) {
+        pfds.clear();
+        pfds.push(shared.wake_pollfd());
+        let timeout = {
+            let mut guard = shared.core.lock();
+            let Core {
+                conns,
+                matcher,
+                reqs,
+            } = &mut *guard;
+            if reqs.is_idle() {
+                None
+            } else if requests(conns, matcher, reqs, &|_| false) {
+                continue;
+            } else {
+                pollfds(conns, matcher, reqs, &|_| false, &mut pfds);
+                Some(TICK)
+            }
+        };
+        let ms = timeout.map_or(-1, |t| t.as_millis() as libc::c_int);
+        // SAFETY: pfds is a valid array of pollfd of the given length.
+        unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+        if pfds[0].revents != 0 {
+            shared.drain_wake();
+        }
+    }
+}
+
+/// One step of every pending request that no loop of the caller serves (`busy(peer)`: the caller
+/// reads that peer's connection itself): writes queued sends, reads the messages of posted
+/// receives, and fails the requests of broken connections. Returns whether any byte moved.
+pub(super) fn requests(
+    conns: &mut [Option<Conn>],
+    matcher: &mut Matcher,
+    reqs: &mut Requests,
+    busy: &dyn Fn(usize) -> bool,
+) -> bool {
+    let mut moved = false;
+    let peers: Vec<usize> = reqs.sending_peers().collect();
+    for p in peers {
+        let Some(conn) = conns[p].as_mut() else {
+            continue;
+        };
+        if conn.broken.is_some() {
+            continue;
+        }
+        let q = reqs.queue(p);
+        let mut finished = Vec::new();
+        let mut failed = None;
+        while let Some(front) = q.front_mut() {
+            match progress_send_any(&mut conn.stream, &mut front.state, front.data.bytes()) {
+                Ok(m) => moved |= m,
+                Err(e) => {
+                    failed = Some(e.context(format!("peer {p}")));
+                    break;
+                }
+            }
+            if !front.state.done() {
+                break;
+            }
+            let s = q.pop_front().expect("front exists");
+            finished.push((s.id, s.status));
+        }
+        for (id, st) in finished {
+            reqs.complete(id, Ok(st));
+        }
+        if let Some(e) = failed {
+            conn.broken = Some(e.message().to_string());
+        }
+    }
+    for (p, conn) in conns.iter_mut().enumerate() {
+        let Some(conn) = conn.as_mut() else {
+            continue;
+        };
+        if conn.broken.is_some()
+            || busy(p)
+            || conn.head.is_some()
+            || conn.stash.is_none() && !matcher.awaits(p)
+        {
+            continue;
+        }
+        match tagged::step(conn, p, matcher, reqs) {
+            Ok((Step::Open | Step::Blocked, m)) => moved |= m,
+            Ok((Step::Matched(_) | Step::Delivered, _)) => {
+                // Only a blocking receive gets these, and it reads its sources itself.
+                conn.broken = Some(
+                    "internal error: a blocking receive's message was read by the \
+                                    progress of non-blocking requests"
+                        .into(),
+                );
+            }
+            Err(e) => conn.broken = Some(e.message().to_string()),
+        }
+    }
+    fail_broken(conns, matcher, reqs);
+    moved
+}
+
+/// Fails the requests that depend on a broken connection: its queued sends, the receive being
+/// read from it, and the receives posted for that peer alone.
+fn fail_broken(conns: &mut [Option<Conn>], matcher: &mut Matcher, reqs: &mut Requests) {
+    for (p, conn) in conns.iter_mut().enumerate() {
+        let Some(conn) = conn.as_mut() else {
+            continue;
+        };
+        let Some(why) = conn.broken.clone() else {
+            continue;
+        };
+        let err = Error::new(
+            ErrorKind::PeerLost,
+            format!("connection to peer {p} is unusable: {why}"),
+        );
+        if reqs.sends_to(p) {
+            reqs.fail_sends(p, &err);
+        }
+        if let Some(st) = conn.stash.take() {
+            match st.into {
+                Into::Queue(_) => matcher.abandon(st.len),
+                Into::Request(r) => reqs.complete(r.id, Err(err.clone())),
+            }
+        }
+        if reqs.has_posted() {
+            reqs.fail_posted(matcher, &err, |pat| pat.src == Source::Rank(p));
+        }
+    }
+}
+
+/// Adds to `pfds` the connections that pending requests wait on (writable for queued sends,
+/// readable for posted receives), except those `busy` says the caller watches.
+pub(super) fn pollfds(
+    conns: &[Option<Conn>],
+    matcher: &Matcher,
+    reqs: &Requests,
+    busy: &dyn Fn(usize) -> bool,
+    pfds: &mut Vec<libc::pollfd>,
+) {
+    for (p, c) in conns.iter().enumerate() {
+        let Some(c) = c else { continue };
+        if c.broken.is_some() {
+            continue;
+        }
+        let mut events = 0;
+        if reqs.sends_to(p) {
+            events |= libc::POLLOUT;
+        }
+        if !busy(p) && c.head.is_none() && (c.stash.is_some() || matcher.awaits(p)) {
+            events |= libc::POLLIN;
+        }
+        if events != 0 {
+            pfds.push(libc::pollfd {
+                fd: c.stream.tcp().as_raw_fd(),
+                events,
+                revents: 0,
+            });
+        }
+    }
+}
+
+/// Fails every pending request: the transport is closing. Their buffers are not touched again.
+pub(super) fn fail_all(core: &mut Core) {
+    let err = Error::new(
+        ErrorKind::PeerLost,
+        "the communicator was closed while this request was pending",
+    );
+    let Core {
+        conns,
+        matcher,
+        reqs,
+    } = core;
+    for (p, conn) in conns.iter_mut().enumerate() {
+        if reqs.sends_to(p) {
+            reqs.fail_sends(p, &err);
+        }
+        if let Some(c) = conn.as_mut() {
+            if let Some(st) = c.stash.take() {
+                match st.into {
+                    Into::Queue(_) => matcher.abandon(st.len),
+                    Into::Request(r) => reqs.complete(r.id, Err(err.clone())),
+                }
+            }
+        }
+    }
+    reqs.fail_posted(matcher, &err, |_| true);
+}
+
+/// A non-blocking send or receive of the direct channel, as its caller holds it.
+pub(super) struct DirectPending {
+    pub shared: Arc<Shared>,
+    pub id: ReqId,
+}
+
+impl DirectPending {
+    /// One step of all requests, then this one's result if it completed.
+    fn step(&self, core: &mut Core) -> (Option<Result<MsgStatus>>, bool) {
+        if let Some(r) = core.reqs.result(self.id) {
+            return (Some(r), false);
+        }
+        let Core {
+            conns,
+            matcher,
+            reqs,
+        } = core;
+        let moved = requests(conns, matcher, reqs, &|_| false);
+        (reqs.result(self.id), moved)
+    }
+}
+
+impl Pending for DirectPending {
+    fn test(&mut self) -> Option<Result<MsgStatus>> {
+        self.step(&mut self.shared.core.lock()).0
+    }
+
+    fn wait(&mut self, until: Instant) -> Option<Result<MsgStatus>> {
+        let mut core = self.shared.core.lock();
+        let mut spin = Spin::new(self.shared.spin);
+        let mut pfds = Vec::new();
+        loop {
+            let (r, moved) = self.step(&mut core);
+            if r.is_some() {
+                return r;
+            }
+            match spin.next(moved, until) {
+                Next::Again => continue,
+                Next::TimedOut => return None,
+                Next::Poll => {}
+            }
+            pfds.clear();
+            let Core {
+                conns,
+                matcher,
+                reqs,
+            } = &*core;
+            pollfds(conns, matcher, reqs, &|_| false, &mut pfds);
+            // Other threads may use the transport while this one sleeps.
+            parking_lot::MutexGuard::unlocked(&mut core, || {
+                let _ = engine::poll_until(&mut pfds, until);
+            });
+        }
+    }
+
+    fn cancel(&mut self) -> Option<Result<MsgStatus>> {
+        let mut guard = self.shared.core.lock();
+        let core = &mut *guard;
+        if let Some(r) = core.reqs.result(self.id) {
+            return Some(r);
+        }
+        if let Some((peer, started)) = core.reqs.unqueue(self.id) {
+            if started {
+                if let Some(c) = core.conns[peer].as_mut() {
+                    c.broken = Some("a message was cut off: its send was cancelled".into());
+                }
+            }
+            return None;
+        }
+        if let Some(pid) = core.reqs.posted_id(self.id) {
+            core.reqs.unpost(&mut core.matcher, pid);
+            return None;
+        }
+        for c in core.conns.iter_mut().flatten() {
+            if matches!(&c.stash, Some(st) if matches!(&st.into, Into::Request(r) if r.id == self.id))
+            {
+                c.stash = None;
+                c.broken = Some("a message was cut off: its receive was cancelled".into());
+                core.reqs.forget();
+                return None;
+            }
+        }
+        None
+    }
+
+    fn detach(self: Box<Self>) {
+        self.shared.core.lock().reqs.detach(self.id);
+    }
+}
