@@ -552,82 +552,6 @@ fmi_status fmi_send(fmi_comm *comm, const void *buf, size_t count, fmi_datatype 
 fmi_status fmi_recv(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t src);
 
 /**
- * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
- * Blocks until the message is handed to the channel (while the receiver's buffer for unexpected
- * messages is full, until the receiver takes messages). `fmi_send` is `fmi_send_tag` with tag 0.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t`.
- */
-fmi_status fmi_send_tag(fmi_comm *comm,
-                        const void *buf,
-                        size_t count,
-                        fmi_datatype t,
-                        int32_t dest,
-                        int32_t tag);
-
-/**
- * Receives the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
- * `FMI_ANY_TAG`) into `buf`, which holds up to `count` elements of `t`. A shorter message fills
- * the front of `buf`; a longer one fails with `FMI_ERR_TRUNCATE` (it is consumed). On success,
- * `*status` (may be NULL) gets the message's source, tag and size.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t`; `status` NULL or writable.
- */
-fmi_status fmi_recv_tag(fmi_comm *comm,
-                        void *buf,
-                        size_t count,
-                        fmi_datatype t,
-                        int32_t source,
-                        int32_t tag,
-                        fmi_msg_status *status);
-
-/**
- * Waits for a message from `source` with `tag` (wildcards allowed) and writes its source, tag
- * and size to `*status` without receiving it; the next matching receive gets that message.
- *
- * # Safety
- * `status` must be writable.
- */
-fmi_status fmi_probe(fmi_comm *comm, int32_t source, int32_t tag, fmi_msg_status *status);
-
-/**
- * Like `fmi_probe` but answers at once: `*flag` is 1 and `*status` (may be NULL) is written
- * when a matching message has arrived, else `*flag` is 0.
- *
- * # Safety
- * `flag` must be writable; `status` NULL or writable.
- */
-fmi_status fmi_iprobe(fmi_comm *comm,
-                      int32_t source,
-                      int32_t tag,
-                      int *flag,
-                      fmi_msg_status *status);
-
-/**
- * Sends `send_count` elements of `send_type` from `send_buf` to `dest` with `send_tag`, and
- * receives up to `recv_count` elements of `recv_type` from `source` with `recv_tag` (wildcards
- * allowed) into `recv_buf`, concurrently: a ring of send-receives does not deadlock. The receive
- * is as in `fmi_recv_tag`; `status` (may be NULL) describes the received message.
- *
- * # Safety
- * The buffers must be valid for their counts; `status` NULL or writable.
- */
-fmi_status fmi_sendrecv(fmi_comm *comm,
-                        const void *send_buf,
-                        size_t send_count,
-                        fmi_datatype send_type,
-                        int32_t dest,
-                        int32_t send_tag,
-                        void *recv_buf,
-                        size_t recv_count,
-                        fmi_datatype recv_type,
-                        int32_t source,
-                        int32_t recv_tag,
-                        fmi_msg_status *status);
-
-/**
  * Starts sending `count` elements of `t` from `buf` to `dest` with `tag` and returns at once
  * with `*req`. The message is as `fmi_send_tag`'s, in order with the other sends to `dest`.
  * `buf` must stay valid and unchanged until the request completes (`fmi_wait`, `fmi_test`, ...).
@@ -717,6 +641,82 @@ fmi_status fmi_testall(size_t count, fmi_request **reqs, int *flag, fmi_msg_stat
  * `req` must be a valid pointer to a handle.
  */
 fmi_status fmi_request_free(fmi_request **req);
+
+/**
+ * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
+ * Blocks until the message is handed to the channel (while the receiver's buffer for unexpected
+ * messages is full, until the receiver takes messages). `fmi_send` is `fmi_send_tag` with tag 0.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`.
+ */
+fmi_status fmi_send_tag(fmi_comm *comm,
+                        const void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t dest,
+                        int32_t tag);
+
+/**
+ * Receives the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
+ * `FMI_ANY_TAG`) into `buf`, which holds up to `count` elements of `t`. A shorter message fills
+ * the front of `buf`; a longer one fails with `FMI_ERR_TRUNCATE` (it is consumed). On success,
+ * `*status` (may be NULL) gets the message's source, tag and size.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`; `status` NULL or writable.
+ */
+fmi_status fmi_recv_tag(fmi_comm *comm,
+                        void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t source,
+                        int32_t tag,
+                        fmi_msg_status *status);
+
+/**
+ * Waits for a message from `source` with `tag` (wildcards allowed) and writes its source, tag
+ * and size to `*status` without receiving it; the next matching receive gets that message.
+ *
+ * # Safety
+ * `status` must be writable.
+ */
+fmi_status fmi_probe(fmi_comm *comm, int32_t source, int32_t tag, fmi_msg_status *status);
+
+/**
+ * Like `fmi_probe` but answers at once: `*flag` is 1 and `*status` (may be NULL) is written
+ * when a matching message has arrived, else `*flag` is 0.
+ *
+ * # Safety
+ * `flag` must be writable; `status` NULL or writable.
+ */
+fmi_status fmi_iprobe(fmi_comm *comm,
+                      int32_t source,
+                      int32_t tag,
+                      int *flag,
+                      fmi_msg_status *status);
+
+/**
+ * Sends `send_count` elements of `send_type` from `send_buf` to `dest` with `send_tag`, and
+ * receives up to `recv_count` elements of `recv_type` from `source` with `recv_tag` (wildcards
+ * allowed) into `recv_buf`, concurrently: a ring of send-receives does not deadlock. The receive
+ * is as in `fmi_recv_tag`; `status` (may be NULL) describes the received message.
+ *
+ * # Safety
+ * The buffers must be valid for their counts; `status` NULL or writable.
+ */
+fmi_status fmi_sendrecv(fmi_comm *comm,
+                        const void *send_buf,
+                        size_t send_count,
+                        fmi_datatype send_type,
+                        int32_t dest,
+                        int32_t send_tag,
+                        void *recv_buf,
+                        size_t recv_count,
+                        fmi_datatype recv_type,
+                        int32_t source,
+                        int32_t recv_tag,
+                        fmi_msg_status *status);
 
 /**
  * Broadcasts `count` elements of `buf` from peer `root` to `buf` on every peer.
