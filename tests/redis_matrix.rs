@@ -7,6 +7,7 @@
 
 mod redis_harness;
 mod store_matrix;
+mod v_matrix;
 
 use redis_harness::{run_peers, RedisServer};
 use store_matrix::{check_all, check_p2p, check_rooted};
@@ -64,4 +65,21 @@ fn sixty_four_mib() {
     run_peers(&cfg, 3, store_matrix::sixty_four_mib_3);
     let left = server.scan("fmi:*");
     assert!(left.is_empty(), "keys left: {left:?}");
+}
+
+/// The v-collectives and in-place forms (tests/v_matrix) at 2 and 3 peers, uneven and zero
+/// counts; nothing may be left behind.
+#[test]
+fn v_collectives_2_and_3() {
+    let server = RedisServer::start();
+    for n in 2..=3 {
+        let start = std::time::Instant::now();
+        run_peers(&server.config(), n, |c| v_matrix::check_v(c, 1));
+        eprintln!(
+            "redis v-collectives n={n}: {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        let left = server.scan("fmi:*");
+        assert!(left.is_empty(), "left after n={n}: {left:?}");
+    }
 }
