@@ -6,6 +6,7 @@
 //! limit, so the chunked and partial-result algorithms run); 64 MiB runs in `sixty_four_mib`.
 
 mod redis_harness;
+mod reference;
 mod store_matrix;
 mod v_matrix;
 

@@ -8,6 +8,7 @@
 //! --ignored` runs them (here 6 and 7 took about 7 minutes, 9 about 6, 16 about 12 with 2
 //! minutes allowed per operation: see docs/s3.md).
 
+mod reference;
 mod s3_harness;
 mod store_matrix;
 mod v_matrix;

@@ -2,6 +2,7 @@
 //! and 5 peers with blocks of a few bytes, and at 3 peers with blocks of kilobytes.
 
 mod common;
+mod reference;
 mod v_matrix;
 
 #[test]

@@ -4,15 +4,12 @@
 //! untouched, built-in and order-sensitive (non-associative) operators. Shared by the direct
 //! channel (tests/vcollectives.rs) and the store channels (tests/redis_matrix.rs,
 //! tests/s3_matrix.rs). `scale` multiplies every count (1: a few bytes; larger: blocks of
-//! kilobytes).
+//! kilobytes). The including test declares `mod reference;` (tests/reference).
 #![allow(dead_code)]
 
-#[path = "../reference/mod.rs"]
-mod reference;
-
+use super::reference::*;
 use fmi::collective::shape::{packed, Blocks};
 use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp};
-use reference::*;
 
 /// Gap bytes between receive blocks; they must keep this value.
 const GAP: u8 = 0xEE;
