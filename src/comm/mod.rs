@@ -6,11 +6,13 @@
 //! - [`dispatch`]: argument checks, and running one operation on its channel with the algorithm
 //!   the plan picks ([`crate::plan`]), counters and trace;
 //! - [`ops`]: the operations (send, receive, the collectives);
-//! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive.
+//! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive, isend/irecv;
+//! - [`nonblocking`]: non-blocking collectives on the communicator's worker thread.
 
 mod agree;
 mod channels;
 mod dispatch;
+mod nonblocking;
 mod ops;
 mod p2p;
 
@@ -45,6 +47,8 @@ pub struct Communicator {
     counters: ChannelCounters,
     algorithms: AlgorithmCounters,
     trace: Option<Trace>,
+    /// Runs the non-blocking collectives (started by the first).
+    worker: Option<nonblocking::Worker>,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -127,6 +131,7 @@ impl Communicator {
             counters: ChannelCounters::default(),
             algorithms: AlgorithmCounters::default(),
             trace,
+            worker: None,
         };
         comm.agree_on_model(deadline).map_err(|e| {
             e.context(format!(
@@ -261,6 +266,9 @@ impl Communicator {
     /// flight), then releases it; a store channel also deletes every key of the run. The
     /// communicator is consumed even when a closing barrier fails; the first error is returned.
     pub fn finalize(mut self) -> Result<()> {
+        if let Some(mut w) = self.worker.take() {
+            w.stop();
+        }
         let mut result = Ok(());
         let kinds: Vec<ChannelKind> = self.channels.enabled().collect();
         for kind in kinds {
@@ -273,6 +281,9 @@ impl Communicator {
 
 impl Drop for Communicator {
     fn drop(&mut self) {
+        if let Some(mut w) = self.worker.take() {
+            w.stop();
+        }
         self.channels.close();
     }
 }
