@@ -947,6 +947,22 @@ fmi_status fmi_gatherv(fmi_comm *comm,
                        uint32_t root);
 
 /**
+ * `fmi_gatherv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Gatherv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_gatherv`.
+ */
+fmi_status fmi_gatherv_c(fmi_comm *comm,
+                         const void *sendbuf,
+                         size_t sendcount,
+                         void *recvbuf,
+                         const int64_t *recvcounts,
+                         const ptrdiff_t *displs,
+                         fmi_datatype t,
+                         uint32_t root);
+
+/**
  * Scatters `root`'s `sendbuf`: block i (`sendcounts[i]` elements at element offset
  * `displs[i]`; blocks may overlap) goes to peer i's `recvbuf`, which holds `recvcount`
  * elements, equal to `sendcounts[i]`. `sendbuf`, `sendcounts` and `displs` are read at the root
@@ -967,6 +983,22 @@ fmi_status fmi_scatterv(fmi_comm *comm,
                         uint32_t root);
 
 /**
+ * `fmi_scatterv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Scatterv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_scatterv`.
+ */
+fmi_status fmi_scatterv_c(fmi_comm *comm,
+                          const void *sendbuf,
+                          const int64_t *sendcounts,
+                          const ptrdiff_t *displs,
+                          void *recvbuf,
+                          size_t recvcount,
+                          fmi_datatype t,
+                          uint32_t root);
+
+/**
  * Gathers `sendcount` elements from every peer into every peer's `recvbuf`: peer i's block is
  * `recvcounts[i]` elements at element offset `displs[i]` (the same arrays on every peer; blocks
  * must not overlap). `sendbuf` may be `FMI_IN_PLACE`: this peer's block already is in
@@ -983,6 +1015,21 @@ fmi_status fmi_allgatherv(fmi_comm *comm,
                           const int *recvcounts,
                           const int *displs,
                           fmi_datatype t);
+
+/**
+ * `fmi_allgatherv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Allgatherv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_allgatherv`.
+ */
+fmi_status fmi_allgatherv_c(fmi_comm *comm,
+                            const void *sendbuf,
+                            size_t sendcount,
+                            void *recvbuf,
+                            const int64_t *recvcounts,
+                            const ptrdiff_t *displs,
+                            fmi_datatype t);
 
 /**
  * Personalised exchange with blocks of any size: block j of `sendbuf` (`sendcounts[j]`
@@ -1004,6 +1051,22 @@ fmi_status fmi_alltoallv(fmi_comm *comm,
                          const int *recvcounts,
                          const int *rdispls,
                          fmi_datatype t);
+
+/**
+ * `fmi_alltoallv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Alltoallv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_alltoallv`.
+ */
+fmi_status fmi_alltoallv_c(fmi_comm *comm,
+                           const void *sendbuf,
+                           const int64_t *sendcounts,
+                           const ptrdiff_t *sdispls,
+                           void *recvbuf,
+                           const int64_t *recvcounts,
+                           const ptrdiff_t *rdispls,
+                           fmi_datatype t);
 
 /**
  * Reduces num_peers*`recvcount` elements of every peer's `sendbuf` with `op` (folded left to
@@ -1039,6 +1102,20 @@ fmi_status fmi_reduce_scatter(fmi_comm *comm,
                               const int *recvcounts,
                               fmi_datatype t,
                               fmi_op op);
+
+/**
+ * `fmi_reduce_scatter` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Reduce_scatter_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_reduce_scatter`.
+ */
+fmi_status fmi_reduce_scatter_c(fmi_comm *comm,
+                                const void *sendbuf,
+                                void *recvbuf,
+                                const int64_t *recvcounts,
+                                fmi_datatype t,
+                                fmi_op op);
 
 /**
  * Exclusive prefix reduction: peer k > 0's `recvbuf` gets v0 (+) ... (+) v(k-1), folded left to

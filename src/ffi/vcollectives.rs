@@ -1,6 +1,7 @@
 //! C functions for the collectives with one block per peer of any size (gatherv, scatterv,
 //! allgatherv, alltoallv), reduce-scatter and exscan. Counts and displacements are arrays of
-//! `int` in elements of the datatype, one per peer, as MPI's; every one is checked here (not
+//! `int` in elements of the datatype, one per peer, as MPI's (the `_c` forms: `int64_t` counts
+//! and `ptrdiff_t` displacements, as MPI's large-count functions); every one is checked here (not
 //! negative, not overflowing in bytes), and the communicator checks the layout (receive blocks
 //! that do not overlap, the own block's size).
 
@@ -14,18 +15,31 @@ use crate::collective::shape::Blocks;
 use crate::error::{Error, Result};
 use std::ffi::{c_int, c_void};
 
+/// An entry of a C count or displacement array: `int` (MPI's counts and displacements),
+/// `int64_t` (`MPI_Count`) or `ptrdiff_t` (pointer-sized, as `MPI_Aint`).
+pub(crate) trait Entry: Copy + TryInto<usize> + std::fmt::Display {}
+impl Entry for c_int {}
+impl Entry for i64 {}
+impl Entry for isize {}
+
 /// One C count or displacement (`name[i]`, in elements of `esize` bytes) in bytes.
-fn bytes_of(v: c_int, esize: usize, name: &str, i: usize) -> Result<usize> {
-    let v =
-        usize::try_from(v).map_err(|_| Error::invalid(format!("{name}[{i}] is negative ({v})")))?;
-    byte_len(v, esize, &format!("{name}[{i}]"))
+fn bytes_of<T: Entry>(v: T, esize: usize, name: &str, i: usize) -> Result<usize> {
+    let n: usize = v
+        .try_into()
+        .map_err(|_| Error::invalid(format!("{name}[{i}] is negative ({v})")))?;
+    byte_len(n, esize, &format!("{name}[{i}]"))
 }
 
 /// The `n` entries of the C array `p` (`name`) in bytes.
 ///
 /// # Safety
-/// `p`, if not NULL, must point to `n` readable `int`s.
-unsafe fn array_bytes(p: *const c_int, n: usize, esize: usize, name: &str) -> Result<Vec<usize>> {
+/// `p`, if not NULL, must point to `n` readable entries.
+unsafe fn array_bytes<T: Entry>(
+    p: *const T,
+    n: usize,
+    esize: usize,
+    name: &str,
+) -> Result<Vec<usize>> {
     if p.is_null() {
         return Err(null(name));
     }
@@ -46,10 +60,10 @@ struct Layout {
 
 impl Layout {
     /// # Safety
-    /// `counts` and `displs`, if not NULL, must point to `n` readable `int`s each.
-    unsafe fn read(
-        counts: *const c_int,
-        displs: *const c_int,
+    /// `counts` and `displs`, if not NULL, must point to `n` readable entries each.
+    unsafe fn read<C: Entry, D: Entry>(
+        counts: *const C,
+        displs: *const D,
         n: usize,
         esize: usize,
         names: (&str, &str),
@@ -79,6 +93,42 @@ impl Layout {
     }
 }
 
+/// The body of `fmi_gatherv` and `fmi_gatherv_c`.
+///
+/// # Safety
+/// As for `fmi_gatherv`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gatherv_impl<C: Entry, D: Entry>(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcount: usize,
+    recvbuf: *mut c_void,
+    recvcounts: *const C,
+    displs: *const D,
+    t: fmi_datatype,
+    root: u32,
+) -> Result<()> {
+    let es = datatype(t)?.size();
+    handle::with_comm(comm, |c| {
+        let is_root = check_root(c, root)?;
+        let root = root as usize;
+        if !is_root {
+            let n = byte_len(sendcount, es, "sendcount")?;
+            return c.gatherv(in_buf(sendbuf, n, "sendbuf")?, None, root);
+        }
+        let l = Layout::read(recvcounts, displs, c.size(), es, ("recvcounts", "displs"))?;
+        if is_in_place(sendbuf) {
+            let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
+            return c.gatherv_in_place(recv, l.blocks(), root);
+        }
+        let n = byte_len(sendcount, es, "sendcount")?;
+        let mut keep = Vec::new();
+        let send = send_view(sendbuf, n, recvbuf, l.extent, &mut keep)?;
+        let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
+        c.gatherv(send, Some((recv, l.blocks())), root)
+    })
+}
+
 /// Gathers `sendcount` elements from every peer's `sendbuf` into `recvbuf` at `root`: peer i's
 /// block is `recvcounts[i]` elements at element offset `displs[i]` (both arrays of num_peers
 /// entries, read at the root only; ignored, may be NULL, with `recvbuf`, on other peers). Blocks
@@ -101,25 +151,69 @@ pub unsafe extern "C" fn fmi_gatherv(
     root: u32,
 ) -> fmi_status {
     guard("fmi_gatherv", || {
-        let es = datatype(t)?.size();
-        handle::with_comm(comm, |c| {
-            let is_root = check_root(c, root)?;
-            let root = root as usize;
-            if !is_root {
-                let n = byte_len(sendcount, es, "sendcount")?;
-                return c.gatherv(in_buf(sendbuf, n, "sendbuf")?, None, root);
-            }
-            let l = Layout::read(recvcounts, displs, c.size(), es, ("recvcounts", "displs"))?;
-            if is_in_place(sendbuf) {
-                let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
-                return c.gatherv_in_place(recv, l.blocks(), root);
-            }
-            let n = byte_len(sendcount, es, "sendcount")?;
-            let mut keep = Vec::new();
-            let send = send_view(sendbuf, n, recvbuf, l.extent, &mut keep)?;
-            let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
-            c.gatherv(send, Some((recv, l.blocks())), root)
-        })
+        gatherv_impl(
+            comm, sendbuf, sendcount, recvbuf, recvcounts, displs, t, root,
+        )
+    })
+}
+
+/// `fmi_gatherv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+/// `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Gatherv_c` functions take them; the same checks.
+///
+/// # Safety
+/// As for `fmi_gatherv`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fmi_gatherv_c(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcount: usize,
+    recvbuf: *mut c_void,
+    recvcounts: *const i64,
+    displs: *const isize,
+    t: fmi_datatype,
+    root: u32,
+) -> fmi_status {
+    guard("fmi_gatherv_c", || {
+        gatherv_impl(
+            comm, sendbuf, sendcount, recvbuf, recvcounts, displs, t, root,
+        )
+    })
+}
+
+/// The body of `fmi_scatterv` and `fmi_scatterv_c`.
+///
+/// # Safety
+/// As for `fmi_scatterv`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn scatterv_impl<C: Entry, D: Entry>(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcounts: *const C,
+    displs: *const D,
+    recvbuf: *mut c_void,
+    recvcount: usize,
+    t: fmi_datatype,
+    root: u32,
+) -> Result<()> {
+    let es = datatype(t)?.size();
+    handle::with_comm(comm, |c| {
+        let is_root = check_root(c, root)?;
+        let root = root as usize;
+        if !is_root {
+            let n = byte_len(recvcount, es, "recvcount")?;
+            return c.scatterv(None, out_buf(recvbuf, n, "recvbuf")?, root);
+        }
+        let l = Layout::read(sendcounts, displs, c.size(), es, ("sendcounts", "displs"))?;
+        if is_in_place(recvbuf) {
+            let send = in_buf(sendbuf, l.extent, "sendbuf")?;
+            return c.scatterv_in_place(send, l.blocks(), root);
+        }
+        let n = byte_len(recvcount, es, "recvcount")?;
+        let mut keep = Vec::new();
+        let send = send_view(sendbuf, l.extent, recvbuf, n, &mut keep)?;
+        let recv = out_buf(recvbuf, n, "recvbuf")?;
+        c.scatterv(Some((send, l.blocks())), recv, root)
     })
 }
 
@@ -145,25 +239,62 @@ pub unsafe extern "C" fn fmi_scatterv(
     root: u32,
 ) -> fmi_status {
     guard("fmi_scatterv", || {
-        let es = datatype(t)?.size();
-        handle::with_comm(comm, |c| {
-            let is_root = check_root(c, root)?;
-            let root = root as usize;
-            if !is_root {
-                let n = byte_len(recvcount, es, "recvcount")?;
-                return c.scatterv(None, out_buf(recvbuf, n, "recvbuf")?, root);
-            }
-            let l = Layout::read(sendcounts, displs, c.size(), es, ("sendcounts", "displs"))?;
-            if is_in_place(recvbuf) {
-                let send = in_buf(sendbuf, l.extent, "sendbuf")?;
-                return c.scatterv_in_place(send, l.blocks(), root);
-            }
-            let n = byte_len(recvcount, es, "recvcount")?;
-            let mut keep = Vec::new();
-            let send = send_view(sendbuf, l.extent, recvbuf, n, &mut keep)?;
-            let recv = out_buf(recvbuf, n, "recvbuf")?;
-            c.scatterv(Some((send, l.blocks())), recv, root)
-        })
+        scatterv_impl(
+            comm, sendbuf, sendcounts, displs, recvbuf, recvcount, t, root,
+        )
+    })
+}
+
+/// `fmi_scatterv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+/// `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Scatterv_c` functions take them; the same checks.
+///
+/// # Safety
+/// As for `fmi_scatterv`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fmi_scatterv_c(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcounts: *const i64,
+    displs: *const isize,
+    recvbuf: *mut c_void,
+    recvcount: usize,
+    t: fmi_datatype,
+    root: u32,
+) -> fmi_status {
+    guard("fmi_scatterv_c", || {
+        scatterv_impl(
+            comm, sendbuf, sendcounts, displs, recvbuf, recvcount, t, root,
+        )
+    })
+}
+
+/// The body of `fmi_allgatherv` and `fmi_allgatherv_c`.
+///
+/// # Safety
+/// As for `fmi_allgatherv`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn allgatherv_impl<C: Entry, D: Entry>(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcount: usize,
+    recvbuf: *mut c_void,
+    recvcounts: *const C,
+    displs: *const D,
+    t: fmi_datatype,
+) -> Result<()> {
+    let es = datatype(t)?.size();
+    handle::with_comm(comm, |c| {
+        let l = Layout::read(recvcounts, displs, c.size(), es, ("recvcounts", "displs"))?;
+        if is_in_place(sendbuf) {
+            let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
+            return c.allgatherv_in_place(recv, l.blocks());
+        }
+        let n = byte_len(sendcount, es, "sendcount")?;
+        let mut keep = Vec::new();
+        let send = send_view(sendbuf, n, recvbuf, l.extent, &mut keep)?;
+        let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
+        c.allgatherv(send, recv, l.blocks())
     })
 }
 
@@ -176,6 +307,7 @@ pub unsafe extern "C" fn fmi_scatterv(
 /// Every non-NULL pointer must be valid for the access described above: buffers for their full
 /// size in bytes, arrays for num_peers entries.
 #[no_mangle]
+#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn fmi_allgatherv(
     comm: *mut fmi_comm,
     sendbuf: *const c_void,
@@ -186,19 +318,59 @@ pub unsafe extern "C" fn fmi_allgatherv(
     t: fmi_datatype,
 ) -> fmi_status {
     guard("fmi_allgatherv", || {
-        let es = datatype(t)?.size();
-        handle::with_comm(comm, |c| {
-            let l = Layout::read(recvcounts, displs, c.size(), es, ("recvcounts", "displs"))?;
-            if is_in_place(sendbuf) {
-                let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
-                return c.allgatherv_in_place(recv, l.blocks());
-            }
-            let n = byte_len(sendcount, es, "sendcount")?;
-            let mut keep = Vec::new();
-            let send = send_view(sendbuf, n, recvbuf, l.extent, &mut keep)?;
-            let recv = out_buf(recvbuf, l.extent, "recvbuf")?;
-            c.allgatherv(send, recv, l.blocks())
-        })
+        allgatherv_impl(comm, sendbuf, sendcount, recvbuf, recvcounts, displs, t)
+    })
+}
+
+/// `fmi_allgatherv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+/// `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Allgatherv_c` functions take them; the same checks.
+///
+/// # Safety
+/// As for `fmi_allgatherv`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fmi_allgatherv_c(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcount: usize,
+    recvbuf: *mut c_void,
+    recvcounts: *const i64,
+    displs: *const isize,
+    t: fmi_datatype,
+) -> fmi_status {
+    guard("fmi_allgatherv_c", || {
+        allgatherv_impl(comm, sendbuf, sendcount, recvbuf, recvcounts, displs, t)
+    })
+}
+
+/// The body of `fmi_alltoallv` and `fmi_alltoallv_c`.
+///
+/// # Safety
+/// As for `fmi_alltoallv`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn alltoallv_impl<C: Entry, D: Entry>(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcounts: *const C,
+    sdispls: *const D,
+    recvbuf: *mut c_void,
+    recvcounts: *const C,
+    rdispls: *const D,
+    t: fmi_datatype,
+) -> Result<()> {
+    let es = datatype(t)?.size();
+    handle::with_comm(comm, |c| {
+        let n = c.size();
+        let rl = Layout::read(recvcounts, rdispls, n, es, ("recvcounts", "rdispls"))?;
+        if is_in_place(sendbuf) {
+            let buf = out_buf(recvbuf, rl.extent, "recvbuf")?;
+            return c.alltoallv_in_place(buf, rl.blocks());
+        }
+        let sl = Layout::read(sendcounts, sdispls, n, es, ("sendcounts", "sdispls"))?;
+        let mut keep = Vec::new();
+        let send = send_view(sendbuf, sl.extent, recvbuf, rl.extent, &mut keep)?;
+        let recv = out_buf(recvbuf, rl.extent, "recvbuf")?;
+        c.alltoallv(send, sl.blocks(), recv, rl.blocks())
     })
 }
 
@@ -225,20 +397,33 @@ pub unsafe extern "C" fn fmi_alltoallv(
     t: fmi_datatype,
 ) -> fmi_status {
     guard("fmi_alltoallv", || {
-        let es = datatype(t)?.size();
-        handle::with_comm(comm, |c| {
-            let n = c.size();
-            let rl = Layout::read(recvcounts, rdispls, n, es, ("recvcounts", "rdispls"))?;
-            if is_in_place(sendbuf) {
-                let buf = out_buf(recvbuf, rl.extent, "recvbuf")?;
-                return c.alltoallv_in_place(buf, rl.blocks());
-            }
-            let sl = Layout::read(sendcounts, sdispls, n, es, ("sendcounts", "sdispls"))?;
-            let mut keep = Vec::new();
-            let send = send_view(sendbuf, sl.extent, recvbuf, rl.extent, &mut keep)?;
-            let recv = out_buf(recvbuf, rl.extent, "recvbuf")?;
-            c.alltoallv(send, sl.blocks(), recv, rl.blocks())
-        })
+        alltoallv_impl(
+            comm, sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls, t,
+        )
+    })
+}
+
+/// `fmi_alltoallv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+/// `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Alltoallv_c` functions take them; the same checks.
+///
+/// # Safety
+/// As for `fmi_alltoallv`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fmi_alltoallv_c(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    sendcounts: *const i64,
+    sdispls: *const isize,
+    recvbuf: *mut c_void,
+    recvcounts: *const i64,
+    rdispls: *const isize,
+    t: fmi_datatype,
+) -> fmi_status {
+    guard("fmi_alltoallv_c", || {
+        alltoallv_impl(
+            comm, sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls, t,
+        )
     })
 }
 
@@ -277,6 +462,40 @@ pub unsafe extern "C" fn fmi_reduce_scatter_block(
     })
 }
 
+/// The body of `fmi_reduce_scatter` and `fmi_reduce_scatter_c`.
+///
+/// # Safety
+/// As for `fmi_reduce_scatter`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn reduce_scatter_impl<C: Entry>(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    recvbuf: *mut c_void,
+    recvcounts: *const C,
+    t: fmi_datatype,
+    op: fmi_op,
+) -> Result<()> {
+    let dt = datatype(t)?;
+    let op = ops::lookup(op)?;
+    handle::with_comm(comm, |c| {
+        let counts = array_bytes(recvcounts, c.size(), dt.size(), "recvcounts")?;
+        let total = counts
+            .iter()
+            .try_fold(0usize, |a, &b| a.checked_add(b))
+            .filter(|&s| s <= isize::MAX as usize)
+            .ok_or_else(|| Error::invalid("recvcounts add up to more than any buffer"))?;
+        let s = counts[c.rank()];
+        if is_in_place(sendbuf) {
+            let buf = out_buf(recvbuf, total, "recvbuf")?;
+            return c.reduce_scatter_in_place(buf, &counts, dt, &op);
+        }
+        let mut keep = Vec::new();
+        let send = send_view(sendbuf, total, recvbuf, s, &mut keep)?;
+        let recv = out_buf(recvbuf, s, "recvbuf")?;
+        c.reduce_scatter(send, recv, &counts, dt, &op)
+    })
+}
+
 /// Reduces the sum of `recvcounts` elements of every peer's `sendbuf` with `op` (folded left to
 /// right in rank order) and gives block i of the result (`recvcounts[i]` elements, the blocks
 /// one after the other) to peer i's `recvbuf`. `recvcounts` has num_peers entries, the same on
@@ -287,6 +506,7 @@ pub unsafe extern "C" fn fmi_reduce_scatter_block(
 /// Every non-NULL pointer must be valid for the access described above: buffers for their full
 /// size in bytes, `recvcounts` for num_peers entries.
 #[no_mangle]
+#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn fmi_reduce_scatter(
     comm: *mut fmi_comm,
     sendbuf: *const c_void,
@@ -296,25 +516,27 @@ pub unsafe extern "C" fn fmi_reduce_scatter(
     op: fmi_op,
 ) -> fmi_status {
     guard("fmi_reduce_scatter", || {
-        let dt = datatype(t)?;
-        let op = ops::lookup(op)?;
-        handle::with_comm(comm, |c| {
-            let counts = array_bytes(recvcounts, c.size(), dt.size(), "recvcounts")?;
-            let total = counts
-                .iter()
-                .try_fold(0usize, |a, &b| a.checked_add(b))
-                .filter(|&s| s <= isize::MAX as usize)
-                .ok_or_else(|| Error::invalid("recvcounts add up to more than any buffer"))?;
-            let s = counts[c.rank()];
-            if is_in_place(sendbuf) {
-                let buf = out_buf(recvbuf, total, "recvbuf")?;
-                return c.reduce_scatter_in_place(buf, &counts, dt, &op);
-            }
-            let mut keep = Vec::new();
-            let send = send_view(sendbuf, total, recvbuf, s, &mut keep)?;
-            let recv = out_buf(recvbuf, s, "recvbuf")?;
-            c.reduce_scatter(send, recv, &counts, dt, &op)
-        })
+        reduce_scatter_impl(comm, sendbuf, recvbuf, recvcounts, t, op)
+    })
+}
+
+/// `fmi_reduce_scatter` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+/// `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Reduce_scatter_c` functions take them; the same checks.
+///
+/// # Safety
+/// As for `fmi_reduce_scatter`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fmi_reduce_scatter_c(
+    comm: *mut fmi_comm,
+    sendbuf: *const c_void,
+    recvbuf: *mut c_void,
+    recvcounts: *const i64,
+    t: fmi_datatype,
+    op: fmi_op,
+) -> fmi_status {
+    guard("fmi_reduce_scatter_c", || {
+        reduce_scatter_impl(comm, sendbuf, recvbuf, recvcounts, t, op)
     })
 }
 

@@ -509,6 +509,25 @@ static void check_v_collective_args(fmi_comm *c)
     EXPECT(FMI_SUCCESS, fmi_alltoallv(c, r, counts, displs, one, counts, zero, FMI_INT32));
     CHECK_TRUE(one[0] == 1 && one[3] == 4, "alltoallv moves the block between displacements", NULL);
 
+    printf("-- the large-count forms (int64_t counts, ptrdiff_t displacements)\n");
+    {
+        int64_t c64[1] = {4}, neg64[1] = {-4}, huge64[1] = {INT64_MAX};
+        ptrdiff_t d64[1] = {2}, negd[1] = {-1};
+        memset(r, 0, sizeof r);
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv_c(c, s, 4, r, neg64, d64, FMI_INT32, 0));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv_c(c, s, 4, r, huge64, d64, FMI_INT32, 0));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_allgatherv_c(c, s, 4, r, c64, negd, FMI_INT32));
+        EXPECT(FMI_ERR_NULL_ARG, fmi_scatterv_c(c, s, NULL, d64, one, 4, FMI_INT32, 0));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce_scatter_c(c, s, r, neg64, FMI_INT32, FMI_OP_SUM));
+        EXPECT(FMI_SUCCESS, fmi_gatherv_c(c, s, 4, r, c64, d64, FMI_INT32, 0));
+        CHECK_TRUE(r[2] == 1 && r[5] == 4, "gatherv_c puts the block at its displacement", NULL);
+        EXPECT(FMI_SUCCESS, fmi_scatterv_c(c, r, c64, d64, one, 4, FMI_INT32, 0));
+        EXPECT(FMI_SUCCESS, fmi_allgatherv_c(c, FMI_IN_PLACE, 0, r, c64, d64, FMI_INT32));
+        EXPECT(FMI_SUCCESS, fmi_alltoallv_c(c, s, c64, (ptrdiff_t[]){0}, r, c64, d64, FMI_INT32));
+        EXPECT(FMI_SUCCESS, fmi_reduce_scatter_c(c, s, one, c64, FMI_INT32, FMI_OP_SUM));
+        CHECK_TRUE(one[0] == 1 && one[3] == 4, "reduce_scatter_c with one peer copies", NULL);
+    }
+
     printf("-- fmi_reduce_scatter_block / fmi_reduce_scatter / fmi_exscan\n");
     EXPECT(FMI_ERR_NULL_ARG, fmi_reduce_scatter(c, s, r, NULL, FMI_INT32, FMI_OP_SUM));
     EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce_scatter(c, s, r, neg_count, FMI_INT32, FMI_OP_SUM));
