@@ -412,6 +412,17 @@ mod tests {
         assert_eq!(p2p(Alltoall, 16, 4, false), a(P::AllAtOnce));
         assert_eq!(p2p(SendRecv, 16, 2, false), a(P::Send));
         assert_eq!(p2p(Gather, LARGE, 1, false), a(P::Local));
+        // The v-collectives, reduce-scatter and exscan: one algorithm each, at any size.
+        for b in [0, 8, LARGE] {
+            assert_eq!(p2p(Gatherv, b, 4, false), a(P::Flat));
+            assert_eq!(p2p(Scatterv, b, 4, false), a(P::Flat));
+            assert_eq!(p2p(Allgatherv, b, 4, false), a(P::Ring));
+            assert_eq!(p2p(Alltoallv, b, 4, false), a(P::AllAtOnce));
+            assert_eq!(p2p(ReduceScatter, b, 4, true), a(P::AllAtOnce));
+            assert_eq!(p2p(ReduceScatterBlock, b, 4, false), a(P::AllAtOnce));
+            assert_eq!(p2p(Exscan, b, 4, false), a(P::Chain));
+        }
+        assert_eq!(p2p(Exscan, 8, 1, false), a(P::Local));
     }
 
     #[test]
@@ -449,6 +460,15 @@ mod tests {
         assert_eq!(store(Scan, FLAT_MAX / 4 + 4, 5, true), a(S::Chain));
         assert_eq!(store(Finalize, 0, 1, false), a(S::Counter));
         assert_eq!(store(Barrier, 0, 1, false), a(S::Local));
+        assert_eq!(store(Gatherv, 0, 4, false), a(S::Flat));
+        assert_eq!(store(Scatterv, 0, 4, false), a(S::Flat));
+        assert_eq!(store(Allgatherv, 64, 4, false), a(S::WriteOnce));
+        assert_eq!(store(Alltoallv, 0, 4, false), a(S::Direct));
+        assert_eq!(store(ReduceScatter, 64, 4, true), a(S::Direct));
+        assert_eq!(store(ReduceScatterBlock, 64, 4, false), a(S::Direct));
+        // Exscan: the fold of the values below up to the flat limit, then the chain.
+        assert_eq!(store(Exscan, FLAT_MAX / 4, 5, true), a(S::FoldPrefix));
+        assert_eq!(store(Exscan, FLAT_MAX / 4 + 4, 5, false), a(S::Chain));
     }
 
     #[test]
