@@ -6,6 +6,7 @@ use super::Hint;
 use crate::channel::request::{Pending, RecvBuf, SendBuf};
 use crate::channel::store::inbox::Inbox;
 use crate::channel::store::keys::Namespace;
+use crate::channel::store::mailbox::{Completed, Mailbox};
 use crate::channel::store::{join, StoreTransport};
 use crate::channel::{
     self, ChannelKind, Member, MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Transport,
@@ -23,8 +24,22 @@ use std::time::Instant;
 pub(super) struct StoreChannel {
     pub t: StoreView,
     pub ns: Namespace,
-    pub inbox: Inbox,
+    /// Tagged messages: the inbox and the non-blocking receives.
+    pub mail: Mailbox,
     pub dirty: bool,
+}
+
+impl StoreChannel {
+    /// The channel of store view `t` in namespace `ns`, with `inbox` for its tagged messages.
+    fn new(t: StoreView, ns: Namespace, inbox: Inbox) -> Result<StoreChannel> {
+        let bg = Box::new(t.derive()?);
+        Ok(StoreChannel {
+            mail: Mailbox::new(inbox, ns.clone(), bg),
+            t,
+            ns,
+            dirty: false,
+        })
+    }
 }
 
 /// The tagged point-to-point calls, as a channel of either family carries them (the
@@ -58,16 +73,25 @@ pub(super) trait Tagged {
         wait: bool,
         deadline: Instant,
     ) -> Result<Option<MsgStatus>>;
-    /// Starts a send and returns at once ([`P2pTransport::isend`]).
-    fn isend(&mut self, ctx: u32, data: SendBuf, dest: usize, tag: u32)
-        -> Result<Box<dyn Pending>>;
-    /// Posts a receive and returns at once ([`P2pTransport::irecv`]).
+    /// Starts a send and returns at once ([`P2pTransport::isend`]); a store channel hands the
+    /// message to the store first (by `deadline`).
+    fn isend(
+        &mut self,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<Box<dyn Pending>>;
+    /// Posts a receive and returns at once ([`P2pTransport::irecv`]); on a store channel each
+    /// store request made for it ends within the time left until `deadline`.
     fn irecv(
         &mut self,
         ctx: u32,
         buf: RecvBuf,
         src: Source,
         tag: TagSel,
+        deadline: Instant,
     ) -> Result<Box<dyn Pending>>;
 }
 
@@ -112,6 +136,7 @@ impl Tagged for P2pView {
         data: SendBuf,
         dest: usize,
         tag: u32,
+        _deadline: Instant,
     ) -> Result<Box<dyn Pending>> {
         P2pTransport::isend(self, ctx, data, dest, tag)
     }
@@ -121,6 +146,7 @@ impl Tagged for P2pView {
         buf: RecvBuf,
         src: Source,
         tag: TagSel,
+        _deadline: Instant,
     ) -> Result<Box<dyn Pending>> {
         P2pTransport::irecv(self, ctx, buf, src, tag)
     }
@@ -140,9 +166,13 @@ impl Tagged for StoreChannel {
         tag: u32,
         deadline: Instant,
     ) -> Result<()> {
+        let t = &mut self.t;
         let r = self
-            .inbox
-            .send(&mut self.t, &self.ns, ctx, data, dest, tag, deadline);
+            .mail
+            .with_inbox(false, |inbox, ns| {
+                inbox.send(t, ns, ctx, data, dest, tag, deadline)
+            })
+            .expect("a send is never held back");
         self.dirty |= r.is_err();
         r
     }
@@ -158,9 +188,28 @@ impl Tagged for StoreChannel {
         if let Some(s) = send {
             self.send_tagged(ctx, s.data, s.dest, s.tag, deadline)?;
         }
-        let r = self
-            .inbox
-            .recv(&mut self.t, &self.ns, ctx, buf, src, tag, deadline);
+        let t = &mut self.t;
+        let r = match self.mail.with_inbox(true, |inbox, ns| {
+            inbox.recv(t, ns, ctx, buf, src, tag, deadline)
+        }) {
+            Some(r) => r,
+            None => {
+                // Non-blocking receives are pending: this one goes behind them.
+                // SAFETY: `buf` outlives the request, which is waited for or cancelled below.
+                let b = unsafe { RecvBuf::new(buf.as_mut_ptr(), buf.len()) };
+                let timeout = deadline.saturating_duration_since(Instant::now());
+                let mut p = self.mail.irecv(ctx, b, src, tag, timeout)?;
+                match p.wait(deadline) {
+                    Some(r) => r,
+                    None => p.cancel().unwrap_or_else(|| {
+                        Err(Error::new(
+                            ErrorKind::Timeout,
+                            "timed out waiting for a matching message",
+                        ))
+                    }),
+                }
+            }
+        };
         self.dirty |= r.as_ref().is_err_and(|e| e.kind() != ErrorKind::Truncated);
         r
     }
@@ -172,41 +221,43 @@ impl Tagged for StoreChannel {
         wait: bool,
         deadline: Instant,
     ) -> Result<Option<MsgStatus>> {
+        let t = &mut self.t;
         let r = self
-            .inbox
-            .probe(&mut self.t, &self.ns, ctx, src, tag, wait, deadline);
+            .mail
+            .with_inbox(false, |inbox, ns| {
+                inbox.probe(t, ns, ctx, src, tag, wait, deadline)
+            })
+            .expect("a probe is never held back");
         self.dirty |= r.is_err();
         r
     }
+    /// A store accepts a send at once: the send is complete when the store has it.
     fn isend(
         &mut self,
-        _ctx: u32,
-        _data: SendBuf,
-        _dest: usize,
-        _tag: u32,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
     ) -> Result<Box<dyn Pending>> {
-        Err(self.nonblocking())
+        self.send_tagged(ctx, data.bytes(), dest, tag, deadline)?;
+        let st = MsgStatus {
+            source: dest,
+            tag,
+            bytes: data.len(),
+        };
+        Ok(Box::new(Completed(Some(Ok(st)))))
     }
     fn irecv(
         &mut self,
-        _ctx: u32,
-        _buf: RecvBuf,
-        _src: Source,
-        _tag: TagSel,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+        deadline: Instant,
     ) -> Result<Box<dyn Pending>> {
-        Err(self.nonblocking())
-    }
-}
-
-impl StoreChannel {
-    fn nonblocking(&self) -> Error {
-        Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "non-blocking point-to-point is not yet supported on the {} channel",
-                self.t.name()
-            ),
-        )
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        self.mail.irecv(ctx, buf, src, tag, timeout)
     }
 }
 
@@ -241,12 +292,8 @@ impl Channels {
                 Transport::P2p(t) => Ok(Held::P2p(P2pView::root(t))),
                 Transport::Store(mut t) => {
                     let ns = join::agree(t.as_mut(), me.job, me.rank, me.size, deadline)?;
-                    Ok(Held::Store(StoreChannel {
-                        t: StoreView::root(t),
-                        ns,
-                        inbox: Inbox::new(me.rank, me.size, me.unexpected),
-                        dirty: false,
-                    }))
+                    let inbox = Inbox::new(me.rank, me.size, me.unexpected);
+                    StoreChannel::new(StoreView::root(t), ns, inbox).map(Held::Store)
                 }
             });
             match held {
@@ -319,12 +366,11 @@ impl Channels {
                 *k,
                 match h {
                     Held::P2p(v) => Held::P2p(v.derive(ctx, map.clone(), rank)?),
-                    Held::Store(s) => Held::Store(StoreChannel {
-                        t: s.t.derive()?,
-                        ns: s.ns.sub(label),
-                        inbox: Inbox::new(rank, map.len(), s.inbox.bound()),
-                        dirty: false,
-                    }),
+                    Held::Store(s) => Held::Store(StoreChannel::new(
+                        s.t.derive()?,
+                        s.ns.sub(label),
+                        Inbox::new(rank, map.len(), s.mail.bound()),
+                    )?),
                 },
             ));
         }

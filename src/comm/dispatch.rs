@@ -280,8 +280,11 @@ impl Communicator {
         match (r, self.channels.get(kind)) {
             (Ok(()), Some(Held::Store(s))) => {
                 let deadline = Instant::now() + self.timeout;
-                s.inbox
-                    .close(&mut s.t, &s.ns, deadline)
+                s.mail.stop();
+                let t = &mut s.t;
+                s.mail
+                    .with_inbox(false, |inbox, ns| inbox.close(t, ns, deadline))
+                    .expect("a close is never held back")
                     .map_err(|e| e.context(format!("finalize on channel {}", kind.name())))
             }
             (r, _) => r,

@@ -198,8 +198,9 @@ impl Communicator {
         self.check_dest(dest)?;
         check_tag(tag, "tag")?;
         let what = format!("isend of {} bytes to peer {dest}, tag {tag}", data.len());
-        let (op, ch) = self.tagged(&what, data.len(), |t, _| {
-            t.isend(CTX, data, dest, tag).map(|op| (op, t.name()))
+        let (op, ch) = self.tagged(&what, data.len(), |t, deadline| {
+            t.isend(CTX, data, dest, tag, deadline)
+                .map(|op| (op, t.name()))
         })?;
         Ok(Request::new(op, self.request_what(&what, ch), self.timeout))
     }
@@ -216,8 +217,9 @@ impl Communicator {
             describe(src, tag)
         );
         let n = buf.len();
-        let (op, ch) = self.tagged(&what, n, |t, _| {
-            t.irecv(CTX, buf, src, tag).map(|op| (op, t.name()))
+        let (op, ch) = self.tagged(&what, n, |t, deadline| {
+            t.irecv(CTX, buf, src, tag, deadline)
+                .map(|op| (op, t.name()))
         })?;
         Ok(Request::new(op, self.request_what(&what, ch), self.timeout))
     }

@@ -62,7 +62,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    fn matches(&self, src: Source, tag: TagSel) -> bool {
+    pub fn matches(&self, src: Source, tag: TagSel) -> bool {
         (src == Source::Any || src == Source::Rank(self.src))
             && (tag == TagSel::Any || tag == TagSel::Tag(self.tag))
     }
@@ -384,56 +384,91 @@ impl Inbox {
         wait: bool,
         deadline: Instant,
     ) -> Result<Option<usize>> {
-        let c = self.ctxs.entry(ctx).or_default();
-        if let Some(i) = c.unexpected.iter().position(|e| e.matches(src, tag)) {
+        if let Some(i) = self.held_match(ctx, src, tag) {
             return Ok(Some(i));
         }
-        let keys = ns.tagged(ctx, self.rank);
-        let inbox = keys.inbox();
+        let wanted = |e: &Envelope| e.matches(src, tag);
         loop {
-            let Some((store_tag, v)) = t.pop_next(&inbox, HEADER + INLINE, wait, deadline)? else {
+            let Some(i) = self.pull(t, ns, ctx, wait, deadline, &wanted)? else {
                 return Ok(None);
             };
-            if store_tag != STORE_TAG {
-                return Err(Error::channel(format!(
-                    "unexpected store tag {store_tag:#x} in the inbox {inbox}"
-                )));
-            }
-            let mut env = Envelope::decode(v, self.size)?;
-            let hit = env.matches(src, tag);
-            let n = env.inline_len();
-            if !hit && n > 0 && self.held + n > self.bound {
-                // Over the bound: the store keeps the payload, in a queue of our own.
-                let c = self.ctxs.get_mut(&ctx).expect("created above");
-                let s = c.spills;
-                c.spills += 1;
-                let key = keys.spill(s);
-                let Body::Inline(data) = &env.body else {
-                    unreachable!("n > 0 only for inline bodies")
-                };
-                let put = Put {
-                    key: &key,
-                    data,
-                    readers: 1,
-                };
-                let r = t.push(STORE_TAG, &[put], deadline);
-                t.call_done(&key);
-                if let Err(e) = r {
-                    // Keep the message in memory rather than lose it.
-                    tracing::warn!("keeping an unexpected message in memory: {e}");
-                    self.held += n;
-                } else {
-                    env.body = Body::Spill(s);
-                }
-            } else {
-                self.held += n;
-            }
-            let c = self.ctxs.get_mut(&ctx).expect("created above");
-            c.unexpected.push_back(env);
-            if hit {
-                return Ok(Some(c.unexpected.len() - 1));
+            if self.ctxs[&ctx].unexpected[i].matches(src, tag) {
+                return Ok(Some(i));
             }
         }
+    }
+
+    /// The index of the oldest message held (taken from the inbox, not received) in context
+    /// `ctx` that matches `src` and `tag`.
+    fn held_match(&mut self, ctx: u32, src: Source, tag: TagSel) -> Option<usize> {
+        let c = self.ctxs.entry(ctx).or_default();
+        c.unexpected.iter().position(|e| e.matches(src, tag))
+    }
+
+    /// Takes the oldest message held in context `ctx` that matches `src` and `tag`, without
+    /// looking at the inbox. Its payload is read by [`Inbox::deliver`].
+    pub fn take_held(&mut self, ctx: u32, src: Source, tag: TagSel) -> Option<Envelope> {
+        let i = self.held_match(ctx, src, tag)?;
+        let c = self.ctxs.get_mut(&ctx).expect("created by held_match");
+        let env = c.unexpected.remove(i).expect("index from held_match");
+        self.held -= env.inline_len();
+        Some(env)
+    }
+
+    /// Moves the next envelope of context `ctx`'s inbox to the end of its list of held messages
+    /// (waiting as [`Inbox::take`]) and returns its index there; None when the inbox is empty.
+    /// Over the memory bound its payload goes back to the store unless `wanted` (a receive is
+    /// about to take it).
+    pub fn pull(
+        &mut self,
+        t: &mut dyn StoreTransport,
+        ns: &Namespace,
+        ctx: u32,
+        wait: bool,
+        deadline: Instant,
+        wanted: &dyn Fn(&Envelope) -> bool,
+    ) -> Result<Option<usize>> {
+        let keys = ns.tagged(ctx, self.rank);
+        let inbox = keys.inbox();
+        let Some((store_tag, v)) = t.pop_next(&inbox, HEADER + INLINE, wait, deadline)? else {
+            return Ok(None);
+        };
+        if store_tag != STORE_TAG {
+            return Err(Error::channel(format!(
+                "unexpected store tag {store_tag:#x} in the inbox {inbox}"
+            )));
+        }
+        let mut env = Envelope::decode(v, self.size)?;
+        let n = env.inline_len();
+        if n > 0 && self.held + n > self.bound && !wanted(&env) {
+            // Over the bound: the store keeps the payload, in a queue of our own.
+            let c = self.ctxs.entry(ctx).or_default();
+            let s = c.spills;
+            c.spills += 1;
+            let key = keys.spill(s);
+            let Body::Inline(data) = &env.body else {
+                unreachable!("n > 0 only for inline bodies")
+            };
+            let put = Put {
+                key: &key,
+                data,
+                readers: 1,
+            };
+            let r = t.push(STORE_TAG, &[put], deadline);
+            t.call_done(&key);
+            if let Err(e) = r {
+                // Keep the message in memory rather than lose it.
+                tracing::warn!("keeping an unexpected message in memory: {e}");
+                self.held += n;
+            } else {
+                env.body = Body::Spill(s);
+            }
+        } else {
+            self.held += n;
+        }
+        let c = self.ctxs.entry(ctx).or_default();
+        c.unexpected.push_back(env);
+        Ok(Some(c.unexpected.len() - 1))
     }
 
     /// At the end of the run (after the closing barrier, when nobody sends any more): deletes

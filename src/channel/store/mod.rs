@@ -20,6 +20,7 @@
 pub mod inbox;
 pub mod join;
 pub mod keys;
+pub mod mailbox;
 
 use crate::error::Result;
 use std::time::Instant;

@@ -1,0 +1,19 @@
+//! Non-blocking point-to-point on the Redis channel (only Redis enabled), against a real
+//! redis-server: the semantics of `store_nonblocking`, and nothing left behind.
+
+mod redis_harness;
+mod store_nonblocking;
+
+use redis_harness::{run_peers, RedisServer};
+use store_nonblocking as nb;
+
+#[test]
+fn posted_receives_exchange_progress_and_timeouts() {
+    let server = RedisServer::start();
+    run_peers(&server.config(), 3, nb::posted_receives_match_in_post_order);
+    run_peers(&server.config(), 2, |c| {
+        nb::exchange_and_background_progress(c);
+        nb::a_timed_out_receive_takes_nothing(c);
+    });
+    assert!(server.scan("fmi:*").is_empty());
+}

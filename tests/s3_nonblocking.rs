@@ -1,0 +1,20 @@
+//! Non-blocking point-to-point on the S3 channel (only S3 enabled), against a real
+//! S3-compatible server (moto_server): the semantics of `store_nonblocking`, and nothing left.
+
+mod s3_harness;
+mod store_nonblocking;
+
+use s3_harness::{run_peers, S3Server};
+use store_nonblocking as nb;
+
+#[test]
+fn posted_receives_exchange_progress_and_timeouts() {
+    let server = S3Server::start();
+    run_peers(&server.config(), 3, nb::posted_receives_match_in_post_order);
+    run_peers(&server.config(), 2, |c| {
+        nb::exchange_and_background_progress(c);
+        nb::a_timed_out_receive_takes_nothing(c);
+    });
+    let left = server.keys("fmi:");
+    assert!(left.is_empty(), "objects left: {left:?}");
+}
