@@ -46,6 +46,13 @@
 #define FMI_VERSION_PATCH 0
 
 /**
+ * The color of `fmi_comm_split` for a process that joins no new communicator (it gets NULL),
+ * and the rank `fmi_group_rank` and `fmi_group_translate_ranks` give for a process that is not
+ * a member.
+ */
+#define FMI_UNDEFINED -1
+
+/**
  * A receive or probe accepts a message from any peer.
  */
 #define FMI_ANY_SOURCE -1
@@ -127,6 +134,12 @@ typedef enum {
  * Opaque communicator handle. Created by `fmi_init`/`fmi_init_from_env`, released by `fmi_finalize`.
  */
 typedef struct fmi_comm fmi_comm;
+
+/**
+ * Opaque group handle: an ordered set of processes. Made by `fmi_comm_group`,
+ * `fmi_group_incl` and `fmi_group_excl`; released by `fmi_group_free`.
+ */
+typedef struct fmi_group fmi_group;
 
 /**
  * Opaque handle of a non-blocking operation, from `fmi_isend` / `fmi_irecv`.
@@ -488,6 +501,135 @@ fmi_status fmi_set_timeout(fmi_comm *comm, uint64_t timeout_ms);
 fmi_status fmi_get_timeout(const fmi_comm *comm, uint64_t *timeout_ms);
 
 /**
+ * Creates `*newcomm`: the same processes as `comm` in the same order, with a context of its
+ * own (messages of one never match receives of the other). It shares `comm`'s connections.
+ * Collective over `comm`. Release it with `fmi_comm_free`.
+ *
+ * # Safety
+ * `newcomm` must be NULL or writable.
+ */
+fmi_status fmi_comm_dup(fmi_comm *comm, fmi_comm **newcomm);
+
+/**
+ * Splits `comm`: the processes that pass the same `color` (>= 0) form a new communicator, ranked
+ * by `key`, then by their rank in `comm`. A process that passes `FMI_UNDEFINED` gets NULL in
+ * `*newcomm`. Collective over `comm`: every process calls it; when any passes a negative color
+ * other than `FMI_UNDEFINED`, every process returns `FMI_ERR_INVALID_ARG`. The new communicator
+ * shares `comm`'s connections; release it with `fmi_comm_free`.
+ *
+ * # Safety
+ * `newcomm` must be NULL or writable.
+ */
+fmi_status fmi_comm_split(fmi_comm *comm, int32_t color, int32_t key, fmi_comm **newcomm);
+
+/**
+ * Creates `*newcomm` of the processes of `group` (made from `comm` or a communicator whose
+ * processes are all in `comm`), ranked as in the group. Collective over the group only:
+ * exactly its members call it, with the same group and `tag` (0..=`FMI_TAG_UB`); concurrent
+ * calls with overlapping groups on one communicator need different tags. A process that is not
+ * in the group gets `FMI_ERR_INVALID_ARG` at once. Release the result with `fmi_comm_free`.
+ *
+ * # Safety
+ * `newcomm` must be NULL or writable.
+ */
+fmi_status fmi_comm_create_group(fmi_comm *comm,
+                                 const fmi_group *group,
+                                 uint32_t tag,
+                                 fmi_comm **newcomm);
+
+/**
+ * Collective close of `*comm` (every process of it calls it): waits for every member, releases
+ * the handle and sets `*comm` to NULL. Connections stay open while another communicator of the
+ * same init uses them; on the communicator made by init it is `fmi_finalize`. Messages sent on
+ * `*comm` that were never received are discarded and reported as `FMI_ERR_INVALID_ARG` (the
+ * handle is released all the same).
+ *
+ * # Safety
+ * `comm` must be NULL or a valid pointer to a handle.
+ */
+fmi_status fmi_comm_free(fmi_comm **comm);
+
+/**
+ * Writes this process's context id in `comm` to `*ctx` (0 for the communicator made by init;
+ * equal on every member).
+ *
+ * # Safety
+ * `ctx` must be NULL or writable.
+ */
+fmi_status fmi_comm_context_id(const fmi_comm *comm, uint32_t *ctx);
+
+/**
+ * Creates `*group`: the processes of `comm` in rank order. Release it with `fmi_group_free`.
+ *
+ * # Safety
+ * `group` must be NULL or writable.
+ */
+fmi_status fmi_comm_group(const fmi_comm *comm, fmi_group **group);
+
+/**
+ * Writes the number of processes in `group` to `*size`.
+ *
+ * # Safety
+ * `size` must be NULL or writable.
+ */
+fmi_status fmi_group_size(const fmi_group *group, uint32_t *size);
+
+/**
+ * Writes this process's rank in `group` to `*rank`, or `FMI_UNDEFINED` when it is not a member.
+ *
+ * # Safety
+ * `rank` must be NULL or writable.
+ */
+fmi_status fmi_group_rank(const fmi_group *group, int32_t *rank);
+
+/**
+ * Creates `*newgroup` of the members `ranks[0..n]` of `group`, in that order (distinct ranks of
+ * `group`; `ranks` may be NULL when `n` is 0, which gives an empty group).
+ *
+ * # Safety
+ * `ranks` must point to `n` readable values; `newgroup` must be NULL or writable.
+ */
+fmi_status fmi_group_incl(const fmi_group *group,
+                          uint32_t n,
+                          const uint32_t *ranks,
+                          fmi_group **newgroup);
+
+/**
+ * Creates `*newgroup`: `group` without the members `ranks[0..n]` (distinct ranks of `group`),
+ * in the same order.
+ *
+ * # Safety
+ * `ranks` must point to `n` readable values; `newgroup` must be NULL or writable.
+ */
+fmi_status fmi_group_excl(const fmi_group *group,
+                          uint32_t n,
+                          const uint32_t *ranks,
+                          fmi_group **newgroup);
+
+/**
+ * For each of `ranks1[0..n]` (ranks of `group1`), writes the rank of the same process in
+ * `group2` to `ranks2[i]`, or `FMI_UNDEFINED` when it is not a member of `group2`. Nothing is
+ * written when a rank is out of range.
+ *
+ * # Safety
+ * `ranks1` must point to `n` readable values and `ranks2` to `n` writable ones.
+ */
+fmi_status fmi_group_translate_ranks(const fmi_group *group1,
+                                     uint32_t n,
+                                     const uint32_t *ranks1,
+                                     const fmi_group *group2,
+                                     int32_t *ranks2);
+
+/**
+ * Releases the group `*group` and sets `*group` to NULL (communicators made from it are not
+ * affected).
+ *
+ * # Safety
+ * `group` must be NULL or a valid pointer to a handle.
+ */
+fmi_status fmi_group_free(fmi_group **group);
+
+/**
  * Pins `comm` to one channel: every later operation runs on `channel` ("direct", "redis" or
  * "s3"; it must be enabled in the configuration). NULL (or "auto") returns to the choice by the
  * model under the current hint (see `fmi_set_hint`).
@@ -536,82 +678,6 @@ fmi_status fmi_send(fmi_comm *comm, const void *buf, size_t count, fmi_datatype 
  * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_recv(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t src);
-
-/**
- * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
- * Blocks until the message is handed to the channel (while the receiver's buffer for unexpected
- * messages is full, until the receiver takes messages). `fmi_send` is `fmi_send_tag` with tag 0.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t`.
- */
-fmi_status fmi_send_tag(fmi_comm *comm,
-                        const void *buf,
-                        size_t count,
-                        fmi_datatype t,
-                        int32_t dest,
-                        int32_t tag);
-
-/**
- * Receives the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
- * `FMI_ANY_TAG`) into `buf`, which holds up to `count` elements of `t`. A shorter message fills
- * the front of `buf`; a longer one fails with `FMI_ERR_TRUNCATE` (it is consumed). On success,
- * `*status` (may be NULL) gets the message's source, tag and size.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t`; `status` NULL or writable.
- */
-fmi_status fmi_recv_tag(fmi_comm *comm,
-                        void *buf,
-                        size_t count,
-                        fmi_datatype t,
-                        int32_t source,
-                        int32_t tag,
-                        fmi_msg_status *status);
-
-/**
- * Waits for a message from `source` with `tag` (wildcards allowed) and writes its source, tag
- * and size to `*status` without receiving it; the next matching receive gets that message.
- *
- * # Safety
- * `status` must be writable.
- */
-fmi_status fmi_probe(fmi_comm *comm, int32_t source, int32_t tag, fmi_msg_status *status);
-
-/**
- * Like `fmi_probe` but answers at once: `*flag` is 1 and `*status` (may be NULL) is written
- * when a matching message has arrived, else `*flag` is 0.
- *
- * # Safety
- * `flag` must be writable; `status` NULL or writable.
- */
-fmi_status fmi_iprobe(fmi_comm *comm,
-                      int32_t source,
-                      int32_t tag,
-                      int *flag,
-                      fmi_msg_status *status);
-
-/**
- * Sends `send_count` elements of `send_type` from `send_buf` to `dest` with `send_tag`, and
- * receives up to `recv_count` elements of `recv_type` from `source` with `recv_tag` (wildcards
- * allowed) into `recv_buf`, concurrently: a ring of send-receives does not deadlock. The receive
- * is as in `fmi_recv_tag`; `status` (may be NULL) describes the received message.
- *
- * # Safety
- * The buffers must be valid for their counts; `status` NULL or writable.
- */
-fmi_status fmi_sendrecv(fmi_comm *comm,
-                        const void *send_buf,
-                        size_t send_count,
-                        fmi_datatype send_type,
-                        int32_t dest,
-                        int32_t send_tag,
-                        void *recv_buf,
-                        size_t recv_count,
-                        fmi_datatype recv_type,
-                        int32_t source,
-                        int32_t recv_tag,
-                        fmi_msg_status *status);
 
 /**
  * Starts sending `count` elements of `t` from `buf` to `dest` with `tag` and returns at once
@@ -703,6 +769,82 @@ fmi_status fmi_testall(size_t count, fmi_request **reqs, int *flag, fmi_msg_stat
  * `req` must be a valid pointer to a handle.
  */
 fmi_status fmi_request_free(fmi_request **req);
+
+/**
+ * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
+ * Blocks until the message is handed to the channel (while the receiver's buffer for unexpected
+ * messages is full, until the receiver takes messages). `fmi_send` is `fmi_send_tag` with tag 0.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`.
+ */
+fmi_status fmi_send_tag(fmi_comm *comm,
+                        const void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t dest,
+                        int32_t tag);
+
+/**
+ * Receives the oldest message from `source` (or `FMI_ANY_SOURCE`) with `tag` (or
+ * `FMI_ANY_TAG`) into `buf`, which holds up to `count` elements of `t`. A shorter message fills
+ * the front of `buf`; a longer one fails with `FMI_ERR_TRUNCATE` (it is consumed). On success,
+ * `*status` (may be NULL) gets the message's source, tag and size.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t`; `status` NULL or writable.
+ */
+fmi_status fmi_recv_tag(fmi_comm *comm,
+                        void *buf,
+                        size_t count,
+                        fmi_datatype t,
+                        int32_t source,
+                        int32_t tag,
+                        fmi_msg_status *status);
+
+/**
+ * Waits for a message from `source` with `tag` (wildcards allowed) and writes its source, tag
+ * and size to `*status` without receiving it; the next matching receive gets that message.
+ *
+ * # Safety
+ * `status` must be writable.
+ */
+fmi_status fmi_probe(fmi_comm *comm, int32_t source, int32_t tag, fmi_msg_status *status);
+
+/**
+ * Like `fmi_probe` but answers at once: `*flag` is 1 and `*status` (may be NULL) is written
+ * when a matching message has arrived, else `*flag` is 0.
+ *
+ * # Safety
+ * `flag` must be writable; `status` NULL or writable.
+ */
+fmi_status fmi_iprobe(fmi_comm *comm,
+                      int32_t source,
+                      int32_t tag,
+                      int *flag,
+                      fmi_msg_status *status);
+
+/**
+ * Sends `send_count` elements of `send_type` from `send_buf` to `dest` with `send_tag`, and
+ * receives up to `recv_count` elements of `recv_type` from `source` with `recv_tag` (wildcards
+ * allowed) into `recv_buf`, concurrently: a ring of send-receives does not deadlock. The receive
+ * is as in `fmi_recv_tag`; `status` (may be NULL) describes the received message.
+ *
+ * # Safety
+ * The buffers must be valid for their counts; `status` NULL or writable.
+ */
+fmi_status fmi_sendrecv(fmi_comm *comm,
+                        const void *send_buf,
+                        size_t send_count,
+                        fmi_datatype send_type,
+                        int32_t dest,
+                        int32_t send_tag,
+                        void *recv_buf,
+                        size_t recv_count,
+                        fmi_datatype recv_type,
+                        int32_t source,
+                        int32_t recv_tag,
+                        fmi_msg_status *status);
 
 /**
  * Broadcasts `count` elements of `buf` from peer `root` to `buf` on every peer.
