@@ -260,3 +260,154 @@ fn a_truncated_irecv_reports_it_and_the_stream_goes_on() {
         }
     });
 }
+
+fn sbuf(v: &[u8]) -> fmi::channel::request::SendBuf {
+    // SAFETY: every test keeps its buffers until its requests completed.
+    unsafe { fmi::channel::request::SendBuf::new(v.as_ptr(), v.len()) }
+}
+
+fn rbuf(v: &mut [u8]) -> fmi::channel::request::RecvBuf {
+    // SAFETY: as above; the buffers are not touched while their request is active.
+    unsafe { fmi::channel::request::RecvBuf::new(v.as_mut_ptr(), v.len()) }
+}
+
+fn i64s(v: &[i64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn from_i64s(b: &[u8]) -> Vec<i64> {
+    b.chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+#[test]
+fn an_ibarrier_completes_only_when_every_peer_entered_it() {
+    common::run_peers(2, |c| {
+        if c.rank() == 0 {
+            let mut r = c.ibarrier().unwrap();
+            // The peer enters only after the message below.
+            for _ in 0..100 {
+                assert!(r.test().unwrap().is_none());
+            }
+            c.send_tagged(b"go", 1, 0).unwrap();
+            r.wait().unwrap();
+        } else {
+            let mut b = [0u8; 2];
+            c.recv_tagged(&mut b, Source::Rank(0), TagSel::Tag(0))
+                .unwrap();
+            c.ibarrier().unwrap().wait().unwrap();
+        }
+    });
+}
+
+#[test]
+fn non_blocking_collectives_overlap_point_to_point_and_give_the_blocking_results() {
+    for n in [3, 4] {
+        common::run_peers(n, |c| {
+            let (me, n) = (c.rank(), c.size());
+            let sum = ReduceOp::builtin(BuiltinOp::Sum);
+            // A 1 MiB allreduce, a reduce, a broadcast, an allgather and an alltoall at once.
+            let big: Vec<i64> = (0..(1 << 17)).map(|i| i * (me as i64 + 1)).collect();
+            let big_send = i64s(&big);
+            let mut big_out = vec![0u8; big_send.len()];
+            let small = i64s(&[me as i64, 10 * me as i64 + 1]);
+            let mut red = vec![0u8; small.len()];
+            let mut bc = if me == 1 {
+                i64s(&[42, 43, 44])
+            } else {
+                vec![0u8; 24]
+            };
+            let mut gathered = vec![0u8; small.len() * n];
+            let blocks: Vec<i64> = (0..n).map(|j| (me * 100 + j) as i64).collect();
+            let a2a_send = i64s(&blocks);
+            let mut a2a = vec![0u8; a2a_send.len()];
+            let mut reqs = vec![
+                c.iallreduce(
+                    Some(sbuf(&big_send)),
+                    rbuf(&mut big_out),
+                    Datatype::Int64,
+                    &sum,
+                )
+                .unwrap(),
+                c.ireduce(
+                    sbuf(&small),
+                    (me == 0).then(|| rbuf(&mut red)),
+                    Datatype::Int64,
+                    &sum,
+                    0,
+                )
+                .unwrap(),
+                c.ibcast(rbuf(&mut bc), 1).unwrap(),
+                c.iallgather(sbuf(&small), rbuf(&mut gathered)).unwrap(),
+                c.ialltoall(sbuf(&a2a_send), rbuf(&mut a2a)).unwrap(),
+            ];
+            // Point-to-point meanwhile: a ring of tagged messages.
+            let right = (me + 1) % n;
+            let left = (me + n - 1) % n;
+            let mut got = [0u8; 8];
+            c.sendrecv(
+                &(me as u64).to_le_bytes(),
+                right,
+                77,
+                &mut got,
+                Source::Rank(left),
+                TagSel::Tag(77),
+            )
+            .unwrap();
+            assert_eq!(u64::from_le_bytes(got), left as u64);
+            for r in wait_all(&mut reqs) {
+                r.unwrap();
+            }
+            let total: i64 = (1..=n as i64).sum();
+            let out = from_i64s(&big_out);
+            assert!(out.iter().enumerate().all(|(i, &x)| x == i as i64 * total));
+            if me == 0 {
+                let s: i64 = (0..n as i64).sum();
+                assert_eq!(from_i64s(&red), vec![s, 10 * s + n as i64]);
+            }
+            assert_eq!(from_i64s(&bc), vec![42, 43, 44]);
+            let want: Vec<i64> = (0..n as i64).flat_map(|r| [r, 10 * r + 1]).collect();
+            assert_eq!(from_i64s(&gathered), want);
+            let want: Vec<i64> = (0..n).map(|j| (j * 100 + me) as i64).collect();
+            assert_eq!(from_i64s(&a2a), want);
+            // And a blocking collective after them still lines up.
+            let mut x = (me as i64).to_le_bytes();
+            c.allreduce_in_place(&mut x, Datatype::Int64, &sum).unwrap();
+            assert_eq!(i64::from_le_bytes(x), (0..n as i64).sum::<i64>());
+        });
+    }
+}
+
+#[test]
+fn non_blocking_collectives_check_their_arguments() {
+    common::run_peers(2, |c| {
+        let sum = ReduceOp::builtin(BuiltinOp::Sum);
+        let mut a = [0u8; 8];
+        let b = [0u8; 16];
+        assert_eq!(
+            c.iallreduce(Some(sbuf(&b)), rbuf(&mut a), Datatype::Int64, &sum)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::SizeMismatch
+        );
+        assert_eq!(
+            c.ibcast(rbuf(&mut a), 2).unwrap_err().kind(),
+            ErrorKind::InvalidArg
+        );
+        assert_eq!(
+            c.ireduce(sbuf(&b[..8]), None, Datatype::Int64, &sum, c.rank())
+                .unwrap_err()
+                .kind(),
+            ErrorKind::NullArg
+        );
+        assert_eq!(
+            c.ialltoall(sbuf(&b[..3]), rbuf(&mut a[..3]))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidArg
+        );
+        // Nothing was started: the peers' collectives still line up.
+        c.ibarrier().unwrap().wait().unwrap();
+    });
+}

@@ -160,6 +160,13 @@ pub trait P2pTransport: Send {
         let _ = (ctx, buf, src, tag);
         Err(self.untagged())
     }
+    /// A second handle on the same connections, for collectives that run on another thread
+    /// (non-blocking collectives): its exchanges travel as point-to-point messages in a context
+    /// of their own, so they neither block calls on this handle nor are blocked by them. None
+    /// when the transport has no such handle.
+    fn background(&self) -> Option<Box<dyn P2pTransport>> {
+        None
+    }
     /// The error of a transport without tagged messages.
     fn untagged(&self) -> Error {
         Error::new(

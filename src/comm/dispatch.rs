@@ -138,7 +138,7 @@ impl Communicator {
     }
 
     /// The settings of the plan (from the configuration).
-    fn tuning(&self) -> Tuning {
+    pub(super) fn tuning(&self) -> Tuning {
         Tuning {
             ring_threshold: self.config.comm.ring_threshold,
         }

@@ -6,7 +6,8 @@
 //! - [`dispatch`]: argument checks, and running one operation on its channel with the algorithm
 //!   the plan picks ([`crate::plan`]), counters and trace;
 //! - [`ops`]: the operations (send, receive, the collectives);
-//! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive;
+//! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive, isend/irecv;
+//! - [`nonblocking`]: non-blocking collectives on the communicator's worker thread;
 //! - [`derive`]: communicators derived from this one (dup, split, create_group) and free;
 //!   [`group`]: groups of processes; [`context`]: context ids; [`view`]: the connections that
 //!   a communicator shares with the communicators derived from the same init.
@@ -17,6 +18,7 @@ mod context;
 mod derive;
 mod dispatch;
 mod group;
+mod nonblocking;
 mod ops;
 mod p2p;
 mod view;
@@ -63,6 +65,8 @@ pub struct Communicator {
     members: Arc<[usize]>,
     /// What the communicators of this init share on this process.
     family: Arc<Family>,
+    /// Runs the non-blocking collectives (started by the first).
+    worker: Option<nonblocking::Worker>,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -148,6 +152,7 @@ impl Communicator {
             ctx: 0,
             members: (0..size as usize).collect(),
             family: Arc::new(Family::new(size as usize)),
+            worker: None,
         };
         comm.agree_on_model(deadline).map_err(|e| {
             e.context(format!(
@@ -288,6 +293,9 @@ impl Communicator {
     /// working after its parent's finalize. A derived communicator's context id is returned for
     /// reuse after a successful close ([`Communicator::free`]).
     pub fn finalize(mut self) -> Result<()> {
+        if let Some(mut w) = self.worker.take() {
+            w.stop();
+        }
         let mut result = Ok(());
         let kinds: Vec<ChannelKind> = self.channels.enabled().collect();
         for kind in kinds {
@@ -303,6 +311,9 @@ impl Communicator {
 
 impl Drop for Communicator {
     fn drop(&mut self) {
+        if let Some(mut w) = self.worker.take() {
+            w.stop();
+        }
         self.channels.close();
     }
 }

@@ -249,19 +249,7 @@ impl P2pTransport for P2pView {
         let Some(map) = &self.map else {
             return t.0.exchange_ctx(self.ctx, tag, xfers, deadline);
         };
-        let mut base = Vec::with_capacity(xfers.len());
-        for x in xfers.iter_mut() {
-            base.push(match x {
-                Xfer::Send { peer, data } => Xfer::Send {
-                    peer: map.base(*peer)?,
-                    data,
-                },
-                Xfer::Recv { peer, buf } => Xfer::Recv {
-                    peer: map.base(*peer)?,
-                    buf,
-                },
-            });
-        }
+        let mut base = translate(map, xfers)?;
         t.0.exchange_ctx(self.ctx, tag, &mut base, deadline)
     }
     fn send_tagged(
@@ -339,6 +327,16 @@ impl P2pTransport for P2pView {
             .irecv(self.ctx, buf, src, tag)?;
         Ok(self.mapped(p))
     }
+    fn background(&self) -> Option<Box<dyn P2pTransport>> {
+        let inner = self.shared.as_ref()?.lock().0.background()?;
+        Some(Box::new(Background {
+            inner,
+            map: self.map.clone(),
+            ctx: self.ctx,
+            rank: self.rank,
+            size: self.size,
+        }))
+    }
     fn link(&self, peer: usize) -> Option<Link> {
         let b = self.to_base(peer).ok()?;
         self.shared.as_ref()?.lock().0.link(b)
@@ -347,6 +345,72 @@ impl P2pTransport for P2pView {
     fn close(&mut self) {
         self.shared = None;
     }
+}
+
+/// The background handle of a communicator's transport (for its non-blocking collectives, on
+/// another thread): the communicator's ranks and context, without taking turns with the
+/// communicator's calls (the transport's background handle needs no turn).
+struct Background {
+    inner: Box<dyn P2pTransport>,
+    map: Option<Arc<RankMap>>,
+    ctx: u32,
+    rank: usize,
+    size: usize,
+}
+
+impl P2pTransport for Background {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.size
+    }
+    fn exchange_ctx(
+        &mut self,
+        _ctx: u32,
+        tag: u32,
+        xfers: &mut [Xfer<'_>],
+        deadline: Instant,
+    ) -> Result<()> {
+        match &self.map {
+            None => self.inner.exchange_ctx(self.ctx, tag, xfers, deadline),
+            Some(m) => {
+                let mut base = translate(m, xfers)?;
+                self.inner.exchange_ctx(self.ctx, tag, &mut base, deadline)
+            }
+        }
+    }
+    fn link(&self, peer: usize) -> Option<Link> {
+        let b = match &self.map {
+            None => peer,
+            Some(m) => m.base(peer).ok()?,
+        };
+        self.inner.link(b)
+    }
+    fn close(&mut self) {
+        self.inner.close()
+    }
+}
+
+/// `xfers` with the transport's ranks.
+fn translate<'a>(map: &RankMap, xfers: &'a mut [Xfer<'_>]) -> Result<Vec<Xfer<'a>>> {
+    let mut base = Vec::with_capacity(xfers.len());
+    for x in xfers.iter_mut() {
+        base.push(match x {
+            Xfer::Send { peer, data } => Xfer::Send {
+                peer: map.base(*peer)?,
+                data,
+            },
+            Xfer::Recv { peer, buf } => Xfer::Recv {
+                peer: map.base(*peer)?,
+                buf,
+            },
+        });
+    }
+    Ok(base)
 }
 
 /// A communicator's view of a shared store connection.

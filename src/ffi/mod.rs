@@ -27,6 +27,8 @@ pub mod channel;
 /// Point-to-point messages.
 pub mod p2p;
 
+/// Non-blocking collectives.
+pub mod icollectives;
 /// Non-blocking point-to-point: requests.
 pub mod request;
 /// Tagged point-to-point messages: tags, wildcards, probe, send-receive.

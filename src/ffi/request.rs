@@ -34,7 +34,8 @@ static REQUESTS: Lazy<Mutex<HashMap<usize, Request>>> = Lazy::new(|| Mutex::new(
 /// Handle ids are never reused, so a handle used after its completion is always detected.
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0x10_0000);
 
-fn register(r: Request) -> *mut fmi_request {
+/// Registers a started request and returns its handle.
+pub(super) fn register(r: Request) -> *mut fmi_request {
     let id = NEXT_ID.fetch_add(16, Ordering::Relaxed);
     REQUESTS.lock().insert(id, r);
     std::ptr::without_provenance_mut(id)

@@ -443,6 +443,27 @@ static void check_p2p_args(fmi_comm *c)
     arr[1] = rq;
     EXPECT(FMI_ERR_INVALID_ARG, fmi_waitall(3, arr, NULL));
     CHECK_TRUE(arr[1] == rq, "a bad array is left as it was", NULL);
+
+    printf("-- non-blocking collectives (one peer)\n");
+    int32_t in[4] = {1, 2, 3, 4}, out[4] = {0};
+    fmi_request *q = NULL;
+    EXPECT(FMI_ERR_NULL_ARG, fmi_ibarrier(NULL, &q));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_ibarrier(c, NULL));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_ibcast(c, NULL, 4, FMI_INT32, 0, &q));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_ibcast(c, in, 4, FMI_INT32, 1, &q));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_iallreduce(c, in, out, 4, FMI_INT32, 12345, &q));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_iallreduce(c, in, out, (size_t)-1, FMI_INT32, FMI_OP_SUM, &q));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_iallreduce(c, NULL, out, 4, FMI_INT32, FMI_OP_SUM, &q));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_ireduce(c, in, NULL, 4, FMI_INT32, FMI_OP_SUM, 0, &q));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_ireduce(c, in, out, 4, FMI_INT32, FMI_OP_SUM, 3, &q));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_iallgather(c, in, out, 4, 99, &q));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_ialltoall(c, in, NULL, 4, FMI_INT32, &q));
+    CHECK_TRUE(q == NULL, "no request handle after failed calls", NULL);
+    EXPECT(FMI_SUCCESS, fmi_iallreduce(c, in, out, 4, FMI_INT32, FMI_OP_SUM, &q));
+    EXPECT(FMI_SUCCESS, fmi_wait(&q, NULL));
+    CHECK_TRUE(memcmp(in, out, sizeof in) == 0 && q == NULL, "single-peer iallreduce copies", NULL);
+    EXPECT(FMI_SUCCESS, fmi_ibarrier(c, &q));
+    EXPECT(FMI_SUCCESS, fmi_wait(&q, NULL));
 }
 
 static void check_collective_args(fmi_comm *c, fmi_op freed_op)
@@ -747,6 +768,20 @@ static int run_two_peers(void)
         CHECK_TRUE(flag == 1 && r == NULL && sts[0].count_bytes == 8, "test completes: flag %d, %zu bytes", flag,
                    sts[0].count_bytes);
         EXPECT(FMI_SUCCESS, fmi_barrier(c));
+
+        /* Non-blocking collectives beside a blocking exchange; in place and overlapping buffers. */
+        int32_t v[4] = {1, 2, 3, 4}, w[8] = {(int32_t)rank}, x = (int32_t)rank;
+        fmi_request *cq[3] = {NULL, NULL, NULL};
+        EXPECT(FMI_SUCCESS, fmi_iallreduce(c, v, v, 4, FMI_INT32, FMI_OP_SUM, &cq[0]));
+        EXPECT(FMI_SUCCESS, fmi_iallgather(c, &w[0], w, 1, FMI_INT32, &cq[1])); /* overlapping */
+        EXPECT(FMI_SUCCESS, fmi_ibcast(c, &x, 1, FMI_INT32, 1, &cq[2]));
+        int32_t token = 7, back = 0;
+        EXPECT(FMI_SUCCESS, fmi_sendrecv(c, &token, 1, FMI_INT32, (int32_t)peer, 5, &back, 1, FMI_INT32,
+                                         (int32_t)peer, 5, NULL));
+        EXPECT(FMI_SUCCESS, fmi_waitall(3, cq, NULL));
+        CHECK_TRUE(v[0] == 2 && v[3] == 8 && w[0] == 0 && w[1] == 1 && x == 1 && back == 7,
+                   "in-place iallreduce %d..%d, iallgather %d %d, ibcast %d", (int)v[0], (int)v[3], (int)w[0],
+                   (int)w[1], (int)x);
     }
 
     /* Rank 1 receives from rank 0, which sends nothing until rank 1 reports back. */

@@ -2,6 +2,7 @@
 //! server with hole punching, carrying length-framed messages: collective messages (checked by
 //! the call's tag) and point-to-point messages (matched by envelope, [`matching`]).
 
+mod background;
 mod engine;
 mod frame;
 pub mod matching;
@@ -15,11 +16,11 @@ use super::request::{Pending, RecvBuf, SendBuf};
 use super::{MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Xfer};
 use crate::config::DirectConfig;
 use crate::error::{Error, ErrorKind, Result};
-use engine::{Conn, Core, Stash};
+use engine::{Conn, Core};
 use frame::Header;
-use matching::{Matcher, Pattern, Posted};
+use matching::{Matcher, Pattern};
 use progress::{DirectPending, Shared};
-use requests::{received, PostedRecv, Requests};
+use requests::Requests;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -252,57 +253,32 @@ impl P2pTransport for DirectTransport {
         dest: usize,
         tag: u32,
     ) -> Result<Box<dyn Pending>> {
-        let id = {
-            let mut core = self.shared.core.lock();
-            usable(&core.conns, dest, self.rank, "destination")?;
-            let id = core.reqs.start();
-            let status = MsgStatus {
-                source: dest,
-                tag,
-                bytes: data.len(),
-            };
-            core.reqs
-                .queue_send(id, dest, &Header::p2p(ctx, tag, 0), data, status);
-            id
-        };
+        let id = progress::post_send(
+            &mut self.shared.core.lock(),
+            self.rank,
+            ctx,
+            data,
+            dest,
+            tag,
+        )?;
         self.pending(id)
     }
     fn irecv(
         &mut self,
         ctx: u32,
-        mut buf: RecvBuf,
+        buf: RecvBuf,
         src: Source,
         tag: TagSel,
     ) -> Result<Box<dyn Pending>> {
-        let id = {
-            let mut guard = self.shared.core.lock();
-            let core = &mut *guard;
-            if let Source::Rank(r) = src {
-                usable(&core.conns, r, self.rank, "source")?;
-            }
-            let id = core.reqs.start();
-            match core.matcher.post(Pattern { ctx, src, tag }) {
-                Posted::Found(u) => match u.payload {
-                    Some(d) => {
-                        let n = d.len().min(buf.len());
-                        buf.bytes_mut()[..n].copy_from_slice(&d[..n]);
-                        let cap = buf.len();
-                        core.reqs.complete(id, received(u.env, u.len, cap));
-                    }
-                    None => {
-                        // Parked: its payload is next in the connection.
-                        let c = core.conns[u.env.src]
-                            .as_mut()
-                            .expect("a parked message has a connection");
-                        c.head = None;
-                        c.stash = Some(Stash::request(u.env, u.len, PostedRecv { id, buf }));
-                    }
-                },
-                Posted::Waiting(pid) => core.reqs.post(pid, PostedRecv { id, buf }),
-            }
-            id
-        };
+        let id = progress::post_recv(&mut self.shared.core.lock(), self.rank, ctx, buf, src, tag)?;
         self.pending(id)
+    }
+    fn background(&self) -> Option<Box<dyn P2pTransport>> {
+        Some(Box::new(background::Background::new(
+            self.shared.clone(),
+            self.rank,
+            self.size,
+        )))
     }
     fn link(&self, peer: usize) -> Option<super::Link> {
         self.shared
@@ -322,24 +298,5 @@ impl P2pTransport for DirectTransport {
                 let _ = c.stream.tcp().shutdown(std::net::Shutdown::Both);
             }
         }
-    }
-}
-
-/// Checks that `peer` is another rank with a usable connection.
-fn usable(conns: &[Option<Conn>], peer: usize, me: usize, what: &str) -> Result<()> {
-    if peer == me {
-        return Err(Error::invalid(format!(
-            "{what} {peer} is this rank (messages to self are not supported)"
-        )));
-    }
-    match conns.get(peer) {
-        Some(Some(c)) => match &c.broken {
-            Some(why) => Err(Error::new(
-                ErrorKind::PeerLost,
-                format!("connection to peer {peer} is unusable: {why}"),
-            )),
-            None => Ok(()),
-        },
-        _ => Err(Error::invalid(format!("no connection to peer {peer}"))),
     }
 }

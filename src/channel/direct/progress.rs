@@ -7,12 +7,13 @@
 //! the requests, so they advance whoever holds the transport's lock, and without any call when
 //! nobody does.
 
-use super::engine::{self, progress_send_any, Conn, Core, Into, Next, Spin};
-use super::matching::Matcher;
-use super::requests::{ReqId, Requests};
+use super::engine::{self, progress_send_any, Conn, Core, Into, Next, Spin, Stash};
+use super::frame::Header;
+use super::matching::{Matcher, Pattern, Posted};
+use super::requests::{received, PostedRecv, ReqId, Requests};
 use super::tagged::{self, Step};
-use crate::channel::request::Pending;
-use crate::channel::{MsgStatus, Source};
+use crate::channel::request::{Pending, RecvBuf, SendBuf};
+use crate::channel::{MsgStatus, Source, TagSel};
 use crate::error::{Error, ErrorKind, Result};
 use parking_lot::Mutex;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -366,5 +367,83 @@ impl Pending for DirectPending {
 
     fn detach(self: Box<Self>) {
         self.shared.core.lock().reqs.detach(self.id);
+    }
+}
+
+/// Starts the non-blocking send of `data` to `dest` with `tag` in context `ctx` (by rank `me`):
+/// queued behind the earlier sends to `dest`. Returns its id.
+pub(super) fn post_send(
+    core: &mut Core,
+    me: usize,
+    ctx: u32,
+    data: SendBuf,
+    dest: usize,
+    tag: u32,
+) -> Result<ReqId> {
+    usable(&core.conns, dest, me, "destination")?;
+    let id = core.reqs.start();
+    let status = MsgStatus {
+        source: dest,
+        tag,
+        bytes: data.len(),
+    };
+    core.reqs
+        .queue_send(id, dest, &Header::p2p(ctx, tag, 0), data, status);
+    Ok(id)
+}
+
+/// Posts the non-blocking receive into `buf` of the oldest message from `src` with `tag` in
+/// context `ctx` (by rank `me`): a message already buffered completes it at once, a parked one
+/// is read next from its connection, else it waits in the matcher. Returns its id.
+pub(super) fn post_recv(
+    core: &mut Core,
+    me: usize,
+    ctx: u32,
+    mut buf: RecvBuf,
+    src: Source,
+    tag: TagSel,
+) -> Result<ReqId> {
+    if let Source::Rank(r) = src {
+        usable(&core.conns, r, me, "source")?;
+    }
+    let id = core.reqs.start();
+    match core.matcher.post(Pattern { ctx, src, tag }) {
+        Posted::Found(u) => match u.payload {
+            Some(d) => {
+                let n = d.len().min(buf.len());
+                buf.bytes_mut()[..n].copy_from_slice(&d[..n]);
+                let cap = buf.len();
+                core.reqs.complete(id, received(u.env, u.len, cap));
+            }
+            None => {
+                // Parked: its payload is next in the connection.
+                let c = core.conns[u.env.src]
+                    .as_mut()
+                    .expect("a parked message has a connection");
+                c.head = None;
+                c.stash = Some(Stash::request(u.env, u.len, PostedRecv { id, buf }));
+            }
+        },
+        Posted::Waiting(pid) => core.reqs.post(pid, PostedRecv { id, buf }),
+    }
+    Ok(id)
+}
+
+/// Checks that `peer` is another rank with a usable connection.
+pub(super) fn usable(conns: &[Option<Conn>], peer: usize, me: usize, what: &str) -> Result<()> {
+    if peer == me {
+        return Err(Error::invalid(format!(
+            "{what} {peer} is this rank (messages to self are not supported)"
+        )));
+    }
+    match conns.get(peer) {
+        Some(Some(c)) => match &c.broken {
+            Some(why) => Err(Error::new(
+                ErrorKind::PeerLost,
+                format!("connection to peer {peer} is unusable: {why}"),
+            )),
+            None => Ok(()),
+        },
+        _ => Err(Error::invalid(format!("no connection to peer {peer}"))),
     }
 }
