@@ -80,3 +80,54 @@ fn collectives_on_split_and_group_communicators() {
         server.scan("fmi:*")
     );
 }
+
+/// With Direct and Redis enabled: the hint, the pin and the counters are per communicator; a
+/// split starts with its parent's settings.
+#[test]
+fn hint_pin_and_counters_per_communicator() {
+    let rendezvous = fmi_tools::server::BackgroundServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        fmi_tools::server::ServerConfig::default(),
+    )
+    .unwrap();
+    let server = RedisServer::start();
+    let mut cfg = server.config();
+    cfg.direct = Some(fmi::config::DirectConfig {
+        host: "127.0.0.1".into(),
+        port: rendezvous.addr().port(),
+        ..fmi::config::DirectConfig::default()
+    });
+    run_peers(&cfg, 3, |c| {
+        let me = c.rank();
+        c.set_hint(fmi::Hint::Fast).unwrap();
+        assert_eq!(c.channel(), "direct");
+        c.reset_counters();
+        let mut s = c.split(0, -(me as i32)).unwrap().unwrap();
+        // The parent's settings, its own counters.
+        assert_eq!(s.hint(), fmi::Hint::Fast);
+        assert_eq!(s.channel(), "direct");
+        s.pin_channel("redis").unwrap();
+        assert_eq!(s.channel(), "redis");
+        assert_eq!(c.channel(), "direct");
+        assert_eq!(sum_i64(&mut s, me as i64), 3);
+        let mut d = s.dup().unwrap();
+        assert_eq!(d.pinned_channel(), Some("redis"));
+        d.set_hint(fmi::Hint::Cheap).unwrap();
+        d.pin_channel("auto").unwrap();
+        assert_eq!(d.channel(), "redis"); // cheap: the store for a small barrier
+        assert_eq!(sum_i64(&mut d, 1), 3);
+        assert_eq!(s.hint(), fmi::Hint::Fast);
+        assert_eq!(sum_i64(c, 2), 6);
+        assert_eq!(s.counters(Some("redis")).unwrap().operations, 1);
+        assert_eq!(s.counters(Some("direct")).unwrap().operations, 0);
+        assert_eq!(c.counters(Some("redis")).unwrap().operations, 0);
+        assert_eq!(c.counters(Some("direct")).unwrap().operations, 1);
+        d.free().unwrap();
+        s.free().unwrap();
+    });
+    assert!(
+        server.scan("fmi:*").is_empty(),
+        "{:?}",
+        server.scan("fmi:*")
+    );
+}
