@@ -119,7 +119,8 @@ fn hint_pin_and_counters_per_communicator() {
         assert_eq!(s.hint(), fmi::Hint::Fast);
         // Timeouts too: the child's starts as the parent's and changes alone.
         assert_eq!(d.timeout(), c.timeout());
-        d.set_timeout(std::time::Duration::from_millis(4321)).unwrap();
+        d.set_timeout(std::time::Duration::from_millis(4321))
+            .unwrap();
         assert_ne!(c.timeout(), d.timeout());
         assert_ne!(s.timeout(), d.timeout());
         assert_eq!(sum_i64(c, 2), 6);

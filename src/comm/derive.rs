@@ -339,10 +339,10 @@ impl Communicator {
             counters: ChannelCounters::default(),
             algorithms: AlgorithmCounters::default(),
             trace,
+            worker: None,
             ctx,
             members: members.into(),
             family: self.family.clone(),
-            worker: None,
         })
     }
 }

@@ -59,14 +59,14 @@ pub struct Communicator {
     counters: ChannelCounters,
     algorithms: AlgorithmCounters,
     trace: Option<Trace>,
+    /// Runs the non-blocking collectives (started by the first).
+    worker: Option<nonblocking::Worker>,
     /// The context id of this communicator's messages (0: the communicator made by init).
     ctx: u32,
     /// The init rank of each rank of this communicator.
     members: Arc<[usize]>,
     /// What the communicators of this init share on this process.
     family: Arc<Family>,
-    /// Runs the non-blocking collectives (started by the first).
-    worker: Option<nonblocking::Worker>,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -149,10 +149,10 @@ impl Communicator {
             counters: ChannelCounters::default(),
             algorithms: AlgorithmCounters::default(),
             trace,
+            worker: None,
             ctx: 0,
             members: (0..size as usize).collect(),
             family: Arc::new(Family::new(size as usize)),
-            worker: None,
         };
         comm.agree_on_model(deadline).map_err(|e| {
             e.context(format!(

@@ -301,6 +301,19 @@ impl P2pTransport for P2pView {
         };
         st.map(|s| self.status(s)).transpose()
     }
+    fn background(&self) -> Option<Box<dyn P2pTransport>> {
+        // The background handle gets a lock of its own: its collectives run beside the calls
+        // of this view, not after them.
+        let bg = self.shared.as_ref()?.lock().0.background()?;
+        Some(Box::new(P2pView {
+            shared: Some(Arc::new(Mutex::new(Owned(bg)))),
+            name: self.name,
+            map: self.map.clone(),
+            ctx: self.ctx,
+            rank: self.rank,
+            size: self.size,
+        }))
+    }
     fn isend(
         &mut self,
         _ctx: u32,
@@ -327,16 +340,6 @@ impl P2pTransport for P2pView {
             .irecv(self.ctx, buf, src, tag)?;
         Ok(self.mapped(p))
     }
-    fn background(&self) -> Option<Box<dyn P2pTransport>> {
-        let inner = self.shared.as_ref()?.lock().0.background()?;
-        Some(Box::new(Background {
-            inner,
-            map: self.map.clone(),
-            ctx: self.ctx,
-            rank: self.rank,
-            size: self.size,
-        }))
-    }
     fn link(&self, peer: usize) -> Option<Link> {
         let b = self.to_base(peer).ok()?;
         self.shared.as_ref()?.lock().0.link(b)
@@ -344,54 +347,6 @@ impl P2pTransport for P2pView {
     /// Lets go of the transport: it closes when no other communicator uses it.
     fn close(&mut self) {
         self.shared = None;
-    }
-}
-
-/// The background handle of a communicator's transport (for its non-blocking collectives, on
-/// another thread): the communicator's ranks and context, without taking turns with the
-/// communicator's calls (the transport's background handle needs no turn).
-struct Background {
-    inner: Box<dyn P2pTransport>,
-    map: Option<Arc<RankMap>>,
-    ctx: u32,
-    rank: usize,
-    size: usize,
-}
-
-impl P2pTransport for Background {
-    fn name(&self) -> &'static str {
-        self.inner.name()
-    }
-    fn rank(&self) -> usize {
-        self.rank
-    }
-    fn size(&self) -> usize {
-        self.size
-    }
-    fn exchange_ctx(
-        &mut self,
-        _ctx: u32,
-        tag: u32,
-        xfers: &mut [Xfer<'_>],
-        deadline: Instant,
-    ) -> Result<()> {
-        match &self.map {
-            None => self.inner.exchange_ctx(self.ctx, tag, xfers, deadline),
-            Some(m) => {
-                let mut base = translate(m, xfers)?;
-                self.inner.exchange_ctx(self.ctx, tag, &mut base, deadline)
-            }
-        }
-    }
-    fn link(&self, peer: usize) -> Option<Link> {
-        let b = match &self.map {
-            None => peer,
-            Some(m) => m.base(peer).ok()?,
-        };
-        self.inner.link(b)
-    }
-    fn close(&mut self) {
-        self.inner.close()
     }
 }
 
