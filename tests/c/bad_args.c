@@ -702,6 +702,44 @@ static int run_two_peers(void)
     EXPECT(FMI_SUCCESS, fmi_set_channel(c, "direct"));
     EXPECT(FMI_SUCCESS, fmi_set_channel(c, NULL));
 
+    printf("%s-- derived communicators with two peers\n", g_prefix);
+    fmi_comm *d = NULL;
+    /* A bad color on one peer: every peer gets INVALID_ARG and nothing hangs. */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_split(c, rank == 1 ? -7 : 0, 0, &d));
+    CHECK_TRUE(d == NULL, "a failed split writes NULL");
+    /* Reversed ranks, then a message on the split and one with the same tag on c. */
+    EXPECT(FMI_SUCCESS, fmi_comm_split(c, 0, -(int32_t)rank, &d));
+    uint32_t drank = 9;
+    EXPECT(FMI_SUCCESS, fmi_comm_rank(d, &drank));
+    CHECK_TRUE(drank == 1 - rank, "split rank %u", (unsigned)drank);
+    int32_t mine = (int32_t)rank + 10, got = 0;
+    if (rank == 0) {
+        EXPECT(FMI_SUCCESS, fmi_send_tag(d, &mine, 1, FMI_INT32, 0, 3));
+        EXPECT(FMI_SUCCESS, fmi_send_tag(c, &mine, 1, FMI_INT32, 1, 3));
+    } else {
+        fmi_msg_status st;
+        EXPECT(FMI_SUCCESS, fmi_recv_tag(c, &got, 1, FMI_INT32, FMI_ANY_SOURCE, FMI_ANY_TAG, &st));
+        CHECK_TRUE(got == 10 && st.source == 0, "the parent's message on the parent (%d from %d)", got, st.source);
+        got = 0;
+        EXPECT(FMI_SUCCESS, fmi_recv_tag(d, &got, 1, FMI_INT32, FMI_ANY_SOURCE, 3, &st));
+        CHECK_TRUE(got == 10 && st.source == 1, "the split's message on the split (%d from %d)", got, st.source);
+    }
+    EXPECT(FMI_SUCCESS, fmi_allreduce(d, &mine, &got, 1, FMI_INT32, FMI_OP_SUM));
+    CHECK_TRUE(got == 21, "allreduce on the split: %d", got);
+    /* A group of this peer alone: create_group by its only member. */
+    fmi_group *g = NULL, *me = NULL;
+    EXPECT(FMI_SUCCESS, fmi_comm_group(c, &g));
+    EXPECT(FMI_SUCCESS, fmi_group_incl(g, 1, &rank, &me));
+    fmi_comm *solo = NULL;
+    EXPECT(FMI_SUCCESS, fmi_comm_create_group(d, me, 1, &solo));
+    uint32_t n = 0;
+    EXPECT(FMI_SUCCESS, fmi_comm_size(solo, &n));
+    CHECK_TRUE(n == 1, "create_group of one: size %u", (unsigned)n);
+    EXPECT(FMI_SUCCESS, fmi_comm_free(&solo));
+    EXPECT(FMI_SUCCESS, fmi_group_free(&me));
+    EXPECT(FMI_SUCCESS, fmi_group_free(&g));
+    EXPECT(FMI_SUCCESS, fmi_comm_free(&d));
+
     printf("%s-- size mismatch\n", g_prefix);
     if (rank == 0) {
         int32_t four[4] = {1, 2, 3, 4}, two[2] = {5, 6};
