@@ -495,3 +495,33 @@ fn nonblocking_collectives_on_a_sub_communicator() {
         s.free().unwrap();
     });
 }
+
+#[test]
+fn an_id_still_used_by_one_member_is_not_reused_until_it_is_freed_there() {
+    common::run_peers(3, |c| {
+        let me = c.rank();
+        // {0, 1} and {2}: one split, the same id on both (no process in common).
+        let x = c.split((me == 2) as i32, 0).unwrap().unwrap();
+        let id = x.context_id();
+        let mut all = [0u8; 12];
+        c.allgather(&id.to_le_bytes(), &mut all).unwrap();
+        assert!(all.chunks(4).all(|v| v == id.to_le_bytes()), "{all:?}");
+        // {0, 1} free theirs; rank 2 keeps {2}: the next communicator over all three avoids it.
+        let keep = if me == 2 {
+            Some(x)
+        } else {
+            x.free().unwrap();
+            None
+        };
+        let d = c.dup().unwrap();
+        assert_ne!(d.context_id(), id);
+        // Once rank 2 freed it too, the id is free everywhere and taken again.
+        if let Some(x) = keep {
+            x.free().unwrap();
+        }
+        let e = c.dup().unwrap();
+        assert_eq!(e.context_id(), id);
+        e.free().unwrap();
+        d.free().unwrap();
+    });
+}
