@@ -55,6 +55,27 @@ fn collectives_on_split_and_group_communicators() {
         }
         s.barrier().unwrap();
 
+        // Tagged messages with the same tag on the split and on the parent, to the same peer:
+        // each arrives on its own communicator.
+        if members.len() == 2 {
+            let other = 1 - s.rank();
+            let peer = members[other];
+            s.send_tagged(b"sub", other, 5).unwrap();
+            c.send_tagged(b"parent", peer, 5).unwrap();
+            let mut buf = [0u8; 16];
+            let st = c
+                .recv_tagged(&mut buf, fmi::Source::Any, fmi::TagSel::Any)
+                .unwrap();
+            assert_eq!(
+                (&buf[..st.bytes], st.source, st.tag),
+                (&b"parent"[..], peer, 5)
+            );
+            let st = s
+                .recv_tagged(&mut buf, fmi::Source::Any, fmi::TagSel::Tag(5))
+                .unwrap();
+            assert_eq!((&buf[..st.bytes], st.source), (&b"sub"[..], other));
+        }
+
         // Send/recv on a dup of the parent while the split is alive.
         let mut d = c.dup().unwrap();
         let mut got = [0u8; 4];
