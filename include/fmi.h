@@ -50,6 +50,13 @@
 #define FMI_VERSION_PATCH 0
 
 /**
+ * The color of `fmi_comm_split` for a process that joins no new communicator (it gets NULL),
+ * and the rank `fmi_group_rank` and `fmi_group_translate_ranks` give for a process that is not
+ * a member.
+ */
+#define FMI_UNDEFINED -1
+
+/**
  * A receive or probe accepts a message from any peer.
  */
 #define FMI_ANY_SOURCE -1
@@ -141,6 +148,12 @@ typedef enum {
  * Opaque communicator handle. Created by `fmi_init`/`fmi_init_from_env`, released by `fmi_finalize`.
  */
 typedef struct fmi_comm fmi_comm;
+
+/**
+ * Opaque group handle: an ordered set of processes. Made by `fmi_comm_group`,
+ * `fmi_group_incl` and `fmi_group_excl`; released by `fmi_group_free`.
+ */
+typedef struct fmi_group fmi_group;
 
 /**
  * Opaque handle of a non-blocking operation, from `fmi_isend` / `fmi_irecv`.
@@ -500,6 +513,135 @@ fmi_status fmi_set_timeout(fmi_comm *comm, uint64_t timeout_ms);
  * size in bytes, strings NUL-terminated, out-pointers writable.
  */
 fmi_status fmi_get_timeout(const fmi_comm *comm, uint64_t *timeout_ms);
+
+/**
+ * Creates `*newcomm`: the same processes as `comm` in the same order, with a context of its
+ * own (messages of one never match receives of the other). It shares `comm`'s connections.
+ * Collective over `comm`. Release it with `fmi_comm_free`.
+ *
+ * # Safety
+ * `newcomm` must be NULL or writable.
+ */
+fmi_status fmi_comm_dup(fmi_comm *comm, fmi_comm **newcomm);
+
+/**
+ * Splits `comm`: the processes that pass the same `color` (>= 0) form a new communicator, ranked
+ * by `key`, then by their rank in `comm`. A process that passes `FMI_UNDEFINED` gets NULL in
+ * `*newcomm`. Collective over `comm`: every process calls it; when any passes a negative color
+ * other than `FMI_UNDEFINED`, every process returns `FMI_ERR_INVALID_ARG`. The new communicator
+ * shares `comm`'s connections; release it with `fmi_comm_free`.
+ *
+ * # Safety
+ * `newcomm` must be NULL or writable.
+ */
+fmi_status fmi_comm_split(fmi_comm *comm, int32_t color, int32_t key, fmi_comm **newcomm);
+
+/**
+ * Creates `*newcomm` of the processes of `group` (made from `comm` or a communicator whose
+ * processes are all in `comm`), ranked as in the group. Collective over the group only:
+ * exactly its members call it, with the same group and `tag` (0..=`FMI_TAG_UB`); concurrent
+ * calls with overlapping groups on one communicator need different tags. A process that is not
+ * in the group gets `FMI_ERR_INVALID_ARG` at once. Release the result with `fmi_comm_free`.
+ *
+ * # Safety
+ * `newcomm` must be NULL or writable.
+ */
+fmi_status fmi_comm_create_group(fmi_comm *comm,
+                                 const fmi_group *group,
+                                 uint32_t tag,
+                                 fmi_comm **newcomm);
+
+/**
+ * Collective close of `*comm` (every process of it calls it): waits for every member, releases
+ * the handle and sets `*comm` to NULL. Connections stay open while another communicator of the
+ * same init uses them; on the communicator made by init it is `fmi_finalize`. Messages sent on
+ * `*comm` that were never received are discarded and reported as `FMI_ERR_INVALID_ARG` (the
+ * handle is released all the same).
+ *
+ * # Safety
+ * `comm` must be NULL or a valid pointer to a handle.
+ */
+fmi_status fmi_comm_free(fmi_comm **comm);
+
+/**
+ * Writes this process's context id in `comm` to `*ctx` (0 for the communicator made by init;
+ * equal on every member).
+ *
+ * # Safety
+ * `ctx` must be NULL or writable.
+ */
+fmi_status fmi_comm_context_id(const fmi_comm *comm, uint32_t *ctx);
+
+/**
+ * Creates `*group`: the processes of `comm` in rank order. Release it with `fmi_group_free`.
+ *
+ * # Safety
+ * `group` must be NULL or writable.
+ */
+fmi_status fmi_comm_group(const fmi_comm *comm, fmi_group **group);
+
+/**
+ * Writes the number of processes in `group` to `*size`.
+ *
+ * # Safety
+ * `size` must be NULL or writable.
+ */
+fmi_status fmi_group_size(const fmi_group *group, uint32_t *size);
+
+/**
+ * Writes this process's rank in `group` to `*rank`, or `FMI_UNDEFINED` when it is not a member.
+ *
+ * # Safety
+ * `rank` must be NULL or writable.
+ */
+fmi_status fmi_group_rank(const fmi_group *group, int32_t *rank);
+
+/**
+ * Creates `*newgroup` of the members `ranks[0..n]` of `group`, in that order (distinct ranks of
+ * `group`; `ranks` may be NULL when `n` is 0, which gives an empty group).
+ *
+ * # Safety
+ * `ranks` must point to `n` readable values; `newgroup` must be NULL or writable.
+ */
+fmi_status fmi_group_incl(const fmi_group *group,
+                          uint32_t n,
+                          const uint32_t *ranks,
+                          fmi_group **newgroup);
+
+/**
+ * Creates `*newgroup`: `group` without the members `ranks[0..n]` (distinct ranks of `group`),
+ * in the same order.
+ *
+ * # Safety
+ * `ranks` must point to `n` readable values; `newgroup` must be NULL or writable.
+ */
+fmi_status fmi_group_excl(const fmi_group *group,
+                          uint32_t n,
+                          const uint32_t *ranks,
+                          fmi_group **newgroup);
+
+/**
+ * For each of `ranks1[0..n]` (ranks of `group1`), writes the rank of the same process in
+ * `group2` to `ranks2[i]`, or `FMI_UNDEFINED` when it is not a member of `group2`. Nothing is
+ * written when a rank is out of range.
+ *
+ * # Safety
+ * `ranks1` must point to `n` readable values and `ranks2` to `n` writable ones.
+ */
+fmi_status fmi_group_translate_ranks(const fmi_group *group1,
+                                     uint32_t n,
+                                     const uint32_t *ranks1,
+                                     const fmi_group *group2,
+                                     int32_t *ranks2);
+
+/**
+ * Releases the group `*group` and sets `*group` to NULL (communicators made from it are not
+ * affected).
+ *
+ * # Safety
+ * `group` must be NULL or a valid pointer to a handle.
+ */
+fmi_status fmi_group_free(fmi_group **group);
 
 /**
  * Pins `comm` to one channel: every later operation runs on `channel` ("direct", "redis" or

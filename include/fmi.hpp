@@ -41,6 +41,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -461,6 +462,81 @@ constexpr bool is_reduction_arg_v = std::is_same_v<F, Utils::Function<T>> ||
 } // namespace detail
 
 /**
+ * @brief An ordered set of processes (fmi_group): made by Communicator::group(), narrowed with
+ * incl() and excl(); its members call Communicator::create_group(). Owns the handle; movable,
+ * not copyable. Group operations are local.
+ */
+class Group {
+public:
+    Group(const Group &) = delete;
+    Group &operator=(const Group &) = delete;
+    Group(Group &&other) noexcept : g_(std::exchange(other.g_, nullptr)) {}
+    Group &operator=(Group &&other) noexcept {
+        if (this != &other) {
+            reset();
+            g_ = std::exchange(other.g_, nullptr);
+        }
+        return *this;
+    }
+    ~Group() { reset(); }
+
+    /** @brief Number of members. */
+    std::uint32_t size() const {
+        std::uint32_t n = 0;
+        detail::check(fmi_group_size(h(), &n));
+        return n;
+    }
+    /** @brief This process's rank in the group, or FMI_UNDEFINED when it is not a member. */
+    std::int32_t rank() const {
+        std::int32_t r = FMI_UNDEFINED;
+        detail::check(fmi_group_rank(h(), &r));
+        return r;
+    }
+    /** @brief The members ranks (distinct ranks of this group), in that order. */
+    Group incl(const std::vector<std::uint32_t> &ranks) const {
+        fmi_group *g = nullptr;
+        detail::check(fmi_group_incl(h(), count(ranks), ranks.data(), &g));
+        return Group(g);
+    }
+    /** @brief This group without the members ranks, in the same order. */
+    Group excl(const std::vector<std::uint32_t> &ranks) const {
+        fmi_group *g = nullptr;
+        detail::check(fmi_group_excl(h(), count(ranks), ranks.data(), &g));
+        return Group(g);
+    }
+    /** @brief For each of ranks (of this group), its rank in other, or FMI_UNDEFINED. */
+    std::vector<std::int32_t> translate_ranks(const std::vector<std::uint32_t> &ranks, const Group &other) const {
+        std::vector<std::int32_t> out(ranks.size(), FMI_UNDEFINED);
+        detail::check(fmi_group_translate_ranks(h(), count(ranks), ranks.data(), other.h(), out.data()));
+        return out;
+    }
+    /** @brief The underlying C handle (still owned by this object). */
+    fmi_group *handle() const noexcept { return g_; }
+
+private:
+    friend class Communicator;
+    explicit Group(fmi_group *g) : g_(g) {}
+    fmi_group *h() const {
+        if (g_ == nullptr) {
+            throw Error(FMI_ERR_NULL_ARG, "FMI::Group is empty (moved from)");
+        }
+        return g_;
+    }
+    static std::uint32_t count(const std::vector<std::uint32_t> &v) {
+        if (v.size() > UINT32_MAX) {
+            throw Error(FMI_ERR_INVALID_ARG, "FMI::Group: more than 2^32-1 ranks");
+        }
+        return static_cast<std::uint32_t>(v.size());
+    }
+    void reset() noexcept {
+        if (g_ != nullptr) {
+            fmi_group_free(&g_);
+        }
+    }
+    fmi_group *g_ = nullptr;
+};
+
+/**
  * @brief A started non-blocking operation (Communicator::isend, irecv, ibarrier, iallreduce, ...).
  *
  * Movable, not copyable. wait() blocks until it completes (at most the communicator timeout) and
@@ -605,6 +681,53 @@ public:
     void finalize() {
         if (comm_ != nullptr) {
             detail::check(fmi_finalize(std::exchange(comm_, nullptr)));
+        }
+    }
+
+    /**
+     * @brief A new communicator of the same peers with its own context (fmi_comm_dup); shares
+     * this one's connections. Collective. Its destructor frees it (collective too).
+     */
+    Communicator dup() {
+        fmi_comm *c = nullptr;
+        detail::check(fmi_comm_dup(h(), &c));
+        return Communicator(c);
+    }
+
+    /**
+     * @brief Splits this communicator by color (>= 0), ranked by key then rank (fmi_comm_split);
+     * empty for color FMI_UNDEFINED. Collective over this communicator.
+     */
+    std::optional<Communicator> split(int color, int key) {
+        fmi_comm *c = nullptr;
+        detail::check(fmi_comm_split(h(), color, key, &c));
+        if (c == nullptr) {
+            return std::nullopt;
+        }
+        return Communicator(c);
+    }
+
+    /** @brief The group of this communicator's peers, in rank order (fmi_comm_group). */
+    Group group() const {
+        fmi_group *g = nullptr;
+        detail::check(fmi_comm_group(h(), &g));
+        return Group(g);
+    }
+
+    /**
+     * @brief A communicator of the members of g (fmi_comm_create_group): called by exactly the
+     * members of g, with the same g and tag.
+     */
+    Communicator create_group(const Group &g, std::uint32_t tag) {
+        fmi_comm *c = nullptr;
+        detail::check(fmi_comm_create_group(h(), g.h(), tag, &c));
+        return Communicator(c);
+    }
+
+    /** @brief Frees this communicator now (collective; fmi_comm_free); afterwards it is empty. */
+    void free() {
+        if (comm_ != nullptr) {
+            detail::check(fmi_comm_free(&comm_));
         }
     }
 

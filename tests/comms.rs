@@ -444,3 +444,84 @@ fn nonblocking_requests_on_a_sub_communicator_report_its_ranks() {
         s.free().unwrap();
     });
 }
+
+#[test]
+fn nonblocking_collectives_on_a_sub_communicator() {
+    common::run_peers(4, |c| {
+        let me = c.rank();
+        // {3, 2, 1, 0}: sub rank = 3 - parent rank.
+        let mut s = c.split(0, -(me as i32)).unwrap().unwrap();
+        assert_eq!(s.rank(), 3 - me);
+        let sum = ReduceOp::builtin(BuiltinOp::Sum);
+        let mine = ((me as i64 + 1) * 10).to_le_bytes();
+        let mut out_s = [0u8; 8];
+        let mut out_c = [0u8; 8];
+        let mut bc = [0u8; 8];
+        if s.rank() == 1 {
+            bc = (me as u64).to_le_bytes();
+        }
+        use fmi::channel::request::{RecvBuf, SendBuf};
+        // SAFETY: the buffers live until the requests complete below.
+        let (rs, rb) = unsafe {
+            let rs = s
+                .iallreduce(
+                    Some(SendBuf::new(mine.as_ptr(), 8)),
+                    RecvBuf::new(out_s.as_mut_ptr(), 8),
+                    Datatype::Int64,
+                    &sum,
+                )
+                .unwrap();
+            let rb = s.ibcast(RecvBuf::new(bc.as_mut_ptr(), 8), 1).unwrap();
+            (rs, rb)
+        };
+        for mut r in [rs, rb] {
+            r.wait().unwrap();
+        }
+        assert_eq!(i64::from_le_bytes(out_s), 100);
+        assert_eq!(u64::from_le_bytes(bc), 2); // sub rank 1 is parent rank 2
+                                               // The parent's own background context after the sub-communicator's.
+                                               // SAFETY: as above.
+        let mut rc = unsafe {
+            c.iallreduce(
+                Some(SendBuf::new(mine.as_ptr(), 8)),
+                RecvBuf::new(out_c.as_mut_ptr(), 8),
+                Datatype::Int64,
+                &sum,
+            )
+            .unwrap()
+        };
+        rc.wait().unwrap();
+        assert_eq!(i64::from_le_bytes(out_c), 100);
+        s.free().unwrap();
+    });
+}
+
+#[test]
+fn an_id_still_used_by_one_member_is_not_reused_until_it_is_freed_there() {
+    common::run_peers(3, |c| {
+        let me = c.rank();
+        // {0, 1} and {2}: one split, the same id on both (no process in common).
+        let x = c.split((me == 2) as i32, 0).unwrap().unwrap();
+        let id = x.context_id();
+        let mut all = [0u8; 12];
+        c.allgather(&id.to_le_bytes(), &mut all).unwrap();
+        assert!(all.chunks(4).all(|v| v == id.to_le_bytes()), "{all:?}");
+        // {0, 1} free theirs; rank 2 keeps {2}: the next communicator over all three avoids it.
+        let keep = if me == 2 {
+            Some(x)
+        } else {
+            x.free().unwrap();
+            None
+        };
+        let d = c.dup().unwrap();
+        assert_ne!(d.context_id(), id);
+        // Once rank 2 freed it too, the id is free everywhere and taken again.
+        if let Some(x) = keep {
+            x.free().unwrap();
+        }
+        let e = c.dup().unwrap();
+        assert_eq!(e.context_id(), id);
+        e.free().unwrap();
+        d.free().unwrap();
+    });
+}

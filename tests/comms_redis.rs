@@ -55,6 +55,27 @@ fn collectives_on_split_and_group_communicators() {
         }
         s.barrier().unwrap();
 
+        // Tagged messages with the same tag on the split and on the parent, to the same peer:
+        // each arrives on its own communicator.
+        if members.len() == 2 {
+            let other = 1 - s.rank();
+            let peer = members[other];
+            s.send_tagged(b"sub", other, 5).unwrap();
+            c.send_tagged(b"parent", peer, 5).unwrap();
+            let mut buf = [0u8; 16];
+            let st = c
+                .recv_tagged(&mut buf, fmi::Source::Any, fmi::TagSel::Any)
+                .unwrap();
+            assert_eq!(
+                (&buf[..st.bytes], st.source, st.tag),
+                (&b"parent"[..], peer, 5)
+            );
+            let st = s
+                .recv_tagged(&mut buf, fmi::Source::Any, fmi::TagSel::Tag(5))
+                .unwrap();
+            assert_eq!((&buf[..st.bytes], st.source), (&b"sub"[..], other));
+        }
+
         // Send/recv on a dup of the parent while the split is alive.
         let mut d = c.dup().unwrap();
         let mut got = [0u8; 4];
@@ -73,6 +94,63 @@ fn collectives_on_split_and_group_communicators() {
         d.free().unwrap();
         s.free().unwrap();
         assert_eq!(sum_i64(c, 1), 3);
+    });
+    assert!(
+        server.scan("fmi:*").is_empty(),
+        "{:?}",
+        server.scan("fmi:*")
+    );
+}
+
+/// With Direct and Redis enabled: the hint, the pin and the counters are per communicator; a
+/// split starts with its parent's settings.
+#[test]
+fn hint_pin_and_counters_per_communicator() {
+    let rendezvous = fmi_tools::server::BackgroundServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        fmi_tools::server::ServerConfig::default(),
+    )
+    .unwrap();
+    let server = RedisServer::start();
+    let mut cfg = server.config();
+    cfg.direct = Some(fmi::config::DirectConfig {
+        host: "127.0.0.1".into(),
+        port: rendezvous.addr().port(),
+        ..fmi::config::DirectConfig::default()
+    });
+    run_peers(&cfg, 3, |c| {
+        let me = c.rank();
+        c.set_hint(fmi::Hint::Fast).unwrap();
+        assert_eq!(c.channel(), "direct");
+        c.reset_counters();
+        let mut s = c.split(0, -(me as i32)).unwrap().unwrap();
+        // The parent's settings, its own counters.
+        assert_eq!(s.hint(), fmi::Hint::Fast);
+        assert_eq!(s.channel(), "direct");
+        s.pin_channel("redis").unwrap();
+        assert_eq!(s.channel(), "redis");
+        assert_eq!(c.channel(), "direct");
+        assert_eq!(sum_i64(&mut s, me as i64), 3);
+        let mut d = s.dup().unwrap();
+        assert_eq!(d.pinned_channel(), Some("redis"));
+        d.set_hint(fmi::Hint::Cheap).unwrap();
+        d.pin_channel("auto").unwrap();
+        assert_eq!(d.channel(), "redis"); // cheap: the store for a small barrier
+        assert_eq!(sum_i64(&mut d, 1), 3);
+        assert_eq!(s.hint(), fmi::Hint::Fast);
+        // Timeouts too: the child's starts as the parent's and changes alone.
+        assert_eq!(d.timeout(), c.timeout());
+        d.set_timeout(std::time::Duration::from_millis(4321))
+            .unwrap();
+        assert_ne!(c.timeout(), d.timeout());
+        assert_ne!(s.timeout(), d.timeout());
+        assert_eq!(sum_i64(c, 2), 6);
+        assert_eq!(s.counters(Some("redis")).unwrap().operations, 1);
+        assert_eq!(s.counters(Some("direct")).unwrap().operations, 0);
+        assert_eq!(c.counters(Some("redis")).unwrap().operations, 0);
+        assert_eq!(c.counters(Some("direct")).unwrap().operations, 1);
+        d.free().unwrap();
+        s.free().unwrap();
     });
     assert!(
         server.scan("fmi:*").is_empty(),

@@ -68,6 +68,8 @@ __all__ = [
     "ANY_SOURCE",
     "ANY_TAG",
     "TAG_UB",
+    "UNDEFINED",
+    "Group",
 ]
 
 ANY_SOURCE = _capi.FMI_ANY_SOURCE
@@ -76,6 +78,9 @@ ANY_TAG = _capi.FMI_ANY_TAG
 """``recv``/``probe`` tag that matches any tag."""
 TAG_UB = _capi.FMI_TAG_UB
 """The largest tag (tags run from 0 to TAG_UB)."""
+UNDEFINED = _capi.FMI_UNDEFINED
+"""``split`` color of a peer that joins no new communicator; the rank ``Group.rank`` and
+``Group.translate_ranks`` give for a process that is not a member."""
 
 
 class Status:
@@ -271,6 +276,16 @@ def _i32(x, what, wildcard=None):
         return wildcard
     v = _index(x, what)
     if v >= 1 << 31:
+        raise _invalid("%s %d is out of range" % (what, v))
+    return v
+
+
+def _int32(x, what):
+    try:
+        v = x.__index__()
+    except AttributeError:
+        raise TypeError("%s must be an integer, got %r" % (what, x)) from None
+    if not -(1 << 31) <= v < (1 << 31):
         raise _invalid("%s %d is out of range" % (what, v))
     return v
 
@@ -613,6 +628,86 @@ def _recv_operand(count, code, kind, template, out, types_, stack, what):
 _live = _weakref.WeakSet()
 
 
+def _ranks_array(ranks, what):
+    vals = [_u32(r, what) for r in ranks]
+    return len(vals), (_ctypes.c_uint32 * max(len(vals), 1))(*vals)
+
+
+class Group:
+    """An ordered set of processes, made by ``Communicator.group()`` and narrowed by ``incl``
+    and ``excl``; its members call ``Communicator.create_group(group, tag)``. Group operations
+    are local. Released by ``free()`` or when garbage-collected."""
+
+    def __init__(self):
+        raise TypeError("fmi.Group: use Communicator.group(), Group.incl or Group.excl")
+
+    @classmethod
+    def _adopt(cls, h):
+        self = cls.__new__(cls)
+        self._h = h
+        return self
+
+    def _handle(self):
+        if self._h is None:
+            raise _invalid("the group was freed")
+        return self._h
+
+    def free(self):
+        """Releases the group (communicators made from it are not affected)."""
+        h, self._h = getattr(self, "_h", None), None
+        if h is not None:
+            _check(_capi.lib.fmi_group_free(_ctypes.byref(h)))
+
+    def __del__(self):
+        try:
+            self.free()
+        except Exception:
+            pass
+
+    @property
+    def size(self):
+        """Number of members."""
+        n = _ctypes.c_uint32()
+        _check(_capi.lib.fmi_group_size(self._handle(), _ctypes.byref(n)))
+        return n.value
+
+    @property
+    def rank(self):
+        """This process's rank in the group, or ``fmi.UNDEFINED`` when it is not a member."""
+        r = _ctypes.c_int32()
+        _check(_capi.lib.fmi_group_rank(self._handle(), _ctypes.byref(r)))
+        return r.value
+
+    def _narrow(self, fn, ranks):
+        n, arr = _ranks_array(ranks, "rank")
+        h = _ctypes.c_void_p()
+        _check(fn(self._handle(), n, arr, _ctypes.byref(h)))
+        return Group._adopt(h)
+
+    def incl(self, ranks):
+        """The group of members ``ranks`` (distinct ranks of this group), in that order."""
+        return self._narrow(_capi.lib.fmi_group_incl, ranks)
+
+    def excl(self, ranks):
+        """This group without the members ``ranks``, in the same order."""
+        return self._narrow(_capi.lib.fmi_group_excl, ranks)
+
+    def translate_ranks(self, ranks, other):
+        """For each of ``ranks`` (ranks of this group), its rank in ``other``, or
+        ``fmi.UNDEFINED`` when it is not a member of ``other``."""
+        if not isinstance(other, Group):
+            raise TypeError("translate_ranks: other must be an fmi.Group")
+        n, arr = _ranks_array(ranks, "rank")
+        out = (_ctypes.c_int32 * max(n, 1))()
+        _check(_capi.lib.fmi_group_translate_ranks(self._handle(), n, arr, other._handle(), out))
+        return list(out[:n])
+
+    def __repr__(self):
+        if self._h is None:
+            return "<fmi.Group freed>"
+        return "<fmi.Group of %d, rank %d>" % (self.size, self.rank)
+
+
 class Request:
     """A started non-blocking operation (``isend``, ``irecv``, ``ibarrier``, ``iallreduce``).
 
@@ -859,6 +954,63 @@ class Communicator:
     def reset_counters(self):
         """Sets this peer's counters of every channel to zero."""
         _check(_capi.lib.fmi_comm_reset_counters(self._handle()))
+
+    # -- derived communicators --
+
+    @classmethod
+    def _of_handle(cls, h):
+        self = cls.__new__(cls)
+        self._h = None
+        self._adopt(h)
+        return self
+
+    @property
+    def context_id(self):
+        """The context id of this communicator's messages (0 for the one made by init)."""
+        v = _ctypes.c_uint32()
+        _check(_capi.lib.fmi_comm_context_id(self._handle(), _ctypes.byref(v)))
+        return v.value
+
+    def dup(self):
+        """A new communicator of the same peers with its own context; it shares this one's
+        connections. Collective."""
+        h = _ctypes.c_void_p()
+        _check(_capi.lib.fmi_comm_dup(self._handle(), _ctypes.byref(h)))
+        return Communicator._of_handle(h)
+
+    def split(self, color, key=0):
+        """Splits this communicator: peers with the same ``color`` (>= 0) form a new one, ranked
+        by ``key`` then by rank here; ``color=fmi.UNDEFINED`` gives None. Collective: when any
+        peer passes another negative color, every peer raises ``fmi.InvalidArgument``."""
+        # A bad color goes to the library, which reports it on every peer (not only here).
+        c, k = _int32(color, "color"), _int32(key, "key")
+        h = _ctypes.c_void_p()
+        _check(_capi.lib.fmi_comm_split(self._handle(), c, k, _ctypes.byref(h)))
+        return None if not h.value else Communicator._of_handle(h)
+
+    def group(self):
+        """The group of this communicator's peers, in rank order."""
+        h = _ctypes.c_void_p()
+        _check(_capi.lib.fmi_comm_group(self._handle(), _ctypes.byref(h)))
+        return Group._adopt(h)
+
+    def create_group(self, group, tag=0):
+        """A communicator of the members of ``group``: called by exactly its members, with the
+        same group and ``tag`` (0..TAG_UB)."""
+        if not isinstance(group, Group):
+            raise TypeError("create_group: group must be an fmi.Group")
+        h = _ctypes.c_void_p()
+        _check(_capi.lib.fmi_comm_create_group(self._handle(), group._handle(),
+                                               _i32(tag, "tag"), _ctypes.byref(h)))
+        return Communicator._of_handle(h)
+
+    def free(self):
+        """Collective close of a derived communicator (as ``finalize``): its connections stay
+        open while another communicator of the same init uses them."""
+        h, self._h = self._h, None
+        if h is not None:
+            _live.discard(self)
+            _check(_capi.lib.fmi_comm_free(_ctypes.byref(h)))
 
     # -- point to point --
 

@@ -43,6 +43,7 @@ FMI_ERR_TRUNCATE = 12
 FMI_ANY_SOURCE = -1
 FMI_ANY_TAG = -2
 FMI_TAG_UB = 2**31 - 1
+FMI_UNDEFINED = -1
 # MPI_IN_PLACE's counterpart: the address 1 (fmi.h: #define FMI_IN_PLACE (void*)1)
 FMI_IN_PLACE = 1
 
@@ -115,6 +116,19 @@ _PROTOTYPES = {
     "fmi_comm_reset_counters": (c_int, [c_void_p]),
     "fmi_set_timeout": (c_int, [c_void_p, c_uint64]),
     "fmi_get_timeout": (c_int, [c_void_p, POINTER(c_uint64)]),
+    "fmi_comm_dup": (c_int, [c_void_p, POINTER(c_void_p)]),
+    "fmi_comm_split": (c_int, [c_void_p, c_int32, c_int32, POINTER(c_void_p)]),
+    "fmi_comm_create_group": (c_int, [c_void_p, c_void_p, c_uint32, POINTER(c_void_p)]),
+    "fmi_comm_free": (c_int, [POINTER(c_void_p)]),
+    "fmi_comm_context_id": (c_int, [c_void_p, POINTER(c_uint32)]),
+    "fmi_comm_group": (c_int, [c_void_p, POINTER(c_void_p)]),
+    "fmi_group_size": (c_int, [c_void_p, POINTER(c_uint32)]),
+    "fmi_group_rank": (c_int, [c_void_p, POINTER(c_int32)]),
+    "fmi_group_incl": (c_int, [c_void_p, c_uint32, POINTER(c_uint32), POINTER(c_void_p)]),
+    "fmi_group_excl": (c_int, [c_void_p, c_uint32, POINTER(c_uint32), POINTER(c_void_p)]),
+    "fmi_group_translate_ranks": (c_int, [c_void_p, c_uint32, POINTER(c_uint32), c_void_p,
+                                          POINTER(c_int32)]),
+    "fmi_group_free": (c_int, [POINTER(c_void_p)]),
     "fmi_send": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
     "fmi_recv": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
     "fmi_send_tag": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32]),

@@ -24,8 +24,9 @@ pub const IDS: usize = 2048;
 /// 64-bit words of a set of ids.
 pub const WORDS: usize = IDS / 64;
 
-/// Bit 31 marks the temporary context of a `create_group` agreement (never an allocated id).
-pub const TEMPORARY: u32 = 1 << 31;
+/// Bit 30 marks the temporary context of a `create_group` agreement (never an allocated id;
+/// bit 31 is the direct channel's mark of background collectives).
+pub const TEMPORARY: u32 = 1 << 30;
 
 /// The ids this process does not use: bit i of word i / 64 set means id i is free.
 #[derive(Debug)]

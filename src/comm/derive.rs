@@ -178,7 +178,7 @@ impl Communicator {
         // The agreement runs on a temporary communicator of the group: its context is derived
         // from this communicator's and the tag, its store keys from the tag and the members.
         let hash = members_hash(&group.members);
-        let temp_ctx = TEMPORARY | ((self.ctx & 0x7FF) << 20) | (tag & 0xF_FFFF);
+        let temp_ctx = TEMPORARY | ((self.ctx & 0x7FF) << 19) | (tag & 0x7_FFFF);
         let temp_label = format!("g{tag}.{hash:016x}");
         let mut temp = self.derive_labelled(&ranks, temp_ctx, &temp_label)?;
         let deadline = Instant::now() + self.timeout;

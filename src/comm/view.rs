@@ -254,19 +254,7 @@ impl P2pTransport for P2pView {
         let Some(map) = &self.map else {
             return t.0.exchange_ctx(self.ctx, tag, xfers, deadline);
         };
-        let mut base = Vec::with_capacity(xfers.len());
-        for x in xfers.iter_mut() {
-            base.push(match x {
-                Xfer::Send { peer, data } => Xfer::Send {
-                    peer: map.base(*peer)?,
-                    data,
-                },
-                Xfer::Recv { peer, buf } => Xfer::Recv {
-                    peer: map.base(*peer)?,
-                    buf,
-                },
-            });
-        }
+        let mut base = translate(map, xfers)?;
         t.0.exchange_ctx(self.ctx, tag, &mut base, deadline)
     }
     fn send_tagged(
@@ -365,6 +353,24 @@ impl P2pTransport for P2pView {
     fn close(&mut self) {
         self.shared = None;
     }
+}
+
+/// `xfers` with the transport's ranks.
+fn translate<'a>(map: &RankMap, xfers: &'a mut [Xfer<'_>]) -> Result<Vec<Xfer<'a>>> {
+    let mut base = Vec::with_capacity(xfers.len());
+    for x in xfers.iter_mut() {
+        base.push(match x {
+            Xfer::Send { peer, data } => Xfer::Send {
+                peer: map.base(*peer)?,
+                data,
+            },
+            Xfer::Recv { peer, buf } => Xfer::Recv {
+                peer: map.base(*peer)?,
+                buf,
+            },
+        });
+    }
+    Ok(base)
 }
 
 /// A communicator's view of a shared store connection.

@@ -18,6 +18,9 @@ pub mod handle;
 /// Creating, configuring and releasing communicators.
 pub mod comm;
 
+/// Derived communicators (dup, split, create_group, free) and groups.
+pub mod group;
+
 /// Channel selection and per-channel counters.
 pub mod channel;
 

@@ -657,6 +657,72 @@ static void check_collective_args(fmi_comm *c, fmi_op freed_op)
     CHECK_TRUE(memcmp(s, orig, sizeof s) == 0, "send buffer unchanged", NULL);
 }
 
+/* Derived communicators and groups on a single-peer communicator. */
+static void check_group_args(fmi_comm *c)
+{
+    printf("-- derived communicators and groups\n");
+    fmi_comm *d = NULL, *u = (fmi_comm *)(void *)1;
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_dup(c, NULL));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_dup(NULL, &d));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_split(c, -5, 0, &d));
+    CHECK_TRUE(d == NULL, "a failed split writes NULL");
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_split(c, INT32_MIN, 0, &d));
+    EXPECT(FMI_SUCCESS, fmi_comm_split(c, FMI_UNDEFINED, 0, &u));
+    CHECK_TRUE(u == NULL, "FMI_UNDEFINED gives NULL");
+    EXPECT(FMI_SUCCESS, fmi_comm_split(c, 3, 7, &d));
+    uint32_t ctx = 0, r = 9, n = 9;
+    EXPECT(FMI_SUCCESS, fmi_comm_context_id(d, &ctx));
+    CHECK_TRUE(ctx != 0, "a split has its own context id (%u)", ctx);
+    EXPECT(FMI_SUCCESS, fmi_comm_rank(d, &r));
+    EXPECT(FMI_SUCCESS, fmi_comm_size(d, &n));
+    CHECK_TRUE(r == 0 && n == 1, "rank %u of %u", r, n);
+    fmi_comm *stale = d;
+    EXPECT(FMI_SUCCESS, fmi_comm_free(&d));
+    CHECK_TRUE(d == NULL, "fmi_comm_free sets the handle to NULL");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_free(&d));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_free(NULL));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_free(&stale));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_dup(stale, &d));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_rank(stale, &r));
+
+    fmi_group *g = NULL, *h = NULL, *e = NULL;
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_group(c, NULL));
+    EXPECT(FMI_SUCCESS, fmi_comm_group(c, &g));
+    int32_t gr = -9;
+    EXPECT(FMI_SUCCESS, fmi_group_size(g, &n));
+    EXPECT(FMI_SUCCESS, fmi_group_rank(g, &gr));
+    CHECK_TRUE(n == 1 && gr == 0, "group of %u, rank %d", n, gr);
+    uint32_t bad[2] = {1, 0}, twice[2] = {0, 0}, zero = 0;
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_group_incl(g, 1, bad, &h));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_group_incl(g, 2, twice, &h));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_group_incl(g, 1, NULL, &h));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_group_excl(g, 1, bad, &h));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_group_excl(NULL, 0, NULL, &h));
+    EXPECT(FMI_SUCCESS, fmi_group_excl(g, 1, &zero, &e));
+    EXPECT(FMI_SUCCESS, fmi_group_size(e, &n));
+    EXPECT(FMI_SUCCESS, fmi_group_rank(e, &gr));
+    CHECK_TRUE(n == 0 && gr == FMI_UNDEFINED, "empty group: %u, rank %d", n, gr);
+    int32_t out[2] = {7, 7};
+    EXPECT(FMI_SUCCESS, fmi_group_translate_ranks(g, 1, &zero, e, out));
+    CHECK_TRUE(out[0] == FMI_UNDEFINED, "translated to %d", out[0]);
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_group_translate_ranks(g, 1, bad, g, out));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_group_translate_ranks(g, 1, &zero, g, NULL));
+    /* Only members call create_group; tags above FMI_TAG_UB are refused. */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_create_group(c, e, 0, &d));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_create_group(c, g, 0x80000000u, &d));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_comm_create_group(c, NULL, 0, &d));
+    EXPECT(FMI_SUCCESS, fmi_comm_create_group(c, g, 5, &d));
+    EXPECT(FMI_SUCCESS, fmi_comm_free(&d));
+    fmi_group *stale_g = e;
+    EXPECT(FMI_SUCCESS, fmi_group_free(&e));
+    CHECK_TRUE(e == NULL, "fmi_group_free sets the handle to NULL");
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_group_free(&stale_g));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_group_size(stale_g, &n));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_create_group(c, stale_g, 0, &d));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_group_size((fmi_group *)(void *)c, &n));
+    EXPECT(FMI_SUCCESS, fmi_group_free(&g));
+}
+
 static int run_solo(void)
 {
     char name[64];
@@ -684,6 +750,7 @@ static int run_solo(void)
     check_comm_args(c);
     check_p2p_args(c);
     check_collective_args(c, freed_op);
+    check_group_args(c);
 
     printf("-- fmi_finalize and use after finalize\n");
     EXPECT(FMI_ERR_NULL_ARG, fmi_finalize(NULL));
@@ -756,6 +823,44 @@ static int run_two_peers(void)
     EXPECT(FMI_SUCCESS, fmi_set_hint(c, FMI_HINT_FAST));
     EXPECT(FMI_SUCCESS, fmi_set_channel(c, "direct"));
     EXPECT(FMI_SUCCESS, fmi_set_channel(c, NULL));
+
+    printf("%s-- derived communicators with two peers\n", g_prefix);
+    fmi_comm *d = NULL;
+    /* A bad color on one peer: every peer gets INVALID_ARG and nothing hangs. */
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_comm_split(c, rank == 1 ? -7 : 0, 0, &d));
+    CHECK_TRUE(d == NULL, "a failed split writes NULL");
+    /* Reversed ranks, then a message on the split and one with the same tag on c. */
+    EXPECT(FMI_SUCCESS, fmi_comm_split(c, 0, -(int32_t)rank, &d));
+    uint32_t drank = 9;
+    EXPECT(FMI_SUCCESS, fmi_comm_rank(d, &drank));
+    CHECK_TRUE(drank == 1 - rank, "split rank %u", (unsigned)drank);
+    int32_t mine = (int32_t)rank + 10, got = 0;
+    if (rank == 0) {
+        EXPECT(FMI_SUCCESS, fmi_send_tag(d, &mine, 1, FMI_INT32, 0, 3));
+        EXPECT(FMI_SUCCESS, fmi_send_tag(c, &mine, 1, FMI_INT32, 1, 3));
+    } else {
+        fmi_msg_status st;
+        EXPECT(FMI_SUCCESS, fmi_recv_tag(c, &got, 1, FMI_INT32, FMI_ANY_SOURCE, FMI_ANY_TAG, &st));
+        CHECK_TRUE(got == 10 && st.source == 0, "the parent's message on the parent (%d from %d)", got, st.source);
+        got = 0;
+        EXPECT(FMI_SUCCESS, fmi_recv_tag(d, &got, 1, FMI_INT32, FMI_ANY_SOURCE, 3, &st));
+        CHECK_TRUE(got == 10 && st.source == 1, "the split's message on the split (%d from %d)", got, st.source);
+    }
+    EXPECT(FMI_SUCCESS, fmi_allreduce(d, &mine, &got, 1, FMI_INT32, FMI_OP_SUM));
+    CHECK_TRUE(got == 21, "allreduce on the split: %d", got);
+    /* A group of this peer alone: create_group by its only member. */
+    fmi_group *g = NULL, *me = NULL;
+    EXPECT(FMI_SUCCESS, fmi_comm_group(c, &g));
+    EXPECT(FMI_SUCCESS, fmi_group_incl(g, 1, &rank, &me));
+    fmi_comm *solo = NULL;
+    EXPECT(FMI_SUCCESS, fmi_comm_create_group(d, me, 1, &solo));
+    uint32_t n = 0;
+    EXPECT(FMI_SUCCESS, fmi_comm_size(solo, &n));
+    CHECK_TRUE(n == 1, "create_group of one: size %u", (unsigned)n);
+    EXPECT(FMI_SUCCESS, fmi_comm_free(&solo));
+    EXPECT(FMI_SUCCESS, fmi_group_free(&me));
+    EXPECT(FMI_SUCCESS, fmi_group_free(&g));
+    EXPECT(FMI_SUCCESS, fmi_comm_free(&d));
 
     printf("%s-- size mismatch\n", g_prefix);
     if (rank == 0) {

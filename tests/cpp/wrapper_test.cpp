@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -516,6 +517,39 @@ void test_move_and_finalize(Communicator comm, Checker &check) {
 
 } // namespace
 
+void test_derived(Communicator &comm, Checker &check) {
+    const unsigned n = comm.size(), me = comm.rank();
+    // Even and odd ranks, in reverse order.
+    std::optional<Communicator> s = comm.split(static_cast<int>(me % 2), -static_cast<int>(me));
+    check(s.has_value(), "split gives a communicator");
+    const unsigned members = (n - me % 2 + 1) / 2;
+    check(s->size() == members, "split size");
+    Data<int> mine(static_cast<int>(me)), total;
+    s->allreduce(mine, total, Op::sum);
+    int want = 0;
+    for (unsigned r = me % 2; r < n; r += 2) {
+        want += static_cast<int>(r);
+    }
+    check(total.get() == want, "allreduce on a split");
+    std::optional<Communicator> none = comm.split(FMI_UNDEFINED, 0);
+    check(!none.has_value(), "FMI_UNDEFINED gives no communicator");
+    Communicator d = comm.dup();
+    check(d.rank() == me && d.size() == n, "dup keeps ranks");
+    FMI::Group g = comm.group();
+    FMI::Group first = g.incl({0});
+    check(first.size() == 1, "incl");
+    std::vector<std::int32_t> t = g.translate_ranks({0}, first);
+    check(t.size() == 1 && t[0] == 0, "translate_ranks");
+    if (first.rank() == 0) {
+        Communicator solo = comm.create_group(first, 9);
+        check(solo.size() == 1, "create_group of one");
+        solo.free();
+    }
+    check.throws<FMI::Error>(FMI_ERR_INVALID_ARG, "incl of a rank out of range", [&] { g.incl({n}); });
+    s->free();
+    d.free();
+}
+
 int main() {
     Checker check;
     try {
@@ -534,6 +568,7 @@ int main() {
         test_v_collectives(comm, check);
         test_reductions(comm, check);
         test_original_idioms(comm, check);
+        test_derived(comm, check);
         if (n >= 2) {
             test_remote_errors(comm, check);
         }
