@@ -1,26 +1,219 @@
 //! The connected channels of a communicator, held generically by family, and the choice of the
 //! channel for each operation (pin, else the only one, else the model's policy).
 
+use super::view::{P2pView, RankMap, StoreView};
 use super::Hint;
+use crate::channel::request::{Pending, RecvBuf, SendBuf};
+use crate::channel::store::inbox::Inbox;
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::{join, StoreTransport};
-use crate::channel::{self, ChannelKind, Member, P2pTransport, Transport, KINDS};
+use crate::channel::{
+    self, ChannelKind, Member, MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Transport,
+    KINDS,
+};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{self, Call, Model};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// A store channel: its transport, the key namespace of this run, and whether an operation on it
-/// failed (then finalize deletes whatever the failure left behind).
+/// A store channel: its transport, the key namespace of this communicator, the state of its
+/// tagged messages, and whether an operation on it failed (then finalize deletes whatever the
+/// failure left behind).
 pub(super) struct StoreChannel {
-    pub t: Box<dyn StoreTransport>,
+    pub t: StoreView,
     pub ns: Namespace,
+    pub inbox: Inbox,
     pub dirty: bool,
 }
 
-/// One connected channel.
+/// The tagged point-to-point calls, as a channel of either family carries them (the
+/// [`P2pTransport`] methods of the same names; on a store channel, its [`Inbox`]).
+pub(super) trait Tagged {
+    /// Channel name for messages.
+    fn name(&self) -> &'static str;
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()>;
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus>;
+    /// With `wait`, waits for a match until `deadline`; without, only looks (by `deadline`).
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>>;
+    /// Starts a send and returns at once ([`P2pTransport::isend`]).
+    fn isend(&mut self, ctx: u32, data: SendBuf, dest: usize, tag: u32)
+        -> Result<Box<dyn Pending>>;
+    /// Posts a receive and returns at once ([`P2pTransport::irecv`]).
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>>;
+}
+
+impl Tagged for P2pView {
+    fn name(&self) -> &'static str {
+        P2pTransport::name(self)
+    }
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        P2pTransport::send_tagged(self, ctx, data, dest, tag, deadline)
+    }
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        P2pTransport::recv_tagged(self, ctx, buf, src, tag, send, deadline)
+    }
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>> {
+        P2pTransport::probe(self, ctx, src, tag, wait.then_some(deadline))
+    }
+    fn isend(
+        &mut self,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        P2pTransport::isend(self, ctx, data, dest, tag)
+    }
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        P2pTransport::irecv(self, ctx, buf, src, tag)
+    }
+}
+
+/// On a store, a send never waits for its receiver, so a send-receive sends, then receives.
+/// A failed call marks the channel dirty (finalize then deletes what it may have left).
+impl Tagged for StoreChannel {
+    fn name(&self) -> &'static str {
+        self.t.name()
+    }
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        let r = self
+            .inbox
+            .send(&mut self.t, &self.ns, ctx, data, dest, tag, deadline);
+        self.dirty |= r.is_err();
+        r
+    }
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        if let Some(s) = send {
+            self.send_tagged(ctx, s.data, s.dest, s.tag, deadline)?;
+        }
+        let r = self
+            .inbox
+            .recv(&mut self.t, &self.ns, ctx, buf, src, tag, deadline);
+        self.dirty |= r.as_ref().is_err_and(|e| e.kind() != ErrorKind::Truncated);
+        r
+    }
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>> {
+        let r = self
+            .inbox
+            .probe(&mut self.t, &self.ns, ctx, src, tag, wait, deadline);
+        self.dirty |= r.is_err();
+        r
+    }
+    fn isend(
+        &mut self,
+        _ctx: u32,
+        _data: SendBuf,
+        _dest: usize,
+        _tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        Err(self.nonblocking())
+    }
+    fn irecv(
+        &mut self,
+        _ctx: u32,
+        _buf: RecvBuf,
+        _src: Source,
+        _tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        Err(self.nonblocking())
+    }
+}
+
+impl StoreChannel {
+    fn nonblocking(&self) -> Error {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "non-blocking point-to-point is not yet supported on the {} channel",
+                self.t.name()
+            ),
+        )
+    }
+}
+
+/// One connected channel, as this communicator sees it (the connection itself is shared with
+/// the communicators derived from the same init: [`super::view`]).
 pub(super) enum Held {
-    P2p(Box<dyn P2pTransport>),
+    P2p(P2pView),
     Store(StoreChannel),
 }
 
@@ -45,12 +238,13 @@ impl Channels {
         };
         for kind in KINDS.into_iter().filter(|&k| cfg.enabled(k)) {
             let held = channel::connect(kind, cfg, me, deadline).and_then(|t| match t {
-                Transport::P2p(t) => Ok(Held::P2p(t)),
+                Transport::P2p(t) => Ok(Held::P2p(P2pView::root(t))),
                 Transport::Store(mut t) => {
                     let ns = join::agree(t.as_mut(), me.job, me.rank, me.size, deadline)?;
                     Ok(Held::Store(StoreChannel {
-                        t,
+                        t: StoreView::root(t),
                         ns,
+                        inbox: Inbox::new(me.rank, me.size, me.unexpected),
                         dirty: false,
                     }))
                 }
@@ -78,7 +272,7 @@ impl Channels {
     /// The peer-to-peer transport `k`, if connected and of that family.
     pub fn p2p(&self, k: ChannelKind) -> Option<&dyn P2pTransport> {
         self.held.iter().find_map(|(x, h)| match h {
-            Held::P2p(t) if *x == k => Some(t.as_ref()),
+            Held::P2p(t) if *x == k => Some(t as &dyn P2pTransport),
             _ => None,
         })
     }
@@ -114,6 +308,34 @@ impl Channels {
         self.enabled().next().expect("a communicator has a channel")
     }
 
+    /// The channels of a communicator derived from this one, sharing its connections: with
+    /// context id `ctx`, whose rank i is transport rank `map[i]` and where this process is
+    /// `rank`; its store keys live under `label` in this communicator's namespace. The pin and
+    /// the model are this one's.
+    pub fn derive(&self, ctx: u32, map: &Arc<RankMap>, rank: usize, label: &str) -> Result<Self> {
+        let mut held = Vec::with_capacity(self.held.len());
+        for (k, h) in &self.held {
+            held.push((
+                *k,
+                match h {
+                    Held::P2p(v) => Held::P2p(v.derive(ctx, map.clone(), rank)?),
+                    Held::Store(s) => Held::Store(StoreChannel {
+                        t: s.t.derive()?,
+                        ns: s.ns.sub(label),
+                        inbox: Inbox::new(rank, map.len(), s.inbox.bound()),
+                        dirty: false,
+                    }),
+                },
+            ));
+        }
+        Ok(Channels {
+            held,
+            pinned: self.pinned,
+            model: self.model.clone(),
+        })
+    }
+
+    /// Lets go of every channel (a connection closes when no communicator uses it any more).
     pub fn close(&mut self) {
         for (_, h) in &mut self.held {
             match h {

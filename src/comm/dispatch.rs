@@ -3,6 +3,7 @@
 
 use super::channels::Held;
 use super::Communicator;
+use crate::channel::store::StoreTransport;
 use crate::channel::ChannelKind;
 use crate::collective::shape::Blocks;
 use crate::collective::{p2p, store, Args};
@@ -219,7 +220,7 @@ impl Communicator {
         };
         let r = match held {
             Held::P2p(t) => {
-                let mut ctx = p2p::Ctx::new(t.as_mut(), tag, deadline);
+                let mut ctx = p2p::Ctx::new(t, tag, deadline);
                 let r = planned.and_then(|a| match a {
                     Algorithm::P2p(alg) => {
                         ran.algorithm = Some(a);
@@ -236,16 +237,8 @@ impl Communicator {
                 } else {
                     op.name()
                 };
-                let mut ctx = store::Ctx::new(
-                    sc.t.as_mut(),
-                    &sc.ns,
-                    seq,
-                    opname,
-                    tag,
-                    deadline,
-                    rank,
-                    size,
-                );
+                let mut ctx =
+                    store::Ctx::new(&mut sc.t, &sc.ns, seq, opname, tag, deadline, rank, size);
                 let r = planned.and_then(|a| match a {
                     Algorithm::Store(alg) => {
                         ran.algorithm = Some(a);
@@ -282,6 +275,16 @@ impl Communicator {
             _ => false,
         };
         let call = self.call(OpCode::Finalize, 0);
-        self.run_on(kind, &call, Args::Finalize { dirty }).0
+        let r = self.run_on(kind, &call, Args::Finalize { dirty }).0;
+        // After the closing barrier nobody sends: delete tagged messages never received.
+        match (r, self.channels.get(kind)) {
+            (Ok(()), Some(Held::Store(s))) => {
+                let deadline = Instant::now() + self.timeout;
+                s.inbox
+                    .close(&mut s.t, &s.ns, deadline)
+                    .map_err(|e| e.context(format!("finalize on channel {}", kind.name())))
+            }
+            (r, _) => r,
+        }
     }
 }

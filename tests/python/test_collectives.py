@@ -38,6 +38,12 @@ def test_tagged_point_to_point(launch):
     assert p.output.count("tagged ok") == 3
 
 
+def test_tagged_point_to_point_on_redis(launch, redis_config):
+    """The same worker with only the Redis channel: tagged messages through the inboxes."""
+    p = launch(3, "tagged.py", env={"FMI_CONFIG": redis_config})
+    assert p.output.count("tagged ok") == 3
+
+
 def test_error_paths(launch):
     p = launch(2, "errors.py")
     assert p.output.count("errors ok") == 2
