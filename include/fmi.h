@@ -76,8 +76,8 @@
  * and the result left in, the other buffer. Where it is accepted: `sendbuf` of fmi_reduce (at
  * the root), fmi_allreduce, fmi_scan, fmi_exscan, fmi_gather and fmi_gatherv (at the root),
  * fmi_allgather, fmi_allgatherv, fmi_alltoall, fmi_alltoallv, fmi_reduce_scatter_block and
- * fmi_reduce_scatter; `recvbuf` of fmi_scatter and fmi_scatterv (at the root). Anywhere else it
- * is `FMI_ERR_INVALID_ARG`.
+ * fmi_reduce_scatter; `recvbuf` of fmi_scatter and fmi_scatterv (at the root). Anywhere else, as
+ * a buffer of one byte or more, it is `FMI_ERR_INVALID_ARG`.
  */
 #define FMI_IN_PLACE (void*)1
 

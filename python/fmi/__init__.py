@@ -1282,12 +1282,38 @@ class Communicator:
         right. Peer 0's result is undefined in MPI: it gets None, or ``out`` untouched."""
         return self._reduction("exscan", value, f, types, out)
 
-    def reduce_scatter(self, value, counts, f, types=None, out=None):
+    def reduce_scatter(self, value, counts, f, types=None, out=None, in_place=False):
         """Reduces every peer's ``value`` (``sum(counts)`` elements) with ``f`` and returns block
         ``rank`` of the result: ``counts[rank]`` elements, the blocks one after the other.
-        ``counts`` (one element count per peer) is the same on every peer."""
-        return self._reduction("reduce_scatter", value, f, types, out,
-                               counts=self._ints(counts, "counts"))
+        ``counts`` (one element count per peer) is the same on every peer. ``in_place=True``:
+        ``out`` holds the whole contribution (``value`` is ignored) and gets the result in its
+        first ``counts[rank]`` elements; ``out`` is returned."""
+        carr, c = self._ints(counts, "counts")
+        if not in_place:
+            return self._reduction("reduce_scatter", value, f, types, out, counts=(carr, c))
+        if not isinstance(f, func):
+            raise TypeError("reduce_scatter: expected an fmi.func, got %r" % (f,))
+        if out is None:
+            raise TypeError("reduce_scatter: in_place needs out (holding the contribution)")
+        h = self._handle()
+        with _ExitStack() as st:
+            r = _recv_operand(None, types.code if types is not None else None, "buffer", None, out,
+                              types, st, "reduce_scatter")
+            if r.count != sum(c):
+                raise _invalid("reduce_scatter: out has %d elements, the counts add up to %d"
+                               % (r.count, sum(c)))
+            user = None
+            if f.op is op.custom:
+                user = _UserOp(f)
+                st.callback(user.close)
+                opid = user.id
+            else:
+                opid = f.op.value
+            status = _capi.lib.fmi_reduce_scatter(h, _capi.FMI_IN_PLACE, r.addr, carr, r.code, opid)
+            if user is not None and user.errors:
+                raise user.errors[0]
+            _check(status)
+            return out
 
     # -- v-collectives: blocks of any size (element counts and displacements per peer) --
 
@@ -1402,14 +1428,24 @@ class Communicator:
             _check(_capi.lib.fmi_allgatherv(h, s.addr, s.count, r.addr, carr, darr, s.code))
             return r.result()
 
-    def alltoallv(self, value, sendcounts, recvcounts, sdispls=None, rdispls=None, out=None):
+    def alltoallv(self, value, sendcounts, recvcounts, sdispls=None, rdispls=None, out=None,
+                  in_place=False):
         """Block j of ``value`` (``sendcounts[j]`` elements at ``sdispls[j]``) goes to peer j;
         block i of the result (``recvcounts[i]`` elements at ``rdispls[i]``) comes from peer i.
-        Displacements default to the blocks packed in rank order."""
+        Displacements default to the blocks packed in rank order. ``in_place=True``: ``out``,
+        laid out by ``recvcounts``/``rdispls``, holds the blocks to send and receives the blocks
+        (``value``, ``sendcounts`` and ``sdispls`` are ignored)."""
         h = self._handle()
         with _ExitStack() as st:
-            sc, sd, sext = self._layout(sendcounts, sdispls, "sendcounts")
             rc, rd, rext = self._layout(recvcounts, rdispls, "recvcounts")
+            if in_place:
+                if out is None:
+                    raise TypeError("alltoallv: in_place needs out (holding the blocks to send)")
+                r = _recv_operand(None, None, "buffer", None, out, None, st, "alltoallv")
+                self._fits(r, rext, "alltoallv")
+                _check(_capi.lib.fmi_alltoallv(h, _capi.FMI_IN_PLACE, None, None, r.addr, rc, rd, r.code))
+                return out
+            sc, sd, sext = self._layout(sendcounts, sdispls, "sendcounts")
             s = _send_operand(value, None, st, "alltoallv value")
             if s.count < sext:
                 raise _invalid("alltoallv: value holds %d elements, the blocks need %d" % (s.count, sext))

@@ -13,10 +13,10 @@ use std::ffi::c_void;
 /// and the result left in, the other buffer. Where it is accepted: `sendbuf` of fmi_reduce (at
 /// the root), fmi_allreduce, fmi_scan, fmi_exscan, fmi_gather and fmi_gatherv (at the root),
 /// fmi_allgather, fmi_allgatherv, fmi_alltoall, fmi_alltoallv, fmi_reduce_scatter_block and
-/// fmi_reduce_scatter; `recvbuf` of fmi_scatter and fmi_scatterv (at the root). Anywhere else it
-/// is `FMI_ERR_INVALID_ARG`.
-// The address 1, as MPICH's MPI_IN_PLACE is -1: no buffer starts there. Written as a cast so that
-// cbindgen emits it as such.
+/// fmi_reduce_scatter; `recvbuf` of fmi_scatter and fmi_scatterv (at the root). Anywhere else, as
+/// a buffer of one byte or more, it is `FMI_ERR_INVALID_ARG`.
+// The address 1, Open MPI's MPI_IN_PLACE (MPICH's is -1): no buffer of one byte or more starts
+// there. Written as a cast so that cbindgen emits it as such.
 #[allow(clippy::manual_dangling_ptr)]
 pub const FMI_IN_PLACE: *mut c_void = 1 as *mut c_void;
 

@@ -89,32 +89,32 @@ fn not_in_place(p: *const c_void, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// A read-only view of a C buffer. NULL and `FMI_IN_PLACE` are refused (NULL is allowed for
-/// zero bytes).
+/// A read-only view of a C buffer. NULL and `FMI_IN_PLACE` are refused for one byte or more
+/// (any pointer, such as a dangling one of an empty array, is accepted for zero bytes).
 ///
 /// # Safety
 /// `p` must point to `len` readable bytes that stay valid and unmodified for `'a`.
 pub(crate) unsafe fn in_buf<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
-    not_in_place(p, what)?;
     if len == 0 {
         return Ok(&[]);
     }
+    not_in_place(p, what)?;
     if p.is_null() {
         return Err(null(what));
     }
     Ok(std::slice::from_raw_parts(p as *const u8, len))
 }
 
-/// A writable view of a C buffer. NULL and `FMI_IN_PLACE` are refused (NULL is allowed for
-/// zero bytes).
+/// A writable view of a C buffer. NULL and `FMI_IN_PLACE` are refused for one byte or more
+/// (any pointer is accepted for zero bytes).
 ///
 /// # Safety
 /// `p` must point to `len` writable bytes not otherwise accessed during `'a`.
 pub(crate) unsafe fn out_buf<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
-    not_in_place(p, what)?;
     if len == 0 {
         return Ok(&mut []);
     }
+    not_in_place(p, what)?;
     if p.is_null() {
         return Err(null(what));
     }

@@ -11,8 +11,9 @@ use std::time::Duration;
 pub struct Counters {
     /// Operations (each send, each receive, each collective call) run on the channel.
     pub operations: u64,
-    /// Bytes of those operations, as the calls describe them (per-peer block for collectives,
-    /// the message for send/recv, the whole send buffer for alltoall).
+    /// Bytes of those operations, as the calls describe them (`plan::Call::bytes`: per-peer
+    /// block for collectives, the message for send/recv, the whole send buffer for alltoall, 0
+    /// for gatherv, scatterv and alltoallv).
     pub bytes: u64,
     /// Time spent in those operations, nanoseconds.
     pub time_ns: u64,

@@ -74,6 +74,15 @@ append = fmi.func(fmi.op.custom, lambda a, b: a * 10 + b, False, False)
 part = comm.reduce_scatter(np.full(total, R % 9 + 1, dtype=np.int64), rs, append)
 assert (part == digits).all() and len(part) == rs[R], part
 
+# in place: reduce_scatter (out holds the whole contribution) and alltoallv (symmetric counts)
+buf = np.full(total, R + 1, dtype=np.float64)
+assert comm.reduce_scatter(None, rs, fmi.func(fmi.op.sum), out=buf, in_place=True) is buf
+assert np.array_equal(buf[:rs[R]], np.full(rs[R], N * (N + 1) / 2)), buf
+sym = [(R + j) % 3 for j in range(N)]
+buf = np.concatenate([block(R, j, sym[j]) for j in range(N)])
+assert comm.alltoallv(None, None, sym, out=buf, in_place=True) is buf
+assert np.array_equal(buf, np.concatenate([block(i, R, sym[i]) for i in range(N)])), buf
+
 # exscan: peer 0 gets None (or out untouched)
 pre = comm.exscan(np.array([R % 9 + 1], dtype=np.int64), append)
 if R == 0:
