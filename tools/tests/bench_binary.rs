@@ -23,8 +23,23 @@ fn scratch(name: &str) -> PathBuf {
 fn bench(n: u32, extra: &[&str]) -> Document {
     let out = scratch(&format!("np{n}-{}.json", extra.len()));
     let run = Command::new(env!("CARGO_BIN_EXE_fmi-bench"))
-        .args(["-n", &n.to_string(), "--sizes", "8,1000", "--budget-ms", "2"])
-        .args(["--iter-scale", "0.01", "--warmup-ms", "1", "--baseline", "none", "-q"])
+        .args([
+            "-n",
+            &n.to_string(),
+            "--sizes",
+            "8,1000",
+            "--budget-ms",
+            "2",
+        ])
+        .args([
+            "--iter-scale",
+            "0.01",
+            "--warmup-ms",
+            "1",
+            "--baseline",
+            "none",
+            "-q",
+        ])
         .args(extra)
         .args(["--format", "json", "-o"])
         .arg(&out)

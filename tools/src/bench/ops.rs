@@ -93,10 +93,7 @@ impl Op {
 
     /// Reductions of float32 (int8) elements, checked against the sum.
     fn is_reduction(self) -> bool {
-        matches!(
-            self,
-            Op::Reduce | Op::Allreduce | Op::Iallreduce | Op::Scan
-        )
+        matches!(self, Op::Reduce | Op::Allreduce | Op::Iallreduce | Op::Scan)
     }
 
     /// Operations whose size does not matter (run once, reported with 0 bytes).
@@ -340,5 +337,25 @@ mod tests {
         assert_eq!(window(16 << 20), 4);
         assert_eq!(window(64 << 20), 1);
         assert_eq!(window(0), 64);
+    }
+
+    #[test]
+    fn nonblocking_ops() {
+        assert!(Op::Bibw.is_p2p() && !Op::Iallreduce.is_p2p());
+        assert_eq!(Op::Bibw.window(1 << 20), 64);
+        assert_eq!(Op::Bw.window(16 << 20), 4);
+        assert_eq!(Op::Iallreduce.window(8), 0);
+        assert_eq!((Op::Bibw.directions(), Op::Bw.directions()), (2, 1));
+        // One receive buffer per message of the window; the sends share one.
+        let b = Buffers::new(Op::Bibw, 1000, 2);
+        assert_eq!((b.send.len(), b.recv.len()), (1000, 64_000));
+        assert_eq!(Op::Bibw.memory(1000, 2), b.send.len() + b.recv.len());
+        // iallreduce has allreduce's float32 ones.
+        let b = Buffers::new(Op::Iallreduce, 8, 3);
+        assert_eq!(
+            b.send,
+            [1.0f32.to_ne_bytes(), 1.0f32.to_ne_bytes()].concat()
+        );
+        assert_eq!(Op::Iallreduce.memory(8, 3), Op::Allreduce.memory(8, 3));
     }
 }
