@@ -538,6 +538,89 @@ fmi_status fmi_send(fmi_comm *comm, const void *buf, size_t count, fmi_datatype 
 fmi_status fmi_recv(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t src);
 
 /**
+ * Starts a barrier: the request completes once every peer has started it.
+ *
+ * # Safety
+ * `req` must be writable.
+ */
+fmi_status fmi_ibarrier(fmi_comm *comm, fmi_request **req);
+
+/**
+ * Starts a broadcast of `count` elements of `buf` from `root`, as `fmi_bcast`. `buf` stays in
+ * use until the request completes.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t` until the request completes; `req` writable.
+ */
+fmi_status fmi_ibcast(fmi_comm *comm,
+                      void *buf,
+                      size_t count,
+                      fmi_datatype t,
+                      uint32_t root,
+                      fmi_request **req);
+
+/**
+ * Starts an allreduce, as `fmi_allreduce` (`sendbuf == recvbuf`: in place). The buffers stay in
+ * use until the request completes.
+ *
+ * # Safety
+ * The buffers must be valid for `count` elements of `t` until the request completes; `req`
+ * writable.
+ */
+fmi_status fmi_iallreduce(fmi_comm *comm,
+                          const void *sendbuf,
+                          void *recvbuf,
+                          size_t count,
+                          fmi_datatype t,
+                          fmi_op op,
+                          fmi_request **req);
+
+/**
+ * Starts a reduction into `recvbuf` at `root` (ignored, may be NULL, elsewhere), as
+ * `fmi_reduce`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * The buffers must be valid for `count` elements of `t` until the request completes; `req`
+ * writable.
+ */
+fmi_status fmi_ireduce(fmi_comm *comm,
+                       const void *sendbuf,
+                       void *recvbuf,
+                       size_t count,
+                       fmi_datatype t,
+                       fmi_op op,
+                       uint32_t root,
+                       fmi_request **req);
+
+/**
+ * Starts an allgather, as `fmi_allgather`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * `sendbuf` must be valid for `count` elements and `recvbuf` for peers*count elements of `t`
+ * until the request completes; `req` writable.
+ */
+fmi_status fmi_iallgather(fmi_comm *comm,
+                          const void *sendbuf,
+                          void *recvbuf,
+                          size_t count,
+                          fmi_datatype t,
+                          fmi_request **req);
+
+/**
+ * Starts an all-to-all, as `fmi_alltoall`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * Both buffers must be valid for peers*count elements of `t` until the request completes;
+ * `req` writable.
+ */
+fmi_status fmi_ialltoall(fmi_comm *comm,
+                         const void *sendbuf,
+                         void *recvbuf,
+                         size_t count,
+                         fmi_datatype t,
+                         fmi_request **req);
+
+/**
  * Starts sending `count` elements of `t` from `buf` to `dest` with `tag` and returns at once
  * with `*req`. The message is as `fmi_send_tag`'s, in order with the other sends to `dest`.
  * `buf` must stay valid and unchanged until the request completes (`fmi_wait`, `fmi_test`, ...).
@@ -627,89 +710,6 @@ fmi_status fmi_testall(size_t count, fmi_request **reqs, int *flag, fmi_msg_stat
  * `req` must be a valid pointer to a handle.
  */
 fmi_status fmi_request_free(fmi_request **req);
-
-/**
- * Starts a barrier: the request completes once every peer has started it.
- *
- * # Safety
- * `req` must be writable.
- */
-fmi_status fmi_ibarrier(fmi_comm *comm, fmi_request **req);
-
-/**
- * Starts a broadcast of `count` elements of `buf` from `root`, as `fmi_bcast`. `buf` stays in
- * use until the request completes.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t` until the request completes; `req` writable.
- */
-fmi_status fmi_ibcast(fmi_comm *comm,
-                      void *buf,
-                      size_t count,
-                      fmi_datatype t,
-                      uint32_t root,
-                      fmi_request **req);
-
-/**
- * Starts an allreduce, as `fmi_allreduce` (`sendbuf == recvbuf`: in place). The buffers stay in
- * use until the request completes.
- *
- * # Safety
- * The buffers must be valid for `count` elements of `t` until the request completes; `req`
- * writable.
- */
-fmi_status fmi_iallreduce(fmi_comm *comm,
-                          const void *sendbuf,
-                          void *recvbuf,
-                          size_t count,
-                          fmi_datatype t,
-                          fmi_op op,
-                          fmi_request **req);
-
-/**
- * Starts a reduction into `recvbuf` at `root` (ignored, may be NULL, elsewhere), as
- * `fmi_reduce`. The buffers stay in use until the request completes.
- *
- * # Safety
- * The buffers must be valid for `count` elements of `t` until the request completes; `req`
- * writable.
- */
-fmi_status fmi_ireduce(fmi_comm *comm,
-                       const void *sendbuf,
-                       void *recvbuf,
-                       size_t count,
-                       fmi_datatype t,
-                       fmi_op op,
-                       uint32_t root,
-                       fmi_request **req);
-
-/**
- * Starts an allgather, as `fmi_allgather`. The buffers stay in use until the request completes.
- *
- * # Safety
- * `sendbuf` must be valid for `count` elements and `recvbuf` for peers*count elements of `t`
- * until the request completes; `req` writable.
- */
-fmi_status fmi_iallgather(fmi_comm *comm,
-                          const void *sendbuf,
-                          void *recvbuf,
-                          size_t count,
-                          fmi_datatype t,
-                          fmi_request **req);
-
-/**
- * Starts an all-to-all, as `fmi_alltoall`. The buffers stay in use until the request completes.
- *
- * # Safety
- * Both buffers must be valid for peers*count elements of `t` until the request completes;
- * `req` writable.
- */
-fmi_status fmi_ialltoall(fmi_comm *comm,
-                         const void *sendbuf,
-                         void *recvbuf,
-                         size_t count,
-                         fmi_datatype t,
-                         fmi_request **req);
 
 /**
  * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).

@@ -15,7 +15,9 @@
  * Every failure throws FMI::Error (or FMI::Utils::Timeout for FMI_ERR_TIMEOUT) carrying the
  * fmi_status and the library's detail message; an exception thrown by a user reduction function is
  * rethrown after the call. Additions over the original: Communicator::from_env(), rank(), size(),
- * set_timeout(), timeout(), finalize(), allgather(), alltoall(), built-in reduction ops (FMI::Utils::Op)
+ * set_timeout(), timeout(), finalize(), allgather(), alltoall(), built-in reduction ops (FMI::Utils::Op),
+ * tagged messages (send/recv with a tag, probe, iprobe), non-blocking calls returning FMI::Request
+ * (isend, irecv, ibarrier, ibcast, iallreduce)
  * and element-wise user functions on vectors (Function<A> with Data<std::vector<A>>).
  * Differences: trivially copyable non-arithmetic types are sent as raw bytes instead of throwing;
  * bool is rejected at compile time; buffer sizes are checked before the call (FMI_ERR_SIZE_MISMATCH);
@@ -458,13 +460,74 @@ constexpr bool is_reduction_arg_v = std::is_same_v<F, Utils::Function<T>> ||
 } // namespace detail
 
 /**
+ * @brief A started non-blocking operation (Communicator::isend, irecv, ibarrier, iallreduce, ...).
+ *
+ * Movable, not copyable. wait() blocks until it completes (at most the communicator timeout) and
+ * returns its status; test() answers at once. Its buffers must stay alive and untouched until it
+ * completed. Destroying an active request frees it (fmi_request_free): the operation still
+ * completes in the background, with its buffers in use until then.
+ */
+class Request {
+public:
+    Request() = default;
+    explicit Request(fmi_request *r) : req_(r) {}
+    Request(Request &&o) noexcept : req_(std::exchange(o.req_, nullptr)) {}
+    Request &operator=(Request &&o) noexcept {
+        if (this != &o) {
+            release();
+            req_ = std::exchange(o.req_, nullptr);
+        }
+        return *this;
+    }
+    Request(const Request &) = delete;
+    Request &operator=(const Request &) = delete;
+    ~Request() { release(); }
+
+    /** @brief Whether it has not completed through wait() or test() yet. */
+    bool active() const { return req_ != nullptr; }
+
+    /** @brief Waits for completion; throws on failure (the request is then inactive too). */
+    fmi_msg_status wait() {
+        fmi_msg_status st{};
+        detail::check(fmi_wait(&req_, &st));
+        return st;
+    }
+
+    /** @brief True (and st written) when it has completed; false while it runs. */
+    bool test(fmi_msg_status &st) {
+        int flag = 0;
+        detail::check(fmi_test(&req_, &flag, &st));
+        return flag != 0;
+    }
+
+    /** @brief Waits for every request; throws the first failure after all completed. */
+    static void waitall(std::vector<Request> &reqs) {
+        std::vector<fmi_request *> hs;
+        hs.reserve(reqs.size());
+        for (Request &r : reqs) {
+            hs.push_back(std::exchange(r.req_, nullptr));
+        }
+        detail::check(fmi_waitall(hs.size(), hs.data(), nullptr));
+    }
+
+private:
+    void release() noexcept {
+        if (req_ != nullptr) {
+            fmi_request_free(&req_);
+            req_ = nullptr;
+        }
+    }
+    fmi_request *req_ = nullptr;
+};
+
+/**
  * @brief A communicator over num_peers serverless functions; the user API of FMI.
  *
  * Owns an fmi_comm handle; movable, not copyable. The destructor finalizes the communicator
  * (fmi_finalize is collective, so every peer should destroy its communicator); when it runs
  * because an exception is unwinding the stack, it releases the handle at once instead
- * (fmi_release), so a failing peer never waits for the others. All operations are
- * blocking, every peer must call collectives in the same order, and each call ends within the
+ * (fmi_release), so a failing peer never waits for the others. Operations block unless their
+ * name starts with i (those return a Request); every peer must call collectives in the same order, and each call ends within the
  * communicator timeout (default 30 s) or throws FMI::Utils::Timeout.
  */
 class Communicator {
@@ -608,6 +671,51 @@ public:
         int flag = 0;
         detail::check(fmi_iprobe(h(), src, tag, &flag, &st));
         return flag != 0;
+    }
+
+    /** @brief Starts sending buf to dest with tag; buf must stay alive until the request completed. */
+    template <typename T>
+    Request isend(const Comm::Data<T> &buf, Utils::peer_num dest, std::int32_t tag = 0) {
+        fmi_request *r = nullptr;
+        detail::check(fmi_isend(h(), buf.data(), buf.count(), Comm::Data<T>::datatype,
+                                static_cast<std::int32_t>(dest), tag, &r));
+        return Request(r);
+    }
+
+    /** @brief Starts receiving into buf (an upper bound) from src with tag (wildcards allowed). */
+    template <typename T>
+    Request irecv(Comm::Data<T> &buf, std::int32_t src = FMI_ANY_SOURCE, std::int32_t tag = FMI_ANY_TAG) {
+        fmi_request *r = nullptr;
+        detail::check(fmi_irecv(h(), buf.data(), buf.count(), Comm::Data<T>::datatype, src, tag, &r));
+        return Request(r);
+    }
+
+    /** @brief Starts a barrier; the request completes once every peer started it. */
+    Request ibarrier() {
+        fmi_request *r = nullptr;
+        detail::check(fmi_ibarrier(h(), &r));
+        return Request(r);
+    }
+
+    /** @brief Starts a broadcast of root's buf (buf pre-sized everywhere, in use until completion). */
+    template <typename T>
+    Request ibcast(Comm::Data<T> &buf, Utils::peer_num root) {
+        fmi_request *r = nullptr;
+        detail::check(fmi_ibcast(h(), buf.data(), buf.count(), Comm::Data<T>::datatype, root, &r));
+        return Request(r);
+    }
+
+    /**
+     * @brief Starts an allreduce with a built-in op (user functions: use the blocking allreduce).
+     * recvbuf may be the same object as sendbuf (in place).
+     */
+    template <typename T>
+    Request iallreduce(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, Utils::Op op) {
+        expect_count("iallreduce", "recvbuf", recvbuf.count(), sendbuf.count());
+        fmi_request *r = nullptr;
+        detail::check(fmi_iallreduce(h(), sendbuf.data(), recvbuf.data(), sendbuf.count(),
+                                     Comm::Data<T>::datatype, static_cast<fmi_op>(op), &r));
+        return Request(r);
     }
 
     /** @brief Broadcasts root's buf to all peers (buf must be pre-sized on every peer). */

@@ -63,6 +63,8 @@ __all__ = [
     "library_path",
     "datatype_size",
     "Status",
+    "Request",
+    "waitall",
     "ANY_SOURCE",
     "ANY_TAG",
     "TAG_UB",
@@ -611,6 +613,101 @@ def _recv_operand(count, code, kind, template, out, types_, stack, what):
 _live = _weakref.WeakSet()
 
 
+class Request:
+    """A started non-blocking operation (``isend``, ``irecv``, ``ibarrier``, ``iallreduce``).
+
+    ``wait()`` blocks until it completes (at most the communicator's timeout) and returns its
+    result (the received value or buffer; None for sends and barriers); ``test()`` answers at
+    once. ``status`` (an ``fmi.Status``) describes a completed receive. The buffers stay held
+    until completion; a request dropped while active is freed: the operation still completes in
+    the background, and its buffers stay held by libfmi's side until the process ends.
+    """
+
+    __slots__ = ("_h", "_stack", "_result", "status", "_done", "__weakref__")
+
+    def __init__(self, handle, stack, result=None):
+        self._h = handle
+        self._stack = stack
+        self._result = result
+        self.status = Status()
+        self._done = False
+
+    @property
+    def active(self):
+        """Whether it has not completed through ``wait`` or ``test`` yet."""
+        return not self._done
+
+    def _finish(self, s):
+        self._done = True
+        self.status._set(s)
+        stack, self._stack = self._stack, None
+        stack.close()
+        return self._result() if self._result is not None else None
+
+    def wait(self):
+        """Waits for completion and returns the result; raises on failure or if already done."""
+        if self._done:
+            raise _invalid("request is not active: it already completed")
+        s = _capi.fmi_msg_status()
+        status = _capi.lib.fmi_wait(_ctypes.byref(self._h), _ctypes.byref(s))
+        if status != _capi.FMI_SUCCESS:
+            err = _error(status)
+            self._done = True
+            self._stack.close()
+            raise err
+        return self._finish(s)
+
+    def test(self):
+        """True (and the request complete: ``wait`` is no longer needed) or False at once."""
+        if self._done:
+            raise _invalid("request is not active: it already completed")
+        s = _capi.fmi_msg_status()
+        flag = _ctypes.c_int(0)
+        status = _capi.lib.fmi_test(_ctypes.byref(self._h), _ctypes.byref(flag), _ctypes.byref(s))
+        if status != _capi.FMI_SUCCESS:
+            self._done = True
+            self._stack.close()
+            _check(status)
+        if not flag.value:
+            return False
+        self._finish(s)
+        return True
+
+    def result(self):
+        """The result of a completed request (as ``wait`` returned it)."""
+        if not self._done:
+            raise _invalid("request has not completed")
+        return self._result() if self._result is not None else None
+
+    def __del__(self):
+        try:
+            if not self._done and self._h:
+                # The operation goes on in the background; keep its buffers alive for it.
+                _capi.lib.fmi_request_free(_ctypes.byref(self._h))
+                _leaked.append(self._stack)
+        except Exception:
+            pass
+
+
+# Buffers of freed requests that may still be in use by libfmi.
+_leaked = []
+
+
+def waitall(requests):
+    """Waits for every request of ``requests`` and returns their results in order; raises the
+    first failure once all have completed."""
+    reqs = [r for r in requests if r.active]
+    arr = (_ctypes.c_void_p * len(reqs))(*[r._h.value for r in reqs])
+    sts = (_capi.fmi_msg_status * len(reqs))()
+    status = _capi.lib.fmi_waitall(len(reqs), arr, sts)
+    for i, r in enumerate(reqs):
+        if not arr[i]:  # completed (a rejected array is left as it was)
+            r._h = _ctypes.c_void_p(None)
+            r._finish(sts[i])
+    _check(status)
+    return [r.result() for r in requests]
+
+
 class Communicator:
     """``fmi.Communicator(peer_id, num_peers, config_path, comm_name, faas_memory=128)``.
 
@@ -835,6 +932,33 @@ class Communicator:
                 status._set(m)
             return r.result()
 
+    def isend(self, value, dst, tag=0, types=None):
+        """Starts sending ``value`` (as ``send``) to ``dst`` with ``tag``; returns a ``Request``.
+        A buffer must not change until the request completed."""
+        h = self._handle()
+        st = _ExitStack()
+        with st:
+            s = _send_operand(value, types, st, "isend value")
+            req = _ctypes.c_void_p()
+            _check(_capi.lib.fmi_isend(h, s.addr, s.count, s.code, _i32(dst, "dst"),
+                                       _i32(tag, "tag"), _ctypes.byref(req)))
+            return Request(req, st.pop_all())
+
+    def irecv(self, src=ANY_SOURCE, tag=ANY_TAG, types=None, out=None):
+        """Starts receiving one message from ``src`` with ``tag`` (wildcards allowed) into
+        ``out`` (a writable buffer, at least the message's size) or as a new value of ``types``;
+        returns a ``Request`` whose ``wait()`` gives the buffer or value and whose ``status``
+        says what came."""
+        h = self._handle()
+        st = _ExitStack()
+        with st:
+            count, code, kind = self._recv_shape(types, out, "irecv")
+            r = _recv_operand(count, code, kind, None, out, types, st, "irecv")
+            req = _ctypes.c_void_p()
+            _check(_capi.lib.fmi_irecv(h, r.addr, r.count, r.code, _i32(src, "src", ANY_SOURCE),
+                                       _i32(tag, "tag", ANY_TAG), _ctypes.byref(req)))
+            return Request(req, st.pop_all(), r.result)
+
     @staticmethod
     def _recv_shape(types_, out, what, total_divisor=None):
         if out is not None:
@@ -853,6 +977,27 @@ class Communicator:
     def barrier(self):
         """Returns once every peer has called barrier."""
         _check(_capi.lib.fmi_barrier(self._handle()))
+
+    def ibarrier(self):
+        """Starts a barrier; the ``Request`` completes once every peer started it."""
+        req = _ctypes.c_void_p()
+        _check(_capi.lib.fmi_ibarrier(self._handle(), _ctypes.byref(req)))
+        return Request(req, _ExitStack())
+
+    def iallreduce(self, value, f, types=None, out=None):
+        """Starts an allreduce of ``value`` with a built-in ``fmi.func`` (user functions: use
+        ``allreduce``); ``wait()`` returns the result (``out`` if given)."""
+        if not isinstance(f, func) or f.op is op.custom:
+            raise TypeError("iallreduce: expected an fmi.func with a built-in op, got %r" % (f,))
+        h = self._handle()
+        st = _ExitStack()
+        with st:
+            s = _send_operand(value, types, st, "iallreduce value")
+            r = _recv_operand(s.count, s.code, s.kind, s.obj, out, None, st, "iallreduce")
+            req = _ctypes.c_void_p()
+            _check(_capi.lib.fmi_iallreduce(h, s.addr, r.addr, s.count, s.code, f.op.value,
+                                            _ctypes.byref(req)))
+            return Request(req, st.pop_all(), r.result)
 
     def bcast(self, value, root, types=None):
         """Broadcasts root's ``value`` to every peer and returns it. A writable buffer is

@@ -130,6 +130,21 @@ _PROTOTYPES = {
     "fmi_scan": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
     "fmi_allgather": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32]),
     "fmi_alltoall": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32]),
+    "fmi_isend": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32, POINTER(c_void_p)]),
+    "fmi_irecv": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32, POINTER(c_void_p)]),
+    "fmi_wait": (c_int, [POINTER(c_void_p), c_void_p]),
+    "fmi_test": (c_int, [POINTER(c_void_p), POINTER(c_int), c_void_p]),
+    "fmi_waitall": (c_int, [c_size_t, POINTER(c_void_p), c_void_p]),
+    "fmi_request_free": (c_int, [POINTER(c_void_p)]),
+    "fmi_ibarrier": (c_int, [c_void_p, POINTER(c_void_p)]),
+    "fmi_iallreduce": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32, POINTER(c_void_p)]),
+    "fmi_waitany": (c_int, [c_size_t, POINTER(c_void_p), POINTER(c_size_t), c_void_p]),
+    "fmi_testall": (c_int, [c_size_t, POINTER(c_void_p), POINTER(c_int), c_void_p]),
+    "fmi_ibcast": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_uint32, POINTER(c_void_p)]),
+    "fmi_ireduce": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32, c_uint32,
+                            POINTER(c_void_p)]),
+    "fmi_iallgather": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, POINTER(c_void_p)]),
+    "fmi_ialltoall": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, POINTER(c_void_p)]),
 }
 
 

@@ -1,6 +1,7 @@
 //! The connected channels of a communicator, held generically by family, and the choice of the
 //! channel for each operation (pin, else the only one, else the model's policy).
 
+use super::view::{P2pView, RankMap, StoreView};
 use super::Hint;
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::{join, StoreTransport};
@@ -8,19 +9,21 @@ use crate::channel::{self, ChannelKind, Member, P2pTransport, Transport, KINDS};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::{self, Call, Model};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// A store channel: its transport, the key namespace of this run, and whether an operation on it
-/// failed (then finalize deletes whatever the failure left behind).
+/// A store channel: its transport, the key namespace of this communicator, and whether an
+/// operation on it failed (then finalize deletes whatever the failure left behind).
 pub(super) struct StoreChannel {
-    pub t: Box<dyn StoreTransport>,
+    pub t: StoreView,
     pub ns: Namespace,
     pub dirty: bool,
 }
 
-/// One connected channel.
+/// One connected channel, as this communicator sees it (the connection itself is shared with
+/// the communicators derived from the same init: [`super::view`]).
 pub(super) enum Held {
-    P2p(Box<dyn P2pTransport>),
+    P2p(P2pView),
     Store(StoreChannel),
 }
 
@@ -45,11 +48,11 @@ impl Channels {
         };
         for kind in KINDS.into_iter().filter(|&k| cfg.enabled(k)) {
             let held = channel::connect(kind, cfg, me, deadline).and_then(|t| match t {
-                Transport::P2p(t) => Ok(Held::P2p(t)),
+                Transport::P2p(t) => Ok(Held::P2p(P2pView::root(t))),
                 Transport::Store(mut t) => {
                     let ns = join::agree(t.as_mut(), me.job, me.rank, me.size, deadline)?;
                     Ok(Held::Store(StoreChannel {
-                        t,
+                        t: StoreView::root(t),
                         ns,
                         dirty: false,
                     }))
@@ -78,7 +81,7 @@ impl Channels {
     /// The peer-to-peer transport `k`, if connected and of that family.
     pub fn p2p(&self, k: ChannelKind) -> Option<&dyn P2pTransport> {
         self.held.iter().find_map(|(x, h)| match h {
-            Held::P2p(t) if *x == k => Some(t.as_ref()),
+            Held::P2p(t) if *x == k => Some(t as &dyn P2pTransport),
             _ => None,
         })
     }
@@ -114,6 +117,33 @@ impl Channels {
         self.enabled().next().expect("a communicator has a channel")
     }
 
+    /// The channels of a communicator derived from this one, sharing its connections: with
+    /// context id `ctx`, whose rank i is transport rank `map[i]` and where this process is
+    /// `rank`; its store keys live under `label` in this communicator's namespace. The pin and
+    /// the model are this one's.
+    pub fn derive(&self, ctx: u32, map: &Arc<RankMap>, rank: usize, label: &str) -> Result<Self> {
+        let mut held = Vec::with_capacity(self.held.len());
+        for (k, h) in &self.held {
+            held.push((
+                *k,
+                match h {
+                    Held::P2p(v) => Held::P2p(v.derive(ctx, map.clone(), rank)?),
+                    Held::Store(s) => Held::Store(StoreChannel {
+                        t: s.t.derive()?,
+                        ns: s.ns.sub(label),
+                        dirty: false,
+                    }),
+                },
+            ));
+        }
+        Ok(Channels {
+            held,
+            pinned: self.pinned,
+            model: self.model.clone(),
+        })
+    }
+
+    /// Lets go of every channel (a connection closes when no communicator uses it any more).
     pub fn close(&mut self) {
         for (_, h) in &mut self.held {
             match h {

@@ -3,6 +3,7 @@
 
 use super::channels::Held;
 use super::Communicator;
+use crate::channel::store::StoreTransport;
 use crate::channel::ChannelKind;
 use crate::collective::{p2p, store, Args};
 use crate::datatype::Datatype;
@@ -176,7 +177,7 @@ impl Communicator {
         };
         let r = match held {
             Held::P2p(t) => {
-                let mut ctx = p2p::Ctx::new(t.as_mut(), tag, deadline);
+                let mut ctx = p2p::Ctx::new(t, tag, deadline);
                 let r = planned.and_then(|a| match a {
                     Algorithm::P2p(alg) => {
                         ran.algorithm = Some(a);
@@ -193,16 +194,8 @@ impl Communicator {
                 } else {
                     op.name()
                 };
-                let mut ctx = store::Ctx::new(
-                    sc.t.as_mut(),
-                    &sc.ns,
-                    seq,
-                    opname,
-                    tag,
-                    deadline,
-                    rank,
-                    size,
-                );
+                let mut ctx =
+                    store::Ctx::new(&mut sc.t, &sc.ns, seq, opname, tag, deadline, rank, size);
                 let r = planned.and_then(|a| match a {
                     Algorithm::Store(alg) => {
                         ran.algorithm = Some(a);

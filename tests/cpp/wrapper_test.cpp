@@ -136,6 +136,35 @@ void test_tagged(Communicator &comm, Checker &check) {
     comm.barrier();
 }
 
+void test_nonblocking(Communicator &comm, Checker &check) {
+    const unsigned r = comm.rank(), n = comm.size();
+    // A ring of isend/irecv with an iallreduce in flight beside it.
+    Data<std::vector<double>> in(std::vector<double>(4, double(r + 1))), out(4);
+    FMI::Request sum = comm.iallreduce(in, out, FMI::Utils::Op::sum);
+    if (n > 1) {
+        const unsigned right = (r + 1) % n, left = (r + n - 1) % n;
+        Data<std::int64_t> mine(static_cast<std::int64_t>(r) * 10), got(-1);
+        std::vector<FMI::Request> reqs;
+        reqs.push_back(comm.irecv(got, static_cast<std::int32_t>(left), 9));
+        reqs.push_back(comm.isend(mine, right, 9));
+        FMI::Request::waitall(reqs);
+        check(got.get() == static_cast<std::int64_t>(left) * 10 && !reqs[0].active(), "isend/irecv ring + waitall");
+    }
+    fmi_msg_status st{};
+    st = sum.wait();
+    check(!sum.active() && out.get() == std::vector<double>(4, n * (n + 1) / 2.0), "iallreduce with Op::sum");
+    bool threw = false;
+    try {
+        sum.wait();
+    } catch (const FMI::Error &e) {
+        threw = e.status() == FMI_ERR_NULL_ARG;
+    }
+    check(threw, "waiting twice throws FMI_ERR_NULL_ARG");
+    FMI::Request b = comm.ibarrier();
+    b.wait();
+    (void)st;
+}
+
 void test_collectives(Communicator &comm, Checker &check) {
     const unsigned r = comm.rank(), n = comm.size(), last = n - 1;
 
@@ -386,6 +415,7 @@ int main() {
         if (n >= 2) {
             test_p2p(comm, check);
             test_tagged(comm, check);
+            test_nonblocking(comm, check);
         }
         test_collectives(comm, check);
         test_reductions(comm, check);

@@ -28,6 +28,11 @@ def test_gil_released_while_blocked(launch):
     assert "iterations meanwhile" in p.output
 
 
+def test_nonblocking(launch):
+    p = launch(3, "nonblocking.py")
+    assert p.output.count("nonblocking ok") == 3
+
+
 def test_tagged_point_to_point(launch):
     p = launch(3, "tagged.py")
     assert p.output.count("tagged ok") == 3
