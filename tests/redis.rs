@@ -575,33 +575,3 @@ fn tls_with_a_private_ca() {
     assert_eq!(e.kind(), ErrorKind::Channel, "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
-
-#[test]
-fn tagged_calls_are_unsupported_on_the_redis_channel() {
-    use fmi::{Source, TagSel};
-    let server = RedisServer::start();
-    let cfg = server.config();
-    run_peers(&cfg, 2, |c| {
-        let other = 1 - c.rank();
-        let mut b = [0u8; 4];
-        let errs = [
-            c.send_tagged(&b, other, 1).map(|_| ()),
-            c.recv_tagged(&mut b, Source::Any, TagSel::Any).map(|_| ()),
-            c.probe(Source::Rank(other), TagSel::Tag(3)).map(|_| ()),
-            c.iprobe(Source::Any, TagSel::Any).map(|_| ()),
-        ];
-        for e in errs {
-            let e = e.unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
-            assert!(
-                e.message()
-                    .contains("tags and wildcards are not yet supported on the redis channel"),
-                "{e}"
-            );
-        }
-        // Bad arguments are still InvalidArg.
-        let e = c.send_tagged(&b, c.rank(), 0).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidArg);
-        c.barrier().unwrap();
-    });
-}

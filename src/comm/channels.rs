@@ -3,21 +3,211 @@
 
 use super::view::{P2pView, RankMap, StoreView};
 use super::Hint;
+use crate::channel::request::{Pending, RecvBuf, SendBuf};
+use crate::channel::store::inbox::Inbox;
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::{join, StoreTransport};
-use crate::channel::{self, ChannelKind, Member, P2pTransport, Transport, KINDS};
+use crate::channel::{
+    self, ChannelKind, Member, MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Transport,
+    KINDS,
+};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{self, Call, Model};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A store channel: its transport, the key namespace of this communicator, and whether an
-/// operation on it failed (then finalize deletes whatever the failure left behind).
+/// A store channel: its transport, the key namespace of this communicator, the state of its
+/// tagged messages, and whether an operation on it failed (then finalize deletes whatever the
+/// failure left behind).
 pub(super) struct StoreChannel {
     pub t: StoreView,
     pub ns: Namespace,
+    pub inbox: Inbox,
     pub dirty: bool,
+}
+
+/// The tagged point-to-point calls, as a channel of either family carries them (the
+/// [`P2pTransport`] methods of the same names; on a store channel, its [`Inbox`]).
+pub(super) trait Tagged {
+    /// Channel name for messages.
+    fn name(&self) -> &'static str;
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()>;
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus>;
+    /// With `wait`, waits for a match until `deadline`; without, only looks (by `deadline`).
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>>;
+    /// Starts a send and returns at once ([`P2pTransport::isend`]).
+    fn isend(&mut self, ctx: u32, data: SendBuf, dest: usize, tag: u32)
+        -> Result<Box<dyn Pending>>;
+    /// Posts a receive and returns at once ([`P2pTransport::irecv`]).
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>>;
+}
+
+impl Tagged for P2pView {
+    fn name(&self) -> &'static str {
+        P2pTransport::name(self)
+    }
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        P2pTransport::send_tagged(self, ctx, data, dest, tag, deadline)
+    }
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        P2pTransport::recv_tagged(self, ctx, buf, src, tag, send, deadline)
+    }
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>> {
+        P2pTransport::probe(self, ctx, src, tag, wait.then_some(deadline))
+    }
+    fn isend(
+        &mut self,
+        ctx: u32,
+        data: SendBuf,
+        dest: usize,
+        tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        P2pTransport::isend(self, ctx, data, dest, tag)
+    }
+    fn irecv(
+        &mut self,
+        ctx: u32,
+        buf: RecvBuf,
+        src: Source,
+        tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        P2pTransport::irecv(self, ctx, buf, src, tag)
+    }
+}
+
+/// On a store, a send never waits for its receiver, so a send-receive sends, then receives.
+/// A failed call marks the channel dirty (finalize then deletes what it may have left).
+impl Tagged for StoreChannel {
+    fn name(&self) -> &'static str {
+        self.t.name()
+    }
+    fn send_tagged(
+        &mut self,
+        ctx: u32,
+        data: &[u8],
+        dest: usize,
+        tag: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        let r = self
+            .inbox
+            .send(&mut self.t, &self.ns, ctx, data, dest, tag, deadline);
+        self.dirty |= r.is_err();
+        r
+    }
+    fn recv_tagged(
+        &mut self,
+        ctx: u32,
+        buf: &mut [u8],
+        src: Source,
+        tag: TagSel,
+        send: Option<TaggedSend<'_>>,
+        deadline: Instant,
+    ) -> Result<MsgStatus> {
+        if let Some(s) = send {
+            self.send_tagged(ctx, s.data, s.dest, s.tag, deadline)?;
+        }
+        let r = self
+            .inbox
+            .recv(&mut self.t, &self.ns, ctx, buf, src, tag, deadline);
+        self.dirty |= r.as_ref().is_err_and(|e| e.kind() != ErrorKind::Truncated);
+        r
+    }
+    fn probe(
+        &mut self,
+        ctx: u32,
+        src: Source,
+        tag: TagSel,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<MsgStatus>> {
+        let r = self
+            .inbox
+            .probe(&mut self.t, &self.ns, ctx, src, tag, wait, deadline);
+        self.dirty |= r.is_err();
+        r
+    }
+    fn isend(
+        &mut self,
+        _ctx: u32,
+        _data: SendBuf,
+        _dest: usize,
+        _tag: u32,
+    ) -> Result<Box<dyn Pending>> {
+        Err(self.nonblocking())
+    }
+    fn irecv(
+        &mut self,
+        _ctx: u32,
+        _buf: RecvBuf,
+        _src: Source,
+        _tag: TagSel,
+    ) -> Result<Box<dyn Pending>> {
+        Err(self.nonblocking())
+    }
+}
+
+impl StoreChannel {
+    fn nonblocking(&self) -> Error {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "non-blocking point-to-point is not yet supported on the {} channel",
+                self.t.name()
+            ),
+        )
+    }
 }
 
 /// One connected channel, as this communicator sees it (the connection itself is shared with
@@ -54,6 +244,7 @@ impl Channels {
                     Ok(Held::Store(StoreChannel {
                         t: StoreView::root(t),
                         ns,
+                        inbox: Inbox::new(me.rank, me.size, me.unexpected),
                         dirty: false,
                     }))
                 }
@@ -131,6 +322,7 @@ impl Channels {
                     Held::Store(s) => Held::Store(StoreChannel {
                         t: s.t.derive()?,
                         ns: s.ns.sub(label),
+                        inbox: Inbox::new(rank, map.len(), s.inbox.bound()),
                         dirty: false,
                     }),
                 },

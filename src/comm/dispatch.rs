@@ -5,6 +5,7 @@ use super::channels::Held;
 use super::Communicator;
 use crate::channel::store::StoreTransport;
 use crate::channel::ChannelKind;
+use crate::collective::shape::Blocks;
 use crate::collective::{p2p, store, Args};
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
@@ -69,6 +70,48 @@ impl Communicator {
                 ErrorKind::SizeMismatch,
                 format!("{what} has {got} bytes, expected {want}"),
             ));
+        }
+        Ok(())
+    }
+
+    /// `blocks` lays out one block per peer inside a buffer of `len` bytes (`what`: "receive
+    /// buffer", ...): as many counts and displacements as peers, every block within the buffer,
+    /// and, for a buffer written to (`disjoint`), no two non-empty blocks overlapping.
+    pub(super) fn check_blocks(
+        &self,
+        blocks: &Blocks,
+        len: usize,
+        what: &str,
+        disjoint: bool,
+    ) -> Result<()> {
+        let (counts, displs) = (blocks.counts, blocks.displs);
+        if counts.len() != self.size || displs.len() != self.size {
+            return Err(Error::invalid(format!(
+                "{what}: {} counts and {} displacements for {} peers",
+                counts.len(),
+                displs.len(),
+                self.size
+            )));
+        }
+        for (i, (&c, &d)) in counts.iter().zip(displs).enumerate() {
+            if d.checked_add(c).is_none_or(|end| end > len) {
+                return Err(Error::invalid(format!(
+                    "{what}: block {i} ({c} bytes at offset {d}) lies beyond the buffer of {len} bytes"
+                )));
+            }
+        }
+        if disjoint {
+            let mut order: Vec<usize> = (0..self.size).filter(|&i| counts[i] > 0).collect();
+            order.sort_by_key(|&i| displs[i]);
+            for w in order.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if displs[a] + counts[a] > displs[b] {
+                    return Err(Error::invalid(format!(
+                        "{what}: blocks {a} and {b} overlap ({} bytes at offset {} and {} at {})",
+                        counts[a], displs[a], counts[b], displs[b]
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -232,6 +275,16 @@ impl Communicator {
             _ => false,
         };
         let call = self.call(OpCode::Finalize, 0);
-        self.run_on(kind, &call, Args::Finalize { dirty }).0
+        let r = self.run_on(kind, &call, Args::Finalize { dirty }).0;
+        // After the closing barrier nobody sends: delete tagged messages never received.
+        match (r, self.channels.get(kind)) {
+            (Ok(()), Some(Held::Store(s))) => {
+                let deadline = Instant::now() + self.timeout;
+                s.inbox
+                    .close(&mut s.t, &s.ns, deadline)
+                    .map_err(|e| e.context(format!("finalize on channel {}", kind.name())))
+            }
+            (r, _) => r,
+        }
     }
 }

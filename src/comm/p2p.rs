@@ -11,13 +11,15 @@
 //! [`Request`]; they match and order exactly as the blocking calls do, and progress in the
 //! background (see [`crate::request`]).
 //!
-//! In this version only the direct channel carries tagged messages: they run on the pinned
-//! channel, else on the direct channel; a store channel answers `Unsupported`.
+//! All tagged messages of a communicator run on one channel, so that the ordering holds: the
+//! pinned channel, else the direct channel when it is enabled, else the control channel (the
+//! first enabled one). On a store channel they go through its inbox
+//! ([`crate::channel::store::inbox`]).
 
-use super::channels::Held;
+use super::channels::{Held, Tagged};
 use super::Communicator;
 use crate::channel::request::{RecvBuf, SendBuf};
-use crate::channel::{ChannelKind, P2pTransport, TaggedSend};
+use crate::channel::{ChannelKind, TaggedSend};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Request;
 use std::time::Instant;
@@ -74,13 +76,13 @@ impl Communicator {
         Ok(())
     }
 
-    /// Runs `f` on the channel of tagged messages (the pinned one, else direct), with the
-    /// call's deadline; counts it and adds context to an error.
+    /// Runs `f` on the channel of tagged messages (the pinned one, else direct, else the control
+    /// channel), with the call's deadline; counts it and adds context to an error.
     fn tagged<T>(
         &mut self,
         what: &str,
         bytes: usize,
-        f: impl FnOnce(&mut dyn P2pTransport, Instant) -> Result<T>,
+        f: impl FnOnce(&mut dyn Tagged, Instant) -> Result<T>,
     ) -> Result<T> {
         let kind = match self.channels.pinned {
             Some(k) => k,
@@ -88,15 +90,13 @@ impl Communicator {
             None => self.channels.control(),
         };
         let start = Instant::now();
+        let deadline = start + self.timeout;
         let r = match self.channels.get(kind) {
-            Some(Held::P2p(t)) => f(t, start + self.timeout),
-            _ => Err(Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "tags and wildcards are not yet supported on the {} channel; pin the direct \
-                     channel",
-                    kind.name()
-                ),
+            Some(Held::P2p(t)) => f(t, deadline),
+            Some(Held::Store(s)) => f(s, deadline),
+            None => Err(Error::new(
+                ErrorKind::Internal,
+                format!("channel {} is not connected", kind.name()),
             )),
         };
         self.counters
@@ -145,7 +145,7 @@ impl Communicator {
         self.check_sel(src, tag)?;
         let what = format!("probe for {}", describe(src, tag));
         self.tagged(&what, 0, |t, deadline| {
-            t.probe(CTX, src, tag, Some(deadline))?
+            t.probe(CTX, src, tag, true, deadline)?
                 .ok_or_else(|| Error::new(ErrorKind::Internal, "a blocking probe returned nothing"))
         })
     }
@@ -155,7 +155,9 @@ impl Communicator {
     pub fn iprobe(&mut self, src: Source, tag: TagSel) -> Result<Option<MsgStatus>> {
         self.check_sel(src, tag)?;
         let what = format!("iprobe for {}", describe(src, tag));
-        self.tagged(&what, 0, |t, _| t.probe(CTX, src, tag, None))
+        self.tagged(&what, 0, |t, deadline| {
+            t.probe(CTX, src, tag, false, deadline)
+        })
     }
 
     /// Sends `data` to `dest` with `send_tag` and receives from `src` with `recv_tag` into `buf`

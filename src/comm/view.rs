@@ -97,6 +97,11 @@ impl RankMap {
         }
         RankMap { to_base, from_base }
     }
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.to_base.len()
+    }
+
     fn base(&self, r: usize) -> Result<usize> {
         self.to_base.get(r).copied().ok_or_else(|| {
             Error::invalid(format!(
@@ -411,6 +416,17 @@ impl StoreTransport for StoreView {
         self.lock(Some(deadline))?
             .0
             .pop_any(keys, max_len, deadline)
+    }
+    fn pop_next(
+        &mut self,
+        key: &str,
+        max_len: usize,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<(u32, Vec<u8>)>> {
+        self.lock(Some(deadline))?
+            .0
+            .pop_next(key, max_len, wait, deadline)
     }
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64> {
         self.lock(Some(deadline))?.0.incr(key, by, deadline)

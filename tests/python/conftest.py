@@ -68,3 +68,50 @@ class Launcher:
 @pytest.fixture(scope="session")
 def launch(fmirun):
     return Launcher(fmirun)
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_config(tmp_path_factory):
+    """A private redis-server on a free loopback port (no persistence) and the path of a
+    Redis-only configuration file for it. A server that cannot start fails the test."""
+    import socket
+
+    d = tmp_path_factory.mktemp("redis")
+    for _ in range(5):
+        port = _free_port()
+        try:
+            proc = subprocess.Popen(
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(d)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as e:
+            pytest.fail("cannot start redis-server (%s): install it with scripts/install-deps.sh" % e)
+        t0 = time.monotonic()
+        while proc.poll() is None and time.monotonic() - t0 < 10:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.02)
+        else:
+            proc.kill()
+            proc.wait()
+            continue
+        cfg = d / "redis.json"
+        cfg.write_text('{"backends": {"Redis": {"enabled": true, "host": "127.0.0.1", "port": %d}}}'
+                       % port)
+        yield str(cfg)
+        proc.kill()
+        proc.wait()
+        return
+    pytest.fail("redis-server did not start")

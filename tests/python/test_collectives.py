@@ -38,6 +38,12 @@ def test_tagged_point_to_point(launch):
     assert p.output.count("tagged ok") == 3
 
 
+def test_tagged_point_to_point_on_redis(launch, redis_config):
+    """The same worker with only the Redis channel: tagged messages through the inboxes."""
+    p = launch(3, "tagged.py", env={"FMI_CONFIG": redis_config})
+    assert p.output.count("tagged ok") == 3
+
+
 def test_error_paths(launch):
     p = launch(2, "errors.py")
     assert p.output.count("errors ok") == 2
@@ -58,3 +64,11 @@ def test_fmirun_python_script(launch, n):
     """``fmirun -n N python3 script.py`` with the example of docs/python.md."""
     p = launch(n, None, cmd=[sys.executable, str(ROOT / "python" / "examples" / "allreduce.py")])
     assert p.output.count("sum of ranks = %d" % (n * (n - 1) // 2)) == n
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_v_collectives(launch, n):
+    """gatherv, scatterv, allgatherv (in place too), alltoallv, reduce_scatter and exscan on numpy
+    arrays with uneven and zero counts (workers/vcoll.py)."""
+    p = launch(n, "vcoll.py")
+    assert p.output.count("vcoll ok") == n

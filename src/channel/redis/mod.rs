@@ -382,6 +382,39 @@ impl StoreTransport for RedisTransport {
         Ok((i, head.tag, inline.to_vec()))
     }
 
+    fn pop_next(
+        &mut self,
+        key: &str,
+        max_len: usize,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<(u32, Vec<u8>)>> {
+        let elem = if wait {
+            match self.conn.blpop(&[key], deadline)?.into_iter().next() {
+                Some((_, e)) => e,
+                None => return Ok(None),
+            }
+        } else {
+            let mut p = self.conn.pipe();
+            p.cmd("LPOP").arg(key);
+            let (e,): (Option<Vec<u8>>,) =
+                self.conn
+                    .query(&p, deadline, Duration::ZERO, "a pop (LPOP)")?;
+            match e {
+                Some(e) => e,
+                None => return Ok(None),
+            }
+        };
+        let (head, inline) = Head::decode(&elem)?;
+        if head.kind != Kind::Inline || inline.len() > max_len {
+            return Err(Error::channel(format!(
+                "unexpected {}-byte message on {key}",
+                head.len
+            )));
+        }
+        Ok(Some((head.tag, inline.to_vec())))
+    }
+
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64> {
         let mut p = self.conn.pipe();
         p.cmd("INCRBY").arg(key).arg(by);

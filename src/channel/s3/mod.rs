@@ -58,6 +58,10 @@ pub struct S3Transport {
     /// free a slot that a slow writer then fills behind the reader, so they go at the next
     /// `delete`/`delete_prefix`/`close`.
     deferred: Vec<String>,
+    /// Objects taken by `pop_next` (queues with several writers that stay in use, such as the
+    /// inboxes of tagged messages): a writer whose count of the queue is behind would refill a
+    /// deleted slot behind the reader, so they stay until `close` (or `delete_prefix`).
+    kept: Vec<String>,
     /// Small messages read and not yet deleted: deleted in batches of [`DELETE_BATCH`] (one
     /// request), at the latest by the next `delete`/`delete_prefix`/`close`.
     consumed: Vec<String>,
@@ -138,7 +142,8 @@ async fn claim_and_put(
                 if let Fail::NotFound = f {
                     return Err(s3.final_error(f, &format!("writing to {key}")));
                 }
-                let taken = object::list(s3, &format!("{}{key}#", s3.prefix))
+                // Only the slots after this one (names sort by index).
+                let taken = object::list_after(s3, &format!("{}{key}#", s3.prefix), &object_key)
                     .await
                     .map_err(|f| s3.final_error(f, &format!("listing queue {key}")))?;
                 let top = taken.iter().filter_map(|k| index_of(k)).max();
@@ -293,6 +298,7 @@ impl S3Transport {
             counters: HashMap::new(),
             shared: Vec::new(),
             deferred: Vec::new(),
+            kept: Vec::new(),
             consumed: Vec::new(),
             cleanup: Vec::new(),
             closed: false,
@@ -573,6 +579,44 @@ impl StoreTransport for S3Transport {
         Ok((i, msg.head.tag, msg.data))
     }
 
+    fn pop_next(
+        &mut self,
+        key: &str,
+        max_len: usize,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<(u32, Vec<u8>)>> {
+        self.check_open()?;
+        let idx = self.read.get(key).copied().unwrap_or(0);
+        let object_key = msg_key(&self.s3, key, idx);
+        let (s3, o) = (self.s3.clone(), object_key.clone());
+        let found: Option<Message> = runtime::run(
+            async move {
+                if wait {
+                    poll(&s3, &o, None, deadline).await
+                } else {
+                    object::get(&s3, &o, None)
+                        .await
+                        .map_err(|f| s3.final_error(f, &format!("reading {o}")))
+                }
+            },
+            deadline + GRACE,
+            "waiting for a message",
+        )?;
+        let Some(msg) = found else {
+            return Ok(None);
+        };
+        self.read.insert(key.to_string(), idx + 1);
+        self.kept.push(object_key);
+        if msg.data.len() > max_len {
+            return Err(Error::channel(format!(
+                "unexpected {}-byte message on {key}",
+                msg.data.len()
+            )));
+        }
+        Ok(Some((msg.head.tag, msg.data)))
+    }
+
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64> {
         self.check_open()?;
         let (s3, k) = (self.s3.clone(), key.to_string());
@@ -666,6 +710,7 @@ impl StoreTransport for S3Transport {
         self.check_open()?;
         let full = format!("{}{prefix}", self.s3.prefix);
         self.shared.retain(|o| !o.starts_with(&full));
+        self.kept.retain(|o| !o.starts_with(&full));
         self.written.retain(|k, _| !k.starts_with(prefix));
         self.read.retain(|k, _| !k.starts_with(prefix));
         self.counters.retain(|k, _| !k.starts_with(prefix));
@@ -702,6 +747,7 @@ impl StoreTransport for S3Transport {
         self.closed = true;
         let mut last = std::mem::take(&mut self.shared);
         last.append(&mut self.deferred);
+        last.append(&mut self.kept);
         last.append(&mut self.consumed);
         self.forget(last);
         let handles = std::mem::take(&mut self.cleanup);

@@ -295,6 +295,23 @@ pub async fn head_of(s3: &Arc<S3>, key: &str) -> std::result::Result<Option<Head
 
 /// Every key that starts with `prefix` (all pages).
 pub async fn list(s3: &Arc<S3>, prefix: &str) -> std::result::Result<Vec<String>, Fail> {
+    list_from(s3, prefix, None).await
+}
+
+/// The keys that start with `prefix` and sort after `after`.
+pub async fn list_after(
+    s3: &Arc<S3>,
+    prefix: &str,
+    after: &str,
+) -> std::result::Result<Vec<String>, Fail> {
+    list_from(s3, prefix, Some(after)).await
+}
+
+async fn list_from(
+    s3: &Arc<S3>,
+    prefix: &str,
+    after: Option<&str>,
+) -> std::result::Result<Vec<String>, Fail> {
     let mut keys = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -304,6 +321,7 @@ pub async fn list(s3: &Arc<S3>, prefix: &str) -> std::result::Result<Vec<String>
                     .list_objects_v2()
                     .bucket(&s3.bucket)
                     .prefix(prefix)
+                    .set_start_after(after.map(str::to_string))
                     .set_continuation_token(token.clone())
                     .send()
                     .await

@@ -8,6 +8,9 @@
 //! fmi:{name}:welcome:{nonce}               run-id agreement: rank 0's answer to one join
 //! fmi:{name}:{run}:ack                     run-id agreement: joiners confirm the run id
 //! fmi:{name}:{run}:p2p:{src}:{dst}         send/recv queue of one ordered pair
+//! fmi:{name}:{run}:tagged:{ctx}:{dst}:inbox          tagged messages to dst in context ctx
+//! fmi:{name}:{run}:tagged:{ctx}:{dst}:{src}:{n}      payload of src's n-th large message to dst
+//! fmi:{name}:{run}:tagged:{ctx}:{dst}:spill:{n}      payloads dst holds back ([`super::inbox`])
 //! fmi:{name}:{run}:{seq}:{op}:{phase}[:{i}...]   one collective call (seq counts calls)
 //! fmi:{name}:{run}:c{label}:...            a sub-communicator: the same grammar below its prefix
 //! ```
@@ -18,8 +21,8 @@
 //! are built from `[0-9a-z.]` only.
 //!
 //! `{run}` is 16 hex digits agreed at init ([`super::join`]), so nothing of an earlier run with
-//! the same name (crashed or not) is ever read. `{nonce}` is 16 hex digits. Transports may add
-//! their own suffix after `#` (e.g. Redis chunk keys `{key}#{id}:{i}`); `#` appears nowhere else.
+//! the same name (crashed or not) is ever read. `{nonce}` and `{n}` are 16 hex digits (so no such
+//! key is a prefix of another). Transports may add their own suffix after `#` (e.g. Redis chunk keys `{key}#{id}:{i}`); `#` appears nowhere else.
 
 use std::fmt::Write;
 
@@ -111,11 +114,43 @@ impl Namespace {
     pub fn p2p(&self, src: usize, dst: usize) -> String {
         format!("{}p2p:{src}:{dst}", self.prefix)
     }
+    /// The tagged-message keys of receiver `dst` in matching context `ctx`.
+    pub fn tagged(&self, ctx: u32, dst: usize) -> TaggedKeys {
+        TaggedKeys {
+            base: format!("{}tagged:{ctx}:{dst}:", self.prefix),
+        }
+    }
     /// The keys of collective call number `seq` (operation `op`).
     pub fn call(&self, seq: u64, op: &str) -> CallKeys {
         CallKeys {
             base: format!("{}{seq}:{op}", self.prefix),
         }
+    }
+}
+
+/// The tagged-message keys of one receiver in one context: all start with
+/// [`TaggedKeys::prefix`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedKeys {
+    base: String,
+}
+
+impl TaggedKeys {
+    /// `{prefix}tagged:{ctx}:{dst}:`.
+    pub fn prefix(&self) -> String {
+        self.base.clone()
+    }
+    /// The inbox: envelopes from every sender, in arrival order.
+    pub fn inbox(&self) -> String {
+        format!("{}inbox", self.base)
+    }
+    /// The payload of the `n`-th large message from `src`.
+    pub fn data(&self, src: usize, n: u64) -> String {
+        format!("{}{src}:{}", self.base, hex_id(n))
+    }
+    /// The `n`-th payload the receiver wrote back to the store.
+    pub fn spill(&self, n: u64) -> String {
+        format!("{}spill:{}", self.base, hex_id(n))
     }
 }
 
@@ -164,6 +199,17 @@ mod tests {
                 .call(7, "bcast")
                 .key("data", &[3]),
             "fmi:j%3A1:00000000000000ff:7:bcast:data:3"
+        );
+        let t = NameKeys::new("j").run(1).tagged(2, 3);
+        assert_eq!(t.inbox(), "fmi:j:0000000000000001:tagged:2:3:inbox");
+        assert_eq!(
+            t.data(1, 10),
+            "fmi:j:0000000000000001:tagged:2:3:1:000000000000000a"
+        );
+        assert!(t.spill(1).starts_with(&t.prefix()));
+        assert_ne!(
+            NameKeys::new("j").run(1).tagged(2, 31).prefix(),
+            NameKeys::new("j").run(1).tagged(23, 1).prefix()
         );
         assert_eq!(
             NameKeys::new("j").welcome(1),

@@ -8,6 +8,8 @@
 //!   nothing behind without any listing of keys.
 //! - [`StoreTransport::pop`] takes one message from each of several queues, waiting (blocking in
 //!   the store where it can, never by fixed sleeps) until all are there or the deadline passes.
+//! - [`StoreTransport::pop_next`] takes the next message of a queue with several writers, the
+//!   basis of tagged messages ([`inbox`]).
 //! - [`StoreTransport::incr`] is an atomic counter, the basis of barriers.
 //! - [`StoreTransport::delete`], [`StoreTransport::discard`] and
 //!   [`StoreTransport::delete_prefix`] remove keys: the last two for clean-up after a failure.
@@ -15,6 +17,7 @@
 //! Every key is built by [`keys::Namespace`] and every key a transport writes expires after the
 //! configured TTL, so a crashed run leaves nothing for long.
 
+pub mod inbox;
 pub mod join;
 pub mod keys;
 
@@ -64,6 +67,19 @@ pub trait StoreTransport: Send {
         max_len: usize,
         deadline: Instant,
     ) -> Result<(usize, u32, Vec<u8>)>;
+
+    /// Takes the next message of `key`, a queue with several writers whose messages are all
+    /// inline (at most `max_len` bytes): its tag and bytes. With `wait`, waits for one until
+    /// `deadline` (blocking in the store where it can) and answers None at the deadline;
+    /// without, looks once (one request) and answers None when the queue is empty. Messages
+    /// are taken in the order the store appended them.
+    fn pop_next(
+        &mut self,
+        key: &str,
+        max_len: usize,
+        wait: bool,
+        deadline: Instant,
+    ) -> Result<Option<(u32, Vec<u8>)>>;
 
     /// Adds `by` to the counter at `key` (created at 0) and returns the new value.
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64>;
