@@ -163,7 +163,8 @@ static double iterate(int op, struct bufs *b)
             return 0;
         t = MPI_Wtime();
         for (int i = 0; i < w; i++)
-            MPI_Irecv(b->win + (size_t)i * b->bytes, n, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &b->reqs[i]);
+            MPI_Irecv(b->win + (size_t)i * b->bytes, n, MPI_BYTE, peer, 3, MPI_COMM_WORLD,
+                      &b->reqs[i]);
         for (int i = 0; i < w; i++)
             MPI_Isend(b->send, n, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &b->reqs[w + i]);
         MPI_Waitall(2 * w, b->reqs, MPI_STATUSES_IGNORE);

@@ -115,8 +115,8 @@ impl Op {
     }
 }
 
-/// Messages per window of the streaming tests (per direction for bibw): 64, fewer for large messages (at most 64 MiB in
-/// flight), at least 1. The MPI program uses the same rule.
+/// Messages per window of the streaming tests (per direction for bibw): 64, fewer for large
+/// messages (at most 64 MiB in flight), at least 1. The MPI program uses the same rule.
 pub fn window(bytes: usize) -> usize {
     (64usize << 20)
         .checked_div(bytes)
@@ -300,7 +300,8 @@ fn collective(c: &mut Communicator, op: Op, algo: &str, b: &mut Buffers) -> Resu
 }
 
 /// Checks the result of the last iteration where it is cheap to know: echo of ping-pong, every
-/// block of bibw's window, float sums of reduce, allreduce, iallreduce and scan. Returns a description of the first mismatch.
+/// block of bibw's window, float sums of reduce, allreduce, iallreduce and scan. Returns a
+/// description of the first mismatch.
 pub fn check(c: &Communicator, op: Op, b: &Buffers) -> Option<String> {
     let (rank, n) = (c.rank(), c.size());
     let floats = |buf: &[u8], want: f32| -> Option<String> {

@@ -1,7 +1,7 @@
 //! Runs one test: an untimed call (whose outcome every rank learns), four probe iterations to
-//! estimate its duration, a warm-up, then timed iterations sized to a time budget. Every rank times each iteration; the sample of
-//! an iteration is the slowest rank's time (one MAX-allreduce of all samples at the end, so it
-//! adds nothing to the timed calls).
+//! estimate its duration, a warm-up, then timed iterations sized to a time budget. Every rank
+//! times each iteration; the sample of an iteration is the slowest rank's time (one
+//! MAX-allreduce of all samples at the end, so it adds nothing to the timed calls).
 
 use super::stats::{self, Summary};
 use fmi::{BuiltinOp, Communicator, Datatype, Error, ErrorKind, ReduceOp, Result};

@@ -14,10 +14,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// OSU-style benchmark of libfmi: ping-pong latency, streaming and bidirectional bandwidth and
-/// the latency of every collective (and of the non-blocking allreduce), per channel and allreduce algorithm, next to a raw-TCP ping-pong between the same
-/// peers. Run it under `fmirun -n N`, or alone: it then starts N local peers itself (`-n`).
-/// `fmi-bench merge FILES...` combines the JSON of several runs (and MPI output lines) into one
-/// table with ratios.
+/// the latency of every collective (and of the non-blocking allreduce), per channel and
+/// allreduce algorithm, next to a raw-TCP ping-pong between the same peers. Run it under
+/// `fmirun -n N`, or alone: it then starts N local peers itself (`-n`). `fmi-bench merge
+/// FILES...` combines the JSON of several runs (and MPI output lines) into one table with
+/// ratios.
 #[derive(Parser, Debug)]
 #[command(version, args_conflicts_with_subcommands = true)]
 struct Cli {
