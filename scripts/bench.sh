@@ -20,7 +20,7 @@
 #    first (ABAB). Open MPI runs with these flags: TCP-only on
 #    loopback (--mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include lo), oversubscribed
 #    (--oversubscribe --bind-to none, and --mca mpi_yield_when_idle 1 when N > 2);
-#    point-to-point tests (pingpong, bw) run at 2 peers only;
+#    point-to-point tests (pingpong, bw, bibw) run at 2 peers only;
 # 4. merges everything: OUT/report.txt (table), OUT/report.csv, OUT/report.json,
 #    OUT/pingpong.svg and OUT/allreduce-npN.svg; OUT/conditions.txt holds the load seen.
 # Without MPI (--no-mpi, or no mpicc after the install) the report has the raw-TCP baseline only.
@@ -37,7 +37,8 @@ ROUNDS=2
 SIZES="1,8,1K,64K,1M,16M,64M"
 BUDGET=300
 OUT="$ROOT/target/bench/$(date -u +%Y%m%dT%H%M%SZ)"
-OPS_ALL="pingpong,bw,bcast,barrier,gather,scatter,reduce,allreduce,scan,allgather,alltoall"
+P2P_OPS="pingpong,bw,bibw"
+OPS_ALL="$P2P_OPS,bcast,barrier,gather,scatter,reduce,allreduce,iallreduce,scan,allgather,alltoall"
 OPS=""
 MPI=1
 PRIO=1
@@ -53,7 +54,7 @@ while (($#)); do
     --no-mpi) MPI=0; shift ;;
     --no-prio) PRIO=0; shift ;;
     --ab) AB_REV="$2"; shift 2 ;;
-    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -128,7 +129,7 @@ ops_for() { # peer count -> ops (point-to-point only at 2 peers)
     elif (($1 == 2)); then
         echo "$OPS_ALL"
     else
-        echo "${OPS_ALL#pingpong,bw,}"
+        echo "${OPS_ALL#"$P2P_OPS",}"
     fi
 }
 

@@ -14,8 +14,11 @@
  * Collectives: an untimed MPI_Barrier, then each rank times one call; the sample is the maximum
  * over ranks. pingpong: ranks 0 and 1, sample = round trip / 2. bw: rank 0 Isends a window of
  * messages (64, at most 64 MiB in flight), rank 1 Irecvs them into distinct buffers and answers
- * with 4 bytes; sample = the window. Reductions: MPI_SUM on float (int8 when the size is not a
- * multiple of 4), not in place. Percentiles by nearest rank.
+ * with 4 bytes; sample = the window. bibw: ranks 0 and 1 each post a window of Irecvs (into
+ * distinct buffers) and as many Isends to the other, then one MPI_Waitall; each times its
+ * window, sample = the slower one, MB/s counts both directions. iallreduce: MPI_Iallreduce and
+ * MPI_Wait right after (its latency; overlap is not measured). Reductions: MPI_SUM on float
+ * (int8 when the size is not a multiple of 4), not in place. Percentiles by nearest rank.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -25,9 +28,11 @@
 #include <math.h>
 #include <ctype.h>
 
-enum op { PINGPONG, BW, BCAST, BARRIER, GATHER, SCATTER, REDUCE, ALLREDUCE, SCAN, ALLGATHER, ALLTOALL, NOPS };
-static const char *op_names[NOPS] = {"pingpong", "bw", "bcast", "barrier", "gather", "scatter",
-                                     "reduce", "allreduce", "scan", "allgather", "alltoall"};
+enum op { PINGPONG, BW, BIBW, BCAST, BARRIER, GATHER, SCATTER, REDUCE, ALLREDUCE, IALLREDUCE, SCAN,
+          ALLGATHER, ALLTOALL, NOPS };
+static const char *op_names[NOPS] = {"pingpong", "bw", "bibw", "bcast", "barrier", "gather",
+                                     "scatter", "reduce", "allreduce", "iallreduce", "scan",
+                                     "allgather", "alltoall"};
 
 static int rank, nranks;
 
@@ -103,8 +108,8 @@ static size_t memory_of(int op, uint64_t b, int n)
     case BARRIER: return 0;
     case BCAST: return b;
     case PINGPONG: return 2 * b;
-    case BW: return b + b * window_of(b);
-    case REDUCE: case ALLREDUCE: case SCAN: return 3 * b;
+    case BW: case BIBW: return b + b * window_of(b);
+    case REDUCE: case ALLREDUCE: case IALLREDUCE: case SCAN: return 3 * b;
     case GATHER: case SCATTER: case ALLGATHER: return b * (n + 1);
     default: return 2 * b * n;
     }
@@ -152,6 +157,19 @@ static double iterate(int op, struct bufs *b)
         }
         return 0;
     }
+    case BIBW: {
+        int w = (int)window_of(b->bytes), peer = 1 - rank;
+        if (rank > 1)
+            return 0;
+        t = MPI_Wtime();
+        for (int i = 0; i < w; i++)
+            MPI_Irecv(b->win + (size_t)i * b->bytes, n, MPI_BYTE, peer, 3, MPI_COMM_WORLD,
+                      &b->reqs[i]);
+        for (int i = 0; i < w; i++)
+            MPI_Isend(b->send, n, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &b->reqs[w + i]);
+        MPI_Waitall(2 * w, b->reqs, MPI_STATUSES_IGNORE);
+        return (MPI_Wtime() - t) * 1e6;
+    }
     default:
         break;
     }
@@ -164,6 +182,12 @@ static double iterate(int op, struct bufs *b)
     case SCATTER: MPI_Scatter(b->send, n, MPI_BYTE, b->recv, n, MPI_BYTE, 0, MPI_COMM_WORLD); break;
     case REDUCE: MPI_Reduce(b->send, b->recv, b->count, b->type, MPI_SUM, 0, MPI_COMM_WORLD); break;
     case ALLREDUCE: MPI_Allreduce(b->send, b->recv, b->count, b->type, MPI_SUM, MPI_COMM_WORLD); break;
+    case IALLREDUCE: {
+        MPI_Request r;
+        MPI_Iallreduce(b->send, b->recv, b->count, b->type, MPI_SUM, MPI_COMM_WORLD, &r);
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+        break;
+    }
     case SCAN: MPI_Scan(b->send, b->recv, b->count, b->type, MPI_SUM, MPI_COMM_WORLD); break;
     case ALLGATHER: MPI_Allgather(b->send, n, MPI_BYTE, b->recv, n, MPI_BYTE, MPI_COMM_WORLD); break;
     case ALLTOALL: MPI_Alltoall(b->send, n, MPI_BYTE, b->recv, n, MPI_BYTE, MPI_COMM_WORLD); break;
@@ -241,7 +265,7 @@ int main(int argc, char **argv)
     for (int op = 0; op < NOPS; op++) {
         if (!want[op])
             continue;
-        if ((op == PINGPONG || op == BW) && nranks < 2) {
+        if ((op == PINGPONG || op == BW || op == BIBW) && nranks < 2) {
             if (rank == 0)
                 fprintf(stderr, "osu_like: skipped %s: needs 2 ranks\n", op_names[op]);
             continue;
@@ -258,18 +282,19 @@ int main(int argc, char **argv)
             struct bufs b = {0};
             b.bytes = bytes;
             size_t big = (size_t)bytes * (size_t)nranks;
-            int reduction = op == REDUCE || op == ALLREDUCE || op == SCAN;
+            int reduction = op == REDUCE || op == ALLREDUCE || op == IALLREDUCE || op == SCAN;
             b.type = bytes % 4 == 0 ? MPI_FLOAT : MPI_INT8_T;
             b.count = (int)(bytes % 4 == 0 ? bytes / 4 : bytes);
             size_t ssz = (op == SCATTER || op == ALLTOALL) ? big : bytes;
             size_t rsz = (op == GATHER || op == ALLGATHER || op == ALLTOALL) ? big : bytes;
             b.send = calloc(ssz ? ssz : 1, 1);
             b.recv = calloc(rsz ? rsz : 1, 1);
-            if (op == BW) {
+            int windowed = op == BW || op == BIBW;
+            if (windowed) {
                 b.win = calloc(bytes * window_of(bytes) + 1, 1);
-                b.reqs = calloc(window_of(bytes), sizeof(MPI_Request));
+                b.reqs = calloc(2 * window_of(bytes), sizeof(MPI_Request));
             }
-            if (!b.send || !b.recv || (op == BW && (!b.win || !b.reqs)))
+            if (!b.send || !b.recv || (windowed && (!b.win || !b.reqs)))
                 die("out of memory");
             if (reduction && bytes % 4 == 0)
                 for (size_t i = 0; i < bytes / 4; i++)
@@ -305,14 +330,17 @@ int main(int argc, char **argv)
             max_over_ranks(s, iters);
             qsort(s, iters, sizeof(double), cmp_double);
             double med = percentile(s, iters, 50), p90 = percentile(s, iters, 90);
-            size_t w = op == BW ? window_of(bytes) : 0;
-            double moved = (double)bytes * (double)(w ? w : 1);
+            size_t w = windowed ? window_of(bytes) : 0;
+            double moved = (double)bytes * (double)(w ? w : 1) * (op == BIBW ? 2 : 1);
             int ok = 1;
-            if (op == ALLREDUCE && bytes % 4 == 0)
+            if ((op == ALLREDUCE || op == IALLREDUCE) && bytes % 4 == 0)
                 for (size_t i = 0; i < bytes / 4; i++)
                     ok &= ((float *)b.recv)[i] == (float)nranks;
             if (op == PINGPONG && rank == 0)
                 ok = memcmp(b.send, b.recv, bytes) == 0;
+            if (op == BIBW && rank < 2)
+                for (size_t i = 0; i < w; i++)
+                    ok &= memcmp(b.send, b.win + i * bytes, bytes) == 0;
             if (!ok)
                 die("result check failed");
             if (rank == 0) {

@@ -20,7 +20,7 @@ FMIRUN="$FMI_PREFIX/bin/fmirun"
 run() { echo "+ $*"; "$@"; }
 
 SIZES="1,8,1K,64K"
-OPS="pingpong,bw,bcast,barrier,gather,scatter,reduce,allreduce,scan,allgather,alltoall"
+OPS="pingpong,bw,bibw,bcast,barrier,gather,scatter,reduce,allreduce,iallreduce,scan,allgather,alltoall"
 COMMON=(--ops "$OPS" --sizes "$SIZES" --allreduce-algos auto,ring,recursive_doubling
     --budget-ms 20 --iter-scale 0.1 --warmup-ms 20 -q)
 

@@ -13,13 +13,14 @@ use fmi::tag::OpCode;
 /// The operation of the model that a benchmark operation runs.
 fn opcode(op: Op) -> OpCode {
     match op {
-        Op::PingPong | Op::Bw => OpCode::SendRecv,
+        Op::PingPong | Op::Bw | Op::Bibw => OpCode::SendRecv,
         Op::Bcast => OpCode::Bcast,
         Op::Barrier => OpCode::Barrier,
         Op::Gather => OpCode::Gather,
         Op::Scatter => OpCode::Scatter,
         Op::Reduce => OpCode::Reduce,
-        Op::Allreduce => OpCode::Allreduce,
+        // Started and waited for at once: the blocking call's algorithm and price.
+        Op::Allreduce | Op::Iallreduce => OpCode::Allreduce,
         Op::Scan => OpCode::Scan,
         Op::Allgather => OpCode::Allgather,
         Op::Alltoall => OpCode::Alltoall,
@@ -55,7 +56,8 @@ pub fn table(
     head.push("cheap".into());
     let mut rows = vec![head];
     for &op in ops {
-        if op == Op::Bw {
+        // The model prices one message, not a window of them.
+        if matches!(op, Op::Bw | Op::Bibw) {
             continue;
         }
         let sizes: Vec<usize> = if op.sizeless() {

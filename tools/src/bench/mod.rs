@@ -30,24 +30,26 @@ pub struct Record {
     pub implementation: String,
     /// libfmi: the channel ("direct", "redis"); baselines: their transport ("tcp").
     pub channel: String,
-    /// "pingpong", "bw", "bcast", "barrier", "gather", "scatter", "reduce", "allreduce", "scan",
-    /// "allgather", "alltoall".
+    /// An [`ops::Op`] name: "pingpong", "bw", "bibw", "bcast", "barrier", "gather", "scatter",
+    /// "reduce", "allreduce", "iallreduce", "scan", "allgather", "alltoall".
     pub op: String,
     /// Algorithm where several exist ("auto", "ring", "recursive_doubling"), else "".
     #[serde(default)]
     pub algo: String,
-    /// Message size: per message (pingpong, bw), per rank (collectives), per pair (alltoall).
+    /// Message size: per message (pingpong, bw, bibw), per rank (collectives), per pair
+    /// (alltoall).
     pub bytes: u64,
     pub peers: u32,
-    /// Messages per timed sample (bw only; 0 otherwise).
+    /// Messages per timed sample (bw, and bibw in each direction; 0 otherwise).
     #[serde(default)]
     pub window: u32,
     pub iters: u64,
-    /// Per sample: one-way time (pingpong), one window (bw), the slowest rank's call (collectives).
+    /// Per sample: one-way time (pingpong), one window (bw; bibw: the slower of ranks 0 and 1),
+    /// the slowest rank's call (collectives).
     pub median_us: f64,
     pub p90_us: f64,
     pub min_us: f64,
-    /// 10^6 bytes per second: bytes / median (bw: window bytes / median).
+    /// 10^6 bytes per second: [`Record::moved`] / median.
     pub mbps: f64,
     /// Round of an interleaved series of runs (0 when there is one).
     #[serde(default)]
@@ -68,6 +70,22 @@ impl Record {
             s.push_str(&self.algo);
         }
         s
+    }
+
+    /// Bytes a sample moves: the size, times the window (bw, bibw), times 2 for bibw (both
+    /// directions).
+    pub fn moved(&self) -> f64 {
+        let directions = ops::Op::from_name(&self.op).map_or(1, ops::Op::directions);
+        self.bytes as f64 * f64::from(self.window.max(1)) * directions as f64
+    }
+
+    /// MB/s of a median: [`Record::moved`] / `median_us` (0 for no time).
+    pub fn mbps_of(&self, median_us: f64) -> f64 {
+        if median_us > 0.0 {
+            self.moved() / median_us
+        } else {
+            0.0
+        }
     }
 
     /// True for libfmi's figures (the others are baselines).
@@ -125,5 +143,31 @@ mod tests {
         assert_eq!(human_size(16 << 20), "16M");
         assert_eq!(human_size(1536), "1536");
         assert_eq!(human_size(0), "0");
+    }
+
+    #[test]
+    fn moved_bytes() {
+        let mut r = Record {
+            implementation: LIBFMI.into(),
+            channel: "direct".into(),
+            op: "bw".into(),
+            algo: String::new(),
+            bytes: 1000,
+            peers: 2,
+            window: 64,
+            iters: 1,
+            median_us: 10.0,
+            p90_us: 10.0,
+            min_us: 10.0,
+            mbps: 0.0,
+            round: 0,
+        };
+        assert_eq!(r.mbps_of(10.0), 6400.0);
+        r.op = "bibw".into();
+        assert_eq!(r.mbps_of(10.0), 12800.0);
+        r.op = "iallreduce".into();
+        r.window = 0;
+        assert_eq!(r.mbps_of(10.0), 100.0);
+        assert_eq!(r.mbps_of(0.0), 0.0);
     }
 }

@@ -80,12 +80,7 @@ pub fn combine_rounds(records: &[Record]) -> Vec<(Record, usize)> {
                 |f: fn(&Record) -> f64| stats::middle(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
             first.median_us = med(|r| r.median_us);
             first.p90_us = med(|r| r.p90_us);
-            let moved = first.bytes as f64 * f64::from(first.window.max(1));
-            first.mbps = if first.median_us > 0.0 {
-                moved / first.median_us
-            } else {
-                0.0
-            };
+            first.mbps = first.mbps_of(first.median_us);
             first.min_us = rs.iter().map(|r| r.min_us).fold(f64::INFINITY, f64::min);
             first.iters = rs.iter().map(|r| r.iters).sum();
             first.round = 0;
@@ -529,6 +524,31 @@ mod tests {
             mbps: bytes as f64 / med,
             round,
         }
+    }
+
+    /// bibw and iallreduce get their Open MPI ratio like the others; bibw's MB/s after
+    /// combining rounds counts both directions of its window.
+    #[test]
+    fn nonblocking_ops_have_ratios() {
+        let mut recs = Vec::new();
+        for (imp, med) in [("libfmi", 300.0), ("openmpi", 200.0)] {
+            let mut b = rec(imp, "bibw", 1 << 20, med, 1);
+            b.window = 64;
+            recs.push(b);
+            recs.push(rec(imp, "iallreduce", 8, med / 10.0, 1));
+        }
+        let (names, rows) = compare(&recs);
+        assert_eq!(names, vec!["openmpi".to_string()]);
+        assert_eq!(rows.len(), 2);
+        let bibw = rows.iter().find(|r| r.rec.op == "bibw").unwrap();
+        assert_eq!(bibw.cmp[0], Some((200.0, 1.5)));
+        assert_eq!(bibw.rec.mbps, 2.0 * 64.0 * f64::from(1 << 20) / 300.0);
+        let ia = rows.iter().find(|r| r.rec.op == "iallreduce").unwrap();
+        assert_eq!(ia.cmp[0], Some((20.0, 1.5)));
+        let t = table(&recs);
+        let line = t.lines().find(|l| l.starts_with("bibw")).unwrap();
+        assert!(line.contains("64x1M") && line.ends_with("1.50"), "{t}");
+        assert!(!t.contains("baselines without a libfmi figure"), "{t}");
     }
 
     #[test]

@@ -13,11 +13,12 @@ use fmi_tools::bench::{launch, parse_size, plot, Record, LIBFMI};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// OSU-style benchmark of libfmi: ping-pong latency, streaming bandwidth and the latency of every
-/// collective, per channel and allreduce algorithm, next to a raw-TCP ping-pong between the same
-/// peers. Run it under `fmirun -n N`, or alone: it then starts N local peers itself (`-n`).
-/// `fmi-bench merge FILES...` combines the JSON of several runs (and MPI output lines) into one
-/// table with ratios.
+/// OSU-style benchmark of libfmi: ping-pong latency, streaming and bidirectional bandwidth and
+/// the latency of every collective (and of the non-blocking allreduce), per channel and
+/// allreduce algorithm, next to a raw-TCP ping-pong between the same peers. Run it under
+/// `fmirun -n N`, or alone: it then starts N local peers itself (`-n`). `fmi-bench merge
+/// FILES...` combines the JSON of several runs (and MPI output lines) into one table with
+/// ratios.
 #[derive(Parser, Debug)]
 #[command(version, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -87,8 +88,8 @@ struct RunArgs {
     /// Configuration file for the peers (FMI_CONFIG) when fmi-bench starts them itself.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Operations, comma-separated, or "all": pingpong, bw, bcast, barrier, gather, scatter,
-    /// reduce, allreduce, scan, allgather, alltoall.
+    /// Operations, comma-separated, or "all": pingpong, bw, bibw, bcast, barrier, gather,
+    /// scatter, reduce, allreduce, iallreduce, scan, allgather, alltoall.
     #[arg(long, default_value = "all")]
     ops: String,
     /// Message sizes, comma-separated (8,1K,16M); overrides --min-size/--max-size.
@@ -276,9 +277,8 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
                   algo: &str,
                   bytes: usize,
                   s: fmi_tools::bench::stats::Summary| {
-        let window = if op == Op::Bw { ops::window(bytes) } else { 0 };
-        let moved = bytes as f64 * window.max(1) as f64;
-        Record {
+        let window = op.window(bytes);
+        let mut r = Record {
             implementation: imp.into(),
             channel: ch.into(),
             op: op.name().into(),
@@ -290,13 +290,11 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
             median_us: s.median_us,
             p90_us: s.p90_us,
             min_us: s.min_us,
-            mbps: if s.median_us > 0.0 {
-                moved / s.median_us
-            } else {
-                0.0
-            },
+            mbps: 0.0,
             round: a.round,
-        }
+        };
+        r.mbps = r.mbps_of(s.median_us);
+        r
     };
     for &op in &p.ops {
         if op.is_p2p() && n < 2 {
@@ -335,9 +333,19 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
                         ));
                         continue;
                     }
-                    let s = runner::measure(&mut c, bytes, p.budget, |c| {
+                    let s = match runner::measure(&mut c, bytes, p.budget, |c| {
                         ops::iterate(c, op, algo, &mut b)
-                    })?;
+                    }) {
+                        Ok(s) => s,
+                        // Every rank learns it from the first call (see runner::measure).
+                        Err(e) if e.kind() == fmi::ErrorKind::Unsupported => {
+                            say(format!("skipped {} on channel {ch}: {e}", op.name()));
+                            doc.skipped
+                                .push(format!("{} {bytes} B on channel {ch}: {e}", op.name()));
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     if let Some(bad) = ops::check(&c, op, &b) {
                         return Err(fmi::Error::new(
                             fmi::ErrorKind::Internal,
