@@ -5,7 +5,7 @@
 //! senders append to. Each element is an envelope: source, tag, size, and either the payload
 //! itself (up to [`INLINE`] bytes) or a reference to a queue of its own that holds the payload
 //! ([`super::keys::TaggedKeys::data`]: one message, one writer, so the store's large-message handling
-//! applies). The sender writes the payload before (or, on S3, together with) the envelope.
+//! applies). The sender writes the payload before the envelope.
 //!
 //! The receiver consumes its inbox in order. A receive takes the oldest matching message:
 //! first from its local list of messages it passed over (unexpected ones), then from the inbox;
@@ -160,7 +160,7 @@ pub struct Inbox {
 fn describe(src: Source, tag: TagSel) -> String {
     let s = match src {
         Source::Any => "any source".to_string(),
-        Source::Rank(r) => format!("peer {r}"),
+        Source::Rank(r) => format!("rank {r}"),
     };
     match tag {
         TagSel::Any => format!("{s}, any tag"),
@@ -226,19 +226,21 @@ impl Inbox {
             body: Body::Data(n),
         }
         .encode();
-        let puts = [
-            Put {
-                key: &data_key,
-                data,
-                readers: 1,
-            },
-            Put {
-                key: &inbox,
-                data: &e,
-                readers: 1,
-            },
-        ];
-        let r = t.push(STORE_TAG, &puts, deadline);
+        // The payload first, then the envelope: a failed payload write leaves no envelope that
+        // would make the receiver wait for it.
+        let data_put = Put {
+            key: &data_key,
+            data,
+            readers: 1,
+        };
+        let env_put = Put {
+            key: &inbox,
+            data: &e,
+            readers: 1,
+        };
+        let r = t
+            .push(STORE_TAG, &[data_put], deadline)
+            .and_then(|()| t.push(STORE_TAG, &[env_put], deadline));
         t.call_done(&data_key);
         r
     }
