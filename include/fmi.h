@@ -4,13 +4,17 @@
  *
  * A group of peers forms a communicator (fmi_init / fmi_init_from_env), exchanges messages
  * (fmi_send / fmi_recv) and runs collectives (fmi_bcast, fmi_barrier, fmi_gather, fmi_scatter,
- * fmi_reduce, fmi_allreduce, fmi_scan, fmi_allgather, fmi_alltoall), then calls fmi_finalize.
+ * fmi_reduce, fmi_allreduce, fmi_scan, fmi_exscan, fmi_allgather, fmi_alltoall, the v-forms
+ * fmi_gatherv, fmi_scatterv, fmi_allgatherv, fmi_alltoallv, and fmi_reduce_scatter_block,
+ * fmi_reduce_scatter), then calls fmi_finalize.
  *
  * Conventions:
  * - Every function returns an fmi_status; on failure fmi_last_error_message() has the details.
  * - `count` is a number of elements of the given fmi_datatype (per peer block for gather,
  *   scatter, allgather, alltoall). Every blocking call ends within the communicator's timeout.
- * - The caller's send buffers are never modified; `sendbuf == recvbuf` means in place.
+ * - The caller's send buffers are never modified; `sendbuf == recvbuf` means in place (for
+ *   reduce, allreduce and scan), and so does FMI_IN_PLACE where MPI allows MPI_IN_PLACE.
+ * - The v-collectives take per-peer counts and displacements as arrays of `int` in elements.
  * - Collectives must be called by all peers in the same order with matching arguments.
  * - One communicator must not be used by two threads at once (such a call fails with
  *   FMI_ERR_INVALID_ARG); any number of communicators may be alive in one process.
@@ -59,6 +63,16 @@
  * The largest tag: tags are 0 ..= `FMI_TAG_UB` (2^31 - 1).
  */
 #define FMI_TAG_UB INT32_MAX
+
+/**
+ * Passed as a buffer of a collective, "in place" (MPI's `MPI_IN_PLACE`): the data is taken from,
+ * and the result left in, the other buffer. Where it is accepted: `sendbuf` of fmi_reduce (at
+ * the root), fmi_allreduce, fmi_scan, fmi_exscan, fmi_gather and fmi_gatherv (at the root),
+ * fmi_allgather, fmi_allgatherv, fmi_alltoall, fmi_alltoallv, fmi_reduce_scatter_block and
+ * fmi_reduce_scatter; `recvbuf` of fmi_scatter and fmi_scatterv (at the root). Anywhere else it
+ * is `FMI_ERR_INVALID_ARG`.
+ */
+#define FMI_IN_PLACE (void*)1
 
 /**
  * Result of every libfmi call. `FMI_SUCCESS` is 0; on any other value,
@@ -538,6 +552,89 @@ fmi_status fmi_send(fmi_comm *comm, const void *buf, size_t count, fmi_datatype 
 fmi_status fmi_recv(fmi_comm *comm, void *buf, size_t count, fmi_datatype t, uint32_t src);
 
 /**
+ * Starts a barrier: the request completes once every peer has started it.
+ *
+ * # Safety
+ * `req` must be writable.
+ */
+fmi_status fmi_ibarrier(fmi_comm *comm, fmi_request **req);
+
+/**
+ * Starts a broadcast of `count` elements of `buf` from `root`, as `fmi_bcast`. `buf` stays in
+ * use until the request completes.
+ *
+ * # Safety
+ * `buf` must be valid for `count` elements of `t` until the request completes; `req` writable.
+ */
+fmi_status fmi_ibcast(fmi_comm *comm,
+                      void *buf,
+                      size_t count,
+                      fmi_datatype t,
+                      uint32_t root,
+                      fmi_request **req);
+
+/**
+ * Starts an allreduce, as `fmi_allreduce` (`sendbuf == recvbuf`: in place). The buffers stay in
+ * use until the request completes.
+ *
+ * # Safety
+ * The buffers must be valid for `count` elements of `t` until the request completes; `req`
+ * writable.
+ */
+fmi_status fmi_iallreduce(fmi_comm *comm,
+                          const void *sendbuf,
+                          void *recvbuf,
+                          size_t count,
+                          fmi_datatype t,
+                          fmi_op op,
+                          fmi_request **req);
+
+/**
+ * Starts a reduction into `recvbuf` at `root` (ignored, may be NULL, elsewhere), as
+ * `fmi_reduce`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * The buffers must be valid for `count` elements of `t` until the request completes; `req`
+ * writable.
+ */
+fmi_status fmi_ireduce(fmi_comm *comm,
+                       const void *sendbuf,
+                       void *recvbuf,
+                       size_t count,
+                       fmi_datatype t,
+                       fmi_op op,
+                       uint32_t root,
+                       fmi_request **req);
+
+/**
+ * Starts an allgather, as `fmi_allgather`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * `sendbuf` must be valid for `count` elements and `recvbuf` for peers*count elements of `t`
+ * until the request completes; `req` writable.
+ */
+fmi_status fmi_iallgather(fmi_comm *comm,
+                          const void *sendbuf,
+                          void *recvbuf,
+                          size_t count,
+                          fmi_datatype t,
+                          fmi_request **req);
+
+/**
+ * Starts an all-to-all, as `fmi_alltoall`. The buffers stay in use until the request completes.
+ *
+ * # Safety
+ * Both buffers must be valid for peers*count elements of `t` until the request completes;
+ * `req` writable.
+ */
+fmi_status fmi_ialltoall(fmi_comm *comm,
+                         const void *sendbuf,
+                         void *recvbuf,
+                         size_t count,
+                         fmi_datatype t,
+                         fmi_request **req);
+
+/**
  * Starts sending `count` elements of `t` from `buf` to `dest` with `tag` and returns at once
  * with `*req`. The message is as `fmi_send_tag`'s, in order with the other sends to `dest`.
  * `buf` must stay valid and unchanged until the request completes (`fmi_wait`, `fmi_test`, ...).
@@ -627,89 +724,6 @@ fmi_status fmi_testall(size_t count, fmi_request **reqs, int *flag, fmi_msg_stat
  * `req` must be a valid pointer to a handle.
  */
 fmi_status fmi_request_free(fmi_request **req);
-
-/**
- * Starts a barrier: the request completes once every peer has started it.
- *
- * # Safety
- * `req` must be writable.
- */
-fmi_status fmi_ibarrier(fmi_comm *comm, fmi_request **req);
-
-/**
- * Starts a broadcast of `count` elements of `buf` from `root`, as `fmi_bcast`. `buf` stays in
- * use until the request completes.
- *
- * # Safety
- * `buf` must be valid for `count` elements of `t` until the request completes; `req` writable.
- */
-fmi_status fmi_ibcast(fmi_comm *comm,
-                      void *buf,
-                      size_t count,
-                      fmi_datatype t,
-                      uint32_t root,
-                      fmi_request **req);
-
-/**
- * Starts an allreduce, as `fmi_allreduce` (`sendbuf == recvbuf`: in place). The buffers stay in
- * use until the request completes.
- *
- * # Safety
- * The buffers must be valid for `count` elements of `t` until the request completes; `req`
- * writable.
- */
-fmi_status fmi_iallreduce(fmi_comm *comm,
-                          const void *sendbuf,
-                          void *recvbuf,
-                          size_t count,
-                          fmi_datatype t,
-                          fmi_op op,
-                          fmi_request **req);
-
-/**
- * Starts a reduction into `recvbuf` at `root` (ignored, may be NULL, elsewhere), as
- * `fmi_reduce`. The buffers stay in use until the request completes.
- *
- * # Safety
- * The buffers must be valid for `count` elements of `t` until the request completes; `req`
- * writable.
- */
-fmi_status fmi_ireduce(fmi_comm *comm,
-                       const void *sendbuf,
-                       void *recvbuf,
-                       size_t count,
-                       fmi_datatype t,
-                       fmi_op op,
-                       uint32_t root,
-                       fmi_request **req);
-
-/**
- * Starts an allgather, as `fmi_allgather`. The buffers stay in use until the request completes.
- *
- * # Safety
- * `sendbuf` must be valid for `count` elements and `recvbuf` for peers*count elements of `t`
- * until the request completes; `req` writable.
- */
-fmi_status fmi_iallgather(fmi_comm *comm,
-                          const void *sendbuf,
-                          void *recvbuf,
-                          size_t count,
-                          fmi_datatype t,
-                          fmi_request **req);
-
-/**
- * Starts an all-to-all, as `fmi_alltoall`. The buffers stay in use until the request completes.
- *
- * # Safety
- * Both buffers must be valid for peers*count elements of `t` until the request completes;
- * `req` writable.
- */
-fmi_status fmi_ialltoall(fmi_comm *comm,
-                         const void *sendbuf,
-                         void *recvbuf,
-                         size_t count,
-                         fmi_datatype t,
-                         fmi_request **req);
 
 /**
  * Sends `count` elements of type `t` from `buf` to peer `dest` with `tag` (0 ..= `FMI_TAG_UB`).
@@ -804,7 +818,8 @@ fmi_status fmi_barrier(fmi_comm *comm);
 /**
  * Gathers `count` elements from every peer's `sendbuf` into `recvbuf` at `root`, peer i's block
  * at element offset i*count (`recvbuf` holds num_peers*count elements; ignored, may be NULL,
- * on other peers). `sendbuf == recvbuf` is allowed.
+ * on other peers). `sendbuf == recvbuf` is allowed. At the root, `sendbuf` may be
+ * `FMI_IN_PLACE`: its block already is in `recvbuf`.
  *
  * # Safety
  * Every non-NULL pointer must be valid for the access described above: buffers for their full
@@ -819,7 +834,8 @@ fmi_status fmi_gather(fmi_comm *comm,
 
 /**
  * Scatters `root`'s `sendbuf` (num_peers*count elements; ignored, may be NULL, on other peers):
- * block i (elements i*count ..) goes to peer i's `recvbuf` (count elements).
+ * block i (elements i*count ..) goes to peer i's `recvbuf` (count elements). At the root,
+ * `recvbuf` may be `FMI_IN_PLACE`: its block stays in `sendbuf`.
  *
  * # Safety
  * Every non-NULL pointer must be valid for the access described above: buffers for their full
@@ -834,7 +850,8 @@ fmi_status fmi_scatter(fmi_comm *comm,
 
 /**
  * Reduces `count` elements of every peer's `sendbuf` with `op` into `recvbuf` at `root`
- * (ignored, may be NULL, on other peers). `sendbuf == recvbuf` is allowed.
+ * (ignored, may be NULL, on other peers). `sendbuf == recvbuf` is allowed, and so is
+ * `sendbuf == FMI_IN_PLACE` at the root (its contribution is in `recvbuf`).
  *
  * # Safety
  * Every non-NULL pointer must be valid for the access described above: buffers for their full
@@ -850,7 +867,8 @@ fmi_status fmi_reduce(fmi_comm *comm,
 
 /**
  * Reduces `count` elements of every peer's `sendbuf` with `op` into every peer's `recvbuf`;
- * all peers get identical results. `sendbuf == recvbuf` is allowed.
+ * all peers get identical results. `sendbuf == recvbuf` and `sendbuf == FMI_IN_PLACE` (the
+ * contribution is in `recvbuf`) are allowed.
  *
  * # Safety
  * Every non-NULL pointer must be valid for the access described above: buffers for their full
@@ -865,7 +883,7 @@ fmi_status fmi_allreduce(fmi_comm *comm,
 
 /**
  * Inclusive prefix reduction: peer k's `recvbuf` gets v0 (+) v1 (+) ... (+) vk, folded left to
- * right. `sendbuf == recvbuf` is allowed.
+ * right. `sendbuf == recvbuf` and `sendbuf == FMI_IN_PLACE` are allowed.
  *
  * # Safety
  * Every non-NULL pointer must be valid for the access described above: buffers for their full
@@ -880,7 +898,8 @@ fmi_status fmi_scan(fmi_comm *comm,
 
 /**
  * Gathers `count` elements from every peer into every peer's `recvbuf` (num_peers*count
- * elements, peer i's block at element offset i*count).
+ * elements, peer i's block at element offset i*count). `sendbuf` may be `FMI_IN_PLACE`: this
+ * peer's block already is in `recvbuf`.
  *
  * # Safety
  * Every non-NULL pointer must be valid for the access described above: buffers for their full
@@ -894,7 +913,8 @@ fmi_status fmi_allgather(fmi_comm *comm,
 
 /**
  * Personalised exchange: block j of `sendbuf` (elements j*count ..) goes to peer j, and block i
- * of `recvbuf` comes from peer i. Both hold num_peers*count elements.
+ * of `recvbuf` comes from peer i. Both hold num_peers*count elements. `sendbuf` may be
+ * `FMI_IN_PLACE`: `recvbuf` holds the blocks to send and receives the blocks.
  *
  * # Safety
  * Every non-NULL pointer must be valid for the access described above: buffers for their full
@@ -905,6 +925,213 @@ fmi_status fmi_alltoall(fmi_comm *comm,
                         void *recvbuf,
                         size_t count,
                         fmi_datatype t);
+
+/**
+ * Gathers `sendcount` elements from every peer's `sendbuf` into `recvbuf` at `root`: peer i's
+ * block is `recvcounts[i]` elements at element offset `displs[i]` (both arrays of num_peers
+ * entries, read at the root only; ignored, may be NULL, with `recvbuf`, on other peers). Blocks
+ * of `recvbuf` must not overlap, and `recvcounts[i]` must equal peer i's `sendcount`. At the
+ * root, `sendbuf` may be `FMI_IN_PLACE`: its block already is in `recvbuf`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, arrays for num_peers entries.
+ */
+fmi_status fmi_gatherv(fmi_comm *comm,
+                       const void *sendbuf,
+                       size_t sendcount,
+                       void *recvbuf,
+                       const int *recvcounts,
+                       const int *displs,
+                       fmi_datatype t,
+                       uint32_t root);
+
+/**
+ * `fmi_gatherv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Gatherv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_gatherv`.
+ */
+fmi_status fmi_gatherv_c(fmi_comm *comm,
+                         const void *sendbuf,
+                         size_t sendcount,
+                         void *recvbuf,
+                         const int64_t *recvcounts,
+                         const ptrdiff_t *displs,
+                         fmi_datatype t,
+                         uint32_t root);
+
+/**
+ * Scatters `root`'s `sendbuf`: block i (`sendcounts[i]` elements at element offset
+ * `displs[i]`; blocks may overlap) goes to peer i's `recvbuf`, which holds `recvcount`
+ * elements, equal to `sendcounts[i]`. `sendbuf`, `sendcounts` and `displs` are read at the root
+ * only (ignored, may be NULL, on other peers). At the root, `recvbuf` may be `FMI_IN_PLACE`:
+ * its block stays in `sendbuf`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, arrays for num_peers entries.
+ */
+fmi_status fmi_scatterv(fmi_comm *comm,
+                        const void *sendbuf,
+                        const int *sendcounts,
+                        const int *displs,
+                        void *recvbuf,
+                        size_t recvcount,
+                        fmi_datatype t,
+                        uint32_t root);
+
+/**
+ * `fmi_scatterv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Scatterv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_scatterv`.
+ */
+fmi_status fmi_scatterv_c(fmi_comm *comm,
+                          const void *sendbuf,
+                          const int64_t *sendcounts,
+                          const ptrdiff_t *displs,
+                          void *recvbuf,
+                          size_t recvcount,
+                          fmi_datatype t,
+                          uint32_t root);
+
+/**
+ * Gathers `sendcount` elements from every peer into every peer's `recvbuf`: peer i's block is
+ * `recvcounts[i]` elements at element offset `displs[i]` (the same arrays on every peer; blocks
+ * must not overlap). `sendbuf` may be `FMI_IN_PLACE`: this peer's block already is in
+ * `recvbuf`.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, arrays for num_peers entries.
+ */
+fmi_status fmi_allgatherv(fmi_comm *comm,
+                          const void *sendbuf,
+                          size_t sendcount,
+                          void *recvbuf,
+                          const int *recvcounts,
+                          const int *displs,
+                          fmi_datatype t);
+
+/**
+ * `fmi_allgatherv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Allgatherv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_allgatherv`.
+ */
+fmi_status fmi_allgatherv_c(fmi_comm *comm,
+                            const void *sendbuf,
+                            size_t sendcount,
+                            void *recvbuf,
+                            const int64_t *recvcounts,
+                            const ptrdiff_t *displs,
+                            fmi_datatype t);
+
+/**
+ * Personalised exchange with blocks of any size: block j of `sendbuf` (`sendcounts[j]`
+ * elements at element offset `sdispls[j]`) goes to peer j, and block i of `recvbuf`
+ * (`recvcounts[i]` elements at `rdispls[i]`, equal to peer i's `sendcounts[me]`; blocks must
+ * not overlap) comes from peer i. `sendbuf` may be `FMI_IN_PLACE`: `recvbuf`, laid out by
+ * `recvcounts` and `rdispls`, holds the blocks to send and receives the blocks (`sendcounts`
+ * and `sdispls` are then ignored, may be NULL).
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, arrays for num_peers entries.
+ */
+fmi_status fmi_alltoallv(fmi_comm *comm,
+                         const void *sendbuf,
+                         const int *sendcounts,
+                         const int *sdispls,
+                         void *recvbuf,
+                         const int *recvcounts,
+                         const int *rdispls,
+                         fmi_datatype t);
+
+/**
+ * `fmi_alltoallv` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Alltoallv_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_alltoallv`.
+ */
+fmi_status fmi_alltoallv_c(fmi_comm *comm,
+                           const void *sendbuf,
+                           const int64_t *sendcounts,
+                           const ptrdiff_t *sdispls,
+                           void *recvbuf,
+                           const int64_t *recvcounts,
+                           const ptrdiff_t *rdispls,
+                           fmi_datatype t);
+
+/**
+ * Reduces num_peers*`recvcount` elements of every peer's `sendbuf` with `op` (folded left to
+ * right in rank order) and gives block i (elements i*recvcount ..) of the result to peer i's
+ * `recvbuf` (`recvcount` elements). `sendbuf` may be `FMI_IN_PLACE`: `recvbuf` holds the
+ * num_peers*recvcount elements of the contribution and gets the result in its first block.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes.
+ */
+fmi_status fmi_reduce_scatter_block(fmi_comm *comm,
+                                    const void *sendbuf,
+                                    void *recvbuf,
+                                    size_t recvcount,
+                                    fmi_datatype t,
+                                    fmi_op op);
+
+/**
+ * Reduces the sum of `recvcounts` elements of every peer's `sendbuf` with `op` (folded left to
+ * right in rank order) and gives block i of the result (`recvcounts[i]` elements, the blocks
+ * one after the other) to peer i's `recvbuf`. `recvcounts` has num_peers entries, the same on
+ * every peer. `sendbuf` may be `FMI_IN_PLACE`: `recvbuf` holds the whole contribution and gets
+ * the result in its first `recvcounts[me]` elements.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes, `recvcounts` for num_peers entries.
+ */
+fmi_status fmi_reduce_scatter(fmi_comm *comm,
+                              const void *sendbuf,
+                              void *recvbuf,
+                              const int *recvcounts,
+                              fmi_datatype t,
+                              fmi_op op);
+
+/**
+ * `fmi_reduce_scatter` with large counts: counts as `int64_t` (`MPI_Count`) and displacements as
+ * `ptrdiff_t` (pointer-sized, as `MPI_Aint`), as the `MPI_Reduce_scatter_c` functions take them; the same checks.
+ *
+ * # Safety
+ * As for `fmi_reduce_scatter`.
+ */
+fmi_status fmi_reduce_scatter_c(fmi_comm *comm,
+                                const void *sendbuf,
+                                void *recvbuf,
+                                const int64_t *recvcounts,
+                                fmi_datatype t,
+                                fmi_op op);
+
+/**
+ * Exclusive prefix reduction: peer k > 0's `recvbuf` gets v0 (+) ... (+) v(k-1), folded left to
+ * right. Peer 0's result is undefined in MPI: its `recvbuf` is left untouched. `sendbuf ==
+ * recvbuf` and `sendbuf == FMI_IN_PLACE` are allowed.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the access described above: buffers for their full
+ * size in bytes.
+ */
+fmi_status fmi_exscan(fmi_comm *comm,
+                      const void *sendbuf,
+                      void *recvbuf,
+                      size_t count,
+                      fmi_datatype t,
+                      fmi_op op);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -17,7 +17,8 @@
  * rethrown after the call. Additions over the original: Communicator::from_env(), rank(), size(),
  * set_timeout(), timeout(), finalize(), allgather(), alltoall(), built-in reduction ops (FMI::Utils::Op),
  * tagged messages (send/recv with a tag, probe, iprobe), non-blocking calls returning FMI::Request
- * (isend, irecv, ibarrier, ibcast, iallreduce)
+ * (isend, irecv, ibarrier, ibcast, iallreduce), the v-collectives gatherv(), scatterv(),
+ * allgatherv(), alltoallv(), reduce_scatter(), reduce_scatter_block(), exscan()
  * and element-wise user functions on vectors (Function<A> with Data<std::vector<A>>).
  * Differences: trivially copyable non-arithmetic types are sent as raw bytes instead of throwing;
  * bool is rejected at compile time; buffer sizes are checked before the call (FMI_ERR_SIZE_MISMATCH);
@@ -830,6 +831,121 @@ public:
         op.finish(fmi_scan(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype, op.id()));
     }
 
+    /**
+     * @brief Gathers blocks of any size: peer i's sendbuf goes to root's recvbuf at element offset
+     *        displs[i], recvcounts[i] elements (MPI_Gatherv). Blocks must not overlap.
+     * @param recvcounts, displs At root: size() entries each, and recvbuf must hold every block.
+     *        Ignored elsewhere (may be empty), like recvbuf.
+     */
+    template <typename S, typename R>
+    void gatherv(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf, const std::vector<int> &recvcounts,
+                 const std::vector<int> &displs, Utils::peer_num root) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: gatherv buffers differ in datatype");
+        fmi_comm *c = h();
+        if (rank_ == root) {
+            expect_layout("gatherv", "recvbuf", recvbuf.count(), recvcounts, displs);
+        }
+        detail::check(fmi_gatherv(c, sendbuf.data(), sendbuf.count(), recvbuf.data(), recvcounts.data(),
+                                  displs.data(), Comm::Data<S>::datatype, root));
+    }
+
+    /**
+     * @brief Scatters blocks of any size: block i of root's sendbuf (sendcounts[i] elements at
+     *        element offset displs[i]) goes to peer i's recvbuf (MPI_Scatterv).
+     * @param sendcounts, displs At root: size() entries each, and sendbuf must hold every block.
+     *        Ignored elsewhere (may be empty), like sendbuf.
+     */
+    template <typename S, typename R>
+    void scatterv(const Comm::Data<S> &sendbuf, const std::vector<int> &sendcounts, const std::vector<int> &displs,
+                  Comm::Data<R> &recvbuf, Utils::peer_num root) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: scatterv buffers differ in datatype");
+        fmi_comm *c = h();
+        if (rank_ == root) {
+            expect_layout("scatterv", "sendbuf", sendbuf.count(), sendcounts, displs);
+        }
+        detail::check(fmi_scatterv(c, sendbuf.data(), sendcounts.data(), displs.data(), recvbuf.data(),
+                                   recvbuf.count(), Comm::Data<S>::datatype, root));
+    }
+
+    /**
+     * @brief Gathers blocks of any size into every peer's recvbuf: peer i's sendbuf at element
+     *        offset displs[i], recvcounts[i] elements (MPI_Allgatherv; the same arrays everywhere).
+     */
+    template <typename S, typename R>
+    void allgatherv(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf, const std::vector<int> &recvcounts,
+                    const std::vector<int> &displs) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: allgatherv buffers differ in datatype");
+        fmi_comm *c = h();
+        expect_layout("allgatherv", "recvbuf", recvbuf.count(), recvcounts, displs);
+        detail::check(fmi_allgatherv(c, sendbuf.data(), sendbuf.count(), recvbuf.data(), recvcounts.data(),
+                                     displs.data(), Comm::Data<S>::datatype));
+    }
+
+    /**
+     * @brief All-to-all exchange of blocks of any size (MPI_Alltoallv): block j of sendbuf
+     *        (sendcounts[j] elements at sdispls[j]) goes to peer j; block i of recvbuf
+     *        (recvcounts[i] elements at rdispls[i]) comes from peer i.
+     */
+    template <typename S, typename R>
+    void alltoallv(const Comm::Data<S> &sendbuf, const std::vector<int> &sendcounts, const std::vector<int> &sdispls,
+                   Comm::Data<R> &recvbuf, const std::vector<int> &recvcounts, const std::vector<int> &rdispls) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: alltoallv buffers differ in datatype");
+        fmi_comm *c = h();
+        expect_layout("alltoallv", "sendbuf", sendbuf.count(), sendcounts, sdispls);
+        expect_layout("alltoallv", "recvbuf", recvbuf.count(), recvcounts, rdispls);
+        detail::check(fmi_alltoallv(c, sendbuf.data(), sendcounts.data(), sdispls.data(), recvbuf.data(),
+                                    recvcounts.data(), rdispls.data(), Comm::Data<S>::datatype));
+    }
+
+    /**
+     * @brief Reduces every peer's sendbuf (the sum of recvcounts elements) with f and gives block i
+     *        of the result (recvcounts[i] elements, one block after the other) to peer i's recvbuf.
+     *        A whole-vector Function<std::vector<A>> receives the blocks of this peer.
+     */
+    template <typename T, typename F>
+    void reduce_scatter(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, const std::vector<int> &recvcounts,
+                        const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>,
+                      "FMI: reduce_scatter needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        expect_entries("reduce_scatter", "recvcounts", recvcounts.size());
+        std::size_t total = 0;
+        for (int k : recvcounts) {
+            total += k < 0 ? 0 : static_cast<std::size_t>(k);
+        }
+        expect_count("reduce_scatter", "sendbuf", sendbuf.count(), total);
+        const int mine = recvcounts[rank_];
+        expect_count("reduce_scatter", "recvbuf", recvbuf.count(), mine < 0 ? 0 : static_cast<std::size_t>(mine));
+        detail::ScopedOp op = detail::make_op(f, recvbuf.count());
+        op.finish(fmi_reduce_scatter(c, sendbuf.data(), recvbuf.data(), recvcounts.data(), Comm::Data<T>::datatype,
+                                     op.id()));
+    }
+
+    /** @brief reduce_scatter() with size() blocks of recvbuf's size in sendbuf. */
+    template <typename T, typename F>
+    void reduce_scatter_block(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>,
+                      "FMI: reduce_scatter_block needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        expect_count("reduce_scatter_block", "sendbuf", sendbuf.count(), recvbuf.count() * size_);
+        detail::ScopedOp op = detail::make_op(f, recvbuf.count());
+        op.finish(fmi_reduce_scatter_block(c, sendbuf.data(), recvbuf.data(), recvbuf.count(),
+                                           Comm::Data<T>::datatype, op.id()));
+    }
+
+    /**
+     * @brief Exclusive prefix reduction: peer k > 0 receives the f-fold of the sendbufs of peers
+     *        0..k-1. Peer 0's recvbuf is left untouched (MPI leaves its result undefined).
+     */
+    template <typename T, typename F>
+    void exscan(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: exscan needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        expect_count("exscan", "recvbuf", recvbuf.count(), sendbuf.count());
+        detail::ScopedOp op = detail::make_op(f, sendbuf.count());
+        op.finish(fmi_exscan(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype, op.id()));
+    }
+
 private:
     explicit Communicator(fmi_comm *c) { adopt(c); }
 
@@ -873,6 +989,29 @@ private:
         if (got != want) {
             detail::size_error(std::string("FMI ") + op + ": " + which + " holds " + std::to_string(got) +
                                " elements, expected " + std::to_string(want));
+        }
+    }
+
+    void expect_entries(const char *op, const char *which, std::size_t got) const {
+        if (got != size_) {
+            detail::size_error(std::string("FMI ") + op + ": " + which + " has " + std::to_string(got) +
+                               " entries, expected one per peer (" + std::to_string(size_) + ")");
+        }
+    }
+
+    /** Counts and displacements with one entry per peer whose blocks all lie within a buffer of
+     *  `have` elements (negative entries are left to libfmi, which refuses them). */
+    void expect_layout(const char *op, const char *which, std::size_t have, const std::vector<int> &counts,
+                       const std::vector<int> &displs) const {
+        expect_entries(op, "counts", counts.size());
+        expect_entries(op, "displacements", displs.size());
+        for (std::size_t i = 0; i < counts.size(); ++i) {
+            if (counts[i] >= 0 && displs[i] >= 0 &&
+                static_cast<std::size_t>(displs[i]) + static_cast<std::size_t>(counts[i]) > have) {
+                detail::size_error(std::string("FMI ") + op + ": block " + std::to_string(i) + " (" +
+                                   std::to_string(counts[i]) + " elements at " + std::to_string(displs[i]) +
+                                   ") lies beyond " + which + " of " + std::to_string(have) + " elements");
+            }
         }
     }
 

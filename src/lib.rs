@@ -36,7 +36,7 @@ pub mod request;
 pub mod tag;
 
 pub use channel::{MsgStatus, Source, TagSel, TAG_UB};
-pub use comm::{Communicator, Hint};
+pub use comm::{Communicator, Group, Hint, UNDEFINED};
 pub use config::Config;
 pub use datatype::Datatype;
 pub use error::{Error, ErrorKind, Result};

@@ -49,8 +49,12 @@ pub struct Tuning {
 pub struct Call<'a> {
     pub op: OpCode,
     /// As passed by the communicator: the message (send/recv), the block of one peer (bcast,
-    /// gather, scatter, allgather), the buffer (reduce, allreduce, scan), or the whole send
-    /// buffer (alltoall, `peers` blocks).
+    /// gather, scatter, allgather), the buffer (reduce, allreduce, scan, exscan,
+    /// reduce_scatter, reduce_scatter_block), the whole send buffer (alltoall, `peers` blocks)
+    /// or the whole receive buffer's blocks (allgatherv). 0 for gatherv, scatterv and alltoallv:
+    /// MPI gives their counts only at the root, or each peer only its own, so no size is known
+    /// at every peer, and every peer must describe a call the same way (they are planned and
+    /// priced by their messages alone).
     pub bytes: usize,
     pub peers: usize,
     /// Element size of a reduction (1 otherwise).
@@ -106,7 +110,7 @@ pub enum P2pAlgorithm {
     Send,
     /// Binomial tree (bcast; gather and scatter with subtrees of blocks; reduce).
     Binomial,
-    /// Straight between the root and every rank (gather, scatter).
+    /// Straight between the root and every rank (gather, scatter, gatherv, scatterv).
     Flat,
     BinomialPipelined,
     /// Gather to the root (straight for large blocks: `flat_gather`), strict left fold there;
@@ -119,9 +123,12 @@ pub enum P2pAlgorithm {
     /// Bruck's allgather: ceil(log2 n) exchanges that double the blocks held.
     Bruck,
     HalvingDoubling,
+    /// Left-to-right chain of whole buffers (scan, exscan).
     Chain,
     ChainPipelined,
     Dissemination,
+    /// Every pair exchanges its block at once (alltoall, alltoallv, reduce_scatter: then a
+    /// left fold of the received blocks).
     AllAtOnce,
 }
 
@@ -256,7 +263,11 @@ fn p2p(call: &Call, tuning: &Tuning) -> P2pAlgorithm {
         OpCode::Scan => RecursiveDoubling,
         OpCode::Allgather | OpCode::Agree if b.saturating_mul(n) <= BRUCK_MAX => Bruck,
         OpCode::Allgather | OpCode::Agree => Ring,
-        OpCode::Alltoall => AllAtOnce,
+        OpCode::Alltoall | OpCode::Alltoallv => AllAtOnce,
+        OpCode::Gatherv | OpCode::Scatterv => Flat,
+        OpCode::Allgatherv => Ring,
+        OpCode::ReduceScatterBlock | OpCode::ReduceScatter => AllAtOnce,
+        OpCode::Exscan => Chain,
     }
 }
 
@@ -285,7 +296,12 @@ fn store(call: &Call) -> StoreAlgorithm {
         OpCode::Scan if call.ordered => Chain,
         OpCode::Scan => RecursiveDoubling,
         OpCode::Allgather | OpCode::Agree => WriteOnce,
-        OpCode::Alltoall => Direct,
+        OpCode::Alltoall | OpCode::Alltoallv => Direct,
+        OpCode::Gatherv | OpCode::Scatterv => Flat,
+        OpCode::Allgatherv => WriteOnce,
+        OpCode::ReduceScatterBlock | OpCode::ReduceScatter => Direct,
+        OpCode::Exscan if call.gathered() <= FLAT_MAX => FoldPrefix,
+        OpCode::Exscan => Chain,
     }
 }
 
@@ -396,6 +412,17 @@ mod tests {
         assert_eq!(p2p(Alltoall, 16, 4, false), a(P::AllAtOnce));
         assert_eq!(p2p(SendRecv, 16, 2, false), a(P::Send));
         assert_eq!(p2p(Gather, LARGE, 1, false), a(P::Local));
+        // The v-collectives, reduce-scatter and exscan: one algorithm each, at any size.
+        for b in [0, 8, LARGE] {
+            assert_eq!(p2p(Gatherv, b, 4, false), a(P::Flat));
+            assert_eq!(p2p(Scatterv, b, 4, false), a(P::Flat));
+            assert_eq!(p2p(Allgatherv, b, 4, false), a(P::Ring));
+            assert_eq!(p2p(Alltoallv, b, 4, false), a(P::AllAtOnce));
+            assert_eq!(p2p(ReduceScatter, b, 4, true), a(P::AllAtOnce));
+            assert_eq!(p2p(ReduceScatterBlock, b, 4, false), a(P::AllAtOnce));
+            assert_eq!(p2p(Exscan, b, 4, false), a(P::Chain));
+        }
+        assert_eq!(p2p(Exscan, 8, 1, false), a(P::Local));
     }
 
     #[test]
@@ -433,6 +460,15 @@ mod tests {
         assert_eq!(store(Scan, FLAT_MAX / 4 + 4, 5, true), a(S::Chain));
         assert_eq!(store(Finalize, 0, 1, false), a(S::Counter));
         assert_eq!(store(Barrier, 0, 1, false), a(S::Local));
+        assert_eq!(store(Gatherv, 0, 4, false), a(S::Flat));
+        assert_eq!(store(Scatterv, 0, 4, false), a(S::Flat));
+        assert_eq!(store(Allgatherv, 64, 4, false), a(S::WriteOnce));
+        assert_eq!(store(Alltoallv, 0, 4, false), a(S::Direct));
+        assert_eq!(store(ReduceScatter, 64, 4, true), a(S::Direct));
+        assert_eq!(store(ReduceScatterBlock, 64, 4, false), a(S::Direct));
+        // Exscan: the fold of the values below up to the flat limit, then the chain.
+        assert_eq!(store(Exscan, FLAT_MAX / 4, 5, true), a(S::FoldPrefix));
+        assert_eq!(store(Exscan, FLAT_MAX / 4 + 4, 5, false), a(S::Chain));
     }
 
     #[test]

@@ -19,9 +19,16 @@ pub enum OpCode {
     Finalize = 10,
     /// Peers exchange a setting that must be equal everywhere (init digest, hint, pinned channel).
     Agree = 11,
+    Gatherv = 12,
+    Scatterv = 13,
+    Allgatherv = 14,
+    Alltoallv = 15,
+    ReduceScatterBlock = 16,
+    ReduceScatter = 17,
+    Exscan = 18,
 }
 
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 19] = [
     "send/recv",
     "bcast",
     "barrier",
@@ -34,6 +41,13 @@ const NAMES: [&str; 12] = [
     "alltoall",
     "finalize",
     "agree",
+    "gatherv",
+    "scatterv",
+    "allgatherv",
+    "alltoallv",
+    "reduce_scatter_block",
+    "reduce_scatter",
+    "exscan",
 ];
 
 impl OpCode {

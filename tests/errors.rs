@@ -193,3 +193,78 @@ fn sum_group(base: i64) -> Vec<i64> {
         i64::from_ne_bytes(v)
     })
 }
+
+/// Bad layouts and in-place misuse of the v-collectives fail at once with InvalidArg (or
+/// SizeMismatch), before anything is sent, and the communicator stays usable.
+#[test]
+fn bad_v_collective_arguments_are_refused() {
+    use fmi::collective::shape::Blocks;
+    use fmi::{BuiltinOp, ReduceOp};
+    common::run_peers(2, |c| {
+        let r = c.rank();
+        let invalid = |e: fmi::Error, what: &str| {
+            assert_eq!(e.kind(), ErrorKind::InvalidArg, "{what}: {e}");
+            e.message().to_string()
+        };
+        let mut recv = [0u8; 8];
+        // A displacement beyond the buffer.
+        let e = c
+            .allgatherv(&[1; 4], &mut recv, Blocks::new(&[4, 4], &[0, 6]))
+            .unwrap_err();
+        let m = invalid(e, "beyond");
+        assert!(m.contains("block 1") && m.contains("beyond"), "{m}");
+        // Overlapping receive blocks.
+        let e = c
+            .allgatherv(&[1; 4], &mut recv, Blocks::new(&[4, 4], &[0, 2]))
+            .unwrap_err();
+        assert!(invalid(e, "overlap").contains("overlap"));
+        // A block that overflows usize.
+        let e = c
+            .allgatherv(&[1; 4], &mut recv, Blocks::new(&[4, usize::MAX], &[0, 4]))
+            .unwrap_err();
+        invalid(e, "overflow");
+        // Counts of another length than the peer count.
+        let e = c
+            .allgatherv(&[1; 4], &mut recv, Blocks::new(&[4], &[0]))
+            .unwrap_err();
+        invalid(e, "counts");
+        // The own block of another size than the send buffer.
+        let e = c
+            .allgatherv(&[1; 3], &mut recv, Blocks::new(&[4, 4], &[0, 4]))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::SizeMismatch, "{e}");
+        // Send blocks may overlap (alltoallv), receive blocks may not.
+        let mut out = [0u8; 4];
+        let e = c
+            .alltoallv(
+                &[1; 2],
+                Blocks::new(&[2, 2], &[0, 0]),
+                &mut out,
+                Blocks::new(&[2, 2], &[0, 1]),
+            )
+            .unwrap_err();
+        assert!(invalid(e, "alltoallv overlap").contains("receive buffer"));
+        // In-place gather and scatter are the root's forms.
+        let other = 1 - r;
+        let e = c.gather_in_place(&mut recv, other).unwrap_err();
+        assert!(invalid(e, "gather in place").contains("root"));
+        let e = c
+            .scatterv_in_place(&[0; 8], Blocks::new(&[4, 4], &[0, 4]), other)
+            .unwrap_err();
+        invalid(e, "scatterv in place");
+        // Reduce-scatter counts that are not whole elements, or do not add up to the buffer.
+        let op = ReduceOp::builtin(BuiltinOp::Sum);
+        let e = c
+            .reduce_scatter(&[0; 8], &mut [0; 3], &[3, 5], Datatype::Int32, &op)
+            .unwrap_err();
+        invalid(e, "reduce_scatter elements");
+        let e = c
+            .reduce_scatter(&[0; 12], &mut [0; 4], &[4, 4], Datatype::Int32, &op)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::SizeMismatch, "{e}");
+        // Still usable: a real allgatherv.
+        c.allgatherv(&[r as u8 + 1; 4], &mut recv, Blocks::new(&[4, 4], &[4, 0]))
+            .unwrap();
+        assert_eq!(recv, [2, 2, 2, 2, 1, 1, 1, 1]);
+    });
+}

@@ -411,3 +411,33 @@ fn non_blocking_collectives_check_their_arguments() {
         c.ibarrier().unwrap().wait().unwrap();
     });
 }
+
+#[test]
+fn non_blocking_collectives_on_split_communicators_stay_apart() {
+    common::run_peers(4, |c| {
+        let me = c.rank();
+        let sum = ReduceOp::builtin(BuiltinOp::Sum);
+        // Even and odd ranks; both halves and the whole run an iallreduce at once.
+        let mut half = c.split((me % 2) as i32, me as i32).unwrap().unwrap();
+        let a = i64s(&[me as i64 + 1]);
+        let mut a_out = vec![0u8; 8];
+        let b = i64s(&[10 * (me as i64 + 1)]);
+        let mut b_out = vec![0u8; 8];
+        let mut reqs = vec![
+            half.iallreduce(Some(sbuf(&a)), rbuf(&mut a_out), Datatype::Int64, &sum)
+                .unwrap(),
+            c.iallreduce(Some(sbuf(&b)), rbuf(&mut b_out), Datatype::Int64, &sum)
+                .unwrap(),
+        ];
+        for r in wait_all(&mut reqs) {
+            r.unwrap();
+        }
+        let mine: i64 = (0..4)
+            .filter(|r| r % 2 == me % 2)
+            .map(|r| r as i64 + 1)
+            .sum();
+        assert_eq!(from_i64s(&a_out), vec![mine]);
+        assert_eq!(from_i64s(&b_out), vec![100]);
+        half.free().unwrap();
+    });
+}

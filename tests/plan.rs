@@ -7,6 +7,7 @@
 
 mod common;
 
+use fmi::collective::shape::{packed, Blocks};
 use fmi::model::pattern::pattern;
 use fmi::plan::{plan, Algorithm, Call, Tuning, BRUCK_MAX, HALVING_DOUBLING_MAX_BLOCK, LARGE};
 use fmi::tag::OpCode;
@@ -73,8 +74,30 @@ fn cases(n: usize, ring_threshold: usize) -> Vec<Case> {
         forced("halving_doubling", 4096),
         forced("recursive_doubling", 4096),
         forced("ordered", 4096),
+        // gatherv, scatterv and alltoallv are described as 0 bytes (no size is known at every
+        // peer); `run` moves uneven blocks.
+        case(Gatherv, 0),
+        case(Scatterv, 0),
+        case(Alltoallv, 0),
+        case(Allgatherv, 24 * n + 8),
+        case(ReduceScatterBlock, 8 * n),
+        case(ReduceScatter, 4 * (3 * n + 2)),
+        ordered(ReduceScatter, 4 * (3 * n + 2)),
+        case(Exscan, 8),
+        case(Exscan, LARGE),
+        ordered(Exscan, 8),
     ]);
     v
+}
+
+/// Uneven byte counts, one per peer, of whole 4-byte elements adding up to `bytes` (which is
+/// a multiple of 4): peer p gets p % 3 elements, the last peer the rest.
+fn uneven(bytes: usize, n: usize) -> Vec<usize> {
+    let mut counts: Vec<usize> = (0..n).map(|p| 4 * (p % 3)).collect();
+    counts[n - 1] = 0;
+    let used: usize = counts.iter().sum();
+    counts[n - 1] = bytes - used;
+    counts
 }
 
 /// A sum declared neither commutative nor associative: the strict left-fold algorithms run.
@@ -126,6 +149,52 @@ fn run(comm: &mut Communicator, c: &Case) {
         OpCode::Scan => comm.scan(&send, &mut out[..c.bytes], t, &op),
         OpCode::Allgather => comm.allgather(&send, &mut out[..c.bytes * n]),
         OpCode::Alltoall => comm.alltoall(&send, &mut out[..c.bytes]),
+        OpCode::Gatherv | OpCode::Scatterv | OpCode::Alltoallv => {
+            // Rank p's block for rank q: (p + 2q) % 4 bytes (some empty).
+            let len = |p: usize, q: usize| (p + 2 * q) % 4;
+            let counts: Vec<usize> = (0..n).map(|p| len(p, root)).collect();
+            let displs = packed(&counts);
+            let blocks = Blocks::new(&counts, &displs);
+            let mut all = vec![0u8; counts.iter().sum()];
+            let mut mine = vec![0u8; counts[r]];
+            match c.op {
+                OpCode::Gatherv => {
+                    let recv = (r == root).then_some((&mut all[..], blocks));
+                    comm.gatherv(&mine, recv, root)
+                }
+                OpCode::Scatterv => {
+                    let send = (r == root).then_some((&all[..], blocks));
+                    comm.scatterv(send, &mut mine, root)
+                }
+                _ => {
+                    let sc: Vec<usize> = (0..n).map(|q| len(r, q)).collect();
+                    let rc: Vec<usize> = (0..n).map(|p| len(p, r)).collect();
+                    let (sd, rd) = (packed(&sc), packed(&rc));
+                    let send = vec![3u8; sc.iter().sum()];
+                    let mut recv = vec![0u8; rc.iter().sum()];
+                    comm.alltoallv(
+                        &send,
+                        Blocks::new(&sc, &sd),
+                        &mut recv,
+                        Blocks::new(&rc, &rd),
+                    )
+                }
+            }
+        }
+        OpCode::Allgatherv => {
+            let counts = uneven(c.bytes, n);
+            let displs = packed(&counts);
+            let send = vec![1u8; counts[r]];
+            comm.allgatherv(&send, &mut out[..c.bytes], Blocks::new(&counts, &displs))
+        }
+        OpCode::ReduceScatterBlock => {
+            comm.reduce_scatter_block(&send, &mut out[..c.bytes / n], t, &op)
+        }
+        OpCode::ReduceScatter => {
+            let counts = uneven(c.bytes, n);
+            comm.reduce_scatter(&send, &mut out[..counts[r]], &counts, t, &op)
+        }
+        OpCode::Exscan => comm.exscan(&send, &mut out[..c.bytes], t, &op),
         other => panic!("{other:?} is not an operation of the API"),
     };
     res.unwrap_or_else(|e| panic!("{c:?} on rank {r} of {n}: {e}"));

@@ -8,8 +8,10 @@
 //! --ignored` runs them (here 6 and 7 took about 7 minutes, 9 about 6, 16 about 12 with 2
 //! minutes allowed per operation: see docs/s3.md).
 
+mod reference;
 mod s3_harness;
 mod store_matrix;
+mod v_matrix;
 
 use s3_harness::{run_peers, S3Server};
 use store_matrix::{check_all, check_p2p, check_rooted};
@@ -93,4 +95,21 @@ fn sixty_four_mib() {
     eprintln!("s3 64 MiB: {:.1} s", start.elapsed().as_secs_f64());
     let left = server.keys("fmi:");
     assert!(left.is_empty(), "objects left: {left:?}");
+}
+
+/// The v-collectives and in-place forms (tests/v_matrix) at 2 and 3 peers, uneven and zero
+/// counts; nothing may be left behind.
+#[test]
+fn v_collectives_2_and_3() {
+    let server = S3Server::start();
+    for n in 2..=3 {
+        let start = std::time::Instant::now();
+        run_peers(&server.config(), n, |c| v_matrix::check_v(c, 1));
+        eprintln!(
+            "s3 v-collectives n={n}: {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        let left = server.keys("fmi:");
+        assert!(left.is_empty(), "left after n={n}: {left:?}");
+    }
 }

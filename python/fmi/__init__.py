@@ -1071,15 +1071,21 @@ class Communicator:
             _check(_capi.lib.fmi_scatter(h, addr, r.addr, r.count, r.code, root))
             return r.result()
 
-    def _reduction(self, which, value, f, types_, out, root=None):
+    def _reduction(self, which, value, f, types_, out, root=None, counts=None):
         if not isinstance(f, func):
             raise TypeError("%s: expected an fmi.func, got %r" % (which, f))
         h = self._handle()
         with _ExitStack() as st:
             s = _send_operand(value, types_, st, "%s value" % which)
             r = None
+            count = s.count
+            if counts is not None:  # reduce_scatter: this peer's block of the result
+                if sum(counts[1]) != s.count:
+                    raise _invalid("reduce_scatter: value has %d elements, the counts add up to %d"
+                                   % (s.count, sum(counts[1])))
+                count = counts[1][self._rank]
             if root is None or self._rank == root:
-                r = _recv_operand(s.count, s.code, s.kind, s.obj, out, None, st, which)
+                r = _recv_operand(count, s.code, s.kind, s.obj, out, None, st, which)
             user = None
             if f.op is op.custom:
                 user = _UserOp(f)
@@ -1092,13 +1098,19 @@ class Communicator:
                 status = _capi.lib.fmi_reduce(h, s.addr, raddr, s.count, s.code, opid, root)
             elif which == "allreduce":
                 status = _capi.lib.fmi_allreduce(h, s.addr, raddr, s.count, s.code, opid)
-            else:
+            elif which == "scan":
                 status = _capi.lib.fmi_scan(h, s.addr, raddr, s.count, s.code, opid)
+            elif which == "exscan":
+                status = _capi.lib.fmi_exscan(h, s.addr, raddr, s.count, s.code, opid)
+            else:
+                status = _capi.lib.fmi_reduce_scatter(h, s.addr, raddr, counts[0], s.code, opid)
             err = _error(status) if status != _capi.FMI_SUCCESS else None
             if user is not None and user.errors:
                 raise user.errors[0]
             if err is not None:
                 raise err
+            if which == "exscan" and self._rank == 0 and out is None:
+                return None  # MPI leaves peer 0's result undefined: nothing is written
             return r.result() if r is not None else None
 
     def reduce(self, value, root, f, types=None, out=None):
@@ -1112,6 +1124,148 @@ class Communicator:
     def scan(self, value, f, types=None, out=None):
         """Inclusive prefix reduction: peer k gets v0 (+) ... (+) vk, folded left to right."""
         return self._reduction("scan", value, f, types, out)
+
+    def exscan(self, value, f, types=None, out=None):
+        """Exclusive prefix reduction: peer k > 0 gets v0 (+) ... (+) v(k-1), folded left to
+        right. Peer 0's result is undefined in MPI: it gets None, or ``out`` untouched."""
+        return self._reduction("exscan", value, f, types, out)
+
+    def reduce_scatter(self, value, counts, f, types=None, out=None):
+        """Reduces every peer's ``value`` (``sum(counts)`` elements) with ``f`` and returns block
+        ``rank`` of the result: ``counts[rank]`` elements, the blocks one after the other.
+        ``counts`` (one element count per peer) is the same on every peer."""
+        return self._reduction("reduce_scatter", value, f, types, out,
+                               counts=self._ints(counts, "counts"))
+
+    # -- v-collectives: blocks of any size (element counts and displacements per peer) --
+
+    def _ints(self, values, what):
+        """(ctypes int array, list) of one non-negative int per peer."""
+        n = self._size
+        try:
+            seq = list(values)
+        except TypeError:
+            raise TypeError("%s must be a sequence of %d integers" % (what, n)) from None
+        if len(seq) != n:
+            raise _invalid("%s has %d entries, expected one per peer (%d)" % (what, len(seq), n))
+        vals = [_i32(v, "%s[%d]" % (what, i)) for i, v in enumerate(seq)]
+        return (_ctypes.c_int * n)(*vals), vals
+
+    def _layout(self, counts, displs, what):
+        """(counts array, displs array, extent in elements) of a v-collective's buffer; the
+        displacements default to the blocks packed in rank order."""
+        carr, c = self._ints(counts, what)
+        if displs is None:
+            d, at = [], 0
+            for k in c:
+                d.append(at)
+                at += k
+            darr = (_ctypes.c_int * self._size)(*d)
+        else:
+            darr, d = self._ints(displs, what.replace("counts", "displs"))
+        extent = max([a + b for a, b in zip(c, d)] + [0])
+        return carr, darr, extent
+
+    @staticmethod
+    def _fits(r, extent, what):
+        if r.count < extent:
+            raise _invalid("%s: out holds %d elements, the blocks need %d" % (what, r.count, extent))
+
+    def gatherv(self, value, root, counts=None, displs=None, out=None, in_place=False):
+        """Gathers every peer's ``value`` (a buffer, e.g. a numpy array) at ``root``: peer i's
+        block is ``counts[i]`` elements at element offset ``displs[i]`` (default: packed in rank
+        order) of the result. ``counts`` and ``displs`` are needed at the root only; other peers
+        get None. ``in_place=True`` at the root: ``out`` already holds the root's block (its
+        ``value`` is ignored, as with MPI_IN_PLACE)."""
+        h = self._handle()
+        root = _u32(root, "root")
+        with _ExitStack() as st:
+            if self._rank != root:
+                if in_place:
+                    raise _invalid("gatherv: in_place is the root's form")
+                s = _send_operand(value, None, st, "gatherv value")
+                _check(_capi.lib.fmi_gatherv(h, s.addr, s.count, None, None, None, s.code, root))
+                return None
+            if counts is None:
+                raise TypeError("gatherv: the root needs counts")
+            carr, darr, extent = self._layout(counts, displs, "counts")
+            if in_place:
+                if out is None:
+                    raise TypeError("gatherv: in_place needs out (holding the root's block)")
+                r = _recv_operand(None, None, "buffer", None, out, None, st, "gatherv")
+                self._fits(r, extent, "gatherv")
+                _check(_capi.lib.fmi_gatherv(h, _capi.FMI_IN_PLACE, 0, r.addr, carr, darr, r.code, root))
+                return out
+            s = _send_operand(value, None, st, "gatherv value")
+            r = _recv_operand(extent if out is None else None, s.code, "buffer", s.obj, out, None, st,
+                              "gatherv")
+            self._fits(r, extent, "gatherv")
+            _check(_capi.lib.fmi_gatherv(h, s.addr, s.count, r.addr, carr, darr, s.code, root))
+            return r.result()
+
+    def scatterv(self, value, counts, root, displs=None, types=None, out=None):
+        """Block i of root's ``value`` (``counts[i]`` elements at element offset ``displs[i]``,
+        default packed) goes to peer i, which returns it. ``counts`` is given on every peer (each
+        receives ``counts[rank]`` elements); non-roots pass None as ``value`` and say the
+        datatype with ``types`` (fmi.types) or ``out``."""
+        h = self._handle()
+        root = _u32(root, "root")
+        with _ExitStack() as st:
+            carr, darr, extent = self._layout(counts, displs, "counts")
+            mine = carr[self._rank]
+            if self._rank == root:
+                s = _send_operand(value, None, st, "scatterv value")
+                if s.count < extent:
+                    raise _invalid("scatterv: value holds %d elements, the blocks need %d" % (s.count, extent))
+                r = _recv_operand(mine, s.code, "buffer", s.obj, out, None, st, "scatterv")
+                _check(_capi.lib.fmi_scatterv(h, s.addr, carr, darr, r.addr, r.count, s.code, root))
+                return r.result()
+            if out is None and types is None:
+                raise TypeError("scatterv: non-roots pass types= or out= to say what they receive")
+            code = types.code if types is not None else None
+            np = _sys.modules.get("numpy")
+            template = np.empty(0, dtype=_INFO[code][2]) if (np is not None and code is not None) else None
+            r = _recv_operand(mine, code, "buffer", template, out, types, st, "scatterv")
+            _check(_capi.lib.fmi_scatterv(h, None, None, None, r.addr, r.count, r.code, root))
+            return r.result()
+
+    def allgatherv(self, value, counts, displs=None, out=None, in_place=False):
+        """Every peer gets every peer's ``value``: peer i's block is ``counts[i]`` elements at
+        element offset ``displs[i]`` (default: packed in rank order), the same on every peer.
+        ``in_place=True``: ``out`` already holds this peer's block (``value`` is ignored)."""
+        h = self._handle()
+        with _ExitStack() as st:
+            carr, darr, extent = self._layout(counts, displs, "counts")
+            if in_place:
+                if out is None:
+                    raise TypeError("allgatherv: in_place needs out (holding this peer's block)")
+                r = _recv_operand(None, None, "buffer", None, out, None, st, "allgatherv")
+                self._fits(r, extent, "allgatherv")
+                _check(_capi.lib.fmi_allgatherv(h, _capi.FMI_IN_PLACE, 0, r.addr, carr, darr, r.code))
+                return out
+            s = _send_operand(value, None, st, "allgatherv value")
+            r = _recv_operand(extent if out is None else None, s.code, "buffer", s.obj, out, None, st,
+                              "allgatherv")
+            self._fits(r, extent, "allgatherv")
+            _check(_capi.lib.fmi_allgatherv(h, s.addr, s.count, r.addr, carr, darr, s.code))
+            return r.result()
+
+    def alltoallv(self, value, sendcounts, recvcounts, sdispls=None, rdispls=None, out=None):
+        """Block j of ``value`` (``sendcounts[j]`` elements at ``sdispls[j]``) goes to peer j;
+        block i of the result (``recvcounts[i]`` elements at ``rdispls[i]``) comes from peer i.
+        Displacements default to the blocks packed in rank order."""
+        h = self._handle()
+        with _ExitStack() as st:
+            sc, sd, sext = self._layout(sendcounts, sdispls, "sendcounts")
+            rc, rd, rext = self._layout(recvcounts, rdispls, "recvcounts")
+            s = _send_operand(value, None, st, "alltoallv value")
+            if s.count < sext:
+                raise _invalid("alltoallv: value holds %d elements, the blocks need %d" % (s.count, sext))
+            r = _recv_operand(rext if out is None else None, s.code, "buffer", s.obj, out, None, st,
+                              "alltoallv")
+            self._fits(r, rext, "alltoallv")
+            _check(_capi.lib.fmi_alltoallv(h, s.addr, sc, sd, r.addr, rc, rd, s.code))
+            return r.result()
 
     def allgather(self, value, types=None, out=None):
         """Every peer gets every peer's ``value``, peer i's at block i (a flat list/buffer)."""

@@ -43,6 +43,8 @@ FMI_ERR_TRUNCATE = 12
 FMI_ANY_SOURCE = -1
 FMI_ANY_TAG = -2
 FMI_TAG_UB = 2**31 - 1
+# MPI_IN_PLACE's counterpart: the address 1 (fmi.h: #define FMI_IN_PLACE (void*)1)
+FMI_IN_PLACE = 1
 
 FMI_INT8 = 0
 FMI_UINT8 = 1
@@ -130,6 +132,25 @@ _PROTOTYPES = {
     "fmi_scan": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
     "fmi_allgather": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32]),
     "fmi_alltoall": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32]),
+    "fmi_gatherv": (c_int, [c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p, c_uint32,
+                            c_uint32]),
+    "fmi_scatterv": (c_int, [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_size_t, c_uint32,
+                             c_uint32]),
+    "fmi_allgatherv": (c_int, [c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p, c_uint32]),
+    "fmi_alltoallv": (c_int, [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p,
+                              c_uint32]),
+    "fmi_reduce_scatter_block": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
+    "fmi_reduce_scatter": (c_int, [c_void_p, c_void_p, c_void_p, c_void_p, c_uint32, c_uint32]),
+    "fmi_exscan": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint32, c_uint32]),
+    # the large-count forms (int64_t counts, ptrdiff_t displacements); the package uses the int ones
+    "fmi_gatherv_c": (c_int, [c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p, c_uint32,
+                              c_uint32]),
+    "fmi_scatterv_c": (c_int, [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_size_t, c_uint32,
+                               c_uint32]),
+    "fmi_allgatherv_c": (c_int, [c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p, c_uint32]),
+    "fmi_alltoallv_c": (c_int, [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p,
+                                c_uint32]),
+    "fmi_reduce_scatter_c": (c_int, [c_void_p, c_void_p, c_void_p, c_void_p, c_uint32, c_uint32]),
     "fmi_isend": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32, POINTER(c_void_p)]),
     "fmi_irecv": (c_int, [c_void_p, c_void_p, c_size_t, c_uint32, c_int32, c_int32, POINTER(c_void_p)]),
     "fmi_wait": (c_int, [POINTER(c_void_p), c_void_p]),

@@ -11,6 +11,7 @@ pub mod store;
 use crate::datatype::Datatype;
 use crate::error::{Error, Result};
 use crate::op::ReduceOp;
+use shape::Blocks;
 
 /// The buffers and arguments of one operation, as the communicator checked them.
 pub enum Args<'a> {
@@ -71,6 +72,49 @@ pub enum Args<'a> {
     Finalize {
         dirty: bool,
     },
+    /// Rank i's `send` into block i of the root's `recv` (the receive buffer and its blocks
+    /// at the root only).
+    Gatherv {
+        send: &'a [u8],
+        recv: Option<(&'a mut [u8], Blocks<'a>)>,
+        root: usize,
+    },
+    /// Block i of the root's `send` (with its blocks, at the root only) into rank i's `recv`.
+    Scatterv {
+        send: Option<(&'a [u8], Blocks<'a>)>,
+        recv: &'a mut [u8],
+        root: usize,
+    },
+    /// Rank i's `send` into block i of every rank's `recv`.
+    Allgatherv {
+        send: &'a [u8],
+        recv: &'a mut [u8],
+        blocks: Blocks<'a>,
+    },
+    /// Block j of `send` (`sblocks`) to rank j, block i of `recv` (`rblocks`) from rank i.
+    Alltoallv {
+        send: &'a [u8],
+        sblocks: Blocks<'a>,
+        recv: &'a mut [u8],
+        rblocks: Blocks<'a>,
+    },
+    /// The reduction of every rank's `send` (consecutive blocks of `counts[i]` bytes), block i
+    /// to rank i's `recv` (reduce_scatter and reduce_scatter_block).
+    ReduceScatter {
+        send: &'a [u8],
+        recv: &'a mut [u8],
+        counts: &'a [usize],
+        t: Datatype,
+        op: &'a ReduceOp,
+    },
+    /// Exclusive prefix reduction: rank k's `recv` gets v0 (+) ... (+) v(k-1); rank 0's `recv`
+    /// is left as it is.
+    Exscan {
+        send: &'a [u8],
+        recv: &'a mut [u8],
+        t: Datatype,
+        op: &'a ReduceOp,
+    },
 }
 
 impl Args<'_> {
@@ -88,6 +132,12 @@ impl Args<'_> {
             Args::Allgather { .. } => "allgather",
             Args::Alltoall { .. } => "alltoall",
             Args::Finalize { .. } => "finalize",
+            Args::Gatherv { .. } => "gatherv",
+            Args::Scatterv { .. } => "scatterv",
+            Args::Allgatherv { .. } => "allgatherv",
+            Args::Alltoallv { .. } => "alltoallv",
+            Args::ReduceScatter { .. } => "reduce_scatter",
+            Args::Exscan { .. } => "exscan",
         }
     }
 }
@@ -114,7 +164,11 @@ pub fn not_planned(algorithm: &str, args: &Args) -> Error {
 /// One peer: every result is this peer's own contribution; nothing is sent.
 pub fn local(args: Args) -> Result<()> {
     match args {
-        Args::Bcast { .. } | Args::Barrier | Args::Scan { .. } | Args::Finalize { .. } => Ok(()),
+        Args::Bcast { .. }
+        | Args::Barrier
+        | Args::Scan { .. }
+        | Args::Finalize { .. }
+        | Args::Exscan { .. } => Ok(()),
         Args::Gather {
             send,
             recv: Some(out),
@@ -137,6 +191,40 @@ pub fn local(args: Args) -> Result<()> {
         }
         Args::Allreduce { send, buf, .. } => {
             filled(send, buf);
+            Ok(())
+        }
+        Args::Gatherv {
+            send,
+            recv: Some((out, b)),
+            ..
+        }
+        | Args::Allgatherv {
+            send,
+            recv: out,
+            blocks: b,
+        } => {
+            out[b.range(0)].copy_from_slice(send);
+            Ok(())
+        }
+        Args::Scatterv {
+            send: Some((send, b)),
+            recv,
+            ..
+        } => {
+            recv.copy_from_slice(&send[b.range(0)]);
+            Ok(())
+        }
+        Args::Alltoallv {
+            send,
+            sblocks,
+            recv,
+            rblocks,
+        } => {
+            recv[rblocks.range(0)].copy_from_slice(&send[sblocks.range(0)]);
+            Ok(())
+        }
+        Args::ReduceScatter { send, recv, .. } => {
+            recv.copy_from_slice(send);
             Ok(())
         }
         other => Err(not_planned("local", &other)),

@@ -1,5 +1,45 @@
 //! The shapes the algorithms and the model share: binomial trees over ranks relative to a root,
-//! the pieces of a pipelined buffer, the segments of a split buffer, and logarithms.
+//! the pieces of a pipelined buffer, the segments of a split buffer, the blocks of a
+//! v-collective's buffer, and logarithms.
+
+use std::ops::Range;
+
+/// Where the per-peer blocks of a v-collective (gatherv, scatterv, allgatherv, alltoallv) lie in
+/// a buffer: block i is `counts[i]` bytes at byte offset `displs[i]`. The communicator checks it
+/// against the buffer and the peer count before any algorithm sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocks<'a> {
+    pub counts: &'a [usize],
+    pub displs: &'a [usize],
+}
+
+impl<'a> Blocks<'a> {
+    pub fn new(counts: &'a [usize], displs: &'a [usize]) -> Self {
+        Blocks { counts, displs }
+    }
+
+    /// Byte range of block `i` (checked: within the buffer).
+    pub fn range(&self, i: usize) -> Range<usize> {
+        self.displs[i]..self.displs[i] + self.counts[i]
+    }
+
+    /// Bytes of all blocks together.
+    pub fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
+}
+
+/// Byte offsets of consecutive blocks of `counts` bytes (the displacements of a packed buffer).
+pub fn packed(counts: &[usize]) -> Vec<usize> {
+    counts
+        .iter()
+        .scan(0usize, |at, &c| {
+            let d = *at;
+            *at += c;
+            Some(d)
+        })
+        .collect()
+}
 
 /// Piece size of the pipelined reduce and scan: each rank works on one piece while the next
 /// is on its way, and only a few pieces of scratch are needed instead of whole buffers
@@ -7,7 +47,7 @@
 pub const PIECE: usize = 512 << 10;
 
 /// Byte ranges of the pieces of a buffer of `len` bytes (whole elements of `esize` bytes each).
-pub fn pieces(len: usize, esize: usize) -> impl Iterator<Item = std::ops::Range<usize>> + Clone {
+pub fn pieces(len: usize, esize: usize) -> impl Iterator<Item = Range<usize>> + Clone {
     let piece = (PIECE / esize).max(1) * esize;
     (0..len.div_ceil(piece)).map(move |i| i * piece..((i + 1) * piece).min(len))
 }
@@ -41,7 +81,7 @@ pub fn parent(t: usize) -> usize {
 
 /// Byte range of segment `i` when `elems` elements of `esize` bytes are split into `n`
 /// near-equal segments.
-pub fn segment(i: usize, n: usize, elems: usize, esize: usize) -> std::ops::Range<usize> {
+pub fn segment(i: usize, n: usize, elems: usize, esize: usize) -> Range<usize> {
     let base = elems / n;
     let extra = elems % n;
     let start = i * base + i.min(extra);

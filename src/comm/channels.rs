@@ -1,6 +1,7 @@
 //! The connected channels of a communicator, held generically by family, and the choice of the
 //! channel for each operation (pin, else the only one, else the model's policy).
 
+use super::view::{P2pView, RankMap, StoreView};
 use super::Hint;
 use crate::channel::request::{Pending, RecvBuf, SendBuf};
 use crate::channel::store::inbox::Inbox;
@@ -13,13 +14,14 @@ use crate::channel::{
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{self, Call, Model};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// A store channel: its transport, the key namespace of this run, the state of its tagged
-/// messages, and whether an operation on it failed (then finalize deletes whatever the failure
-/// left behind).
+/// A store channel: its transport, the key namespace of this communicator, the state of its
+/// tagged messages, and whether an operation on it failed (then finalize deletes whatever the
+/// failure left behind).
 pub(super) struct StoreChannel {
-    pub t: Box<dyn StoreTransport>,
+    pub t: StoreView,
     pub ns: Namespace,
     pub inbox: Inbox,
     pub dirty: bool,
@@ -69,9 +71,9 @@ pub(super) trait Tagged {
     ) -> Result<Box<dyn Pending>>;
 }
 
-impl Tagged for Box<dyn P2pTransport> {
+impl Tagged for P2pView {
     fn name(&self) -> &'static str {
-        P2pTransport::name(self.as_ref())
+        P2pTransport::name(self)
     }
     fn send_tagged(
         &mut self,
@@ -81,7 +83,7 @@ impl Tagged for Box<dyn P2pTransport> {
         tag: u32,
         deadline: Instant,
     ) -> Result<()> {
-        P2pTransport::send_tagged(self.as_mut(), ctx, data, dest, tag, deadline)
+        P2pTransport::send_tagged(self, ctx, data, dest, tag, deadline)
     }
     fn recv_tagged(
         &mut self,
@@ -92,7 +94,7 @@ impl Tagged for Box<dyn P2pTransport> {
         send: Option<TaggedSend<'_>>,
         deadline: Instant,
     ) -> Result<MsgStatus> {
-        P2pTransport::recv_tagged(self.as_mut(), ctx, buf, src, tag, send, deadline)
+        P2pTransport::recv_tagged(self, ctx, buf, src, tag, send, deadline)
     }
     fn probe(
         &mut self,
@@ -102,7 +104,7 @@ impl Tagged for Box<dyn P2pTransport> {
         wait: bool,
         deadline: Instant,
     ) -> Result<Option<MsgStatus>> {
-        P2pTransport::probe(self.as_mut(), ctx, src, tag, wait.then_some(deadline))
+        P2pTransport::probe(self, ctx, src, tag, wait.then_some(deadline))
     }
     fn isend(
         &mut self,
@@ -111,7 +113,7 @@ impl Tagged for Box<dyn P2pTransport> {
         dest: usize,
         tag: u32,
     ) -> Result<Box<dyn Pending>> {
-        P2pTransport::isend(self.as_mut(), ctx, data, dest, tag)
+        P2pTransport::isend(self, ctx, data, dest, tag)
     }
     fn irecv(
         &mut self,
@@ -120,7 +122,7 @@ impl Tagged for Box<dyn P2pTransport> {
         src: Source,
         tag: TagSel,
     ) -> Result<Box<dyn Pending>> {
-        P2pTransport::irecv(self.as_mut(), ctx, buf, src, tag)
+        P2pTransport::irecv(self, ctx, buf, src, tag)
     }
 }
 
@@ -140,7 +142,7 @@ impl Tagged for StoreChannel {
     ) -> Result<()> {
         let r = self
             .inbox
-            .send(self.t.as_mut(), &self.ns, ctx, data, dest, tag, deadline);
+            .send(&mut self.t, &self.ns, ctx, data, dest, tag, deadline);
         self.dirty |= r.is_err();
         r
     }
@@ -158,7 +160,7 @@ impl Tagged for StoreChannel {
         }
         let r = self
             .inbox
-            .recv(self.t.as_mut(), &self.ns, ctx, buf, src, tag, deadline);
+            .recv(&mut self.t, &self.ns, ctx, buf, src, tag, deadline);
         self.dirty |= r.as_ref().is_err_and(|e| e.kind() != ErrorKind::Truncated);
         r
     }
@@ -172,7 +174,7 @@ impl Tagged for StoreChannel {
     ) -> Result<Option<MsgStatus>> {
         let r = self
             .inbox
-            .probe(self.t.as_mut(), &self.ns, ctx, src, tag, wait, deadline);
+            .probe(&mut self.t, &self.ns, ctx, src, tag, wait, deadline);
         self.dirty |= r.is_err();
         r
     }
@@ -208,9 +210,10 @@ impl StoreChannel {
     }
 }
 
-/// One connected channel.
+/// One connected channel, as this communicator sees it (the connection itself is shared with
+/// the communicators derived from the same init: [`super::view`]).
 pub(super) enum Held {
-    P2p(Box<dyn P2pTransport>),
+    P2p(P2pView),
     Store(StoreChannel),
 }
 
@@ -235,11 +238,11 @@ impl Channels {
         };
         for kind in KINDS.into_iter().filter(|&k| cfg.enabled(k)) {
             let held = channel::connect(kind, cfg, me, deadline).and_then(|t| match t {
-                Transport::P2p(t) => Ok(Held::P2p(t)),
+                Transport::P2p(t) => Ok(Held::P2p(P2pView::root(t))),
                 Transport::Store(mut t) => {
                     let ns = join::agree(t.as_mut(), me.job, me.rank, me.size, deadline)?;
                     Ok(Held::Store(StoreChannel {
-                        t,
+                        t: StoreView::root(t),
                         ns,
                         inbox: Inbox::new(me.rank, me.size, me.unexpected),
                         dirty: false,
@@ -269,7 +272,7 @@ impl Channels {
     /// The peer-to-peer transport `k`, if connected and of that family.
     pub fn p2p(&self, k: ChannelKind) -> Option<&dyn P2pTransport> {
         self.held.iter().find_map(|(x, h)| match h {
-            Held::P2p(t) if *x == k => Some(t.as_ref()),
+            Held::P2p(t) if *x == k => Some(t as &dyn P2pTransport),
             _ => None,
         })
     }
@@ -305,6 +308,34 @@ impl Channels {
         self.enabled().next().expect("a communicator has a channel")
     }
 
+    /// The channels of a communicator derived from this one, sharing its connections: with
+    /// context id `ctx`, whose rank i is transport rank `map[i]` and where this process is
+    /// `rank`; its store keys live under `label` in this communicator's namespace. The pin and
+    /// the model are this one's.
+    pub fn derive(&self, ctx: u32, map: &Arc<RankMap>, rank: usize, label: &str) -> Result<Self> {
+        let mut held = Vec::with_capacity(self.held.len());
+        for (k, h) in &self.held {
+            held.push((
+                *k,
+                match h {
+                    Held::P2p(v) => Held::P2p(v.derive(ctx, map.clone(), rank)?),
+                    Held::Store(s) => Held::Store(StoreChannel {
+                        t: s.t.derive()?,
+                        ns: s.ns.sub(label),
+                        inbox: Inbox::new(rank, map.len(), s.inbox.bound()),
+                        dirty: false,
+                    }),
+                },
+            ));
+        }
+        Ok(Channels {
+            held,
+            pinned: self.pinned,
+            model: self.model.clone(),
+        })
+    }
+
+    /// Lets go of every channel (a connection closes when no communicator uses it any more).
     pub fn close(&mut self) {
         for (_, h) in &mut self.held {
             match h {

@@ -3,7 +3,9 @@
 
 use super::channels::Held;
 use super::Communicator;
+use crate::channel::store::StoreTransport;
 use crate::channel::ChannelKind;
+use crate::collective::shape::Blocks;
 use crate::collective::{p2p, store, Args};
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
@@ -68,6 +70,48 @@ impl Communicator {
                 ErrorKind::SizeMismatch,
                 format!("{what} has {got} bytes, expected {want}"),
             ));
+        }
+        Ok(())
+    }
+
+    /// `blocks` lays out one block per peer inside a buffer of `len` bytes (`what`: "receive
+    /// buffer", ...): as many counts and displacements as peers, every block within the buffer,
+    /// and, for a buffer written to (`disjoint`), no two non-empty blocks overlapping.
+    pub(super) fn check_blocks(
+        &self,
+        blocks: &Blocks,
+        len: usize,
+        what: &str,
+        disjoint: bool,
+    ) -> Result<()> {
+        let (counts, displs) = (blocks.counts, blocks.displs);
+        if counts.len() != self.size || displs.len() != self.size {
+            return Err(Error::invalid(format!(
+                "{what}: {} counts and {} displacements for {} peers",
+                counts.len(),
+                displs.len(),
+                self.size
+            )));
+        }
+        for (i, (&c, &d)) in counts.iter().zip(displs).enumerate() {
+            if d.checked_add(c).is_none_or(|end| end > len) {
+                return Err(Error::invalid(format!(
+                    "{what}: block {i} ({c} bytes at offset {d}) lies beyond the buffer of {len} bytes"
+                )));
+            }
+        }
+        if disjoint {
+            let mut order: Vec<usize> = (0..self.size).filter(|&i| counts[i] > 0).collect();
+            order.sort_by_key(|&i| displs[i]);
+            for w in order.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if displs[a] + counts[a] > displs[b] {
+                    return Err(Error::invalid(format!(
+                        "{what}: blocks {a} and {b} overlap ({} bytes at offset {} and {} at {})",
+                        counts[a], displs[a], counts[b], displs[b]
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -176,7 +220,7 @@ impl Communicator {
         };
         let r = match held {
             Held::P2p(t) => {
-                let mut ctx = p2p::Ctx::new(t.as_mut(), tag, deadline);
+                let mut ctx = p2p::Ctx::new(t, tag, deadline);
                 let r = planned.and_then(|a| match a {
                     Algorithm::P2p(alg) => {
                         ran.algorithm = Some(a);
@@ -193,16 +237,8 @@ impl Communicator {
                 } else {
                     op.name()
                 };
-                let mut ctx = store::Ctx::new(
-                    sc.t.as_mut(),
-                    &sc.ns,
-                    seq,
-                    opname,
-                    tag,
-                    deadline,
-                    rank,
-                    size,
-                );
+                let mut ctx =
+                    store::Ctx::new(&mut sc.t, &sc.ns, seq, opname, tag, deadline, rank, size);
                 let r = planned.and_then(|a| match a {
                     Algorithm::Store(alg) => {
                         ran.algorithm = Some(a);
@@ -245,7 +281,7 @@ impl Communicator {
             (Ok(()), Some(Held::Store(s))) => {
                 let deadline = Instant::now() + self.timeout;
                 s.inbox
-                    .close(s.t.as_mut(), &s.ns, deadline)
+                    .close(&mut s.t, &s.ns, deadline)
                     .map_err(|e| e.context(format!("finalize on channel {}", kind.name())))
             }
             (r, _) => r,

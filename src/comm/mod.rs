@@ -7,14 +7,24 @@
 //!   the plan picks ([`crate::plan`]), counters and trace;
 //! - [`ops`]: the operations (send, receive, the collectives);
 //! - [`p2p`]: tagged point-to-point messages, wildcards, probe, send-receive, isend/irecv;
-//! - [`nonblocking`]: non-blocking collectives on the communicator's worker thread.
+//! - [`nonblocking`]: non-blocking collectives on the communicator's worker thread;
+//! - [`derive`]: communicators derived from this one (dup, split, create_group) and free;
+//!   [`group`]: groups of processes; [`context`]: context ids; [`view`]: the connections that
+//!   a communicator shares with the communicators derived from the same init.
 
 mod agree;
 mod channels;
+mod context;
+mod derive;
 mod dispatch;
+mod group;
 mod nonblocking;
 mod ops;
 mod p2p;
+mod view;
+
+pub use derive::UNDEFINED;
+pub use group::Group;
 
 use crate::channel::{ChannelKind, Link, Member};
 use crate::config::Config;
@@ -26,6 +36,8 @@ use crate::plan::Algorithm;
 use crate::rendezvous::protocol::valid_name;
 use crate::tag::OpCode;
 use channels::Channels;
+use context::Family;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::model::policy::Hint;
@@ -49,6 +61,12 @@ pub struct Communicator {
     trace: Option<Trace>,
     /// Runs the non-blocking collectives (started by the first).
     worker: Option<nonblocking::Worker>,
+    /// The context id of this communicator's messages (0: the communicator made by init).
+    ctx: u32,
+    /// The init rank of each rank of this communicator.
+    members: Arc<[usize]>,
+    /// What the communicators of this init share on this process.
+    family: Arc<Family>,
 }
 
 impl std::fmt::Debug for Communicator {
@@ -132,6 +150,9 @@ impl Communicator {
             algorithms: AlgorithmCounters::default(),
             trace,
             worker: None,
+            ctx: 0,
+            members: (0..size as usize).collect(),
+            family: Arc::new(Family::new(size as usize)),
         };
         comm.agree_on_model(deadline).map_err(|e| {
             e.context(format!(
@@ -263,8 +284,14 @@ impl Communicator {
     }
 
     /// Collective close: on every channel, waits for every peer (so none loses data still in
-    /// flight), then releases it; a store channel also deletes every key of the run. The
-    /// communicator is consumed even when a closing barrier fails; the first error is returned.
+    /// flight), then releases it; a store channel also deletes every key of the communicator.
+    /// The communicator is consumed even when a closing barrier fails; the first error is
+    /// returned.
+    ///
+    /// Connections are shared with the communicators derived from the same init: they close
+    /// when the last of those is finalized, freed or dropped, so a derived communicator keeps
+    /// working after its parent's finalize. A derived communicator's context id is returned for
+    /// reuse after a successful close ([`Communicator::free`]).
     pub fn finalize(mut self) -> Result<()> {
         if let Some(mut w) = self.worker.take() {
             w.stop();
@@ -273,6 +300,9 @@ impl Communicator {
         let kinds: Vec<ChannelKind> = self.channels.enabled().collect();
         for kind in kinds {
             result = result.and(self.close_channel(kind));
+        }
+        if self.ctx != 0 && result.is_ok() {
+            result = self.release_context();
         }
         self.channels.close();
         result

@@ -12,7 +12,7 @@
 use super::channels::Held;
 use super::Communicator;
 use crate::channel::request::{Pending, RecvBuf, SendBuf};
-use crate::channel::{ChannelKind, Family, MsgStatus};
+use crate::channel::{ChannelKind, Family, MsgStatus, P2pTransport};
 use crate::collective::{p2p, Args};
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};

@@ -27,8 +27,8 @@ use std::time::Instant;
 
 use crate::channel::{MsgStatus, Source, TagSel, TAG_UB};
 
-/// The matching context of this communicator's point-to-point messages (a sub-communicator's view of
-/// a transport replaces it with its own).
+/// The context passed to the transport: the communicator's view of it (`super::view`) replaces it
+/// with the communicator's own context id.
 const CTX: u32 = 0;
 
 fn check_tag(tag: u32, what: &str) -> Result<()> {

@@ -34,6 +34,9 @@ pub mod tagged;
 /// Collective operations.
 pub mod collectives;
 
+/// Collectives with a block per peer of any size (v-collectives), reduce-scatter, exscan.
+pub mod vcollectives;
+
 use crate::error::{Error, ErrorKind, Result};
 use status::{fmi_status, set_last_error};
 use std::ffi::c_void;
@@ -72,11 +75,24 @@ pub(crate) fn byte_len(count: usize, elem_size: usize, what: &str) -> Result<usi
         .ok_or_else(|| Error::invalid(format!("{what}: count {count} is too large")))
 }
 
-/// A read-only view of a C buffer. NULL is allowed only for zero bytes.
+/// `FMI_IN_PLACE` where a real buffer is needed: each function handles the forms it accepts
+/// before it asks for its buffers.
+fn not_in_place(p: *const c_void, what: &str) -> Result<()> {
+    if collectives::is_in_place(p) {
+        return Err(Error::invalid(format!(
+            "{what} is FMI_IN_PLACE, which this call does not accept here (fmi.h lists where it is)"
+        )));
+    }
+    Ok(())
+}
+
+/// A read-only view of a C buffer. NULL and `FMI_IN_PLACE` are refused (NULL is allowed for
+/// zero bytes).
 ///
 /// # Safety
 /// `p` must point to `len` readable bytes that stay valid and unmodified for `'a`.
 pub(crate) unsafe fn in_buf<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
+    not_in_place(p, what)?;
     if len == 0 {
         return Ok(&[]);
     }
@@ -86,11 +102,13 @@ pub(crate) unsafe fn in_buf<'a>(p: *const c_void, len: usize, what: &str) -> Res
     Ok(std::slice::from_raw_parts(p as *const u8, len))
 }
 
-/// A writable view of a C buffer. NULL is allowed only for zero bytes.
+/// A writable view of a C buffer. NULL and `FMI_IN_PLACE` are refused (NULL is allowed for
+/// zero bytes).
 ///
 /// # Safety
 /// `p` must point to `len` writable bytes not otherwise accessed during `'a`.
 pub(crate) unsafe fn out_buf<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
+    not_in_place(p, what)?;
     if len == 0 {
         return Ok(&mut []);
     }

@@ -186,7 +186,7 @@ fn p2p(alg: P2pAlgorithm, call: &Call, n: usize) -> Pattern {
             ..Pattern::new(n)
         }
         .round(Round::exchange(l, 0.0, 0.0)),
-        (A::Flat, op) => flat_blocks(n, s, op == OpCode::Gather),
+        (A::Flat, op) => flat_blocks(n, s, matches!(op, OpCode::Gather | OpCode::Gatherv)),
         (A::Binomial, OpCode::Gather | OpCode::Scatter) => tree_of_blocks(n, s),
         (A::Binomial, OpCode::Reduce) => Pattern {
             reduce_bytes: s * l,
@@ -246,6 +246,12 @@ fn p2p(alg: P2pAlgorithm, call: &Call, n: usize) -> Pattern {
             ..Pattern::new(n)
         }
         .round(Round::exchange(nf - 1.0, s, s * nf)),
+        // Allgatherv: `bytes` is every block together; priced as blocks of the mean size.
+        (A::Ring, OpCode::Allgatherv) => Pattern {
+            messages: nf * (nf - 1.0),
+            ..Pattern::new(n)
+        }
+        .round(Round::exchange(nf - 1.0, s / nf, s)),
         (A::Ring, _) => Pattern {
             reduce_bytes: s * (nf - 1.0) / nf,
             messages: 2.0 * (nf - 1.0) * nf,
@@ -286,10 +292,14 @@ fn p2p(alg: P2pAlgorithm, call: &Call, n: usize) -> Pattern {
             ..Pattern::new(n)
         }
         .round(Round::exchange(nf - 1.0 + k, piece, piece * (nf - 1.0))),
-        (A::AllAtOnce, _) => {
+        // Alltoall(v): `bytes` is the whole send buffer; reduce-scatter: the whole buffer, whose
+        // n - 1 received blocks are folded into one.
+        (A::AllAtOnce, op) => {
             let b = s / nf;
+            let folds = matches!(op, OpCode::ReduceScatter | OpCode::ReduceScatterBlock);
             Pattern {
                 messages: nf * (nf - 1.0),
+                reduce_bytes: if folds { b * (nf - 1.0) } else { 0.0 },
                 ..Pattern::new(n)
             }
             .round(Round {
@@ -369,6 +379,17 @@ fn store_flat(n: usize, s: f64, scatter: bool) -> Pattern {
     .round(sround(1.0, w, r, s * m, s * m))
 }
 
+/// Allgather on a store: every peer writes its block of `s` bytes once and reads the n-1 others.
+fn store_allgather(n: usize, s: f64) -> Pattern {
+    let nf = n as f64;
+    Pattern {
+        messages: nf,
+        reads: nf * (nf - 1.0),
+        ..Pattern::new(n)
+    }
+    .round(sround(1.0, s, s * (nf - 1.0), s * nf, s * nf * (nf - 1.0)))
+}
+
 fn store_bcast(n: usize, s: f64) -> Pattern {
     let nf = n as f64;
     Pattern {
@@ -391,12 +412,9 @@ fn store(alg: StoreAlgorithm, call: &Call, n: usize) -> Pattern {
             ..Pattern::new(2)
         }
         .round(sround(1.0, s, s, s, s)),
-        (A::WriteOnce, OpCode::Allgather | OpCode::Agree) => Pattern {
-            messages: nf,
-            reads: nf * (nf - 1.0),
-            ..Pattern::new(n)
-        }
-        .round(sround(1.0, s, s * (nf - 1.0), s * nf, s * nf * (nf - 1.0))),
+        (A::WriteOnce, OpCode::Allgather | OpCode::Agree) => store_allgather(n, s),
+        // Allgatherv: `bytes` is every block together; priced as blocks of the mean size.
+        (A::WriteOnce, OpCode::Allgatherv) => store_allgather(n, s / nf),
         (A::WriteOnce, _) => store_bcast(n, s),
         (A::Counter, _) => Pattern {
             // n counter increments and one wake-up for n-1 readers
@@ -405,7 +423,7 @@ fn store(alg: StoreAlgorithm, call: &Call, n: usize) -> Pattern {
             ..Pattern::new(n)
         }
         .round(sround(1.0, 0.0, 0.0, 0.0, 0.0)),
-        (A::Flat, op) => store_flat(n, s, op == OpCode::Scatter),
+        (A::Flat, op) => store_flat(n, s, matches!(op, OpCode::Scatter | OpCode::Scatterv)),
         (A::Reduce(how), _) => store_reduce(how, n, s),
         (A::ReduceBcast(how), _) => store_reduce(how, n, s).then(store_bcast(n, s)),
         (A::Segmented, _) => {
@@ -462,12 +480,16 @@ fn store(alg: StoreAlgorithm, call: &Call, n: usize) -> Pattern {
                 s * msgs / l as f64,
             ))
         }
-        (A::Direct, _) => {
+        // Alltoall(v): `bytes` is the whole send buffer; reduce-scatter: the whole buffer, whose
+        // n - 1 blocks read are folded into one.
+        (A::Direct, op) => {
             let b = s / nf;
             let m = nf * (nf - 1.0);
+            let folds = matches!(op, OpCode::ReduceScatter | OpCode::ReduceScatterBlock);
             Pattern {
                 messages: m,
                 reads: m,
+                reduce_bytes: if folds { b * (nf - 1.0) } else { 0.0 },
                 ..Pattern::new(n)
             }
             .round(sround(1.0, b * (nf - 1.0), b * (nf - 1.0), b * m, b * m))

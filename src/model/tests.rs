@@ -128,7 +128,7 @@ fn memory_and_prices_scale_the_cost() {
 }
 
 const ALL: [ChannelKind; 3] = [ChannelKind::Direct, ChannelKind::Redis, ChannelKind::S3];
-const OPS: [OpCode; 10] = [
+const OPS: [OpCode; 17] = [
     OpCode::SendRecv,
     OpCode::Bcast,
     OpCode::Barrier,
@@ -139,6 +139,13 @@ const OPS: [OpCode; 10] = [
     OpCode::Scan,
     OpCode::Allgather,
     OpCode::Alltoall,
+    OpCode::Gatherv,
+    OpCode::Scatterv,
+    OpCode::Allgatherv,
+    OpCode::Alltoallv,
+    OpCode::ReduceScatterBlock,
+    OpCode::ReduceScatter,
+    OpCode::Exscan,
 ];
 
 #[test]
@@ -150,7 +157,17 @@ fn fast_picks_direct_for_every_operation_and_size() {
             while s <= 1 << 30 {
                 let call = Call::new(
                     op,
-                    s * if op == OpCode::Alltoall { peers } else { 1 },
+                    s * if matches!(
+                        op,
+                        OpCode::Alltoall
+                            | OpCode::Allgatherv
+                            | OpCode::ReduceScatter
+                            | OpCode::ReduceScatterBlock
+                    ) {
+                        peers
+                    } else {
+                        1
+                    },
                     peers,
                 )
                 .reduction(1, false);

@@ -63,6 +63,11 @@ impl Trace {
         })
     }
 
+    /// The same file opened again (for a communicator derived from this one's).
+    pub fn reopen(&self) -> Result<Trace> {
+        Trace::open(Path::new(&self.path))
+    }
+
     /// Appends one line. A failing write is logged once per communicator and never fails the
     /// operation that was traced.
     pub fn write(&mut self, line: &Line) {

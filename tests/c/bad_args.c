@@ -466,6 +466,102 @@ static void check_p2p_args(fmi_comm *c)
     EXPECT(FMI_SUCCESS, fmi_wait(&q, NULL));
 }
 
+/* The v-collectives, reduce-scatter, exscan and FMI_IN_PLACE with one peer. */
+static void check_v_collective_args(fmi_comm *c)
+{
+    int32_t s[4] = {1, 2, 3, 4}, r[8];
+    int counts[1] = {4}, displs[1] = {2};
+    int neg_count[1] = {-1}, neg_displ[1] = {-3}, big[1] = {INT32_MAX}, zero[1] = {0};
+
+    printf("-- fmi_gatherv / fmi_scatterv / fmi_allgatherv / fmi_alltoallv\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_gatherv(NULL, s, 4, r, counts, displs, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_gatherv(c, s, 4, r, NULL, displs, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_gatherv(c, s, 4, r, counts, NULL, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv(c, s, 4, r, neg_count, displs, FMI_INT32, 0));
+    const char *msg = last_message();
+    record(strstr(msg, "recvcounts[0] is negative") != NULL, "a negative count is named", "last error: \"%s\"", msg);
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv(c, s, 4, r, counts, neg_displ, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv(c, s, 4, r, counts, displs, 99, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv(c, s, 4, r, counts, displs, FMI_INT32, 1));
+    EXPECT(FMI_ERR_SIZE_MISMATCH, fmi_gatherv(c, s, 3, r, counts, displs, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv(c, s, (size_t)1 << 62, r, big, displs, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv(c, FMI_IN_PLACE, 4, FMI_IN_PLACE, counts, displs, FMI_INT32, 0));
+    memset(r, 0, sizeof r);
+    EXPECT(FMI_SUCCESS, fmi_gatherv(c, s, 4, r, counts, displs, FMI_INT32, 0));
+    CHECK_TRUE(r[1] == 0 && r[2] == 1 && r[5] == 4 && r[6] == 0, "gatherv puts the block at its displacement", NULL);
+    EXPECT(FMI_SUCCESS, fmi_gatherv(c, FMI_IN_PLACE, 4, r, counts, displs, FMI_INT32, 0));
+    CHECK_TRUE(r[2] == 1 && r[5] == 4, "gatherv in place keeps the block", NULL);
+    int32_t one[4] = {0};
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scatterv(c, s, neg_count, displs, one, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_scatterv(c, s, NULL, displs, one, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scatterv(c, FMI_IN_PLACE, counts, displs, one, 4, FMI_INT32, 0));
+    EXPECT(FMI_SUCCESS, fmi_scatterv(c, r, counts, displs, one, 4, FMI_INT32, 0));
+    CHECK_TRUE(one[0] == 1 && one[3] == 4, "scatterv takes the block at its displacement", NULL);
+    EXPECT(FMI_SUCCESS, fmi_scatterv(c, r, counts, displs, FMI_IN_PLACE, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allgatherv(c, s, 4, r, counts, neg_displ, FMI_INT32));
+    EXPECT(FMI_ERR_SIZE_MISMATCH, fmi_allgatherv(c, s, 2, r, counts, displs, FMI_INT32));
+    EXPECT(FMI_SUCCESS, fmi_allgatherv(c, FMI_IN_PLACE, 0, r, counts, displs, FMI_INT32));
+    EXPECT(FMI_SUCCESS, fmi_allgatherv(c, s, 4, r, counts, displs, FMI_INT32));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_alltoallv(c, s, neg_count, displs, r, counts, displs, FMI_INT32));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_alltoallv(c, s, counts, displs, r, counts, neg_displ, FMI_INT32));
+    EXPECT(FMI_ERR_NULL_ARG, fmi_alltoallv(c, s, counts, displs, r, NULL, displs, FMI_INT32));
+    EXPECT(FMI_SUCCESS, fmi_alltoallv(c, FMI_IN_PLACE, NULL, NULL, r, counts, displs, FMI_INT32));
+    EXPECT(FMI_SUCCESS, fmi_alltoallv(c, r, counts, displs, one, counts, zero, FMI_INT32));
+    CHECK_TRUE(one[0] == 1 && one[3] == 4, "alltoallv moves the block between displacements", NULL);
+
+    printf("-- the large-count forms (int64_t counts, ptrdiff_t displacements)\n");
+    {
+        int64_t c64[1] = {4}, neg64[1] = {-4}, huge64[1] = {INT64_MAX};
+        ptrdiff_t d64[1] = {2}, negd[1] = {-1};
+        memset(r, 0, sizeof r);
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv_c(c, s, 4, r, neg64, d64, FMI_INT32, 0));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv_c(c, s, 4, r, huge64, d64, FMI_INT32, 0));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_allgatherv_c(c, s, 4, r, c64, negd, FMI_INT32));
+        EXPECT(FMI_ERR_NULL_ARG, fmi_scatterv_c(c, s, NULL, d64, one, 4, FMI_INT32, 0));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce_scatter_c(c, s, r, neg64, FMI_INT32, FMI_OP_SUM));
+        EXPECT(FMI_SUCCESS, fmi_gatherv_c(c, s, 4, r, c64, d64, FMI_INT32, 0));
+        CHECK_TRUE(r[2] == 1 && r[5] == 4, "gatherv_c puts the block at its displacement", NULL);
+        EXPECT(FMI_SUCCESS, fmi_scatterv_c(c, r, c64, d64, one, 4, FMI_INT32, 0));
+        EXPECT(FMI_SUCCESS, fmi_allgatherv_c(c, FMI_IN_PLACE, 0, r, c64, d64, FMI_INT32));
+        EXPECT(FMI_SUCCESS, fmi_alltoallv_c(c, s, c64, (ptrdiff_t[]){0}, r, c64, d64, FMI_INT32));
+        EXPECT(FMI_SUCCESS, fmi_reduce_scatter_c(c, s, one, c64, FMI_INT32, FMI_OP_SUM));
+        CHECK_TRUE(one[0] == 1 && one[3] == 4, "reduce_scatter_c with one peer copies", NULL);
+    }
+
+    printf("-- fmi_reduce_scatter_block / fmi_reduce_scatter / fmi_exscan\n");
+    EXPECT(FMI_ERR_NULL_ARG, fmi_reduce_scatter(c, s, r, NULL, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce_scatter(c, s, r, neg_count, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce_scatter(c, s, r, counts, FMI_INT32, 12345));
+    EXPECT(FMI_SUCCESS, fmi_reduce_scatter(c, s, r, counts, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce_scatter_block(c, s, r, (size_t)1 << 62, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_SUCCESS, fmi_reduce_scatter_block(c, s, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_SUCCESS, fmi_reduce_scatter_block(c, FMI_IN_PLACE, r, 4, FMI_INT32, FMI_OP_SUM));
+    int32_t ex[4] = {-7, -7, -7, -7};
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_exscan(c, s, ex, 4, FMI_INT32, 12345));
+    EXPECT(FMI_SUCCESS, fmi_exscan(c, s, ex, 4, FMI_INT32, FMI_OP_SUM));
+    CHECK_TRUE(ex[0] == -7 && ex[3] == -7, "exscan leaves rank 0's recvbuf untouched", NULL);
+    EXPECT(FMI_SUCCESS, fmi_exscan(c, FMI_IN_PLACE, ex, 4, FMI_INT32, FMI_OP_SUM));
+
+    printf("-- FMI_IN_PLACE where it is not accepted\n");
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_bcast(c, FMI_IN_PLACE, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(c, FMI_IN_PLACE, r, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_gather(c, s, FMI_IN_PLACE, 4, FMI_INT32, 0));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_allreduce(c, s, FMI_IN_PLACE, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_ERR_INVALID_ARG, fmi_alltoall(c, s, FMI_IN_PLACE, 1, FMI_INT32));
+    msg = last_message();
+    record(strstr(msg, "FMI_IN_PLACE") != NULL, "in-place misuse is named", "last error: \"%s\"", msg);
+    printf("-- FMI_IN_PLACE where MPI allows it\n");
+    memcpy(r, s, sizeof s);
+    EXPECT(FMI_SUCCESS, fmi_allreduce(c, FMI_IN_PLACE, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_SUCCESS, fmi_reduce(c, FMI_IN_PLACE, r, 4, FMI_INT32, FMI_OP_SUM, 0));
+    EXPECT(FMI_SUCCESS, fmi_scan(c, FMI_IN_PLACE, r, 4, FMI_INT32, FMI_OP_SUM));
+    EXPECT(FMI_SUCCESS, fmi_gather(c, FMI_IN_PLACE, r, 4, FMI_INT32, 0));
+    EXPECT(FMI_SUCCESS, fmi_scatter(c, r, FMI_IN_PLACE, 4, FMI_INT32, 0));
+    EXPECT(FMI_SUCCESS, fmi_allgather(c, FMI_IN_PLACE, r, 4, FMI_INT32));
+    EXPECT(FMI_SUCCESS, fmi_alltoall(c, FMI_IN_PLACE, r, 4, FMI_INT32));
+    CHECK_TRUE(memcmp(r, s, sizeof s) == 0, "in-place forms with one peer keep the data", NULL);
+}
+
 static void check_collective_args(fmi_comm *c, fmi_op freed_op)
 {
     int32_t s[4] = {1, 2, 3, 4}, r[4] = {0};
@@ -550,6 +646,8 @@ static void check_collective_args(fmi_comm *c, fmi_op freed_op)
     EXPECT(FMI_ERR_INVALID_ARG, fmi_alltoall(c, s, r, 4, 99));
     EXPECT(FMI_SUCCESS, fmi_alltoall(c, s, r, 4, FMI_INT32));
 
+    check_v_collective_args(c);
+
     /* A live user op works; the send buffer is never modified. */
     fmi_op op = 0;
     EXPECT(FMI_SUCCESS, fmi_op_create(sum_op, NULL, 1, 1, &op));
@@ -625,6 +723,30 @@ static int run_two_peers(void)
     EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(c, buf, buf + 4, 2, FMI_INT32, UINT32_MAX));
     EXPECT(FMI_SUCCESS, fmi_set_timeout(c, 10000));
     EXPECT(FMI_SUCCESS, fmi_barrier(c));
+
+    printf("%s-- v-collective layouts and FMI_IN_PLACE off the root (refused before any message)\n", g_prefix);
+    {
+        int counts[2] = {2, 2}, overlap[2] = {0, 1}, apart[2] = {4, 0}, neg[2] = {2, -2};
+        int32_t mine[2] = {(int32_t)rank, (int32_t)rank}, all[6];
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_allgatherv(c, mine, 2, all, counts, overlap, FMI_INT32));
+        const char *msg = last_message();
+        record(strstr(msg, "overlap") != NULL, "overlapping blocks are named", "last error: \"%s\"", msg);
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_allgatherv(c, mine, 2, all, neg, apart, FMI_INT32));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_alltoallv(c, all, counts, apart, all, counts, overlap, FMI_INT32));
+        /* Only the root may gather in place, only the root may scatter in place. */
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_gather(c, FMI_IN_PLACE, all, 2, FMI_INT32, peer));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_gatherv(c, FMI_IN_PLACE, 2, all, counts, apart, FMI_INT32, peer));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_scatter(c, all, FMI_IN_PLACE, 2, FMI_INT32, peer));
+        EXPECT(FMI_ERR_INVALID_ARG, fmi_reduce(c, FMI_IN_PLACE, all, 2, FMI_INT32, FMI_OP_SUM, peer));
+        /* The real thing, uneven and out of rank order: rank 0 gives 2 elements, rank 1 one. */
+        int uneven[2] = {2, 1}, displs[2] = {3, 0};
+        for (int i = 0; i < 6; i++)
+            all[i] = -1;
+        EXPECT(FMI_SUCCESS, fmi_allgatherv(c, mine, rank == 0 ? 2 : 1, all, uneven, displs, FMI_INT32));
+        CHECK_TRUE(all[0] == 1 && all[1] == -1 && all[3] == 0 && all[4] == 0 && all[5] == -1,
+                   "allgatherv with uneven blocks: %d %d %d %d %d %d", all[0], all[1], all[2], all[3], all[4],
+                   all[5]);
+    }
 
     printf("%s-- collective settings that differ between the peers\n", g_prefix);
     EXPECT(FMI_ERR_MISMATCH, fmi_set_hint(c, rank == 0 ? FMI_HINT_FAST : FMI_HINT_CHEAP));

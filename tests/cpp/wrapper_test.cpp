@@ -237,6 +237,119 @@ void test_collectives(Communicator &comm, Checker &check) {
     check(ok, "alltoall");
 }
 
+// The v-collectives: peer q's block has q % 3 elements (some empty), laid out in reverse rank
+// order with one spare element between blocks.
+void test_v_collectives(Communicator &comm, Checker &check) {
+    const unsigned r = comm.rank(), n = comm.size(), last = n - 1;
+    std::vector<int> counts(n), displs(n);
+    int at = 0;
+    for (unsigned q = n; q-- > 0;) {
+        counts[q] = int(q % 3);
+        displs[q] = at;
+        at += counts[q] + 1;
+    }
+    auto block_ok = [&](const std::vector<std::int32_t> &all, unsigned q, int base) {
+        for (int k = 0; k < counts[q]; ++k) {
+            if (all[displs[q] + k] != base + int(100 * q) + k) {
+                return false;
+            }
+        }
+        return true;
+    };
+    std::vector<std::int32_t> own(r % 3);
+    for (unsigned k = 0; k < own.size(); ++k) {
+        own[k] = int(100 * r + k);
+    }
+    Data<std::vector<std::int32_t>> mine(own);
+
+    // gatherv to the last peer (elsewhere the counts may be empty).
+    Data<std::vector<std::int32_t>> all(r == last ? at : 0);
+    comm.gatherv(mine, all, r == last ? counts : std::vector<int>{}, r == last ? displs : std::vector<int>{}, last);
+    if (r == last) {
+        bool ok = true;
+        for (unsigned q = 0; q < n; ++q) {
+            ok = ok && block_ok(all.get(), q, 0);
+        }
+        check(ok, "gatherv to the last peer");
+    }
+    // scatterv from peer 0: block q is 1000 + 100 q + k.
+    Data<std::vector<std::int32_t>> src(r == 0 ? at : 0), got(r % 3);
+    if (r == 0) {
+        for (unsigned q = 0; q < n; ++q) {
+            for (int k = 0; k < counts[q]; ++k) {
+                src.get()[displs[q] + k] = 1000 + int(100 * q) + k;
+            }
+        }
+    }
+    comm.scatterv(src, counts, displs, got, 0);
+    bool ok = true;
+    for (unsigned k = 0; k < got.size(); ++k) {
+        ok = ok && got.get()[k] == 1000 + int(100 * r + k);
+    }
+    check(ok, "scatterv from peer 0");
+    // allgatherv
+    Data<std::vector<std::int32_t>> every(at);
+    comm.allgatherv(mine, every, counts, displs);
+    ok = true;
+    for (unsigned q = 0; q < n; ++q) {
+        ok = ok && block_ok(every.get(), q, 0);
+    }
+    check(ok, "allgatherv");
+    // alltoallv: peer i sends j + 1 elements {10 i + j} to peer j.
+    std::vector<int> sc(n), sd(n), rc(n), rd(n);
+    int sat = 0, rat = 0;
+    for (unsigned q = 0; q < n; ++q) {
+        sc[q] = int(q) + 1;
+        sd[q] = sat;
+        sat += sc[q];
+        rc[q] = int(r) + 1;
+        rd[q] = rat;
+        rat += rc[q];
+    }
+    Data<std::vector<std::int32_t>> out(sat), in(rat);
+    for (unsigned j = 0; j < n; ++j) {
+        std::fill(out.get().begin() + sd[j], out.get().begin() + sd[j] + sc[j], int(10 * r + j));
+    }
+    comm.alltoallv(out, sc, sd, in, rc, rd);
+    ok = true;
+    for (unsigned i = 0; i < n; ++i) {
+        ok = ok && std::all_of(in.get().begin() + rd[i], in.get().begin() + rd[i] + rc[i],
+                               [&](std::int32_t v) { return v == int(10 * i + r); });
+    }
+    check(ok, "alltoallv");
+    // reduce_scatter with the non-commutative append_digit: peer q gets q % 2 + 1 elements, each
+    // the digits of every peer in rank order.
+    std::vector<int> rsc(n);
+    std::size_t total = 0;
+    for (unsigned q = 0; q < n; ++q) {
+        rsc[q] = int(q % 2) + 1;
+        total += rsc[q];
+    }
+    Data<std::vector<u64>> contrib(std::vector<u64>(total, r % 9 + 1)), part(r % 2 + 1);
+    comm.reduce_scatter(contrib, part, rsc, append_digit);
+    check(std::all_of(part.get().begin(), part.get().end(), [&](u64 v) { return v == digits_upto(last); }),
+          "reduce_scatter with an ordered op");
+    Data<std::vector<double>> blocks(std::vector<double>(2 * n, r + 1.0)), two(2);
+    comm.reduce_scatter_block(blocks, two, Op::sum);
+    check(two.get() == std::vector<double>(2, n * (n + 1) / 2.0), "reduce_scatter_block sum");
+    // exscan: peer 0's recvbuf untouched.
+    Data<u64> digit(r % 9 + 1), prefix(77);
+    comm.exscan(digit, prefix, append_digit);
+    check(r == 0 ? prefix.get() == 77 : prefix.get() == digits_upto(r - 1), "exscan with an ordered op");
+    // A layout beyond the buffer is refused before the call.
+    check.throws<FMI::Error>(FMI_ERR_SIZE_MISMATCH, "allgatherv with recvbuf too small", [&] {
+        std::vector<int> ones(n, 1), seq(n);
+        for (unsigned q = 0; q < n; ++q) {
+            seq[q] = int(q);
+        }
+        Data<std::vector<std::int32_t>> small(n - 1), one(1);
+        comm.allgatherv(one, small, ones, seq);
+    });
+    check.throws<FMI::Error>(FMI_ERR_SIZE_MISMATCH, "allgatherv with too few counts", [&] {
+        comm.allgatherv(mine, every, std::vector<int>(n + 1), displs);
+    });
+}
+
 void test_reductions(Communicator &comm, Checker &check) {
     const unsigned r = comm.rank(), n = comm.size(), last = n - 1;
     const u64 my_digit = r % 9 + 1;
@@ -418,6 +531,7 @@ int main() {
             test_nonblocking(comm, check);
         }
         test_collectives(comm, check);
+        test_v_collectives(comm, check);
         test_reductions(comm, check);
         test_original_idioms(comm, check);
         if (n >= 2) {

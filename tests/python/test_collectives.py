@@ -64,3 +64,11 @@ def test_fmirun_python_script(launch, n):
     """``fmirun -n N python3 script.py`` with the example of docs/python.md."""
     p = launch(n, None, cmd=[sys.executable, str(ROOT / "python" / "examples" / "allreduce.py")])
     assert p.output.count("sum of ranks = %d" % (n * (n - 1) // 2)) == n
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_v_collectives(launch, n):
+    """gatherv, scatterv, allgatherv (in place too), alltoallv, reduce_scatter and exscan on numpy
+    arrays with uneven and zero counts (workers/vcoll.py)."""
+    p = launch(n, "vcoll.py")
+    assert p.output.count("vcoll ok") == n

@@ -3,14 +3,12 @@
 //! every built-in op defined for it; non-commutative (2x2 matrix product) and non-associative
 //! (subtraction) user ops that prove the left-to-right order. The large size is 5 MiB (over one
 //! 4 MiB Redis chunk and the 4 MiB flat limit of the store algorithms); [`sixty_four_mib_2`] and
-//! [`sixty_four_mib_3`] move 64 MiB through every large-message path.
+//! [`sixty_four_mib_3`] move 64 MiB through every large-message path. The including test
+//! declares `mod reference;` (tests/reference).
 #![allow(dead_code)]
 
-#[path = "../reference/mod.rs"]
-mod reference;
-
+use super::reference::*;
 use fmi::{BuiltinOp, Communicator, Datatype, ReduceOp};
-use reference::*;
 
 pub const BIG: usize = 5 << 20;
 pub const HUGE: usize = 64 << 20;

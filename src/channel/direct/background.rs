@@ -30,7 +30,7 @@ impl Background {
     /// Posts every transfer; on an error, withdraws those already posted (their buffers are the
     /// caller's) and fails.
     fn post(&self, ctx: u32, tag: u32, xfers: &mut [Xfer<'_>]) -> Result<Vec<DirectPending>> {
-        let mut core = self.shared.core.lock();
+        let mut core = self.shared.lock();
         let mut posted = Vec::with_capacity(xfers.len());
         for x in xfers.iter_mut() {
             let r = match x {
@@ -120,13 +120,7 @@ impl P2pTransport for Background {
         first.map_or(Ok(()), Err)
     }
     fn link(&self, peer: usize) -> Option<crate::channel::Link> {
-        self.shared
-            .core
-            .lock()
-            .conns
-            .get(peer)?
-            .as_ref()
-            .map(|c| c.link)
+        self.shared.lock().conns.get(peer)?.as_ref().map(|c| c.link)
     }
     fn close(&mut self) {
         // The connections belong to the transport this handle came from.

@@ -76,6 +76,9 @@ pub struct Core {
     pub conns: Vec<Option<Conn>>,
     pub matcher: Matcher,
     pub reqs: Requests,
+    /// A thread waits in poll(2) for the requests' sockets with the lock released (the driver:
+    /// the others wait for it to report completions).
+    pub driving: bool,
 }
 
 impl Conn {
@@ -205,6 +208,7 @@ pub fn run(
         conns,
         matcher,
         reqs,
+        ..
     } = core;
     for x in xfers.iter() {
         let p = x.peer();

@@ -70,6 +70,7 @@ impl DirectTransport {
             conns,
             matcher: Matcher::new(unexpected),
             reqs: Requests::new(size),
+            driving: false,
         };
         Ok(DirectTransport {
             rank,
@@ -82,11 +83,12 @@ impl DirectTransport {
 
     /// Runs `f` on the connections, matcher and requests, under the lock.
     fn with_io<T>(&self, f: impl FnOnce(&mut tagged::Io<'_>) -> T) -> T {
-        let mut guard = self.shared.core.lock();
+        let mut guard = self.shared.lock();
         let Core {
             conns,
             matcher,
             reqs,
+            ..
         } = &mut *guard;
         f(&mut tagged::Io {
             conns,
@@ -100,21 +102,22 @@ impl DirectTransport {
     /// Hands request `id` to the caller: advances it once and, while it is pending, has the
     /// progress thread (started now if needed) advance it.
     fn pending(&mut self, id: requests::ReqId) -> Result<Box<dyn Pending>> {
-        let idle = {
-            let mut guard = self.shared.core.lock();
+        let (idle, driving) = {
+            let mut guard = self.shared.lock();
             let Core {
                 conns,
                 matcher,
                 reqs,
+                driving,
             } = &mut *guard;
             progress::requests(conns, matcher, reqs, &|_| false);
-            reqs.is_idle()
+            (reqs.is_idle(), *driving)
         };
         if !idle {
             if self.thread.is_none() {
                 self.thread = Some(progress::spawn(self.shared.clone())?);
             }
-            self.shared.wake();
+            self.shared.started(driving);
         }
         Ok(Box::new(DirectPending {
             shared: self.shared.clone(),
@@ -163,7 +166,7 @@ impl P2pTransport for DirectTransport {
         xfers: &mut [Xfer<'_>],
         deadline: Instant,
     ) -> Result<()> {
-        let mut guard = self.shared.core.lock();
+        let mut guard = self.shared.lock();
         let core = &mut *guard;
         if tag == 0 && !core.matcher.is_idle() {
             // A plain receive while unexpected messages wait or are being read: the oldest of its
@@ -213,7 +216,7 @@ impl P2pTransport for DirectTransport {
         deadline: Instant,
     ) -> Result<()> {
         engine::run(
-            &mut self.shared.core.lock(),
+            &mut self.shared.lock(),
             Header::p2p(ctx, tag, 0),
             &mut [Xfer::Send { peer: dest, data }],
             deadline,
@@ -253,14 +256,7 @@ impl P2pTransport for DirectTransport {
         dest: usize,
         tag: u32,
     ) -> Result<Box<dyn Pending>> {
-        let id = progress::post_send(
-            &mut self.shared.core.lock(),
-            self.rank,
-            ctx,
-            data,
-            dest,
-            tag,
-        )?;
+        let id = progress::post_send(&mut self.shared.lock(), self.rank, ctx, data, dest, tag)?;
         self.pending(id)
     }
     fn irecv(
@@ -270,7 +266,7 @@ impl P2pTransport for DirectTransport {
         src: Source,
         tag: TagSel,
     ) -> Result<Box<dyn Pending>> {
-        let id = progress::post_recv(&mut self.shared.core.lock(), self.rank, ctx, buf, src, tag)?;
+        let id = progress::post_recv(&mut self.shared.lock(), self.rank, ctx, buf, src, tag)?;
         self.pending(id)
     }
     fn background(&self) -> Option<Box<dyn P2pTransport>> {
@@ -281,17 +277,11 @@ impl P2pTransport for DirectTransport {
         )))
     }
     fn link(&self, peer: usize) -> Option<super::Link> {
-        self.shared
-            .core
-            .lock()
-            .conns
-            .get(peer)?
-            .as_ref()
-            .map(|c| c.link)
+        self.shared.lock().conns.get(peer)?.as_ref().map(|c| c.link)
     }
     fn close(&mut self) {
         self.stop_thread();
-        let mut core = self.shared.core.lock();
+        let mut core = self.shared.lock();
         progress::fail_all(&mut core);
         for c in core.conns.iter_mut() {
             if let Some(c) = c.take() {

@@ -15,29 +15,18 @@ use super::tagged::{self, Step};
 use crate::channel::request::{Pending, RecvBuf, SendBuf};
 use crate::channel::{MsgStatus, Source, TagSel};
 use crate::error::{Error, ErrorKind, Result};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// What the transport and its progress thread share.
-pub(super) struct Shared {
-    pub core: Mutex<Core>,
-    /// The busy-poll window of waits (`communicator.spin_us`).
-    pub spin: Duration,
-    /// An eventfd that wakes the progress thread (a new request, or stop).
-    wake: OwnedFd,
-    stop: AtomicBool,
-}
+/// An eventfd: a counter that makes poll(2) return when written.
+struct EventFd(OwnedFd);
 
-/// Longest sleep of the progress thread in one poll while requests are pending (it also wakes on
-/// socket readiness and on new requests).
-const TICK: Duration = Duration::from_millis(100);
-
-impl Shared {
-    pub fn new(core: Core, spin: Duration) -> Result<Shared> {
+impl EventFd {
+    fn new() -> Result<EventFd> {
         // SAFETY: eventfd with valid flags; the result is checked.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if fd < 0 {
@@ -46,34 +35,167 @@ impl Shared {
                 std::io::Error::last_os_error()
             )));
         }
+        // SAFETY: a fresh descriptor that nothing else owns.
+        Ok(EventFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+    fn signal(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to our eventfd. A full counter (EAGAIN) still
+        // wakes the reader, so the result needs no check.
+        unsafe { libc::write(self.0.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+    fn drain(&self) {
+        let mut v: u64 = 0;
+        // SAFETY: reads 8 bytes into a live u64 from our non-blocking eventfd.
+        unsafe { libc::read(self.0.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+    }
+    fn pollfd(&self) -> libc::pollfd {
+        libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }
+    }
+}
+
+/// What the transport, its request handles and its progress thread share.
+///
+/// One thread at a time waits in poll(2) for the requests' sockets (the *driver*, marked in
+/// [`Core::driving`], with the lock released); other waiters sleep on a condition variable. Who
+/// completes requests wakes them ([`CoreGuard`]), and kicks a driver out of its poll, since the
+/// bytes it waits for may have been read by someone else.
+pub(super) struct Shared {
+    core: Mutex<Core>,
+    completed: Condvar,
+    /// The busy-poll window of waits (`communicator.spin_us`).
+    pub spin: Duration,
+    /// Wakes the progress thread from its idle sleep (a new request, or stop).
+    wake: EventFd,
+    /// Wakes the driver from its poll (something completed, or a new request to watch).
+    kick: EventFd,
+    stop: AtomicBool,
+}
+
+/// Longest sleep of the progress thread in one poll while requests are pending (it also wakes on
+/// socket readiness and on new requests).
+const TICK: Duration = Duration::from_millis(100);
+
+/// The transport's state, locked; on release, wakes whoever waits if a request completed
+/// meanwhile.
+pub(super) struct CoreGuard<'a> {
+    shared: &'a Shared,
+    guard: MutexGuard<'a, Core>,
+    before: u64,
+}
+
+impl std::ops::Deref for CoreGuard<'_> {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for CoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Core {
+        &mut self.guard
+    }
+}
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        if self.guard.reqs.completions() != self.before {
+            self.shared.completed.notify_all();
+            if self.guard.driving {
+                self.shared.kick.signal();
+            }
+        }
+    }
+}
+
+impl Shared {
+    pub fn new(core: Core, spin: Duration) -> Result<Shared> {
         Ok(Shared {
             core: Mutex::new(core),
+            completed: Condvar::new(),
             spin,
-            // SAFETY: a fresh descriptor that nothing else owns.
-            wake: unsafe { OwnedFd::from_raw_fd(fd) },
+            wake: EventFd::new()?,
+            kick: EventFd::new()?,
             stop: AtomicBool::new(false),
         })
     }
 
-    /// Wakes the progress thread.
-    pub fn wake(&self) {
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a live u64 to our eventfd. A full counter (EAGAIN) still
-        // wakes the reader, so the result needs no check.
-        unsafe { libc::write(self.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    /// Locks the transport's state.
+    pub fn lock(&self) -> CoreGuard<'_> {
+        let guard = self.core.lock();
+        let before = guard.reqs.completions();
+        CoreGuard {
+            shared: self,
+            guard,
+            before,
+        }
     }
 
-    fn drain_wake(&self) {
-        let mut v: u64 = 0;
-        // SAFETY: reads 8 bytes into a live u64 from our non-blocking eventfd.
-        unsafe { libc::read(self.wake.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+    /// A new request was started: the progress thread takes it up, and a driver watches its
+    /// socket too.
+    pub fn started(&self, driving: bool) {
+        self.wake.signal();
+        if driving {
+            self.kick.signal();
+        }
     }
 
-    fn wake_pollfd(&self) -> libc::pollfd {
-        libc::pollfd {
-            fd: self.wake.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
+    /// Advances the requests until `done` says so (checked under the lock after every step) or
+    /// `until`: as the driver while nobody else is, else asleep until the driver reports.
+    /// Returns `done`'s last answer.
+    fn drive<T>(&self, until: Instant, mut done: impl FnMut(&mut Core) -> Option<T>) -> Option<T> {
+        let mut g = self.lock();
+        let mut spin = Spin::new(self.spin);
+        let mut pfds = Vec::new();
+        loop {
+            if let Some(t) = done(&mut g) {
+                return Some(t);
+            }
+            if g.driving {
+                if self.completed.wait_until(&mut g.guard, until).timed_out() {
+                    return done(&mut g);
+                }
+                continue;
+            }
+            let moved = {
+                let Core {
+                    conns,
+                    matcher,
+                    reqs,
+                    ..
+                } = &mut *g;
+                requests(conns, matcher, reqs, &|_| false)
+            };
+            if let Some(t) = done(&mut g) {
+                return Some(t);
+            }
+            match spin.next(moved, until) {
+                Next::Again => {
+                    MutexGuard::bump(&mut g.guard);
+                    continue;
+                }
+                Next::TimedOut => return None,
+                Next::Poll => {}
+            }
+            pfds.clear();
+            pfds.push(self.kick.pollfd());
+            pfds.push(self.wake.pollfd());
+            pollfds(&g.conns, &g.matcher, &g.reqs, &|_| false, &mut pfds);
+            pfds[1].events = 0; // watched only by the progress thread's idle sleep
+            g.driving = true;
+            MutexGuard::unlocked(&mut g.guard, || {
+                let _ = engine::poll_until(&mut pfds, until);
+            });
+            g.driving = false;
+            if pfds[0].revents != 0 {
+                self.kick.drain();
+            }
+            // Another waiter may drive now (or find its result).
+            self.completed.notify_all();
         }
     }
 }
@@ -89,37 +211,28 @@ pub(super) fn spawn(shared: Arc<Shared>) -> Result<JoinHandle<()>> {
 /// Stops the progress thread `h` of `shared` and waits for it.
 pub(super) fn stop(shared: &Shared, h: JoinHandle<()>) {
     shared.stop.store(true, Ordering::SeqCst);
-    shared.wake();
+    shared.wake.signal();
+    shared.kick.signal();
+    shared.completed.notify_all();
     let _ = h.join();
 }
 
+/// The progress thread: while requests are pending, drives them in slices of [`TICK`]; else
+/// sleeps until a new request or stop.
 fn thread_main(shared: &Shared) {
-    let mut pfds = Vec::new();
     while !shared.stop.load(Ordering::SeqCst) {
-        pfds.clear();
-        pfds.push(shared.wake_pollfd());
-        let timeout = {
-            let mut guard = shared.core.lock();
-            let Core {
-                conns,
-                matcher,
-                reqs,
-            } = &mut *guard;
-            if reqs.is_idle() {
-                None
-            } else if requests(conns, matcher, reqs, &|_| false) {
-                continue;
-            } else {
-                pollfds(conns, matcher, reqs, &|_| false, &mut pfds);
-                Some(TICK)
-            }
-        };
-        let ms = timeout.map_or(-1, |t| t.as_millis() as libc::c_int);
-        // SAFETY: pfds is a valid array of pollfd of the given length.
-        unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-        if pfds[0].revents != 0 {
-            shared.drain_wake();
+        let idle = shared.lock().reqs.is_idle();
+        if idle {
+            let mut pfd = [shared.wake.pollfd()];
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(pfd.as_mut_ptr(), 1, -1) };
+            shared.wake.drain();
+            continue;
         }
+        shared.wake.drain();
+        shared.drive(Instant::now() + TICK, |core| {
+            (core.reqs.is_idle() || shared.stop.load(Ordering::SeqCst)).then_some(())
+        });
     }
 }
 
@@ -263,6 +376,7 @@ pub(super) fn fail_all(core: &mut Core) {
         conns,
         matcher,
         reqs,
+        ..
     } = core;
     for (p, conn) in conns.iter_mut().enumerate() {
         if reqs.sends_to(p) {
@@ -286,57 +400,29 @@ pub(super) struct DirectPending {
     pub id: ReqId,
 }
 
-impl DirectPending {
-    /// One step of all requests, then this one's result if it completed.
-    fn step(&self, core: &mut Core) -> (Option<Result<MsgStatus>>, bool) {
-        if let Some(r) = core.reqs.result(self.id) {
-            return (Some(r), false);
+impl Pending for DirectPending {
+    fn test(&mut self) -> Option<Result<MsgStatus>> {
+        let mut g = self.shared.lock();
+        if let Some(r) = g.reqs.result(self.id) {
+            return Some(r);
         }
         let Core {
             conns,
             matcher,
             reqs,
-        } = core;
-        let moved = requests(conns, matcher, reqs, &|_| false);
-        (reqs.result(self.id), moved)
-    }
-}
-
-impl Pending for DirectPending {
-    fn test(&mut self) -> Option<Result<MsgStatus>> {
-        self.step(&mut self.shared.core.lock()).0
+            ..
+        } = &mut *g;
+        requests(conns, matcher, reqs, &|_| false);
+        reqs.result(self.id)
     }
 
     fn wait(&mut self, until: Instant) -> Option<Result<MsgStatus>> {
-        let mut core = self.shared.core.lock();
-        let mut spin = Spin::new(self.shared.spin);
-        let mut pfds = Vec::new();
-        loop {
-            let (r, moved) = self.step(&mut core);
-            if r.is_some() {
-                return r;
-            }
-            match spin.next(moved, until) {
-                Next::Again => continue,
-                Next::TimedOut => return None,
-                Next::Poll => {}
-            }
-            pfds.clear();
-            let Core {
-                conns,
-                matcher,
-                reqs,
-            } = &*core;
-            pollfds(conns, matcher, reqs, &|_| false, &mut pfds);
-            // Other threads may use the transport while this one sleeps.
-            parking_lot::MutexGuard::unlocked(&mut core, || {
-                let _ = engine::poll_until(&mut pfds, until);
-            });
-        }
+        let id = self.id;
+        self.shared.drive(until, |core| core.reqs.result(id))
     }
 
     fn cancel(&mut self) -> Option<Result<MsgStatus>> {
-        let mut guard = self.shared.core.lock();
+        let mut guard = self.shared.lock();
         let core = &mut *guard;
         if let Some(r) = core.reqs.result(self.id) {
             return Some(r);
@@ -366,7 +452,7 @@ impl Pending for DirectPending {
     }
 
     fn detach(self: Box<Self>) {
-        self.shared.core.lock().reqs.detach(self.id);
+        self.shared.lock().reqs.detach(self.id);
     }
 }
 

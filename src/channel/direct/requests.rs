@@ -41,6 +41,8 @@ pub struct Requests {
     detached: HashSet<ReqId>,
     /// Requests started and not completed.
     open: usize,
+    /// Requests completed so far (whoever waits learns of new ones by this count).
+    completions: u64,
     next: ReqId,
 }
 
@@ -155,9 +157,15 @@ impl Requests {
         self.complete(r.id, received(u.env, u.len, cap));
     }
 
+    /// Requests completed so far.
+    pub fn completions(&self) -> u64 {
+        self.completions
+    }
+
     /// Request `id` completed with `result`.
     pub fn complete(&mut self, id: ReqId, result: Result<MsgStatus>) {
         self.open -= 1;
+        self.completions += 1;
         if !self.detached.remove(&id) {
             self.done.insert(id, result);
         }

@@ -181,6 +181,11 @@ impl Inbox {
     }
 
     /// Inline payload bytes of unexpected messages held in memory.
+    /// The most bytes of unexpected payloads it holds.
+    pub fn bound(&self) -> usize {
+        self.bound
+    }
+
     pub fn held(&self) -> usize {
         self.held
     }

@@ -12,7 +12,13 @@
 //! fmi:{name}:{run}:tagged:{ctx}:{dst}:{src}:{n}      payload of src's n-th large message to dst
 //! fmi:{name}:{run}:tagged:{ctx}:{dst}:spill:{n}      payloads dst holds back ([`super::inbox`])
 //! fmi:{name}:{run}:{seq}:{op}:{phase}[:{i}...]   one collective call (seq counts calls)
+//! fmi:{name}:{run}:c{label}:...            a sub-communicator: the same grammar below its prefix
 //! ```
+//!
+//! A sub-communicator's `{label}` (`crate::comm`) is `{ctx}.{first}.{nonce}` (its context id,
+//! the init rank of its rank 0 and a random nonce of that rank) or, for the agreement of a
+//! `create_group`, `g{tag}.{hash}` (the user's tag and a hash of the group's members); labels
+//! are built from `[0-9a-z.]` only.
 //!
 //! `{run}` is 16 hex digits agreed at init ([`super::join`]), so nothing of an earlier run with
 //! the same name (crashed or not) is ever read. `{nonce}` and `{n}` are 16 hex digits (so no such
@@ -88,6 +94,17 @@ impl Namespace {
     /// `fmi:{name}:{run}:`, the prefix of every key of the run.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+    /// The namespace of a sub-communicator labelled `label` (`[0-9a-z.]` only): its keys start
+    /// with `{prefix}c{label}:`, which no key of this namespace does (they continue with a digit,
+    /// `p2p` or `ack`).
+    pub fn sub(&self, label: &str) -> Namespace {
+        debug_assert!(label
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'.'));
+        Namespace {
+            prefix: format!("{}c{label}:", self.prefix),
+        }
     }
     /// Where joiners confirm that they got the run id.
     pub fn ack(&self) -> String {

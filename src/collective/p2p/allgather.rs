@@ -1,8 +1,10 @@
 //! Allgather: ring, n-1 steps each passing one block to the right (bandwidth-optimal), and
-//! Bruck, ceil(log2 n) steps that double the blocks held (latency-optimal).
+//! Bruck, ceil(log2 n) steps that double the blocks held (latency-optimal); allgatherv: the
+//! ring with blocks of any size.
 
 use super::Ctx;
 use crate::collective::buffer::split2;
+use crate::collective::shape::Blocks;
 use crate::error::Result;
 
 /// Every rank's `send` block ends up in every rank's `recv` at offset rank*len.
@@ -40,5 +42,31 @@ pub fn bruck(ctx: &mut Ctx, send: &[u8], recv: &mut [u8]) -> Result<()> {
         k *= 2;
     }
     recv[..n * s].rotate_right(r * s);
+    Ok(())
+}
+
+/// Allgatherv: every rank's `send` ends up in block `rank` (`blocks`) of every rank's `recv`;
+/// in step k each rank passes the block it received in step k-1 to the right.
+pub fn ring_v(ctx: &mut Ctx, send: &[u8], recv: &mut [u8], blocks: Blocks) -> Result<()> {
+    let n = ctx.size;
+    let r = ctx.rank;
+    recv[blocks.range(r)].copy_from_slice(send);
+    let right = (r + 1) % n;
+    let left = (r + n - 1) % n;
+    for step in 0..n.saturating_sub(1) {
+        let (sb, rb) = (
+            blocks.range((r + n - step) % n),
+            blocks.range((r + 2 * n - step - 1) % n),
+        );
+        // An empty block may lie anywhere, even inside another one.
+        let (data, into): (&[u8], &mut [u8]) = if sb.is_empty() {
+            (&[], &mut recv[rb])
+        } else if rb.is_empty() {
+            (&recv[sb], &mut [])
+        } else {
+            split2(recv, sb, rb)
+        };
+        ctx.sendrecv(right, data, left, into)?;
+    }
     Ok(())
 }

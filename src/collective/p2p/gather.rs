@@ -1,10 +1,10 @@
 //! Gather: binomial tree towards the root, message sizes doubling per round, or straight to the
-//! root (flat).
+//! root (flat); gatherv straight to the root.
 
 use super::Ctx;
 use crate::channel::Xfer;
-use crate::collective::buffer::AlignedBuf;
-use crate::collective::shape::{children, parent, subtree};
+use crate::collective::buffer::{split_many, AlignedBuf};
+use crate::collective::shape::{children, parent, subtree, Blocks};
 use crate::error::Result;
 
 /// Gathers every rank's `send` block into `recv` at the root, in order of rank relative to the
@@ -115,4 +115,28 @@ pub fn binomial_rotating(
         }
         other => binomial(ctx, send, other, root),
     }
+}
+
+/// Gatherv: every rank sends its block straight to the root, which receives all of them at
+/// once, each into its own place (`blocks`) in `recv`. Empty blocks are empty messages.
+pub fn flat_v(
+    ctx: &mut Ctx,
+    send: &[u8],
+    recv: Option<(&mut [u8], Blocks)>,
+    root: usize,
+) -> Result<()> {
+    if ctx.rank != root {
+        return ctx.send(root, send);
+    }
+    let (out, blocks) = recv.expect("the root has the receive buffer");
+    let ranges: Vec<_> = (0..ctx.size).map(|p| blocks.range(p)).collect();
+    let mut parts = split_many(out, &ranges);
+    parts[root].copy_from_slice(send);
+    let mut recvs: Vec<Xfer> = parts
+        .into_iter()
+        .enumerate()
+        .filter(|&(peer, _)| peer != root)
+        .map(|(peer, buf)| Xfer::Recv { peer, buf })
+        .collect();
+    ctx.exchange(&mut recvs)
 }

@@ -8,6 +8,7 @@ pub mod barrier;
 pub mod bcast;
 pub mod gather;
 pub mod reduce;
+pub mod reduce_scatter;
 pub mod scan;
 pub mod scatter;
 
@@ -88,6 +89,33 @@ pub fn run(alg: P2pAlgorithm, ctx: &mut Ctx, args: Args) -> Result<()> {
         (A::Ring, Args::Allgather { send, recv }) => allgather::ring(ctx, send, recv),
         (A::Bruck, Args::Allgather { send, recv }) => allgather::bruck(ctx, send, recv),
         (A::AllAtOnce, Args::Alltoall { send, recv }) => alltoall::all_at_once(ctx, send, recv),
+        (A::Flat, Args::Gatherv { send, recv, root }) => gather::flat_v(ctx, send, recv, root),
+        (A::Flat, Args::Scatterv { send, recv, root }) => scatter::flat_v(ctx, send, recv, root),
+        (A::Ring, Args::Allgatherv { send, recv, blocks }) => {
+            allgather::ring_v(ctx, send, recv, blocks)
+        }
+        (
+            A::AllAtOnce,
+            Args::Alltoallv {
+                send,
+                sblocks,
+                recv,
+                rblocks,
+            },
+        ) => alltoall::all_at_once_v(ctx, send, sblocks, recv, rblocks),
+        (
+            A::AllAtOnce,
+            Args::ReduceScatter {
+                send,
+                recv,
+                counts,
+                t,
+                op,
+            },
+        ) => reduce_scatter::all_at_once(ctx, send, recv, counts, t, op),
+        (A::Chain, Args::Exscan { send, recv, t, op }) => {
+            scan::exclusive_chain(ctx, send, recv, t, op)
+        }
         (alg, args) => Err(not_planned(crate::plan::Algorithm::P2p(alg).name(), &args)),
     }
 }

@@ -1,5 +1,6 @@
 //! Inclusive scan: recursive doubling (Hillis-Steele) or a chain pipelined in pieces for
 //! commutative+associative operators, a left-to-right chain of whole buffers otherwise.
+//! Exclusive scan: the left-to-right chain.
 
 use super::Ctx;
 use crate::channel::Xfer;
@@ -94,4 +95,28 @@ pub fn chain_pipelined(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &ReduceOp
         }
     }
     Ok(())
+}
+
+/// Exclusive scan, strictly left to right: rank k receives the prefix of ranks < k into `recv`,
+/// folds its `send` in and passes that on. Rank 0's `recv` is left as it is.
+pub fn exclusive_chain(
+    ctx: &mut Ctx,
+    send: &[u8],
+    recv: &mut [u8],
+    t: Datatype,
+    op: &ReduceOp,
+) -> Result<()> {
+    let (r, n) = (ctx.rank, ctx.size);
+    if r > 0 {
+        ctx.recv(r - 1, recv)?;
+    }
+    if r + 1 == n {
+        return Ok(());
+    }
+    if r == 0 {
+        return ctx.send(1, send);
+    }
+    let mut next = AlignedBuf::from_slice(recv);
+    op.apply(&mut next, send, t);
+    ctx.send(r + 1, &next)
 }

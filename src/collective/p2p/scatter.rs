@@ -1,10 +1,10 @@
 //! Scatter: binomial tree from the root, message sizes halving per round, or straight from the
-//! root (flat).
+//! root (flat); scatterv straight from the root.
 
 use super::Ctx;
 use crate::channel::Xfer;
 use crate::collective::buffer::AlignedBuf;
-use crate::collective::shape::{children, parent, subtree};
+use crate::collective::shape::{children, parent, subtree, Blocks};
 use crate::error::Result;
 
 /// The root sends every block straight from `send` to its rank, all at once; the others
@@ -67,5 +67,29 @@ pub fn binomial(ctx: &mut Ctx, send: Option<&[u8]>, recv: &mut [u8], root: usize
     sends.reverse();
     ctx.exchange(&mut sends)?;
     recv.copy_from_slice(&data[..s]);
+    Ok(())
+}
+
+/// Scatterv: the root sends block i of `send` (`blocks`) straight to rank i, all at once; the
+/// others receive straight into `recv`. Empty blocks are empty messages.
+pub fn flat_v(
+    ctx: &mut Ctx,
+    send: Option<(&[u8], Blocks)>,
+    recv: &mut [u8],
+    root: usize,
+) -> Result<()> {
+    if ctx.rank != root {
+        return ctx.recv(root, recv);
+    }
+    let (send, blocks) = send.expect("root has the send buffer");
+    let mut sends: Vec<Xfer> = (0..ctx.size)
+        .filter(|&peer| peer != root)
+        .map(|peer| Xfer::Send {
+            peer,
+            data: &send[blocks.range(peer)],
+        })
+        .collect();
+    ctx.exchange(&mut sends)?;
+    recv.copy_from_slice(&send[blocks.range(root)]);
     Ok(())
 }

@@ -14,9 +14,11 @@ pub mod bcast;
 pub mod finalize;
 pub mod gather;
 pub mod reduce;
+pub mod reduce_scatter;
 pub mod scan;
 pub mod scatter;
 
+use super::buffer::blocks_mut;
 use super::{filled, local, not_planned, Args};
 use crate::channel::store::keys::{CallKeys, Namespace};
 use crate::channel::store::{Put, StoreTransport, Take};
@@ -70,6 +72,36 @@ pub fn run(alg: StoreAlgorithm, ctx: &mut Ctx, args: Args) -> Result<()> {
         }
         (A::WriteOnce, Args::Allgather { send, recv }) => allgather::write_once(ctx, send, recv),
         (A::Direct, Args::Alltoall { send, recv }) => alltoall::direct(ctx, send, recv),
+        (A::Flat, Args::Gatherv { send, recv, root }) => gather::flat_v(ctx, send, recv, root),
+        (A::Flat, Args::Scatterv { send, recv, root }) => scatter::flat_v(ctx, send, recv, root),
+        (A::WriteOnce, Args::Allgatherv { send, recv, blocks }) => {
+            allgather::write_once_v(ctx, send, recv, blocks)
+        }
+        (
+            A::Direct,
+            Args::Alltoallv {
+                send,
+                sblocks,
+                recv,
+                rblocks,
+            },
+        ) => alltoall::direct_v(ctx, send, sblocks, recv, rblocks),
+        (
+            A::Direct,
+            Args::ReduceScatter {
+                send,
+                recv,
+                counts,
+                t,
+                op,
+            },
+        ) => reduce_scatter::direct(ctx, send, recv, counts, t, op),
+        (A::FoldPrefix, Args::Exscan { send, recv, t, op }) => {
+            scan::exclusive_fold_prefix(ctx, send, recv, t, op)
+        }
+        (A::Chain, Args::Exscan { send, recv, t, op }) => {
+            scan::exclusive_chain(ctx, send, recv, t, op)
+        }
         (alg, args) => Err(not_planned(
             crate::plan::Algorithm::Store(alg).name(),
             &args,
@@ -160,18 +192,31 @@ impl<'a> Ctx<'a> {
         mine: &[u8],
         own: usize,
     ) -> Result<()> {
-        let mut takes: Vec<Take> = Vec::with_capacity(count);
-        for (p, block) in blocks_mut(out, mine.len(), count).into_iter().enumerate() {
-            if p == own {
-                block.copy_from_slice(mine);
-            } else {
-                takes.push(Take {
-                    key: &keys[p],
-                    from: Some(p),
-                    buf: block,
-                });
-            }
+        let mut blocks = blocks_mut(out, mine.len(), count);
+        if let Some(b) = blocks.get_mut(own) {
+            b.copy_from_slice(mine);
         }
+        self.take_each(keys, blocks, own)
+    }
+
+    /// Fills every block p of `blocks` but `skip` with the message under `keys[p]` (written by
+    /// rank p), all in one pop.
+    pub fn take_each(
+        &mut self,
+        keys: &[String],
+        blocks: Vec<&mut [u8]>,
+        skip: usize,
+    ) -> Result<()> {
+        let mut takes: Vec<Take> = blocks
+            .into_iter()
+            .enumerate()
+            .filter(|&(p, _)| p != skip)
+            .map(|(p, buf)| Take {
+                key: &keys[p],
+                from: Some(p),
+                buf,
+            })
+            .collect();
         self.pop(&mut takes)
     }
 
@@ -207,14 +252,5 @@ impl<'a> Ctx<'a> {
     pub fn recv(&mut self, peer: usize, buf: &mut [u8]) -> Result<()> {
         let key = self.ns.p2p(peer, self.rank);
         self.get(&key, Some(peer), buf)
-    }
-}
-
-/// `buf` as `n` consecutive blocks of `s` bytes (n empty blocks when `s` is 0).
-pub fn blocks_mut(buf: &mut [u8], s: usize, n: usize) -> Vec<&mut [u8]> {
-    if s == 0 {
-        (0..n).map(|_| <&mut [u8]>::default()).collect()
-    } else {
-        buf.chunks_mut(s).take(n).collect()
     }
 }

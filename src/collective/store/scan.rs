@@ -2,9 +2,11 @@
 //! Small messages: every peer reads the values below it at once and folds them (one round,
 //! any operator). Large ones: a chain of partial prefixes (any operator) or, for commutative
 //! and associative operators, recursive doubling over partial results (ceil(log2 n) rounds).
+//! Exclusive scan (peer k gets v0 (+) ... (+) v(k-1); peer 0's buffer is left as it is): the
+//! same fold of the values below at once for small messages, the chain for large ones.
 
 use super::Ctx;
-use crate::collective::buffer::AlignedBuf;
+use crate::collective::buffer::{blocks_mut, AlignedBuf};
 use crate::collective::fold_blocks;
 use crate::datatype::Datatype;
 use crate::error::Result;
@@ -63,4 +65,53 @@ pub fn recursive_doubling(ctx: &mut Ctx, buf: &mut [u8], t: Datatype, op: &Reduc
         d *= 2;
     }
     Ok(())
+}
+
+/// Exclusive [`fold_prefix`]: peer k writes its `send` once for the n-1-k peers above it and
+/// folds the k values below into `recv`.
+pub fn exclusive_fold_prefix(
+    ctx: &mut Ctx,
+    send: &[u8],
+    recv: &mut [u8],
+    t: Datatype,
+    op: &ReduceOp,
+) -> Result<()> {
+    let (n, r, s) = (ctx.size, ctx.rank, send.len());
+    let keys: Vec<String> = (0..n).map(|p| ctx.key("val", &[p])).collect();
+    if r + 1 < n {
+        ctx.put(&keys[r], send, n - 1 - r)?;
+    }
+    if r == 0 {
+        return Ok(());
+    }
+    let mut all = AlignedBuf::new(r * s);
+    ctx.take_each(&keys, blocks_mut(&mut all, s, r), r)?;
+    fold_blocks(&all, s, recv, t, op);
+    Ok(())
+}
+
+/// Exclusive [`chain`]: peer k reads the prefix of the peers below it into `recv`, folds its
+/// `send` in and writes that for k+1.
+pub fn exclusive_chain(
+    ctx: &mut Ctx,
+    send: &[u8],
+    recv: &mut [u8],
+    t: Datatype,
+    op: &ReduceOp,
+) -> Result<()> {
+    let (n, r) = (ctx.size, ctx.rank);
+    if r > 0 {
+        let key = ctx.key("prefix", &[r - 1]);
+        ctx.get(&key, Some(r - 1), recv)?;
+    }
+    if r + 1 == n {
+        return Ok(());
+    }
+    let key = ctx.key("prefix", &[r]);
+    if r == 0 {
+        return ctx.put(&key, send, 1);
+    }
+    let mut next = AlignedBuf::from_slice(recv);
+    op.apply(&mut next, send, t);
+    ctx.put(&key, &next, 1)
 }
