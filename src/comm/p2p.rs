@@ -21,6 +21,7 @@ use super::Communicator;
 use crate::channel::request::{RecvBuf, SendBuf};
 use crate::channel::{ChannelKind, TaggedSend};
 use crate::error::{Error, ErrorKind, Result};
+use crate::plan::Call;
 use crate::request::Request;
 use std::time::Instant;
 
@@ -76,6 +77,55 @@ impl Communicator {
         Ok(())
     }
 
+    /// The channel of tagged messages: the pinned one, else direct, else the control channel.
+    fn tagged_kind(&self) -> ChannelKind {
+        match self.channels.pinned {
+            Some(k) => k,
+            None if self.channels.has(ChannelKind::Direct) => ChannelKind::Direct,
+            None => self.channels.control(),
+        }
+    }
+
+    /// Whether a plain send or receive described by `call` is a tag-0 message of the inbox: when
+    /// it runs on the channel of tagged messages and that is a store channel (as on the direct
+    /// channel, plain messages are then tag 0 of the same matching).
+    pub(super) fn plain_in_inbox(&mut self, call: &Call) -> bool {
+        let (kind, _) = self.channels.pick(call, self.hint);
+        kind == self.tagged_kind() && matches!(self.channels.get(kind), Some(Held::Store(_)))
+    }
+
+    /// A plain send as a tag-0 send to the inbox.
+    pub(super) fn send_plain_in_inbox(&mut self, data: &[u8], dest: usize) -> Result<()> {
+        let what = format!("send/recv: send of {} bytes to rank {dest}", data.len());
+        self.tagged(&what, data.len(), |t, deadline| {
+            t.send_tagged(CTX, data, dest, 0, deadline)
+        })
+    }
+
+    /// A plain receive as a tag-0 receive of the inbox: a message of another size than `buf` is
+    /// `SizeMismatch` (and consumed).
+    pub(super) fn recv_plain_in_inbox(&mut self, buf: &mut [u8], src: usize) -> Result<()> {
+        let what = format!("send/recv: receive of {} bytes from rank {src}", buf.len());
+        let want = buf.len();
+        self.tagged(&what, want, |t, deadline| {
+            let r = t.recv_tagged(CTX, buf, Source::Rank(src), TagSel::Tag(0), None, deadline);
+            match r {
+                Ok(st) if st.bytes == want => Ok(()),
+                Ok(st) => Err(Error::new(
+                    ErrorKind::SizeMismatch,
+                    format!(
+                        "message from rank {src} has {} bytes, receive buffer has {want} bytes",
+                        st.bytes
+                    ),
+                )),
+                Err(e) if e.kind() == ErrorKind::Truncated => {
+                    Err(Error::new(ErrorKind::SizeMismatch, e.message().to_string()))
+                }
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     /// Runs `f` on the channel of tagged messages (the pinned one, else direct, else the control
     /// channel), with the call's deadline; counts it and adds context to an error.
     fn tagged<T>(
@@ -84,11 +134,7 @@ impl Communicator {
         bytes: usize,
         f: impl FnOnce(&mut dyn Tagged, Instant) -> Result<T>,
     ) -> Result<T> {
-        let kind = match self.channels.pinned {
-            Some(k) => k,
-            None if self.channels.has(ChannelKind::Direct) => ChannelKind::Direct,
-            None => self.channels.control(),
-        };
+        let kind = self.tagged_kind();
         let start = Instant::now();
         let deadline = start + self.timeout;
         let r = match self.channels.get(kind) {

@@ -227,7 +227,7 @@ pub fn bad_input_gives_invalid_arg(c: &mut Communicator) {
 }
 
 /// Every peer: a ring of send-receives (small and large), then `rounds` rounds that interleave
-/// tagged, plain and collective traffic.
+/// tagged, plain and collective traffic, then plain and tagged messages matched as tag 0.
 pub fn rings_and_interleaving(c: &mut Communicator, rounds: u32) {
     let (me, n) = (c.rank(), c.size());
     let (next, prev) = ((me + 1) % n, (me + n - 1) % n);
@@ -272,6 +272,20 @@ pub fn rings_and_interleaving(c: &mut Communicator, rounds: u32) {
             .unwrap();
         assert_eq!((st.bytes, parse(&b)), (40, (prev, it)));
     }
+    // Plain messages are tag 0 of the same matching: a plain send is received by a tagged
+    // receive, a tagged send of tag 0 by a plain receive (which takes exactly its size).
+    c.send(&body(me, 500, 12), next).unwrap();
+    c.send_tagged(&body(me, 501, 16), next, 0).unwrap();
+    c.send_tagged(&body(me, 502, 16), next, 0).unwrap();
+    let mut b = [0u8; 64];
+    let st = c.recv_tagged(&mut b, Source::Any, TagSel::Any).unwrap();
+    assert_eq!((st.source, st.tag, st.bytes), (prev, 0, 12));
+    assert_eq!(parse(&b), (prev, 500));
+    let mut p = [0u8; 16];
+    c.recv(&mut p, prev).unwrap();
+    assert_eq!(parse(&p), (prev, 501));
+    let mut wrong = [0u8; 20];
+    assert_eq!(kind(c.recv(&mut wrong, prev)), ErrorKind::SizeMismatch);
     assert_eq!(c.iprobe(Source::Any, TagSel::Any).unwrap(), None);
     c.barrier().unwrap();
 }

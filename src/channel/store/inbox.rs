@@ -1,11 +1,12 @@
 //! Tagged point-to-point messages on a store channel, written once over the
 //! [`StoreTransport`] primitives (so Redis and S3 share it).
 //!
-//! Every receiver has one inbox queue per matching context ([`super::keys::TaggedKeys::inbox`]) that all
-//! senders append to. Each element is an envelope: source, tag, size, and either the payload
-//! itself (up to [`INLINE`] bytes) or a reference to a queue of its own that holds the payload
-//! ([`super::keys::TaggedKeys::data`]: one message, one writer, so the store's large-message handling
-//! applies). The sender writes the payload before (or, on S3, together with) the envelope.
+//! Every receiver has one inbox queue per matching context
+//! ([`super::keys::TaggedKeys::inbox`]) that all senders append to. Each element is an envelope:
+//! source, tag, size, and either the payload itself (up to [`INLINE`] bytes) or a reference to a
+//! queue of its own that holds the payload ([`super::keys::TaggedKeys::data`]: one message, one
+//! writer, so the store's large-message handling applies). The sender writes the payload before
+//! the envelope.
 //!
 //! The receiver consumes its inbox in order. A receive takes the oldest matching message:
 //! first from its local list of messages it passed over (unexpected ones), then from the inbox;
@@ -17,12 +18,14 @@
 //! The local list holds at most `communicator.unexpected_buffer_bytes` of inline payloads (plus
 //! the one message a probe or receive is looking at). Beyond that the store keeps them: the
 //! payload of a passed-over message is written back to a queue of the receiver's own
-//! ([`super::keys::TaggedKeys::spill`]) and only its envelope (a few dozen bytes) stays in memory.
-//! Referenced payloads never count: they stay in the store until received.
+//! ([`super::keys::TaggedKeys::spill`]) and only its envelope (a few dozen bytes) stays in
+//! memory. Referenced payloads never count: they stay in the store until received.
 //!
 //! A blocking receive waits with the store's blocking pop ([`StoreTransport::pop_next`]: BLPOP
-//! on Redis, polling with backoff on S3, only while the call waits). [`Inbox::take`] without `wait` is the non-waiting step (look once, take a match if there is one) that a layer of
-//! non-blocking receives can call.
+//! on Redis, polling with backoff on S3, only while the call waits). [`Inbox::take`] without
+//! `wait` is the non-waiting step (look once, take a match if there is one), and
+//! [`Inbox::deliver`] reads the payload of what it took: a layer of non-blocking receives can
+//! build on the two.
 
 use super::keys::Namespace;
 use super::{Put, StoreTransport, Take};
@@ -160,7 +163,7 @@ pub struct Inbox {
 fn describe(src: Source, tag: TagSel) -> String {
     let s = match src {
         Source::Any => "any source".to_string(),
-        Source::Rank(r) => format!("peer {r}"),
+        Source::Rank(r) => format!("rank {r}"),
     };
     match tag {
         TagSel::Any => format!("{s}, any tag"),
@@ -231,19 +234,21 @@ impl Inbox {
             body: Body::Data(n),
         }
         .encode();
-        let puts = [
-            Put {
-                key: &data_key,
-                data,
-                readers: 1,
-            },
-            Put {
-                key: &inbox,
-                data: &e,
-                readers: 1,
-            },
-        ];
-        let r = t.push(STORE_TAG, &puts, deadline);
+        // The payload first, then the envelope: a failed payload write leaves no envelope that
+        // would make the receiver wait for it.
+        let data_put = Put {
+            key: &data_key,
+            data,
+            readers: 1,
+        };
+        let env_put = Put {
+            key: &inbox,
+            data: &e,
+            readers: 1,
+        };
+        let r = t
+            .push(STORE_TAG, &[data_put], deadline)
+            .and_then(|()| t.push(STORE_TAG, &[env_put], deadline));
         t.call_done(&data_key);
         r
     }
