@@ -441,3 +441,34 @@ fn non_blocking_collectives_on_split_communicators_stay_apart() {
         half.free().unwrap();
     });
 }
+
+#[test]
+fn a_blocking_collective_while_non_blocking_ones_are_in_flight() {
+    for round in 0..3 {
+        common::run_peers(4, |c| {
+            let me = c.rank();
+            let sum = ReduceOp::builtin(BuiltinOp::Sum);
+            let a = i64s(&vec![me as i64 + 1; 4096]);
+            let mut a_out = vec![0u8; a.len()];
+            let mut bc = if me == 2 {
+                i64s(&[7; 300])
+            } else {
+                vec![0u8; 2400]
+            };
+            let mut reqs = vec![
+                c.iallreduce(Some(sbuf(&a)), rbuf(&mut a_out), Datatype::Int64, &sum)
+                    .unwrap(),
+                c.ibcast(rbuf(&mut bc), 2).unwrap(),
+            ];
+            // Its messages and the background ones share the connections in any order.
+            let mut x = (me as i64 + round).to_le_bytes();
+            c.allreduce_in_place(&mut x, Datatype::Int64, &sum).unwrap();
+            assert_eq!(i64::from_le_bytes(x), 6 + 4 * round);
+            for r in wait_all(&mut reqs) {
+                r.unwrap();
+            }
+            assert!(from_i64s(&a_out).iter().all(|&v| v == 10));
+            assert!(from_i64s(&bc).iter().all(|&v| v == 7));
+        });
+    }
+}

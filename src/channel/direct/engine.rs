@@ -7,6 +7,7 @@ use super::requests::{received, PostedRecv, Requests};
 use crate::channel::Xfer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::tls::Stream;
+use std::collections::VecDeque;
 use std::io::{ErrorKind as IoKind, IoSliceMut, Read};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
@@ -23,12 +24,16 @@ pub struct Conn {
     /// Bytes already read from the stream that belong to later messages (read past the end of a
     /// message that was shorter than its receive buffer); served before the stream.
     pub pending: Vec<u8>,
-    /// A header read whose payload is still in the stream: a collective message read by a
-    /// point-to-point receive, or a point-to-point message parked by the matcher. The stream is
-    /// not read further until a call consumes it.
+    /// A header read whose payload is still in the stream: a collective message that did not
+    /// fit the unexpected-message bound, or a point-to-point message parked by the matcher. The
+    /// stream is not read further until a call consumes it.
     pub head: Option<Header>,
-    /// An unexpected point-to-point message whose payload is being read into the matcher's queue.
+    /// A message whose payload is being read apart from the current call: unexpected, for a
+    /// non-blocking receive, or a collective message read ahead of its call.
     pub stash: Option<Stash>,
+    /// Collective messages read ahead of their call (so that the messages behind them could be
+    /// read), oldest first; their bytes count in the matcher's bound until taken.
+    pub early: VecDeque<(Header, Vec<u8>)>,
 }
 
 /// The payload of a point-to-point message being read apart from the current call: `got` of its
@@ -47,6 +52,8 @@ pub enum Into {
     /// The message of a posted non-blocking receive: into its buffer (bytes beyond the buffer
     /// are discarded and the receive fails with a truncation).
     Request(PostedRecv),
+    /// A collective message read ahead of its call: into the connection's `early` list.
+    Collective(Header, Vec<u8>),
 }
 
 impl Stash {
@@ -57,6 +64,19 @@ impl Stash {
             len,
             got: 0,
             into: Into::Queue(vec![0u8; len]),
+        }
+    }
+    /// The collective message `h` (from `src`) of `len` bytes, read ahead of its call.
+    pub fn collective(h: Header, src: usize, len: usize) -> Stash {
+        Stash {
+            env: Envelope {
+                ctx: h.ctx,
+                src,
+                tag: h.tag,
+            },
+            len,
+            got: 0,
+            into: Into::Collective(h, vec![0u8; len]),
         }
     }
     /// The message of the non-blocking receive `r`.
@@ -93,6 +113,7 @@ impl Conn {
             pending: &mut self.pending,
             head: &mut self.head,
             stash: &mut self.stash,
+            early: &mut self.early,
             matcher,
             reqs,
             src,
@@ -109,6 +130,7 @@ impl Conn {
             pending: Vec::new(),
             head: None,
             stash: None,
+            early: VecDeque::new(),
         }
     }
 }
@@ -362,15 +384,27 @@ fn blocked_by_earlier(xfers: &[Xfer<'_>], st: &[State], i: usize) -> bool {
 /// The error of a receive that a parked point-to-point message stands in front of: the message
 /// it waits for is behind it in the stream, and nothing in this call can take the parked one.
 fn blocked_error(label: &Header, head: Option<Header>, peer: usize) -> Error {
-    let (tag, len) = head.map_or((0, 0), |h| (h.tag, h.len));
     let want = match label.kind {
         Kind::Collective => crate::tag::describe_tag(label.tag),
         Kind::P2p => "send/recv".into(),
     };
+    let ahead = match head {
+        Some(h) if h.kind == Kind::Collective => format!(
+            "a message of {} ({} bytes, communicator context {}) that this rank has not called yet",
+            crate::tag::describe_tag(h.tag),
+            h.len,
+            h.ctx
+        ),
+        Some(h) => format!(
+            "a point-to-point message (tag {}, {} bytes) that no receive has taken yet",
+            h.tag, h.len
+        ),
+        None => "a message".into(),
+    };
     Error::invalid(format!(
-        "peer {peer} sent a point-to-point message (tag {tag}, {len} bytes) that no receive has \
-         taken yet and that exceeds the unexpected-message buffer; the {want} message this call \
-         waits for is behind it (receive it first, or raise communicator.unexpected_buffer_bytes)"
+        "peer {peer} sent {ahead} and that exceeds the unexpected-message buffer; the {want} \
+         message this call waits for is behind it (take that message first, or raise \
+         communicator.unexpected_buffer_bytes)"
     ))
 }
 
@@ -513,6 +547,7 @@ pub(super) struct Rx<'a> {
     pub pending: &'a mut Vec<u8>,
     pub head: &'a mut Option<Header>,
     pub stash: &'a mut Option<Stash>,
+    pub early: &'a mut VecDeque<(Header, Vec<u8>)>,
     pub matcher: &'a mut Matcher,
     pub reqs: &'a mut Requests,
     /// The peer at the other end.
@@ -571,7 +606,7 @@ pub(super) fn progress_stash(stream: &mut impl Read, rx: &mut Rx<'_>) -> Result<
     let mut sink = [0u8; 4096];
     while st.got < st.len {
         let target: &mut [u8] = match &mut st.into {
-            Into::Queue(data) => &mut data[st.got..],
+            Into::Queue(data) | Into::Collective(_, data) => &mut data[st.got..],
             Into::Request(r) if st.got < r.buf.len() => {
                 let end = st.len.min(r.buf.len());
                 &mut r.buf.bytes_mut()[st.got..end]
@@ -602,6 +637,7 @@ pub(super) fn progress_stash(stream: &mut impl Read, rx: &mut Rx<'_>) -> Result<
             let cap = r.buf.len();
             rx.reqs.complete(r.id, received(st.env, st.len, cap));
         }
+        Into::Collective(h, data) => rx.early.push_back((h, data)),
     }
     Ok((true, moved))
 }
@@ -636,6 +672,39 @@ pub(super) fn divert(rx: &mut Rx<'_>, h: Header) -> Result<Arrival> {
     Ok(a)
 }
 
+/// A collective message `h` that is not (or not yet) the current call's: read ahead into
+/// `rx.early` when it fits the unexpected-message bound (its payload is read into `rx.stash`
+/// next; returns true), else left at the head of the stream (false).
+pub(super) fn set_aside(rx: &mut Rx<'_>, h: Header) -> Result<bool> {
+    let len = usize::try_from(h.len).map_err(|_| Error::channel("message length overflows"))?;
+    if !rx.matcher.reserve(len) {
+        *rx.head = Some(h);
+        return Ok(false);
+    }
+    *rx.stash = Some(Stash::collective(h, rx.src, len));
+    Ok(true)
+}
+
+/// The current call's message among the collective messages read ahead, if it is there: its
+/// header and payload (the reservation released). Messages of other contexts stay; a message of
+/// this context with another tag means the peers called operations in a different order.
+fn take_early(rx: &mut Rx<'_>, want: &Header) -> Result<Option<(Header, Vec<u8>)>> {
+    let Some(i) = rx.early.iter().position(|(h, _)| h.ctx == want.ctx) else {
+        return Ok(None);
+    };
+    let h = rx.early[i].0;
+    if h.tag != want.tag {
+        return Err(Error::invalid(format!(
+            "peers called operations in a different order: received a message of {}, expected {}",
+            crate::tag::describe_tag(h.tag),
+            crate::tag::describe_tag(want.tag)
+        )));
+    }
+    let (h, data) = rx.early.remove(i).expect("index from position");
+    rx.matcher.release(data.len());
+    Ok(Some((h, data)))
+}
+
 /// Reads as much of the expected message as is available from a non-blocking reader (which
 /// answers WouldBlock when it has nothing). Returns whether any byte moved.
 ///
@@ -661,6 +730,19 @@ fn progress_recv(
                     moved |= m;
                     if !complete {
                         return Ok(moved);
+                    }
+                }
+                if want.kind == Kind::Collective && s.hdr_got == 0 {
+                    if let Some((h, data)) = take_early(rx, want)? {
+                        let l = data.len();
+                        s.len = Some(l);
+                        s.mismatch = l != buf.len();
+                        if !s.mismatch {
+                            buf.copy_from_slice(&data);
+                        }
+                        s.off = l;
+                        debug_assert_eq!((h.ctx, h.tag), (want.ctx, want.tag));
+                        continue;
                     }
                 }
                 let (h, mut early) = if let Some(h) = rx.head.take() {
@@ -689,31 +771,24 @@ fn progress_recv(
                     (hd, got - h)
                 };
                 let theirs = h.kind == Kind::P2p && (h.ctx, h.tag) != (want.ctx, want.tag);
-                if want.kind == Kind::Collective && h.kind == Kind::Collective && h.ctx != want.ctx
-                {
-                    return Err(Error::invalid(format!(
-                        "a message of {} on communicator context {} arrived while this call ({} \
-                         on context {}) waits for its own; collectives on communicators that \
-                         share peers must be called in the same order by those peers",
-                        crate::tag::describe_tag(h.tag),
-                        h.ctx,
-                        crate::tag::describe_tag(want.tag),
-                        want.ctx
-                    )));
+                if h.kind == Kind::Collective && (want.kind == Kind::P2p || h.ctx != want.ctx) {
+                    // A collective message of another call (a collective this rank has not
+                    // called yet, or another communicator's): read it ahead, so that this call's
+                    // message behind it can be read. Its bytes read into `buf` go back first.
+                    rx.pending.splice(0..0, buf[..early].iter().copied());
+                    s.hdr_got = 0;
+                    if set_aside(rx, h)? {
+                        continue;
+                    }
+                    s.blocked = true;
+                    return Ok(moved);
                 }
                 if want.kind == Kind::Collective && h.kind == Kind::Collective && h.tag != want.tag
-                    || want.kind == Kind::P2p && h.kind == Kind::Collective
                 {
-                    let t = if h.kind == Kind::Collective { h.tag } else { 0 };
-                    let w = if want.kind == Kind::Collective {
-                        want.tag
-                    } else {
-                        0
-                    };
                     return Err(Error::invalid(format!(
                         "peers called operations in a different order: received a message of {}, expected {}",
-                        crate::tag::describe_tag(t),
-                        crate::tag::describe_tag(w)
+                        crate::tag::describe_tag(h.tag),
+                        crate::tag::describe_tag(want.tag)
                     )));
                 }
                 if theirs || want.kind == Kind::Collective && h.kind == Kind::P2p {

@@ -196,6 +196,22 @@ impl Matcher {
         None
     }
 
+    /// Reserves `len` bytes of the bound for a collective message read ahead of its call; false
+    /// when they do not fit.
+    pub fn reserve(&mut self, len: usize) -> bool {
+        if len <= self.bound.saturating_sub(self.used) {
+            self.used += len;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Releases a reservation of [`Matcher::reserve`] (the message was taken).
+    pub fn release(&mut self, len: usize) {
+        self.used -= len;
+    }
+
     /// The payload of an [`Arrival::Buffer`] message could not be read (the connection failed):
     /// releases its reservation.
     pub fn abandon(&mut self, len: usize) {

@@ -325,7 +325,7 @@ fn fail_broken(conns: &mut [Option<Conn>], matcher: &mut Matcher, reqs: &mut Req
         }
         if let Some(st) = conn.stash.take() {
             match st.into {
-                Into::Queue(_) => matcher.abandon(st.len),
+                Into::Queue(_) | Into::Collective(..) => matcher.abandon(st.len),
                 Into::Request(r) => reqs.complete(r.id, Err(err.clone())),
             }
         }
@@ -385,7 +385,7 @@ pub(super) fn fail_all(core: &mut Core) {
         if let Some(c) = conn.as_mut() {
             if let Some(st) = c.stash.take() {
                 match st.into {
-                    Into::Queue(_) => matcher.abandon(st.len),
+                    Into::Queue(_) | Into::Collective(..) => matcher.abandon(st.len),
                     Into::Request(r) => reqs.complete(r.id, Err(err.clone())),
                 }
             }

@@ -130,7 +130,11 @@ pub(super) fn step(
         let h = frame::decode(&hb)
             .ok_or_else(|| Error::channel("corrupt message header (bad magic)"))?;
         if h.kind == Kind::Collective {
-            *rx.head = Some(h);
+            // A collective this rank has not called yet (or another communicator's): read
+            // ahead, so that the point-to-point messages behind it can be read.
+            if engine::set_aside(&mut rx, h)? {
+                continue;
+            }
             return Ok((Step::Blocked, moved));
         }
         match engine::divert(&mut rx, h)? {
@@ -179,8 +183,10 @@ fn blocked_error(io: &Io<'_>, peers: &[usize]) -> Error {
         .iter()
         .map(|&p| match io.conns[p].as_ref().and_then(|c| c.head) {
             Some(h) if h.kind == Kind::Collective => format!(
-                "peer {p} already sent its message of {}",
-                crate::tag::describe_tag(h.tag)
+                "peer {p} already sent its message of {} ({} bytes), which exceeds the \
+                 unexpected-message buffer",
+                crate::tag::describe_tag(h.tag),
+                h.len
             ),
             Some(h) => format!(
                 "peer {p} sent a message (tag {}, {} bytes) that does not match and exceeds the \
