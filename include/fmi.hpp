@@ -17,7 +17,7 @@
  * rethrown after the call. Additions over the original: Communicator::from_env(), rank(), size(),
  * set_timeout(), timeout(), finalize(), allgather(), alltoall(), built-in reduction ops (FMI::Utils::Op),
  * tagged messages (send/recv with a tag, probe, iprobe), non-blocking calls returning FMI::Request
- * (isend, irecv, ibarrier, ibcast, iallreduce), the v-collectives gatherv(), scatterv(),
+ * (isend, irecv, ibarrier, ibcast, iallreduce, ireduce, iallgather, ialltoall), the v-collectives gatherv(), scatterv(),
  * allgatherv(), alltoallv(), reduce_scatter(), reduce_scatter_block(), exscan()
  * and element-wise user functions on vectors (Function<A> with Data<std::vector<A>>).
  * Differences: trivially copyable non-arithmetic types are sent as raw bytes instead of throwing;
@@ -839,6 +839,44 @@ public:
         fmi_request *r = nullptr;
         detail::check(fmi_iallreduce(h(), sendbuf.data(), recvbuf.data(), sendbuf.count(),
                                      Comm::Data<T>::datatype, static_cast<fmi_op>(op), &r));
+        return Request(r);
+    }
+
+    /** @brief Starts a reduction with a built-in op into root's recvbuf (ignored elsewhere). */
+    template <typename T>
+    Request ireduce(const Comm::Data<T> &sendbuf, Comm::Data<T> &recvbuf, Utils::peer_num root, Utils::Op op) {
+        if (rank_ == root) {
+            expect_count("ireduce", "recvbuf", recvbuf.count(), sendbuf.count());
+        }
+        fmi_request *r = nullptr;
+        detail::check(fmi_ireduce(h(), sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype,
+                                  static_cast<fmi_op>(op), root, &r));
+        return Request(r);
+    }
+
+    /** @brief Starts an allgather: recvbuf holds size() times sendbuf's elements. */
+    template <typename S, typename R>
+    Request iallgather(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: iallgather buffers differ in datatype");
+        const std::size_t n = sendbuf.count();
+        expect_count("iallgather", "recvbuf", recvbuf.count(), n * size_);
+        fmi_request *r = nullptr;
+        detail::check(fmi_iallgather(h(), sendbuf.data(), recvbuf.data(), n, Comm::Data<S>::datatype, &r));
+        return Request(r);
+    }
+
+    /** @brief Starts an all-to-all: sendbuf and recvbuf hold size() equal blocks. */
+    template <typename S, typename R>
+    Request ialltoall(const Comm::Data<S> &sendbuf, Comm::Data<R> &recvbuf) {
+        static_assert(Comm::Data<S>::datatype == Comm::Data<R>::datatype, "FMI: ialltoall buffers differ in datatype");
+        const std::size_t total = sendbuf.count();
+        if (total % size_ != 0) {
+            detail::size_error("FMI ialltoall: sendbuf has " + std::to_string(total) +
+                               " elements, not divisible by " + std::to_string(size_) + " peers");
+        }
+        expect_count("ialltoall", "recvbuf", recvbuf.count(), total);
+        fmi_request *r = nullptr;
+        detail::check(fmi_ialltoall(h(), sendbuf.data(), recvbuf.data(), total / size_, Comm::Data<S>::datatype, &r));
         return Request(r);
     }
 

@@ -1151,6 +1151,67 @@ class Communicator:
                                             _ctypes.byref(req)))
             return Request(req, st.pop_all(), r.result)
 
+    def ibcast(self, buf, root):
+        """Starts a broadcast of root's ``buf`` (a writable buffer of the same size on every
+        peer, received in place); ``wait()`` returns ``buf``."""
+        h = self._handle()
+        st = _ExitStack()
+        with st:
+            r = _recv_operand(None, None, "buffer", None, buf, None, st, "ibcast")
+            req = _ctypes.c_void_p()
+            _check(_capi.lib.fmi_ibcast(h, r.addr, r.count, r.code, _u32(root, "root"),
+                                        _ctypes.byref(req)))
+            return Request(req, st.pop_all(), r.result)
+
+    def ireduce(self, value, root, f, types=None, out=None):
+        """Starts a reduction of ``value`` with a built-in ``fmi.func`` at ``root``; ``wait()``
+        returns the result at the root and None elsewhere."""
+        if not isinstance(f, func) or f.op is op.custom:
+            raise TypeError("ireduce: expected an fmi.func with a built-in op, got %r" % (f,))
+        h = self._handle()
+        root = _u32(root, "root")
+        st = _ExitStack()
+        with st:
+            s = _send_operand(value, types, st, "ireduce value")
+            r = None
+            if self._rank == root:
+                r = _recv_operand(s.count, s.code, s.kind, s.obj, out, None, st, "ireduce")
+            req = _ctypes.c_void_p()
+            _check(_capi.lib.fmi_ireduce(h, s.addr, r.addr if r else None, s.count, s.code,
+                                         f.op.value, root, _ctypes.byref(req)))
+            return Request(req, st.pop_all(), r.result if r else None)
+
+    def iallgather(self, value, types=None, out=None):
+        """Starts an allgather (as ``allgather``); ``wait()`` returns the result."""
+        h = self._handle()
+        st = _ExitStack()
+        with st:
+            s = _send_operand(value, types, st, "iallgather value")
+            kind = "list" if s.kind == "scalar" else s.kind
+            r = _recv_operand(s.count * self._size, s.code, kind, s.obj, out, None, st,
+                              "iallgather")
+            req = _ctypes.c_void_p()
+            _check(_capi.lib.fmi_iallgather(h, s.addr, r.addr, s.count, s.code,
+                                            _ctypes.byref(req)))
+            return Request(req, st.pop_all(), r.result)
+
+    def ialltoall(self, value, types=None, out=None):
+        """Starts an all-to-all (as ``alltoall``); ``wait()`` returns the result."""
+        h = self._handle()
+        st = _ExitStack()
+        with st:
+            if types is not None and not types.is_list:
+                raise TypeError("ialltoall needs a list type or a buffer")
+            s = _send_operand(value, types, st, "ialltoall value")
+            if s.count % self._size:
+                raise _invalid("ialltoall: %d elements is not a multiple of %d peers"
+                               % (s.count, self._size))
+            r = _recv_operand(s.count, s.code, s.kind, s.obj, out, None, st, "ialltoall")
+            req = _ctypes.c_void_p()
+            _check(_capi.lib.fmi_ialltoall(h, s.addr, r.addr, s.count // self._size, s.code,
+                                           _ctypes.byref(req)))
+            return Request(req, st.pop_all(), r.result)
+
     def bcast(self, value, root, types=None):
         """Broadcasts root's ``value`` to every peer and returns it. A writable buffer is
         received in place on non-roots; otherwise non-roots pass None and ``types``."""

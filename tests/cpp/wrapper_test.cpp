@@ -161,6 +161,27 @@ void test_nonblocking(Communicator &comm, Checker &check) {
         threw = e.status() == FMI_ERR_NULL_ARG;
     }
     check(threw, "waiting twice throws FMI_ERR_NULL_ARG");
+    // ireduce, iallgather and ialltoall in flight at once.
+    Data<std::vector<std::int32_t>> mine(std::vector<std::int32_t>{std::int32_t(r), 1}), red(2), all(2 * n);
+    std::vector<std::int32_t> blocks(n);
+    for (unsigned j = 0; j < n; ++j) {
+        blocks[j] = std::int32_t(r * 100 + j);
+    }
+    Data<std::vector<std::int32_t>> a2a_in(blocks), a2a_out(n);
+    std::vector<FMI::Request> cs;
+    cs.push_back(comm.ireduce(mine, red, 0, FMI::Utils::Op::sum));
+    cs.push_back(comm.iallgather(mine, all));
+    cs.push_back(comm.ialltoall(a2a_in, a2a_out));
+    FMI::Request::waitall(cs);
+    bool ok = true;
+    for (unsigned j = 0; j < n; ++j) {
+        ok = ok && all.get()[2 * j] == std::int32_t(j) && all.get()[2 * j + 1] == 1 &&
+             a2a_out.get()[j] == std::int32_t(j * 100 + r);
+    }
+    if (r == 0) {
+        ok = ok && red.get()[0] == std::int32_t(n * (n - 1) / 2) && red.get()[1] == std::int32_t(n);
+    }
+    check(ok, "ireduce, iallgather and ialltoall at once");
     FMI::Request b = comm.ibarrier();
     b.wait();
     (void)st;

@@ -1,5 +1,6 @@
 """Non-blocking calls from Python (3 peers): isend/irecv in a ring with waitall, an iallreduce
-beside them, test until done, statuses, a value received by type, an ibarrier, and bad use."""
+beside them, test until done, statuses, a value received by type, bad use, ibcast, ireduce,
+iallgather and ialltoall at once, and an ibarrier."""
 
 import numpy as np
 
@@ -49,6 +50,20 @@ try:
     raise AssertionError("truncation did not raise")
 except fmi.FMIError as e:
     assert "bytes" in str(e), e
+
+# The other non-blocking collectives, all in flight at once.
+bc = np.arange(5, dtype=np.int32) if R == 2 else np.zeros(5, dtype=np.int32)
+reqs = [
+    comm.ibcast(bc, 2),
+    comm.ireduce(np.array([R, 1], dtype=np.int64), 0, fmi.func(fmi.op.sum)),
+    comm.iallgather(np.array([R * 10], dtype=np.int64)),
+    comm.ialltoall(np.array([R * 100 + j for j in range(N)], dtype=np.int64)),
+]
+res = fmi.waitall(reqs)
+assert list(res[0]) == [0, 1, 2, 3, 4]
+assert (list(res[1]) == [0 + 1 + 2, 3]) if R == 0 else res[1] is None, res[1]
+assert list(res[2]) == [0, 10, 20]
+assert list(res[3]) == [j * 100 + R for j in range(N)]
 
 comm.ibarrier().wait()
 print("nonblocking ok", flush=True)
