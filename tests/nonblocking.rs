@@ -472,3 +472,23 @@ fn a_blocking_collective_while_non_blocking_ones_are_in_flight() {
         });
     }
 }
+
+#[test]
+fn non_blocking_collectives_count_when_they_end() {
+    common::run_peers(2, |c| {
+        let sum = ReduceOp::builtin(BuiltinOp::Sum);
+        c.reset_counters();
+        let a = i64s(&[1, 2, 3]);
+        let mut out = vec![0u8; a.len()];
+        let mut r = c
+            .iallreduce(Some(sbuf(&a)), rbuf(&mut out), Datatype::Int64, &sum)
+            .unwrap();
+        r.wait().unwrap();
+        c.ibarrier().unwrap().wait().unwrap();
+        let k = c.counters(Some("direct")).unwrap();
+        assert_eq!((k.operations, k.bytes, k.errors), (2, 24, 0), "{k:?}");
+        assert_eq!(c.counters(None).unwrap(), k);
+        c.reset_counters();
+        assert_eq!(c.counters(None).unwrap().operations, 0);
+    });
+}

@@ -259,7 +259,11 @@ impl Communicator {
                 ))
             })?),
         };
-        Ok(self.counters.get(c))
+        let mut k = self.counters.get(c);
+        if let Some(w) = &self.worker {
+            k.add(&w.counters.lock().get(c));
+        }
+        Ok(k)
     }
 
     /// Every algorithm that ran for an operation of this communicator (as the plan chose it),
@@ -272,6 +276,9 @@ impl Communicator {
     pub fn reset_counters(&mut self) {
         self.counters.reset();
         self.algorithms.reset();
+        if let Some(w) = &self.worker {
+            w.counters.lock().reset();
+        }
     }
 
     /// Sets the bound of every later blocking call (must be > 0).

@@ -6,8 +6,9 @@
 //! messages are in a context of their own (see `channel::direct::background`). Meanwhile the
 //! caller may run any other operation.
 //!
-//! In this version they need the direct channel (pinned, or enabled); they are not counted in
-//! the channel counters.
+//! In this version they need the direct channel (pinned, or enabled). They count in the channel
+//! counters when they end (the worker keeps its own counters, which
+//! [`Communicator::counters`] adds), not in the algorithm counters.
 
 use super::channels::Held;
 use super::Communicator;
@@ -16,6 +17,7 @@ use crate::channel::{ChannelKind, Family, MsgStatus, P2pTransport};
 use crate::collective::{p2p, Args};
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::counters::ChannelCounters;
 use crate::op::ReduceOp;
 use crate::plan::{plan, Algorithm, Call};
 use crate::request::Request;
@@ -32,6 +34,8 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(super) struct Worker {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    /// The channel counters of the collectives that ended.
+    pub counters: Arc<Mutex<ChannelCounters>>,
 }
 
 impl Worker {
@@ -48,6 +52,7 @@ impl Worker {
         Ok(Worker {
             jobs: Some(tx),
             thread: Some(thread),
+            counters: Arc::default(),
         })
     }
 
@@ -174,6 +179,12 @@ impl Communicator {
         );
         let slot = Arc::new(Slot::default());
         let done = slot.clone();
+        let counters = self
+            .worker
+            .as_ref()
+            .expect("started above")
+            .counters
+            .clone();
         let job: Job = Box::new(move || {
             let start = Instant::now();
             let mut ctx = p2p::Ctx::new(bg.as_mut(), tag, start + timeout);
@@ -182,6 +193,9 @@ impl Communicator {
                 tag: 0,
                 bytes,
             });
+            counters
+                .lock()
+                .record(kind, bytes, start.elapsed(), r.is_ok());
             done.finish(
                 r.map_err(|e| e.context(format!("after {:.3} s", start.elapsed().as_secs_f64()))),
             );

@@ -22,7 +22,8 @@ pub struct Counters {
 }
 
 impl Counters {
-    fn add(&mut self, o: &Counters) {
+    /// Adds `o`'s counts to these.
+    pub fn add(&mut self, o: &Counters) {
         self.operations += o.operations;
         self.bytes += o.bytes;
         self.time_ns += o.time_ns;
