@@ -1,9 +1,10 @@
 //! Progress engine: drives several framed sends and receives on non-blocking sockets at once,
 //! busy-polling briefly and then blocking in poll(2) until a deadline.
 
+use super::conn::{Conn, Core, Into, Stash};
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher};
-use super::requests::{received, PostedRecv, Requests};
+use super::requests::{received, Requests};
 use crate::channel::Xfer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::tls::Stream;
@@ -12,128 +13,6 @@ use std::io::{ErrorKind as IoKind, IoSliceMut, Read};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
-
-/// One established connection to a peer.
-pub struct Conn {
-    /// Plain TCP (direct or relayed), or TLS to the rendezvous server's relay.
-    pub stream: Stream,
-    /// How the connection was made.
-    pub link: super::mesh::Link,
-    /// Set when a failure left the byte stream in an unknown state; the connection is then unusable.
-    pub broken: Option<String>,
-    /// Bytes already read from the stream that belong to later messages (read past the end of a
-    /// message that was shorter than its receive buffer); served before the stream.
-    pub pending: Vec<u8>,
-    /// A header read whose payload is still in the stream: a collective message that did not
-    /// fit the unexpected-message bound, or a point-to-point message parked by the matcher. The
-    /// stream is not read further until a call consumes it.
-    pub head: Option<Header>,
-    /// A message whose payload is being read apart from the current call: unexpected, for a
-    /// non-blocking receive, or a collective message read ahead of its call.
-    pub stash: Option<Stash>,
-    /// Collective messages read ahead of their call (so that the messages behind them could be
-    /// read), oldest first; their bytes count in the matcher's bound until taken.
-    pub early: VecDeque<(Header, Vec<u8>)>,
-}
-
-/// The payload of a point-to-point message being read apart from the current call: `got` of its
-/// `len` bytes arrived.
-pub struct Stash {
-    pub env: Envelope,
-    pub len: usize,
-    pub got: usize,
-    pub into: Into,
-}
-
-/// Where a [`Stash`] goes.
-pub enum Into {
-    /// An unexpected message: into the matcher's queue.
-    Queue(Vec<u8>),
-    /// The message of a posted non-blocking receive: into its buffer (bytes beyond the buffer
-    /// are discarded and the receive fails with a truncation).
-    Request(PostedRecv),
-    /// A collective message read ahead of its call: into the connection's `early` list.
-    Collective(Header, Vec<u8>),
-}
-
-impl Stash {
-    /// An unexpected message of `len` bytes.
-    pub fn queued(env: Envelope, len: usize) -> Stash {
-        Stash {
-            env,
-            len,
-            got: 0,
-            into: Into::Queue(vec![0u8; len]),
-        }
-    }
-    /// The collective message `h` (from `src`) of `len` bytes, read ahead of its call.
-    pub fn collective(h: Header, src: usize, len: usize) -> Stash {
-        Stash {
-            env: Envelope {
-                ctx: h.ctx,
-                src,
-                tag: h.tag,
-            },
-            len,
-            got: 0,
-            into: Into::Collective(h, vec![0u8; len]),
-        }
-    }
-    /// The message of the non-blocking receive `r`.
-    pub fn request(env: Envelope, len: usize, r: PostedRecv) -> Stash {
-        Stash {
-            env,
-            len,
-            got: 0,
-            into: Into::Request(r),
-        }
-    }
-}
-
-/// The connections, the matching state and the non-blocking requests of one transport: what its
-/// lock guards.
-pub struct Core {
-    pub conns: Vec<Option<Conn>>,
-    pub matcher: Matcher,
-    pub reqs: Requests,
-    /// A thread waits in poll(2) for the requests' sockets with the lock released (the driver:
-    /// the others wait for it to report completions).
-    pub driving: bool,
-}
-
-impl Conn {
-    /// The stream and the receive state of this connection to peer `src`, for one reader.
-    pub(super) fn split<'a>(
-        &'a mut self,
-        matcher: &'a mut Matcher,
-        reqs: &'a mut Requests,
-        src: usize,
-    ) -> (&'a mut Stream, Rx<'a>) {
-        let rx = Rx {
-            pending: &mut self.pending,
-            head: &mut self.head,
-            stash: &mut self.stash,
-            early: &mut self.early,
-            matcher,
-            reqs,
-            src,
-        };
-        (&mut self.stream, rx)
-    }
-
-    /// A connection ready for the engine.
-    pub fn new(stream: Stream, link: super::mesh::Link) -> Conn {
-        Conn {
-            stream,
-            link,
-            broken: None,
-            pending: Vec::new(),
-            head: None,
-            stash: None,
-            early: VecDeque::new(),
-        }
-    }
-}
 
 #[derive(Default)]
 pub(super) struct State {
@@ -862,84 +741,4 @@ pub(super) fn payload_read(r: std::io::Result<usize>) -> Result<Option<usize>> {
 /// The same progress for TLS connections (relayed through a TLS rendezvous server): plaintext goes
 /// through rustls' buffers, records through the non-blocking socket.
 #[cfg(feature = "tls")]
-mod tls {
-    use super::{io_error, State, HEADER_LEN};
-    use crate::error::{Error, ErrorKind, Result};
-    use std::io::{ErrorKind as IoKind, Read, Write};
-    use std::net::TcpStream;
-
-    pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
-
-    /// Sends pending TLS records; Ok(true) when all are out.
-    fn flush(t: &mut TlsStream, moved: &mut bool) -> Result<bool> {
-        while t.conn.wants_write() {
-            match t.conn.write_tls(&mut t.sock) {
-                Ok(0) => {
-                    return Err(Error::new(
-                        ErrorKind::PeerLost,
-                        "connection closed during send",
-                    ))
-                }
-                Ok(_) => *moved = true,
-                Err(e) if e.kind() == IoKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == IoKind::Interrupted => {}
-                Err(e) => return Err(io_error(e, "send")),
-            }
-        }
-        Ok(true)
-    }
-
-    /// Feeds header and payload into rustls (bounded by its buffer limit) and writes records out.
-    /// Done only when every byte left the process.
-    pub fn progress_send(t: &mut TlsStream, s: &mut State, data: &[u8]) -> Result<bool> {
-        let total = HEADER_LEN + data.len();
-        let mut moved = false;
-        loop {
-            if !flush(t, &mut moved)? {
-                return Ok(moved);
-            }
-            if s.off == total {
-                s.done = true;
-                return Ok(moved);
-            }
-            let chunk = if s.off < HEADER_LEN {
-                &s.hdr[s.off..]
-            } else {
-                let from = s.off - HEADER_LEN;
-                &data[from..(from + (256 << 10)).min(data.len())]
-            };
-            match t.conn.writer().write(chunk) {
-                Ok(0) if !t.conn.wants_write() => {
-                    return Err(Error::new(ErrorKind::Internal, "TLS buffer refused data"))
-                }
-                Ok(n) => {
-                    s.off += n;
-                    moved = true;
-                }
-                Err(e) => return Err(io_error(e, "send")),
-            }
-        }
-    }
-
-    /// Plaintext reader over a non-blocking TLS connection: WouldBlock when nothing is decrypted
-    /// and nothing arrived; Ok(0) at the end of the connection.
-    pub struct Reader<'a>(pub &'a mut Box<TlsStream>);
-
-    impl Read for Reader<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let t = &mut *self.0;
-            loop {
-                match t.conn.reader().read(out) {
-                    Err(e) if e.kind() == IoKind::WouldBlock => {}
-                    r => return r,
-                }
-                if t.conn.read_tls(&mut t.sock)? == 0 {
-                    return Ok(0);
-                }
-                t.conn
-                    .process_new_packets()
-                    .map_err(|e| std::io::Error::new(IoKind::InvalidData, e))?;
-            }
-        }
-    }
-}
+mod tls;

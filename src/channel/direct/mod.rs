@@ -3,6 +3,7 @@
 //! the call's tag) and point-to-point messages (matched by envelope, [`matching`]).
 
 mod background;
+mod conn;
 mod engine;
 mod frame;
 pub mod matching;
@@ -16,7 +17,7 @@ use super::request::{Pending, RecvBuf, SendBuf};
 use super::{MsgStatus, P2pTransport, Source, TagSel, TaggedSend, Xfer};
 use crate::config::DirectConfig;
 use crate::error::{Error, ErrorKind, Result};
-use engine::{Conn, Core};
+use conn::{Conn, Core};
 use frame::Header;
 use matching::{Matcher, Pattern};
 use progress::{DirectPending, Shared};

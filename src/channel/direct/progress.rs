@@ -7,7 +7,8 @@
 //! the requests, so they advance whoever holds the transport's lock, and without any call when
 //! nobody does.
 
-use super::engine::{self, progress_send_any, Conn, Core, Into, Next, Spin, Stash};
+use super::conn::{Conn, Core, Into, Stash};
+use super::engine::{self, progress_send_any, Next, Spin};
 use super::frame::Header;
 use super::matching::{Matcher, Pattern, Posted};
 use super::requests::{received, PostedRecv, ReqId, Requests};

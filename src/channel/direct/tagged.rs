@@ -6,9 +6,8 @@
 //! Partial state survives between calls: header bytes wait in the connection's `pending`, an
 //! unexpected payload being read in its `stash`, a parked header in its `head`.
 
-use super::engine::{
-    self, progress_send_any, progress_stash, read_vec, reader, Conn, Next, Spin, State,
-};
+use super::conn::Conn;
+use super::engine::{self, progress_send_any, progress_stash, read_vec, reader, Next, Spin, State};
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher, Pattern, PostId, Posted};
 use super::progress;
