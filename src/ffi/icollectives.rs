@@ -37,6 +37,24 @@ unsafe fn recv_part(recvbuf: *mut c_void, n: usize) -> Result<RecvBuf> {
     Ok(RecvBuf::new(recvbuf.cast(), n))
 }
 
+/// The buffers of an allgather or all-to-all of blocks of `n` bytes: a receive buffer of one
+/// block per peer, and a send buffer of one block, or (`all`) one per peer.
+unsafe fn block_parts(
+    c: &crate::Communicator,
+    sendbuf: *const c_void,
+    recvbuf: *mut c_void,
+    n: usize,
+    all: bool,
+    what: &str,
+) -> Result<(SendBuf, Option<Vec<u8>>, RecvBuf)> {
+    let total = n
+        .checked_mul(c.size())
+        .ok_or_else(|| Error::invalid(format!("{what}: count is too large")))?;
+    let recv = recv_part(recvbuf, total)?;
+    let (send, copy) = send_part(sendbuf, if all { total } else { n }, recvbuf, total)?;
+    Ok((send, copy, recv))
+}
+
 /// Registers `r` (keeping `copy` alive with it) and writes its handle.
 unsafe fn hand_out(req: *mut *mut fmi_request, r: Request, copy: Option<Vec<u8>>) -> Result<()> {
     let r = match copy {
@@ -184,11 +202,7 @@ pub unsafe extern "C" fn fmi_iallgather(
         check_req(req)?;
         let n = byte_len(count, datatype(t)?.size(), "fmi_iallgather")?;
         let r = handle::with_comm(comm, |c| {
-            let total = n
-                .checked_mul(c.size())
-                .ok_or_else(|| Error::invalid("fmi_iallgather: count is too large"))?;
-            let recv = recv_part(recvbuf, total)?;
-            let (send, copy) = send_part(sendbuf, n, recvbuf, total)?;
+            let (send, copy, recv) = block_parts(c, sendbuf, recvbuf, n, false, "fmi_iallgather")?;
             c.iallgather(send, recv).map(|r| (r, copy))
         })?;
         hand_out(req, r.0, r.1)
@@ -213,11 +227,7 @@ pub unsafe extern "C" fn fmi_ialltoall(
         check_req(req)?;
         let n = byte_len(count, datatype(t)?.size(), "fmi_ialltoall")?;
         let r = handle::with_comm(comm, |c| {
-            let total = n
-                .checked_mul(c.size())
-                .ok_or_else(|| Error::invalid("fmi_ialltoall: count is too large"))?;
-            let recv = recv_part(recvbuf, total)?;
-            let (send, copy) = send_part(sendbuf, total, recvbuf, total)?;
+            let (send, copy, recv) = block_parts(c, sendbuf, recvbuf, n, true, "fmi_ialltoall")?;
             c.ialltoall(send, recv).map(|r| (r, copy))
         })?;
         hand_out(req, r.0, r.1)
