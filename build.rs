@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libfmi.so.0");
+    // `rustc-link-arg`, not `rustc-cdylib-link-arg`: cargo passes the latter on to every cdylib
+    // that depends on this package, which would give the MPI library
+    // (mpi/, SONAME libmpi_abi.so.1) this SONAME. On the package's test binaries it is harmless.
+    println!("cargo:rustc-link-arg=-Wl,-soname,libfmi.so.0");
     println!("cargo:rerun-if-changed=build.rs");
     // OUT_DIR is <profile dir>/build/<package>-<hash>/out.
     let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
