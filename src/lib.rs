@@ -21,6 +21,9 @@ pub mod datatype;
 pub mod error;
 pub mod ffi;
 /// cbindgen:ignore
+#[doc(hidden)]
+pub mod fuzzing;
+/// cbindgen:ignore
 pub mod log;
 /// cbindgen:ignore
 pub mod model;

@@ -7,7 +7,13 @@ pub mod redis;
 pub mod request;
 #[cfg(feature = "s3")]
 pub mod s3;
+/// The S3 channel's object format, kept apart from the SDK so that it builds without the `s3`
+/// feature (the fuzz targets in `fuzz/` read it).
+#[path = "s3/format.rs"]
+pub mod s3_format;
 pub mod store;
+#[cfg(any(feature = "s3", feature = "redis-tls"))]
+pub(crate) mod store_tls;
 
 pub use kind::{ChannelKind, Family, KINDS};
 

@@ -121,6 +121,9 @@ pub struct S3Config {
     pub path_style: bool,
     /// Prepended to every object key.
     pub key_prefix: String,
+    /// `tls_ca`: PEM file of the certificates to trust for an `https://` endpoint instead of the
+    /// system's roots (a private CA).
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 /// `model` section. Units: overhead in milliseconds, bandwidth in MB/s (10^6 B/s), prices in US$
@@ -551,6 +554,7 @@ fn parse_s3(o: &mut Obj) -> Result<Option<S3Config>> {
     let endpoint_url = o.string("endpoint_url")?;
     let path_style = o.bool("path_style")?;
     let key_prefix = o.string("key_prefix")?;
+    let tls_ca = o.string("tls_ca")?;
     if !enabled {
         return Ok(None);
     }
@@ -562,6 +566,7 @@ fn parse_s3(o: &mut Obj) -> Result<Option<S3Config>> {
         endpoint_url,
         path_style: path_style.unwrap_or(false),
         key_prefix: key_prefix.unwrap_or_default(),
+        tls_ca: tls_ca.map(Into::into),
     }))
 }
 

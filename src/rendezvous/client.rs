@@ -103,19 +103,8 @@ impl RendezvousClient {
             nonce: String::new(),
             mac: None,
         })?;
-        match c.next(deadline)? {
-            ServerMsg::Welcome { observed, .. } => {
-                c.observed = observed.parse().map_err(|_| {
-                    Error::channel(format!(
-                        "rendezvous server sent a bad endpoint {observed:?}"
-                    ))
-                })?;
-                Ok(c)
-            }
-            other => Err(Error::channel(format!(
-                "rendezvous server answered {other:?} to hello"
-            ))),
-        }
+        c.observed = observed(c.next(deadline)?)?;
+        Ok(c)
     }
 
     /// Local address of the connection (the private endpoint's IP).
@@ -234,11 +223,25 @@ pub fn relay(
     }
 }
 
+/// Our endpoint as the server saw it, from its answer to hello.
+pub(crate) fn observed(answer: ServerMsg) -> Result<SocketAddr> {
+    match answer {
+        ServerMsg::Welcome { observed, .. } => observed.parse().map_err(|_| {
+            Error::channel(format!(
+                "rendezvous server sent a bad endpoint {observed:?}"
+            ))
+        }),
+        other => Err(Error::channel(format!(
+            "rendezvous server answered {other:?} to hello"
+        ))),
+    }
+}
+
 /// Reads one server message: a server error becomes `FMI_ERR_AUTH`/`FMI_ERR_CHANNEL` (prefixed
 /// `refused`), a read timeout `FMI_ERR_TIMEOUT` (`timed_out`), any other failure a channel error
 /// (prefixed `lost`).
-fn read_answer(
-    stream: &mut Stream,
+pub(crate) fn read_answer(
+    stream: &mut impl std::io::Read,
     refused: &str,
     timed_out: &str,
     lost: &str,

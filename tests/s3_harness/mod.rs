@@ -13,7 +13,7 @@ pub use peers::{run_named, run_peers};
 use fmi::channel::s3::admin::Admin;
 use fmi::config::{CommOptions, Config, ModelConfig, S3Config};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -69,20 +69,38 @@ pub struct S3Server {
     child: Option<Child>,
     port: u16,
     bucket: String,
+    /// `http://127.0.0.1`, or `https://{name}` when serving TLS.
+    base: String,
+    /// The PEM file of the CA to trust (TLS only).
+    tls_ca: Option<PathBuf>,
 }
 
 impl S3Server {
     /// Starts moto_server on a free loopback port and creates a bucket. Panics (the test fails)
     /// if it cannot.
     pub fn start() -> Self {
+        Self::launch(None)
+    }
+
+    /// Starts moto_server serving HTTPS only (moto's own TLS option) with the PEM certificate
+    /// `cert` and key `key`, reached as `https://{name}:PORT`, trusting the CA in `ca`.
+    pub fn start_tls(cert: &Path, key: &Path, ca: &Path, name: &str) -> Self {
+        Self::launch(Some((cert, key, ca, name)))
+    }
+
+    fn launch(tls: Option<(&Path, &Path, &Path, &str)>) -> Self {
         test_credentials();
         let (python, launcher) = (moto_python(), moto_launcher());
         let mut last = String::new();
         for _attempt in 0..3 {
             let port = free_port();
-            let child = Command::new(&python)
-                .arg(&launcher)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            let mut cmd = Command::new(&python);
+            cmd.arg(&launcher)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            if let Some((cert, key, _, _)) = tls {
+                cmd.arg("-c").arg(cert).arg("-k").arg(key);
+            }
+            let child = cmd
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -105,6 +123,11 @@ impl S3Server {
                         child: Some(child),
                         port,
                         bucket: format!("fmi-test-{}", std::process::id()),
+                        base: match tls {
+                            Some((_, _, _, name)) => format!("https://{name}"),
+                            None => "http://127.0.0.1".into(),
+                        },
+                        tls_ca: tls.map(|(_, _, ca, _)| ca.to_path_buf()),
                     };
                     s.admin()
                         .create_bucket()
@@ -124,7 +147,7 @@ impl S3Server {
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}:{}", self.base, self.port)
     }
 
     /// `backends.S3` for this server and bucket (path-style, region us-east-1).
@@ -137,6 +160,7 @@ impl S3Server {
             endpoint_url: Some(self.endpoint()),
             path_style: true,
             key_prefix: String::new(),
+            tls_ca: self.tls_ca.clone(),
         }
     }
 

@@ -157,7 +157,6 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
                 tracing::debug!("rendezvous: connection {id} from {addr} closed: {why}");
             }
             let mut reg = sh.registry.lock();
-            reg.pending.retain(|_, w| w.conn_id != id);
             if let Some(n) = reg.per_ip.get_mut(&addr.ip()) {
                 *n -= 1;
                 if *n == 0 {
@@ -338,6 +337,9 @@ async fn pairing_session(
         observed: addr.to_string(),
     });
     let result = register_loop(&mut rd, addr, id, sh, &tx, &job, secret).await;
+    // Its pending pairings hold senders of this connection: dropped here, so that the writer
+    // ends as soon as it has sent what is queued.
+    sh.registry.lock().pending.retain(|_, w| w.conn_id != id);
     drop(tx);
     let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
     result
@@ -509,6 +511,64 @@ async fn relay(mut stream: BoxIo, msg: ClientMsg, sh: &Shared) -> Result<(), Str
     let moved = tokio::io::copy_bidirectional(&mut other.stream, &mut stream).await;
     tracing::debug!("rendezvous: relay job={job} pair={pair} ended: {moved:?}");
     Ok(())
+}
+
+/// The server's handling of connections (for the fuzz target `fuzz/fuzz_targets/
+/// rendezvous_server.rs`; not part of the API): `data` split at each 0xFF byte is what up to
+/// four clients send before they close their side; they are served at once, on in-memory
+/// streams, by one server (with a job secret when `data` starts with `A`). Checks that the
+/// server answers every client with well-formed frames only.
+#[doc(hidden)]
+pub fn fuzz_connections(data: &[u8]) {
+    let cfg = ServerConfig {
+        tokens: if data.first() == Some(&b'A') {
+            vec![b"secret".to_vec()]
+        } else {
+            Vec::new()
+        },
+        ..ServerConfig::default()
+    };
+    let shared = Arc::new(Shared {
+        cfg,
+        registry: Mutex::new(Registry::default()),
+        replay: Mutex::new(ReplayCache::new(1024)),
+        live: AtomicUsize::new(0),
+        next_id: AtomicU64::new(1),
+        stats: Arc::new(Stats::default()),
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime");
+    rt.block_on(async {
+        let mut clients = Vec::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, input) in data.split(|&b| b == 0xff).take(4).enumerate() {
+            let (mut client, server) = tokio::io::duplex(1 << 20);
+            client.write_all(input).await.expect("fits the buffer");
+            client.shutdown().await.expect("in-memory stream");
+            clients.push(client);
+            let sh = shared.clone();
+            let addr = SocketAddr::from(([127, 0, 0, 1], 1000 + i as u16));
+            tasks.spawn(async move { handle(Box::new(server), addr, i as u64 + 1, &sh).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        // Relay halves still waiting hold their streams: end them, so the answers are complete.
+        shared.registry.lock().relays.clear();
+        for mut c in clients {
+            let mut out = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut out)).await;
+            // Frames, up to the end or a relay_ready (after which the peer's bytes follow).
+            let mut r = &out[..];
+            while !r.is_empty() {
+                let msg = protocol::read_frame::<ServerMsg>(&mut r)
+                    .expect("the server sends whole, valid frames");
+                if matches!(msg, ServerMsg::RelayReady { .. }) {
+                    break;
+                }
+            }
+        }
+    });
 }
 
 /// A server running on a background thread (used by `fmirun` and the tests). Stops when dropped.

@@ -173,7 +173,11 @@ fn candidates(
     }
 }
 
-fn parse_paired(msg: ServerMsg, size: usize, rank: usize) -> Option<(usize, Vec<SocketAddr>)> {
+pub(crate) fn parse_paired(
+    msg: ServerMsg,
+    size: usize,
+    rank: usize,
+) -> Option<(usize, Vec<SocketAddr>)> {
     let ServerMsg::Paired {
         peer_rank,
         self_public,

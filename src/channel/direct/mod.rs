@@ -5,7 +5,7 @@
 mod background;
 mod conn;
 mod engine;
-mod frame;
+pub(crate) mod frame;
 pub mod matching;
 pub mod mesh;
 mod progress;

@@ -58,12 +58,7 @@ fn connection_info(cfg: &RedisConfig) -> Result<ConnectionInfo> {
 fn client(cfg: &RedisConfig, info: ConnectionInfo) -> Result<::redis::Client> {
     let r = match (&cfg.tls_ca, cfg.tls) {
         (Some(ca), true) => {
-            let pem = std::fs::read(ca).map_err(|e| {
-                Error::config(format!(
-                    "backends.Redis.tls_ca: cannot read {}: {e}",
-                    ca.display()
-                ))
-            })?;
+            let pem = crate::channel::store_tls::trusted_pem(ca, "backends.Redis.tls_ca")?;
             ::redis::Client::build_with_tls(
                 info,
                 ::redis::TlsCertificates {
@@ -160,6 +155,15 @@ impl Conn {
                 .any(|c| e.code() == Some(c) || text.contains(c));
         if e.is_io_error() || e.is_timeout() || e.is_unrecoverable_error() {
             self.con = None;
+        }
+        #[cfg(feature = "redis-tls")]
+        if let Some(tls) = crate::channel::store_tls::rustls_cause(&e) {
+            return crate::channel::store_tls::error(
+                ep,
+                tls,
+                "backends.Redis.tls_ca must hold the CA of the server's certificate, and \
+                 backends.Redis.host must be a name in it",
+            );
         }
         if auth {
             Error::new(

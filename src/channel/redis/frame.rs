@@ -63,6 +63,11 @@ impl Head {
                 elem.len()
             )));
         }
+        if elem[3] != 0 || elem[28..32] != [0; 4] {
+            return Err(Error::channel(
+                "damaged message head: reserved bytes are not zero".to_string(),
+            ));
+        }
         let kind = match elem[2] {
             0 => Kind::Inline,
             1 => Kind::Stream,
@@ -79,6 +84,27 @@ impl Head {
             chunks: u32_at(24),
         };
         let data = &elem[HEADER..];
+        // The chunk count follows from the length (as `push` writes it); a reader trusts it for
+        // how many elements or keys to fetch, so a damaged count must not get that far.
+        let chunks = head.len.div_ceil(super::CHUNK as u64);
+        let expected = match kind {
+            Kind::Inline => 0,
+            Kind::Stream => chunks,
+            Kind::Shared => chunks.max(1),
+        };
+        if u64::from(head.chunks) != expected || (kind != Kind::Inline && !data.is_empty()) {
+            return Err(Error::channel(format!(
+                "damaged message head: {:?} of {} bytes in {} chunks{}",
+                kind,
+                head.len,
+                head.chunks,
+                if data.is_empty() {
+                    ""
+                } else {
+                    " with inline data"
+                }
+            )));
+        }
         if kind == Kind::Inline && data.len() as u64 != head.len {
             return Err(Error::channel(format!(
                 "message says {} bytes but carries {}",
@@ -120,5 +146,66 @@ mod tests {
         let mut bad = i.encode(b"ab");
         bad[8] = 3;
         assert!(Head::decode(&bad).is_err());
+    }
+
+    /// Found by the fuzz target `redis_message`: the reserved bytes were not checked, so a
+    /// damaged head could pass as another message.
+    #[test]
+    fn reserved_bytes_must_be_zero() {
+        let h = Head {
+            kind: Kind::Shared,
+            tag: 5,
+            len: 10 << 20,
+            id: 9,
+            chunks: 3,
+        };
+        let good = h.encode(&[]);
+        assert!(Head::decode(&good).is_ok());
+        for i in [3, 28, 31] {
+            let mut bad = good.clone();
+            bad[i] = 0xa8;
+            assert!(Head::decode(&bad).is_err(), "byte {i}");
+        }
+    }
+
+    /// A chunk count that does not follow from the length (a reader would fetch that many
+    /// elements or keys: up to 2^32 of them) is refused.
+    #[test]
+    fn damaged_chunk_counts_are_refused() {
+        let len = 3 * super::super::CHUNK as u64 + 1;
+        for (kind, good) in [(Kind::Stream, 4), (Kind::Shared, 4)] {
+            let h = Head {
+                kind,
+                tag: 1,
+                len,
+                id: 5,
+                chunks: good,
+            };
+            assert!(Head::decode(&h.encode(&[])).is_ok());
+            for chunks in [0, good - 1, good + 1, u32::MAX] {
+                let bad = Head { chunks, ..h };
+                assert!(Head::decode(&bad.encode(&[])).is_err(), "{kind:?} {chunks}");
+            }
+            assert!(
+                Head::decode(&h.encode(b"x")).is_err(),
+                "inline data after a {kind:?} head"
+            );
+        }
+        let empty_shared = Head {
+            kind: Kind::Shared,
+            tag: 1,
+            len: 0,
+            id: 5,
+            chunks: 1,
+        };
+        assert!(Head::decode(&empty_shared.encode(&[])).is_ok());
+        let inline = Head {
+            kind: Kind::Inline,
+            tag: 1,
+            len: 1,
+            id: 0,
+            chunks: 7,
+        };
+        assert!(Head::decode(&inline.encode(b"x")).is_err());
     }
 }

@@ -43,9 +43,19 @@ pub struct S3 {
 impl S3 {
     /// Builds the client (no request is sent; see [`S3::check_bucket`]).
     pub async fn new(cfg: &S3Config) -> Result<S3> {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build_https();
+        let mut http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+        if let Some(ca) = &cfg.tls_ca {
+            let store = tls::TrustStore::empty().with_pem_certificate(
+                super::super::store_tls::trusted_pem(ca, "backends.S3.tls_ca")?,
+            );
+            let ctx = tls::TlsContext::builder()
+                .with_trust_store(store)
+                .build()
+                .map_err(|e| Error::config(format!("backends.S3.tls_ca: {e}")))?;
+            http = http.tls_context(ctx);
+        }
+        let http = http.build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
             .region(Region::new(cfg.s3_region.clone()))
@@ -158,7 +168,15 @@ impl S3 {
                 ErrorKind::Internal,
                 format!("cannot build the S3 request: {}", DisplayErrorContext(&e)),
             )),
-            _ => Fail::Transient(format!("{}", DisplayErrorContext(&e))),
+            _ => match super::super::store_tls::rustls_cause(&e) {
+                Some(tls) => Fail::Fatal(super::super::store_tls::error(
+                    &self.endpoint,
+                    tls,
+                    "backends.S3.tls_ca must hold the CA of the server's certificate, and \
+                     the host of endpoint_url must be a name in it",
+                )),
+                None => Fail::Transient(format!("{}", DisplayErrorContext(&e))),
+            },
         }
     }
 

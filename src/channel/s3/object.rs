@@ -1,65 +1,23 @@
 //! Messages as S3 objects: a 16-byte head (magic, tag, reader count, writer nonce) followed by
-//! the data.
+//! the data (the bytes: [`crate::channel::s3_format`]).
 //! Objects up to [`PART`] bytes travel in one request; larger ones are written with a multipart
 //! upload and read with parallel ranged GETs. Also listing and batch deletion by key.
 
 use super::client::{Fail, S3};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// Size of one multipart part and of one ranged GET (S3 parts must be at least 5 MiB).
-pub const PART: usize = 16 << 20;
-/// Length of the head before the data.
-pub const HEAD: usize = 16;
-const MAGIC: u32 = 0x464D_4933; // "FMI3"
-
-/// The head of a message object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Head {
-    pub tag: u32,
-    pub readers: u32,
-    /// Random per write: tells a writer whose retried conditional write was refused whether the
-    /// object there is its own first attempt.
-    pub nonce: u32,
-}
-
-impl Head {
-    fn encode(&self, out: &mut BytesMut) {
-        out.extend_from_slice(&MAGIC.to_le_bytes());
-        out.extend_from_slice(&self.tag.to_le_bytes());
-        out.extend_from_slice(&self.readers.to_le_bytes());
-        out.extend_from_slice(&self.nonce.to_le_bytes());
-    }
-
-    fn decode(b: &[u8], key: &str) -> Result<Head> {
-        let word = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
-        if b.len() < HEAD || word(0) != MAGIC {
-            return Err(Error::channel(format!(
-                "object {key} is not a libfmi message (another program writes under this prefix?)"
-            )));
-        }
-        Ok(Head {
-            tag: word(4),
-            readers: word(8),
-            nonce: word(12),
-        })
-    }
-}
-
-/// A message read back: its head and data.
-pub struct Message {
-    pub head: Head,
-    pub data: Vec<u8>,
-}
+use crate::channel::s3_format::{self as format, First};
+pub use crate::channel::s3_format::{Head, Message, HEAD, PART};
 
 /// Head + data as one buffer (one copy of the caller's data, made before the async part).
 pub fn encode(head: Head, data: &[u8]) -> Bytes {
     let mut b = BytesMut::with_capacity(HEAD + data.len());
-    head.encode(&mut b);
+    b.extend_from_slice(&head.encode());
     b.extend_from_slice(data);
     b.freeze()
 }
@@ -205,18 +163,8 @@ async fn get_range(
             req = req.range(format!("bytes={a}-{b}"));
         }
         let out = req.send().await.map_err(|e| s3.classify(e))?;
-        let total = match out.content_range() {
-            Some(cr) => cr
-                .rsplit('/')
-                .next()
-                .and_then(|t| t.parse::<usize>().ok())
-                .ok_or_else(|| {
-                    Fail::Fatal(Error::channel(format!(
-                        "S3 returned an unreadable Content-Range {cr:?} for {key}"
-                    )))
-                })?,
-            None => out.content_length().unwrap_or(0).max(0) as usize,
-        };
+        let total = format::total_size(key, out.content_range(), out.content_length())
+            .map_err(Fail::Fatal)?;
         let body = out
             .body
             .collect()
@@ -236,29 +184,17 @@ pub async fn get(
     key: &str,
     want: Option<usize>,
 ) -> std::result::Result<Option<Message>, Fail> {
-    let first = match want {
-        Some(w) if HEAD + w > PART => Some((0, PART - 1)),
-        _ => None,
-    };
-    let (bytes, total) = match get_range(s3, key, first).await {
+    let (bytes, total) = match get_range(s3, key, format::first_range(want)).await {
         Ok(x) => x,
         Err(Fail::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let head = Head::decode(&bytes, key).map_err(Fail::Fatal)?;
-    if first.is_none() || Some(total) != want.map(|w| w + HEAD) {
-        let data = if bytes.len() == total {
-            bytes.slice(HEAD..).to_vec()
-        } else {
-            Vec::new()
-        };
-        return Ok(Some(Message { head, data }));
-    }
-    let mut data = vec![0u8; total - HEAD];
-    data[..bytes.len() - HEAD].copy_from_slice(&bytes[HEAD..]);
+    let mut assembly = match format::first(key, want, &bytes, total).map_err(Fail::Fatal)? {
+        First::Done(m) => return Ok(Some(m)),
+        First::More(a) => a,
+    };
     let mut tasks = JoinSet::new();
-    for at in (PART..total).step_by(PART) {
-        let end = (at + PART).min(total) - 1;
+    for (at, end) in assembly.ranges() {
         let (s3, key) = (s3.clone(), key.to_string());
         tasks.spawn(async move { (at, get_range(&s3, &key, Some((at, end))).await) });
     }
@@ -273,15 +209,9 @@ pub async fn get(
             }
             other => other?,
         };
-        let end = at + part.len();
-        if end > total {
-            return Err(Fail::Fatal(Error::channel(format!(
-                "S3 returned more data than object {key} has"
-            ))));
-        }
-        data[at - HEAD..end - HEAD].copy_from_slice(&part);
+        assembly.place(at, &part).map_err(Fail::Fatal)?;
     }
-    Ok(Some(Message { head, data }))
+    assembly.finish().map(Some).map_err(Fail::Fatal)
 }
 
 /// The head of the message at `key` (`Ok(None)`: it does not exist).

@@ -85,7 +85,7 @@ impl Envelope {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let (kind, seq, data): (u8, u64, &[u8]) = match &self.body {
             Body::Inline(d) => (BODY_INLINE, 0, d),
             Body::Data(s) => (BODY_DATA, *s, &[]),
@@ -101,7 +101,7 @@ impl Envelope {
         v
     }
 
-    fn decode(mut v: Vec<u8>, size: usize) -> Result<Envelope> {
+    pub(crate) fn decode(mut v: Vec<u8>, size: usize) -> Result<Envelope> {
         let bad = |why: &str| Error::channel(format!("damaged tagged-message envelope: {why}"));
         if v.len() < HEADER {
             return Err(bad("too short"));
@@ -118,15 +118,22 @@ impl Envelope {
         if src >= size {
             return Err(bad(&format!("source {src} in a group of {size}")));
         }
+        // As `send` writes them: up to INLINE bytes inline (sequence 0), larger ones in a
+        // payload queue (nothing after the header).
         let body = match kind {
             BODY_INLINE => {
-                if v.len() - HEADER != len {
+                if v.len() - HEADER != len || len > INLINE || seq != 0 {
                     return Err(bad("size does not match its data"));
                 }
                 v.drain(..HEADER);
                 Body::Inline(v)
             }
-            BODY_DATA => Body::Data(seq),
+            BODY_DATA => {
+                if v.len() != HEADER || len <= INLINE {
+                    return Err(bad("size does not match a payload queue"));
+                }
+                Body::Data(seq)
+            }
             _ => return Err(bad("unknown payload kind")),
         };
         Ok(Envelope {
