@@ -27,6 +27,9 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// How it was started (for [`RedisServer::restart`]).
+    extra: Vec<String>,
+    tls: bool,
 }
 
 fn free_port() -> u16 {
@@ -77,63 +80,90 @@ impl RedisServer {
                 COUNTER.fetch_add(1, Ordering::Relaxed)
             ));
             std::fs::create_dir_all(&dir).expect("create the server's directory");
-            let port_args = if tls {
-                [
-                    "--port".to_string(),
-                    "0".to_string(),
-                    "--tls-port".to_string(),
-                    port.to_string(),
-                ]
-            } else {
-                [
-                    "--port".to_string(),
-                    port.to_string(),
-                    "--tls-port".to_string(),
-                    "0".to_string(),
-                ]
+            let mut s = RedisServer {
+                child: None,
+                port,
+                dir,
+                extra: extra.iter().map(|a| a.to_string()).collect(),
+                tls,
             };
-            let child = Command::new("redis-server")
-                .args(&port_args)
-                .args(["--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .arg("--dir")
-                .arg(&dir)
-                .args(extra)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn();
-            let mut child = match child {
-                Ok(c) => c,
-                Err(e) => panic!(
-                    "cannot start redis-server ({e}): install it with scripts/install-deps.sh"
-                ),
-            };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last = format!("redis-server exited with {status} on port {port}");
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    let s = RedisServer {
-                        child: Some(child),
-                        port,
-                        dir,
-                    };
-                    // Ready when it answers (a TLS server: when it accepts connections).
-                    if tls || s.ping_until(Duration::from_secs(5)) {
-                        return s;
-                    }
-                    panic!("redis-server on port {port} does not answer PING");
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            match s.run() {
+                Ok(()) => return s,
+                Err(why) => last = why,
             }
-            let _ = child.kill();
-            let _ = child.wait();
-            let _ = std::fs::remove_dir_all(&dir);
         }
         panic!("redis-server did not start: {last}");
+    }
+
+    /// Starts the server process on this port and directory; Err when it exits or does not
+    /// accept connections in time.
+    fn run(&mut self) -> Result<(), String> {
+        let port = self.port;
+        let port_args = if self.tls {
+            [
+                "--port".to_string(),
+                "0".to_string(),
+                "--tls-port".to_string(),
+                port.to_string(),
+            ]
+        } else {
+            [
+                "--port".to_string(),
+                port.to_string(),
+                "--tls-port".to_string(),
+                "0".to_string(),
+            ]
+        };
+        let child = Command::new("redis-server")
+            .args(&port_args)
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(&self.extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = match child {
+            Ok(c) => c,
+            Err(e) => {
+                panic!("cannot start redis-server ({e}): install it with scripts/install-deps.sh")
+            }
+        };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("redis-server exited with {status} on port {port}"));
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                self.child = Some(child);
+                // Ready when it answers (a TLS server: when it accepts connections).
+                if self.tls || self.ping_until(Duration::from_secs(5)) {
+                    return Ok(());
+                }
+                panic!("redis-server on port {port} does not answer PING");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(format!(
+            "redis-server did not accept connections on port {port}"
+        ))
+    }
+
+    /// Stops the server as an operator would (SIGTERM: with AOF on it writes its log out; with
+    /// persistence off its data is gone) and starts it again on the same port and directory.
+    pub fn restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+            let _ = c.wait();
+        }
+        if let Err(why) = self.run() {
+            panic!("redis-server did not restart: {why}");
+        }
     }
 
     pub fn start() -> Self {

@@ -5,6 +5,7 @@
 //! enabled. A server that cannot start fails the test; it never skips.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
 #[path = "../peers/mod.rs"]
 mod peers;
 #[allow(unused_imports)]

@@ -1,6 +1,19 @@
 //! One synchronous connection to Redis: connect and reconnect, a deadline on every request,
 //! errors that name the server, the request and the cause, deferred deletes that ride along with
 //! the next request, and blocking pops that end at the deadline.
+//!
+//! A server that goes away and comes back (a restart): every request starts with an INCR of
+//! this connection's marker key (created at connect, with the messages' TTL), so the marker
+//! counts the requests the server carried out. When a connection breaks during a request, a
+//! new one is made (a refused connection is retried for `max_timeout`) and the marker read:
+//! - gone: the server lost its data (restarted without persistence, flushed), so the messages
+//!   queued there are gone too; this and every later request fail with an error that says so;
+//! - the count of requests carried out before: the request never started (it was sent on a
+//!   connection the old server had closed; commands run in order, so a request whose first
+//!   command did not run had no effect), and it is sent again;
+//! - one more: the request started (a blocking pop waiting in the server when it stopped, say)
+//!   and its effect is unknown; repeating it could deliver a message twice or lose one, so it
+//!   fails at once.
 
 use crate::config::RedisConfig;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,6 +30,8 @@ const READ_GRACE: Duration = Duration::from_millis(60);
 const POLL_TICK: Duration = Duration::from_millis(2);
 /// Keys per UNLINK.
 const UNLINK_BATCH: usize = 1000;
+/// Pause between attempts to connect to a server that refuses connections.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(20);
 
 pub struct Conn {
     client: ::redis::Client,
@@ -26,6 +41,16 @@ pub struct Conn {
     discards: Vec<String>,
     /// Socket timeouts last set (write, read), to skip setsockopt when they barely change.
     timeouts: (Duration, Duration),
+    /// This connection's marker key (see the module doc), its TTL and when it was last renewed.
+    marker: String,
+    ttl: Duration,
+    renewed: Instant,
+    /// Requests the server carried out (the marker's value when all is well).
+    done: u64,
+    /// Set once the server lost the marker: the reason every request fails.
+    lost: Option<String>,
+    /// A connection was made before (the next one replaces it and checks the marker).
+    connected_once: bool,
 }
 
 /// Socket timeouts are only updated when they move by more than this.
@@ -113,10 +138,21 @@ impl Conn {
             connect_timeout: cfg.max_timeout,
             discards: Vec::new(),
             timeouts: (Duration::ZERO, Duration::ZERO),
+            marker: format!("fmi-conn:{:016x}", crate::channel::store::join::random_id()),
+            ttl: cfg.ttl.max(Duration::from_millis(1)),
+            renewed: Instant::now(),
+            done: 0,
+            lost: None,
+            connected_once: false,
         };
-        // One round trip now: the server is there and accepts our credentials.
+        // One round trip now: the server is there and accepts our credentials; the marker (made
+        // by the pipeline's INCR) gets its TTL.
         let mut p = c.pipe();
         p.cmd("PING");
+        p.cmd("PEXPIRE")
+            .arg(&c.marker)
+            .arg(c.ttl.as_millis() as u64)
+            .ignore();
         let (_pong,): (String,) = c.query(&p, deadline, Duration::ZERO, "PING")?;
         Ok(c)
     }
@@ -126,8 +162,28 @@ impl Conn {
         &self.endpoint
     }
 
+    /// The connection: the open one, or a new one (which checks that the server still holds
+    /// the marker when it replaces another).
     fn connection(&mut self, deadline: Instant) -> Result<&mut ::redis::Connection> {
+        if let Some(why) = &self.lost {
+            return Err(Error::channel(why.clone()));
+        }
         if self.con.is_none() {
+            let con = self.connect(deadline)?;
+            self.con = Some(con);
+            self.timeouts = (Duration::ZERO, Duration::ZERO);
+            if std::mem::replace(&mut self.connected_once, true) {
+                self.marker_count()?;
+            }
+        }
+        Ok(self.con.as_mut().expect("connected"))
+    }
+
+    /// A new connection; refused connections are retried for `max_timeout` (a restarting
+    /// server), within the deadline.
+    fn connect(&mut self, deadline: Instant) -> Result<::redis::Connection> {
+        let first = Instant::now();
+        loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::new(
@@ -135,14 +191,44 @@ impl Conn {
                     format!("no time left to connect to redis at {}", self.endpoint),
                 ));
             }
-            let con = self
+            match self
                 .client
                 .get_connection_with_timeout(left.min(self.connect_timeout))
-                .map_err(|e| self.map_err(e, "connect"))?;
-            self.con = Some(con);
-            self.timeouts = (Duration::ZERO, Duration::ZERO);
+            {
+                Ok(con) => return Ok(con),
+                Err(e)
+                    if e.is_connection_refusal()
+                        && first.elapsed() + RECONNECT_PAUSE < self.connect_timeout
+                        && Instant::now() + RECONNECT_PAUSE < deadline =>
+                {
+                    std::thread::sleep(RECONNECT_PAUSE);
+                }
+                Err(e) => return Err(self.map_err(e, "connect")),
+            }
         }
-        Ok(self.con.as_mut().expect("connected"))
+    }
+
+    /// The marker's count on a new connection (which the caller compares with the requests
+    /// carried out); when the server lost it, this and every later request fail.
+    fn marker_count(&mut self) -> Result<u64> {
+        let con = self.con.as_mut().expect("connected");
+        match ::redis::cmd("GET")
+            .arg(&self.marker)
+            .query::<Option<u64>>(con)
+        {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => {
+                let why = format!(
+                    "redis at {} lost the data of this run: it restarted without persistence or \
+                     was flushed (or this peer was idle for longer than backends.Redis.ttl_ms), \
+                     so messages queued there are gone",
+                    self.endpoint
+                );
+                self.lost = Some(why.clone());
+                Err(Error::channel(why))
+            }
+            Err(e) => Err(self.map_err(e, "reading the connection's marker (GET)")),
+        }
     }
 
     /// Translates a client error; drops the connection when its state is unknown.
@@ -180,7 +266,11 @@ impl Conn {
                 "cannot reach redis at {ep} ({what}): connection refused"
             ))
         } else if e.is_io_error() || e.is_connection_dropped() {
-            Error::channel(format!("connection to redis at {ep} failed ({what}): {e}"))
+            Error::channel(format!(
+                "connection to redis at {ep} failed during {what} ({e}): the server went away \
+                 (restarted?) or the network failed while the request was under way; its \
+                 effect is unknown, so it is not repeated"
+            ))
         } else {
             Error::channel(format!("redis at {ep} failed {what}: {e}"))
         }
@@ -189,6 +279,14 @@ impl Conn {
     /// A pipeline that starts with the deferred deletes.
     pub fn pipe(&mut self) -> ::redis::Pipeline {
         let mut p = ::redis::pipe();
+        p.cmd("INCR").arg(&self.marker).ignore();
+        if self.renewed.elapsed() > self.ttl / 4 {
+            p.cmd("PEXPIRE")
+                .arg(&self.marker)
+                .arg(self.ttl.as_millis() as u64)
+                .ignore();
+            self.renewed = Instant::now();
+        }
         for batch in self.discards.chunks(UNLINK_BATCH) {
             p.cmd("UNLINK").arg(batch).ignore();
         }
@@ -221,13 +319,39 @@ impl Conn {
                 format!("deadline passed before {what}"),
             ));
         }
-        self.connection(deadline)?;
-        let want = (left, left + extra);
-        let r = self.set_timeouts(want).and_then(|_| {
-            let con = self.con.as_mut().expect("connected");
-            pipe.query::<T>(con)
-        });
-        r.map_err(|e| self.map_err(e, what))
+        loop {
+            self.connection(deadline)?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let want = (left, left + extra);
+            let r = self.set_timeouts(want).and_then(|_| {
+                let con = self.con.as_mut().expect("connected");
+                pipe.query::<T>(con)
+            });
+            let e = match r {
+                Ok(v) => {
+                    self.done += 1;
+                    return Ok(v);
+                }
+                Err(e) => e,
+            };
+            let broken = e.is_io_error() || e.is_connection_dropped();
+            let failed = self.map_err(e, what);
+            if !broken || self.con.is_some() || Instant::now() >= deadline {
+                return Err(failed);
+            }
+            // The connection broke: did the request start? (See the module doc.)
+            let con = self.connect(deadline)?;
+            self.con = Some(con);
+            self.timeouts = (Duration::ZERO, Duration::ZERO);
+            let count = self.marker_count()?;
+            if count != self.done {
+                return Err(failed);
+            }
+            tracing::debug!(
+                "redis at {}: {what} was sent on a closed connection; sending it again",
+                self.endpoint
+            );
+        }
     }
 
     /// Sets the socket's (write, read) timeouts unless they are within [`TIMEOUT_SLACK`] of the
@@ -322,7 +446,9 @@ impl Conn {
 
     /// Sends the deferred deletes (best effort, bounded by `wait`) and drops the connection.
     pub fn close(&mut self, wait: Duration) {
-        if !self.discards.is_empty() && self.con.is_some() {
+        let marker = self.marker.clone();
+        self.discards.push(marker);
+        if self.con.is_some() && self.lost.is_none() {
             let p = self.pipe();
             let _ = self.query::<()>(&p, Instant::now() + wait, Duration::ZERO, "UNLINK");
         }
