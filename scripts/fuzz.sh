@@ -27,7 +27,7 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz: installing cargo-fuzz"
-    cargo install cargo-fuzz --locked
+    cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 
 mapfile -t ALL < <(cargo +nightly fuzz list)

@@ -3,7 +3,8 @@
 # Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip), redis-server,
 # iproute2 and iptables (the NAT lab).
 # Python: a private venv with moto_server (the S3-compatible server of the S3 tests), pinned.
-# Rust: the toolchain is expected under ~/.cargo/bin (rustup); adds rustfmt and clippy if missing.
+# Rust: the toolchain is expected under ~/.cargo/bin (rustup); adds rustfmt and clippy if missing,
+# and the nightly toolchain and cargo-fuzz for the fuzz targets (scripts/fuzz.sh).
 set -euo pipefail
 
 export PATH="${HOME}/.cargo/bin:${PATH}"
@@ -49,6 +50,14 @@ if have_cmd rustup; then
         echo "install-deps: rustup component add ${comps[*]}"
         rustup component add "${comps[@]}"
     fi
+fi
+if have_cmd rustup && ! cargo +nightly --version >/dev/null 2>&1; then
+    echo "install-deps: rustup toolchain install nightly"
+    rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "install-deps: cargo install cargo-fuzz"
+    cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 # The S3 tests' server: moto (pure Python wheels, ~10 s), in its own venv; the tests run it
 # with this venv's python (FMI_MOTO_PYTHON overrides) through tests/s3_harness/moto_atomic.py.

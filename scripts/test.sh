@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # libfmi's whole test suite, from a fresh Debian machine to a green summary line:
-#   Rust: fmt, clippy, release build, cargo test (includes the header-drift test);
+#   Rust: fmt, clippy, release build, cargo test (includes the header-drift test), a short pass of
+#   every fuzz target (scripts/fuzz.sh);
 #   CMake package: build + install to a temporary prefix, layout and SONAME checks;
 #   consumers through find_package(FMI): examples-c, examples-cpp, tests/c, tests/cpp,
 #   a static-link build, a relocated prefix, a refused find_package(FMI 1.0), a pkg-config build;
@@ -10,8 +11,9 @@
 #
 # Environment: FMI_TEST_NPS (default "1 2 3 4 8") peer counts for the examples;
 #              FMI_TEST_KEEP=1 keeps the temporary directory;
-#              FMI_TEST_SKIP_RUST=1 skips fmt, clippy and cargo test (for work on the C side only;
-#              CI never sets it).
+#              FMI_TEST_SKIP_RUST=1 skips fmt, clippy, cargo test and the fuzz pass (for work on
+#              the C side only; CI never sets it);
+#              FMI_TEST_FUZZ_SECONDS (default 15) seconds per fuzz target.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -115,6 +117,10 @@ ok
 if [[ "${FMI_TEST_SKIP_RUST:-0}" != 1 ]]; then
     step "cargo test --release"
     run cargo test --release
+    ok
+
+    step "fuzz: every target for ${FMI_TEST_FUZZ_SECONDS:-15} s (scripts/fuzz.sh, nightly)"
+    run bash "$ROOT/scripts/fuzz.sh" "${FMI_TEST_FUZZ_SECONDS:-15}"
     ok
 else
     echo "(FMI_TEST_SKIP_RUST=1: skipped cargo fmt, clippy and test)"

@@ -542,6 +542,21 @@ mod tests {
         let mut short = e.encode();
         short.pop();
         assert!(Envelope::decode(short, 4).is_err());
+        // Fields that `send` never writes together: a payload queue for a small message, data
+        // after a payload-queue envelope, a sequence number on an inline one.
+        let small = Envelope {
+            src: 1,
+            tag: 2,
+            len: 10,
+            body: Body::Data(9),
+        };
+        assert!(Envelope::decode(small.encode(), 4).is_err());
+        let mut trailing = r.encode();
+        trailing.push(0);
+        assert!(Envelope::decode(trailing, 4).is_err());
+        let mut numbered = e.encode();
+        numbered[17] = 1;
+        assert!(Envelope::decode(numbered, 4).is_err());
     }
 
     #[test]
