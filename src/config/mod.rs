@@ -91,7 +91,7 @@ pub struct RedisConfig {
     pub username: Option<String>,
     pub password: Option<String>,
     pub database: u32,
-    /// `rediss://` (needs the `redis-tls` cargo feature).
+    /// `rediss://` (the `redis-tls` cargo feature, on by default).
     pub tls: bool,
     /// `tls_ca`: PEM file of the certificates to trust for TLS (default: the system's roots).
     pub tls_ca: Option<std::path::PathBuf>,
