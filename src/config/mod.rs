@@ -68,6 +68,16 @@ pub struct DirectConfig {
     /// TLS to the rendezvous server (`tls`), trusting the PEM certificates in `tls_ca`, with
     /// `tls_server_name` (default: `host`) as the expected name.
     pub tls: Option<TlsClientConfig>,
+    /// Encrypt every peer link, direct and relayed (`encrypt`, default true): Noise with a key
+    /// derived from `auth_token`, so it takes effect only with a job secret.
+    pub encrypt: bool,
+}
+
+impl DirectConfig {
+    /// Whether peer links are encrypted: `encrypt` and a job secret to derive the keys from.
+    pub fn encrypts(&self) -> bool {
+        self.encrypt && self.auth_token.is_some()
+    }
 }
 
 /// `backends.Direct.tls*`.
@@ -287,6 +297,7 @@ impl Default for DirectConfig {
             sequential_mesh: false,
             punch: true,
             tls: None,
+            encrypt: true,
         }
     }
 }
@@ -450,6 +461,7 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
     let tls = o.bool("tls")?;
     let tls_ca = o.string("tls_ca")?;
     let tls_server_name = o.string("tls_server_name")?;
+    let encrypt = o.bool("encrypt")?;
     if !enabled {
         return Ok(None);
     }
@@ -478,6 +490,7 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
     Ok(Some(DirectConfig {
         punch: punch.unwrap_or(d.punch),
         tls,
+        encrypt: encrypt.unwrap_or(d.encrypt),
         auth_token,
         relay: relay.unwrap_or(d.relay),
         sequential_mesh: sequential_mesh.unwrap_or(d.sequential_mesh),
