@@ -663,6 +663,24 @@ mod tests {
     }
 
     #[test]
+    fn encrypt_key() {
+        let d = |json: &str| Config::from_json(json).unwrap().direct.unwrap();
+        let on = d(r#"{"backends":{"Direct":{"enabled":true,"auth_token":"s"}}}"#);
+        assert!(on.encrypt && on.encrypts());
+        let off = d(r#"{"backends":{"Direct":{"enabled":true,"auth_token":"s","encrypt":false}}}"#);
+        assert!(!off.encrypt && !off.encrypts());
+        let no_secret = d(r#"{"backends":{"Direct":{"enabled":true,"encrypt":"true"}}}"#);
+        assert!(no_secret.encrypt && !no_secret.encrypts());
+        let e = Config::from_json(r#"{"backends":{"Direct":{"enabled":true,"encrypt":1}}}"#)
+            .unwrap_err();
+        assert!(
+            e.message().contains("backends.Direct.encrypt"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
     fn unknown_key_names_path() {
         let e =
             Config::from_json(r#"{"backends":{"Direct":{"enabled":true,"bogus":1}}}"#).unwrap_err();
