@@ -145,10 +145,16 @@ fn a_changed_byte_fails_the_receive_naming_the_peer() {
             c.send(&msg, 1).map_err(|e| e.to_string())
         } else {
             let mut got = vec![0u8; msg.len()];
-            let e = c.recv(&mut got, 0).expect_err("a changed record must not be delivered");
+            let e = c
+                .recv(&mut got, 0)
+                .expect_err("a changed record must not be delivered");
             assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
             assert!(e.message().contains("peer 0"), "{}", e.message());
-            assert!(e.message().contains("failed authentication"), "{}", e.message());
+            assert!(
+                e.message().contains("failed authentication"),
+                "{}",
+                e.message()
+            );
             // The connection stays failed: nothing more is read from it.
             let e = c.recv(&mut got, 0).unwrap_err();
             assert!(e.message().contains("peer 0"), "{}", e.message());
@@ -230,7 +236,16 @@ fn exercise(cfg: &Config, n: usize, link: Link) {
         for p in (0..n).filter(|&p| p != r) {
             assert_eq!(c.peer_link(p).unwrap(), Some(link));
         }
-        for len in [0usize, 1, 65_503, 65_504, 65_519, 65_520, 200_001, (4 << 20) + 3] {
+        for len in [
+            0usize,
+            1,
+            65_503,
+            65_504,
+            65_519,
+            65_520,
+            200_001,
+            (4 << 20) + 3,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i * 31 + len) as u8).collect();
             if r == 0 {
                 for p in 1..n {

@@ -404,7 +404,8 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Applies `FMI_RENDEZVOUS=host:port` (direct channel endpoint) and `FMI_TIMEOUT_MS`.
+    /// Applies `FMI_RENDEZVOUS=host:port` (direct channel endpoint), `FMI_AUTH_TOKEN`,
+    /// `FMI_ENCRYPT` (1/0: `backends.Direct.encrypt`) and `FMI_TIMEOUT_MS`.
     pub fn apply_env(&mut self) -> Result<()> {
         if let Ok(v) = std::env::var("FMI_RENDEZVOUS") {
             let (host, port) = split_host_port(&v).ok_or_else(|| {
@@ -418,6 +419,20 @@ impl Config {
         if let Ok(token) = std::env::var("FMI_AUTH_TOKEN") {
             if let Some(d) = self.direct.as_mut() {
                 d.auth_token = Some(token).filter(|t| !t.is_empty());
+            }
+        }
+        if let Ok(v) = std::env::var("FMI_ENCRYPT") {
+            let on = match v.trim() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => {
+                    return Err(Error::config(format!(
+                        "FMI_ENCRYPT: expected 1, 0, true or false, got {v:?}"
+                    )))
+                }
+            };
+            if let Some(d) = self.direct.as_mut() {
+                d.encrypt = on;
             }
         }
         if let Ok(v) = std::env::var("FMI_TIMEOUT_MS") {

@@ -45,7 +45,12 @@ fn flush(raw: &mut Stream, seal: &mut Seal, moved: &mut bool) -> Result<bool> {
 
 /// Seals header and payload into records (at most [`BATCH`] bytes before writing) and writes
 /// them out. Done only when every record left the process.
-pub fn progress_send(raw: &mut Stream, seal: &mut Seal, s: &mut State, data: &[u8]) -> Result<bool> {
+pub fn progress_send(
+    raw: &mut Stream,
+    seal: &mut Seal,
+    s: &mut State,
+    data: &[u8],
+) -> Result<bool> {
     let total = HEADER_LEN + data.len();
     let mut moved = false;
     loop {

@@ -33,7 +33,11 @@ pub fn send_bytes(t: &mut TlsStream, buf: &[u8], moved: &mut bool) -> Result<usi
     if !flush(t, moved)? {
         return Ok(0);
     }
-    let n = t.conn.writer().write(buf).map_err(|e| io_error(e, "send"))?;
+    let n = t
+        .conn
+        .writer()
+        .write(buf)
+        .map_err(|e| io_error(e, "send"))?;
     if n == 0 && !t.conn.wants_write() {
         return Err(Error::new(ErrorKind::Internal, "TLS buffer refused data"));
     }
