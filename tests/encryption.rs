@@ -102,7 +102,7 @@ fn marked() -> Vec<u8> {
 /// Rank 0 sends `marked()` to rank 1, which checks it; both check their links are relayed.
 fn send_marked(cfg: &Config) {
     common::run_named(cfg, &common::unique_name("enc"), 2, true, |c| {
-        let peer = 1 - c.rank() as usize;
+        let peer = 1 - c.rank();
         assert_eq!(c.peer_link(peer).unwrap(), Some(Link::Relayed));
         let msg = marked();
         if c.rank() == 0 {
@@ -232,7 +232,7 @@ fn mixed_encryption_settings_fail_clearly() {
 /// bytes per record) on `n` peers.
 fn exercise(cfg: &Config, n: usize, link: Link) {
     common::run_named(cfg, &common::unique_name("sizes"), n, true, |c| {
-        let r = c.rank() as usize;
+        let r = c.rank();
         for p in (0..n).filter(|&p| p != r) {
             assert_eq!(c.peer_link(p).unwrap(), Some(link));
         }

@@ -28,6 +28,10 @@ pub const MAX_PLAIN: usize = MAX_RECORD - TAG_LEN;
 const LEN_PREFIX: usize = 2;
 /// Ciphertext read from the socket at once, at most (a few records).
 const READ_CHUNK: usize = 256 << 10;
+/// Size of the receive buffer: one read and a record's room. A partial record left at its end
+/// moves to the front (a buffer of 1 MiB, moving less often, measured slower: it leaves the
+/// cache).
+const IN_BUF: usize = READ_CHUNK + LEN_PREFIX + MAX_RECORD;
 
 /// What a link's keys are bound to.
 pub struct Binding<'a> {
@@ -175,18 +179,21 @@ pub enum Opened {
 /// ciphertext read and not yet opened, and plaintext opened and not yet read.
 pub struct Seal {
     noise: snow::TransportState,
-    /// Sealed records waiting for the socket, from `out_off`.
+    /// Sealed records waiting for the socket: `out[out_off..out_len]` (the buffer only grows, so
+    /// that sealing never clears memory first).
     out: Vec<u8>,
     out_off: usize,
+    out_len: usize,
     /// Header and first payload bytes of a message, gathered to go in one record.
     stage: Vec<u8>,
     /// Ciphertext read from the socket: `inbuf[in_start..in_end]` is not yet opened.
     inbuf: Vec<u8>,
     in_start: usize,
     in_end: usize,
-    /// Opened plaintext not yet read: `plain[plain_off..]`.
+    /// Opened plaintext not yet read: `plain[plain_off..plain_len]`.
     plain: Vec<u8>,
     plain_off: usize,
+    plain_len: usize,
 }
 
 impl Seal {
@@ -195,12 +202,14 @@ impl Seal {
             noise,
             out: Vec::new(),
             out_off: 0,
+            out_len: 0,
             stage: Vec::new(),
-            inbuf: vec![0u8; READ_CHUNK + LEN_PREFIX + MAX_RECORD],
+            inbuf: vec![0u8; IN_BUF],
             in_start: 0,
             in_end: 0,
-            plain: Vec::with_capacity(MAX_PLAIN),
+            plain: vec![0u8; MAX_RECORD],
             plain_off: 0,
+            plain_len: 0,
         }
     }
 
@@ -216,33 +225,31 @@ impl Seal {
             &self.stage
         };
         debug_assert!(plain.len() <= MAX_PLAIN);
-        if self.out_off == self.out.len() {
-            self.out.clear();
-            self.out_off = 0;
+        let start = self.out_len;
+        let end = start + LEN_PREFIX + plain.len() + TAG_LEN;
+        if self.out.len() < end {
+            self.out.resize(end, 0);
         }
-        let start = self.out.len();
-        self.out
-            .resize(start + LEN_PREFIX + plain.len() + TAG_LEN, 0);
         let n = self
             .noise
-            .write_message(plain, &mut self.out[start + LEN_PREFIX..])
+            .write_message(plain, &mut self.out[start + LEN_PREFIX..end])
             .map_err(|e| noise_error("seal", e))?;
-        self.out.truncate(start + LEN_PREFIX + n);
         self.out[start..start + LEN_PREFIX].copy_from_slice(&(n as u16).to_be_bytes());
+        self.out_len = start + LEN_PREFIX + n;
         Ok(())
     }
 
     /// The sealed bytes not yet written.
     pub fn unsent(&self) -> &[u8] {
-        &self.out[self.out_off..]
+        &self.out[self.out_off..self.out_len]
     }
 
     /// `n` sealed bytes were written.
     pub fn sent(&mut self, n: usize) {
         self.out_off += n;
-        if self.out_off == self.out.len() {
-            self.out.clear();
+        if self.out_off == self.out_len {
             self.out_off = 0;
+            self.out_len = 0;
         }
     }
 
@@ -250,7 +257,7 @@ impl Seal {
     pub fn take_plain(&mut self, bufs: &mut [std::io::IoSliceMut<'_>]) -> usize {
         let mut n = 0;
         for b in bufs.iter_mut() {
-            let avail = &self.plain[self.plain_off..];
+            let avail = &self.plain[self.plain_off..self.plain_len];
             if avail.is_empty() {
                 break;
             }
@@ -259,16 +266,16 @@ impl Seal {
             self.plain_off += k;
             n += k;
         }
-        if self.plain_off == self.plain.len() {
-            self.plain.clear();
+        if self.plain_off == self.plain_len {
             self.plain_off = 0;
+            self.plain_len = 0;
         }
         n
     }
 
     /// Whether opened plaintext waits to be read.
     pub fn has_plain(&self) -> bool {
-        self.plain_off < self.plain.len()
+        self.plain_off < self.plain_len
     }
 
     /// Opens the next record if it has arrived whole: straight into `dst` when it has room for
@@ -291,14 +298,12 @@ impl Seal {
             let k = self.noise.read_message(rec, dst).map_err(|_| forged())?;
             Opened::Direct(k)
         } else {
-            self.plain.clear();
-            self.plain_off = 0;
-            self.plain.resize(n, 0);
             let k = self
                 .noise
-                .read_message(rec, &mut self.plain)
+                .read_message(rec, &mut self.plain[..n])
                 .map_err(|_| forged())?;
-            self.plain.truncate(k);
+            self.plain_off = 0;
+            self.plain_len = k;
             Opened::Buffered
         };
         self.in_start += LEN_PREFIX + n;
