@@ -5,6 +5,7 @@
 //! for any input: no panic, no unbounded allocation or loop, and whatever decodes re-encodes to
 //! the same value. The rendezvous server's side is in `fmi_tools::server::fuzz_connections`.
 
+use crate::channel::direct::seal::{self, Binding, Opened};
 use crate::channel::direct::{frame, mesh};
 use crate::channel::redis::frame::Head as RedisHead;
 use crate::channel::s3_format::{self as s3, First};
@@ -22,6 +23,104 @@ pub fn direct_frame(data: &[u8]) {
             frame::encode(&h),
             b,
             "a decoded header re-encodes to its bytes"
+        );
+    }
+}
+
+/// The direct channel's encrypted link (Noise handshake and records): a responder fed arbitrary
+/// bytes as the initiator's handshake must fail; then, on a real pair of links, records the
+/// sender sealed are opened with the input spliced in (first byte: 0 as sealed, 1 with the rest
+/// of the input appended, else a byte flipped where the input says): only what was sealed opens.
+pub fn direct_link(data: &[u8]) {
+    struct Io<'a>(&'a [u8]);
+    impl std::io::Read for Io<'_> {
+        fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+            std::io::Read::read(&mut self.0, b)
+        }
+    }
+    impl std::io::Write for Io<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let binding = |rank: usize, nonce: &'static [u8], peer_nonce: &'static [u8]| Binding {
+        secret: b"fuzz secret",
+        job: "fuzz",
+        size: 2,
+        rank,
+        peer: 1 - rank,
+        nonce,
+        peer_nonce,
+    };
+    let (n0, n1): (&'static [u8], &'static [u8]) = (&[0; 16], &[1; 16]);
+    assert!(
+        seal::handshake(&mut Io(data), &binding(1, n1, n0)).is_err(),
+        "a handshake from bytes that do not know the key fails"
+    );
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let (mut a, mut b) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeouts");
+    }
+    let initiator = std::thread::spawn(move || seal::handshake(&mut a, &binding(0, n0, n1)));
+    let mut rx = seal::handshake(&mut b, &binding(1, n1, n0)).expect("the responder's handshake");
+    let mut tx = initiator
+        .join()
+        .expect("no panic")
+        .expect("the initiator's handshake");
+    let sent = &rest[..rest.len().min(300)];
+    tx.push(&sent[..sent.len() / 2], &sent[sent.len() / 2..])
+        .expect("sealing");
+    let mut wire = tx.unsent().to_vec();
+    match mode {
+        0 => {}
+        1 => wire.extend_from_slice(rest),
+        _ => {
+            let at = usize::from(rest.first().copied().unwrap_or(0)) % wire.len();
+            wire[at] ^= mode;
+        }
+    }
+    let mut opened = Vec::new();
+    let mut fed = 0;
+    let mut failed = false;
+    while fed < wire.len() && !failed {
+        let space = rx.read_space();
+        let n = space.len().min(wire.len() - fed);
+        space[..n].copy_from_slice(&wire[fed..fed + n]);
+        rx.filled(n);
+        fed += n;
+        loop {
+            let mut dst = [0u8; 64];
+            match rx.open(&mut dst) {
+                Ok(Opened::Direct(k)) => opened.extend_from_slice(&dst[..k]),
+                Ok(Opened::Buffered) => {
+                    let mut buf = vec![0u8; seal::MAX_PLAIN];
+                    let k = rx.take_plain(&mut [std::io::IoSliceMut::new(&mut buf)]);
+                    opened.extend_from_slice(&buf[..k]);
+                }
+                Ok(Opened::Incomplete) => break,
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+    }
+    if mode == 0 {
+        assert!(
+            !failed && opened == sent,
+            "a sealed record opens to what was sealed"
+        );
+    } else {
+        assert!(
+            opened.is_empty() || opened == sent,
+            "only what was sealed opens"
         );
     }
 }

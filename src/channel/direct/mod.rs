@@ -11,7 +11,7 @@ pub mod mesh;
 mod progress;
 pub mod punch;
 mod requests;
-mod seal;
+pub(crate) mod seal;
 mod tagged;
 
 use super::request::{Pending, RecvBuf, SendBuf};
