@@ -5,3 +5,7 @@
 //! FMI configuration enables. Layers: the generated exports (every `MPI_*`/`PMPI_*` name of the
 //! standard ABI) only translate and call the implementation modules; anything not implemented
 //! returns `MPI_ERR_UNSUPPORTED_OPERATION` through the communicator's error handler.
+
+pub mod engine;
+pub mod reduce;
+pub mod types;
