@@ -446,7 +446,7 @@ fn masked_tag_selectors_match_the_bits_under_the_mask_in_order() {
             let st = c
                 .recv_tagged(&mut b, Source::Any, TagSel::Tag((5 << 2) | 2))
                 .unwrap();
-            assert_eq!(parse(&b).1, 2);
+            assert_eq!((parse(&b).1, st.tag), (2, (5 << 2) | 2));
             // A selector that can match no tag is refused.
             let bad = TagSel::Masked { value: 3, mask: 1 };
             assert_eq!(kind(c.iprobe(Source::Any, bad)), ErrorKind::InvalidArg);
