@@ -453,3 +453,34 @@ fn masked_tag_selectors_match_the_bits_under_the_mask_in_order() {
         }
     });
 }
+
+#[test]
+fn withdraw_takes_back_an_unmatched_receive_only() {
+    common::run_peers(2, |c| {
+        if c.rank() == 0 {
+            // Rank 1 has withdrawn its first receive when this arrives.
+            let mut go = [0u8; 1];
+            c.recv_tagged(&mut go, Source::Rank(1), TagSel::Tag(9))
+                .unwrap();
+            c.send_tagged(&body(0, 1, 8), 1, 3).unwrap();
+            c.send_tagged(&body(0, 2, 8), 1, 4).unwrap();
+        } else {
+            let mut r = c.irecv(8, Source::Rank(0), TagSel::Tag(3)).unwrap();
+            assert!(r.withdraw(), "nothing matched it yet");
+            assert!(!r.is_active());
+            c.send_tagged(&[1], 0, 9).unwrap();
+            // The message it would have taken goes to the next receive, not lost.
+            let mut b = [0u8; 8];
+            c.recv_tagged(&mut b, Source::Rank(0), TagSel::Tag(3))
+                .unwrap();
+            assert_eq!(parse(&b).1, 1);
+            // A receive whose message has arrived (the probe waits for it) matches at once
+            // and is not withdrawn: it completes.
+            c.probe(Source::Rank(0), TagSel::Tag(4)).unwrap();
+            let mut r = c.irecv(8, Source::Rank(0), TagSel::Tag(4)).unwrap();
+            assert!(!r.withdraw(), "the message matched it");
+            r.wait().unwrap();
+            assert_eq!(parse(&r.take_buffer().unwrap()).1, 2);
+        }
+    });
+}
