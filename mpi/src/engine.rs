@@ -18,6 +18,17 @@ pub enum Class {
     Truncate,
     /// `MPI_ERR_UNSUPPORTED_OPERATION`: a valid request this library does not implement.
     Unsupported,
+    /// `MPI_ERR_TAG`: a tag out of range.
+    Tag,
+    /// `MPI_ERR_RANK`: a rank out of range.
+    Rank,
+    /// `MPI_ERR_REQUEST`: a request that cannot be used this way.
+    Request,
+    /// `MPI_ERR_BUFFER`: no attached buffer, or not enough room in it.
+    Buffer,
+    /// `MPI_ERR_OTHER`: a failure of the transport (its message says which), a timeout, or a
+    /// call that could never complete.
+    Other,
 }
 
 /// An engine failure: the class and a readable message.

@@ -7,5 +7,6 @@
 //! returns `MPI_ERR_UNSUPPORTED_OPERATION` through the communicator's error handler.
 
 pub mod engine;
+pub mod p2p;
 pub mod reduce;
 pub mod types;
