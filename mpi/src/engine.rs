@@ -56,3 +56,24 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// The MPI error class of each engine failure (the message is kept whole).
+impl From<Error> for crate::entry::MpiError {
+    fn from(e: Error) -> Self {
+        use crate::gen::abi::*;
+        let class = match e.class {
+            Class::Type => MPI_ERR_TYPE,
+            Class::Count => MPI_ERR_COUNT,
+            Class::Arg => MPI_ERR_ARG,
+            Class::Op => MPI_ERR_OP,
+            Class::Truncate => MPI_ERR_TRUNCATE,
+            Class::Unsupported => MPI_ERR_UNSUPPORTED_OPERATION,
+            Class::Tag => MPI_ERR_TAG,
+            Class::Rank => MPI_ERR_RANK,
+            Class::Request => MPI_ERR_REQUEST,
+            Class::Buffer => MPI_ERR_BUFFER,
+            Class::Other => MPI_ERR_OTHER,
+        };
+        crate::entry::MpiError::new(class, e.message)
+    }
+}
