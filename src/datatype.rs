@@ -1,8 +1,10 @@
 //! Element datatypes of message buffers and their sizes.
 
 use crate::error::{Error, Result};
+use std::num::NonZeroU32;
 
-/// The element type of a buffer, as named in the C API (`FMI_INT8` ... `FMI_BYTE`).
+/// The element type of a buffer, as named in the C API (`FMI_INT8` ... `FMI_BYTE`), or an opaque
+/// element of a fixed size that only user operators reduce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Datatype {
     Int8,
@@ -16,6 +18,11 @@ pub enum Datatype {
     Float,
     Double,
     Byte,
+    /// An element of this many bytes whose contents the library does not interpret: no built-in
+    /// operator applies to it, a user operator reduces it, and the algorithms split buffers only
+    /// at whole elements (e.g. the MPI layer's pair types, `long double`, complex numbers).
+    /// It has no C code: the C API's datatypes are the eleven above.
+    Opaque(NonZeroU32),
 }
 
 impl Datatype {
@@ -41,9 +48,29 @@ impl Datatype {
             .ok_or_else(|| Error::invalid(format!("invalid datatype {code} (valid: 0..=10)")))
     }
 
-    /// The C integer code.
+    /// The code `raw` gives an opaque element; `from_raw` rejects it.
+    pub const OPAQUE_CODE: u32 = u32::MAX;
+
+    /// An opaque element of `size` bytes (see [`Datatype::Opaque`]); fails when `size` is 0.
+    pub fn opaque(size: usize) -> Result<Self> {
+        u32::try_from(size)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .map(Datatype::Opaque)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "opaque element size {size} (valid: 1..={})",
+                    u32::MAX
+                ))
+            })
+    }
+
+    /// The C integer code (`OPAQUE_CODE` for an opaque element, which has none).
     pub fn raw(self) -> u32 {
-        self as u32
+        Self::ALL
+            .iter()
+            .position(|&t| t == self)
+            .map_or(Self::OPAQUE_CODE, |i| i as u32)
     }
 
     /// Size of one element in bytes.
@@ -53,11 +80,15 @@ impl Datatype {
             Datatype::Int16 | Datatype::UInt16 => 2,
             Datatype::Int32 | Datatype::UInt32 | Datatype::Float => 4,
             Datatype::Int64 | Datatype::UInt64 | Datatype::Double => 8,
+            Datatype::Opaque(n) => n.get() as usize,
         }
     }
 
     pub fn is_integer(self) -> bool {
-        !matches!(self, Datatype::Float | Datatype::Double | Datatype::Byte)
+        !matches!(
+            self,
+            Datatype::Float | Datatype::Double | Datatype::Byte | Datatype::Opaque(_)
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -73,6 +104,7 @@ impl Datatype {
             Datatype::Float => "float",
             Datatype::Double => "double",
             Datatype::Byte => "byte",
+            Datatype::Opaque(_) => "opaque",
         }
     }
 

@@ -46,8 +46,11 @@ impl BuiltinOp {
         }
     }
 
-    /// Whether the operator is defined for the datatype.
+    /// Whether the operator is defined for the datatype (never for an opaque element).
     pub fn supports(self, t: Datatype) -> bool {
+        if matches!(t, Datatype::Opaque(_)) {
+            return false;
+        }
         match self {
             BuiltinOp::Sum | BuiltinOp::Prod | BuiltinOp::Min | BuiltinOp::Max => {
                 t != Datatype::Byte
@@ -60,7 +63,8 @@ impl BuiltinOp {
     }
 }
 
-/// A user reduction: `accum[i] = accum[i] (+) next[i]` over `count` elements of `Datatype`.
+/// A user reduction: `accum[i] = accum[i] (+) next[i]` over `count` elements of `Datatype`
+/// (for `Datatype::Opaque(n)`, `count` elements of `n` bytes each, not necessarily aligned).
 pub type UserFn = Arc<dyn Fn(&mut [u8], &[u8], usize, Datatype) + Send + Sync>;
 
 #[derive(Clone)]
@@ -293,7 +297,9 @@ macro_rules! on_ints {
             Datatype::UInt32 => $fold::<u32>($($buf),+, $f::<u32>),
             Datatype::Int64 => $fold::<i64>($($buf),+, $f::<i64>),
             Datatype::UInt64 => $fold::<u64>($($buf),+, $f::<u64>),
-            Datatype::Float | Datatype::Double => unreachable!("checked by ReduceOp::check"),
+            Datatype::Float | Datatype::Double | Datatype::Opaque(_) => {
+                unreachable!("checked by ReduceOp::check")
+            }
         }
     };
 }

@@ -149,6 +149,22 @@ impl Request {
         }
     }
 
+    /// Withdraws a receive that no message has matched yet (MPI's cancel of a receive): true
+    /// when it was withdrawn (the request is then inactive and its buffer never touched). A
+    /// receive that has matched, and any other operation, is left to complete as usual (false).
+    pub fn withdraw(&mut self) -> bool {
+        self.poll();
+        let State::Active(op) = &mut self.state else {
+            return false;
+        };
+        if op.withdraw() {
+            self.state = State::Inactive;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Frees the request: an active operation still completes in the background (its buffer is
     /// used until then) and nobody learns its result. A request that owns its buffer is
     /// cancelled instead, since the buffer goes with it.

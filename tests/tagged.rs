@@ -411,3 +411,76 @@ fn a_message_half_read_by_iprobe_is_still_the_next_one_received() {
         }
     });
 }
+
+#[test]
+fn masked_tag_selectors_match_the_bits_under_the_mask_in_order() {
+    // Bit 0 is a flag the selector ignores; bit 1 must be clear; the rest is the tag proper.
+    let sel = |t: u32| TagSel::Masked {
+        value: t << 2,
+        mask: !1,
+    };
+    common::run_peers(2, |c| {
+        if c.rank() == 0 {
+            for (i, tag) in [
+                (5 << 2) | 1,
+                5 << 2,
+                (5 << 2) | 2,
+                (6 << 2) | 1,
+                (5 << 2) | 1,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                c.send_tagged(&body(0, i as u32, 8), 1, tag).unwrap();
+            }
+        } else {
+            let mut b = [0u8; 8];
+            // Tag 5 with or without the flag, in the order sent; the message with bit 1 set
+            // and the one of tag 6 stay for other selectors.
+            for (want_i, want_tag) in [(0, (5 << 2) | 1), (1, 5 << 2), (4, (5 << 2) | 1)] {
+                let st = c.recv_tagged(&mut b, Source::Rank(0), sel(5)).unwrap();
+                assert_eq!((parse(&b).1, st.tag), (want_i, want_tag));
+            }
+            let st = c.recv_tagged(&mut b, Source::Any, sel(6)).unwrap();
+            assert_eq!((parse(&b).1, st.tag), (3, (6 << 2) | 1));
+            let st = c
+                .recv_tagged(&mut b, Source::Any, TagSel::Tag((5 << 2) | 2))
+                .unwrap();
+            assert_eq!((parse(&b).1, st.tag), (2, (5 << 2) | 2));
+            // A selector that can match no tag is refused.
+            let bad = TagSel::Masked { value: 3, mask: 1 };
+            assert_eq!(kind(c.iprobe(Source::Any, bad)), ErrorKind::InvalidArg);
+        }
+    });
+}
+
+#[test]
+fn withdraw_takes_back_an_unmatched_receive_only() {
+    common::run_peers(2, |c| {
+        if c.rank() == 0 {
+            // Rank 1 has withdrawn its first receive when this arrives.
+            let mut go = [0u8; 1];
+            c.recv_tagged(&mut go, Source::Rank(1), TagSel::Tag(9))
+                .unwrap();
+            c.send_tagged(&body(0, 1, 8), 1, 3).unwrap();
+            c.send_tagged(&body(0, 2, 8), 1, 4).unwrap();
+        } else {
+            let mut r = c.irecv(8, Source::Rank(0), TagSel::Tag(3)).unwrap();
+            assert!(r.withdraw(), "nothing matched it yet");
+            assert!(!r.is_active());
+            c.send_tagged(&[1], 0, 9).unwrap();
+            // The message it would have taken goes to the next receive, not lost.
+            let mut b = [0u8; 8];
+            c.recv_tagged(&mut b, Source::Rank(0), TagSel::Tag(3))
+                .unwrap();
+            assert_eq!(parse(&b).1, 1);
+            // A receive whose message has arrived (the probe waits for it) matches at once
+            // and is not withdrawn: it completes.
+            c.probe(Source::Rank(0), TagSel::Tag(4)).unwrap();
+            let mut r = c.irecv(8, Source::Rank(0), TagSel::Tag(4)).unwrap();
+            assert!(!r.withdraw(), "the message matched it");
+            r.wait().unwrap();
+            assert_eq!(parse(&r.take_buffer().unwrap()).1, 2);
+        }
+    });
+}

@@ -16,7 +16,12 @@
 //! - `objects/`: the MPI objects behind handles (communicators, groups, info, error handlers,
 //!   keyvals and attributes) and the process's MPI state (`objects::world`).
 //! - `api/<area>.rs`: the procedures, one function each.
-//! - `types/` (datatype engine) and `reduce/` (reduction kernels): engines with no C-ABI code.
+//! - `types/` (datatype engine), `reduce/` (reduction kernels) and `p2p/` (MPI point-to-point
+//!   semantics on a core communicator), with their errors in [`engine`]: engines with no
+//!   C-ABI code. A reduction on the core: pack the buffers (`types::Type::pack`, or the user's
+//!   memory when `Type::dense`), get the core's element type and operator from
+//!   `reduce::Operator::core` (the core's own kernel, or whole opaque values), and run the
+//!   reduction inside `api::op::with_type(datatype, ..)` so user functions get the handle.
 //!
 //! # Writing an implementation (the convention, as settled)
 //! - Name: the procedure without `MPI_`, lower-cased (`MPI_Comm_split` -> `comm_split`,
@@ -52,6 +57,11 @@ pub mod cabi;
 pub mod entry;
 pub mod handles;
 pub mod objects;
+
+pub mod engine;
+pub mod p2p;
+pub mod reduce;
+pub mod types;
 
 pub use gen::abi;
 pub use gen::PROCEDURES;

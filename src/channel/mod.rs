@@ -55,6 +55,29 @@ pub enum TagSel {
     Any,
     /// This tag only (0..=[`TAG_UB`]).
     Tag(u32),
+    /// Every tag whose bits under `mask` equal `value` (a layer above, such as the MPI layer,
+    /// keeps flags in some bits of its tags and matches the rest).
+    Masked { value: u32, mask: u32 },
+}
+
+impl TagSel {
+    /// Whether a message with `tag` matches.
+    pub fn accepts(self, tag: u32) -> bool {
+        match self {
+            TagSel::Any => true,
+            TagSel::Tag(t) => t == tag,
+            TagSel::Masked { value, mask } => tag & mask == value,
+        }
+    }
+
+    /// For errors: "any tag", "tag 5", "tags 0x14 under mask 0xfffffffd".
+    pub fn describe(self) -> String {
+        match self {
+            TagSel::Any => "any tag".to_string(),
+            TagSel::Tag(t) => format!("tag {t}"),
+            TagSel::Masked { value, mask } => format!("tags {value:#x} under mask {mask:#x}"),
+        }
+    }
 }
 
 /// The largest point-to-point tag (`FMI_TAG_UB`): tags are 0..=2^31-1.

@@ -88,6 +88,12 @@ pub trait Pending: Send {
     /// its connection (the stream is left in an unknown state). Afterwards its buffer is never
     /// touched. Returns the result instead when it had already completed.
     fn cancel(&mut self) -> Option<Result<MsgStatus>>;
+    /// Withdraws a receive that no message has matched yet (true: it is then finished and its
+    /// buffer never touched); anything else is left as it was (false), to complete as usual.
+    /// Unlike `cancel`, it never cuts a transfer.
+    fn withdraw(&mut self) -> bool {
+        false
+    }
     /// Lets it complete in the background with nobody waiting (its result is dropped); its buffer
     /// is used until then.
     fn detach(self: Box<Self>);

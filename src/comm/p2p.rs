@@ -45,10 +45,7 @@ fn describe(src: Source, tag: TagSel) -> String {
         Source::Any => "any source".to_string(),
         Source::Rank(r) => format!("peer {r}"),
     };
-    match tag {
-        TagSel::Any => format!("{s}, any tag"),
-        TagSel::Tag(t) => format!("{s}, tag {t}"),
-    }
+    format!("{s}, {}", tag.describe())
 }
 
 impl Communicator {
@@ -71,8 +68,15 @@ impl Communicator {
                 ));
             }
         }
-        if let TagSel::Tag(t) = tag {
-            check_tag(t, "tag")?;
+        match tag {
+            TagSel::Tag(t) => check_tag(t, "tag")?,
+            TagSel::Masked { value, mask } if value & !mask != 0 || value > TAG_UB => {
+                return Err(Error::invalid(format!(
+                    "{} matches no valid tag (value outside the mask or above {TAG_UB})",
+                    tag.describe()
+                )))
+            }
+            _ => {}
         }
         Ok(())
     }

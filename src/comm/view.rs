@@ -226,6 +226,9 @@ impl Pending for Mapped {
         let r = self.inner.cancel();
         self.back(r)
     }
+    fn withdraw(&mut self) -> bool {
+        self.inner.withdraw()
+    }
     fn detach(self: Box<Self>) {
         self.inner.detach()
     }

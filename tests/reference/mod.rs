@@ -22,6 +22,7 @@ pub fn encode(t: Datatype, v: u8, out: &mut Vec<u8>) {
         Datatype::UInt64 => out.extend_from_slice(&(v as u64).to_ne_bytes()),
         Datatype::Float => out.extend_from_slice(&(v as f32).to_ne_bytes()),
         Datatype::Double => out.extend_from_slice(&(v as f64).to_ne_bytes()),
+        Datatype::Opaque(_) => panic!("opaque elements have no reference encoding"),
     }
 }
 

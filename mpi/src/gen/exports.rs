@@ -1835,7 +1835,7 @@ pub unsafe extern "C" fn MPI_Get_accumulate_c(origin_addr: *const c_void, origin
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_address(location: *const c_void, address: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Get_address", Raise::Default)
+    entry::call("MPI_Get_address", Raise::Default, || crate::api::datatype::get_address(location, address))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_address(location: *const c_void, address: *mut MPI_Aint) -> c_int {
@@ -2923,7 +2923,7 @@ pub unsafe extern "C" fn MPI_Neighbor_alltoallw_init_c(sendbuf: *const c_void, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_commutative(op: MPI_Op, commute: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Op_commutative", Raise::Default)
+    entry::call("MPI_Op_commutative", Raise::Default, || crate::api::op::op_commutative(op, commute))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_commutative(op: MPI_Op, commute: *mut c_int) -> c_int {
@@ -2931,7 +2931,7 @@ pub unsafe extern "C" fn MPI_Op_commutative(op: MPI_Op, commute: *mut c_int) -> 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_create(user_fn: Option<MPI_User_function>, commute: c_int, op: *mut MPI_Op) -> c_int {
-    entry::unsupported("MPI_Op_create", Raise::Default)
+    entry::call("MPI_Op_create", Raise::Default, || crate::api::op::op_create(user_fn, commute, op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_create(user_fn: Option<MPI_User_function>, commute: c_int, op: *mut MPI_Op) -> c_int {
@@ -2939,7 +2939,7 @@ pub unsafe extern "C" fn MPI_Op_create(user_fn: Option<MPI_User_function>, commu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_create_c(user_fn: Option<MPI_User_function_c>, commute: c_int, op: *mut MPI_Op) -> c_int {
-    entry::unsupported("MPI_Op_create_c", Raise::Default)
+    entry::call("MPI_Op_create_c", Raise::Default, || crate::api::op::op_create_c(user_fn, commute, op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_create_c(user_fn: Option<MPI_User_function_c>, commute: c_int, op: *mut MPI_Op) -> c_int {
@@ -2955,7 +2955,7 @@ pub unsafe extern "C" fn MPIX_Op_create_x(user_fn_x: Option<MPIX_User_function_x
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_free(op: *mut MPI_Op) -> c_int {
-    entry::unsupported("MPI_Op_free", Raise::Default)
+    entry::call("MPI_Op_free", Raise::Default, || crate::api::op::op_free(op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_free(op: *mut MPI_Op) -> c_int {
@@ -2971,7 +2971,7 @@ pub unsafe extern "C" fn MPI_Open_port(info: MPI_Info, port_name: *mut c_char) -
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack(inbuf: *const c_void, incount: c_int, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: c_int, position: *mut c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Pack", Raise::Comm(comm))
+    entry::call("MPI_Pack", Raise::Comm(comm), || crate::api::datatype::pack(inbuf, incount, datatype, outbuf, outsize, position, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack(inbuf: *const c_void, incount: c_int, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: c_int, position: *mut c_int, comm: MPI_Comm) -> c_int {
@@ -2979,7 +2979,7 @@ pub unsafe extern "C" fn MPI_Pack(inbuf: *const c_void, incount: c_int, datatype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack_c(inbuf: *const c_void, incount: MPI_Count, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: MPI_Count, position: *mut MPI_Count, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Pack_c", Raise::Comm(comm))
+    entry::call("MPI_Pack_c", Raise::Comm(comm), || crate::api::datatype::pack_c(inbuf, incount, datatype, outbuf, outsize, position, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack_c(inbuf: *const c_void, incount: MPI_Count, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: MPI_Count, position: *mut MPI_Count, comm: MPI_Comm) -> c_int {
@@ -3019,7 +3019,7 @@ pub unsafe extern "C" fn MPI_Pack_external_size_c(datarep: *const c_char, incoun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack_size(incount: c_int, datatype: MPI_Datatype, comm: MPI_Comm, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Pack_size", Raise::Comm(comm))
+    entry::call("MPI_Pack_size", Raise::Comm(comm), || crate::api::datatype::pack_size(incount, datatype, comm, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack_size(incount: c_int, datatype: MPI_Datatype, comm: MPI_Comm, size: *mut c_int) -> c_int {
@@ -3027,7 +3027,7 @@ pub unsafe extern "C" fn MPI_Pack_size(incount: c_int, datatype: MPI_Datatype, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack_size_c(incount: MPI_Count, datatype: MPI_Datatype, comm: MPI_Comm, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Pack_size_c", Raise::Comm(comm))
+    entry::call("MPI_Pack_size_c", Raise::Comm(comm), || crate::api::datatype::pack_size_c(incount, datatype, comm, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack_size_c(incount: MPI_Count, datatype: MPI_Datatype, comm: MPI_Comm, size: *mut MPI_Count) -> c_int {
@@ -3211,7 +3211,7 @@ pub unsafe extern "C" fn MPI_Reduce_init_c(sendbuf: *const c_void, recvbuf: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_local(inbuf: *const c_void, inoutbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op) -> c_int {
-    entry::unsupported("MPI_Reduce_local", Raise::Default)
+    entry::call("MPI_Reduce_local", Raise::Default, || crate::api::op::reduce_local(inbuf, inoutbuf, count, datatype, op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_local(inbuf: *const c_void, inoutbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op) -> c_int {
@@ -3219,7 +3219,7 @@ pub unsafe extern "C" fn MPI_Reduce_local(inbuf: *const c_void, inoutbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_local_c(inbuf: *const c_void, inoutbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op) -> c_int {
-    entry::unsupported("MPI_Reduce_local_c", Raise::Default)
+    entry::call("MPI_Reduce_local_c", Raise::Default, || crate::api::op::reduce_local_c(inbuf, inoutbuf, count, datatype, op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_local_c(inbuf: *const c_void, inoutbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op) -> c_int {
@@ -3923,7 +3923,7 @@ pub unsafe extern "C" fn MPI_Topo_test(comm: MPI_Comm, status: *mut c_int) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_commit(datatype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_commit", Raise::Default)
+    entry::call("MPI_Type_commit", Raise::Default, || crate::api::datatype::type_commit(datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_commit(datatype: *mut MPI_Datatype) -> c_int {
@@ -3931,7 +3931,7 @@ pub unsafe extern "C" fn MPI_Type_commit(datatype: *mut MPI_Datatype) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_contiguous(count: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_contiguous", Raise::Default)
+    entry::call("MPI_Type_contiguous", Raise::Default, || crate::api::datatype::type_contiguous(count, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_contiguous(count: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -3939,7 +3939,7 @@ pub unsafe extern "C" fn MPI_Type_contiguous(count: c_int, oldtype: MPI_Datatype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_contiguous_c(count: MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_contiguous_c", Raise::Default)
+    entry::call("MPI_Type_contiguous_c", Raise::Default, || crate::api::datatype::type_contiguous_c(count, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_contiguous_c(count: MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -3987,7 +3987,7 @@ pub unsafe extern "C" fn MPI_Type_create_f90_real(p: c_int, r: c_int, newtype: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_hindexed(count: c_int, array_of_blocklengths: *const c_int, array_of_displacements: *const MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_hindexed", Raise::Default)
+    entry::call("MPI_Type_create_hindexed", Raise::Default, || crate::api::datatype::type_create_hindexed(count, array_of_blocklengths, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_hindexed(count: c_int, array_of_blocklengths: *const c_int, array_of_displacements: *const MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -3995,7 +3995,7 @@ pub unsafe extern "C" fn MPI_Type_create_hindexed(count: c_int, array_of_blockle
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_hindexed_c(count: MPI_Count, array_of_blocklengths: *const MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_hindexed_c", Raise::Default)
+    entry::call("MPI_Type_create_hindexed_c", Raise::Default, || crate::api::datatype::type_create_hindexed_c(count, array_of_blocklengths, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_hindexed_c(count: MPI_Count, array_of_blocklengths: *const MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4003,7 +4003,7 @@ pub unsafe extern "C" fn MPI_Type_create_hindexed_c(count: MPI_Count, array_of_b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_hindexed_block(count: c_int, blocklength: c_int, array_of_displacements: *const MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_hindexed_block", Raise::Default)
+    entry::call("MPI_Type_create_hindexed_block", Raise::Default, || crate::api::datatype::type_create_hindexed_block(count, blocklength, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_hindexed_block(count: c_int, blocklength: c_int, array_of_displacements: *const MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4011,7 +4011,7 @@ pub unsafe extern "C" fn MPI_Type_create_hindexed_block(count: c_int, blocklengt
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_hindexed_block_c(count: MPI_Count, blocklength: MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_hindexed_block_c", Raise::Default)
+    entry::call("MPI_Type_create_hindexed_block_c", Raise::Default, || crate::api::datatype::type_create_hindexed_block_c(count, blocklength, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_hindexed_block_c(count: MPI_Count, blocklength: MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4019,7 +4019,7 @@ pub unsafe extern "C" fn MPI_Type_create_hindexed_block_c(count: MPI_Count, bloc
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_hvector(count: c_int, blocklength: c_int, stride: MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_hvector", Raise::Default)
+    entry::call("MPI_Type_create_hvector", Raise::Default, || crate::api::datatype::type_create_hvector(count, blocklength, stride, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_hvector(count: c_int, blocklength: c_int, stride: MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4027,7 +4027,7 @@ pub unsafe extern "C" fn MPI_Type_create_hvector(count: c_int, blocklength: c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_hvector_c(count: MPI_Count, blocklength: MPI_Count, stride: MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_hvector_c", Raise::Default)
+    entry::call("MPI_Type_create_hvector_c", Raise::Default, || crate::api::datatype::type_create_hvector_c(count, blocklength, stride, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_hvector_c(count: MPI_Count, blocklength: MPI_Count, stride: MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4035,7 +4035,7 @@ pub unsafe extern "C" fn MPI_Type_create_hvector_c(count: MPI_Count, blocklength
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_indexed_block(count: c_int, blocklength: c_int, array_of_displacements: *const c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_indexed_block", Raise::Default)
+    entry::call("MPI_Type_create_indexed_block", Raise::Default, || crate::api::datatype::type_create_indexed_block(count, blocklength, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_indexed_block(count: c_int, blocklength: c_int, array_of_displacements: *const c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4043,7 +4043,7 @@ pub unsafe extern "C" fn MPI_Type_create_indexed_block(count: c_int, blocklength
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_indexed_block_c(count: MPI_Count, blocklength: MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_indexed_block_c", Raise::Default)
+    entry::call("MPI_Type_create_indexed_block_c", Raise::Default, || crate::api::datatype::type_create_indexed_block_c(count, blocklength, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_indexed_block_c(count: MPI_Count, blocklength: MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4059,7 +4059,7 @@ pub unsafe extern "C" fn MPI_Type_create_keyval(type_copy_attr_fn: Option<MPI_Ty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_resized(oldtype: MPI_Datatype, lb: MPI_Aint, extent: MPI_Aint, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_resized", Raise::Default)
+    entry::call("MPI_Type_create_resized", Raise::Default, || crate::api::datatype::type_create_resized(oldtype, lb, extent, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_resized(oldtype: MPI_Datatype, lb: MPI_Aint, extent: MPI_Aint, newtype: *mut MPI_Datatype) -> c_int {
@@ -4067,7 +4067,7 @@ pub unsafe extern "C" fn MPI_Type_create_resized(oldtype: MPI_Datatype, lb: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_resized_c(oldtype: MPI_Datatype, lb: MPI_Count, extent: MPI_Count, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_resized_c", Raise::Default)
+    entry::call("MPI_Type_create_resized_c", Raise::Default, || crate::api::datatype::type_create_resized_c(oldtype, lb, extent, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_resized_c(oldtype: MPI_Datatype, lb: MPI_Count, extent: MPI_Count, newtype: *mut MPI_Datatype) -> c_int {
@@ -4075,7 +4075,7 @@ pub unsafe extern "C" fn MPI_Type_create_resized_c(oldtype: MPI_Datatype, lb: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_struct(count: c_int, array_of_blocklengths: *const c_int, array_of_displacements: *const MPI_Aint, array_of_types: *const MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_struct", Raise::Default)
+    entry::call("MPI_Type_create_struct", Raise::Default, || crate::api::datatype::type_create_struct(count, array_of_blocklengths, array_of_displacements, array_of_types, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_struct(count: c_int, array_of_blocklengths: *const c_int, array_of_displacements: *const MPI_Aint, array_of_types: *const MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4083,7 +4083,7 @@ pub unsafe extern "C" fn MPI_Type_create_struct(count: c_int, array_of_blockleng
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_struct_c(count: MPI_Count, array_of_blocklengths: *const MPI_Count, array_of_displacements: *const MPI_Count, array_of_types: *const MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_struct_c", Raise::Default)
+    entry::call("MPI_Type_create_struct_c", Raise::Default, || crate::api::datatype::type_create_struct_c(count, array_of_blocklengths, array_of_displacements, array_of_types, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_struct_c(count: MPI_Count, array_of_blocklengths: *const MPI_Count, array_of_displacements: *const MPI_Count, array_of_types: *const MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4115,7 +4115,7 @@ pub unsafe extern "C" fn MPI_Type_delete_attr(datatype: MPI_Datatype, type_keyva
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_dup(oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_dup", Raise::Default)
+    entry::call("MPI_Type_dup", Raise::Default, || crate::api::datatype::type_dup(oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_dup(oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4123,7 +4123,7 @@ pub unsafe extern "C" fn MPI_Type_dup(oldtype: MPI_Datatype, newtype: *mut MPI_D
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_free(datatype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_free", Raise::Default)
+    entry::call("MPI_Type_free", Raise::Default, || crate::api::datatype::type_free(datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_free(datatype: *mut MPI_Datatype) -> c_int {
@@ -4147,7 +4147,7 @@ pub unsafe extern "C" fn MPI_Type_get_attr(datatype: MPI_Datatype, type_keyval: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_contents(datatype: MPI_Datatype, max_integers: c_int, max_addresses: c_int, max_datatypes: c_int, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_datatypes: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_get_contents", Raise::Default)
+    entry::call("MPI_Type_get_contents", Raise::Default, || crate::api::datatype::type_get_contents(datatype, max_integers, max_addresses, max_datatypes, array_of_integers, array_of_addresses, array_of_datatypes))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_contents(datatype: MPI_Datatype, max_integers: c_int, max_addresses: c_int, max_datatypes: c_int, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_datatypes: *mut MPI_Datatype) -> c_int {
@@ -4155,7 +4155,7 @@ pub unsafe extern "C" fn MPI_Type_get_contents(datatype: MPI_Datatype, max_integ
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_contents_c(datatype: MPI_Datatype, max_integers: MPI_Count, max_addresses: MPI_Count, max_large_counts: MPI_Count, max_datatypes: MPI_Count, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_large_counts: *mut MPI_Count, array_of_datatypes: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_get_contents_c", Raise::Default)
+    entry::call("MPI_Type_get_contents_c", Raise::Default, || crate::api::datatype::type_get_contents_c(datatype, max_integers, max_addresses, max_large_counts, max_datatypes, array_of_integers, array_of_addresses, array_of_large_counts, array_of_datatypes))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_contents_c(datatype: MPI_Datatype, max_integers: MPI_Count, max_addresses: MPI_Count, max_large_counts: MPI_Count, max_datatypes: MPI_Count, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_large_counts: *mut MPI_Count, array_of_datatypes: *mut MPI_Datatype) -> c_int {
@@ -4163,7 +4163,7 @@ pub unsafe extern "C" fn MPI_Type_get_contents_c(datatype: MPI_Datatype, max_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_envelope(datatype: MPI_Datatype, num_integers: *mut c_int, num_addresses: *mut c_int, num_datatypes: *mut c_int, combiner: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Type_get_envelope", Raise::Default)
+    entry::call("MPI_Type_get_envelope", Raise::Default, || crate::api::datatype::type_get_envelope(datatype, num_integers, num_addresses, num_datatypes, combiner))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_envelope(datatype: MPI_Datatype, num_integers: *mut c_int, num_addresses: *mut c_int, num_datatypes: *mut c_int, combiner: *mut c_int) -> c_int {
@@ -4171,7 +4171,7 @@ pub unsafe extern "C" fn MPI_Type_get_envelope(datatype: MPI_Datatype, num_integ
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_envelope_c(datatype: MPI_Datatype, num_integers: *mut MPI_Count, num_addresses: *mut MPI_Count, num_large_counts: *mut MPI_Count, num_datatypes: *mut MPI_Count, combiner: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Type_get_envelope_c", Raise::Default)
+    entry::call("MPI_Type_get_envelope_c", Raise::Default, || crate::api::datatype::type_get_envelope_c(datatype, num_integers, num_addresses, num_large_counts, num_datatypes, combiner))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_envelope_c(datatype: MPI_Datatype, num_integers: *mut MPI_Count, num_addresses: *mut MPI_Count, num_large_counts: *mut MPI_Count, num_datatypes: *mut MPI_Count, combiner: *mut c_int) -> c_int {
@@ -4179,7 +4179,7 @@ pub unsafe extern "C" fn MPI_Type_get_envelope_c(datatype: MPI_Datatype, num_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MPI_Aint, extent: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Type_get_extent", Raise::Default)
+    entry::call("MPI_Type_get_extent", Raise::Default, || crate::api::datatype::type_get_extent(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MPI_Aint, extent: *mut MPI_Aint) -> c_int {
@@ -4187,7 +4187,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Type_get_extent_c", Raise::Default)
+    entry::call("MPI_Type_get_extent_c", Raise::Default, || crate::api::datatype::type_get_extent_c(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
@@ -4195,7 +4195,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Type_get_extent_x", Raise::Default)
+    entry::call("MPI_Type_get_extent_x", Raise::Default, || crate::api::datatype::type_get_extent_x(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
@@ -4203,7 +4203,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_name(datatype: MPI_Datatype, type_name: *mut c_char, resultlen: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Type_get_name", Raise::Default)
+    entry::call("MPI_Type_get_name", Raise::Default, || crate::api::datatype::type_get_name(datatype, type_name, resultlen))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_name(datatype: MPI_Datatype, type_name: *mut c_char, resultlen: *mut c_int) -> c_int {
@@ -4211,7 +4211,7 @@ pub unsafe extern "C" fn MPI_Type_get_name(datatype: MPI_Datatype, type_name: *m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent(datatype: MPI_Datatype, true_lb: *mut MPI_Aint, true_extent: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Type_get_true_extent", Raise::Default)
+    entry::call("MPI_Type_get_true_extent", Raise::Default, || crate::api::datatype::type_get_true_extent(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent(datatype: MPI_Datatype, true_lb: *mut MPI_Aint, true_extent: *mut MPI_Aint) -> c_int {
@@ -4219,7 +4219,7 @@ pub unsafe extern "C" fn MPI_Type_get_true_extent(datatype: MPI_Datatype, true_l
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent_c(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Type_get_true_extent_c", Raise::Default)
+    entry::call("MPI_Type_get_true_extent_c", Raise::Default, || crate::api::datatype::type_get_true_extent_c(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent_c(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
@@ -4227,7 +4227,7 @@ pub unsafe extern "C" fn MPI_Type_get_true_extent_c(datatype: MPI_Datatype, true
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent_x(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Type_get_true_extent_x", Raise::Default)
+    entry::call("MPI_Type_get_true_extent_x", Raise::Default, || crate::api::datatype::type_get_true_extent_x(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent_x(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
@@ -4243,7 +4243,7 @@ pub unsafe extern "C" fn MPI_Type_get_value_index(value_type: MPI_Datatype, inde
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_indexed(count: c_int, array_of_blocklengths: *const c_int, array_of_displacements: *const c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_indexed", Raise::Default)
+    entry::call("MPI_Type_indexed", Raise::Default, || crate::api::datatype::type_indexed(count, array_of_blocklengths, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_indexed(count: c_int, array_of_blocklengths: *const c_int, array_of_displacements: *const c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4251,7 +4251,7 @@ pub unsafe extern "C" fn MPI_Type_indexed(count: c_int, array_of_blocklengths: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_indexed_c(count: MPI_Count, array_of_blocklengths: *const MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_indexed_c", Raise::Default)
+    entry::call("MPI_Type_indexed_c", Raise::Default, || crate::api::datatype::type_indexed_c(count, array_of_blocklengths, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_indexed_c(count: MPI_Count, array_of_blocklengths: *const MPI_Count, array_of_displacements: *const MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4275,7 +4275,7 @@ pub unsafe extern "C" fn MPI_Type_set_attr(datatype: MPI_Datatype, type_keyval: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_set_name(datatype: MPI_Datatype, type_name: *const c_char) -> c_int {
-    entry::unsupported("MPI_Type_set_name", Raise::Default)
+    entry::call("MPI_Type_set_name", Raise::Default, || crate::api::datatype::type_set_name(datatype, type_name))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_set_name(datatype: MPI_Datatype, type_name: *const c_char) -> c_int {
@@ -4283,7 +4283,7 @@ pub unsafe extern "C" fn MPI_Type_set_name(datatype: MPI_Datatype, type_name: *c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size(datatype: MPI_Datatype, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Type_size", Raise::Default)
+    entry::call("MPI_Type_size", Raise::Default, || crate::api::datatype::type_size(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size(datatype: MPI_Datatype, size: *mut c_int) -> c_int {
@@ -4291,7 +4291,7 @@ pub unsafe extern "C" fn MPI_Type_size(datatype: MPI_Datatype, size: *mut c_int)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Type_size_c", Raise::Default)
+    entry::call("MPI_Type_size_c", Raise::Default, || crate::api::datatype::type_size_c(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
@@ -4299,7 +4299,7 @@ pub unsafe extern "C" fn MPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size_x(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Type_size_x", Raise::Default)
+    entry::call("MPI_Type_size_x", Raise::Default, || crate::api::datatype::type_size_x(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size_x(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
@@ -4307,7 +4307,7 @@ pub unsafe extern "C" fn MPI_Type_size_x(datatype: MPI_Datatype, size: *mut MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_vector(count: c_int, blocklength: c_int, stride: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_vector", Raise::Default)
+    entry::call("MPI_Type_vector", Raise::Default, || crate::api::datatype::type_vector(count, blocklength, stride, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_vector(count: c_int, blocklength: c_int, stride: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4315,7 +4315,7 @@ pub unsafe extern "C" fn MPI_Type_vector(count: c_int, blocklength: c_int, strid
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_vector_c(count: MPI_Count, blocklength: MPI_Count, stride: MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_vector_c", Raise::Default)
+    entry::call("MPI_Type_vector_c", Raise::Default, || crate::api::datatype::type_vector_c(count, blocklength, stride, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_vector_c(count: MPI_Count, blocklength: MPI_Count, stride: MPI_Count, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4323,7 +4323,7 @@ pub unsafe extern "C" fn MPI_Type_vector_c(count: MPI_Count, blocklength: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Unpack(inbuf: *const c_void, insize: c_int, position: *mut c_int, outbuf: *mut c_void, outcount: c_int, datatype: MPI_Datatype, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Unpack", Raise::Comm(comm))
+    entry::call("MPI_Unpack", Raise::Comm(comm), || crate::api::datatype::unpack(inbuf, insize, position, outbuf, outcount, datatype, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Unpack(inbuf: *const c_void, insize: c_int, position: *mut c_int, outbuf: *mut c_void, outcount: c_int, datatype: MPI_Datatype, comm: MPI_Comm) -> c_int {
@@ -4331,7 +4331,7 @@ pub unsafe extern "C" fn MPI_Unpack(inbuf: *const c_void, insize: c_int, positio
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Unpack_c(inbuf: *const c_void, insize: MPI_Count, position: *mut MPI_Count, outbuf: *mut c_void, outcount: MPI_Count, datatype: MPI_Datatype, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Unpack_c", Raise::Comm(comm))
+    entry::call("MPI_Unpack_c", Raise::Comm(comm), || crate::api::datatype::unpack_c(inbuf, insize, position, outbuf, outcount, datatype, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Unpack_c(inbuf: *const c_void, insize: MPI_Count, position: *mut MPI_Count, outbuf: *mut c_void, outcount: MPI_Count, datatype: MPI_Datatype, comm: MPI_Comm) -> c_int {
@@ -4731,7 +4731,7 @@ pub unsafe extern "C" fn MPI_Win_wait(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Aint_add(base: MPI_Aint, disp: MPI_Aint) -> MPI_Aint {
-    entry::unsupported_value("MPI_Aint_add", Raise::Default, 0)
+    entry::value("MPI_Aint_add", Raise::Default, 0, || crate::api::datatype::aint_add(base, disp))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Aint_add(base: MPI_Aint, disp: MPI_Aint) -> MPI_Aint {
@@ -4739,7 +4739,7 @@ pub unsafe extern "C" fn MPI_Aint_add(base: MPI_Aint, disp: MPI_Aint) -> MPI_Ain
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Aint_diff(addr1: MPI_Aint, addr2: MPI_Aint) -> MPI_Aint {
-    entry::unsupported_value("MPI_Aint_diff", Raise::Default, 0)
+    entry::value("MPI_Aint_diff", Raise::Default, 0, || crate::api::datatype::aint_diff(addr1, addr2))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Aint_diff(addr1: MPI_Aint, addr2: MPI_Aint) -> MPI_Aint {

@@ -1168,7 +1168,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Get_address",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1848,17 +1848,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Op_commutative",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Op_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Op_create_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1868,7 +1868,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Op_free",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1878,12 +1878,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Pack",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1908,12 +1908,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Pack_size",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_size_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2028,12 +2028,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_local",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_local_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2473,17 +2473,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_commit",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_contiguous",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_contiguous_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2513,42 +2513,42 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_hindexed",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_hindexed_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_hindexed_block",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_hindexed_block_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_hvector",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_hvector_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_indexed_block",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_indexed_block_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2558,22 +2558,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_resized",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_resized_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_struct",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_struct_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2593,12 +2593,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_dup",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_free",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2613,57 +2613,57 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_get_contents",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_contents_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_envelope",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_envelope_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_extent",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_extent_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_extent_x",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_name",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_true_extent",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_true_extent_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_true_extent_x",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2673,12 +2673,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_indexed",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_indexed_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2693,42 +2693,42 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_set_name",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_size",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_size_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_size_x",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_vector",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_vector_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Unpack",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Unpack_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2978,12 +2978,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Aint_add",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Aint_diff",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

@@ -3,11 +3,13 @@
 
 pub mod attr;
 pub mod comm;
+pub mod datatype;
 pub mod errclass;
 pub mod errhandler;
 pub mod group;
 pub mod host;
 pub mod info;
+pub mod op;
 pub mod world;
 
 /// Frees every object left at MPI_Finalize (communicators are closed by the caller).

@@ -39,10 +39,7 @@ impl Pattern {
                 Source::Any => true,
                 Source::Rank(r) => r == e.src,
             }
-            && match self.tag {
-                TagSel::Any => true,
-                TagSel::Tag(t) => t == e.tag,
-            }
+            && self.tag.accepts(e.tag)
     }
 }
 

@@ -422,6 +422,18 @@ impl Pending for DirectPending {
         self.shared.drive(until, |core| core.reqs.result(id))
     }
 
+    fn withdraw(&mut self) -> bool {
+        let mut guard = self.shared.lock();
+        let core = &mut *guard;
+        match core.reqs.posted_id(self.id) {
+            Some(pid) => {
+                core.reqs.unpost(&mut core.matcher, pid);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn cancel(&mut self) -> Option<Result<MsgStatus>> {
         let mut guard = self.shared.lock();
         let core = &mut *guard;

@@ -66,8 +66,7 @@ pub struct Envelope {
 
 impl Envelope {
     pub fn matches(&self, src: Source, tag: TagSel) -> bool {
-        (src == Source::Any || src == Source::Rank(self.src))
-            && (tag == TagSel::Any || tag == TagSel::Tag(self.tag))
+        (src == Source::Any || src == Source::Rank(self.src)) && tag.accepts(self.tag)
     }
 
     fn status(&self) -> MsgStatus {
@@ -172,10 +171,7 @@ fn describe(src: Source, tag: TagSel) -> String {
         Source::Any => "any source".to_string(),
         Source::Rank(r) => format!("rank {r}"),
     };
-    match tag {
-        TagSel::Any => format!("{s}, any tag"),
-        TagSel::Tag(t) => format!("{s}, tag {t}"),
-    }
+    format!("{s}, {}", tag.describe())
 }
 
 impl Inbox {
@@ -571,5 +567,13 @@ mod tests {
         assert!(e.matches(Source::Rank(2), TagSel::Tag(5)));
         assert!(!e.matches(Source::Rank(1), TagSel::Any));
         assert!(!e.matches(Source::Any, TagSel::Tag(4)));
+        assert!(e.matches(Source::Any, TagSel::Masked { value: 4, mask: !1 }));
+        assert!(!e.matches(
+            Source::Any,
+            TagSel::Masked {
+                value: 5,
+                mask: !0 ^ 4
+            }
+        ));
     }
 }

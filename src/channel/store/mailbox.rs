@@ -307,6 +307,12 @@ impl Pending for StoreRecv {
         st.posted.retain(|p| p.id != self.id);
         None
     }
+    fn withdraw(&mut self) -> bool {
+        let mut st = self.shared.state.lock();
+        let before = st.posted.len();
+        st.posted.retain(|p| p.id != self.id);
+        st.posted.len() != before
+    }
     fn detach(self: Box<Self>) {
         let mut st = self.shared.state.lock();
         if st.done.remove(&self.id).is_none() {

@@ -1,0 +1,754 @@
+//! Datatypes: constructors (and their `_c` large-count forms), commit, free, size and extents,
+//! envelope and contents, names, pack/unpack, addresses. The type maps are `crate::types`.
+
+use crate::cabi;
+use crate::entry::MpiError;
+use crate::gen::abi::*;
+use crate::objects::datatype::{self as dt, DATATYPES};
+use crate::types::{Combiner, Type};
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
+
+fn ints<T: Copy + Into<i64>>(p: *const T, n: usize, what: &str) -> Result<Vec<i64>, MpiError> {
+    // SAFETY: the caller passes an array of `n` elements (the MPI contract).
+    Ok(unsafe { cabi::slice(p, n, what)? }
+        .iter()
+        .map(|&v| v.into())
+        .collect())
+}
+
+fn ncount<T: Copy + Into<i64>>(n: T, what: &str) -> Result<usize, MpiError> {
+    let n: i64 = n.into();
+    usize::try_from(n)
+        .map_err(|_| MpiError::new(MPI_ERR_COUNT, format!("{what} = {n} is negative")))
+}
+
+fn new_type(t: crate::engine::Result<Arc<Type>>, out: *mut MPI_Datatype) -> Result<(), MpiError> {
+    let h = dt::register(t?);
+    // SAFETY: `out` is the caller's out-parameter.
+    unsafe { cabi::out(out, h, "newtype") }.inspect_err(|_| {
+        DATATYPES.remove(h.0);
+    })
+}
+
+pub fn type_contiguous(
+    count: c_int,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(
+        Type::contiguous(count.into(), &dt::get(oldtype)?, false),
+        newtype,
+    )
+}
+pub fn type_contiguous_c(
+    count: MPI_Count,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(Type::contiguous(count, &dt::get(oldtype)?, true), newtype)
+}
+pub fn type_vector(
+    count: c_int,
+    bl: c_int,
+    stride: c_int,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(
+        Type::vector(
+            count.into(),
+            bl.into(),
+            stride.into(),
+            &dt::get(oldtype)?,
+            false,
+        ),
+        newtype,
+    )
+}
+pub fn type_vector_c(
+    count: MPI_Count,
+    bl: MPI_Count,
+    stride: MPI_Count,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(
+        Type::vector(count, bl, stride, &dt::get(oldtype)?, true),
+        newtype,
+    )
+}
+pub fn type_create_hvector(
+    count: c_int,
+    bl: c_int,
+    stride: MPI_Aint,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(
+        Type::hvector(
+            count.into(),
+            bl.into(),
+            stride as i64,
+            &dt::get(oldtype)?,
+            false,
+        ),
+        newtype,
+    )
+}
+pub fn type_create_hvector_c(
+    count: MPI_Count,
+    bl: MPI_Count,
+    stride: MPI_Count,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(
+        Type::hvector(count, bl, stride, &dt::get(oldtype)?, true),
+        newtype,
+    )
+}
+
+pub unsafe fn type_indexed(
+    count: c_int,
+    bls: *const c_int,
+    disps: *const c_int,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let n = ncount(count, "count")?;
+    let (b, d) = (
+        ints(bls, n, "array_of_blocklengths")?,
+        ints(disps, n, "array_of_displacements")?,
+    );
+    new_type(Type::indexed(&b, &d, &dt::get(oldtype)?, false), newtype)
+}
+pub unsafe fn type_indexed_c(
+    count: MPI_Count,
+    bls: *const MPI_Count,
+    disps: *const MPI_Count,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let n = ncount(count, "count")?;
+    let (b, d) = (
+        ints(bls, n, "array_of_blocklengths")?,
+        ints(disps, n, "array_of_displacements")?,
+    );
+    new_type(Type::indexed(&b, &d, &dt::get(oldtype)?, true), newtype)
+}
+pub unsafe fn type_create_hindexed(
+    count: c_int,
+    bls: *const c_int,
+    disps: *const MPI_Aint,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let n = ncount(count, "count")?;
+    let b = ints(bls, n, "array_of_blocklengths")?;
+    let d: Vec<i64> = cabi::slice(disps, n, "array_of_displacements")?
+        .iter()
+        .map(|&v| v as i64)
+        .collect();
+    new_type(Type::hindexed(&b, &d, &dt::get(oldtype)?, false), newtype)
+}
+pub unsafe fn type_create_hindexed_c(
+    count: MPI_Count,
+    bls: *const MPI_Count,
+    disps: *const MPI_Count,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let n = ncount(count, "count")?;
+    let (b, d) = (
+        ints(bls, n, "array_of_blocklengths")?,
+        ints(disps, n, "array_of_displacements")?,
+    );
+    new_type(Type::hindexed(&b, &d, &dt::get(oldtype)?, true), newtype)
+}
+pub unsafe fn type_create_indexed_block(
+    count: c_int,
+    bl: c_int,
+    disps: *const c_int,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let d = ints(disps, ncount(count, "count")?, "array_of_displacements")?;
+    new_type(
+        Type::indexed_block(bl.into(), &d, &dt::get(oldtype)?, false),
+        newtype,
+    )
+}
+pub unsafe fn type_create_indexed_block_c(
+    count: MPI_Count,
+    bl: MPI_Count,
+    disps: *const MPI_Count,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let d = ints(disps, ncount(count, "count")?, "array_of_displacements")?;
+    new_type(
+        Type::indexed_block(bl, &d, &dt::get(oldtype)?, true),
+        newtype,
+    )
+}
+pub unsafe fn type_create_hindexed_block(
+    count: c_int,
+    bl: c_int,
+    disps: *const MPI_Aint,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let n = ncount(count, "count")?;
+    let d: Vec<i64> = cabi::slice(disps, n, "array_of_displacements")?
+        .iter()
+        .map(|&v| v as i64)
+        .collect();
+    new_type(
+        Type::hindexed_block(bl.into(), &d, &dt::get(oldtype)?, false),
+        newtype,
+    )
+}
+pub unsafe fn type_create_hindexed_block_c(
+    count: MPI_Count,
+    bl: MPI_Count,
+    disps: *const MPI_Count,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let d = ints(disps, ncount(count, "count")?, "array_of_displacements")?;
+    new_type(
+        Type::hindexed_block(bl, &d, &dt::get(oldtype)?, true),
+        newtype,
+    )
+}
+
+fn types_of(p: *const MPI_Datatype, n: usize) -> Result<Vec<Arc<Type>>, MpiError> {
+    // SAFETY: an array of `n` handles (the MPI contract).
+    unsafe { cabi::slice(p, n, "array_of_types")? }
+        .iter()
+        .map(|&h| dt::get(h))
+        .collect()
+}
+
+pub unsafe fn type_create_struct(
+    count: c_int,
+    bls: *const c_int,
+    disps: *const MPI_Aint,
+    types: *const MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let n = ncount(count, "count")?;
+    let b = ints(bls, n, "array_of_blocklengths")?;
+    let d: Vec<i64> = cabi::slice(disps, n, "array_of_displacements")?
+        .iter()
+        .map(|&v| v as i64)
+        .collect();
+    new_type(
+        Type::create_struct(&b, &d, &types_of(types, n)?, false),
+        newtype,
+    )
+}
+pub unsafe fn type_create_struct_c(
+    count: MPI_Count,
+    bls: *const MPI_Count,
+    disps: *const MPI_Count,
+    types: *const MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let n = ncount(count, "count")?;
+    let (b, d) = (
+        ints(bls, n, "array_of_blocklengths")?,
+        ints(disps, n, "array_of_displacements")?,
+    );
+    new_type(
+        Type::create_struct(&b, &d, &types_of(types, n)?, true),
+        newtype,
+    )
+}
+
+pub fn type_create_resized(
+    oldtype: MPI_Datatype,
+    lb: MPI_Aint,
+    extent: MPI_Aint,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(
+        Type::resized(&dt::get(oldtype)?, lb as i64, extent as i64, false),
+        newtype,
+    )
+}
+pub fn type_create_resized_c(
+    oldtype: MPI_Datatype,
+    lb: MPI_Count,
+    extent: MPI_Count,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    new_type(Type::resized(&dt::get(oldtype)?, lb, extent, true), newtype)
+}
+pub fn type_dup(oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> Result<(), MpiError> {
+    new_type(Type::dup(&dt::get(oldtype)?), newtype)
+}
+
+pub unsafe fn type_commit(datatype: *mut MPI_Datatype) -> Result<(), MpiError> {
+    dt::get(cabi::read(datatype, "datatype")?)?.commit();
+    Ok(())
+}
+
+pub unsafe fn type_free(datatype: *mut MPI_Datatype) -> Result<(), MpiError> {
+    let h = cabi::read(datatype, "datatype")?;
+    if dt::is_predefined(h) {
+        return Err(MpiError::new(
+            MPI_ERR_TYPE,
+            "a predefined datatype cannot be freed",
+        ));
+    }
+    dt::object(h)?;
+    DATATYPES.remove(h.0);
+    cabi::out(datatype, MPI_DATATYPE_NULL, "datatype")
+}
+
+fn to_int(v: i64, what: &str) -> Result<c_int, MpiError> {
+    c_int::try_from(v).map_err(|_| {
+        MpiError::new(
+            MPI_ERR_VALUE_TOO_LARGE,
+            format!("{what} {v} does not fit in an int (use the _c form)"),
+        )
+    })
+}
+
+pub unsafe fn type_size(datatype: MPI_Datatype, size: *mut c_int) -> Result<(), MpiError> {
+    let t = dt::get(datatype)?;
+    match c_int::try_from(t.size()) {
+        Ok(s) => cabi::out(size, s, "size"),
+        // MPI: MPI_UNDEFINED when the size does not fit.
+        Err(_) => cabi::out(size, MPI_UNDEFINED, "size"),
+    }
+}
+pub unsafe fn type_size_c(datatype: MPI_Datatype, size: *mut MPI_Count) -> Result<(), MpiError> {
+    cabi::out(size, dt::get(datatype)?.size() as MPI_Count, "size")
+}
+pub unsafe fn type_size_x(datatype: MPI_Datatype, size: *mut MPI_Count) -> Result<(), MpiError> {
+    type_size_c(datatype, size)
+}
+
+pub unsafe fn type_get_extent(
+    datatype: MPI_Datatype,
+    lb: *mut MPI_Aint,
+    extent: *mut MPI_Aint,
+) -> Result<(), MpiError> {
+    let t = dt::get(datatype)?;
+    cabi::out(lb, t.lb() as MPI_Aint, "lb")?;
+    cabi::out(extent, t.extent() as MPI_Aint, "extent")
+}
+pub unsafe fn type_get_extent_c(
+    datatype: MPI_Datatype,
+    lb: *mut MPI_Count,
+    extent: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    let t = dt::get(datatype)?;
+    cabi::out(lb, t.lb(), "lb")?;
+    cabi::out(extent, t.extent(), "extent")
+}
+pub unsafe fn type_get_extent_x(
+    datatype: MPI_Datatype,
+    lb: *mut MPI_Count,
+    extent: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    type_get_extent_c(datatype, lb, extent)
+}
+pub unsafe fn type_get_true_extent(
+    datatype: MPI_Datatype,
+    lb: *mut MPI_Aint,
+    extent: *mut MPI_Aint,
+) -> Result<(), MpiError> {
+    let t = dt::get(datatype)?;
+    cabi::out(lb, t.true_lb() as MPI_Aint, "true_lb")?;
+    cabi::out(extent, t.true_extent() as MPI_Aint, "true_extent")
+}
+pub unsafe fn type_get_true_extent_c(
+    datatype: MPI_Datatype,
+    lb: *mut MPI_Count,
+    extent: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    let t = dt::get(datatype)?;
+    cabi::out(lb, t.true_lb(), "true_lb")?;
+    cabi::out(extent, t.true_extent(), "true_extent")
+}
+pub unsafe fn type_get_true_extent_x(
+    datatype: MPI_Datatype,
+    lb: *mut MPI_Count,
+    extent: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    type_get_true_extent_c(datatype, lb, extent)
+}
+
+fn combiner_code(c: Option<Combiner>) -> c_int {
+    match c {
+        None => MPI_COMBINER_NAMED,
+        Some(Combiner::Dup) => MPI_COMBINER_DUP,
+        Some(Combiner::Contiguous) => MPI_COMBINER_CONTIGUOUS,
+        Some(Combiner::Vector) => MPI_COMBINER_VECTOR,
+        Some(Combiner::Hvector) => MPI_COMBINER_HVECTOR,
+        Some(Combiner::Indexed) => MPI_COMBINER_INDEXED,
+        Some(Combiner::Hindexed) => MPI_COMBINER_HINDEXED,
+        Some(Combiner::IndexedBlock) => MPI_COMBINER_INDEXED_BLOCK,
+        Some(Combiner::HindexedBlock) => MPI_COMBINER_HINDEXED_BLOCK,
+        Some(Combiner::Struct) => MPI_COMBINER_STRUCT,
+        Some(Combiner::Resized) => MPI_COMBINER_RESIZED,
+    }
+}
+
+/// (integers, addresses, large counts, datatypes, combiner) of `h`.
+fn envelope(h: MPI_Datatype) -> Result<(usize, usize, usize, usize, c_int), MpiError> {
+    let t = dt::get(h)?;
+    Ok(match t.contents() {
+        None => (0, 0, 0, 0, MPI_COMBINER_NAMED),
+        Some(c) => (
+            c.ints.len(),
+            c.aints.len(),
+            c.counts.len(),
+            c.types.len(),
+            combiner_code(Some(c.combiner)),
+        ),
+    })
+}
+
+pub unsafe fn type_get_envelope(
+    datatype: MPI_Datatype,
+    ni: *mut c_int,
+    na: *mut c_int,
+    nd: *mut c_int,
+    combiner: *mut c_int,
+) -> Result<(), MpiError> {
+    let (i, a, c, d, k) = envelope(datatype)?;
+    if c > 0 {
+        return Err(MpiError::new(
+            MPI_ERR_TYPE,
+            "the datatype was built by a large-count constructor: use MPI_Type_get_envelope_c",
+        ));
+    }
+    cabi::out(ni, i as c_int, "num_integers")?;
+    cabi::out(na, a as c_int, "num_addresses")?;
+    cabi::out(nd, d as c_int, "num_datatypes")?;
+    cabi::out(combiner, k, "combiner")
+}
+pub unsafe fn type_get_envelope_c(
+    datatype: MPI_Datatype,
+    ni: *mut MPI_Count,
+    na: *mut MPI_Count,
+    nc: *mut MPI_Count,
+    nd: *mut MPI_Count,
+    combiner: *mut c_int,
+) -> Result<(), MpiError> {
+    let (i, a, c, d, k) = envelope(datatype)?;
+    cabi::out(ni, i as MPI_Count, "num_integers")?;
+    cabi::out(na, a as MPI_Count, "num_addresses")?;
+    cabi::out(nc, c as MPI_Count, "num_large_counts")?;
+    cabi::out(nd, d as MPI_Count, "num_datatypes")?;
+    cabi::out(combiner, k, "combiner")
+}
+
+/// Handles for the input types of a contents query: predefined ones as themselves, derived
+/// ones as new handles the caller frees (MPI-4.0 §5.1.13).
+fn content_types(types: &[Arc<Type>]) -> Vec<MPI_Datatype> {
+    types
+        .iter()
+        .map(|t| match t.as_named() {
+            Some(n) => dt::handle_of(n),
+            None => dt::register(t.clone()),
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn contents(
+    datatype: MPI_Datatype,
+    max: [usize; 4],
+    ints_out: *mut c_int,
+    aints_out: *mut MPI_Aint,
+    counts_out: *mut MPI_Count,
+    types_out: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let t = dt::get(datatype)?;
+    let c = t.contents().ok_or_else(|| {
+        MpiError::new(
+            MPI_ERR_TYPE,
+            "a predefined datatype has no contents (MPI_COMBINER_NAMED)",
+        )
+    })?;
+    let have = [c.ints.len(), c.aints.len(), c.counts.len(), c.types.len()];
+    for (k, what) in ["integers", "addresses", "large counts", "datatypes"]
+        .iter()
+        .enumerate()
+    {
+        if have[k] > max[k] {
+            return Err(MpiError::arg(format!(
+                "max_{what} is {} but the datatype has {} {what}",
+                max[k], have[k]
+            )));
+        }
+    }
+    for (dst, v) in cabi::slice_mut(ints_out, have[0], "array_of_integers")?
+        .iter_mut()
+        .zip(&c.ints)
+    {
+        *dst = to_int(*v, "integer argument")?;
+    }
+    for (dst, v) in cabi::slice_mut(aints_out, have[1], "array_of_addresses")?
+        .iter_mut()
+        .zip(&c.aints)
+    {
+        *dst = *v as MPI_Aint;
+    }
+    if have[2] > 0 {
+        cabi::slice_mut(counts_out, have[2], "array_of_large_counts")?.copy_from_slice(&c.counts);
+    }
+    let hs = content_types(&c.types);
+    match cabi::slice_mut(types_out, have[3], "array_of_datatypes") {
+        Ok(dst) => {
+            dst.copy_from_slice(&hs);
+            Ok(())
+        }
+        Err(e) => {
+            for h in hs {
+                if !dt::is_predefined(h) {
+                    DATATYPES.remove(h.0);
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn type_get_contents(
+    datatype: MPI_Datatype,
+    mi: c_int,
+    ma: c_int,
+    md: c_int,
+    ints_out: *mut c_int,
+    aints_out: *mut MPI_Aint,
+    types_out: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let max = [
+        ncount(mi, "max_integers")?,
+        ncount(ma, "max_addresses")?,
+        0,
+        ncount(md, "max_datatypes")?,
+    ];
+    contents(
+        datatype,
+        max,
+        ints_out,
+        aints_out,
+        std::ptr::null_mut(),
+        types_out,
+    )
+}
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn type_get_contents_c(
+    datatype: MPI_Datatype,
+    mi: MPI_Count,
+    ma: MPI_Count,
+    mc: MPI_Count,
+    md: MPI_Count,
+    ints_out: *mut c_int,
+    aints_out: *mut MPI_Aint,
+    counts_out: *mut MPI_Count,
+    types_out: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    let max = [
+        ncount(mi, "max_integers")?,
+        ncount(ma, "max_addresses")?,
+        ncount(mc, "max_large_counts")?,
+        ncount(md, "max_datatypes")?,
+    ];
+    contents(datatype, max, ints_out, aints_out, counts_out, types_out)
+}
+
+pub unsafe fn type_set_name(datatype: MPI_Datatype, name: *const c_char) -> Result<(), MpiError> {
+    let o = dt::object(datatype)?;
+    let s = cabi::string(name, MPI_MAX_OBJECT_NAME as usize - 1, "type_name")?;
+    *o.name.lock() = s;
+    Ok(())
+}
+pub unsafe fn type_get_name(
+    datatype: MPI_Datatype,
+    name: *mut c_char,
+    len: *mut c_int,
+) -> Result<(), MpiError> {
+    let o = dt::object(datatype)?;
+    let s = o.name.lock().clone();
+    cabi::write_string(name, MPI_MAX_OBJECT_NAME as usize, &s, len, "type_name")
+}
+
+/// Packs `count` elements at `inbuf` into `outbuf[*position..outsize]`, advancing `*position`.
+unsafe fn pack_at(
+    inbuf: *const c_void,
+    count: u64,
+    datatype: MPI_Datatype,
+    outbuf: *mut c_void,
+    outsize: i64,
+    position: &mut i64,
+) -> Result<(), MpiError> {
+    let t = dt::committed(datatype)?;
+    let n = t.bytes(count)? as i64;
+    let (pos, size) = (*position, outsize);
+    if pos < 0 || size < 0 || pos > size || n > size - pos {
+        return Err(MpiError::new(
+            MPI_ERR_TRUNCATE,
+            format!(
+                "packing {n} bytes at position {pos} overflows the output buffer of {size} bytes"
+            ),
+        ));
+    }
+    let out = cabi::slice_mut(
+        outbuf.cast::<u8>().wrapping_add(pos as usize),
+        n as usize,
+        "outbuf",
+    )?;
+    t.pack(inbuf.cast(), count, out)?;
+    *position = pos + n;
+    Ok(())
+}
+
+unsafe fn unpack_at(
+    inbuf: *const c_void,
+    insize: i64,
+    position: &mut i64,
+    outbuf: *mut c_void,
+    count: u64,
+    datatype: MPI_Datatype,
+) -> Result<(), MpiError> {
+    let t = dt::committed(datatype)?;
+    let n = t.bytes(count)? as i64;
+    let pos = *position;
+    if pos < 0 || insize < 0 || pos > insize || n > insize - pos {
+        return Err(MpiError::new(
+            MPI_ERR_TRUNCATE,
+            format!("unpacking {n} bytes at position {pos} reads past the input of {insize} bytes"),
+        ));
+    }
+    let data = cabi::slice(
+        inbuf.cast::<u8>().wrapping_add(pos as usize),
+        n as usize,
+        "inbuf",
+    )?;
+    t.unpack(data, outbuf.cast(), count)?;
+    *position = pos + n;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn pack(
+    inbuf: *const c_void,
+    incount: c_int,
+    datatype: MPI_Datatype,
+    outbuf: *mut c_void,
+    outsize: c_int,
+    position: *mut c_int,
+    _comm: MPI_Comm,
+) -> Result<(), MpiError> {
+    let mut pos = cabi::read(position, "position")? as i64;
+    pack_at(
+        inbuf,
+        ncount(incount, "incount")? as u64,
+        datatype,
+        outbuf,
+        outsize.into(),
+        &mut pos,
+    )?;
+    cabi::out(position, to_int(pos, "position")?, "position")
+}
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn pack_c(
+    inbuf: *const c_void,
+    incount: MPI_Count,
+    datatype: MPI_Datatype,
+    outbuf: *mut c_void,
+    outsize: MPI_Count,
+    position: *mut MPI_Count,
+    _comm: MPI_Comm,
+) -> Result<(), MpiError> {
+    let mut pos = cabi::read(position, "position")?;
+    pack_at(
+        inbuf,
+        ncount(incount, "incount")? as u64,
+        datatype,
+        outbuf,
+        outsize,
+        &mut pos,
+    )?;
+    cabi::out(position, pos, "position")
+}
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn unpack(
+    inbuf: *const c_void,
+    insize: c_int,
+    position: *mut c_int,
+    outbuf: *mut c_void,
+    outcount: c_int,
+    datatype: MPI_Datatype,
+    _comm: MPI_Comm,
+) -> Result<(), MpiError> {
+    let mut pos = cabi::read(position, "position")? as i64;
+    unpack_at(
+        inbuf,
+        insize.into(),
+        &mut pos,
+        outbuf,
+        ncount(outcount, "outcount")? as u64,
+        datatype,
+    )?;
+    cabi::out(position, to_int(pos, "position")?, "position")
+}
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn unpack_c(
+    inbuf: *const c_void,
+    insize: MPI_Count,
+    position: *mut MPI_Count,
+    outbuf: *mut c_void,
+    outcount: MPI_Count,
+    datatype: MPI_Datatype,
+    _comm: MPI_Comm,
+) -> Result<(), MpiError> {
+    let mut pos = cabi::read(position, "position")?;
+    unpack_at(
+        inbuf,
+        insize,
+        &mut pos,
+        outbuf,
+        ncount(outcount, "outcount")? as u64,
+        datatype,
+    )?;
+    cabi::out(position, pos, "position")
+}
+pub unsafe fn pack_size(
+    incount: c_int,
+    datatype: MPI_Datatype,
+    _comm: MPI_Comm,
+    size: *mut c_int,
+) -> Result<(), MpiError> {
+    let n = dt::get(datatype)?.bytes(ncount(incount, "incount")? as u64)?;
+    cabi::out(size, to_int(n as i64, "pack size")?, "size")
+}
+pub unsafe fn pack_size_c(
+    incount: MPI_Count,
+    datatype: MPI_Datatype,
+    _comm: MPI_Comm,
+    size: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    let n = dt::get(datatype)?.bytes(ncount(incount, "incount")? as u64)?;
+    cabi::out(size, n as MPI_Count, "size")
+}
+
+pub unsafe fn get_address(location: *const c_void, address: *mut MPI_Aint) -> Result<(), MpiError> {
+    cabi::out(address, location as MPI_Aint, "address")
+}
+pub fn aint_add(base: MPI_Aint, disp: MPI_Aint) -> Result<MPI_Aint, MpiError> {
+    Ok(base.wrapping_add(disp))
+}
+pub fn aint_diff(a: MPI_Aint, b: MPI_Aint) -> Result<MPI_Aint, MpiError> {
+    Ok(a.wrapping_sub(b))
+}
