@@ -56,6 +56,72 @@ struct Shared {
     filled: Condvar,
     done: AtomicBool,
     failures: Mutex<Vec<String>>,
+    /// An error that ends the setup at once (a refusal: authentication, a relay limit).
+    fatal: Mutex<Option<Error>>,
+}
+
+/// Whether a connection error ends the setup at once instead of being retried until the deadline:
+/// the server refused for good (wrong secret, a relay limit, the rank held by another process).
+fn is_fatal(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Auth | ErrorKind::Limit | ErrorKind::RankTaken
+    )
+}
+
+/// The time allowed to punch a pair paired now: `punch_timeout` (`max_timeout`), but at most half
+/// of what is left until `deadline`, so that a pair that cannot be punched still has the other
+/// half for the relay whatever the configuration.
+pub fn punch_deadline(punch_timeout: Duration, deadline: Instant) -> Instant {
+    let now = Instant::now();
+    let left = deadline.saturating_duration_since(now);
+    now + punch_timeout.min(left / 2)
+}
+
+/// The rendezvous session a rank keeps for its communicator's life: the connection holds the
+/// rank's claim at the server (a second process for the same rank is refused), and the identity
+/// lets the channel ask the server why a relayed circuit ended.
+pub struct Session {
+    _client: RendezvousClient,
+    server: SocketAddr,
+    job: String,
+    rank: usize,
+    size: usize,
+    token: Option<Vec<u8>>,
+    tls: Option<TlsClient>,
+}
+
+impl Session {
+    /// Why the relay circuit to `peer` ended, if one of the server's limits cut it: the
+    /// `FMI_ERR_LIMIT` error with the server's message. Asks the server (within `wait`).
+    pub fn circuit_limit(&self, peer: usize, wait: Duration) -> Option<Error> {
+        let deadline = Instant::now() + wait;
+        let id = Identity {
+            job: &self.job,
+            rank: self.rank as u32,
+            size: self.size as u32,
+            key: self.token.as_deref(),
+            tls: self.tls.as_ref(),
+        };
+        let pair = pair_name(self.rank, peer);
+        // The server records the reason as it cuts; a query racing the cut asks again once.
+        for _ in 0..2 {
+            match client::circuit_ended(self.server, id, &pair, deadline) {
+                Ok(Some((code, message))) => {
+                    return Some(Error::new(
+                        client::refusal_kind(&code),
+                        format!("the relay of {} cut the circuit to peer {peer}: {message} ({code})", self.server),
+                    ))
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+                Err(e) => {
+                    tracing::debug!("rank {}: asking the relay about peer {peer}: {e}", self.rank);
+                    return None;
+                }
+            }
+        }
+        None
+    }
 }
 
 impl Shared {
@@ -74,16 +140,20 @@ impl Shared {
     }
 }
 
-/// Connects this rank to every other rank. Returns one stream per peer (None at our own index).
+/// One stream per peer (None at our own index).
+pub type Streams = Vec<Option<(Stream, Link)>>;
+
+/// Connects this rank to every other rank. Returns one stream per peer and the rendezvous
+/// session to keep (None for a single rank).
 pub fn establish(
     rank: usize,
     size: usize,
     job: &str,
     cfg: &DirectConfig,
     deadline: Instant,
-) -> Result<Vec<Option<(Stream, Link)>>> {
+) -> Result<(Streams, Option<Session>)> {
     if size == 1 {
-        return Ok(vec![None]);
+        return Ok((vec![None], None));
     }
     let server = resolve(&cfg.host, cfg.port)?;
     let v6 = server.is_ipv6();
@@ -134,6 +204,7 @@ pub fn establish(
         filled: Condvar::new(),
         done: AtomicBool::new(false),
         failures: Mutex::new(Vec::new()),
+        fatal: Mutex::new(None),
     });
     let result = std::thread::scope(|scope| -> Result<()> {
         let sh = shared.clone();
@@ -156,8 +227,17 @@ pub fn establish(
     });
     shared.done.store(true, Ordering::SeqCst);
     result?;
-    let mut slots = shared.slots.lock();
-    Ok(slots.iter_mut().map(Option::take).collect())
+    let streams = shared.slots.lock().iter_mut().map(Option::take).collect();
+    let session = Session {
+        _client: client,
+        server,
+        job: job.to_string(),
+        rank,
+        size,
+        token: shared.token.clone(),
+        tls: shared.tls.clone(),
+    };
+    Ok((streams, Some(session)))
 }
 
 /// Where to try to reach a peer: behind the same NAT (same public IP) its private endpoint first.
@@ -227,9 +307,14 @@ fn parallel<'s>(
         }
         outstanding -= 1;
         let sh = sh.clone();
-        let punch_deadline = deadline.min(Instant::now() + punch_timeout);
+        let punch_deadline = punch_deadline(punch_timeout, deadline);
         scope.spawn(move || {
             if let Err(e) = connect_peer(&sh, peer, &targets, punch_deadline, deadline) {
+                if is_fatal(&e) {
+                    sh.fatal.lock().get_or_insert(e.clone());
+                    sh.done.store(true, Ordering::SeqCst);
+                    sh.filled.notify_all();
+                }
                 sh.failures
                     .lock()
                     .push(format!("peer {peer}: {}", e.message()));
@@ -262,7 +347,7 @@ fn sequential(
             }
         };
         announced[peer] = true;
-        let punch_deadline = deadline.min(Instant::now() + punch_timeout);
+        let punch_deadline = punch_deadline(punch_timeout, deadline);
         connect_peer(sh, peer, &targets, punch_deadline, deadline)?;
         let mut slots = sh.slots.lock();
         while slots[peer].is_none() && Instant::now() < deadline {
@@ -276,6 +361,9 @@ fn sequential(
 fn wait_all(sh: &Shared, announced: &[bool], deadline: Instant) -> Result<()> {
     let mut slots = sh.slots.lock();
     loop {
+        if let Some(e) = sh.fatal.lock().clone() {
+            return Err(e);
+        }
         let missing: Vec<usize> = (0..sh.size)
             .filter(|&p| p != sh.rank && slots[p].is_none())
             .collect();
@@ -390,7 +478,7 @@ fn connect_peer(
                     );
                 }
             }
-            Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
+            Err(e) if is_fatal(&e) => return Err(e),
             Err(e) if e.kind() == ErrorKind::Timeout => break,
             Err(e) => {
                 tracing::debug!("rank {}: relay to peer {peer}: {e}", sh.rank);

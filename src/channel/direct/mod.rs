@@ -37,6 +37,9 @@ pub struct DirectTransport {
     spin: Duration,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// The rendezvous session, kept open while the transport lives (it holds this rank's claim
+    /// at the server).
+    session: Option<mesh::Session>,
 }
 
 impl DirectTransport {
@@ -52,7 +55,7 @@ impl DirectTransport {
         unexpected: usize,
         deadline: Instant,
     ) -> Result<Self> {
-        let streams = mesh::establish(rank, size, job, cfg, deadline)?;
+        let (streams, session) = mesh::establish(rank, size, job, cfg, deadline)?;
         let mut conns = Vec::with_capacity(size);
         for s in streams {
             conns.push(match s {
@@ -79,6 +82,7 @@ impl DirectTransport {
             spin,
             shared: Arc::new(Shared::new(core, spin)?),
             thread: None,
+            session,
         })
     }
 
@@ -280,8 +284,33 @@ impl P2pTransport for DirectTransport {
     fn link(&self, peer: usize) -> Option<super::Link> {
         self.shared.lock().conns.get(peer)?.as_ref().map(|c| c.link)
     }
+    /// A lost relayed connection may have been cut by a limit of the relay: the server says so.
+    fn explain(&self, e: Error) -> Error {
+        if e.kind() != ErrorKind::PeerLost {
+            return e;
+        }
+        let Some(session) = &self.session else {
+            return e;
+        };
+        let relayed: Vec<usize> = self
+            .shared
+            .lock()
+            .conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, Some(c) if c.link == mesh::Link::Relayed))
+            .map(|(p, _)| p)
+            .collect();
+        for peer in relayed.into_iter().take(8) {
+            if let Some(why) = session.circuit_limit(peer, Duration::from_secs(2)) {
+                return Error::new(why.kind(), format!("{}; {}", e.message(), why.message()));
+            }
+        }
+        e
+    }
     fn close(&mut self) {
         self.stop_thread();
+        self.session = None;
         let mut core = self.shared.lock();
         progress::fail_all(&mut core);
         for c in core.conns.iter_mut() {

@@ -2,6 +2,7 @@
 //! errors that name the server, the request and the cause, deferred deletes that ride along with
 //! the next request, and blocking pops that end at the deadline.
 
+use crate::channel::store::RANK_LEASE;
 use crate::config::RedisConfig;
 use crate::error::{Error, ErrorKind, Result};
 use ::redis::{Commands, ConnectionAddr, ConnectionInfo, FromRedisValue, IntoConnectionInfo};
@@ -17,6 +18,14 @@ const READ_GRACE: Duration = Duration::from_millis(60);
 const POLL_TICK: Duration = Duration::from_millis(2);
 /// Keys per UNLINK.
 const UNLINK_BATCH: usize = 1000;
+/// A claim's lease in milliseconds.
+const LEASE_MS: u64 = RANK_LEASE.as_millis() as u64;
+/// Renews a claim (KEYS[1]) for ARGV[2] ms if it still holds our value ARGV[1].
+const RENEW_IF_OURS: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+/// Deletes a claim (KEYS[1]) if it still holds our value ARGV[1].
+const DELETE_IF_OURS: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     return redis.call('DEL', KEYS[1]) else return 0 end";
 
 pub struct Conn {
     client: ::redis::Client,
@@ -24,6 +33,8 @@ pub struct Conn {
     endpoint: String,
     connect_timeout: Duration,
     discards: Vec<String>,
+    /// Keys this connection holds (rank claims): key, value, when to renew next.
+    claims: Vec<(String, String, Instant)>,
     /// Socket timeouts last set (write, read), to skip setsockopt when they barely change.
     timeouts: (Duration, Duration),
 }
@@ -117,6 +128,7 @@ impl Conn {
             ),
             connect_timeout: cfg.max_timeout,
             discards: Vec::new(),
+            claims: Vec::new(),
             timeouts: (Duration::ZERO, Duration::ZERO),
         };
         // One round trip now: the server is there and accepts our credentials.
@@ -182,14 +194,57 @@ impl Conn {
         }
     }
 
-    /// A pipeline that starts with the deferred deletes.
+    /// A pipeline that starts with the deferred deletes and the renewals of claims that are due.
     pub fn pipe(&mut self) -> ::redis::Pipeline {
         let mut p = ::redis::pipe();
         for batch in self.discards.chunks(UNLINK_BATCH) {
             p.cmd("UNLINK").arg(batch).ignore();
         }
         self.discards.clear();
+        let now = Instant::now();
+        for (key, value, due) in &mut self.claims {
+            if now >= *due {
+                p.cmd("EVAL")
+                    .arg(RENEW_IF_OURS)
+                    .arg(1)
+                    .arg(&*key)
+                    .arg(&*value)
+                    .arg(LEASE_MS)
+                    .ignore();
+                *due = now + RANK_LEASE / 2;
+            }
+        }
         p
+    }
+
+    /// Claims `key` with `value` (`SET NX PX`): None when claimed, else what holds it and how
+    /// long its lease still runs. A claim is renewed by later requests and released in `close`.
+    pub fn claim(
+        &mut self,
+        key: &str,
+        value: &str,
+        deadline: Instant,
+    ) -> Result<Option<(String, i64)>> {
+        let mut p = self.pipe();
+        p.cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(LEASE_MS);
+        p.cmd("GET").arg(key);
+        p.cmd("PTTL").arg(key);
+        let (set, holder, ttl): (Option<String>, Option<String>, i64) =
+            self.query(&p, deadline, Duration::ZERO, "claiming a rank (SET NX)")?;
+        if set.is_some() {
+            self.claims.push((
+                key.to_string(),
+                value.to_string(),
+                Instant::now() + RANK_LEASE / 2,
+            ));
+            return Ok(None);
+        }
+        Ok(Some((holder.unwrap_or_default(), ttl)))
     }
 
     /// Queues keys for deletion with the next request.
@@ -316,10 +371,20 @@ impl Conn {
         Ok(n)
     }
 
-    /// Sends the deferred deletes (best effort, bounded by `wait`) and drops the connection.
+    /// Sends the deferred deletes and releases the claims (best effort, bounded by `wait`), and
+    /// drops the connection.
     pub fn close(&mut self, wait: Duration) {
-        if !self.discards.is_empty() && self.con.is_some() {
-            let p = self.pipe();
+        let claims = std::mem::take(&mut self.claims);
+        if (!self.discards.is_empty() || !claims.is_empty()) && self.con.is_some() {
+            let mut p = self.pipe();
+            for (key, value, _) in &claims {
+                p.cmd("EVAL")
+                    .arg(DELETE_IF_OURS)
+                    .arg(1)
+                    .arg(key)
+                    .arg(value)
+                    .ignore();
+            }
             let _ = self.query::<()>(&p, Instant::now() + wait, Duration::ZERO, "UNLINK");
         }
         self.con = None;
