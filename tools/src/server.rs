@@ -677,7 +677,9 @@ async fn relay(
     if let Some((code, message, refused)) = ended {
         sh.stats.relay_refusals.fetch_add(1, Ordering::Relaxed);
         sh.stats.bytes_refused.fetch_add(refused, Ordering::Relaxed);
-        tracing::warn!("rendezvous: relay job={job} pair={pair} cut: {message}");
+        tracing::warn!(
+            "rendezvous: relay job={job} pair={pair} cut ({refused} bytes refused): {message}"
+        );
         let mut reg = sh.registry.lock();
         if reg.ended.len() >= ENDED_MAX {
             reg.ended.retain(|_, e| e.at.elapsed() < ENDED_KEEP);

@@ -1,0 +1,142 @@
+//! The relay limits of the real fmi-rendezvous binary: circuits per job and per IP address,
+//! bytes and duration per circuit. Peers are communicators of this process with hole punching
+//! off (every pair relayed), on loopback; each refusal reaches them as FMI_ERR_LIMIT naming the
+//! limit.
+
+mod rendezvous_process;
+
+use fmi::{BuiltinOp, Communicator, Config, Datatype, ErrorKind, ReduceOp};
+use rendezvous_process::Rendezvous;
+use std::time::{Duration, Instant};
+
+static NAMES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn name(tag: &str) -> String {
+    format!(
+        "relay-{tag}-{}-{}",
+        std::process::id(),
+        NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// Inits `n` ranks of one job (threads), each then running `f` on its communicator: per rank,
+/// the init error or f's result, and the seconds init took.
+fn job<T: Send>(
+    cfg: &Config,
+    n: usize,
+    f: impl Fn(&mut Communicator) -> T + Sync,
+) -> Vec<(Result<T, fmi::Error>, f64)> {
+    let job = name("job");
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..n)
+            .map(|r| {
+                let (cfg, job, f) = (cfg.clone(), job.clone(), &f);
+                s.spawn(move || {
+                    let t = Instant::now();
+                    let c = Communicator::new(r as u32, n as u32, cfg, &job, 128);
+                    let took = t.elapsed().as_secs_f64();
+                    (c.map(|mut c| f(&mut c)), took)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn assert_limit(e: &fmi::Error, code: &str) {
+    assert_eq!(e.kind(), ErrorKind::Limit, "{e}");
+    assert!(e.message().contains(code), "{code} not named in: {e}");
+}
+
+#[test]
+fn circuits_per_job_limit_refuses_the_circuit_beyond_it() {
+    let rv = Rendezvous::start(&["--relay-circuits-per-job", "2"]);
+    let cfg = rv.config(true, Duration::from_secs(10));
+    // Three ranks need three circuits: two open, the third is refused to both its ranks; the
+    // third rank, whose two circuits opened, then loses the peers that gave up.
+    let out = job(&cfg, 3, |_| ());
+    let refused: Vec<_> = out
+        .iter()
+        .filter_map(|(r, t)| match r {
+            Err(e) if e.kind() == ErrorKind::Limit => Some((e, *t)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{out:?}");
+    for (e, took) in &refused {
+        assert_limit(e, "relay_job_circuits");
+        eprintln!("circuits per job: refused after {took:.3} s: {e}");
+    }
+    for (r, _) in &out {
+        if let Err(e) = r {
+            assert!(
+                matches!(e.kind(), ErrorKind::Limit | ErrorKind::PeerLost),
+                "{e}"
+            );
+        }
+    }
+    assert!(rv.log().contains("relay_job_circuits") || rv.log().contains("refused"));
+    // Another job on the same server is not affected by this one's circuits.
+    let other = job(&cfg, 2, |c| c.barrier());
+    for (r, _) in other {
+        r.unwrap().unwrap();
+    }
+}
+
+#[test]
+fn circuits_per_ip_limit_refuses_beyond_it() {
+    // Loopback peers share one address: one circuit (two ends) fits, a second does not.
+    let rv = Rendezvous::start(&["--relay-circuits-per-ip", "2"]);
+    let cfg = rv.config(true, Duration::from_secs(10));
+    let out = job(&cfg, 3, |_| ());
+    let refused: Vec<&fmi::Error> = out.iter().filter_map(|(r, _)| r.as_ref().err()).collect();
+    assert!(refused.len() >= 2, "{out:?}");
+    for e in refused {
+        assert_limit(e, "relay_ip_circuits");
+    }
+    // Two ranks alone need one circuit: it fits.
+    for (r, _) in job(&cfg, 2, |c| c.barrier()) {
+        r.unwrap().unwrap();
+    }
+}
+
+#[test]
+fn bytes_per_circuit_limit_cuts_the_circuit_and_both_ends_learn_why() {
+    let rv = Rendezvous::start(&["--relay-bytes-per-circuit", "1000000"]);
+    let cfg = rv.config(true, Duration::from_secs(10));
+    let out = job(&cfg, 2, |c| {
+        // Below the limit: fine.
+        let mut small = vec![c.rank() as u8; 100_000];
+        c.bcast(&mut small, 0)?;
+        assert!(small.iter().all(|&b| b == 0));
+        // 32 MB from rank 0 crosses it: the circuit is cut.
+        let mut big = vec![7u8; 32 << 20];
+        let first = c.bcast(&mut big, 0).and_then(|_| c.barrier());
+        Ok::<_, fmi::Error>(first)
+    });
+    for (r, _) in out {
+        let e = r.unwrap().unwrap().unwrap_err();
+        assert_limit(&e, "relay_circuit_bytes");
+        eprintln!("bytes per circuit: {e}");
+    }
+    let log = rv.log();
+    let line = log.lines().find(|l| l.contains("cut (")).expect(&log);
+    eprintln!("server: {line}");
+}
+
+#[test]
+fn circuit_duration_limit_cuts_the_circuit() {
+    let rv = Rendezvous::start(&["--relay-circuit-secs", "1"]);
+    let cfg = rv.config(true, Duration::from_secs(10));
+    let out = job(&cfg, 2, |c| {
+        let mut x = (c.rank() as u32 + 1).to_ne_bytes();
+        c.allreduce_in_place(&mut x, Datatype::UInt32, &ReduceOp::builtin(BuiltinOp::Sum))?;
+        assert_eq!(u32::from_ne_bytes(x), 3);
+        std::thread::sleep(Duration::from_millis(1500));
+        Ok::<_, fmi::Error>(c.barrier())
+    });
+    for (r, _) in out {
+        let e = r.unwrap().unwrap().unwrap_err();
+        assert_limit(&e, "relay_circuit_duration");
+    }
+}
