@@ -490,9 +490,10 @@ async fn register_loop(
     loop {
         let held = registered + 1 >= size as usize && {
             let reg = sh.registry.lock();
-            !mine
-                .iter()
-                .any(|p| reg.pending.contains_key(&(secret, job.to_string(), p.clone())))
+            !mine.iter().any(|p| {
+                reg.pending
+                    .contains_key(&(secret, job.to_string(), p.clone()))
+            })
         };
         // A held session waits for its close (or a protocol error) without the idle timeout.
         let limit = if held {

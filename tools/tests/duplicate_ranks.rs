@@ -4,9 +4,12 @@
 //! communicator name and a rank of the job. After the job finalized, a new job with the same
 //! name runs (the ranks were released).
 
-mod rendezvous_process;
+// Both store harnesses include the shared peer helpers (tests/peers) as their own module.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "../../tests/redis_harness/mod.rs"]
 mod redis_harness;
+mod rendezvous_process;
 #[path = "../../tests/s3_harness/mod.rs"]
 mod s3_harness;
 
@@ -159,7 +162,9 @@ fn scenario(channel: &str, cfg: &Config, config_json: &str, env: &[(&str, String
         );
     }
     for (r, res) in job.iter().enumerate() {
-        let k = res.as_ref().unwrap_or_else(|e| panic!("{channel}: rank {r}: {e}"));
+        let k = res
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{channel}: rank {r}: {e}"));
         assert!(*k >= 1, "rank {r} ran no round");
     }
     // The job finalized and released its ranks: the same name runs again at once.

@@ -110,12 +110,18 @@ impl Session {
                 Ok(Some((code, message))) => {
                     return Some(Error::new(
                         client::refusal_kind(&code),
-                        format!("the relay of {} cut the circuit to peer {peer}: {message} ({code})", self.server),
+                        format!(
+                            "the relay of {} cut the circuit to peer {peer}: {message} ({code})",
+                            self.server
+                        ),
                     ))
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(100)),
                 Err(e) => {
-                    tracing::debug!("rank {}: asking the relay about peer {peer}: {e}", self.rank);
+                    tracing::debug!(
+                        "rank {}: asking the relay about peer {peer}: {e}",
+                        self.rank
+                    );
                     return None;
                 }
             }

@@ -24,10 +24,8 @@ impl Rendezvous {
             .unwrap()
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let log = std::env::temp_dir().join(format!(
-            "fmi-rendezvous-{}-{port}.log",
-            std::process::id()
-        ));
+        let log =
+            std::env::temp_dir().join(format!("fmi-rendezvous-{}-{port}.log", std::process::id()));
         let child = Command::new(env!("CARGO_BIN_EXE_fmi-rendezvous"))
             .arg("--listen")
             .arg(addr.to_string())
