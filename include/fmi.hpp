@@ -18,7 +18,8 @@
  * set_timeout(), timeout(), finalize(), allgather(), alltoall(), built-in reduction ops (FMI::Utils::Op),
  * tagged messages (send/recv with a tag, probe, iprobe), non-blocking calls returning FMI::Request
  * (isend, irecv, ibarrier, ibcast, iallreduce, ireduce, iallgather, ialltoall), the v-collectives gatherv(), scatterv(),
- * allgatherv(), alltoallv(), reduce_scatter(), reduce_scatter_block(), exscan()
+ * allgatherv(), alltoallv(), reduce_scatter(), reduce_scatter_block(), exscan(), and the in-place forms
+ * (FMI::in_place) of reduce, allreduce, scan, exscan, gather, scatter, allgather and alltoall
  * and element-wise user functions on vectors (Function<A> with Data<std::vector<A>>).
  * Differences: trivially copyable non-arithmetic types are sent as raw bytes instead of throwing;
  * bool is rejected at compile time; buffer sizes are checked before the call (FMI_ERR_SIZE_MISMATCH);
@@ -67,6 +68,20 @@ public:
 private:
     fmi_status status_;
 };
+
+/**
+ * @brief The type of FMI::in_place, which stands for a buffer the call does not need because the
+ *        data already is in the other one (MPI_IN_PLACE; the C API's FMI_IN_PLACE).
+ */
+struct InPlace {};
+
+/**
+ * @brief Passed instead of a buffer to the in-place forms: comm.allreduce(FMI::in_place, buf, op),
+ *        comm.gather(FMI::in_place, all, root) at the root, comm.scatter(all, FMI::in_place, root)
+ *        at the root, ... (see each overload). Off the root of a rooted call it is an error
+ *        (FMI_ERR_INVALID_ARG): the other peers call the ordinary form.
+ */
+inline constexpr InPlace in_place{};
 
 /** @brief Utilities of the original FMI library: peer numbers, hints, errors and reduction functions. */
 namespace Utils {
@@ -1107,6 +1122,74 @@ public:
         op.finish(fmi_exscan(c, sendbuf.data(), recvbuf.data(), sendbuf.count(), Comm::Data<T>::datatype, op.id()));
     }
 
+    /** @brief In-place reduce, at the root only: buf holds the root's contribution and gets the result. */
+    template <typename T, typename F>
+    void reduce(InPlace, Comm::Data<T> &buf, Utils::peer_num root, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: reduce needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        detail::ScopedOp op = detail::make_op(f, buf.count());
+        op.finish(fmi_reduce(c, FMI_IN_PLACE, buf.data(), buf.count(), Comm::Data<T>::datatype, op.id(), root));
+    }
+
+    /** @brief In-place allreduce: buf holds this peer's contribution and gets the result. */
+    template <typename T, typename F>
+    void allreduce(InPlace, Comm::Data<T> &buf, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: allreduce needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        detail::ScopedOp op = detail::make_op(f, buf.count());
+        op.finish(fmi_allreduce(c, FMI_IN_PLACE, buf.data(), buf.count(), Comm::Data<T>::datatype, op.id()));
+    }
+
+    /** @brief In-place scan: buf holds this peer's contribution and gets its prefix. */
+    template <typename T, typename F>
+    void scan(InPlace, Comm::Data<T> &buf, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: scan needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        detail::ScopedOp op = detail::make_op(f, buf.count());
+        op.finish(fmi_scan(c, FMI_IN_PLACE, buf.data(), buf.count(), Comm::Data<T>::datatype, op.id()));
+    }
+
+    /** @brief In-place exscan: buf holds this peer's contribution and gets its exclusive prefix (peer 0's is left as is). */
+    template <typename T, typename F>
+    void exscan(InPlace, Comm::Data<T> &buf, const F &f) {
+        static_assert(detail::is_reduction_arg_v<T, F>, "FMI: exscan needs Function<T>, Function<element>, or Utils::Op");
+        fmi_comm *c = h();
+        detail::ScopedOp op = detail::make_op(f, buf.count());
+        op.finish(fmi_exscan(c, FMI_IN_PLACE, buf.data(), buf.count(), Comm::Data<T>::datatype, op.id()));
+    }
+
+    /** @brief In-place gather, at the root only: the root's block already is at its place in recvbuf (size() blocks). */
+    template <typename R>
+    void gather(InPlace, Comm::Data<R> &recvbuf, Utils::peer_num root) {
+        fmi_comm *c = h();
+        const std::size_t n = blocks_of("gather", "recvbuf", recvbuf.count());
+        detail::check(fmi_gather(c, FMI_IN_PLACE, recvbuf.data(), n, Comm::Data<R>::datatype, root));
+    }
+
+    /** @brief In-place scatter, at the root only: the root's block stays in sendbuf (size() blocks). */
+    template <typename S>
+    void scatter(const Comm::Data<S> &sendbuf, InPlace, Utils::peer_num root) {
+        fmi_comm *c = h();
+        const std::size_t n = blocks_of("scatter", "sendbuf", sendbuf.count());
+        detail::check(fmi_scatter(c, sendbuf.data(), FMI_IN_PLACE, n, Comm::Data<S>::datatype, root));
+    }
+
+    /** @brief In-place allgather: this peer's block already is at its place in recvbuf (size() blocks). */
+    template <typename R>
+    void allgather(InPlace, Comm::Data<R> &recvbuf) {
+        fmi_comm *c = h();
+        const std::size_t n = blocks_of("allgather", "recvbuf", recvbuf.count());
+        detail::check(fmi_allgather(c, FMI_IN_PLACE, recvbuf.data(), n, Comm::Data<R>::datatype));
+    }
+
+    /** @brief In-place all-to-all: buf holds the blocks to send (size() blocks) and gets the blocks received. */
+    template <typename R>
+    void alltoall(InPlace, Comm::Data<R> &buf) {
+        fmi_comm *c = h();
+        const std::size_t n = blocks_of("alltoall", "buf", buf.count());
+        detail::check(fmi_alltoall(c, FMI_IN_PLACE, buf.data(), n, Comm::Data<R>::datatype));
+    }
+
 private:
     explicit Communicator(fmi_comm *c) { adopt(c); }
 
@@ -1144,6 +1227,15 @@ private:
                       << (detail != nullptr && detail[0] != '\0' ? std::string(": ") + detail : std::string())
                       << "\n";
         }
+    }
+
+    /** Elements per block of a buffer of size() blocks; throws FMI_ERR_SIZE_MISMATCH when it is not whole blocks. */
+    std::size_t blocks_of(const char *call, const char *what, std::size_t total) const {
+        if (total % size_ != 0) {
+            detail::size_error(std::string("FMI ") + call + ": " + what + " has " + std::to_string(total) +
+                               " elements, not divisible by " + std::to_string(size_) + " peers");
+        }
+        return total / size_;
     }
 
     static void expect_count(const char *op, const char *which, std::size_t got, std::size_t want) {

@@ -488,7 +488,12 @@ fn non_blocking_collectives_count_when_they_end() {
         let k = c.counters(Some("direct")).unwrap();
         assert_eq!((k.operations, k.bytes, k.errors), (2, 24, 0), "{k:?}");
         assert_eq!(c.counters(None).unwrap(), k);
+        // And in the algorithm counters: the allreduce's and the barrier's algorithms.
+        let algs = c.algorithm_counts();
+        let ops: u64 = algs.iter().map(|(_, k)| k.operations).sum();
+        assert_eq!(ops, 2, "{algs:?}");
         c.reset_counters();
         assert_eq!(c.counters(None).unwrap().operations, 0);
+        assert!(c.algorithm_counts().is_empty());
     });
 }

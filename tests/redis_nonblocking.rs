@@ -1,4 +1,4 @@
-//! Non-blocking point-to-point on the Redis channel (only Redis enabled), against a real
+//! Non-blocking point-to-point and collectives on the Redis channel (only Redis enabled), against a real
 //! redis-server: the semantics of `store_nonblocking`, and nothing left behind.
 
 mod redis_harness;
@@ -15,5 +15,9 @@ fn posted_receives_exchange_progress_and_timeouts() {
         nb::exchange_and_background_progress(c);
         nb::a_timed_out_receive_takes_nothing(c);
     });
+    run_peers(&server.config(), 3, |c| {
+        nb::collectives_in_background(c, "redis")
+    });
+    run_peers(&server.config(), 4, nb::collectives_on_split_halves);
     assert!(server.scan("fmi:*").is_empty());
 }

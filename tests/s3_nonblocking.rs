@@ -1,4 +1,4 @@
-//! Non-blocking point-to-point on the S3 channel (only S3 enabled), against a real
+//! Non-blocking point-to-point and collectives on the S3 channel (only S3 enabled), against a real
 //! S3-compatible server (moto_server): the semantics of `store_nonblocking`, and nothing left.
 
 mod s3_harness;
@@ -15,6 +15,10 @@ fn posted_receives_exchange_progress_and_timeouts() {
         nb::exchange_and_background_progress(c);
         nb::a_timed_out_receive_takes_nothing(c);
     });
+    run_peers(&server.config(), 3, |c| {
+        nb::collectives_in_background(c, "s3")
+    });
+    run_peers(&server.config(), 4, nb::collectives_on_split_halves);
     let left = server.keys("fmi:");
     assert!(left.is_empty(), "objects left: {left:?}");
 }

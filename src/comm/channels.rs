@@ -388,6 +388,16 @@ impl Channels {
         })
     }
 
+    /// Notes that the stores may hold leftovers of failed operations (finalize then deletes
+    /// every key of the namespace).
+    pub fn mark_stores_dirty(&mut self) {
+        for (_, h) in &mut self.held {
+            if let Held::Store(s) = h {
+                s.dirty = true;
+            }
+        }
+    }
+
     /// Lets go of every channel (a connection closes when no communicator uses it any more).
     pub fn close(&mut self) {
         for (_, h) in &mut self.held {

@@ -269,7 +269,14 @@ impl Communicator {
     /// Every algorithm that ran for an operation of this communicator (as the plan chose it),
     /// with how often and the messages this peer sent in it.
     pub fn algorithm_counts(&self) -> Vec<(Algorithm, AlgorithmCount)> {
-        self.algorithms.get()
+        match &self.worker {
+            Some(w) => {
+                let mut all = self.algorithms.clone();
+                all.add(&w.algorithms.lock());
+                all.get()
+            }
+            None => self.algorithms.get(),
+        }
     }
 
     /// Sets every counter of every channel, and of every algorithm, to zero.
@@ -278,6 +285,7 @@ impl Communicator {
         self.algorithms.reset();
         if let Some(w) = &self.worker {
             w.counters.lock().reset();
+            w.algorithms.lock().reset();
         }
     }
 
@@ -302,6 +310,9 @@ impl Communicator {
     pub fn finalize(mut self) -> Result<()> {
         if let Some(mut w) = self.worker.take() {
             w.stop();
+            if w.store_failed() {
+                self.channels.mark_stores_dirty();
+            }
         }
         let mut result = Ok(());
         let kinds: Vec<ChannelKind> = self.channels.enabled().collect();

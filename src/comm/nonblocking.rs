@@ -2,27 +2,34 @@
 //! `iallgather`, `ialltoall`. Each returns a [`Request`] at once; the collective runs on the
 //! communicator's worker thread (one per communicator, started by the first such call; the
 //! calls run one after another in the order they were started, which is the same on every peer),
-//! with the algorithm the plan picks, over a background handle of the direct channel whose
-//! messages are in a context of their own (see `channel::direct::background`). Meanwhile the
-//! caller may run any other operation.
+//! with the algorithm the plan picks for the channel's family. Meanwhile the caller may run any
+//! other operation.
 //!
-//! In this version they need the direct channel (pinned, or enabled). They count in the channel
-//! counters when they end (the worker keeps its own counters, which
-//! [`Communicator::counters`] adds), not in the algorithm counters.
+//! The channel: the pinned one, else the direct channel when it is enabled, else the first
+//! enabled store. On the direct channel the collective runs over a background handle whose
+//! messages are in a context of their own (see `channel::direct::background`); on a store, over
+//! a connection of the worker's own (opened by its first store collective, so a collective
+//! waiting in the background never holds the connection the caller's calls use), in the
+//! communicator's key namespace under the call's own sequence number. They count in the channel
+//! and algorithm counters when they end (the worker keeps its own, which the communicator adds).
 
 use super::channels::Held;
 use super::Communicator;
 use crate::channel::request::{Pending, RecvBuf, SendBuf};
-use crate::channel::{ChannelKind, Family, MsgStatus, P2pTransport};
-use crate::collective::{p2p, Args};
+use crate::channel::store::keys::Namespace;
+use crate::channel::store::StoreTransport;
+use crate::channel::{self, ChannelKind, Member, MsgStatus, P2pTransport, Transport};
+use crate::collective::{p2p, store, Args};
+use crate::config::Config;
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::counters::ChannelCounters;
+use crate::model::counters::{AlgorithmCounters, ChannelCounters};
 use crate::op::ReduceOp;
-use crate::plan::{plan, Algorithm, Call};
+use crate::plan::{plan, Algorithm, Call, P2pAlgorithm, StoreAlgorithm};
 use crate::request::Request;
 use crate::tag::{make_tag, OpCode};
 use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -36,6 +43,14 @@ pub(super) struct Worker {
     thread: Option<JoinHandle<()>>,
     /// The channel counters of the collectives that ended.
     pub counters: Arc<Mutex<ChannelCounters>>,
+    /// The algorithm counters of the collectives that ended.
+    pub algorithms: Arc<Mutex<AlgorithmCounters>>,
+    /// The worker's own store connection (used on its thread only; opened by the first store
+    /// collective).
+    store: Arc<Mutex<Option<Box<dyn StoreTransport>>>>,
+    /// A store collective failed: the store may hold its leftovers (finalize then cleans the
+    /// whole namespace).
+    store_failed: Arc<AtomicBool>,
 }
 
 impl Worker {
@@ -53,6 +68,9 @@ impl Worker {
             jobs: Some(tx),
             thread: Some(thread),
             counters: Arc::default(),
+            algorithms: Arc::default(),
+            store: Arc::default(),
+            store_failed: Arc::default(),
         })
     }
 
@@ -63,12 +81,21 @@ impl Worker {
             .ok_or_else(|| Error::new(ErrorKind::Internal, "the collectives thread has stopped"))
     }
 
-    /// Lets the started collectives finish (each is bounded by its timeout), then stops.
+    /// Lets the started collectives finish (each is bounded by its timeout), then stops and
+    /// closes the worker's store connection.
     pub fn stop(&mut self) {
         self.jobs = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        if let Some(mut t) = self.store.lock().take() {
+            t.close();
+        }
+    }
+
+    /// Whether a store collective of this worker failed.
+    pub fn store_failed(&self) -> bool {
+        self.store_failed.load(Ordering::Relaxed)
     }
 }
 
@@ -126,48 +153,50 @@ impl Pending for Collective {
 }
 
 impl Communicator {
-    /// The channel of non-blocking collectives: the pinned one, else the direct channel.
-    fn background_channel(&self) -> Result<ChannelKind> {
-        let kind = self.channels.pinned.unwrap_or(ChannelKind::Direct);
-        if kind.family() != Family::P2p || !self.channels.has(kind) {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "non-blocking collectives need the direct channel in this version (the \
-                     communicator's channel is {})",
-                    kind.name()
-                ),
-            ));
+    /// The channel of non-blocking collectives: the pinned one, else the direct channel when it
+    /// is enabled, else the first enabled one (a store).
+    fn background_channel(&self) -> ChannelKind {
+        match self.channels.pinned {
+            Some(k) => k,
+            None if self.channels.has(ChannelKind::Direct) => ChannelKind::Direct,
+            None => self.channels.control(),
         }
-        Ok(kind)
     }
 
-    /// Starts `call` in the background: `run` gets the algorithm the plan picked and the
-    /// algorithms' context, and runs it on the buffers it captured.
+    /// Starts `call` in the background: `run` gets the algorithm the plan picked with its
+    /// context ([`Exec`]) and runs it on the buffers it captured.
     fn start(
         &mut self,
         call: Call<'static>,
-        run: impl FnOnce(Algorithm, &mut p2p::Ctx) -> Result<()> + Send + 'static,
+        run: impl FnOnce(&mut Exec) -> Result<()> + Send + 'static,
     ) -> Result<Request> {
-        let kind = self.background_channel()?;
+        let kind = self.background_channel();
         let alg = plan(&call, kind.family(), &self.tuning())?;
-        let mut bg = match self.channels.get(kind) {
-            Some(Held::P2p(t)) => t.background(),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::Unsupported,
-                format!("channel {} has no background handle", kind.name()),
-            )
-        })?;
+        let on = match self.channels.get(kind) {
+            Some(Held::P2p(t)) => On::P2p(t.background().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Unsupported,
+                    format!("channel {} has no background handle", kind.name()),
+                )
+            })?),
+            Some(Held::Store(s)) => On::Store(Box::new(StoreSide {
+                ns: s.ns.clone(),
+                config: self.config.clone(),
+                job: self.name.clone(),
+            })),
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    format!("channel {} is not connected", kind.name()),
+                ))
+            }
+        };
         if self.worker.is_none() {
             self.worker = Some(Worker::start()?);
         }
         self.seq = self.seq.wrapping_add(1);
-        let tag = make_tag(call.op, self.seq as u32);
-        let timeout = self.timeout;
-        let (rank, bytes) = (self.rank, call.bytes);
+        let (seq, tag) = (self.seq, make_tag(call.op, self.seq as u32));
+        let (rank, size, bytes, timeout) = (self.rank, self.size, call.bytes, self.timeout);
         let what = format!(
             "non-blocking {} of {} bytes (call #{}) on channel {} at rank {} of {}",
             call.op.name(),
@@ -179,25 +208,67 @@ impl Communicator {
         );
         let slot = Arc::new(Slot::default());
         let done = slot.clone();
-        let counters = self
-            .worker
-            .as_ref()
-            .expect("started above")
-            .counters
-            .clone();
+        let w = self.worker.as_ref().expect("started above");
+        let (counters, algorithms) = (w.counters.clone(), w.algorithms.clone());
+        let (store, store_failed) = (w.store.clone(), w.store_failed.clone());
+        let op = call.op.name();
         let job: Job = Box::new(move || {
             let start = Instant::now();
-            let mut ctx = p2p::Ctx::new(bg.as_mut(), tag, start + timeout);
-            let r = run(alg, &mut ctx).map(|()| MsgStatus {
-                source: rank,
-                tag: 0,
-                bytes,
-            });
+            let deadline = start + timeout;
+            let (r, messages) = match (on, alg) {
+                (On::P2p(mut bg), Algorithm::P2p(a)) => {
+                    let mut x = Exec::P2p(a, p2p::Ctx::new(bg.as_mut(), tag, deadline));
+                    let r = run(&mut x);
+                    (r, x.sent())
+                }
+                (On::Store(side), Algorithm::Store(a)) => {
+                    let StoreSide { ns, config, job } = *side;
+                    let mut conn = store.lock();
+                    let me = Member {
+                        rank,
+                        size,
+                        job: &job,
+                        spin: config.comm.spin,
+                        unexpected: config.comm.unexpected_bytes,
+                    };
+                    let r = open_store(&mut conn, kind, &config, me, deadline).and_then(|t| {
+                        let ctx = store::Ctx::new(t, &ns, seq, op, tag, deadline, rank, size);
+                        let mut x = Exec::Store(a, ctx);
+                        let r = run(&mut x);
+                        let sent = x.sent();
+                        t.call_done(&ns.call(seq, op).prefix());
+                        r.map(|()| sent).map_err(|e| (e, sent))
+                    });
+                    match r {
+                        Ok(sent) => (Ok(()), sent),
+                        Err((e, sent)) => {
+                            store_failed.store(true, Ordering::Relaxed);
+                            (Err(e), sent)
+                        }
+                    }
+                }
+                (_, alg) => (
+                    Err(Error::new(
+                        ErrorKind::Internal,
+                        format!(
+                            "the plan chose {alg} of another family than channel {}",
+                            kind.name()
+                        ),
+                    )),
+                    0,
+                ),
+            };
             counters
                 .lock()
                 .record(kind, bytes, start.elapsed(), r.is_ok());
+            algorithms.lock().record(alg, messages, r.is_ok());
             done.finish(
-                r.map_err(|e| e.context(format!("after {:.3} s", start.elapsed().as_secs_f64()))),
+                r.map(|()| MsgStatus {
+                    source: rank,
+                    tag: 0,
+                    bytes,
+                })
+                .map_err(|e| e.context(format!("after {:.3} s", start.elapsed().as_secs_f64()))),
             );
         });
         self.worker.as_ref().expect("started above").submit(job)?;
@@ -207,7 +278,7 @@ impl Communicator {
     /// Starts a barrier.
     pub fn ibarrier(&mut self) -> Result<Request> {
         let call = self.call(OpCode::Barrier, 0);
-        self.start(call, |alg, ctx| p2p_run(alg, ctx, Args::Barrier))
+        self.start(call, |x| x.run(Args::Barrier))
     }
 
     /// Starts a broadcast of `buf` from `root` (`buf` is read at the root and written elsewhere
@@ -215,16 +286,12 @@ impl Communicator {
     pub fn ibcast(&mut self, buf: RecvBuf, root: usize) -> Result<Request> {
         self.check_peer(root, "root")?;
         let call = self.call(OpCode::Bcast, buf.len());
-        self.start(call, move |alg, ctx| {
+        self.start(call, move |x| {
             let mut buf = buf;
-            p2p_run(
-                alg,
-                ctx,
-                Args::Bcast {
-                    buf: buf.bytes_mut(),
-                    root,
-                },
-            )
+            x.run(Args::Bcast {
+                buf: buf.bytes_mut(),
+                root,
+            })
         })
     }
 
@@ -242,7 +309,7 @@ impl Communicator {
         }
         let call = self.reduction(OpCode::Allreduce, recv.len(), t, op)?;
         let op = op.clone();
-        self.start(call, move |alg, ctx| {
+        self.start(call, move |x| {
             let mut recv = recv;
             let args = Args::Allreduce {
                 send: send.as_ref().map(SendBuf::bytes),
@@ -250,7 +317,7 @@ impl Communicator {
                 t,
                 op: &op,
             };
-            p2p_run(alg, ctx, args)
+            x.run(args)
         })
     }
 
@@ -274,7 +341,7 @@ impl Communicator {
             None
         };
         let op = op.clone();
-        self.start(call, move |alg, ctx| {
+        self.start(call, move |x| {
             let mut recv = recv;
             let args = Args::Reduce {
                 send: send.bytes(),
@@ -283,7 +350,7 @@ impl Communicator {
                 op: &op,
                 root,
             };
-            p2p_run(alg, ctx, args)
+            x.run(args)
         })
     }
 
@@ -291,13 +358,13 @@ impl Communicator {
     pub fn iallgather(&mut self, send: SendBuf, recv: RecvBuf) -> Result<Request> {
         Self::check_len("receive buffer", recv.len(), send.len() * self.size)?;
         let call = self.call(OpCode::Allgather, send.len());
-        self.start(call, move |alg, ctx| {
+        self.start(call, move |x| {
             let mut recv = recv;
             let args = Args::Allgather {
                 send: send.bytes(),
                 recv: recv.bytes_mut(),
             };
-            p2p_run(alg, ctx, args)
+            x.run(args)
         })
     }
 
@@ -311,23 +378,73 @@ impl Communicator {
             ));
         }
         let call = self.call(OpCode::Alltoall, send.len());
-        self.start(call, move |alg, ctx| {
+        self.start(call, move |x| {
             let mut recv = recv;
             let args = Args::Alltoall {
                 send: send.bytes(),
                 recv: recv.bytes_mut(),
             };
-            p2p_run(alg, ctx, args)
+            x.run(args)
         })
     }
 }
 
-fn p2p_run(alg: Algorithm, ctx: &mut p2p::Ctx, args: Args) -> Result<()> {
-    match alg {
-        Algorithm::P2p(a) => p2p::run(a, ctx, args),
-        other => Err(Error::new(
-            ErrorKind::Internal,
-            format!("the plan chose {other} for a peer-to-peer channel"),
-        )),
+/// Where a background collective runs.
+enum On {
+    /// The direct channel's background handle.
+    P2p(Box<dyn P2pTransport>),
+    /// A store, through the worker's own connection, in the communicator's namespace.
+    Store(Box<StoreSide>),
+}
+
+/// What a background store collective needs to reach the store.
+struct StoreSide {
+    ns: Namespace,
+    config: Config,
+    job: String,
+}
+
+/// The algorithm the plan chose for a background collective, with its context.
+pub(super) enum Exec<'a> {
+    P2p(P2pAlgorithm, p2p::Ctx<'a>),
+    Store(StoreAlgorithm, store::Ctx<'a>),
+}
+
+impl Exec<'_> {
+    /// Runs the algorithm on the operation's arguments.
+    fn run(&mut self, args: Args) -> Result<()> {
+        match self {
+            Exec::P2p(a, ctx) => p2p::run(*a, ctx, args),
+            Exec::Store(a, ctx) => store::run(*a, ctx, args),
+        }
     }
+
+    /// Messages (p2p) or objects and counter increments (store) this peer sent so far.
+    fn sent(&self) -> u64 {
+        match self {
+            Exec::P2p(_, ctx) => ctx.sent(),
+            Exec::Store(_, ctx) => ctx.sent(),
+        }
+    }
+}
+
+/// The worker's store connection, opened on first use.
+fn open_store<'a>(
+    conn: &'a mut Option<Box<dyn StoreTransport>>,
+    kind: ChannelKind,
+    config: &Config,
+    me: Member<'_>,
+    deadline: Instant,
+) -> std::result::Result<&'a mut dyn StoreTransport, (Error, u64)> {
+    if conn.is_none() {
+        match channel::connect(kind, config, me, deadline) {
+            Ok(Transport::Store(t)) => *conn = Some(t),
+            Ok(Transport::P2p(_)) => {
+                let e = format!("channel {} is not a store", kind.name());
+                return Err((Error::new(ErrorKind::Internal, e), 0));
+            }
+            Err(e) => return Err((e.context("the non-blocking collectives' connection"), 0)),
+        }
+    }
+    Ok(conn.as_deref_mut().expect("opened above"))
 }

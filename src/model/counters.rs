@@ -97,6 +97,16 @@ impl AlgorithmCounters {
         self.per.iter().map(|(a, c)| (*a, *c)).collect()
     }
 
+    /// Adds the counts of `o`.
+    pub fn add(&mut self, o: &AlgorithmCounters) {
+        for (alg, c) in &o.per {
+            let k = self.per.entry(*alg).or_default();
+            k.operations += c.operations;
+            k.messages += c.messages;
+            k.errors += c.errors;
+        }
+    }
+
     pub fn reset(&mut self) {
         self.per.clear();
     }

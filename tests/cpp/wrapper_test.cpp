@@ -571,6 +571,86 @@ void test_derived(Communicator &comm, Checker &check) {
     d.free();
 }
 
+void test_in_place(Communicator &comm, Checker &check) {
+    const unsigned n = comm.size(), r = comm.rank(), last = n - 1;
+    using V = std::vector<std::int64_t>;
+    // allreduce, scan, exscan: the contribution is in the buffer.
+    Data<V> a(V{std::int64_t(r) + 1, 10});
+    comm.allreduce(FMI::in_place, a, Op::sum);
+    check(a.get() == V{std::int64_t(n * (n + 1) / 2), std::int64_t(10 * n)}, "in-place allreduce");
+    Data<V> s(V{std::int64_t(r) + 1});
+    comm.scan(FMI::in_place, s, Op::sum);
+    check(s.get()[0] == std::int64_t((r + 1) * (r + 2) / 2), "in-place scan");
+    Data<V> x(V{std::int64_t(r) + 1});
+    comm.exscan(FMI::in_place, x, Op::sum);
+    check(r == 0 ? x.get()[0] == 1 : x.get()[0] == std::int64_t(r * (r + 1) / 2), "in-place exscan");
+    // reduce to the last peer: in place there, the ordinary form elsewhere.
+    Data<V> mine(V{std::int64_t(r) * 3}), out;
+    if (r == last) {
+        comm.reduce(FMI::in_place, mine, last, Op::sum);
+        check(mine.get()[0] == std::int64_t(3 * n * (n - 1) / 2), "in-place reduce at the root");
+    } else {
+        comm.reduce(mine, out, last, Op::sum);
+    }
+    // gather to peer 0 and scatter from it: the root's own block stays where it is.
+    Data<V> all{V(2 * n, -1)};
+    if (r == 0) {
+        all.get()[0] = 7;
+        all.get()[1] = 8;
+        comm.gather(FMI::in_place, all, 0);
+        bool ok = true;
+        for (unsigned q = 0; q < n; ++q) {
+            ok = ok && all.get()[2 * q] == (q == 0 ? 7 : std::int64_t(100 * q)) &&
+                 all.get()[2 * q + 1] == (q == 0 ? 8 : std::int64_t(100 * q + 1));
+        }
+        check(ok, "in-place gather at the root");
+        for (unsigned q = 0; q < 2 * n; ++q) {
+            all.get()[q] = std::int64_t(1000 + q);
+        }
+        comm.scatter(all, FMI::in_place, 0);
+        check(all.get()[0] == 1000 && all.get()[1] == 1001, "in-place scatter keeps the root's block");
+    } else {
+        Data<V> two(V{std::int64_t(100 * r), std::int64_t(100 * r + 1)}), none;
+        comm.gather(two, none, 0);
+        Data<V> got{V(2, 0)};
+        comm.scatter(none, got, 0);
+        check(got.get() == V{std::int64_t(1000 + 2 * r), std::int64_t(1001 + 2 * r)}, "scatter beside an in-place root");
+    }
+    // allgather: this peer's block is already at its place.
+    Data<V> every{V(n, -1)};
+    every.get()[r] = std::int64_t(5 * r);
+    comm.allgather(FMI::in_place, every);
+    bool ok = true;
+    for (unsigned q = 0; q < n; ++q) {
+        ok = ok && every.get()[q] == std::int64_t(5 * q);
+    }
+    check(ok, "in-place allgather");
+    // alltoall: block j of the buffer goes to peer j; block i comes back from peer i.
+    Data<V> blocks{V(n)};
+    for (unsigned q = 0; q < n; ++q) {
+        blocks.get()[q] = std::int64_t(10 * r + q);
+    }
+    comm.alltoall(FMI::in_place, blocks);
+    ok = true;
+    for (unsigned q = 0; q < n; ++q) {
+        ok = ok && blocks.get()[q] == std::int64_t(10 * q + r);
+    }
+    check(ok, "in-place alltoall");
+    // Off the root, in place is refused before anything is sent.
+    if (n >= 2 && r != 0) {
+        check.throws<FMI::Error>(FMI_ERR_INVALID_ARG, "in-place gather off the root", [&] {
+            Data<V> b{V(n)};
+            comm.gather(FMI::in_place, b, 0);
+        });
+    }
+    Data<V> bad{V(n + 1)};
+    if (n >= 2) {
+        check.throws<FMI::Error>(FMI_ERR_SIZE_MISMATCH, "in-place allgather of a partial block", [&] {
+            comm.allgather(FMI::in_place, bad);
+        });
+    }
+}
+
 int main() {
     Checker check;
     try {
@@ -588,6 +668,7 @@ int main() {
         test_collectives(comm, check);
         test_v_collectives(comm, check);
         test_reductions(comm, check);
+        test_in_place(comm, check);
         test_original_idioms(comm, check);
         test_derived(comm, check);
         if (n >= 2) {
