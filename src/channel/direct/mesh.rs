@@ -628,3 +628,26 @@ fn handshake(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link) -> R
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::punch_deadline;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn punch_budget_leaves_the_relay_half_of_the_time_left() {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // max_timeout equal to the timeout: at most half of what is left.
+        let p = punch_deadline(Duration::from_secs(30), deadline);
+        assert!(deadline.saturating_duration_since(p) >= Duration::from_secs(14));
+        // A short max_timeout is kept as it is.
+        let before = Instant::now();
+        let p = punch_deadline(Duration::from_secs(3), deadline);
+        assert!(
+            p <= Instant::now() + Duration::from_secs(3) && p >= before + Duration::from_secs(3)
+        );
+        // A passed deadline gives no punching time.
+        let past = Instant::now();
+        assert!(punch_deadline(Duration::from_secs(3), past) <= Instant::now());
+    }
+}
