@@ -92,9 +92,10 @@ pub struct Session {
 }
 
 impl Session {
-    /// Why the relay circuit to `peer` ended, if one of the server's limits cut it: the
-    /// `FMI_ERR_LIMIT` error with the server's message. Asks the server (within `wait`).
-    pub fn circuit_limit(&self, peer: usize, wait: Duration) -> Option<Error> {
+    /// Why the relay circuit to one of `peers` ended, if one of the server's limits cut it: the
+    /// `FMI_ERR_LIMIT` error with the server's message. Asks the server (within `wait`; the
+    /// server records the reason as it cuts, so a query racing the cut is asked again once).
+    pub fn circuit_limit(&self, peers: &[usize], wait: Duration) -> Option<Error> {
         let deadline = Instant::now() + wait;
         let id = Identity {
             job: &self.job,
@@ -103,26 +104,28 @@ impl Session {
             key: self.token.as_deref(),
             tls: self.tls.as_ref(),
         };
-        let pair = pair_name(self.rank, peer);
-        // The server records the reason as it cuts; a query racing the cut asks again once.
-        for _ in 0..2 {
-            match client::circuit_ended(self.server, id, &pair, deadline) {
-                Ok(Some((code, message))) => {
-                    return Some(Error::new(
+        for pass in 0..2 {
+            if pass > 0 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            for &peer in peers {
+                let pair = pair_name(self.rank, peer);
+                match client::circuit_ended(self.server, id, &pair, deadline) {
+                    Ok(Some((code, message))) => return Some(Error::new(
                         client::refusal_kind(&code),
                         format!(
                             "the relay of {} cut the circuit to peer {peer}: {message} ({code})",
                             self.server
                         ),
-                    ))
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-                Err(e) => {
-                    tracing::debug!(
-                        "rank {}: asking the relay about peer {peer}: {e}",
-                        self.rank
-                    );
-                    return None;
+                    )),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::debug!(
+                            "rank {}: asking the relay about peer {peer}: {e}",
+                            self.rank
+                        );
+                        return None;
+                    }
                 }
             }
         }

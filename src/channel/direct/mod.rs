@@ -292,21 +292,27 @@ impl P2pTransport for DirectTransport {
         let Some(session) = &self.session else {
             return e;
         };
-        let relayed: Vec<usize> = self
+        // The relayed connections, broken ones first; at most four are asked about.
+        let mut relayed: Vec<(bool, usize)> = self
             .shared
             .lock()
             .conns
             .iter()
             .enumerate()
-            .filter(|(_, c)| matches!(c, Some(c) if c.link == mesh::Link::Relayed))
-            .map(|(p, _)| p)
+            .filter_map(|(p, c)| match c {
+                Some(c) if c.link == mesh::Link::Relayed => Some((c.broken.is_none(), p)),
+                _ => None,
+            })
             .collect();
-        for peer in relayed.into_iter().take(8) {
-            if let Some(why) = session.circuit_limit(peer, Duration::from_secs(2)) {
-                return Error::new(why.kind(), format!("{}; {}", e.message(), why.message()));
-            }
+        relayed.sort();
+        let peers: Vec<usize> = relayed.into_iter().take(4).map(|(_, p)| p).collect();
+        if peers.is_empty() {
+            return e;
         }
-        e
+        match session.circuit_limit(&peers, Duration::from_secs(2)) {
+            Some(why) => Error::new(why.kind(), format!("{}; {}", e.message(), why.message())),
+            None => e,
+        }
     }
     fn close(&mut self) {
         self.stop_thread();
