@@ -85,17 +85,31 @@ fn circuits_per_job_limit_refuses_the_circuit_beyond_it() {
 
 #[test]
 fn circuits_per_ip_limit_refuses_beyond_it() {
-    // Loopback peers share one address: one circuit (two ends) fits, a second does not.
+    // Loopback peers share one address: one circuit (two ends) fits, a second does not. Job A
+    // holds its circuit while job B asks for one: both of B's ranks are refused; A goes on.
     let rv = Rendezvous::start(&["--relay-circuits-per-ip", "2"]);
     let cfg = rv.config(true, Duration::from_secs(10));
-    let out = job(&cfg, 3, |_| ());
-    let refused: Vec<&fmi::Error> = out.iter().filter_map(|(r, _)| r.as_ref().err()).collect();
-    assert!(refused.len() >= 2, "{out:?}");
-    for e in refused {
+    let a_up = std::sync::Barrier::new(3);
+    let b_done = std::sync::Barrier::new(3);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            job(&cfg, 2, |c| {
+                a_up.wait();
+                b_done.wait();
+                c.barrier()
+            })
+        });
+        a_up.wait();
+        let b = job(&cfg, 2, |_| ());
+        b_done.wait();
+        (a.join().unwrap(), b)
+    });
+    for (r, took) in &b {
+        let e = r.as_ref().unwrap_err();
         assert_limit(e, "relay_ip_circuits");
+        eprintln!("circuits per IP: refused after {took:.3} s");
     }
-    // Two ranks alone need one circuit: it fits.
-    for (r, _) in job(&cfg, 2, |c| c.barrier()) {
+    for (r, _) in a {
         r.unwrap().unwrap();
     }
 }
