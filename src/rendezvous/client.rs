@@ -235,12 +235,13 @@ pub fn relay(
 }
 
 /// The status of a server refusal with `code`: `auth` is `FMI_ERR_AUTH`, `rank_taken`
-/// `FMI_ERR_RANK_TAKEN`, a relay limit (`relay_...`) `FMI_ERR_LIMIT`, anything else
+/// `FMI_ERR_RANK_TAKEN`, `peer_left` (the relay partner's session closed) `FMI_ERR_PEER_LOST`, a relay limit (`relay_...`) `FMI_ERR_LIMIT`, anything else
 /// `FMI_ERR_CHANNEL`.
 pub fn refusal_kind(code: &str) -> ErrorKind {
     match code {
         "auth" => ErrorKind::Auth,
         "rank_taken" => ErrorKind::RankTaken,
+        "peer_left" => ErrorKind::PeerLost,
         c if c.starts_with("relay_") => ErrorKind::Limit,
         _ => ErrorKind::Channel,
     }

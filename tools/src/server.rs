@@ -240,16 +240,30 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
                 sh.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!("rendezvous: connection {id} from {addr} closed: {why}");
             }
-            let mut reg = sh.registry.lock();
-            reg.pending.retain(|_, w| w.conn_id != id);
-            reg.ranks.retain(|_, held| held.0 != id);
-            if let Some(n) = reg.per_ip.get_mut(&addr.ip()) {
-                *n -= 1;
-                if *n == 0 {
-                    reg.per_ip.remove(&addr.ip());
+            let orphans = {
+                let mut reg = sh.registry.lock();
+                reg.pending.retain(|_, w| w.conn_id != id);
+                let left: Vec<(JobKey, u32)> = reg
+                    .ranks
+                    .iter()
+                    .filter(|(_, held)| held.0 == id)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                reg.ranks.retain(|_, held| held.0 != id);
+                let orphans = orphaned_relays(&mut reg, &left);
+                if let Some(n) = reg.per_ip.get_mut(&addr.ip()) {
+                    *n -= 1;
+                    if *n == 0 {
+                        reg.per_ip.remove(&addr.ip());
+                    }
                 }
+                orphans
+            };
+            // Relay halves waiting for a rank that left: it will never come.
+            for (rank, mut w) in orphans {
+                let why = format!("peer rank {rank} left the job before its relay connected");
+                refuse_now(&mut w.stream, "peer_left", why).await;
             }
-            drop(reg);
             sh.live.fetch_sub(1, Ordering::Relaxed);
         });
     }
@@ -413,6 +427,29 @@ async fn handle(mut stream: BoxIo, addr: SocketAddr, id: u64, sh: &Shared) -> Re
             Err(refuse_now(&mut stream, "protocol", "expected hello".into()).await)
         }
     }
+}
+
+/// Takes the relay halves waiting for a partner among `left` (ranks whose session closed) out of
+/// the registry.
+fn orphaned_relays(reg: &mut Registry, left: &[(JobKey, u32)]) -> Vec<(u32, RelayWaiter)> {
+    if left.is_empty() || reg.relays.is_empty() {
+        return Vec::new();
+    }
+    let gone: Vec<(Key, u32)> = reg
+        .relays
+        .iter()
+        .filter_map(|((secret, job, pair), w)| {
+            let (a, b) = pair.split_once('-')?;
+            let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+            let partner = if w.rank == a { b } else { a };
+            left.iter()
+                .any(|((s, j), r)| s == secret && j == job && *r == partner)
+                .then(|| ((*secret, job.clone(), pair.clone()), partner))
+        })
+        .collect();
+    gone.into_iter()
+        .filter_map(|(k, partner)| reg.relays.remove(&k).map(|w| (partner, w)))
+        .collect()
 }
 
 /// Holds `rank` of `job` for connection `id` while it lives, unless a live connection holds it

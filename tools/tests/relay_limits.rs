@@ -115,6 +115,88 @@ fn circuits_per_ip_limit_refuses_beyond_it() {
 }
 
 #[test]
+fn a_rank_refused_at_a_limit_does_not_leave_its_partners_waiting() {
+    // Three loopback ranks, one circuit end pair allowed: a rank refused at the limit leaves
+    // init; a partner whose relay half waits for it is told at once (its rendezvous session
+    // closed) instead of waiting for the deadline.
+    let rv = Rendezvous::start(&["--relay-circuits-per-ip", "2"]);
+    let cfg = rv.config(true, Duration::from_secs(10));
+    let out = job(&cfg, 3, |_| ());
+    assert!(
+        out.iter()
+            .any(|(r, _)| matches!(r, Err(e) if e.kind() == ErrorKind::Limit)),
+        "{out:?}"
+    );
+    for (r, took) in &out {
+        let e = r.as_ref().unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Limit | ErrorKind::PeerLost),
+            "{e}"
+        );
+        eprintln!(
+            "partner of a refused rank: {:?} after {took:.3} s",
+            e.kind()
+        );
+    }
+}
+
+/// The protocol itself: a relay half waiting for a rank whose rendezvous session closes is
+/// refused at once with code `peer_left`.
+#[test]
+fn relay_half_is_told_when_its_partner_leaves() {
+    use fmi::rendezvous::protocol::{self, ClientMsg, ServerMsg, VERSION};
+    use std::net::TcpStream;
+    let rv = Rendezvous::start(&[]);
+    let job = name("left");
+    let hello = |rank: u32| {
+        let mut s = TcpStream::connect(rv.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let m = ClientMsg::Hello {
+            version: VERSION,
+            job: job.clone(),
+            rank,
+            size: 2,
+            nonce: String::new(),
+            mac: None,
+        }
+        .sign(&job, None);
+        protocol::write_frame(&mut s, &m).unwrap();
+        let welcome: ServerMsg = protocol::read_frame(&mut s).unwrap();
+        assert!(matches!(welcome, ServerMsg::Welcome { .. }), "{welcome:?}");
+        s
+    };
+    let _zero = hello(0);
+    let one = hello(1);
+    let mut half = TcpStream::connect(rv.addr).unwrap();
+    half.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let m = ClientMsg::Relay {
+        version: VERSION,
+        job: job.clone(),
+        rank: 0,
+        size: 2,
+        pair: "0-1".into(),
+        nonce: String::new(),
+        mac: None,
+    }
+    .sign(&job, None);
+    protocol::write_frame(&mut half, &m).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    drop(one);
+    match protocol::read_frame::<ServerMsg>(&mut half).unwrap() {
+        ServerMsg::Error { code, message } => {
+            assert_eq!(code, "peer_left", "{message}");
+            assert!(message.contains("rank 1"), "{message}");
+            eprintln!(
+                "relay half told {:.3} s after its partner left",
+                t.elapsed().as_secs_f64()
+            );
+        }
+        other => panic!("expected peer_left, got {other:?}"),
+    }
+}
+
+#[test]
 fn bytes_per_circuit_limit_cuts_the_circuit_and_both_ends_learn_why() {
     let rv = Rendezvous::start(&["--relay-bytes-per-circuit", "1000000"]);
     let cfg = rv.config(true, Duration::from_secs(10));

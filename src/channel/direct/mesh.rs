@@ -61,11 +61,12 @@ struct Shared {
 }
 
 /// Whether a connection error ends the setup at once instead of being retried until the deadline:
-/// the server refused for good (wrong secret, a relay limit, the rank held by another process).
+/// the server refused for good (wrong secret, a relay limit, the rank held by another process,
+/// the relay partner gone).
 fn is_fatal(e: &Error) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::Auth | ErrorKind::Limit | ErrorKind::RankTaken
+        ErrorKind::Auth | ErrorKind::Limit | ErrorKind::RankTaken | ErrorKind::PeerLost
     )
 }
 
@@ -111,13 +112,15 @@ impl Session {
             for &peer in peers {
                 let pair = pair_name(self.rank, peer);
                 match client::circuit_ended(self.server, id, &pair, deadline) {
-                    Ok(Some((code, message))) => return Some(Error::new(
-                        client::refusal_kind(&code),
-                        format!(
+                    Ok(Some((code, message))) => {
+                        return Some(Error::new(
+                            client::refusal_kind(&code),
+                            format!(
                             "the relay of {} cut the circuit to peer {peer}: {message} ({code})",
                             self.server
                         ),
-                    )),
+                        ))
+                    }
                     Ok(None) => {}
                     Err(e) => {
                         tracing::debug!(
