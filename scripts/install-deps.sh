@@ -2,7 +2,8 @@
 # Install what libfmi's build and tests need, only when missing (idempotent).
 # Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip), redis-server,
 # iproute2 and iptables (the NAT lab).
-# Python: a private venv with moto_server (the S3-compatible server of the S3 tests), pinned.
+# Python: a private venv with moto_server (the S3-compatible server of the S3 tests), pinned;
+# the MPI layer's venv (scripts/mpi-venv.sh: mpich 5.0.2 and pympistandard, pinned).
 # Rust: the toolchain is expected under ~/.cargo/bin (rustup); adds rustfmt and clippy if missing.
 set -euo pipefail
 
@@ -60,4 +61,6 @@ if [[ ! -x "$MOTO_VENV/bin/moto_server" ]]; then
     "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check 'moto[s3]==5.2.5' flask flask-cors
 fi
 "$MOTO_VENV/bin/moto_server" --help >/dev/null || { echo "install-deps: moto_server does not run" >&2; exit 1; }
+# The MPI layer's venv (MPICH's standard-ABI build and pympistandard, from PyPI).
+"$(dirname "${BASH_SOURCE[0]}")/mpi-venv.sh" >/dev/null
 echo "install-deps: done"

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 #[derive(Parser, Debug)]
 #[command(version, about, trailing_var_arg = true)]
 struct Args {
-    /// Number of peers.
+    /// Number of peers (also `-np N`, as mpiexec spells it).
     #[arg(short = 'n', long = "np", value_parser = clap::value_parser!(u32).range(1..=4096))]
     n: u32,
     /// Stop the whole job after this many seconds (exit code 124).
@@ -100,8 +100,44 @@ fn stop_all(children: &mut [Option<Child>]) {
     }
 }
 
+/// The command line with mpiexec's `-np` (one dash) spelled `--np`, among fmirun's own options
+/// only (the program's arguments are left alone).
+fn mpiexec_spelling(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut own = true;
+    let mut value_next = false;
+    for (i, a) in args.enumerate() {
+        if i == 0 || !own {
+            out.push(a);
+            continue;
+        }
+        if value_next {
+            value_next = false;
+            out.push(a);
+            continue;
+        }
+        let s = a.to_string_lossy();
+        if s == "-np" {
+            out.push("--np".into());
+            value_next = true;
+        } else if s == "--" || !s.starts_with('-') {
+            own = false;
+            out.push(a);
+        } else {
+            // Options with a separate value (`-n 4`, `--timeout 60`); `--x=v` and `-n4` carry
+            // their value.
+            value_next = matches!(
+                &*s,
+                "-n" | "--np" | "--timeout" | "--comm-name" | "--config"
+            );
+            out.push(a);
+        }
+    }
+    out
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(mpiexec_spelling(std::env::args_os()));
     // A fresh secret per run: only this job's peers can use the embedded server.
     let token = std::env::var("FMI_AUTH_TOKEN")
         .ok()
@@ -225,5 +261,36 @@ fn main() -> ExitCode {
     match first_failure {
         None => ExitCode::SUCCESS,
         Some((_, code)) => ExitCode::from(code.clamp(1, 255) as u8),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spell(args: &[&str]) -> Vec<String> {
+        mpiexec_spelling(args.iter().map(OsString::from))
+            .into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn np_with_one_dash_is_accepted_before_the_program_only() {
+        assert_eq!(
+            spell(&["fmirun", "-np", "4", "./a"]),
+            ["fmirun", "--np", "4", "./a"]
+        );
+        assert_eq!(
+            spell(&["fmirun", "--timeout", "5", "-np", "2", "./a", "-np", "x"]),
+            ["fmirun", "--timeout", "5", "--np", "2", "./a", "-np", "x"]
+        );
+        assert_eq!(
+            spell(&["fmirun", "-n", "2", "./a", "-np"]),
+            ["fmirun", "-n", "2", "./a", "-np"]
+        );
+        let a = Args::parse_from(spell(&["fmirun", "-np", "3", "./a", "-np", "1"]));
+        assert_eq!(a.n, 3);
+        assert_eq!(a.command, ["./a", "-np", "1"]);
     }
 }

@@ -1,0 +1,334 @@
+//! Communicators: size, rank, dup, split, split_type, create, create_group, free, compare,
+//! group, names, info hints (`fmi_hint`, `fmi_channel`), inter-communicator queries.
+
+use crate::cabi::{out, read, string, write_string};
+use crate::entry::MpiError;
+use crate::gen::abi::*;
+use crate::objects::comm::{self, CommObj};
+use crate::objects::{attr, group, host, info};
+use std::ffi::{c_char, c_int};
+use std::sync::Arc;
+
+pub unsafe fn comm_size(c: MPI_Comm, size: *mut c_int) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    out(size, obj.size as c_int, "size")
+}
+
+pub unsafe fn comm_rank(c: MPI_Comm, rank: *mut c_int) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    out(rank, obj.rank as c_int, "rank")
+}
+
+/// Registers a communicator the core made from `parent`.
+fn adopt(parent: &CommObj, core: fmi::Communicator) -> Result<MPI_Comm, MpiError> {
+    let members = comm::world_ranks(&core)?;
+    Ok(comm::register(core, members, parent))
+}
+
+pub unsafe fn comm_dup(c: MPI_Comm, newcomm: *mut MPI_Comm) -> Result<(), MpiError> {
+    if newcomm.is_null() {
+        return Err(MpiError::arg("newcomm is NULL"));
+    }
+    let obj = comm::get(c)?;
+    let core = obj.with(|k| k.dup())?;
+    let h = adopt(&obj, core)?;
+    let new = comm::get(h)?;
+    *new.info.lock() = obj.info.lock().clone();
+    if let Err(e) = attr::copy_all(c, &obj, h, &new) {
+        drop(new);
+        comm::forget(h);
+        return Err(e);
+    }
+    out(newcomm, h, "newcomm")
+}
+
+pub unsafe fn comm_dup_with_info(
+    c: MPI_Comm,
+    i: MPI_Info,
+    newcomm: *mut MPI_Comm,
+) -> Result<(), MpiError> {
+    let entries = info::entries_or_null(i)?;
+    comm_dup(c, newcomm)?;
+    let h = *newcomm;
+    let new = comm::get(h)?;
+    new.info.lock().clear();
+    apply_hints(&new, &entries)
+}
+
+fn split_color(color: c_int) -> i32 {
+    if color == MPI_UNDEFINED {
+        fmi::UNDEFINED
+    } else if color == fmi::UNDEFINED {
+        // -1 is the core's UNDEFINED; for MPI it is an invalid (negative) color.
+        i32::MIN
+    } else {
+        color
+    }
+}
+
+pub unsafe fn comm_split(
+    c: MPI_Comm,
+    color: c_int,
+    key: c_int,
+    newcomm: *mut MPI_Comm,
+) -> Result<(), MpiError> {
+    if newcomm.is_null() {
+        return Err(MpiError::arg("newcomm is NULL"));
+    }
+    let obj = comm::get(c)?;
+    let child = obj.with(|k| k.split(split_color(color), key))?;
+    let h = match child {
+        Some(core) => adopt(&obj, core)?,
+        None => MPI_COMM_NULL,
+    };
+    out(newcomm, h, "newcomm")
+}
+
+/// MPI_COMM_TYPE_SHARED groups the processes by host identity (same host name and kernel boot
+/// id); MPI_COMM_TYPE_HW_GUIDED with `mpi_hw_resource_type` = `mpi_shared_memory` is the same.
+pub unsafe fn comm_split_type(
+    c: MPI_Comm,
+    split_type: c_int,
+    key: c_int,
+    i: MPI_Info,
+    newcomm: *mut MPI_Comm,
+) -> Result<(), MpiError> {
+    if newcomm.is_null() {
+        return Err(MpiError::arg("newcomm is NULL"));
+    }
+    let entries = info::entries_or_null(i)?;
+    let shared = match split_type {
+        MPI_COMM_TYPE_SHARED | MPI_UNDEFINED => true,
+        MPI_COMM_TYPE_HW_GUIDED => entries
+            .iter()
+            .any(|(k, v)| k == "mpi_hw_resource_type" && v == "mpi_shared_memory"),
+        _ => false,
+    };
+    if !shared {
+        return Err(MpiError::unsupported(format!(
+            "split_type {split_type}: only MPI_COMM_TYPE_SHARED (and MPI_COMM_TYPE_HW_GUIDED \
+             with mpi_hw_resource_type=mpi_shared_memory) are implemented"
+        )));
+    }
+    let obj = comm::get(c)?;
+    let mine = host::identity().to_le_bytes();
+    let mut all = vec![0u8; 8 * obj.size];
+    obj.with(|k| k.allgather(&mine, &mut all))?;
+    let ids: Vec<u64> = all
+        .chunks_exact(8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect();
+    let me = u64::from_le_bytes(mine);
+    // The color of a host: the lowest rank on it.
+    let color = if split_type == MPI_UNDEFINED {
+        MPI_UNDEFINED
+    } else {
+        ids.iter().position(|&x| x == me).unwrap_or(obj.rank) as c_int
+    };
+    comm_split(c, color, key, newcomm)
+}
+
+/// Collective over `c`: the members of `group` get a communicator of it (ranked as in the
+/// group), the others MPI_COMM_NULL. Disjoint groups on different processes each get theirs.
+pub unsafe fn comm_create(
+    c: MPI_Comm,
+    g: MPI_Group,
+    newcomm: *mut MPI_Comm,
+) -> Result<(), MpiError> {
+    if newcomm.is_null() {
+        return Err(MpiError::arg("newcomm is NULL"));
+    }
+    let obj = comm::get(c)?;
+    let grp = group::get(g)?;
+    check_subset(&obj, &grp)?;
+    let me = obj.members[obj.rank];
+    if grp.rank_of(me).is_none() {
+        return out(newcomm, MPI_COMM_NULL, "newcomm");
+    }
+    let h = create_of(&obj, &grp, fmi::TAG_UB)?;
+    out(newcomm, h, "newcomm")
+}
+
+fn check_subset(obj: &CommObj, grp: &group::GroupObj) -> Result<(), MpiError> {
+    if let Some(m) = grp.members.iter().find(|m| !obj.members.contains(m)) {
+        return Err(MpiError::new(
+            MPI_ERR_GROUP,
+            format!("process {m} of the group is not a member of the communicator"),
+        ));
+    }
+    Ok(())
+}
+
+fn create_of(obj: &CommObj, grp: &group::GroupObj, tag: u32) -> Result<MPI_Comm, MpiError> {
+    let fg = comm::core_group(&grp.members)?;
+    let core = obj.with(|k| k.create_group(&fg, tag))?;
+    adopt(obj, core)
+}
+
+/// Collective over the members of `group` only.
+pub unsafe fn comm_create_group(
+    c: MPI_Comm,
+    g: MPI_Group,
+    tag: c_int,
+    newcomm: *mut MPI_Comm,
+) -> Result<(), MpiError> {
+    if newcomm.is_null() {
+        return Err(MpiError::arg("newcomm is NULL"));
+    }
+    let obj = comm::get(c)?;
+    let grp = group::get(g)?;
+    check_subset(&obj, &grp)?;
+    let tag = u32::try_from(tag).map_err(|_| {
+        MpiError::new(
+            MPI_ERR_TAG,
+            format!("tag {tag} is negative (valid: 0..=MPI_TAG_UB)"),
+        )
+    })?;
+    if grp.rank_of(obj.members[obj.rank]).is_none() {
+        return Err(MpiError::new(
+            MPI_ERR_GROUP,
+            "this process is not a member of the group (only members call MPI_Comm_create_group)",
+        ));
+    }
+    let h = create_of(&obj, &grp, tag)?;
+    out(newcomm, h, "newcomm")
+}
+
+/// Collective: deletes the attributes (their callbacks run), then closes the communicator.
+pub unsafe fn comm_free(c: *mut MPI_Comm) -> Result<(), MpiError> {
+    let h = read(c, "comm")?;
+    if h == MPI_COMM_WORLD || h == MPI_COMM_SELF {
+        return Err(MpiError::comm(
+            "MPI_COMM_WORLD and MPI_COMM_SELF cannot be freed",
+        ));
+    }
+    comm::get(h)?;
+    attr::delete_all(h)?;
+    let obj = comm::take(h)?;
+    out(c, MPI_COMM_NULL, "comm")?;
+    obj.into_core().free()?;
+    Ok(())
+}
+
+pub unsafe fn comm_disconnect(c: *mut MPI_Comm) -> Result<(), MpiError> {
+    comm_free(c)
+}
+
+pub unsafe fn comm_compare(a: MPI_Comm, b: MPI_Comm, result: *mut c_int) -> Result<(), MpiError> {
+    let x = comm::get(a)?;
+    let y = comm::get(b)?;
+    let r = if a == b {
+        MPI_IDENT
+    } else {
+        compare_members(&x.members, &y.members, MPI_CONGRUENT)
+    };
+    out(result, r, "result")
+}
+
+/// IDENT-like (`same`) for the same order, SIMILAR for the same set, else UNEQUAL.
+pub fn compare_members(a: &[usize], b: &[usize], same: c_int) -> c_int {
+    if a == b {
+        return same;
+    }
+    let mut x = a.to_vec();
+    let mut y = b.to_vec();
+    x.sort_unstable();
+    y.sort_unstable();
+    if x == y {
+        MPI_SIMILAR
+    } else {
+        MPI_UNEQUAL
+    }
+}
+
+pub unsafe fn comm_group(c: MPI_Comm, g: *mut MPI_Group) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    if g.is_null() {
+        return Err(MpiError::arg("group is NULL"));
+    }
+    out(g, group::new(obj.members.clone()), "group")
+}
+
+pub unsafe fn comm_set_name(c: MPI_Comm, name: *const c_char) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    let n = string(name, MPI_MAX_OBJECT_NAME as usize - 1, "comm_name")?;
+    *obj.name.lock() = n;
+    Ok(())
+}
+
+pub unsafe fn comm_get_name(
+    c: MPI_Comm,
+    name: *mut c_char,
+    len: *mut c_int,
+) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    if len.is_null() {
+        return Err(MpiError::arg("resultlen is NULL"));
+    }
+    let n = obj.name.lock().clone();
+    write_string(name, MPI_MAX_OBJECT_NAME as usize, &n, len, "comm_name")
+}
+
+pub unsafe fn comm_test_inter(c: MPI_Comm, flag: *mut c_int) -> Result<(), MpiError> {
+    comm::get(c)?;
+    out(flag, 0, "flag")
+}
+
+pub unsafe fn comm_remote_size(c: MPI_Comm, _size: *mut c_int) -> Result<(), MpiError> {
+    comm::get(c)?;
+    Err(MpiError::comm(
+        "not an inter-communicator (this library has intra-communicators only)",
+    ))
+}
+
+pub unsafe fn comm_remote_group(c: MPI_Comm, _g: *mut MPI_Group) -> Result<(), MpiError> {
+    comm::get(c)?;
+    Err(MpiError::comm(
+        "not an inter-communicator (this library has intra-communicators only)",
+    ))
+}
+
+/// Applies the libfmi hints among `entries` (collective: every process passes the same).
+fn apply_hints(obj: &Arc<CommObj>, entries: &[(String, String)]) -> Result<(), MpiError> {
+    for (k, v) in entries {
+        match k.as_str() {
+            "fmi_hint" => {
+                let hint = info::parse_hint(v)?;
+                obj.with(|core| core.set_hint(hint))?;
+            }
+            "fmi_channel" => obj.with(|core| core.pin_channel(v.trim()))?,
+            // Other hints are not used by this library (MPI allows ignoring them).
+            _ => continue,
+        }
+        let mut used = obj.info.lock();
+        used.retain(|(x, _)| x != k);
+        used.push((k.clone(), v.trim().to_string()));
+    }
+    Ok(())
+}
+
+/// `fmi_hint` ("fast"/"cheap": the model's choice of channel per operation) and `fmi_channel`
+/// ("direct", "redis", "s3": pin one; "auto": let the model choose). Collective.
+pub fn comm_set_info(c: MPI_Comm, i: MPI_Info) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    let entries = info::get(i)?.snapshot();
+    apply_hints(&obj, &entries)
+}
+
+/// The hints in use: `fmi_hint`, `fmi_channel` (the pinned channel or "auto").
+pub unsafe fn comm_get_info(c: MPI_Comm, used: *mut MPI_Info) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    if used.is_null() {
+        return Err(MpiError::arg("info_used is NULL"));
+    }
+    let (hint, pinned) = obj.with(|k| Ok((k.hint().name(), k.pinned_channel())))?;
+    let entries = vec![
+        ("fmi_hint".to_string(), hint.to_string()),
+        (
+            "fmi_channel".to_string(),
+            pinned.unwrap_or("auto").to_string(),
+        ),
+    ];
+    let h = MPI_Info(info::INFOS.insert(info::InfoObj::from(entries)));
+    out(used, h, "info_used")
+}

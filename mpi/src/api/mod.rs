@@ -1,0 +1,16 @@
+//! The MPI procedures, one Rust function per procedure (`MPI_Comm_split` -> `comm_split`),
+//! grouped by area. Each takes the C parameters with the generated types and returns
+//! `Result<_, MpiError>`; the generated exports (`crate::gen::exports`) find them by name and
+//! call them through the entry guard. They check and translate their arguments and call the
+//! objects (`crate::objects`), the engines and the core.
+
+#![allow(clippy::missing_safety_doc)]
+
+pub mod attr;
+pub mod coll;
+pub mod comm;
+pub mod convert;
+pub mod errhandler;
+pub mod group;
+pub mod info;
+pub mod init;

@@ -1,0 +1,176 @@
+//! Communicator objects: the core's `fmi::Communicator` with what MPI attaches to it (error
+//! handler, name, attributes, info hints) and the world ranks of its members (groups are lists
+//! of world ranks, see [`crate::objects::group`]).
+//!
+//! `MPI_COMM_WORLD` and `MPI_COMM_SELF` sit at their ABI values from `MPI_Init` to
+//! `MPI_Finalize` ([`crate::objects::world`]).
+
+use crate::entry::MpiError;
+use crate::gen::abi::*;
+use crate::handles::Table;
+use crate::objects::errhandler::{Handler, ERRHANDLERS};
+use parking_lot::Mutex;
+use std::ffi::c_int;
+use std::sync::Arc;
+
+/// One communicator.
+pub struct CommObj {
+    core: Mutex<fmi::Communicator>,
+    pub rank: usize,
+    pub size: usize,
+    /// The world rank of each rank of this communicator.
+    pub members: Vec<usize>,
+    pub errhandler: Mutex<(MPI_Errhandler, Arc<Handler>)>,
+    pub name: Mutex<String>,
+    /// Attribute values (`void *` as an integer) by keyval, in the order set.
+    pub attrs: Mutex<Vec<(c_int, usize)>>,
+    /// The info hints set on it (`MPI_Comm_set_info`), in the order set.
+    pub info: Mutex<Vec<(String, String)>>,
+}
+
+/// The communicators by handle.
+pub static COMMS: Table<CommObj> = Table::new("communicator");
+
+impl CommObj {
+    pub fn new(
+        core: fmi::Communicator,
+        members: Vec<usize>,
+        errhandler: (MPI_Errhandler, Arc<Handler>),
+        name: &str,
+    ) -> CommObj {
+        CommObj {
+            rank: core.rank(),
+            size: core.size(),
+            core: Mutex::new(core),
+            members,
+            errhandler: Mutex::new(errhandler),
+            name: Mutex::new(name.to_string()),
+            attrs: Mutex::new(Vec::new()),
+            info: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on the core communicator. The library provides `MPI_THREAD_SERIALIZED`: a
+    /// second thread inside a call on the same communicator is an error, never a hang.
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut fmi::Communicator) -> fmi::Result<T>,
+    ) -> Result<T, MpiError> {
+        let mut core = self.core.try_lock().ok_or_else(|| {
+            MpiError::other(
+                "the communicator is in use by another thread (this library provides \
+                 MPI_THREAD_SERIALIZED: one MPI call at a time)",
+            )
+        })?;
+        f(&mut core).map_err(MpiError::from)
+    }
+
+    /// Takes the core communicator out (free, finalize): the object is gone from the table.
+    pub fn into_core(self) -> fmi::Communicator {
+        self.core.into_inner()
+    }
+}
+
+/// The communicator behind `c`.
+pub fn get(c: MPI_Comm) -> Result<Arc<CommObj>, MpiError> {
+    if c == MPI_COMM_NULL {
+        return Err(MpiError::comm("the communicator is MPI_COMM_NULL"));
+    }
+    COMMS.get(c.0).ok_or_else(|| {
+        if !crate::objects::world::initialized() {
+            MpiError::other("MPI is not initialized (call MPI_Init first)")
+        } else if crate::objects::world::finalized() {
+            MpiError::other("MPI is finalized")
+        } else {
+            MpiError::comm(format!(
+                "{:#x} is not a live communicator (freed, or not a communicator)",
+                c.0
+            ))
+        }
+    })
+}
+
+/// Registers a new communicator; it inherits `parent`'s error handler (as MPI's dup and split
+/// do).
+pub fn register(core: fmi::Communicator, members: Vec<usize>, parent: &CommObj) -> MPI_Comm {
+    let eh = parent.errhandler.lock().clone();
+    MPI_Comm(COMMS.insert(CommObj::new(core, members, eh, "")))
+}
+
+/// The error handler of `c`, if it is a live communicator.
+pub fn errhandler_of(c: MPI_Comm) -> Option<(MPI_Errhandler, Arc<Handler>)> {
+    COMMS.get(c.0).map(|o| o.errhandler.lock().clone())
+}
+
+/// The error handler `h` for attaching to a communicator.
+pub fn errhandler_for_comm(h: MPI_Errhandler) -> Result<(MPI_Errhandler, Arc<Handler>), MpiError> {
+    let obj = ERRHANDLERS.get(h.0).ok_or_else(|| {
+        MpiError::new(
+            MPI_ERR_ERRHANDLER,
+            format!("{:#x} is not a live error handler", h.0),
+        )
+    })?;
+    match &*obj {
+        Handler::Fatal | Handler::Abort | Handler::Return | Handler::Comm(_) => {}
+        Handler::CommX { .. } => {}
+        _ => {
+            return Err(MpiError::new(
+                MPI_ERR_ERRHANDLER,
+                "the error handler was made for windows, files or sessions, not communicators",
+            ))
+        }
+    }
+    Ok((h, obj))
+}
+
+/// This process's rank in MPI_COMM_WORLD, once initialized.
+pub fn world_rank() -> Option<usize> {
+    COMMS.get(MPI_COMM_WORLD.0).map(|w| w.rank)
+}
+
+/// The group of all processes of the init (made at MPI_Init), for converting lists of world
+/// ranks to the core's groups.
+static WORLD_GROUP: Mutex<Option<fmi::Group>> = Mutex::new(None);
+
+pub fn set_world_group(g: Option<fmi::Group>) {
+    *WORLD_GROUP.lock() = g;
+}
+
+/// The core's group of the processes with these world ranks (in this order).
+pub fn core_group(world_ranks: &[usize]) -> Result<fmi::Group, MpiError> {
+    let w = WORLD_GROUP.lock();
+    let w = w
+        .as_ref()
+        .ok_or_else(|| MpiError::other("MPI is not initialized"))?;
+    Ok(w.incl(world_ranks)?)
+}
+
+/// The world rank of each rank of a communicator the core made.
+pub fn world_ranks(core: &fmi::Communicator) -> Result<Vec<usize>, MpiError> {
+    let w = WORLD_GROUP.lock();
+    let w = w
+        .as_ref()
+        .ok_or_else(|| MpiError::other("MPI is not initialized"))?;
+    let all: Vec<usize> = (0..core.size()).collect();
+    core.group()
+        .translate_ranks(&all, w)?
+        .into_iter()
+        .map(|r| r.ok_or_else(|| MpiError::new(MPI_ERR_INTERN, "a member outside the world")))
+        .collect()
+}
+
+/// Removes `h` from the table and returns its object (MPI_Comm_free).
+pub fn take(h: MPI_Comm) -> Result<CommObj, MpiError> {
+    let obj = COMMS
+        .remove(h.0)
+        .ok_or_else(|| MpiError::comm(format!("{:#x} is not a live communicator", h.0)))?;
+    Arc::try_unwrap(obj).map_err(|obj| {
+        COMMS.insert_arc_at(h.0, obj);
+        MpiError::other("the communicator is in use by another thread")
+    })
+}
+
+/// Drops a communicator without the collective close (a failed dup).
+pub fn forget(h: MPI_Comm) {
+    COMMS.remove(h.0);
+}

@@ -1,0 +1,22 @@
+//! The MPI objects behind handles and the process's MPI state; no C-ABI code here (the
+//! procedures in `crate::api` translate to these).
+
+pub mod attr;
+pub mod comm;
+pub mod errclass;
+pub mod errhandler;
+pub mod group;
+pub mod host;
+pub mod info;
+pub mod world;
+
+/// Frees every object left at MPI_Finalize (communicators are closed by the caller).
+pub fn release_all() {
+    group::GROUPS.clear();
+    info::INFOS.clear();
+    for (h, _) in errhandler::ERRHANDLERS.all() {
+        if !crate::handles::is_predefined(h) {
+            errhandler::ERRHANDLERS.remove(h);
+        }
+    }
+}

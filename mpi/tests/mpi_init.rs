@@ -1,0 +1,93 @@
+//! Init, the world, error handlers, abort and unsupported procedures: C programs compiled
+//! once with MPICH's mpicc_abi, run under MPICH's mpiexec and under fmirun with libfmi's
+//! library, 1-4 processes.
+mod common;
+
+use common::*;
+
+#[test]
+fn init_and_the_world() {
+    both("init", &[1, 2, 3, 4], |n| vec![n.to_string()]);
+}
+
+#[test]
+fn a_program_started_alone_is_a_world_of_one() {
+    let exe = compile("tests/mpi/init.c");
+    let _one = serial();
+    let run = run_alone(&exe, &["1"], &[]);
+    assert!(
+        run.ok && run.stdout.contains("PASS init"),
+        "{}",
+        run.describe("init alone")
+    );
+}
+
+#[test]
+fn error_handlers_classes_and_strings() {
+    both("errhandler", &[1, 2, 4], |_| vec![]);
+}
+
+#[test]
+fn errors_are_fatal_by_default_and_name_the_procedure() {
+    let exe = compile("tests/mpi/fatal.c");
+    let _one = serial();
+    for n in [1, 3] {
+        for (lib, run) in [
+            ("MPICH", run_mpich(&exe, n, &[], &[])),
+            ("libfmi", run_fmi(&exe, n, &[], &[])),
+        ] {
+            let what = format!("fatal on {n} with {lib}");
+            assert!(!run.ok, "{}", run.describe(&what));
+            assert!(!run.stdout.contains("survived"), "{}", run.describe(&what));
+            if lib == "libfmi" {
+                assert!(
+                    run.stderr.contains("MPI_Comm_size") && run.stderr.contains("MPI_ERR_COMM"),
+                    "{}",
+                    run.describe(&what)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn abort_ends_the_job_with_a_non_zero_exit() {
+    let exe = compile("tests/mpi/abort.c");
+    let _one = serial();
+    for n in [1, 3] {
+        for (lib, run) in [
+            ("MPICH", run_mpich(&exe, n, &[], &[])),
+            ("libfmi", run_fmi(&exe, n, &[], &[])),
+        ] {
+            let what = format!("abort on {n} with {lib}");
+            assert!(!run.ok && run.code.is_some(), "{}", run.describe(&what));
+            assert!(!run.stdout.contains("survived"), "{}", run.describe(&what));
+        }
+    }
+}
+
+#[test]
+fn an_unsupported_procedure_returns_its_class_and_names_itself() {
+    let exe = compile("tests/mpi/unsupported.c");
+    let _one = serial();
+    let run = run_fmi(&exe, 2, &[], &[]);
+    assert!(run.ok, "{}", run.describe("unsupported"));
+    let want = format!("rc=error class={}", 55); // MPI_ERR_UNSUPPORTED_OPERATION
+    for line in run.stdout.lines() {
+        assert!(line.contains(&want), "{}", run.describe("unsupported"));
+        assert!(line.contains("MPI_Win_fence is not implemented"), "{line}");
+    }
+    assert_eq!(
+        run.stdout.lines().count(),
+        2,
+        "{}",
+        run.describe("unsupported")
+    );
+    // MPICH implements windows: the same call is an error of another class there.
+    let run = run_mpich(&exe, 1, &[], &[]);
+    assert!(
+        run.ok && run.stdout.contains("rc=error"),
+        "{}",
+        run.describe("MPICH")
+    );
+}

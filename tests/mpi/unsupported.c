@@ -1,0 +1,16 @@
+/* A procedure the library does not implement: its error class and string (with
+ * MPI_ERRORS_RETURN), printed for the test to compare. */
+#include "check.h"
+
+int main(int argc, char **argv) {
+    OK(MPI_Init(&argc, &argv));
+    OK(MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN));
+    OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    int rc = MPI_Win_fence(0, MPI_WIN_NULL);
+    char s[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, s, &len);
+    printf("rc=%s class=%d string=%s\n", rc == MPI_SUCCESS ? "success" : "error", class_of(rc), s);
+    OK(MPI_Finalize());
+    return 0;
+}
