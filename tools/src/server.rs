@@ -853,7 +853,8 @@ async fn pump(
         };
         let room = cap - moved;
         let take = (n as u64).min(room) as usize;
-        if take > 0 && wr.write_all(&buf[..take]).await.is_err() {
+        // Flushed at once: a TLS end holds written bytes in its session until flushed.
+        if take > 0 && (wr.write_all(&buf[..take]).await.is_err() || wr.flush().await.is_err()) {
             break;
         }
         moved += take as u64;
