@@ -508,6 +508,28 @@ async fn pairing_session(
     result
 }
 
+/// How long a held session may stay silent: the job's whole life.
+const HELD_WAIT: Duration = Duration::from_secs(u32::MAX as u64);
+
+/// Whether a session holds its rank for the job's life: it registered its `size - 1` pairs and
+/// none is still pending.
+fn is_held(
+    sh: &Shared,
+    mine: &HashSet<String>,
+    registered: usize,
+    job: &str,
+    secret: Option<usize>,
+    size: u32,
+) -> bool {
+    registered + 1 >= size as usize && {
+        let reg = sh.registry.lock();
+        !mine.iter().any(|p| {
+            reg.pending
+                .contains_key(&(secret, job.to_string(), p.clone()))
+        })
+    }
+}
+
 /// Pairs the session's registrations. Once the session has registered its `size - 1` pairs and
 /// none is pending, it is held: it may stay silent for the job's whole life (its rank stays
 /// claimed until it closes; TCP keepalive notices a vanished host).
@@ -525,20 +547,23 @@ async fn register_loop(
     let mut mine: HashSet<String> = HashSet::new();
     let mut registered = 0usize;
     loop {
-        let held = registered + 1 >= size as usize && {
-            let reg = sh.registry.lock();
-            !mine.iter().any(|p| {
-                reg.pending
-                    .contains_key(&(secret, job.to_string(), p.clone()))
-            })
+        // Waits for the next message; every idle timeout, a session that is not held (or no
+        // longer) and said nothing since is dropped. The read itself is never cut off mid-frame.
+        let msg = {
+            let read = read_msg(rd, HELD_WAIT);
+            tokio::pin!(read);
+            loop {
+                tokio::select! {
+                    r = &mut read => break r?,
+                    _ = tokio::time::sleep(sh.cfg.idle_timeout) => {
+                        if !is_held(sh, &mine, registered, job, secret, size) {
+                            return Err(format!("silent for {:?}", sh.cfg.idle_timeout));
+                        }
+                    }
+                }
+            }
         };
-        // A held session waits for its close (or a protocol error) without the idle timeout.
-        let limit = if held {
-            Duration::from_secs(u64::from(u32::MAX))
-        } else {
-            sh.cfg.idle_timeout
-        };
-        let Some(msg) = read_msg(rd, limit).await? else {
+        let Some(msg) = msg else {
             return Ok(());
         };
         if let Err(why) = authenticate(sh, &msg, job, secret) {

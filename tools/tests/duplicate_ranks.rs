@@ -129,9 +129,16 @@ fn intrude(name: &str, config: &str, env: &[(&str, String)], ranks: &[usize]) ->
     out
 }
 
-/// The whole scenario on one channel: job, intruders for ranks 0 and N-1, job completes, the
-/// intruders fail with FMI_ERR_RANK_TAKEN; then the same name runs again.
-fn scenario(channel: &str, cfg: &Config, config_json: &str, env: &[(&str, String)]) {
+/// The whole scenario on one channel: job, intruders for ranks 0 and N-1 (`delay` after the
+/// job runs), job completes, the intruders fail with FMI_ERR_RANK_TAKEN; then the same name runs
+/// again.
+fn scenario(
+    channel: &str,
+    cfg: &Config,
+    config_json: &str,
+    env: &[(&str, String)],
+    delay: Duration,
+) {
     let name = format!("dup-{channel}-{}", std::process::id());
     let running = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -142,6 +149,7 @@ fn scenario(channel: &str, cfg: &Config, config_json: &str, env: &[(&str, String
             assert!(start.elapsed() < Duration::from_secs(60), "job never ran");
             std::thread::sleep(Duration::from_millis(10));
         }
+        std::thread::sleep(delay);
         let intruders = intrude(&name, config_json, env, &[0, N - 1]);
         stop.store(true, Ordering::SeqCst);
         (job.join().unwrap(), intruders)
@@ -177,14 +185,16 @@ fn scenario(channel: &str, cfg: &Config, config_json: &str, env: &[(&str, String
 
 #[test]
 fn duplicate_rank_refused_on_direct() {
-    let rv = rendezvous_process::Rendezvous::start(&[]);
+    // The server drops silent clients after 1 s, but not the held sessions of a running job:
+    // the intruders come 2 s after the job is up and are still refused.
+    let rv = rendezvous_process::Rendezvous::start(&["--idle-timeout", "1"]);
     let cfg = rv.config(false, Duration::from_secs(10));
     let json = format!(
         r#"{{"backends":{{"Direct":{{"enabled":true,"host":"127.0.0.1","port":{}}}}},
             "communicator":{{"timeout_ms":10000}}}}"#,
         rv.addr.port()
     );
-    scenario("direct", &cfg, &json, &[]);
+    scenario("direct", &cfg, &json, &[], Duration::from_secs(2));
     assert!(rv.log().contains("held by another running process"));
 }
 
@@ -198,7 +208,7 @@ fn duplicate_rank_refused_on_redis() {
             "communicator":{{"timeout_ms":10000}}}}"#,
         redis.port()
     );
-    scenario("redis", &cfg, &json, &[]);
+    scenario("redis", &cfg, &json, &[], Duration::ZERO);
     // Nothing of the job is left behind, its rank claims included.
     assert_eq!(redis.scan("fmi:dup-*"), Vec::<String>::new());
 }
@@ -221,5 +231,5 @@ fn duplicate_rank_refused_on_s3() {
         ("AWS_SECRET_ACCESS_KEY", "fmi-test-secret".to_string()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
     ];
-    scenario("s3", &cfg, &json, &env);
+    scenario("s3", &cfg, &json, &env, Duration::ZERO);
 }
