@@ -46,6 +46,11 @@ macro_rules! status_table {
                 "Peers disagree on a setting that must be equal everywhere (init digest, hint, pin)."),
             (Truncated, 12, FMI_ERR_TRUNCATE, "message longer than the receive buffer",
                 "A message was longer than its receive buffer (it was consumed)."),
+            (Limit, 13, FMI_ERR_LIMIT, "refused by a limit of the rendezvous server's relay",
+                "The rendezvous server's relay refused or cut a circuit at one of its limits (circuits per job or per IP address, bytes or duration per circuit)."),
+            (RankTaken, 14, FMI_ERR_RANK_TAKEN,
+                "this rank of the communicator is held by another running process",
+                "Another process already holds this rank of the communicator (a retried or duplicated invocation); the running job is not disturbed."),
         }
     };
 }

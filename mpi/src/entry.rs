@@ -69,7 +69,9 @@ impl From<fmi::Error> for MpiError {
             K::Internal => MPI_ERR_INTERN,
             K::Mismatch => MPI_ERR_NOT_SAME,
             K::PeerLost => MPI_ERR_PROC_ABORTED,
-            K::Timeout | K::Channel | K::Auth | K::Config => MPI_ERR_OTHER,
+            K::Timeout | K::Channel | K::Auth | K::Config | K::Limit | K::RankTaken => {
+                MPI_ERR_OTHER
+            }
         };
         let mut msg = e.to_string();
         if e.kind() == K::Timeout {

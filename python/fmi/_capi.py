@@ -38,6 +38,8 @@ FMI_ERR_UNSUPPORTED = 9
 FMI_ERR_INTERNAL = 10
 FMI_ERR_MISMATCH = 11
 FMI_ERR_TRUNCATE = 12
+FMI_ERR_LIMIT = 13
+FMI_ERR_RANK_TAKEN = 14
 
 # Point-to-point with tags: wildcards and the largest tag.
 FMI_ANY_SOURCE = -1
@@ -90,6 +92,8 @@ STATUS_NAMES = {
     FMI_ERR_INTERNAL: "FMI_ERR_INTERNAL",
     FMI_ERR_MISMATCH: "FMI_ERR_MISMATCH",
     FMI_ERR_TRUNCATE: "FMI_ERR_TRUNCATE",
+    FMI_ERR_LIMIT: "FMI_ERR_LIMIT",
+    FMI_ERR_RANK_TAKEN: "FMI_ERR_RANK_TAKEN",
 }
 
 # fmi_user_fn: void (*)(void *accum, const void *next, size_t count, fmi_datatype, void *user_data)

@@ -5,7 +5,8 @@
 # every collective with result checks. The rendezvous server runs in the "pub" namespace.
 #
 # Scenarios: 4 port-preserving NATs (all direct, no relay); one random-port NAT among 4
-# (its pairs relayed); two hosts behind one NAT; RST-answering NATs (connect or relay, never hang);
+# (its pairs relayed); the same with max_timeout equal to the communicator timeout (the punch
+# budget is bounded so the relay still connects inside the init deadline); two hosts behind one NAT; RST-answering NATs (connect or relay, never hang);
 # wrong and missing job secrets refused (FMI_ERR_AUTH) while a stranger using the job's pairing
 # names gets nothing. Needs root (CI runs as root); fails, never skips.
 set -euo pipefail
@@ -47,7 +48,7 @@ peer() {
     shift 5
     local subnet="192.168.$(_nl_nat_of "$host").0/24"
     ip netns exec "$(_nl_ns "h$host")" env FMI_PEER_ID="$rank" FMI_NUM_PEERS="$size" \
-        FMI_COMM_NAME="natlab-$name" FMI_CONFIG="$WORK/fmi.json" FMI_RENDEZVOUS="$SERVER" FMI_AUTH_TOKEN="$token" FMI_LOG=info \
+        FMI_COMM_NAME="natlab-$name" FMI_CONFIG="${CONFIG:-$WORK/fmi.json}" FMI_RENDEZVOUS="$SERVER" FMI_AUTH_TOKEN="$token" FMI_LOG=info \
         timeout -k 5 90 "$BIN/fmi-selftest" --expect-netns "$(_nl_ns "h$host")" \
         --expect-subnet "$subnet" --max-bytes 262144 "$@" >"$WORK/$name-$rank.log" 2>&1 &
     PIDS+=($!)
@@ -98,6 +99,29 @@ wait_peers random 0
 stop_server
 grep -q "relaying" "$WORK/server-random.log"
 echo "ok: rank 0's pairs relayed, the others direct, every collective passed"
+
+# 2b. The same with backends.Direct.max_timeout equal to the communicator timeout (the original
+#     FMI's 30000 ms default case, here 10000 ms): punching alone would use the whole init
+#     deadline; the bounded punch budget leaves the relay time, and init passes inside it.
+scenario "random-port NAT, max_timeout = timeout: relayed inside the init deadline"
+cat >"$WORK/fmi-deadline.json" <<'JSON'
+{ "backends": { "Direct": { "enabled": true, "host": "10.99.0.1", "port": 7000, "max_timeout": 10000 } },
+  "communicator": { "timeout_ms": 10000 } }
+JSON
+NL_NAT_MODE_1=random natlab_up 3
+start_server deadline
+PIDS=()
+for i in 1 2 3; do
+    CONFIG="$WORK/fmi-deadline.json" peer deadline "$i" $((i - 1)) 3 "$TOKEN" --expect-link direct --relayed-peers 0
+done
+wait_peers deadline 0
+stop_server
+grep -q "relaying" "$WORK/server-deadline.log"
+for i in 0 1 2; do
+    ms=$(sed -n 's/.*mesh_ms=\([0-9.]*\).*/\1/p' "$WORK/deadline-$i.log")
+    echo "    rank $i: mesh in ${ms} ms (deadline 10000 ms)"
+done
+echo "ok: max_timeout = timeout, rank 0's pairs relayed inside the init deadline"
 
 # 3a. Two hosts behind the same NAT (private endpoints first), one behind its own.
 scenario "two hosts behind one NAT"

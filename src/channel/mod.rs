@@ -208,6 +208,11 @@ pub trait P2pTransport: Send {
     }
     /// How `peer` is reached (None for our own rank or a closed connection).
     fn link(&self, peer: usize) -> Option<Link>;
+    /// `e` with what the transport can learn about its cause (a relay limit that cut a
+    /// connection, say); by default `e` unchanged.
+    fn explain(&self, e: Error) -> Error {
+        e
+    }
     /// Closes every connection. Later calls fail.
     fn close(&mut self);
 }

@@ -291,7 +291,14 @@ impl Channels {
             let held = channel::connect(kind, cfg, me, deadline).and_then(|t| match t {
                 Transport::P2p(t) => Ok(Held::P2p(P2pView::root(t))),
                 Transport::Store(mut t) => {
-                    let ns = join::agree(t.as_mut(), me.job, me.rank, me.size, deadline)?;
+                    let ns = match join::agree(t.as_mut(), me.job, me.rank, me.size, deadline) {
+                        Ok(ns) => ns,
+                        Err(e) => {
+                            // Releases this rank's claim, if it was made.
+                            t.close();
+                            return Err(e);
+                        }
+                    };
                     let inbox = Inbox::new(me.rank, me.size, me.unexpected);
                     StoreChannel::new(StoreView::root(t), ns, inbox).map(Held::Store)
                 }

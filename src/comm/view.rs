@@ -254,11 +254,14 @@ impl P2pTransport for P2pView {
         deadline: Instant,
     ) -> Result<()> {
         let mut t = lock(&self.shared, self.name, Some(deadline))?;
-        let Some(map) = &self.map else {
-            return t.0.exchange_ctx(self.ctx, tag, xfers, deadline);
+        let r = match &self.map {
+            None => t.0.exchange_ctx(self.ctx, tag, xfers, deadline),
+            Some(map) => {
+                let mut base = translate(map, xfers)?;
+                t.0.exchange_ctx(self.ctx, tag, &mut base, deadline)
+            }
         };
-        let mut base = translate(map, xfers)?;
-        t.0.exchange_ctx(self.ctx, tag, &mut base, deadline)
+        r.map_err(|e| t.0.explain(e))
     }
     fn send_tagged(
         &mut self,
@@ -271,6 +274,7 @@ impl P2pTransport for P2pView {
         let dest = self.to_base(dest)?;
         let mut t = lock(&self.shared, self.name, Some(deadline))?;
         t.0.send_tagged(self.ctx, data, dest, tag, deadline)
+            .map_err(|e| t.0.explain(e))
     }
     fn recv_tagged(
         &mut self,
@@ -291,7 +295,8 @@ impl P2pTransport for P2pView {
         };
         let st = {
             let mut t = lock(&self.shared, self.name, Some(deadline))?;
-            t.0.recv_tagged(self.ctx, buf, src, tag, send, deadline)?
+            t.0.recv_tagged(self.ctx, buf, src, tag, send, deadline)
+                .map_err(|e| t.0.explain(e))?
         };
         self.status(st)
     }
@@ -436,6 +441,9 @@ impl StoreTransport for StoreView {
         self.lock(Some(deadline))?
             .0
             .pop_next(key, max_len, wait, deadline)
+    }
+    fn claim(&mut self, key: &str, owner: u64, deadline: Instant) -> Result<Option<String>> {
+        self.lock(Some(deadline))?.0.claim(key, owner, deadline)
     }
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64> {
         self.lock(Some(deadline))?.0.incr(key, by, deadline)

@@ -39,6 +39,13 @@ pub enum fmi_status {
     /// A message received with `fmi_recv_tag` or `fmi_sendrecv` was longer than the receive
     /// buffer. The message was consumed; the buffer holds its first bytes.
     FMI_ERR_TRUNCATE = 12,
+    /// The rendezvous server's relay refused a circuit or cut it at one of its limits: circuits
+    /// per job or per IP address, bytes or duration per circuit (the message names the limit).
+    FMI_ERR_LIMIT = 13,
+    /// Another process already holds this rank of the communicator (a retried or duplicated
+    /// invocation, at the rendezvous server or in the store's rank claim). The running job is not
+    /// disturbed.
+    FMI_ERR_RANK_TAKEN = 14,
 }
 
 // `fmi_status` is written out above because cbindgen (which generates fmi.h) does not expand

@@ -237,7 +237,70 @@ pub(crate) fn observed(answer: ServerMsg) -> Result<SocketAddr> {
     }
 }
 
-/// Reads one server message: a server error becomes `FMI_ERR_AUTH`/`FMI_ERR_CHANNEL` (prefixed
+/// The status of a server refusal with `code`: `auth` is `FMI_ERR_AUTH`, `rank_taken`
+/// `FMI_ERR_RANK_TAKEN`, `peer_left` (the relay partner's session closed) `FMI_ERR_PEER_LOST`, a relay limit (`relay_...`) `FMI_ERR_LIMIT`, anything else
+/// `FMI_ERR_CHANNEL`.
+pub fn refusal_kind(code: &str) -> ErrorKind {
+    match code {
+        "auth" => ErrorKind::Auth,
+        "rank_taken" => ErrorKind::RankTaken,
+        "peer_left" => ErrorKind::PeerLost,
+        c if c.starts_with("relay_") => ErrorKind::Limit,
+        _ => ErrorKind::Channel,
+    }
+}
+
+/// Asks the server why the relay circuit of `pair` ended: Some((code, message)) when one of its
+/// limits cut it, None when it did not (or does not remember).
+pub fn circuit_ended(
+    server: SocketAddr,
+    id: Identity,
+    pair: &str,
+    deadline: Instant,
+) -> Result<Option<(String, String)>> {
+    let Identity {
+        job,
+        rank,
+        size,
+        key,
+        tls,
+    } = id;
+    let tcp = TcpStream::connect_timeout(&server, remaining(deadline)?)
+        .map_err(|e| Error::channel(format!("cannot reach rendezvous server {server}: {e}")))?;
+    tcp.set_write_timeout(Some(remaining(deadline)?)).ok();
+    tcp.set_read_timeout(Some(remaining(deadline)?)).ok();
+    let mut stream = Stream::connect(tcp, tls)?;
+    let msg = ClientMsg::Circuit {
+        version: VERSION,
+        job: job.to_string(),
+        rank,
+        size,
+        pair: pair.to_string(),
+        nonce: String::new(),
+        mac: None,
+    }
+    .sign(job, key);
+    protocol::write_frame(&mut stream, &msg)
+        .map_err(|e| Error::channel(format!("lost rendezvous server {server}: {e}")))?;
+    match read_answer(
+        &mut stream,
+        "rendezvous server refused",
+        "timed out waiting for the rendezvous server",
+        &format!("lost rendezvous server {server}"),
+    )? {
+        ServerMsg::CircuitEnded {
+            code: Some(code),
+            message,
+            ..
+        } => Ok(Some((code, message.unwrap_or_default()))),
+        ServerMsg::CircuitEnded { .. } => Ok(None),
+        other => Err(Error::channel(format!(
+            "rendezvous server answered {other:?} to circuit"
+        ))),
+    }
+}
+
+/// Reads one server message: a server error becomes the status of [`refusal_kind`] (prefixed
 /// `refused`), a read timeout `FMI_ERR_TIMEOUT` (`timed_out`), any other failure a channel error
 /// (prefixed `lost`).
 pub(crate) fn read_answer(
@@ -247,14 +310,10 @@ pub(crate) fn read_answer(
     lost: &str,
 ) -> Result<ServerMsg> {
     match protocol::read_frame::<ServerMsg>(stream) {
-        Ok(ServerMsg::Error { code, message }) => {
-            let kind = if code == "auth" {
-                ErrorKind::Auth
-            } else {
-                ErrorKind::Channel
-            };
-            Err(Error::new(kind, format!("{refused}: {message} ({code})")))
-        }
+        Ok(ServerMsg::Error { code, message }) => Err(Error::new(
+            refusal_kind(&code),
+            format!("{refused}: {message} ({code})"),
+        )),
         Ok(m) => Ok(m),
         Err(e)
             if matches!(

@@ -50,6 +50,18 @@ pub enum ClientMsg {
         #[serde(default)]
         mac: Option<String>,
     },
+    /// Asks why the relay circuit of `pair` ended (sent on a new connection after a relayed link
+    /// was lost): the server answers `circuit_ended`.
+    Circuit {
+        version: u32,
+        job: String,
+        rank: u32,
+        size: u32,
+        pair: String,
+        nonce: String,
+        #[serde(default)]
+        mac: Option<String>,
+    },
 }
 
 impl ClientMsg {
@@ -102,6 +114,23 @@ impl ClientMsg {
                 size.to_string(),
                 nonce.clone(),
             ],
+            ClientMsg::Circuit {
+                version,
+                job,
+                rank,
+                size,
+                pair,
+                nonce,
+                ..
+            } => vec![
+                "circuit".into(),
+                version.to_string(),
+                job.clone(),
+                pair.clone(),
+                rank.to_string(),
+                size.to_string(),
+                nonce.clone(),
+            ],
         }
     }
 
@@ -109,7 +138,8 @@ impl ClientMsg {
         match self {
             ClientMsg::Hello { nonce, .. }
             | ClientMsg::Register { nonce, .. }
-            | ClientMsg::Relay { nonce, .. } => nonce,
+            | ClientMsg::Relay { nonce, .. }
+            | ClientMsg::Circuit { nonce, .. } => nonce,
         }
     }
 
@@ -117,7 +147,8 @@ impl ClientMsg {
         match self {
             ClientMsg::Hello { mac, .. }
             | ClientMsg::Register { mac, .. }
-            | ClientMsg::Relay { mac, .. } => mac.as_deref(),
+            | ClientMsg::Relay { mac, .. }
+            | ClientMsg::Circuit { mac, .. } => mac.as_deref(),
         }
     }
 
@@ -127,7 +158,8 @@ impl ClientMsg {
         match &mut self {
             ClientMsg::Hello { nonce, .. }
             | ClientMsg::Register { nonce, .. }
-            | ClientMsg::Relay { nonce, .. } => *nonce = fresh,
+            | ClientMsg::Relay { nonce, .. }
+            | ClientMsg::Circuit { nonce, .. } => *nonce = fresh,
         }
         let tag = key.map(|k| {
             let fields = self.signed_fields(job);
@@ -137,7 +169,8 @@ impl ClientMsg {
         match &mut self {
             ClientMsg::Hello { mac, .. }
             | ClientMsg::Register { mac, .. }
-            | ClientMsg::Relay { mac, .. } => *mac = tag,
+            | ClientMsg::Relay { mac, .. }
+            | ClientMsg::Circuit { mac, .. } => *mac = tag,
         }
         self
     }
@@ -160,6 +193,13 @@ pub enum ServerMsg {
     /// Both members of a relay pair are connected: from the next byte on, the connection carries
     /// the peer's bytes.
     RelayReady { pair: String, peer_rank: u32 },
+    /// Answer to `circuit`: the code and message of the limit that cut the pair's circuit (None:
+    /// no limit did, as far as the server remembers).
+    CircuitEnded {
+        pair: String,
+        code: Option<String>,
+        message: Option<String>,
+    },
     /// The request was refused; the server closes the connection after this for protocol errors.
     Error { code: String, message: String },
 }

@@ -31,7 +31,7 @@ static const char *status_name(int s)
         "FMI_SUCCESS",       "FMI_ERR_NULL_ARG", "FMI_ERR_INVALID_ARG", "FMI_ERR_CONFIG",
         "FMI_ERR_TIMEOUT",   "FMI_ERR_SIZE_MISMATCH", "FMI_ERR_CHANNEL", "FMI_ERR_PEER_LOST",
         "FMI_ERR_AUTH",      "FMI_ERR_UNSUPPORTED", "FMI_ERR_INTERNAL", "FMI_ERR_MISMATCH",
-        "FMI_ERR_TRUNCATE",
+        "FMI_ERR_TRUNCATE",  "FMI_ERR_LIMIT",    "FMI_ERR_RANK_TAKEN",
     };
     return (s >= 0 && s < (int)(sizeof names / sizeof names[0])) ? names[s] : "(unknown)";
 }
@@ -168,12 +168,12 @@ static void expect_dead_handle(fmi_comm *dead, const char *label)
 static void check_static_functions(void)
 {
     printf("-- fmi_strerror, fmi_version, fmi_last_error_message, fmi_datatype_size\n");
-    for (int s = FMI_SUCCESS; s <= FMI_ERR_TRUNCATE; s++) {
+    for (int s = FMI_SUCCESS; s <= FMI_ERR_RANK_TAKEN; s++) {
         const char *text = fmi_strerror(s);
         record(text != NULL && text[0] != '\0' && strstr(text, "unknown") == NULL, "fmi_strerror(known)",
                "%d (%s) -> \"%s\"", s, status_name(s), text != NULL ? text : "(NULL)");
     }
-    const int unknown[] = {-1, 13, 12345, INT_MIN, INT_MAX};
+    const int unknown[] = {-1, 15, 12345, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *text = fmi_strerror(unknown[i]);
         /* fmi.h: "unknown codes give \"unknown status code\"" (the draft spec said "unknown status"). */

@@ -40,8 +40,14 @@ fn moto_python() -> PathBuf {
 }
 
 /// moto_server behind a lock that makes its conditional writes atomic, as on AWS S3.
+/// (Found from the library's tests and from the tools crate's, which include this harness.)
 fn moto_launcher() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/s3_harness/moto_atomic.py")
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let own = here.join("tests/s3_harness/moto_atomic.py");
+    if own.exists() {
+        return own;
+    }
+    here.join("../tests/s3_harness/moto_atomic.py")
 }
 
 /// Static test credentials through the standard chain (environment variables, as in Lambda),

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub max_connections_per_ip: usize,
     /// Most relay halves waiting for their partner.
     pub max_waiting_relays: usize,
+    /// Relay limits: circuits per job and per IP address, bytes and duration per circuit.
+    pub relay: RelayLimits,
     /// Accepted job secrets. Empty: no authentication. Otherwise every request must carry a valid
     /// MAC under one of them, and peers are only paired with peers holding the same secret.
     pub tokens: Vec<Vec<u8>>,
@@ -55,11 +57,47 @@ impl Default for ServerConfig {
             max_connections: 4096,
             max_connections_per_ip: 1024,
             max_waiting_relays: 4096,
+            relay: RelayLimits::default(),
             tokens: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
         }
     }
+}
+
+/// Limits of the relay (in the manner of libp2p's circuit relay v2). Each refusal has its own
+/// code, which the peer reports as `FMI_ERR_LIMIT` with the server's message. `None`: unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayLimits {
+    /// Most circuits (relayed pairs) one job may have open at once (code `relay_job_circuits`).
+    pub circuits_per_job: Option<usize>,
+    /// Most circuit ends one IP address may hold at once (code `relay_ip_circuits`).
+    pub circuits_per_ip: Option<usize>,
+    /// Most bytes one circuit forwards in each direction; the circuit is cut when a side sends
+    /// more (code `relay_circuit_bytes`).
+    pub bytes_per_circuit: Option<u64>,
+    /// Longest a circuit stays open; it is cut then (code `relay_circuit_duration`).
+    pub circuit_duration: Option<Duration>,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits {
+            circuits_per_job: Some(4096),
+            circuits_per_ip: Some(1024),
+            bytes_per_circuit: Some(64 << 30),
+            circuit_duration: Some(Duration::from_secs(3600)),
+        }
+    }
+}
+
+/// Codes of the relay's refusals (the `code` of the `error` message).
+pub mod codes {
+    pub const JOB_CIRCUITS: &str = "relay_job_circuits";
+    pub const IP_CIRCUITS: &str = "relay_ip_circuits";
+    pub const CIRCUIT_BYTES: &str = "relay_circuit_bytes";
+    pub const CIRCUIT_DURATION: &str = "relay_circuit_duration";
+    pub const RANK_TAKEN: &str = "rank_taken";
 }
 
 /// Counters, for logs and tests.
@@ -70,6 +108,13 @@ pub struct Stats {
     pub relays: AtomicU64,
     pub rejected: AtomicU64,
     pub auth_failures: AtomicU64,
+    /// Circuits refused or cut at a relay limit.
+    pub relay_refusals: AtomicU64,
+    /// Bytes a circuit cut at its byte limit did not forward (what the sender had sent beyond it
+    /// by the time it was cut, as far as the server read it).
+    pub bytes_refused: AtomicU64,
+    /// Hellos refused because another live connection holds the rank.
+    pub rank_refusals: AtomicU64,
 }
 
 /// Pairings are scoped by the secret that authenticated them, the job and the pair name.
@@ -85,15 +130,46 @@ struct Waiter {
 
 struct RelayWaiter {
     rank: u32,
+    addr: SocketAddr,
     stream: BoxIo,
     since: Instant,
 }
+
+/// A job: the secret that authenticated it and its name.
+type JobKey = (Option<usize>, String);
+
+/// Why a circuit was cut: kept a while so that its peers can ask (`circuit` request).
+struct Ended {
+    code: &'static str,
+    message: String,
+    at: Instant,
+}
+
+/// How long the reason of a cut circuit is kept, and how many are kept at most.
+const ENDED_KEEP: Duration = Duration::from_secs(600);
+const ENDED_MAX: usize = 100_000;
 
 #[derive(Default)]
 struct Registry {
     pending: HashMap<Key, Waiter>,
     relays: HashMap<Key, RelayWaiter>,
     per_ip: HashMap<IpAddr, usize>,
+    /// Open circuits per job, and circuit ends per IP address.
+    circuits_per_job: HashMap<JobKey, usize>,
+    circuits_per_ip: HashMap<IpAddr, usize>,
+    /// Circuits cut at a limit, by pair.
+    ended: HashMap<Key, Ended>,
+    /// Ranks held by live rendezvous sessions: (job, rank) -> (connection id, its address, since).
+    ranks: HashMap<(JobKey, u32), (u64, SocketAddr, Instant)>,
+}
+
+fn decrement<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, k: &K) {
+    if let Some(n) = map.get_mut(k) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(k);
+        }
+    }
 }
 
 struct Shared {
@@ -148,6 +224,14 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
         tokio::spawn(async move {
             let id = sh.next_id.fetch_add(1, Ordering::Relaxed);
             let _ = stream.set_nodelay(true);
+            // A held session (see `register_loop`) sends nothing for the job's whole life: TCP
+            // keepalive finds its host gone.
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(
+                &socket2::TcpKeepalive::new()
+                    .with_time(Duration::from_secs(30))
+                    .with_interval(Duration::from_secs(10))
+                    .with_retries(3),
+            );
             let result = match wrap(stream, &sh).await {
                 Ok(io) => handle(io, addr, id, &sh).await,
                 Err(e) => Err(e),
@@ -156,14 +240,30 @@ pub async fn serve(listener: TcpListener, cfg: ServerConfig, stats: Arc<Stats>) 
                 sh.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!("rendezvous: connection {id} from {addr} closed: {why}");
             }
-            let mut reg = sh.registry.lock();
-            if let Some(n) = reg.per_ip.get_mut(&addr.ip()) {
-                *n -= 1;
-                if *n == 0 {
-                    reg.per_ip.remove(&addr.ip());
+            let orphans = {
+                let mut reg = sh.registry.lock();
+                reg.pending.retain(|_, w| w.conn_id != id);
+                let left: Vec<(JobKey, u32)> = reg
+                    .ranks
+                    .iter()
+                    .filter(|(_, held)| held.0 == id)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                reg.ranks.retain(|_, held| held.0 != id);
+                let orphans = orphaned_relays(&mut reg, &left);
+                if let Some(n) = reg.per_ip.get_mut(&addr.ip()) {
+                    *n -= 1;
+                    if *n == 0 {
+                        reg.per_ip.remove(&addr.ip());
+                    }
                 }
+                orphans
+            };
+            // Relay halves waiting for a rank that left: it will never come.
+            for (rank, mut w) in orphans {
+                let why = format!("peer rank {rank} left the job before its relay connected");
+                refuse_now(&mut w.stream, "peer_left", why).await;
             }
-            drop(reg);
             sh.live.fetch_sub(1, Ordering::Relaxed);
         });
     }
@@ -271,7 +371,9 @@ async fn handle(mut stream: BoxIo, addr: SocketAddr, id: u64, sh: &Shared) -> Re
         return Ok(());
     };
     match first {
-        ClientMsg::Hello { version, .. } | ClientMsg::Relay { version, .. }
+        ClientMsg::Hello { version, .. }
+        | ClientMsg::Relay { version, .. }
+        | ClientMsg::Circuit { version, .. }
             if version != VERSION =>
         {
             Err(refuse_now(
@@ -292,6 +394,12 @@ async fn handle(mut stream: BoxIo, addr: SocketAddr, id: u64, sh: &Shared) -> Re
             rank,
             size,
             ..
+        }
+        | ClientMsg::Circuit {
+            ref job,
+            rank,
+            size,
+            ..
         } if !protocol::valid_name(job) || rank >= size => {
             Err(refuse_now(&mut stream, "invalid", "invalid job name or rank".into()).await)
         }
@@ -304,13 +412,70 @@ async fn handle(mut stream: BoxIo, addr: SocketAddr, id: u64, sh: &Shared) -> Re
                 Ok(s) => s,
                 Err(why) => return Err(refuse_now(&mut stream, "auth", why).await),
             };
-            pairing_session(stream, addr, id, sh, job, secret).await
+            let (rank, size) = match first {
+                ClientMsg::Hello { rank, size, .. } => (rank, size),
+                _ => unreachable!(),
+            };
+            if let Err(why) = claim_rank(sh, (secret, job.clone()), rank, id, addr) {
+                return Err(refuse_now(&mut stream, codes::RANK_TAKEN, why).await);
+            }
+            pairing_session(stream, addr, id, sh, job, secret, size).await
         }
-        ClientMsg::Relay { .. } => relay(stream, first, sh).await,
+        ClientMsg::Relay { .. } => relay(stream, addr, first, sh).await,
+        ClientMsg::Circuit { .. } => circuit_status(stream, first, sh).await,
         ClientMsg::Register { .. } => {
             Err(refuse_now(&mut stream, "protocol", "expected hello".into()).await)
         }
     }
+}
+
+/// Takes the relay halves waiting for a partner among `left` (ranks whose session closed) out of
+/// the registry.
+fn orphaned_relays(reg: &mut Registry, left: &[(JobKey, u32)]) -> Vec<(u32, RelayWaiter)> {
+    if left.is_empty() || reg.relays.is_empty() {
+        return Vec::new();
+    }
+    let gone: Vec<(Key, u32)> = reg
+        .relays
+        .iter()
+        .filter_map(|((secret, job, pair), w)| {
+            let (a, b) = pair.split_once('-')?;
+            let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+            let partner = if w.rank == a { b } else { a };
+            left.iter()
+                .any(|((s, j), r)| s == secret && j == job && *r == partner)
+                .then(|| ((*secret, job.clone(), pair.clone()), partner))
+        })
+        .collect();
+    gone.into_iter()
+        .filter_map(|(k, partner)| reg.relays.remove(&k).map(|w| (partner, w)))
+        .collect()
+}
+
+/// Holds `rank` of `job` for connection `id` while it lives, unless a live connection holds it
+/// already (a retried or duplicated process): then the refusal's message.
+fn claim_rank(
+    sh: &Shared,
+    job: JobKey,
+    rank: u32,
+    id: u64,
+    addr: SocketAddr,
+) -> Result<(), String> {
+    let mut reg = sh.registry.lock();
+    if let Some((_, holder, since)) = reg.ranks.get(&(job.clone(), rank)) {
+        sh.stats.rank_refusals.fetch_add(1, Ordering::Relaxed);
+        let why = format!(
+            "rank {rank} of job {} is held by another running process (connected from {holder} \
+             {:.1} s ago); a second process for the same rank is refused and the running job \
+             is not disturbed",
+            job.1,
+            since.elapsed().as_secs_f64()
+        );
+        tracing::warn!("rendezvous: {why}; refused {addr}");
+        return Err(why);
+    }
+    reg.ranks.insert((job, rank), (id, addr, Instant::now()));
+    Ok(())
 }
 
 async fn pairing_session(
@@ -320,6 +485,7 @@ async fn pairing_session(
     sh: &Shared,
     job: String,
     secret: Option<usize>,
+    size: u32,
 ) -> Result<(), String> {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::unbounded_channel::<ServerMsg>();
@@ -336,7 +502,7 @@ async fn pairing_session(
         version: VERSION,
         observed: addr.to_string(),
     });
-    let result = register_loop(&mut rd, addr, id, sh, &tx, &job, secret).await;
+    let result = register_loop(&mut rd, addr, id, sh, &tx, &job, secret, size).await;
     // Its pending pairings hold senders of this connection: dropped here, so that the writer
     // ends as soon as it has sent what is queued.
     sh.registry.lock().pending.retain(|_, w| w.conn_id != id);
@@ -345,6 +511,32 @@ async fn pairing_session(
     result
 }
 
+/// How long a held session may stay silent: the job's whole life.
+const HELD_WAIT: Duration = Duration::from_secs(u32::MAX as u64);
+
+/// Whether a session holds its rank for the job's life: it registered its `size - 1` pairs and
+/// none is still pending.
+fn is_held(
+    sh: &Shared,
+    mine: &HashSet<String>,
+    registered: usize,
+    job: &str,
+    secret: Option<usize>,
+    size: u32,
+) -> bool {
+    registered + 1 >= size as usize && {
+        let reg = sh.registry.lock();
+        !mine.iter().any(|p| {
+            reg.pending
+                .contains_key(&(secret, job.to_string(), p.clone()))
+        })
+    }
+}
+
+/// Pairs the session's registrations. Once the session has registered its `size - 1` pairs and
+/// none is pending, it is held: it may stay silent for the job's whole life (its rank stays
+/// claimed until it closes; TCP keepalive notices a vanished host).
+#[allow(clippy::too_many_arguments)]
 async fn register_loop(
     rd: &mut (impl AsyncRead + Unpin),
     addr: SocketAddr,
@@ -353,10 +545,28 @@ async fn register_loop(
     tx: &mpsc::UnboundedSender<ServerMsg>,
     job: &str,
     secret: Option<usize>,
+    size: u32,
 ) -> Result<(), String> {
     let mut mine: HashSet<String> = HashSet::new();
+    let mut registered = 0usize;
     loop {
-        let Some(msg) = read_msg(rd, sh.cfg.idle_timeout).await? else {
+        // Waits for the next message; every idle timeout, a session that is not held (or no
+        // longer) and said nothing since is dropped. The read itself is never cut off mid-frame.
+        let msg = {
+            let read = read_msg(rd, HELD_WAIT);
+            tokio::pin!(read);
+            loop {
+                tokio::select! {
+                    r = &mut read => break r?,
+                    _ = tokio::time::sleep(sh.cfg.idle_timeout) => {
+                        if !is_held(sh, &mine, registered, job, secret, size) {
+                            return Err(format!("silent for {:?}", sh.cfg.idle_timeout));
+                        }
+                    }
+                }
+            }
+        };
+        let Some(msg) = msg else {
             return Ok(());
         };
         if let Err(why) = authenticate(sh, &msg, job, secret) {
@@ -401,6 +611,7 @@ async fn register_loop(
                     format!("rank {rank} registered pair {pair} from two connections"),
                 ));
             }
+            registered += 1;
             drop(reg);
             let _ = w.tx.send(ServerMsg::Paired {
                 pair: pair.clone(),
@@ -440,12 +651,19 @@ async fn register_loop(
                 tx: tx.clone(),
             },
         );
+        registered += 1;
         mine.insert(pair);
     }
 }
 
-/// A relay half: waits in the registry for its partner; the second half splices the two.
-async fn relay(mut stream: BoxIo, msg: ClientMsg, sh: &Shared) -> Result<(), String> {
+/// A relay half: waits in the registry for its partner; the second half splices the two, within
+/// the relay limits ([`RelayLimits`]).
+async fn relay(
+    mut stream: BoxIo,
+    addr: SocketAddr,
+    msg: ClientMsg,
+    sh: &Shared,
+) -> Result<(), String> {
     let ClientMsg::Relay {
         ref job,
         rank,
@@ -485,11 +703,22 @@ async fn relay(mut stream: BoxIo, msg: ClientMsg, sh: &Shared) -> Result<(), Str
                 key,
                 RelayWaiter {
                     rank,
+                    addr,
                     stream,
                     since: Instant::now(),
                 },
             );
             return Ok(());
+        }
+    };
+    let job_key: JobKey = (secret, job.clone());
+    let circuit = match open_circuit(sh, &job_key, [other.addr.ip(), addr.ip()]) {
+        Ok(c) => c,
+        Err((code, why)) => {
+            sh.stats.relay_refusals.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("rendezvous: relay job={job} pair={pair} refused: {why}");
+            refuse_now(&mut other.stream, code, why.clone()).await;
+            return Err(refuse_now(&mut stream, code, why).await);
         }
     };
     let ready = |peer_rank| {
@@ -508,8 +737,200 @@ async fn relay(mut stream: BoxIo, msg: ClientMsg, sh: &Shared) -> Result<(), Str
         "rendezvous: relaying job={job} pair={pair}: rank {} <-> rank {rank}",
         other.rank
     );
-    let moved = tokio::io::copy_bidirectional(&mut other.stream, &mut stream).await;
-    tracing::debug!("rendezvous: relay job={job} pair={pair} ended: {moved:?}");
+    let limits = sh.cfg.relay;
+    let ended = splice(other.stream, stream, limits).await;
+    drop(circuit);
+    if let Some((code, message, refused)) = ended {
+        sh.stats.relay_refusals.fetch_add(1, Ordering::Relaxed);
+        sh.stats.bytes_refused.fetch_add(refused, Ordering::Relaxed);
+        tracing::warn!(
+            "rendezvous: relay job={job} pair={pair} cut ({refused} bytes refused): {message}"
+        );
+        let mut reg = sh.registry.lock();
+        if reg.ended.len() >= ENDED_MAX {
+            reg.ended.retain(|_, e| e.at.elapsed() < ENDED_KEEP);
+        }
+        if reg.ended.len() < ENDED_MAX {
+            let at = Instant::now();
+            reg.ended.insert(key, Ended { code, message, at });
+        }
+    } else {
+        tracing::debug!("rendezvous: relay job={job} pair={pair} ended");
+    }
+    Ok(())
+}
+
+/// An open circuit, counted against its job and the IP addresses of its two ends until dropped.
+struct Circuit<'a> {
+    sh: &'a Shared,
+    job: JobKey,
+    ips: [IpAddr; 2],
+}
+
+impl Drop for Circuit<'_> {
+    fn drop(&mut self) {
+        let mut reg = self.sh.registry.lock();
+        decrement(&mut reg.circuits_per_job, &self.job);
+        for ip in &self.ips {
+            decrement(&mut reg.circuits_per_ip, ip);
+        }
+    }
+}
+
+/// Counts a new circuit of `job` between `ips`, or refuses it at a limit: (code, message).
+fn open_circuit<'a>(
+    sh: &'a Shared,
+    job: &JobKey,
+    ips: [IpAddr; 2],
+) -> Result<Circuit<'a>, (&'static str, String)> {
+    let limits = sh.cfg.relay;
+    let mut reg = sh.registry.lock();
+    let open = reg.circuits_per_job.get(job).copied().unwrap_or(0);
+    if let Some(max) = limits.circuits_per_job.filter(|&m| open >= m) {
+        return Err((
+            codes::JOB_CIRCUITS,
+            format!(
+                "job {} already has {open} relayed circuits open, the server's limit per job is \
+                 {max} (fmi-rendezvous --relay-circuits-per-job)",
+                job.1
+            ),
+        ));
+    }
+    let mut want: HashMap<IpAddr, usize> = HashMap::new();
+    for ip in ips {
+        *want.entry(ip).or_insert(0) += 1;
+    }
+    for (ip, n) in &want {
+        let held = reg.circuits_per_ip.get(ip).copied().unwrap_or(0);
+        if let Some(max) = limits.circuits_per_ip.filter(|&m| held + n > m) {
+            return Err((
+                codes::IP_CIRCUITS,
+                format!(
+                    "address {ip} already holds {held} relayed circuit ends, the server's limit \
+                     per IP address is {max} (fmi-rendezvous --relay-circuits-per-ip)"
+                ),
+            ));
+        }
+    }
+    *reg.circuits_per_job.entry(job.clone()).or_insert(0) += 1;
+    for ip in ips {
+        *reg.circuits_per_ip.entry(ip).or_insert(0) += 1;
+    }
+    Ok(Circuit {
+        sh,
+        job: job.clone(),
+        ips,
+    })
+}
+
+/// Forwards bytes both ways until both sides closed, or a limit cuts the circuit: then
+/// Some((code, message, bytes not forwarded)).
+async fn splice(a: BoxIo, b: BoxIo, limits: RelayLimits) -> Option<(&'static str, String, u64)> {
+    let (ar, aw) = tokio::io::split(a);
+    let (br, bw) = tokio::io::split(b);
+    let cap = limits.bytes_per_circuit.unwrap_or(u64::MAX);
+    let (mut x, mut y) = (Box::pin(pump(ar, bw, cap)), Box::pin(pump(br, aw, cap)));
+    // One side closing leaves the other direction open until it closes too; a limit cuts both
+    // (dropping the halves closes both connections).
+    let both = async {
+        tokio::select! {
+            r = &mut x => if r.is_some() { r } else { (&mut y).await },
+            r = &mut y => if r.is_some() { r } else { (&mut x).await },
+        }
+    };
+    let bytes_cut = |refused: u64| {
+        (
+            codes::CIRCUIT_BYTES,
+            format!(
+                "the circuit reached the server's limit of {cap} bytes in one direction and was \
+                 cut (fmi-rendezvous --relay-bytes-per-circuit)"
+            ),
+            refused,
+        )
+    };
+    match limits.circuit_duration {
+        Some(d) => match tokio::time::timeout(d, both).await {
+            Ok(r) => r.map(bytes_cut),
+            Err(_) => Some((
+                codes::CIRCUIT_DURATION,
+                format!(
+                    "the circuit reached the server's limit of {:.1} s and was cut \
+                     (fmi-rendezvous --relay-circuit-secs)",
+                    d.as_secs_f64()
+                ),
+                0,
+            )),
+        },
+        None => both.await.map(bytes_cut),
+    }
+}
+
+/// Copies `rd` to `wr` until EOF (then shuts `wr` down) or an error; stops before the byte
+/// `cap + 1`: then Some(bytes read but not forwarded).
+async fn pump(
+    mut rd: impl AsyncRead + Unpin,
+    mut wr: impl AsyncWrite + Unpin,
+    cap: u64,
+) -> Option<u64> {
+    let mut buf = vec![0u8; 64 << 10];
+    let mut moved = 0u64;
+    loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let room = cap - moved;
+        let take = (n as u64).min(room) as usize;
+        // Flushed at once: a TLS end holds written bytes in its session until flushed.
+        if take > 0 && (wr.write_all(&buf[..take]).await.is_err() || wr.flush().await.is_err()) {
+            break;
+        }
+        moved += take as u64;
+        if take < n {
+            let _ = wr.shutdown().await;
+            return Some((n - take) as u64);
+        }
+    }
+    let _ = wr.shutdown().await;
+    None
+}
+
+/// Answers a `circuit` request: why the circuit of the pair was cut, if a limit cut it.
+async fn circuit_status(mut stream: BoxIo, msg: ClientMsg, sh: &Shared) -> Result<(), String> {
+    let ClientMsg::Circuit {
+        ref job, ref pair, ..
+    } = msg
+    else {
+        unreachable!("called with a circuit message")
+    };
+    if !protocol::valid_name(pair) {
+        return Err(refuse_now(&mut stream, "invalid", "invalid pair name".into()).await);
+    }
+    let secret = match authenticate(sh, &msg, job, None) {
+        Ok(s) => s,
+        Err(why) => return Err(refuse_now(&mut stream, "auth", why).await),
+    };
+    let key: Key = (secret, job.clone(), pair.clone());
+    let answer = {
+        let reg = sh.registry.lock();
+        match reg.ended.get(&key).filter(|e| e.at.elapsed() < ENDED_KEEP) {
+            Some(e) => ServerMsg::CircuitEnded {
+                pair: pair.clone(),
+                code: Some(e.code.to_string()),
+                message: Some(e.message.clone()),
+            },
+            None => ServerMsg::CircuitEnded {
+                pair: pair.clone(),
+                code: None,
+                message: None,
+            },
+        }
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        stream.write_all(&protocol::encode(&answer)),
+    )
+    .await;
     Ok(())
 }
 

@@ -62,6 +62,84 @@ struct Shared {
     filled: Condvar,
     done: AtomicBool,
     failures: Mutex<Vec<String>>,
+    /// An error that ends the setup at once (a refusal: authentication, a relay limit).
+    fatal: Mutex<Option<Error>>,
+}
+
+/// Whether a connection error ends the setup at once instead of being retried until the deadline:
+/// the server refused for good (wrong secret, a relay limit, the rank held by another process,
+/// the relay partner gone).
+fn is_fatal(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Auth | ErrorKind::Limit | ErrorKind::RankTaken | ErrorKind::PeerLost
+    )
+}
+
+/// The time allowed to punch a pair paired now: `punch_timeout` (`max_timeout`), but at most half
+/// of what is left until `deadline`, so that a pair that cannot be punched still has the other
+/// half for the relay whatever the configuration.
+pub fn punch_deadline(punch_timeout: Duration, deadline: Instant) -> Instant {
+    let now = Instant::now();
+    let left = deadline.saturating_duration_since(now);
+    now + punch_timeout.min(left / 2)
+}
+
+/// The rendezvous session a rank keeps for its communicator's life: the connection holds the
+/// rank's claim at the server (a second process for the same rank is refused), and the identity
+/// lets the channel ask the server why a relayed circuit ended.
+pub struct Session {
+    _client: RendezvousClient,
+    server: SocketAddr,
+    job: String,
+    rank: usize,
+    size: usize,
+    token: Option<Vec<u8>>,
+    tls: Option<TlsClient>,
+}
+
+impl Session {
+    /// Why the relay circuit to one of `peers` ended, if one of the server's limits cut it: the
+    /// `FMI_ERR_LIMIT` error with the server's message. Asks the server (within `wait`; the
+    /// server records the reason as it cuts, so a query racing the cut is asked again once).
+    pub fn circuit_limit(&self, peers: &[usize], wait: Duration) -> Option<Error> {
+        let deadline = Instant::now() + wait;
+        let id = Identity {
+            job: &self.job,
+            rank: self.rank as u32,
+            size: self.size as u32,
+            key: self.token.as_deref(),
+            tls: self.tls.as_ref(),
+        };
+        for pass in 0..2 {
+            if pass > 0 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            for &peer in peers {
+                let pair = pair_name(self.rank, peer);
+                match client::circuit_ended(self.server, id, &pair, deadline) {
+                    Ok(Some((code, message))) => {
+                        return Some(Error::new(
+                            client::refusal_kind(&code),
+                            format!(
+                            "the relay of {} cut the circuit to peer {peer}: {message} ({code})",
+                            self.server
+                        ),
+                        ))
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::debug!(
+                            "rank {}: asking the relay about peer {peer}: {e}",
+                            self.rank
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
+        None
+    }
 }
 
 impl Shared {
@@ -80,16 +158,20 @@ impl Shared {
     }
 }
 
-/// Connects this rank to every other rank. Returns one stream per peer (None at our own index).
+/// One stream per peer (None at our own index).
+pub type Streams = Vec<Option<(Wire, Link)>>;
+
+/// Connects this rank to every other rank. Returns one stream per peer and the rendezvous
+/// session to keep (None for a single rank).
 pub fn establish(
     rank: usize,
     size: usize,
     job: &str,
     cfg: &DirectConfig,
     deadline: Instant,
-) -> Result<Vec<Option<(Wire, Link)>>> {
+) -> Result<(Streams, Option<Session>)> {
     if size == 1 {
-        return Ok(vec![None]);
+        return Ok((vec![None], None));
     }
     let server = resolve(&cfg.host, cfg.port)?;
     let v6 = server.is_ipv6();
@@ -141,6 +223,7 @@ pub fn establish(
         filled: Condvar::new(),
         done: AtomicBool::new(false),
         failures: Mutex::new(Vec::new()),
+        fatal: Mutex::new(None),
     });
     let result = std::thread::scope(|scope| -> Result<()> {
         let sh = shared.clone();
@@ -163,8 +246,17 @@ pub fn establish(
     });
     shared.done.store(true, Ordering::SeqCst);
     result?;
-    let mut slots = shared.slots.lock();
-    Ok(slots.iter_mut().map(Option::take).collect())
+    let streams = shared.slots.lock().iter_mut().map(Option::take).collect();
+    let session = Session {
+        _client: client,
+        server,
+        job: job.to_string(),
+        rank,
+        size,
+        token: shared.token.clone(),
+        tls: shared.tls.clone(),
+    };
+    Ok((streams, Some(session)))
 }
 
 /// Where to try to reach a peer: behind the same NAT (same public IP) its private endpoint first.
@@ -238,9 +330,14 @@ fn parallel<'s>(
         }
         outstanding -= 1;
         let sh = sh.clone();
-        let punch_deadline = deadline.min(Instant::now() + punch_timeout);
+        let punch_deadline = punch_deadline(punch_timeout, deadline);
         scope.spawn(move || {
             if let Err(e) = connect_peer(&sh, peer, &targets, punch_deadline, deadline) {
+                if is_fatal(&e) {
+                    sh.fatal.lock().get_or_insert(e.clone());
+                    sh.done.store(true, Ordering::SeqCst);
+                    sh.filled.notify_all();
+                }
                 sh.failures
                     .lock()
                     .push(format!("peer {peer}: {}", e.message()));
@@ -273,7 +370,7 @@ fn sequential(
             }
         };
         announced[peer] = true;
-        let punch_deadline = deadline.min(Instant::now() + punch_timeout);
+        let punch_deadline = punch_deadline(punch_timeout, deadline);
         connect_peer(sh, peer, &targets, punch_deadline, deadline)?;
         let mut slots = sh.slots.lock();
         while slots[peer].is_none() && Instant::now() < deadline {
@@ -287,6 +384,9 @@ fn sequential(
 fn wait_all(sh: &Shared, announced: &[bool], deadline: Instant) -> Result<()> {
     let mut slots = sh.slots.lock();
     loop {
+        if let Some(e) = sh.fatal.lock().clone() {
+            return Err(e);
+        }
         let missing: Vec<usize> = (0..sh.size)
             .filter(|&p| p != sh.rank && slots[p].is_none())
             .collect();
@@ -401,7 +501,7 @@ fn connect_peer(
                     );
                 }
             }
-            Err(e) if e.kind() == ErrorKind::Auth => return Err(e),
+            Err(e) if is_fatal(&e) => return Err(e),
             Err(e) if e.kind() == ErrorKind::Timeout => break,
             Err(e) => {
                 tracing::debug!("rank {}: relay to peer {peer}: {e}", sh.rank);
@@ -595,4 +695,27 @@ fn handshake_inner(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::punch_deadline;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn punch_budget_leaves_the_relay_half_of_the_time_left() {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // max_timeout equal to the timeout: at most half of what is left.
+        let p = punch_deadline(Duration::from_secs(30), deadline);
+        assert!(deadline.saturating_duration_since(p) >= Duration::from_secs(14));
+        // A short max_timeout is kept as it is.
+        let before = Instant::now();
+        let p = punch_deadline(Duration::from_secs(3), deadline);
+        assert!(
+            p <= Instant::now() + Duration::from_secs(3) && p >= before + Duration::from_secs(3)
+        );
+        // A passed deadline gives no punching time.
+        let past = Instant::now();
+        assert!(punch_deadline(Duration::from_secs(3), past) <= Instant::now());
+    }
 }

@@ -38,6 +38,9 @@ pub struct DirectTransport {
     spin: Duration,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// The rendezvous session, kept open while the transport lives (it holds this rank's claim
+    /// at the server).
+    session: Option<mesh::Session>,
 }
 
 impl DirectTransport {
@@ -53,7 +56,7 @@ impl DirectTransport {
         unexpected: usize,
         deadline: Instant,
     ) -> Result<Self> {
-        let streams = mesh::establish(rank, size, job, cfg, deadline)?;
+        let (streams, session) = mesh::establish(rank, size, job, cfg, deadline)?;
         let mut conns = Vec::with_capacity(size);
         for s in streams {
             conns.push(match s {
@@ -80,6 +83,7 @@ impl DirectTransport {
             spin,
             shared: Arc::new(Shared::new(core, spin)?),
             thread: None,
+            session,
         })
     }
 
@@ -281,8 +285,39 @@ impl P2pTransport for DirectTransport {
     fn link(&self, peer: usize) -> Option<super::Link> {
         self.shared.lock().conns.get(peer)?.as_ref().map(|c| c.link)
     }
+    /// A lost relayed connection may have been cut by a limit of the relay: the server says so.
+    fn explain(&self, e: Error) -> Error {
+        if e.kind() != ErrorKind::PeerLost {
+            return e;
+        }
+        let Some(session) = &self.session else {
+            return e;
+        };
+        // The relayed connections, broken ones first; at most four are asked about.
+        let mut relayed: Vec<(bool, usize)> = self
+            .shared
+            .lock()
+            .conns
+            .iter()
+            .enumerate()
+            .filter_map(|(p, c)| match c {
+                Some(c) if c.link == mesh::Link::Relayed => Some((c.broken.is_none(), p)),
+                _ => None,
+            })
+            .collect();
+        relayed.sort();
+        let peers: Vec<usize> = relayed.into_iter().take(4).map(|(_, p)| p).collect();
+        if peers.is_empty() {
+            return e;
+        }
+        match session.circuit_limit(&peers, Duration::from_secs(2)) {
+            Some(why) => Error::new(why.kind(), format!("{}; {}", e.message(), why.message())),
+            None => e,
+        }
+    }
     fn close(&mut self) {
         self.stop_thread();
+        self.session = None;
         let mut core = self.shared.lock();
         progress::fail_all(&mut core);
         for c in core.conns.iter_mut() {

@@ -15,6 +15,7 @@
 //!   and its effect is unknown; repeating it could deliver a message twice or lose one, so it
 //!   fails at once.
 
+use crate::channel::store::RANK_LEASE;
 use crate::config::RedisConfig;
 use crate::error::{Error, ErrorKind, Result};
 use ::redis::{Commands, ConnectionAddr, ConnectionInfo, FromRedisValue, IntoConnectionInfo};
@@ -32,6 +33,14 @@ const POLL_TICK: Duration = Duration::from_millis(2);
 const UNLINK_BATCH: usize = 1000;
 /// Pause between attempts to connect to a server that refuses connections.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(20);
+/// A claim's lease in milliseconds.
+const LEASE_MS: u64 = RANK_LEASE.as_millis() as u64;
+/// Renews a claim (KEYS[1]) for ARGV[2] ms if it still holds our value ARGV[1].
+const RENEW_IF_OURS: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+/// Deletes a claim (KEYS[1]) if it still holds our value ARGV[1].
+const DELETE_IF_OURS: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     return redis.call('DEL', KEYS[1]) else return 0 end";
 
 pub struct Conn {
     client: ::redis::Client,
@@ -39,6 +48,8 @@ pub struct Conn {
     endpoint: String,
     connect_timeout: Duration,
     discards: Vec<String>,
+    /// Keys this connection holds (rank claims): key, value, when to renew next.
+    claims: Vec<(String, String, Instant)>,
     /// Socket timeouts last set (write, read), to skip setsockopt when they barely change.
     timeouts: (Duration, Duration),
     /// This connection's marker key (see the module doc), its TTL and when it was last renewed.
@@ -137,6 +148,7 @@ impl Conn {
             ),
             connect_timeout: cfg.max_timeout,
             discards: Vec::new(),
+            claims: Vec::new(),
             timeouts: (Duration::ZERO, Duration::ZERO),
             marker: format!("fmi-conn:{:016x}", crate::channel::store::join::random_id()),
             ttl: cfg.ttl.max(Duration::from_millis(1)),
@@ -276,7 +288,7 @@ impl Conn {
         }
     }
 
-    /// A pipeline that starts with the deferred deletes.
+    /// A pipeline that starts with the deferred deletes and the renewals of claims that are due.
     pub fn pipe(&mut self) -> ::redis::Pipeline {
         let mut p = ::redis::pipe();
         p.cmd("INCR").arg(&self.marker).ignore();
@@ -291,7 +303,50 @@ impl Conn {
             p.cmd("UNLINK").arg(batch).ignore();
         }
         self.discards.clear();
+        let now = Instant::now();
+        for (key, value, due) in &mut self.claims {
+            if now >= *due {
+                p.cmd("EVAL")
+                    .arg(RENEW_IF_OURS)
+                    .arg(1)
+                    .arg(&*key)
+                    .arg(&*value)
+                    .arg(LEASE_MS)
+                    .ignore();
+                *due = now + RANK_LEASE / 2;
+            }
+        }
         p
+    }
+
+    /// Claims `key` with `value` (`SET NX PX`): None when claimed, else what holds it and how
+    /// long its lease still runs. A claim is renewed by later requests and released in `close`.
+    pub fn claim(
+        &mut self,
+        key: &str,
+        value: &str,
+        deadline: Instant,
+    ) -> Result<Option<(String, i64)>> {
+        let mut p = self.pipe();
+        p.cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(LEASE_MS);
+        p.cmd("GET").arg(key);
+        p.cmd("PTTL").arg(key);
+        let (set, holder, ttl): (Option<String>, Option<String>, i64) =
+            self.query(&p, deadline, Duration::ZERO, "claiming a rank (SET NX)")?;
+        if set.is_some() {
+            self.claims.push((
+                key.to_string(),
+                value.to_string(),
+                Instant::now() + RANK_LEASE / 2,
+            ));
+            return Ok(None);
+        }
+        Ok(Some((holder.unwrap_or_default(), ttl)))
     }
 
     /// Queues keys for deletion with the next request.
@@ -444,12 +499,22 @@ impl Conn {
         Ok(n)
     }
 
-    /// Sends the deferred deletes (best effort, bounded by `wait`) and drops the connection.
+    /// Sends the deferred deletes and releases the claims (best effort, bounded by `wait`), and
+    /// drops the connection.
     pub fn close(&mut self, wait: Duration) {
         let marker = self.marker.clone();
         self.discards.push(marker);
+        let claims = std::mem::take(&mut self.claims);
         if self.con.is_some() && self.lost.is_none() {
-            let p = self.pipe();
+            let mut p = self.pipe();
+            for (key, value, _) in &claims {
+                p.cmd("EVAL")
+                    .arg(DELETE_IF_OURS)
+                    .arg(1)
+                    .arg(key)
+                    .arg(value)
+                    .ignore();
+            }
             let _ = self.query::<()>(&p, Instant::now() + wait, Duration::ZERO, "UNLINK");
         }
         self.con = None;

@@ -415,6 +415,31 @@ impl StoreTransport for RedisTransport {
         Ok(Some((head.tag, inline.to_vec())))
     }
 
+    fn claim(&mut self, key: &str, owner: u64, deadline: Instant) -> Result<Option<String>> {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let value = format!("{owner:016x} {since}");
+        Ok(self
+            .conn
+            .claim(key, &value, deadline)?
+            .map(|(holder, ttl)| {
+                let age = holder
+                    .split_once(' ')
+                    .and_then(|(_, t)| t.parse::<u128>().ok())
+                    .map_or(String::new(), |t| {
+                        format!(
+                            "claimed {:.1} s ago, ",
+                            since.saturating_sub(t) as f64 / 1e3
+                        )
+                    });
+                format!(
+                    "{age}its lease runs {:.1} s more unless renewed",
+                    ttl.max(0) as f64 / 1e3
+                )
+            }))
+    }
+
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64> {
         let mut p = self.conn.pipe();
         p.cmd("INCRBY").arg(key).arg(by);

@@ -17,12 +17,13 @@
 //! run leaves no object; for crashed runs, see the lifecycle rule in docs/s3.md.
 
 pub mod admin;
+mod claim;
 pub mod client;
 pub mod object;
 pub mod runtime;
 
 use super::store::join::random_id;
-use super::store::{Put, StoreTransport, Take};
+use super::store::{self, Put, StoreTransport, Take};
 use crate::config::S3Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::tag::describe_tag;
@@ -68,6 +69,9 @@ pub struct S3Transport {
     /// Background deletions in flight.
     cleanup: Vec<JoinHandle<()>>,
     closed: bool,
+    /// Rank claims held (object key, owner, when claimed, when to renew next): renewed by
+    /// `push` and `pop` in the background, deleted at close.
+    claims: Vec<(String, u64, u64, Instant)>,
 }
 
 /// The index of a message object key (`...#0000000012`); None for counter slots.
@@ -302,6 +306,7 @@ impl S3Transport {
             consumed: Vec::new(),
             cleanup: Vec::new(),
             closed: false,
+            claims: Vec::new(),
         })
     }
 
@@ -315,6 +320,25 @@ impl S3Transport {
             Err(Error::channel("the S3 channel is closed"))
         } else {
             Ok(())
+        }
+    }
+
+    /// Rewrites the claims whose renewal is due, in the background.
+    fn renew_claims(&mut self) {
+        let now = Instant::now();
+        for (key, owner, since, due) in &mut self.claims {
+            if now < *due {
+                continue;
+            }
+            *due = now + store::RANK_LEASE / 2;
+            let (s3, key, body) = (self.s3.clone(), key.clone(), claim::body(*owner, *since));
+            if let Some(h) = runtime::spawn(async move {
+                if let Err(f) = object::put(&s3, key, body, false).await {
+                    tracing::warn!("S3: {}", s3.final_error(f, "renewing a rank claim"));
+                }
+            }) {
+                self.cleanup.push(h);
+            }
         }
     }
 
@@ -380,6 +404,7 @@ impl StoreTransport for S3Transport {
     }
 
     fn push(&mut self, tag: u32, puts: &[Put<'_>], deadline: Instant) -> Result<()> {
+        self.renew_claims();
         self.check_open()?;
         let mut jobs = Vec::with_capacity(puts.len());
         for (pos, p) in puts.iter().enumerate() {
@@ -438,6 +463,7 @@ impl StoreTransport for S3Transport {
     }
 
     fn pop(&mut self, tag: u32, takes: &mut [Take<'_>], deadline: Instant) -> Result<()> {
+        self.renew_claims();
         self.check_open()?;
         let mut next: HashMap<&str, u64> = HashMap::new();
         let mut jobs = Vec::with_capacity(takes.len());
@@ -617,6 +643,25 @@ impl StoreTransport for S3Transport {
         Ok(Some((msg.head.tag, msg.data)))
     }
 
+    fn claim(&mut self, key: &str, owner: u64, deadline: Instant) -> Result<Option<String>> {
+        self.check_open()?;
+        let (s3, object) = (self.s3.clone(), self.s3.object(key));
+        let obj = object.clone();
+        let held = runtime::run(
+            async move { claim::claim(&s3, &obj, owner).await },
+            deadline,
+            "claiming a rank",
+        )?;
+        if held.is_none() {
+            let since = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let due = Instant::now() + store::RANK_LEASE / 2;
+            self.claims.push((object, owner, since, due));
+        }
+        Ok(held)
+    }
+
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64> {
         self.check_open()?;
         let (s3, k) = (self.s3.clone(), key.to_string());
@@ -749,6 +794,7 @@ impl StoreTransport for S3Transport {
         last.append(&mut self.deferred);
         last.append(&mut self.kept);
         last.append(&mut self.consumed);
+        last.extend(std::mem::take(&mut self.claims).into_iter().map(|c| c.0));
         self.forget(last);
         let handles = std::mem::take(&mut self.cleanup);
         if handles.is_empty() {

@@ -7,6 +7,11 @@
 //! answers, and rank 0 deletes them at the end) and returns once every rank has confirmed.
 //! Because each joiner only reads the answer to its own fresh nonce, and the confirmations live
 //! under the fresh run id, nothing an earlier run left behind can be mistaken for this run.
+//!
+//! Before all this, each rank claims `fmi:{name}:rank:{r}` ([`StoreTransport::claim`], atomic):
+//! a second process for a rank that a running process holds (a retried invocation) is refused
+//! with `FMI_ERR_RANK_TAKEN` before it writes anything the running job could read. The claim is
+//! released when the transport closes, or lapses [`super::RANK_LEASE`] after a crash.
 
 use super::keys::{NameKeys, Namespace};
 use super::{Put, StoreTransport, Take};
@@ -64,6 +69,18 @@ pub fn agree(
     deadline: Instant,
 ) -> Result<Namespace> {
     let keys = NameKeys::new(name);
+    if let Some(holder) = t.claim(&keys.rank(rank), random_id(), deadline)? {
+        return Err(Error::new(
+            ErrorKind::RankTaken,
+            format!(
+                "rank {rank} of communicator {name} is held by another running process on the \
+                 {} channel ({holder}); a second process for the same rank is refused and the \
+                 running job is not disturbed (a run that crashed frees its ranks within {} s)",
+                t.name(),
+                super::RANK_LEASE.as_secs()
+            ),
+        ));
+    }
     if rank == 0 {
         serve(t, &keys, size, deadline)
     } else {

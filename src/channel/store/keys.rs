@@ -7,6 +7,7 @@
 //! fmi:{name}:join                          run-id agreement: joins, read by rank 0
 //! fmi:{name}:welcome:{nonce}               run-id agreement: rank 0's answer to one join
 //! fmi:{name}:{run}:ack                     run-id agreement: joiners confirm the run id
+//! fmi:{name}:rank:{r}                      rank r's claim, held while its process runs
 //! fmi:{name}:{run}:p2p:{src}:{dst}         send/recv queue of one ordered pair
 //! fmi:{name}:{run}:tagged:{ctx}:{dst}:inbox          tagged messages to dst in context ctx
 //! fmi:{name}:{run}:tagged:{ctx}:{dst}:{src}:{n}      payload of src's n-th large message to dst
@@ -75,6 +76,10 @@ impl NameKeys {
     /// Rank 0's answer to the join with `nonce`.
     pub fn welcome(&self, nonce: u64) -> String {
         format!("{}:welcome:{}", self.root, hex_id(nonce))
+    }
+    /// The claim of `rank` ([`super::StoreTransport::claim`]).
+    pub fn rank(&self, rank: usize) -> String {
+        format!("{}:rank:{rank}", self.root)
     }
     /// The keys of run `run` of this name.
     pub fn run(&self, run: u64) -> Namespace {

@@ -23,7 +23,12 @@ pub mod keys;
 pub mod mailbox;
 
 use crate::error::Result;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a rank's claim ([`StoreTransport::claim`]) outlives its last renewal: the time after
+/// which the ranks of a run that crashed (and so never released them) are free again. A live
+/// transport renews its claim with its requests once half of this has passed.
+pub const RANK_LEASE: Duration = Duration::from_secs(60);
 
 /// One message for [`StoreTransport::push`].
 pub struct Put<'a> {
@@ -81,6 +86,13 @@ pub trait StoreTransport: Send {
         wait: bool,
         deadline: Instant,
     ) -> Result<Option<(u32, Vec<u8>)>>;
+
+    /// Claims `key` for this transport (`owner`: an id unique to this process), atomically: of
+    /// several claimants exactly one creates the key (Redis `SET NX`, S3 `If-None-Match: *`).
+    /// The claim lasts [`RANK_LEASE`] after its last renewal; the transport renews it with its
+    /// requests while in use and deletes it in [`StoreTransport::close`]. Returns None when
+    /// claimed, else a description of the live claim that holds the key.
+    fn claim(&mut self, key: &str, owner: u64, deadline: Instant) -> Result<Option<String>>;
 
     /// Adds `by` to the counter at `key` (created at 0) and returns the new value.
     fn incr(&mut self, key: &str, by: u64, deadline: Instant) -> Result<u64>;

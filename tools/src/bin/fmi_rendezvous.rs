@@ -1,7 +1,7 @@
 //! fmi-rendezvous: the rendezvous server of libfmi's direct channel.
 
 use clap::Parser;
-use fmi_tools::server::{serve, ServerConfig, Stats};
+use fmi_tools::server::{serve, RelayLimits, ServerConfig, Stats};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +28,22 @@ struct Args {
     /// Most simultaneous connections from one IP address.
     #[arg(long, default_value_t = 1024)]
     max_connections_per_ip: usize,
+    /// Most relayed circuits (pairs) one job may have open at once; more are refused with
+    /// FMI_ERR_LIMIT (code relay_job_circuits). 0: unlimited.
+    #[arg(long, default_value_t = 4096)]
+    relay_circuits_per_job: usize,
+    /// Most relayed circuit ends one IP address may hold at once (code relay_ip_circuits).
+    /// 0: unlimited.
+    #[arg(long, default_value_t = 1024)]
+    relay_circuits_per_ip: usize,
+    /// Most bytes a circuit forwards in each direction; a side that sends more has its circuit
+    /// cut (code relay_circuit_bytes). 0: unlimited.
+    #[arg(long, default_value_t = 64 << 30)]
+    relay_bytes_per_circuit: u64,
+    /// Seconds a circuit may stay open before it is cut (code relay_circuit_duration).
+    /// 0: unlimited.
+    #[arg(long, default_value_t = 3600)]
+    relay_circuit_secs: u64,
     /// File with one job secret per line: every request must be authenticated with one of them,
     /// and peers are paired only with peers holding the same secret. The environment variable
     /// FMI_AUTH_TOKEN adds one more. Without either, the server accepts unauthenticated peers.
@@ -86,6 +102,14 @@ fn main() -> std::process::ExitCode {
         max_pending_per_conn: args.max_pending_per_conn,
         max_connections: args.max_connections,
         max_connections_per_ip: args.max_connections_per_ip,
+        relay: RelayLimits {
+            circuits_per_job: Some(args.relay_circuits_per_job).filter(|&n| n > 0),
+            circuits_per_ip: Some(args.relay_circuits_per_ip).filter(|&n| n > 0),
+            bytes_per_circuit: Some(args.relay_bytes_per_circuit).filter(|&n| n > 0),
+            circuit_duration: Some(args.relay_circuit_secs)
+                .filter(|&n| n > 0)
+                .map(Duration::from_secs),
+        },
         tokens,
         ..ServerConfig::default()
     };

@@ -39,6 +39,20 @@ struct Args {
     /// Largest message size in bytes for the checks.
     #[arg(long, default_value_t = 1 << 20)]
     max_bytes: usize,
+    /// Keep the job running this many milliseconds after the checks (barriers every 100 ms),
+    /// then run the checks again: a job that stays up while something else happens.
+    #[arg(long, default_value_t = 0)]
+    hold_ms: u64,
+}
+
+/// The exit status of a failed init: 4 for FMI_ERR_AUTH, the status code itself for
+/// FMI_ERR_LIMIT (13) and FMI_ERR_RANK_TAKEN (14), 1 for anything else.
+fn init_exit(kind: fmi::ErrorKind) -> u8 {
+    match kind {
+        fmi::ErrorKind::Auth => 4,
+        fmi::ErrorKind::Limit | fmi::ErrorKind::RankTaken => kind.code() as u8,
+        _ => 1,
+    }
 }
 
 fn check_netns(name: &str) -> Result<(), String> {
@@ -276,11 +290,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("fmi-selftest: init failed: {e}");
-            return ExitCode::from(if e.kind() == fmi::ErrorKind::Auth {
-                4
-            } else {
-                1
-            });
+            return ExitCode::from(init_exit(e.kind()));
         }
     };
     let mesh_ms = start.elapsed().as_secs_f64() * 1e3;
@@ -330,11 +340,26 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if !args.mesh_only {
-        match collectives(&mut c, args.max_bytes) {
-            Ok(k) => println!("fmi-selftest: rank {r} of {n}: ok, {k} collective checks passed"),
-            Err(e) => {
-                eprintln!("fmi-selftest: rank {r}: {e}");
-                return ExitCode::from(1);
+        let rounds = if args.hold_ms > 0 { 2 } else { 1 };
+        for round in 0..rounds {
+            if round > 0 {
+                let until = Instant::now() + std::time::Duration::from_millis(args.hold_ms);
+                while Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    if let Err(e) = c.barrier() {
+                        eprintln!("fmi-selftest: rank {r}: barrier while holding: {e}");
+                        return ExitCode::from(1);
+                    }
+                }
+            }
+            match collectives(&mut c, args.max_bytes) {
+                Ok(k) => {
+                    println!("fmi-selftest: rank {r} of {n}: ok, {k} collective checks passed")
+                }
+                Err(e) => {
+                    eprintln!("fmi-selftest: rank {r}: {e}");
+                    return ExitCode::from(1);
+                }
             }
         }
     }
