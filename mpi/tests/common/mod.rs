@@ -61,14 +61,11 @@ pub fn scratch() -> PathBuf {
     d
 }
 
-/// `fmirun` of this profile (built when missing).
+/// `fmirun` of this profile (cargo brings it up to date once per test process).
 pub fn fmirun() -> PathBuf {
     static BUILD: Once = Once::new();
     let exe = profile_dir().join("fmirun");
     BUILD.call_once(|| {
-        if exe.exists() {
-            return;
-        }
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "-p", "fmi-tools", "--bin", "fmirun"])
             .current_dir(repo());
@@ -93,7 +90,7 @@ pub fn compile(src: &str) -> PathBuf {
     let exe = scratch().join(&name);
     let out = Command::new(venv().join("bin/mpicc_abi"))
         .arg("-O1")
-        .arg("-Wall")
+        .args(["-Wall", "-Werror"])
         .arg("-o")
         .arg(&exe)
         .arg(&path)
