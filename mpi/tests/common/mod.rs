@@ -61,11 +61,15 @@ pub fn scratch() -> PathBuf {
     d
 }
 
-/// `fmirun` of this profile (cargo brings it up to date once per test process).
+/// `fmirun` of this profile: the test command builds it first (`cargo build --bins`); built
+/// here only when missing (a nested cargo build with other features would rebuild the core).
 pub fn fmirun() -> PathBuf {
     static BUILD: Once = Once::new();
     let exe = profile_dir().join("fmirun");
     BUILD.call_once(|| {
+        if exe.exists() {
+            return;
+        }
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "-p", "fmi-tools", "--bin", "fmirun"])
             .current_dir(repo());
