@@ -4,7 +4,13 @@
 # ping-pong (measured by fmi-bench itself between the same peers) and to Open MPI.
 #
 #   scripts/bench.sh [--nps "2 4 8"] [--rounds 2] [--sizes LIST] [--budget-ms 300] [--out DIR]
-#                    [--ops LIST] [--no-mpi] [--no-prio] [--ab REV]
+#                    [--ops LIST] [--no-mpi] [--no-prio] [--ab REV | --encrypt-ab]
+#
+# libfmi's peer links run unencrypted here (FMI_ENCRYPT=0), as Open MPI's TCP transport does,
+# although fmi-bench's self-launch sets a job secret (with one, links are encrypted by default).
+# --encrypt-ab measures the cost of the encryption instead: A is the work tree's fmi-bench with
+# plaintext links (labelled "libfmi-plain"), B the same binary with encrypted links
+# (FMI_ENCRYPT=1), in alternating order, without MPI and the raw-TCP baselines.
 #
 # --ab REV compares two builds of libfmi instead of libfmi with Open MPI: A is git revision REV
 # (checked out in a temporary git worktree and built there with cargo build --release --bin
@@ -43,6 +49,9 @@ OPS=""
 MPI=1
 PRIO=1
 AB_REV=""
+ENC_AB=0
+# Plaintext peer links unless --encrypt-ab says otherwise for a run.
+export FMI_ENCRYPT=0
 while (($#)); do
     case "$1" in
     --nps) NPS="$2"; shift 2 ;;
@@ -54,6 +63,7 @@ while (($#)); do
     --no-mpi) MPI=0; shift ;;
     --no-prio) PRIO=0; shift ;;
     --ab) AB_REV="$2"; shift 2 ;;
+    --encrypt-ab) ENC_AB=1; shift ;;
     -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -63,6 +73,11 @@ say() { printf '\n== %s\n' "$*"; }
 if [[ -n "$AB_REV" ]]; then
     AB_HASH="$(git rev-parse --short "$AB_REV^{commit}")" || { echo "bench.sh: no revision $AB_REV" >&2; exit 2; }
     AB_LABEL="libfmi@$AB_HASH"
+    MPI=0
+fi
+if ((ENC_AB)); then
+    [[ -z "$AB_REV" ]] || { echo "bench.sh: --ab and --encrypt-ab exclude each other" >&2; exit 2; }
+    AB_LABEL="libfmi-plain"
     MPI=0
 fi
 
@@ -81,6 +96,7 @@ fi
 say "building fmi-bench"
 cargo build --release --bin fmi-bench
 BENCH="$ROOT/target/release/fmi-bench"
+BENCH_A="$BENCH"
 if [[ -n "$AB_REV" ]]; then
     # Both builds write target/release/fmi-bench: keep a copy of each.
     cp "$BENCH" "$OUT/fmi-bench-B"
@@ -152,16 +168,19 @@ run_mpi() { # np round
         --round "$r" --impl openmpi --channel tcp >"$OUT/mpi-np$np-r$r.jsonl"
 }
 
-# A/B: one build's fmi-bench (the same plan for both; no raw-TCP baselines).
+# A/B: one build's fmi-bench (the same plan for both; no raw-TCP baselines). With --encrypt-ab
+# both are the work tree's, A with plaintext links and B with encrypted ones.
 run_ab() { # A|B np round
     local which="$1" np="$2" r="$3" exe="$BENCH" out="$OUT/fmi-np$np-r$r.json" what="work tree"
+    local enc=$ENC_AB
     if [[ "$which" == A ]]; then
         exe="$BENCH_A"
         out="$OUT/a-np$np-r$r.raw.json"
         what="$AB_LABEL"
+        enc=0
     fi
     say "fmi-bench $which ($what), $np peers, round $r"
-    measure timeout -k 10 3600 "$exe" -n "$np" --ops "$(ops_for "$np")" --sizes "$SIZES" \
+    FMI_ENCRYPT=$enc measure timeout -k 10 3600 "$exe" -n "$np" --ops "$(ops_for "$np")" --sizes "$SIZES" \
         --allreduce-algos auto --baseline none --budget-ms "$BUDGET" --round "$r" \
         --format json -o "$out"
     if [[ "$which" == A ]]; then
@@ -172,7 +191,7 @@ run_ab() { # A|B np round
 conditions "before"
 for ((r = 1; r <= ROUNDS; r++)); do
     for np in $NPS; do
-        if [[ -n "$AB_REV" ]]; then
+        if [[ -n "$AB_REV" ]] || ((ENC_AB)); then
             if ((r % 2 == 1)); then
                 run_ab A "$np" "$r"
                 run_ab B "$np" "$r"
@@ -208,11 +227,16 @@ done
     echo "# medians of $ROUNDS interleaved rounds; x = libfmi median / baseline median (lower is better)"
     cat "$OUT/report.txt"
 } >"$OUT/report.md.txt"
-if [[ -n "$AB_REV" ]]; then
+if [[ -n "$AB_REV" ]] || ((ENC_AB)); then
     "$BENCH" merge --ab "$AB_LABEL" "${files[@]}" -o "$OUT/report-ab.txt"
     {
-        echo "# scripts/bench.sh --ab $AB_REV --nps \"$NPS\" --rounds $ROUNDS --sizes $SIZES --budget-ms $BUDGET"
-        echo "# A = $AB_LABEL, B = the work tree; rounds alternate A B / B A; B/A below 1: B is faster"
+        if ((ENC_AB)); then
+            echo "# scripts/bench.sh --encrypt-ab --nps \"$NPS\" --rounds $ROUNDS --sizes $SIZES --budget-ms $BUDGET --ops $OPS"
+            echo "# A = $AB_LABEL (plaintext links), B = encrypted links (Noise, AES-GCM); rounds alternate A B / B A; B/A above 1: encryption costs"
+        else
+            echo "# scripts/bench.sh --ab $AB_REV --nps \"$NPS\" --rounds $ROUNDS --sizes $SIZES --budget-ms $BUDGET"
+            echo "# A = $AB_LABEL, B = the work tree; rounds alternate A B / B A; B/A below 1: B is faster"
+        fi
         cat "$OUT/report-ab.txt"
     } >"$OUT/report-ab.md.txt"
     cat "$OUT/report-ab.md.txt"

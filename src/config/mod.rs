@@ -68,6 +68,16 @@ pub struct DirectConfig {
     /// TLS to the rendezvous server (`tls`), trusting the PEM certificates in `tls_ca`, with
     /// `tls_server_name` (default: `host`) as the expected name.
     pub tls: Option<TlsClientConfig>,
+    /// Encrypt every peer link, direct and relayed (`encrypt`, default true): Noise with a key
+    /// derived from `auth_token`, so it takes effect only with a job secret.
+    pub encrypt: bool,
+}
+
+impl DirectConfig {
+    /// Whether peer links are encrypted: `encrypt` and a job secret to derive the keys from.
+    pub fn encrypts(&self) -> bool {
+        self.encrypt && self.auth_token.is_some()
+    }
 }
 
 /// `backends.Direct.tls*`.
@@ -287,6 +297,7 @@ impl Default for DirectConfig {
             sequential_mesh: false,
             punch: true,
             tls: None,
+            encrypt: true,
         }
     }
 }
@@ -393,7 +404,8 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Applies `FMI_RENDEZVOUS=host:port` (direct channel endpoint) and `FMI_TIMEOUT_MS`.
+    /// Applies `FMI_RENDEZVOUS=host:port` (direct channel endpoint), `FMI_AUTH_TOKEN`,
+    /// `FMI_ENCRYPT` (1/0: `backends.Direct.encrypt`) and `FMI_TIMEOUT_MS`.
     pub fn apply_env(&mut self) -> Result<()> {
         if let Ok(v) = std::env::var("FMI_RENDEZVOUS") {
             let (host, port) = split_host_port(&v).ok_or_else(|| {
@@ -407,6 +419,20 @@ impl Config {
         if let Ok(token) = std::env::var("FMI_AUTH_TOKEN") {
             if let Some(d) = self.direct.as_mut() {
                 d.auth_token = Some(token).filter(|t| !t.is_empty());
+            }
+        }
+        if let Ok(v) = std::env::var("FMI_ENCRYPT") {
+            let on = match v.trim() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => {
+                    return Err(Error::config(format!(
+                        "FMI_ENCRYPT: expected 1, 0, true or false, got {v:?}"
+                    )))
+                }
+            };
+            if let Some(d) = self.direct.as_mut() {
+                d.encrypt = on;
             }
         }
         if let Ok(v) = std::env::var("FMI_TIMEOUT_MS") {
@@ -450,6 +476,7 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
     let tls = o.bool("tls")?;
     let tls_ca = o.string("tls_ca")?;
     let tls_server_name = o.string("tls_server_name")?;
+    let encrypt = o.bool("encrypt")?;
     if !enabled {
         return Ok(None);
     }
@@ -478,6 +505,7 @@ fn parse_direct(o: &mut Obj) -> Result<Option<DirectConfig>> {
     Ok(Some(DirectConfig {
         punch: punch.unwrap_or(d.punch),
         tls,
+        encrypt: encrypt.unwrap_or(d.encrypt),
         auth_token,
         relay: relay.unwrap_or(d.relay),
         sequential_mesh: sequential_mesh.unwrap_or(d.sequential_mesh),
@@ -647,6 +675,24 @@ mod tests {
         assert_eq!(d.punch_timeout, Duration::from_millis(1000));
         assert!(c.redis.is_none() && c.s3.is_none());
         assert_eq!(c.model.redis.bandwidth, 100.0);
+    }
+
+    #[test]
+    fn encrypt_key() {
+        let d = |json: &str| Config::from_json(json).unwrap().direct.unwrap();
+        let on = d(r#"{"backends":{"Direct":{"enabled":true,"auth_token":"s"}}}"#);
+        assert!(on.encrypt && on.encrypts());
+        let off = d(r#"{"backends":{"Direct":{"enabled":true,"auth_token":"s","encrypt":false}}}"#);
+        assert!(!off.encrypt && !off.encrypts());
+        let no_secret = d(r#"{"backends":{"Direct":{"enabled":true,"encrypt":"true"}}}"#);
+        assert!(no_secret.encrypt && !no_secret.encrypts());
+        let e = Config::from_json(r#"{"backends":{"Direct":{"enabled":true,"encrypt":1}}}"#)
+            .unwrap_err();
+        assert!(
+            e.message().contains("backends.Direct.encrypt"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

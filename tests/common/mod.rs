@@ -16,13 +16,18 @@ pub fn unique_name(tag: &str) -> String {
     peers::unique_name(&format!("test-{tag}"))
 }
 
-/// A configuration pointing at `server`.
+/// The job secret of the harness's configurations: with it, peer links are encrypted (the
+/// default whenever a secret is set), so every test through the harness runs on encrypted links.
+pub const JOB_SECRET: &str = "harness-job-secret";
+
+/// A configuration pointing at `server`, with the harness's job secret (so encrypted links).
 pub fn config_for(server: &BackgroundServer) -> Config {
     Config {
         direct: Some(DirectConfig {
             host: "127.0.0.1".into(),
             port: server.addr().port(),
             punch_timeout: Duration::from_secs(10),
+            auth_token: Some(JOB_SECRET.into()),
             ..DirectConfig::default()
         }),
         ..Config::default()

@@ -6,13 +6,30 @@ use super::engine::Rx;
 use super::frame::Header;
 use super::matching::{Envelope, Matcher};
 use super::requests::{PostedRecv, Requests};
+use super::seal::Seal;
 use crate::rendezvous::tls::Stream;
 use std::collections::VecDeque;
+use std::net::TcpStream;
+
+/// The byte stream of a connection: the socket (plain TCP, or TLS to the rendezvous server's
+/// relay) and, on an encrypted link, the Noise records every byte travels in.
+pub struct Wire {
+    pub raw: Stream,
+    pub seal: Option<Box<Seal>>,
+}
+
+impl Wire {
+    /// The TCP socket underneath (for poll, options and shutdown).
+    pub fn tcp(&self) -> &TcpStream {
+        self.raw.tcp()
+    }
+}
 
 /// One established connection to a peer.
 pub struct Conn {
-    /// Plain TCP (direct or relayed), or TLS to the rendezvous server's relay.
-    pub stream: Stream,
+    /// Plain TCP (direct or relayed), or TLS to the rendezvous server's relay; encrypted end to
+    /// end when the link is.
+    pub stream: Wire,
     /// How the connection was made.
     pub link: super::mesh::Link,
     /// Set when a failure left the byte stream in an unknown state; the connection is then unusable.
@@ -104,7 +121,7 @@ impl Conn {
         matcher: &'a mut Matcher,
         reqs: &'a mut Requests,
         src: usize,
-    ) -> (&'a mut Stream, Rx<'a>) {
+    ) -> (&'a mut Wire, Rx<'a>) {
         let rx = Rx {
             pending: &mut self.pending,
             head: &mut self.head,
@@ -118,7 +135,7 @@ impl Conn {
     }
 
     /// A connection ready for the engine.
-    pub fn new(stream: Stream, link: super::mesh::Link) -> Conn {
+    pub fn new(stream: Wire, link: super::mesh::Link) -> Conn {
         Conn {
             stream,
             link,

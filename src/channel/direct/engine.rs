@@ -1,7 +1,7 @@
 //! Progress engine: drives several framed sends and receives on non-blocking sockets at once,
 //! busy-polling briefly and then blocking in poll(2) until a deadline.
 
-use super::conn::{Conn, Core, Into, Stash};
+use super::conn::{Conn, Core, Into, Stash, Wire};
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher};
 use super::requests::{received, Requests};
@@ -318,6 +318,12 @@ fn timeout_error(conns: &mut [Option<Conn>], xfers: &[Xfer<'_>], st: &[State]) -
 }
 
 pub(super) fn io_error(e: std::io::Error, what: &str) -> Error {
+    if let Some(f) = e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<super::seal::Forged>())
+    {
+        return Error::new(ErrorKind::Auth, format!("{what} failed: {f}"));
+    }
     match e.kind() {
         IoKind::ConnectionReset
         | IoKind::BrokenPipe
@@ -372,7 +378,7 @@ fn progress_send(stream: &TcpStream, s: &mut State, data: &[u8]) -> Result<bool>
 }
 
 /// sendmsg with MSG_NOSIGNAL: a closed peer must give EPIPE, never kill the host process with SIGPIPE.
-fn send_nosignal(stream: &TcpStream, a: &[u8], b: &[u8]) -> std::io::Result<usize> {
+pub(super) fn send_nosignal(stream: &TcpStream, a: &[u8], b: &[u8]) -> std::io::Result<usize> {
     let mut iov = [
         libc::iovec {
             iov_base: a.as_ptr() as *mut libc::c_void,
@@ -433,41 +439,70 @@ pub(super) struct Rx<'a> {
     pub src: usize,
 }
 
-/// A reader over a connection of either kind (WouldBlock when nothing has arrived).
-pub(super) enum AnyReader<'a> {
+/// A reader over the socket of a connection of either kind (WouldBlock when nothing has arrived).
+pub(super) enum RawReader<'a> {
     Plain(&'a TcpStream),
     #[cfg(feature = "tls")]
     Tls(tls::Reader<'a>),
 }
 
-impl Read for AnyReader<'_> {
+impl Read for RawReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         match self {
-            AnyReader::Plain(s) => s.read(out),
+            RawReader::Plain(s) => s.read(out),
             #[cfg(feature = "tls")]
-            AnyReader::Tls(t) => t.read(out),
+            RawReader::Tls(t) => t.read(out),
         }
     }
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> std::io::Result<usize> {
         match self {
-            AnyReader::Plain(s) => s.read_vectored(bufs),
+            RawReader::Plain(s) => s.read_vectored(bufs),
             #[cfg(feature = "tls")]
-            AnyReader::Tls(t) => t.read_vectored(bufs),
+            RawReader::Tls(t) => t.read_vectored(bufs),
         }
     }
 }
 
-pub(super) fn reader(stream: &mut Stream) -> AnyReader<'_> {
-    match stream {
-        Stream::Plain(s) => AnyReader::Plain(s),
-        #[cfg(feature = "tls")]
-        Stream::Tls(t) => AnyReader::Tls(tls::Reader(t)),
+/// A plaintext reader over a connection: the socket's bytes, or the opened records of an
+/// encrypted link.
+pub(super) enum AnyReader<'a> {
+    Raw(RawReader<'a>),
+    Sealed(noise::Reader<'a>),
+}
+
+impl Read for AnyReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            AnyReader::Raw(r) => r.read(out),
+            AnyReader::Sealed(r) => r.read(out),
+        }
+    }
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> std::io::Result<usize> {
+        match self {
+            AnyReader::Raw(r) => r.read_vectored(bufs),
+            AnyReader::Sealed(r) => r.read_vectored(bufs),
+        }
     }
 }
 
-/// [`progress_send`] on a connection of either kind.
-pub(super) fn progress_send_any(stream: &mut Stream, s: &mut State, data: &[u8]) -> Result<bool> {
-    match stream {
+pub(super) fn reader(wire: &mut Wire) -> AnyReader<'_> {
+    let raw = match &mut wire.raw {
+        Stream::Plain(s) => RawReader::Plain(s),
+        #[cfg(feature = "tls")]
+        Stream::Tls(t) => RawReader::Tls(tls::Reader(t)),
+    };
+    match wire.seal.as_deref_mut() {
+        None => AnyReader::Raw(raw),
+        Some(seal) => AnyReader::Sealed(noise::Reader { raw, seal }),
+    }
+}
+
+/// [`progress_send`] on a connection of any kind.
+pub(super) fn progress_send_any(wire: &mut Wire, s: &mut State, data: &[u8]) -> Result<bool> {
+    if let Some(seal) = wire.seal.as_deref_mut() {
+        return noise::progress_send(&mut wire.raw, seal, s, data);
+    }
+    match &mut wire.raw {
         Stream::Plain(t) => progress_send(t, s, data),
         #[cfg(feature = "tls")]
         Stream::Tls(t) => tls::progress_send(t, s, data),
@@ -742,3 +777,6 @@ pub(super) fn payload_read(r: std::io::Result<usize>) -> Result<Option<usize>> {
 /// through rustls' buffers, records through the non-blocking socket.
 #[cfg(feature = "tls")]
 mod tls;
+
+/// The same progress for encrypted links: records sealed and opened around the socket.
+mod noise;

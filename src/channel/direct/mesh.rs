@@ -2,7 +2,9 @@
 //! connection, and all pairs punch their connections in parallel from one shared local port,
 //! falling back to a relay through the rendezvous server when punching fails.
 
+use super::conn::Wire;
 use super::punch::{self, Attempt};
+use super::seal::{self, Binding};
 use crate::config::DirectConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::auth;
@@ -18,6 +20,8 @@ use std::time::{Duration, Instant};
 
 const HELLO_MAGIC: u32 = 0x464D_4949; // "FMII": handshake version 2
 const HELLO_LEN: usize = 40;
+/// Offset of the hello's flags byte; bit 0: this rank encrypts its links.
+const HELLO_FLAGS: usize = 36;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPT_WAIT: Duration = Duration::from_secs(1);
 
@@ -44,13 +48,15 @@ struct Shared {
     key: Vec<u8>,
     /// The job secret for rendezvous requests, if any.
     token: Option<Vec<u8>>,
+    /// Links are encrypted (a job secret is set and `encrypt` is on).
+    encrypt: bool,
     server: SocketAddr,
     v6: bool,
     port: u16,
     relay: bool,
     punch: bool,
     tls: Option<TlsClient>,
-    slots: Mutex<Vec<Option<(Stream, Link)>>>,
+    slots: Mutex<Vec<Option<(Wire, Link)>>>,
     /// Lower rank only: a connection to this peer was chosen (verdict sent).
     claimed: Mutex<Vec<bool>>,
     filled: Condvar,
@@ -81,7 +87,7 @@ pub fn establish(
     job: &str,
     cfg: &DirectConfig,
     deadline: Instant,
-) -> Result<Vec<Option<(Stream, Link)>>> {
+) -> Result<Vec<Option<(Wire, Link)>>> {
     if size == 1 {
         return Ok(vec![None]);
     }
@@ -123,6 +129,7 @@ pub fn establish(
         job_hash: job_hash(job),
         key: token.clone().unwrap_or_else(|| job.as_bytes().to_vec()),
         token,
+        encrypt: cfg.encrypts(),
         server,
         v6,
         port,
@@ -449,12 +456,33 @@ fn proof(sh: &Shared, from: usize, to: usize, n_from: &[u8], n_to: &[u8]) -> [u8
     )
 }
 
+/// Records why a connection attempt failed when the reason would persist (another secret, another
+/// encryption setting), so that the error at the deadline names it.
+fn note(sh: &Shared, e: &Error) {
+    if matches!(e.kind(), ErrorKind::Auth | ErrorKind::Config) {
+        let mut f = sh.failures.lock();
+        let msg = e.message().to_string();
+        if f.len() < 8 && !f.contains(&msg) {
+            f.push(msg);
+        }
+    }
+}
+
 /// Identifies and authenticates both ends of a fresh connection and agrees on keeping it.
 ///
-/// Both sides send a hello (job hash, rank, size, fresh nonce), then an HMAC over job, both ranks
-/// and both nonces under the job secret (or the job name without one). The lower rank decides:
-/// it keeps the first connection per peer and sends verdict 1, and 0 on any later duplicate.
-fn handshake(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link) -> Result<()> {
+/// Both sides send a hello (job hash, rank, size, fresh nonce, whether they encrypt), then an
+/// HMAC over job, both ranks and both nonces under the job secret (or the job name without one).
+/// On encrypted links both then run the Noise handshake ([`seal`]). The lower rank decides: it
+/// keeps the first connection per peer and sends verdict 1, and 0 on any later duplicate.
+fn handshake(sh: &Shared, s: Stream, expect: Option<usize>, link: Link) -> Result<()> {
+    let r = handshake_inner(sh, s, expect, link);
+    if let Err(e) = &r {
+        note(sh, e);
+    }
+    r
+}
+
+fn handshake_inner(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link) -> Result<()> {
     let io = |e: std::io::Error| Error::channel(format!("handshake: {e}"));
     s.tcp()
         .set_read_timeout(Some(HANDSHAKE_TIMEOUT))
@@ -470,6 +498,7 @@ fn handshake(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link) -> R
     hello[12..16].copy_from_slice(&(sh.rank as u32).to_le_bytes());
     hello[16..20].copy_from_slice(&(sh.size as u32).to_le_bytes());
     hello[20..36].copy_from_slice(&mine);
+    hello[HELLO_FLAGS] = sh.encrypt as u8;
     s.write_all(&hello).map_err(io)?;
     let mut theirs = [0u8; HELLO_LEN];
     s.read_exact(&mut theirs).map_err(io)?;
@@ -502,9 +531,37 @@ fn handshake(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link) -> R
     if their_proof != proof(sh, from, sh.rank, their_nonce, &mine) {
         return Err(Error::new(
             ErrorKind::Auth,
-            format!("peer {from} failed authentication"),
+            format!("peer {from} failed authentication (it holds another job secret)"),
         ));
     }
+    let their_encrypt = theirs[HELLO_FLAGS] & 1 == 1;
+    if their_encrypt != sh.encrypt {
+        let state = |on: bool| if on { "on" } else { "off" };
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "peer {from} has link encryption {} and this rank {} \
+                 (backends.Direct.encrypt and auth_token must agree across the job)",
+                state(their_encrypt),
+                state(sh.encrypt)
+            ),
+        ));
+    }
+    let seal = match (&sh.token, sh.encrypt) {
+        (Some(secret), true) => Some(Box::new(seal::handshake(
+            &mut s,
+            &Binding {
+                secret,
+                job: &sh.job,
+                size: sh.size,
+                rank: sh.rank,
+                peer: from,
+                nonce: &mine,
+                peer_nonce: their_nonce,
+            },
+        )?)),
+        _ => None,
+    };
     let keep = if sh.rank < from {
         let first = {
             let mut c = sh.claimed.lock();
@@ -520,15 +577,16 @@ fn handshake(sh: &Shared, mut s: Stream, expect: Option<usize>, link: Link) -> R
     if keep {
         let mut slots = sh.slots.lock();
         if slots[from].is_none() {
+            let how = if seal.is_some() { ", encrypted" } else { "" };
             if link == Link::Relayed {
                 tracing::info!(
-                    "rank {}: connected to peer {from} through the relay",
+                    "rank {}: connected to peer {from} through the relay{how}",
                     sh.rank
                 );
             } else {
-                tracing::debug!("rank {}: connected to peer {from} directly", sh.rank);
+                tracing::debug!("rank {}: connected to peer {from} directly{how}", sh.rank);
             }
-            slots[from] = Some((s, link));
+            slots[from] = Some((Wire { raw: s, seal }, link));
             sh.filled.notify_all();
         }
     }

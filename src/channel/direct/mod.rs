@@ -11,6 +11,7 @@ pub mod mesh;
 mod progress;
 pub mod punch;
 mod requests;
+mod seal;
 mod tagged;
 
 use super::request::{Pending, RecvBuf, SendBuf};

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
 
 /// Sends pending TLS records; Ok(true) when all are out.
-fn flush(t: &mut TlsStream, moved: &mut bool) -> Result<bool> {
+pub fn flush(t: &mut TlsStream, moved: &mut bool) -> Result<bool> {
     while t.conn.wants_write() {
         match t.conn.write_tls(&mut t.sock) {
             Ok(0) => {
@@ -25,6 +25,24 @@ fn flush(t: &mut TlsStream, moved: &mut bool) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// Hands `buf` to rustls and sends the records: the bytes taken (0 while earlier records still
+/// wait for the socket).
+pub fn send_bytes(t: &mut TlsStream, buf: &[u8], moved: &mut bool) -> Result<usize> {
+    if !flush(t, moved)? {
+        return Ok(0);
+    }
+    let n = t
+        .conn
+        .writer()
+        .write(buf)
+        .map_err(|e| io_error(e, "send"))?;
+    if n == 0 && !t.conn.wants_write() {
+        return Err(Error::new(ErrorKind::Internal, "TLS buffer refused data"));
+    }
+    flush(t, moved)?;
+    Ok(n)
 }
 
 /// Feeds header and payload into rustls (bounded by its buffer limit) and writes records out.
