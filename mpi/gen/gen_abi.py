@@ -134,8 +134,10 @@ class Abi:
             self.handle_types.append((m.group(2), m.group(1)))
         for m in re.finditer(r"^#define\s+(MPIX?_\w+)\s+\(\((\w+)\)(0x[0-9a-fA-F]+|\d+)\)", t, re.M):
             self.handles.append((m.group(1), m.group(2), int(m.group(3), 0)))
+        handle_names = {n for n, _, _ in self.handles}
         for m in re.finditer(r"^#define\s+(MPI_\w+)\s+(MPI_\w+)\s*$", t, re.M):
-            self.aliases.append((m.group(1), m.group(2)))
+            if m.group(2) in handle_names:  # not the MPI_ABI_* typedef helpers
+                self.aliases.append((m.group(1), m.group(2)))
         for m in re.finditer(r"^#define\s+(MPI_\w+)\s+\(\(([\w ]+\**)\s*\)\s*(-?0x[0-9a-fA-F]+|-?\d+)\)", t, re.M):
             ctype = m.group(2).replace(" ", "")
             if ctype.endswith("*"):

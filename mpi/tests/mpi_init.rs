@@ -91,3 +91,23 @@ fn an_unsupported_procedure_returns_its_class_and_names_itself() {
         run.describe("MPICH")
     );
 }
+
+#[test]
+fn communicators() {
+    both("comm", &[1, 2, 3, 4], |_| vec![]);
+}
+
+#[test]
+fn groups() {
+    both("group", &[1, 2, 3, 4], |_| vec![]);
+}
+
+#[test]
+fn info_objects() {
+    both("info", &[1, 2], |_| vec![]);
+}
+
+#[test]
+fn collectives() {
+    both("coll", &[1, 2, 3, 4], |_| vec![]);
+}

@@ -1,4 +1,4 @@
-/* Shared by the MPI layer's C tests (tests/mpi/*.c): a failed check prints where and why, with
+/* Shared by the MPI layer's C tests (tests/mpi/): a failed check prints where and why, with
  * the rank, and aborts the job with a non-zero exit code. The tests are compiled once with
  * MPICH's mpicc_abi and run under MPICH's mpiexec and under fmirun with libfmi's library. */
 #ifndef FMI_MPI_TEST_CHECK_H
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_rank(void) {
+static inline int check_rank(void) {
     int init = 0, fin = 0, r = -1;
     MPI_Initialized(&init);
     MPI_Finalized(&fin);
@@ -46,14 +46,14 @@ static int check_rank(void) {
     } while (0)
 
 /* The class of an error code. */
-static int class_of(int rc) {
+static inline int class_of(int rc) {
     int c = -1;
     MPI_Error_class(rc, &c);
     return c;
 }
 
 /* Prints "PASS <name>" once (rank 0 of MPI_COMM_WORLD) before MPI_Finalize. */
-static void pass(const char *name) {
+static inline void pass(const char *name) {
     int r = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     if (r == 0) {

@@ -88,7 +88,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -108,7 +108,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -133,7 +133,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allreduce",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -153,7 +153,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -173,7 +173,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -238,7 +238,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Bcast",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -623,7 +623,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Exscan",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1108,7 +1108,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1128,7 +1128,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2008,7 +2008,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2038,7 +2038,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2048,7 +2048,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter_block",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2178,7 +2178,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scan",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2198,7 +2198,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatter",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2218,7 +2218,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatterv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

@@ -61,7 +61,8 @@ pub fn scratch() -> PathBuf {
     d
 }
 
-/// `fmirun` of this profile (built when missing).
+/// `fmirun` of this profile: the test command builds it first (`cargo build --bins`); built
+/// here only when missing (a nested cargo build with other features would rebuild the core).
 pub fn fmirun() -> PathBuf {
     static BUILD: Once = Once::new();
     let exe = profile_dir().join("fmirun");
@@ -93,7 +94,7 @@ pub fn compile(src: &str) -> PathBuf {
     let exe = scratch().join(&name);
     let out = Command::new(venv().join("bin/mpicc_abi"))
         .arg("-O1")
-        .arg("-Wall")
+        .args(["-Wall", "-Werror"])
         .arg("-o")
         .arg(&exe)
         .arg(&path)

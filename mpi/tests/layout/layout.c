@@ -358,7 +358,6 @@ int main(void) {
     P(MPI_T_PVAR_SESSION_NULL);
     P(MPI_T_PVAR_HANDLE_NULL);
     P(MPI_T_PVAR_ALL_HANDLES);
-    P(MPI_ABI_Count);
     P(MPI_LONG_LONG_INT);
     P(MPI_C_COMPLEX);
     P(MPI_BOTTOM);
