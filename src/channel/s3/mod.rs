@@ -19,6 +19,7 @@
 pub mod admin;
 mod claim;
 pub mod client;
+mod names;
 pub mod object;
 pub mod runtime;
 
@@ -29,6 +30,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::tag::describe_tag;
 use bytes::Bytes;
 use client::{Fail, S3};
+use names::{common_prefix, index_of, msg_key, parse_slot, slot_body, slot_key, slot_of};
 use object::{Head, Message, PART};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,52 +74,6 @@ pub struct S3Transport {
     /// Rank claims held (object key, owner, when claimed, when to renew next): renewed by
     /// `push` and `pop` in the background, deleted at close.
     claims: Vec<(String, u64, u64, Instant)>,
-}
-
-/// The index of a message object key (`...#0000000012`); None for counter slots.
-fn index_of(object_key: &str) -> Option<u64> {
-    let (_, tail) = object_key.rsplit_once('#')?;
-    if tail.len() == 10 && tail.bytes().all(|b| b.is_ascii_digit()) {
-        tail.parse().ok()
-    } else {
-        None
-    }
-}
-
-/// The slot of a counter object key (`...#c0000000003`).
-fn slot_of(object_key: &str) -> Option<u64> {
-    let (_, tail) = object_key.rsplit_once('#')?;
-    let digits = tail.strip_prefix('c')?;
-    if digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        digits.parse().ok()
-    } else {
-        None
-    }
-}
-
-/// A counter slot: the running sum and the writer's nonce.
-fn slot_body(value: u64, nonce: u32) -> Bytes {
-    let mut b = Vec::with_capacity(12);
-    b.extend_from_slice(&value.to_le_bytes());
-    b.extend_from_slice(&nonce.to_le_bytes());
-    Bytes::from(b)
-}
-
-fn parse_slot(b: &[u8]) -> Option<(u64, u32)> {
-    (b.len() == 12).then(|| {
-        (
-            u64::from_le_bytes(b[..8].try_into().unwrap()),
-            u32::from_le_bytes(b[8..].try_into().unwrap()),
-        )
-    })
-}
-
-fn msg_key(s3: &S3, key: &str, i: u64) -> String {
-    format!("{}{key}#{i:010}", s3.prefix)
-}
-
-fn slot_key(s3: &S3, key: &str, i: u64) -> String {
-    format!("{}{key}#c{i:010}", s3.prefix)
 }
 
 /// Writes message `body` (whose head carries `nonce`) to queue `key` at index `idx`, or at the
@@ -179,27 +135,6 @@ async fn poll(
         tokio::time::sleep(pause.min(deadline - now)).await;
         pause = (pause * 2).min(s3.poll_cap);
     }
-}
-
-/// The longest common prefix of `keys` (at a char boundary).
-fn common_prefix<'a>(keys: impl Iterator<Item = &'a str>) -> String {
-    let mut it = keys;
-    let Some(first) = it.next() else {
-        return String::new();
-    };
-    let mut len = first.len();
-    for k in it {
-        len = first
-            .bytes()
-            .zip(k.bytes())
-            .take(len)
-            .take_while(|(a, b)| a == b)
-            .count();
-    }
-    while !first.is_char_boundary(len) {
-        len -= 1;
-    }
-    first[..len].to_string()
 }
 
 /// Polls for several messages `(pos, object key, size)` at once until all exist or `deadline`
@@ -819,30 +754,5 @@ impl StoreTransport for S3Transport {
 impl Drop for S3Transport {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn common_prefixes() {
-        let keys = [
-            "fmi:a:1:gather:gather:1#0000000000",
-            "fmi:a:1:gather:gather:12#0000000000",
-        ];
-        assert_eq!(common_prefix(keys.into_iter()), "fmi:a:1:gather:gather:1");
-        assert_eq!(common_prefix(["x"].into_iter()), "x");
-        assert_eq!(common_prefix(["é1", "é2"].into_iter()), "é");
-    }
-
-    #[test]
-    fn object_names_parse() {
-        assert_eq!(index_of("p/fmi:a:0f:p2p:1:2#0000000012"), Some(12));
-        assert_eq!(index_of("p/fmi:a:0f:3:barrier:count#c0000000002"), None);
-        assert_eq!(slot_of("p/fmi:a:0f:3:barrier:count#c0000000002"), Some(2));
-        assert_eq!(slot_of("p/fmi:a:0f:p2p:1:2#0000000012"), None);
-        assert_eq!(index_of("no-hash"), None);
     }
 }
