@@ -14,6 +14,7 @@ fn posted_receives_exchange_progress_and_timeouts() {
     run_peers(&server.config(), 2, |c| {
         nb::exchange_and_background_progress(c);
         nb::a_timed_out_receive_takes_nothing(c);
+        nb::bidirectional_64_mib(c);
     });
     run_peers(&server.config(), 3, |c| {
         nb::collectives_in_background(c, "redis")

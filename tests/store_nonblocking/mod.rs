@@ -122,6 +122,32 @@ fn from_i64s(b: &[u8]) -> Vec<i64> {
         .collect()
 }
 
+/// 2 peers: each isends 64 MiB to the other and irecvs the other's, then waits for both (the
+/// issue's bidirectional exchange); then the receiver of a 64 MiB isend computes for a second
+/// without calling libfmi before it waits.
+pub fn bidirectional_64_mib(c: &mut Communicator) {
+    const BIG: usize = 64 << 20;
+    let me = c.rank();
+    let other = 1 - me;
+    let mut reqs = vec![
+        c.irecv(BIG, Source::Rank(other), TagSel::Tag(64)).unwrap(),
+        c.isend(body(me as u8, BIG), other, 64).unwrap(),
+    ];
+    for r in wait_all(&mut reqs) {
+        r.unwrap();
+    }
+    assert!(reqs[0].take_buffer().unwrap() == body(other as u8, BIG));
+    if me == 0 {
+        let mut s = c.isend(body(3, BIG), 1, 65).unwrap();
+        s.wait().unwrap();
+    } else {
+        let mut r = c.irecv(BIG, Source::Rank(0), TagSel::Tag(65)).unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+        r.wait().unwrap();
+        assert!(r.take_buffer().unwrap() == body(3, BIG));
+    }
+}
+
 /// Every non-blocking collective at once (an allreduce over the inline limit), while a ring of
 /// tagged messages and a blocking allreduce run; the results equal the blocking ones, and the
 /// collectives count in the channel's and the algorithms' counters when they end.
