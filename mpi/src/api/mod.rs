@@ -16,6 +16,8 @@ pub mod external;
 pub mod group;
 pub mod info;
 pub mod init;
+pub mod neighbor;
 pub mod op;
+pub mod topo;
 pub mod typearray;
 pub mod typeattr;

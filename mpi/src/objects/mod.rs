@@ -10,6 +10,7 @@ pub mod group;
 pub mod host;
 pub mod info;
 pub mod op;
+pub mod topo;
 pub mod world;
 
 /// Frees every object left at MPI_Finalize (communicators are closed by the caller).
