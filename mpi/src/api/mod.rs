@@ -16,3 +16,4 @@ pub mod group;
 pub mod info;
 pub mod init;
 pub mod op;
+pub mod request;

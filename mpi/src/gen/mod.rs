@@ -308,7 +308,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Cancel",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2103,27 +2103,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Request_free",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_all",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_any",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_some",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2383,12 +2383,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Start",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Startall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2443,7 +2443,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Test",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2453,17 +2453,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Testall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Testany",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Testsome",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2748,22 +2748,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Wait",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitany",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitsome",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
