@@ -18,6 +18,7 @@ pub mod info;
 pub mod init;
 pub mod neighbor;
 pub mod op;
+pub mod request;
 pub mod topo;
 pub mod typearray;
 pub mod typeattr;

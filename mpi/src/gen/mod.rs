@@ -93,7 +93,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -113,7 +113,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -138,7 +138,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allreduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -158,7 +158,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -178,7 +178,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -193,12 +193,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -243,7 +243,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Bcast_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -308,7 +308,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Cancel",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -628,7 +628,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Exscan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1113,7 +1113,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1133,7 +1133,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2013,7 +2013,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2043,7 +2043,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2053,7 +2053,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter_block_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2103,27 +2103,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Request_free",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_all",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_any",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_some",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2183,7 +2183,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2203,7 +2203,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2223,7 +2223,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatterv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2383,12 +2383,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Start",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Startall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2443,7 +2443,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Test",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2453,17 +2453,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Testall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Testany",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Testsome",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2748,22 +2748,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Wait",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitany",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitsome",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
