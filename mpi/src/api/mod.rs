@@ -16,4 +16,6 @@ pub mod group;
 pub mod info;
 pub mod init;
 pub mod op;
+pub mod p2p;
 pub mod request;
+pub mod status;

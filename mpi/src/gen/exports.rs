@@ -379,7 +379,7 @@ pub unsafe extern "C" fn MPI_Bcast_init_c(buffer: *mut c_void, count: MPI_Count,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Bsend", Raise::Comm(comm))
+    entry::call("MPI_Bsend", Raise::Comm(comm), || crate::api::p2p::bsend(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -387,7 +387,7 @@ pub unsafe extern "C" fn MPI_Bsend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Bsend_c", Raise::Comm(comm))
+    entry::call("MPI_Bsend_c", Raise::Comm(comm), || crate::api::p2p::bsend_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -395,7 +395,7 @@ pub unsafe extern "C" fn MPI_Bsend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Bsend_init", Raise::Comm(comm))
+    entry::call("MPI_Bsend_init", Raise::Comm(comm), || crate::api::p2p::bsend_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -403,7 +403,7 @@ pub unsafe extern "C" fn MPI_Bsend_init(buf: *const c_void, count: c_int, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Bsend_init_c", Raise::Comm(comm))
+    entry::call("MPI_Bsend_init_c", Raise::Comm(comm), || crate::api::p2p::bsend_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -411,7 +411,7 @@ pub unsafe extern "C" fn MPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
-    entry::unsupported("MPI_Buffer_attach", Raise::Default)
+    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::p2p::buffer_attach(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
@@ -419,7 +419,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Buffer_attach_c", Raise::Default)
+    entry::call("MPI_Buffer_attach_c", Raise::Default, || crate::api::p2p::buffer_attach_c(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -427,7 +427,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Buffer_detach", Raise::Default)
+    entry::call("MPI_Buffer_detach", Raise::Default, || crate::api::p2p::buffer_detach(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Buffer_detach_c", Raise::Default)
+    entry::call("MPI_Buffer_detach_c", Raise::Default, || crate::api::p2p::buffer_detach_c(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -443,7 +443,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_flush() -> c_int {
-    entry::unsupported("MPI_Buffer_flush", Raise::Default)
+    entry::call("MPI_Buffer_flush", Raise::Default, || crate::api::p2p::buffer_flush())
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
@@ -1843,7 +1843,7 @@ pub unsafe extern "C" fn MPI_Get_address(location: *const c_void, address: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_count(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Get_count", Raise::Default)
+    entry::call("MPI_Get_count", Raise::Default, || crate::api::status::get_count(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_count(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
@@ -1851,7 +1851,7 @@ pub unsafe extern "C" fn MPI_Get_count(status: *const MPI_Status, datatype: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_count_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Get_count_c", Raise::Default)
+    entry::call("MPI_Get_count_c", Raise::Default, || crate::api::status::get_count_c(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_count_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
@@ -1859,7 +1859,7 @@ pub unsafe extern "C" fn MPI_Get_count_c(status: *const MPI_Status, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_elements(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Get_elements", Raise::Default)
+    entry::call("MPI_Get_elements", Raise::Default, || crate::api::status::get_elements(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_elements(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
@@ -1867,7 +1867,7 @@ pub unsafe extern "C" fn MPI_Get_elements(status: *const MPI_Status, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_elements_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Get_elements_c", Raise::Default)
+    entry::call("MPI_Get_elements_c", Raise::Default, || crate::api::status::get_elements_c(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_elements_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
@@ -1875,7 +1875,7 @@ pub unsafe extern "C" fn MPI_Get_elements_c(status: *const MPI_Status, datatype:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_elements_x(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Get_elements_x", Raise::Default)
+    entry::call("MPI_Get_elements_x", Raise::Default, || crate::api::status::get_elements_x(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_elements_x(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
@@ -2203,7 +2203,7 @@ pub unsafe extern "C" fn MPI_Ibcast_c(buffer: *mut c_void, count: MPI_Count, dat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ibsend", Raise::Comm(comm))
+    entry::call("MPI_Ibsend", Raise::Comm(comm), || crate::api::p2p::ibsend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2211,7 +2211,7 @@ pub unsafe extern "C" fn MPI_Ibsend(buf: *const c_void, count: c_int, datatype: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ibsend_c", Raise::Comm(comm))
+    entry::call("MPI_Ibsend_c", Raise::Comm(comm), || crate::api::p2p::ibsend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2267,7 +2267,7 @@ pub unsafe extern "C" fn MPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Improbe", Raise::Comm(comm))
+    entry::call("MPI_Improbe", Raise::Comm(comm), || crate::api::p2p::improbe(source, tag, comm, flag, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2275,7 +2275,7 @@ pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Imrecv", Raise::Default)
+    entry::call("MPI_Imrecv", Raise::Default, || crate::api::p2p::imrecv(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2283,7 +2283,7 @@ pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Imrecv_c", Raise::Default)
+    entry::call("MPI_Imrecv_c", Raise::Default, || crate::api::p2p::imrecv_c(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2507,7 +2507,7 @@ pub unsafe extern "C" fn MPI_Intercomm_merge(intercomm: MPI_Comm, high: c_int, n
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Iprobe", Raise::Comm(comm))
+    entry::call("MPI_Iprobe", Raise::Comm(comm), || crate::api::p2p::iprobe(source, tag, comm, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -2515,7 +2515,7 @@ pub unsafe extern "C" fn MPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, f
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irecv", Raise::Comm(comm))
+    entry::call("MPI_Irecv", Raise::Comm(comm), || crate::api::p2p::irecv(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2523,7 +2523,7 @@ pub unsafe extern "C" fn MPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irecv_c", Raise::Comm(comm))
+    entry::call("MPI_Irecv_c", Raise::Comm(comm), || crate::api::p2p::irecv_c(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2579,7 +2579,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_block_c(sendbuf: *const c_void, rec
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irsend", Raise::Comm(comm))
+    entry::call("MPI_Irsend", Raise::Comm(comm), || crate::api::p2p::irsend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2587,7 +2587,7 @@ pub unsafe extern "C" fn MPI_Irsend(buf: *const c_void, count: c_int, datatype: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irsend_c", Raise::Comm(comm))
+    entry::call("MPI_Irsend_c", Raise::Comm(comm), || crate::api::p2p::irsend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2651,7 +2651,7 @@ pub unsafe extern "C" fn MPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isend", Raise::Comm(comm))
+    entry::call("MPI_Isend", Raise::Comm(comm), || crate::api::p2p::isend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2659,7 +2659,7 @@ pub unsafe extern "C" fn MPI_Isend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isend_c", Raise::Comm(comm))
+    entry::call("MPI_Isend_c", Raise::Comm(comm), || crate::api::p2p::isend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2667,7 +2667,7 @@ pub unsafe extern "C" fn MPI_Isend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::p2p::isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2675,7 +2675,7 @@ pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv_c", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2683,7 +2683,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv_replace", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2691,7 +2691,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv_replace_c", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2699,7 +2699,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Issend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Issend", Raise::Comm(comm))
+    entry::call("MPI_Issend", Raise::Comm(comm), || crate::api::p2p::issend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Issend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2707,7 +2707,7 @@ pub unsafe extern "C" fn MPI_Issend(buf: *const c_void, count: c_int, datatype: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Issend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Issend_c", Raise::Comm(comm))
+    entry::call("MPI_Issend_c", Raise::Comm(comm), || crate::api::p2p::issend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Issend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2739,7 +2739,7 @@ pub unsafe extern "C" fn MPI_Lookup_name(service_name: *const c_char, info: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Mprobe", Raise::Comm(comm))
+    entry::call("MPI_Mprobe", Raise::Comm(comm), || crate::api::p2p::mprobe(source, tag, comm, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2747,7 +2747,7 @@ pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Mrecv", Raise::Default)
+    entry::call("MPI_Mrecv", Raise::Default, || crate::api::p2p::mrecv(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2755,7 +2755,7 @@ pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Mrecv_c", Raise::Default)
+    entry::call("MPI_Mrecv_c", Raise::Default, || crate::api::p2p::mrecv_c(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -3083,7 +3083,7 @@ pub unsafe extern "C" fn MPI_Precv_init(buf: *mut c_void, partitions: c_int, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Probe", Raise::Comm(comm))
+    entry::call("MPI_Probe", Raise::Comm(comm), || crate::api::p2p::probe(source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3147,7 +3147,7 @@ pub unsafe extern "C" fn MPI_Raccumulate_c(origin_addr: *const c_void, origin_co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Recv", Raise::Comm(comm))
+    entry::call("MPI_Recv", Raise::Comm(comm), || crate::api::p2p::recv(buf, count, datatype, source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3155,7 +3155,7 @@ pub unsafe extern "C" fn MPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Recv_c", Raise::Comm(comm))
+    entry::call("MPI_Recv_c", Raise::Comm(comm), || crate::api::p2p::recv_c(buf, count, datatype, source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3163,7 +3163,7 @@ pub unsafe extern "C" fn MPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv_init(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Recv_init", Raise::Comm(comm))
+    entry::call("MPI_Recv_init", Raise::Comm(comm), || crate::api::p2p::recv_init(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv_init(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3171,7 +3171,7 @@ pub unsafe extern "C" fn MPI_Recv_init(buf: *mut c_void, count: c_int, datatype:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv_init_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Recv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Recv_init_c", Raise::Comm(comm), || crate::api::p2p::recv_init_c(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv_init_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3419,7 +3419,7 @@ pub unsafe extern "C" fn MPI_Rput_c(origin_addr: *const c_void, origin_count: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Rsend", Raise::Comm(comm))
+    entry::call("MPI_Rsend", Raise::Comm(comm), || crate::api::p2p::rsend(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3427,7 +3427,7 @@ pub unsafe extern "C" fn MPI_Rsend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Rsend_c", Raise::Comm(comm))
+    entry::call("MPI_Rsend_c", Raise::Comm(comm), || crate::api::p2p::rsend_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3435,7 +3435,7 @@ pub unsafe extern "C" fn MPI_Rsend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rsend_init", Raise::Comm(comm))
+    entry::call("MPI_Rsend_init", Raise::Comm(comm), || crate::api::p2p::rsend_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3443,7 +3443,7 @@ pub unsafe extern "C" fn MPI_Rsend_init(buf: *const c_void, count: c_int, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rsend_init_c", Raise::Comm(comm))
+    entry::call("MPI_Rsend_init_c", Raise::Comm(comm), || crate::api::p2p::rsend_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3547,7 +3547,7 @@ pub unsafe extern "C" fn MPI_Scatterv_init_c(sendbuf: *const c_void, sendcounts:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Send", Raise::Comm(comm))
+    entry::call("MPI_Send", Raise::Comm(comm), || crate::api::p2p::send(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3555,7 +3555,7 @@ pub unsafe extern "C" fn MPI_Send(buf: *const c_void, count: c_int, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Send_c", Raise::Comm(comm))
+    entry::call("MPI_Send_c", Raise::Comm(comm), || crate::api::p2p::send_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3563,7 +3563,7 @@ pub unsafe extern "C" fn MPI_Send_c(buf: *const c_void, count: MPI_Count, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Send_init", Raise::Comm(comm))
+    entry::call("MPI_Send_init", Raise::Comm(comm), || crate::api::p2p::send_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3571,7 +3571,7 @@ pub unsafe extern "C" fn MPI_Send_init(buf: *const c_void, count: c_int, datatyp
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Send_init_c", Raise::Comm(comm))
+    entry::call("MPI_Send_init_c", Raise::Comm(comm), || crate::api::p2p::send_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3579,7 +3579,7 @@ pub unsafe extern "C" fn MPI_Send_init_c(buf: *const c_void, count: MPI_Count, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::p2p::sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3587,7 +3587,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv_c", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3595,7 +3595,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv_replace", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3603,7 +3603,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv_replace_c", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3747,7 +3747,7 @@ pub unsafe extern "C" fn MPI_Session_set_errhandler(session: MPI_Session, errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Ssend", Raise::Comm(comm))
+    entry::call("MPI_Ssend", Raise::Comm(comm), || crate::api::p2p::ssend(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3755,7 +3755,7 @@ pub unsafe extern "C" fn MPI_Ssend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Ssend_c", Raise::Comm(comm))
+    entry::call("MPI_Ssend_c", Raise::Comm(comm), || crate::api::p2p::ssend_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3763,7 +3763,7 @@ pub unsafe extern "C" fn MPI_Ssend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ssend_init", Raise::Comm(comm))
+    entry::call("MPI_Ssend_init", Raise::Comm(comm), || crate::api::p2p::ssend_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3771,7 +3771,7 @@ pub unsafe extern "C" fn MPI_Ssend_init(buf: *const c_void, count: c_int, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ssend_init_c", Raise::Comm(comm))
+    entry::call("MPI_Ssend_init_c", Raise::Comm(comm), || crate::api::p2p::ssend_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3795,7 +3795,7 @@ pub unsafe extern "C" fn MPI_Startall(count: c_int, array_of_requests: *mut MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_get_error(status: *const MPI_Status, error: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Status_get_error", Raise::Default)
+    entry::call("MPI_Status_get_error", Raise::Default, || crate::api::status::status_get_error(status, error))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_get_error(status: *const MPI_Status, error: *mut c_int) -> c_int {
@@ -3803,7 +3803,7 @@ pub unsafe extern "C" fn MPI_Status_get_error(status: *const MPI_Status, error: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_get_source(status: *const MPI_Status, source: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Status_get_source", Raise::Default)
+    entry::call("MPI_Status_get_source", Raise::Default, || crate::api::status::status_get_source(status, source))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_get_source(status: *const MPI_Status, source: *mut c_int) -> c_int {
@@ -3811,7 +3811,7 @@ pub unsafe extern "C" fn MPI_Status_get_source(status: *const MPI_Status, source
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_get_tag(status: *const MPI_Status, tag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Status_get_tag", Raise::Default)
+    entry::call("MPI_Status_get_tag", Raise::Default, || crate::api::status::status_get_tag(status, tag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_get_tag(status: *const MPI_Status, tag: *mut c_int) -> c_int {
@@ -3819,7 +3819,7 @@ pub unsafe extern "C" fn MPI_Status_get_tag(status: *const MPI_Status, tag: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_cancelled(status: *mut MPI_Status, flag: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_cancelled", Raise::Default)
+    entry::call("MPI_Status_set_cancelled", Raise::Default, || crate::api::status::status_set_cancelled(status, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_cancelled(status: *mut MPI_Status, flag: c_int) -> c_int {
@@ -3827,7 +3827,7 @@ pub unsafe extern "C" fn MPI_Status_set_cancelled(status: *mut MPI_Status, flag:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_elements(status: *mut MPI_Status, datatype: MPI_Datatype, count: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_elements", Raise::Default)
+    entry::call("MPI_Status_set_elements", Raise::Default, || crate::api::status::status_set_elements(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_elements(status: *mut MPI_Status, datatype: MPI_Datatype, count: c_int) -> c_int {
@@ -3835,7 +3835,7 @@ pub unsafe extern "C" fn MPI_Status_set_elements(status: *mut MPI_Status, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_elements_c(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Status_set_elements_c", Raise::Default)
+    entry::call("MPI_Status_set_elements_c", Raise::Default, || crate::api::status::status_set_elements_c(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_elements_c(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
@@ -3843,7 +3843,7 @@ pub unsafe extern "C" fn MPI_Status_set_elements_c(status: *mut MPI_Status, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_elements_x(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Status_set_elements_x", Raise::Default)
+    entry::call("MPI_Status_set_elements_x", Raise::Default, || crate::api::status::status_set_elements_x(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_elements_x(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
@@ -3851,7 +3851,7 @@ pub unsafe extern "C" fn MPI_Status_set_elements_x(status: *mut MPI_Status, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_error(status: *mut MPI_Status, error: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_error", Raise::Default)
+    entry::call("MPI_Status_set_error", Raise::Default, || crate::api::status::status_set_error(status, error))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_error(status: *mut MPI_Status, error: c_int) -> c_int {
@@ -3859,7 +3859,7 @@ pub unsafe extern "C" fn MPI_Status_set_error(status: *mut MPI_Status, error: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_source(status: *mut MPI_Status, source: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_source", Raise::Default)
+    entry::call("MPI_Status_set_source", Raise::Default, || crate::api::status::status_set_source(status, source))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_source(status: *mut MPI_Status, source: c_int) -> c_int {
@@ -3867,7 +3867,7 @@ pub unsafe extern "C" fn MPI_Status_set_source(status: *mut MPI_Status, source: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_tag(status: *mut MPI_Status, tag: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_tag", Raise::Default)
+    entry::call("MPI_Status_set_tag", Raise::Default, || crate::api::status::status_set_tag(status, tag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_tag(status: *mut MPI_Status, tag: c_int) -> c_int {
@@ -3883,7 +3883,7 @@ pub unsafe extern "C" fn MPI_Test(request: *mut MPI_Request, flag: *mut c_int, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Test_cancelled(status: *const MPI_Status, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Test_cancelled", Raise::Default)
+    entry::call("MPI_Test_cancelled", Raise::Default, || crate::api::status::test_cancelled(status, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Test_cancelled(status: *const MPI_Status, flag: *mut c_int) -> c_int {

@@ -9,6 +9,7 @@ pub mod errhandler;
 pub mod group;
 pub mod host;
 pub mod info;
+pub mod message;
 pub mod op;
 pub mod request;
 pub mod status;
