@@ -93,7 +93,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -113,7 +113,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -138,7 +138,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allreduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -158,7 +158,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -178,7 +178,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -193,12 +193,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -243,7 +243,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Bcast_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -628,7 +628,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Exscan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1113,7 +1113,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1133,7 +1133,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1888,22 +1888,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Pack_external",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_external_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_external_size",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_external_size_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2013,7 +2013,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2043,7 +2043,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2053,7 +2053,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter_block_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2183,7 +2183,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2203,7 +2203,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2223,7 +2223,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatterv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2488,27 +2488,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_darray",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_darray_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_f90_complex",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_f90_integer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_f90_real",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2553,7 +2553,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_keyval",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2578,17 +2578,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_subarray",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_subarray_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_delete_attr",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2603,12 +2603,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_free_keyval",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_attr",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2668,7 +2668,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_get_value_index",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2683,12 +2683,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_match_size",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_set_attr",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2733,12 +2733,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Unpack_external",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Unpack_external_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -3088,12 +3088,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -3363,7 +3363,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Address",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
@@ -3383,32 +3383,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_extent",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_hindexed",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_hvector",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_lb",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_struct",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_ub",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
 ];
