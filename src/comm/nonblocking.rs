@@ -21,7 +21,7 @@ use crate::channel::request::{Pending, RecvBuf, SendBuf};
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::StoreTransport;
 use crate::channel::{self, ChannelKind, Member, MsgStatus, P2pTransport, Transport};
-use crate::collective::{p2p, store, Args};
+use crate::collective::{p2p, run, store, Args};
 use crate::config::Config;
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
@@ -365,8 +365,8 @@ impl Exec<'_> {
     /// Runs the algorithm on the operation's arguments.
     fn run(&mut self, args: Args) -> Result<()> {
         match self {
-            Exec::P2p(a, ctx) => p2p::run(*a, ctx, args),
-            Exec::Store(a, ctx) => store::run(*a, ctx, args),
+            Exec::P2p(a, ctx) => run::p2p(*a, ctx, args),
+            Exec::Store(a, ctx) => run::store(*a, ctx, args),
         }
     }
 

@@ -202,11 +202,17 @@ pub unsafe fn comm_free(c: *mut MPI_Comm) -> Result<(), MpiError> {
             "MPI_COMM_WORLD and MPI_COMM_SELF cannot be freed",
         ));
     }
-    comm::get(h)?;
+    let users = comm::get(h)?.users();
+    if users > 0 {
+        return Err(MpiError::other(format!(
+            "{users} request(s) still use the communicator: complete and free them before \
+             MPI_Comm_free"
+        )));
+    }
     attr::delete_all(h)?;
     let obj = comm::take(h)?;
     out(c, MPI_COMM_NULL, "comm")?;
-    obj.into_core().free()?;
+    obj.into_core()?.free()?;
     Ok(())
 }
 

@@ -459,7 +459,7 @@ pub unsafe extern "C" fn MPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Cancel(request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Cancel", Raise::Default)
+    entry::call("MPI_Cancel", Raise::Default, || crate::api::request::cancel(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Cancel(request: *mut MPI_Request) -> c_int {
@@ -2987,7 +2987,7 @@ pub unsafe extern "C" fn MPI_Pack_c(inbuf: *const c_void, incount: MPI_Count, da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack_external(datarep: *const c_char, inbuf: *const c_void, incount: c_int, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: MPI_Aint, position: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Pack_external", Raise::Default)
+    entry::call("MPI_Pack_external", Raise::Default, || crate::api::external::pack_external(datarep, inbuf, incount, datatype, outbuf, outsize, position))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack_external(datarep: *const c_char, inbuf: *const c_void, incount: c_int, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: MPI_Aint, position: *mut MPI_Aint) -> c_int {
@@ -2995,7 +2995,7 @@ pub unsafe extern "C" fn MPI_Pack_external(datarep: *const c_char, inbuf: *const
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack_external_c(datarep: *const c_char, inbuf: *const c_void, incount: MPI_Count, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: MPI_Count, position: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Pack_external_c", Raise::Default)
+    entry::call("MPI_Pack_external_c", Raise::Default, || crate::api::external::pack_external_c(datarep, inbuf, incount, datatype, outbuf, outsize, position))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack_external_c(datarep: *const c_char, inbuf: *const c_void, incount: MPI_Count, datatype: MPI_Datatype, outbuf: *mut c_void, outsize: MPI_Count, position: *mut MPI_Count) -> c_int {
@@ -3003,7 +3003,7 @@ pub unsafe extern "C" fn MPI_Pack_external_c(datarep: *const c_char, inbuf: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack_external_size(datarep: *const c_char, incount: c_int, datatype: MPI_Datatype, size: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Pack_external_size", Raise::Default)
+    entry::call("MPI_Pack_external_size", Raise::Default, || crate::api::external::pack_external_size(datarep, incount, datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack_external_size(datarep: *const c_char, incount: c_int, datatype: MPI_Datatype, size: *mut MPI_Aint) -> c_int {
@@ -3011,7 +3011,7 @@ pub unsafe extern "C" fn MPI_Pack_external_size(datarep: *const c_char, incount:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pack_external_size_c(datarep: *const c_char, incount: MPI_Count, datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Pack_external_size_c", Raise::Default)
+    entry::call("MPI_Pack_external_size_c", Raise::Default, || crate::api::external::pack_external_size_c(datarep, incount, datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pack_external_size_c(datarep: *const c_char, incount: MPI_Count, datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
@@ -3331,7 +3331,7 @@ pub unsafe extern "C" fn MPI_Remove_error_string(errorcode: c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_free(request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Request_free", Raise::Default)
+    entry::call("MPI_Request_free", Raise::Default, || crate::api::request::request_free(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_free(request: *mut MPI_Request) -> c_int {
@@ -3339,7 +3339,7 @@ pub unsafe extern "C" fn MPI_Request_free(request: *mut MPI_Request) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_get_status(request: MPI_Request, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Request_get_status", Raise::Default)
+    entry::call("MPI_Request_get_status", Raise::Default, || crate::api::request::request_get_status(request, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_get_status(request: MPI_Request, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -3347,7 +3347,7 @@ pub unsafe extern "C" fn MPI_Request_get_status(request: MPI_Request, flag: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_get_status_all(count: c_int, array_of_requests: *const MPI_Request, flag: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Request_get_status_all", Raise::Default)
+    entry::call("MPI_Request_get_status_all", Raise::Default, || crate::api::request::request_get_status_all(count, array_of_requests, flag, array_of_statuses))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_get_status_all(count: c_int, array_of_requests: *const MPI_Request, flag: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
@@ -3355,7 +3355,7 @@ pub unsafe extern "C" fn MPI_Request_get_status_all(count: c_int, array_of_reque
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_get_status_any(count: c_int, array_of_requests: *const MPI_Request, indx: *mut c_int, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Request_get_status_any", Raise::Default)
+    entry::call("MPI_Request_get_status_any", Raise::Default, || crate::api::request::request_get_status_any(count, array_of_requests, indx, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_get_status_any(count: c_int, array_of_requests: *const MPI_Request, indx: *mut c_int, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -3363,7 +3363,7 @@ pub unsafe extern "C" fn MPI_Request_get_status_any(count: c_int, array_of_reque
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_get_status_some(incount: c_int, array_of_requests: *const MPI_Request, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Request_get_status_some", Raise::Default)
+    entry::call("MPI_Request_get_status_some", Raise::Default, || crate::api::request::request_get_status_some(incount, array_of_requests, outcount, array_of_indices, array_of_statuses))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_get_status_some(incount: c_int, array_of_requests: *const MPI_Request, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
@@ -3779,7 +3779,7 @@ pub unsafe extern "C" fn MPI_Ssend_init_c(buf: *const c_void, count: MPI_Count, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Start(request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Start", Raise::Default)
+    entry::call("MPI_Start", Raise::Default, || crate::api::request::start(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Start(request: *mut MPI_Request) -> c_int {
@@ -3787,7 +3787,7 @@ pub unsafe extern "C" fn MPI_Start(request: *mut MPI_Request) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Startall(count: c_int, array_of_requests: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Startall", Raise::Default)
+    entry::call("MPI_Startall", Raise::Default, || crate::api::request::startall(count, array_of_requests))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Startall(count: c_int, array_of_requests: *mut MPI_Request) -> c_int {
@@ -3875,7 +3875,7 @@ pub unsafe extern "C" fn MPI_Status_set_tag(status: *mut MPI_Status, tag: c_int)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Test(request: *mut MPI_Request, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Test", Raise::Default)
+    entry::call("MPI_Test", Raise::Default, || crate::api::request::test(request, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Test(request: *mut MPI_Request, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -3891,7 +3891,7 @@ pub unsafe extern "C" fn MPI_Test_cancelled(status: *const MPI_Status, flag: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Testall(count: c_int, array_of_requests: *mut MPI_Request, flag: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Testall", Raise::Default)
+    entry::call("MPI_Testall", Raise::Default, || crate::api::request::testall(count, array_of_requests, flag, array_of_statuses))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Testall(count: c_int, array_of_requests: *mut MPI_Request, flag: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
@@ -3899,7 +3899,7 @@ pub unsafe extern "C" fn MPI_Testall(count: c_int, array_of_requests: *mut MPI_R
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Testany(count: c_int, array_of_requests: *mut MPI_Request, indx: *mut c_int, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Testany", Raise::Default)
+    entry::call("MPI_Testany", Raise::Default, || crate::api::request::testany(count, array_of_requests, indx, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Testany(count: c_int, array_of_requests: *mut MPI_Request, indx: *mut c_int, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -3907,7 +3907,7 @@ pub unsafe extern "C" fn MPI_Testany(count: c_int, array_of_requests: *mut MPI_R
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Testsome(incount: c_int, array_of_requests: *mut MPI_Request, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Testsome", Raise::Default)
+    entry::call("MPI_Testsome", Raise::Default, || crate::api::request::testsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Testsome(incount: c_int, array_of_requests: *mut MPI_Request, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
@@ -3947,7 +3947,7 @@ pub unsafe extern "C" fn MPI_Type_contiguous_c(count: MPI_Count, oldtype: MPI_Da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_darray(size: c_int, rank: c_int, ndims: c_int, array_of_gsizes: *const c_int, array_of_distribs: *const c_int, array_of_dargs: *const c_int, array_of_psizes: *const c_int, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_darray", Raise::Default)
+    entry::call("MPI_Type_create_darray", Raise::Default, || crate::api::typearray::type_create_darray(size, rank, ndims, array_of_gsizes, array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_darray(size: c_int, rank: c_int, ndims: c_int, array_of_gsizes: *const c_int, array_of_distribs: *const c_int, array_of_dargs: *const c_int, array_of_psizes: *const c_int, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -3955,7 +3955,7 @@ pub unsafe extern "C" fn MPI_Type_create_darray(size: c_int, rank: c_int, ndims:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_darray_c(size: c_int, rank: c_int, ndims: c_int, array_of_gsizes: *const MPI_Count, array_of_distribs: *const c_int, array_of_dargs: *const c_int, array_of_psizes: *const c_int, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_darray_c", Raise::Default)
+    entry::call("MPI_Type_create_darray_c", Raise::Default, || crate::api::typearray::type_create_darray_c(size, rank, ndims, array_of_gsizes, array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_darray_c(size: c_int, rank: c_int, ndims: c_int, array_of_gsizes: *const MPI_Count, array_of_distribs: *const c_int, array_of_dargs: *const c_int, array_of_psizes: *const c_int, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -3963,7 +3963,7 @@ pub unsafe extern "C" fn MPI_Type_create_darray_c(size: c_int, rank: c_int, ndim
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_f90_complex(p: c_int, r: c_int, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_f90_complex", Raise::Default)
+    entry::call("MPI_Type_create_f90_complex", Raise::Default, || crate::api::typearray::type_create_f90_complex(p, r, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_f90_complex(p: c_int, r: c_int, newtype: *mut MPI_Datatype) -> c_int {
@@ -3971,7 +3971,7 @@ pub unsafe extern "C" fn MPI_Type_create_f90_complex(p: c_int, r: c_int, newtype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_f90_integer(r: c_int, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_f90_integer", Raise::Default)
+    entry::call("MPI_Type_create_f90_integer", Raise::Default, || crate::api::typearray::type_create_f90_integer(r, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_f90_integer(r: c_int, newtype: *mut MPI_Datatype) -> c_int {
@@ -3979,7 +3979,7 @@ pub unsafe extern "C" fn MPI_Type_create_f90_integer(r: c_int, newtype: *mut MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_f90_real(p: c_int, r: c_int, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_f90_real", Raise::Default)
+    entry::call("MPI_Type_create_f90_real", Raise::Default, || crate::api::typearray::type_create_f90_real(p, r, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_f90_real(p: c_int, r: c_int, newtype: *mut MPI_Datatype) -> c_int {
@@ -4051,7 +4051,7 @@ pub unsafe extern "C" fn MPI_Type_create_indexed_block_c(count: MPI_Count, block
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_keyval(type_copy_attr_fn: Option<MPI_Type_copy_attr_function>, type_delete_attr_fn: Option<MPI_Type_delete_attr_function>, type_keyval: *mut c_int, extra_state: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Type_create_keyval", Raise::Default)
+    entry::call("MPI_Type_create_keyval", Raise::Default, || crate::api::typeattr::type_create_keyval(type_copy_attr_fn, type_delete_attr_fn, type_keyval, extra_state))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_keyval(type_copy_attr_fn: Option<MPI_Type_copy_attr_function>, type_delete_attr_fn: Option<MPI_Type_delete_attr_function>, type_keyval: *mut c_int, extra_state: *mut c_void) -> c_int {
@@ -4091,7 +4091,7 @@ pub unsafe extern "C" fn MPI_Type_create_struct_c(count: MPI_Count, array_of_blo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_subarray(ndims: c_int, array_of_sizes: *const c_int, array_of_subsizes: *const c_int, array_of_starts: *const c_int, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_subarray", Raise::Default)
+    entry::call("MPI_Type_create_subarray", Raise::Default, || crate::api::typearray::type_create_subarray(ndims, array_of_sizes, array_of_subsizes, array_of_starts, order, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_subarray(ndims: c_int, array_of_sizes: *const c_int, array_of_subsizes: *const c_int, array_of_starts: *const c_int, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4099,7 +4099,7 @@ pub unsafe extern "C" fn MPI_Type_create_subarray(ndims: c_int, array_of_sizes: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_create_subarray_c(ndims: c_int, array_of_sizes: *const MPI_Count, array_of_subsizes: *const MPI_Count, array_of_starts: *const MPI_Count, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_create_subarray_c", Raise::Default)
+    entry::call("MPI_Type_create_subarray_c", Raise::Default, || crate::api::typearray::type_create_subarray_c(ndims, array_of_sizes, array_of_subsizes, array_of_starts, order, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_create_subarray_c(ndims: c_int, array_of_sizes: *const MPI_Count, array_of_subsizes: *const MPI_Count, array_of_starts: *const MPI_Count, order: c_int, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
@@ -4107,7 +4107,7 @@ pub unsafe extern "C" fn MPI_Type_create_subarray_c(ndims: c_int, array_of_sizes
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_delete_attr(datatype: MPI_Datatype, type_keyval: c_int) -> c_int {
-    entry::unsupported("MPI_Type_delete_attr", Raise::Default)
+    entry::call("MPI_Type_delete_attr", Raise::Default, || crate::api::typeattr::type_delete_attr(datatype, type_keyval))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_delete_attr(datatype: MPI_Datatype, type_keyval: c_int) -> c_int {
@@ -4131,7 +4131,7 @@ pub unsafe extern "C" fn MPI_Type_free(datatype: *mut MPI_Datatype) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_free_keyval(type_keyval: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Type_free_keyval", Raise::Default)
+    entry::call("MPI_Type_free_keyval", Raise::Default, || crate::api::typeattr::type_free_keyval(type_keyval))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_free_keyval(type_keyval: *mut c_int) -> c_int {
@@ -4139,7 +4139,7 @@ pub unsafe extern "C" fn MPI_Type_free_keyval(type_keyval: *mut c_int) -> c_int 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_attr(datatype: MPI_Datatype, type_keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Type_get_attr", Raise::Default)
+    entry::call("MPI_Type_get_attr", Raise::Default, || crate::api::typeattr::type_get_attr(datatype, type_keyval, attribute_val, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_attr(datatype: MPI_Datatype, type_keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int) -> c_int {
@@ -4235,7 +4235,7 @@ pub unsafe extern "C" fn MPI_Type_get_true_extent_x(datatype: MPI_Datatype, true
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_value_index(value_type: MPI_Datatype, index_type: MPI_Datatype, pair_type: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_get_value_index", Raise::Default)
+    entry::call("MPI_Type_get_value_index", Raise::Default, || crate::api::typearray::type_get_value_index(value_type, index_type, pair_type))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_value_index(value_type: MPI_Datatype, index_type: MPI_Datatype, pair_type: *mut MPI_Datatype) -> c_int {
@@ -4259,7 +4259,7 @@ pub unsafe extern "C" fn MPI_Type_indexed_c(count: MPI_Count, array_of_blockleng
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_match_size(typeclass: c_int, size: c_int, datatype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_match_size", Raise::Default)
+    entry::call("MPI_Type_match_size", Raise::Default, || crate::api::typearray::type_match_size(typeclass, size, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_match_size(typeclass: c_int, size: c_int, datatype: *mut MPI_Datatype) -> c_int {
@@ -4267,7 +4267,7 @@ pub unsafe extern "C" fn MPI_Type_match_size(typeclass: c_int, size: c_int, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_set_attr(datatype: MPI_Datatype, type_keyval: c_int, attribute_val: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Type_set_attr", Raise::Default)
+    entry::call("MPI_Type_set_attr", Raise::Default, || crate::api::typeattr::type_set_attr(datatype, type_keyval, attribute_val))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_set_attr(datatype: MPI_Datatype, type_keyval: c_int, attribute_val: *mut c_void) -> c_int {
@@ -4339,7 +4339,7 @@ pub unsafe extern "C" fn MPI_Unpack_c(inbuf: *const c_void, insize: MPI_Count, p
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Unpack_external(datarep: *const c_char, inbuf: *const c_void, insize: MPI_Aint, position: *mut MPI_Aint, outbuf: *mut c_void, outcount: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Unpack_external", Raise::Default)
+    entry::call("MPI_Unpack_external", Raise::Default, || crate::api::external::unpack_external(datarep, inbuf, insize, position, outbuf, outcount, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Unpack_external(datarep: *const c_char, inbuf: *const c_void, insize: MPI_Aint, position: *mut MPI_Aint, outbuf: *mut c_void, outcount: c_int, datatype: MPI_Datatype) -> c_int {
@@ -4347,7 +4347,7 @@ pub unsafe extern "C" fn MPI_Unpack_external(datarep: *const c_char, inbuf: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Unpack_external_c(datarep: *const c_char, inbuf: *const c_void, insize: MPI_Count, position: *mut MPI_Count, outbuf: *mut c_void, outcount: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Unpack_external_c", Raise::Default)
+    entry::call("MPI_Unpack_external_c", Raise::Default, || crate::api::external::unpack_external_c(datarep, inbuf, insize, position, outbuf, outcount, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Unpack_external_c(datarep: *const c_char, inbuf: *const c_void, insize: MPI_Count, position: *mut MPI_Count, outbuf: *mut c_void, outcount: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -4363,7 +4363,7 @@ pub unsafe extern "C" fn MPI_Unpublish_name(service_name: *const c_char, info: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Wait(request: *mut MPI_Request, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Wait", Raise::Default)
+    entry::call("MPI_Wait", Raise::Default, || crate::api::request::wait(request, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Wait(request: *mut MPI_Request, status: *mut MPI_Status) -> c_int {
@@ -4371,7 +4371,7 @@ pub unsafe extern "C" fn MPI_Wait(request: *mut MPI_Request, status: *mut MPI_St
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Waitall(count: c_int, array_of_requests: *mut MPI_Request, array_of_statuses: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Waitall", Raise::Default)
+    entry::call("MPI_Waitall", Raise::Default, || crate::api::request::waitall(count, array_of_requests, array_of_statuses))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Waitall(count: c_int, array_of_requests: *mut MPI_Request, array_of_statuses: *mut MPI_Status) -> c_int {
@@ -4379,7 +4379,7 @@ pub unsafe extern "C" fn MPI_Waitall(count: c_int, array_of_requests: *mut MPI_R
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Waitany(count: c_int, array_of_requests: *mut MPI_Request, indx: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Waitany", Raise::Default)
+    entry::call("MPI_Waitany", Raise::Default, || crate::api::request::waitany(count, array_of_requests, indx, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Waitany(count: c_int, array_of_requests: *mut MPI_Request, indx: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -4387,7 +4387,7 @@ pub unsafe extern "C" fn MPI_Waitany(count: c_int, array_of_requests: *mut MPI_R
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Waitsome(incount: c_int, array_of_requests: *mut MPI_Request, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Waitsome", Raise::Default)
+    entry::call("MPI_Waitsome", Raise::Default, || crate::api::request::waitsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Waitsome(incount: c_int, array_of_requests: *mut MPI_Request, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut MPI_Status) -> c_int {
@@ -4771,7 +4771,7 @@ pub unsafe extern "C" fn MPI_Comm_fromint(comm: c_int) -> MPI_Comm {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_toint(comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Comm_toint", Raise::Comm(comm))
+    entry::unsupported_value("MPI_Comm_toint", Raise::Comm(comm), 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_toint(comm: MPI_Comm) -> c_int {
@@ -4787,7 +4787,7 @@ pub unsafe extern "C" fn MPI_Errhandler_fromint(errhandler: c_int) -> MPI_Errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_Errhandler_toint", Raise::Default)
+    entry::unsupported_value("MPI_Errhandler_toint", Raise::Default, 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_int {
@@ -4803,7 +4803,7 @@ pub unsafe extern "C" fn MPI_File_fromint(file: c_int) -> MPI_File {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_toint(file: MPI_File) -> c_int {
-    entry::unsupported("MPI_File_toint", Raise::File(file))
+    entry::unsupported_value("MPI_File_toint", Raise::File(file), 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_toint(file: MPI_File) -> c_int {
@@ -4819,7 +4819,7 @@ pub unsafe extern "C" fn MPI_Group_fromint(group: c_int) -> MPI_Group {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Group_toint(group: MPI_Group) -> c_int {
-    entry::unsupported("MPI_Group_toint", Raise::Default)
+    entry::unsupported_value("MPI_Group_toint", Raise::Default, 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Group_toint(group: MPI_Group) -> c_int {
@@ -4835,7 +4835,7 @@ pub unsafe extern "C" fn MPI_Info_fromint(info: c_int) -> MPI_Info {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Info_toint(info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_Info_toint", Raise::Default)
+    entry::unsupported_value("MPI_Info_toint", Raise::Default, 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Info_toint(info: MPI_Info) -> c_int {
@@ -4851,7 +4851,7 @@ pub unsafe extern "C" fn MPI_Message_fromint(message: c_int) -> MPI_Message {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Message_toint(message: MPI_Message) -> c_int {
-    entry::unsupported("MPI_Message_toint", Raise::Default)
+    entry::unsupported_value("MPI_Message_toint", Raise::Default, 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Message_toint(message: MPI_Message) -> c_int {
@@ -4867,7 +4867,7 @@ pub unsafe extern "C" fn MPI_Op_fromint(op: c_int) -> MPI_Op {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_toint(op: MPI_Op) -> c_int {
-    entry::unsupported("MPI_Op_toint", Raise::Default)
+    entry::unsupported_value("MPI_Op_toint", Raise::Default, 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_toint(op: MPI_Op) -> c_int {
@@ -4883,7 +4883,7 @@ pub unsafe extern "C" fn MPI_Request_fromint(request: c_int) -> MPI_Request {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_toint(request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Request_toint", Raise::Default)
+    entry::unsupported_value("MPI_Request_toint", Raise::Default, 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_toint(request: MPI_Request) -> c_int {
@@ -4899,7 +4899,7 @@ pub unsafe extern "C" fn MPI_Session_fromint(session: c_int) -> MPI_Session {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_toint(session: MPI_Session) -> c_int {
-    entry::unsupported("MPI_Session_toint", Raise::Session(session))
+    entry::unsupported_value("MPI_Session_toint", Raise::Session(session), 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_toint(session: MPI_Session) -> c_int {
@@ -4907,7 +4907,7 @@ pub unsafe extern "C" fn MPI_Session_toint(session: MPI_Session) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_fromint(datatype: c_int) -> MPI_Datatype {
-    entry::unsupported_value("MPI_Type_fromint", Raise::Default, MPI_DATATYPE_NULL)
+    entry::value("MPI_Type_fromint", Raise::Default, MPI_DATATYPE_NULL, || crate::api::datatype::type_fromint(datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_fromint(datatype: c_int) -> MPI_Datatype {
@@ -4915,7 +4915,7 @@ pub unsafe extern "C" fn MPI_Type_fromint(datatype: c_int) -> MPI_Datatype {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_toint(datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_toint", Raise::Default)
+    entry::value("MPI_Type_toint", Raise::Default, 0, || crate::api::datatype::type_toint(datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_toint(datatype: MPI_Datatype) -> c_int {
@@ -4931,7 +4931,7 @@ pub unsafe extern "C" fn MPI_Win_fromint(win: c_int) -> MPI_Win {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_toint(win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_toint", Raise::Win(win))
+    entry::unsupported_value("MPI_Win_toint", Raise::Win(win), 0)
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_toint(win: MPI_Win) -> c_int {
@@ -5347,7 +5347,7 @@ pub unsafe extern "C" fn MPI_T_source_get_timestamp(source_index: c_int, timesta
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Address(location: *mut c_void, address: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Address", Raise::Default)
+    entry::call("MPI_Address", Raise::Default, || crate::api::datatype::address(location, address))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Errhandler_create(comm_errhandler_fn: Option<MPI_Comm_errhandler_function>, errhandler: *mut MPI_Errhandler) -> c_int {
@@ -5363,25 +5363,25 @@ pub unsafe extern "C" fn MPI_Errhandler_set(comm: MPI_Comm, errhandler: MPI_Errh
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_extent(datatype: MPI_Datatype, extent: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Type_extent", Raise::Default)
+    entry::call("MPI_Type_extent", Raise::Default, || crate::api::datatype::type_extent(datatype, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_hindexed(count: c_int, array_of_blocklengths: *mut c_int, array_of_displacements: *mut MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_hindexed", Raise::Default)
+    entry::call("MPI_Type_hindexed", Raise::Default, || crate::api::datatype::type_hindexed(count, array_of_blocklengths, array_of_displacements, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_hvector(count: c_int, blocklength: c_int, stride: MPI_Aint, oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_hvector", Raise::Default)
+    entry::call("MPI_Type_hvector", Raise::Default, || crate::api::datatype::type_hvector(count, blocklength, stride, oldtype, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_lb(datatype: MPI_Datatype, displacement: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Type_lb", Raise::Default)
+    entry::call("MPI_Type_lb", Raise::Default, || crate::api::datatype::type_lb(datatype, displacement))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_struct(count: c_int, array_of_blocklengths: *mut c_int, array_of_displacements: *mut MPI_Aint, array_of_types: *mut MPI_Datatype, newtype: *mut MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_Type_struct", Raise::Default)
+    entry::call("MPI_Type_struct", Raise::Default, || crate::api::datatype::type_struct(count, array_of_blocklengths, array_of_displacements, array_of_types, newtype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_ub(datatype: MPI_Datatype, displacement: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Type_ub", Raise::Default)
+    entry::call("MPI_Type_ub", Raise::Default, || crate::api::datatype::type_ub(datatype, displacement))
 }

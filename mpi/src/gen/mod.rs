@@ -308,7 +308,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Cancel",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1888,22 +1888,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Pack_external",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_external_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_external_size",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pack_external_size_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2103,27 +2103,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Request_free",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_all",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_any",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_get_status_some",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2383,12 +2383,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Start",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Startall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2443,7 +2443,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Test",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2453,17 +2453,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Testall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Testany",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Testsome",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2488,27 +2488,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_darray",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_darray_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_f90_complex",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_f90_integer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_f90_real",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2553,7 +2553,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_keyval",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2578,17 +2578,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_create_subarray",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_create_subarray_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_delete_attr",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2603,12 +2603,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_free_keyval",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_get_attr",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2668,7 +2668,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_get_value_index",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2683,12 +2683,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_match_size",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_set_attr",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2733,12 +2733,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Unpack_external",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Unpack_external_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2748,22 +2748,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Wait",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitany",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Waitsome",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -3088,12 +3088,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Type_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -3363,7 +3363,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Address",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
@@ -3383,32 +3383,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Type_extent",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_hindexed",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_hvector",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_lb",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_struct",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
     Procedure {
         name: "MPI_Type_ub",
-        implemented: false,
+        implemented: true,
         removed: true,
     },
 ];

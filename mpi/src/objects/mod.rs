@@ -10,6 +10,8 @@ pub mod group;
 pub mod host;
 pub mod info;
 pub mod op;
+pub mod request;
+pub mod status;
 pub mod world;
 
 /// Frees every object left at MPI_Finalize (communicators are closed by the caller).
