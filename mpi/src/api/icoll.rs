@@ -53,12 +53,12 @@ fn persistent(
 
 #[allow(clippy::too_many_arguments)]
 pub fn ibarrier(c: MPI_Comm, request: *mut MPI_Request) -> R {
-    nonblocking(c, request, |o| describe_barrier(o))
+    nonblocking(c, request, describe_barrier)
 }
 
 #[allow(clippy::too_many_arguments)]
 pub fn barrier_init(c: MPI_Comm, i: MPI_Info, request: *mut MPI_Request) -> R {
-    persistent(c, i, request, move |o| describe_barrier(o))
+    persistent(c, i, request, describe_barrier)
 }
 
 #[allow(clippy::too_many_arguments)]
