@@ -14,6 +14,7 @@ pub mod datatype;
 pub mod errhandler;
 pub mod external;
 pub mod group;
+pub mod icoll;
 pub mod info;
 pub mod init;
 pub mod op;

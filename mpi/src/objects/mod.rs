@@ -2,6 +2,7 @@
 //! procedures in `crate::api` translate to these).
 
 pub mod attr;
+pub mod coll_request;
 pub mod comm;
 pub mod datatype;
 pub mod errclass;
