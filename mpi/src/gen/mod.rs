@@ -313,42 +313,42 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Cart_coords",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_map",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_rank",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_shift",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_sub",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cartdim_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -583,27 +583,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Dims_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_create_adjacent",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_neighbors",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_neighbors_count",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1218,32 +1218,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Graph_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_map",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_neighbors",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_neighbors_count",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graphdims_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1748,12 +1748,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1768,12 +1768,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1788,12 +1788,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1808,12 +1808,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1828,12 +1828,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2468,7 +2468,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Topo_test",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

@@ -14,6 +14,7 @@ pub mod message;
 pub mod op;
 pub mod request;
 pub mod status;
+pub mod topo;
 pub mod world;
 
 /// Frees every object left at MPI_Finalize (communicators are closed by the caller).
