@@ -15,4 +15,6 @@ pub mod errhandler;
 pub mod group;
 pub mod info;
 pub mod init;
+pub mod mem;
 pub mod op;
+pub mod session;
