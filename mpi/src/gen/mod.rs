@@ -128,7 +128,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alloc_mem",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -403,7 +403,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_create_from_group",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1103,7 +1103,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Free_mem",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1278,7 +1278,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Group_from_session_pset",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2288,7 +2288,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_call_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2313,7 +2313,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_finalize",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2323,27 +2323,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_get_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_nth_pset",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_num_psets",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_pset_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2353,12 +2353,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_set_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

@@ -13,6 +13,7 @@ pub mod info;
 pub mod message;
 pub mod op;
 pub mod request;
+pub mod session;
 pub mod status;
 pub mod topo;
 pub mod world;
@@ -21,6 +22,7 @@ pub mod world;
 pub fn release_all() {
     group::GROUPS.clear();
     info::INFOS.clear();
+    session::SESSIONS.clear();
     for (h, _) in errhandler::ERRHANDLERS.all() {
         if !crate::handles::is_predefined(h) {
             errhandler::ERRHANDLERS.remove(h);
