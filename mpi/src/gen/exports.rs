@@ -123,7 +123,7 @@ pub unsafe extern "C" fn MPI_Allgather_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Allgather_init", Raise::Comm(comm))
+    entry::call("MPI_Allgather_init", Raise::Comm(comm), || crate::api::icoll::allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -131,7 +131,7 @@ pub unsafe extern "C" fn MPI_Allgather_init(sendbuf: *const c_void, sendcount: c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgather_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Allgather_init_c", Raise::Comm(comm))
+    entry::call("MPI_Allgather_init_c", Raise::Comm(comm), || crate::api::icoll::allgather_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgather_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -155,7 +155,7 @@ pub unsafe extern "C" fn MPI_Allgatherv_c(sendbuf: *const c_void, sendcount: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Allgatherv_init", Raise::Comm(comm))
+    entry::call("MPI_Allgatherv_init", Raise::Comm(comm), || crate::api::icoll::allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -163,7 +163,7 @@ pub unsafe extern "C" fn MPI_Allgatherv_init(sendbuf: *const c_void, sendcount: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Allgatherv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Allgatherv_init_c", Raise::Comm(comm), || crate::api::icoll::allgatherv_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -171,7 +171,7 @@ pub unsafe extern "C" fn MPI_Allgatherv_init_c(sendbuf: *const c_void, sendcount
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alloc_mem(size: MPI_Aint, info: MPI_Info, baseptr: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Alloc_mem", Raise::Default)
+    entry::call("MPI_Alloc_mem", Raise::Default, || crate::api::mem::alloc_mem(size, info, baseptr))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alloc_mem(size: MPI_Aint, info: MPI_Info, baseptr: *mut c_void) -> c_int {
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn MPI_Allreduce_c(sendbuf: *const c_void, recvbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Allreduce_init", Raise::Comm(comm))
+    entry::call("MPI_Allreduce_init", Raise::Comm(comm), || crate::api::icoll::allreduce_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -203,7 +203,7 @@ pub unsafe extern "C" fn MPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allreduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Allreduce_init_c", Raise::Comm(comm))
+    entry::call("MPI_Allreduce_init_c", Raise::Comm(comm), || crate::api::icoll::allreduce_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allreduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -227,7 +227,7 @@ pub unsafe extern "C" fn MPI_Alltoall_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoall_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Alltoall_init", Raise::Comm(comm))
+    entry::call("MPI_Alltoall_init", Raise::Comm(comm), || crate::api::icoll::alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoall_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -235,7 +235,7 @@ pub unsafe extern "C" fn MPI_Alltoall_init(sendbuf: *const c_void, sendcount: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoall_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Alltoall_init_c", Raise::Comm(comm))
+    entry::call("MPI_Alltoall_init_c", Raise::Comm(comm), || crate::api::icoll::alltoall_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoall_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -259,7 +259,7 @@ pub unsafe extern "C" fn MPI_Alltoallv_c(sendbuf: *const c_void, sendcounts: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallv_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Alltoallv_init", Raise::Comm(comm))
+    entry::call("MPI_Alltoallv_init", Raise::Comm(comm), || crate::api::icoll::alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallv_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -267,7 +267,7 @@ pub unsafe extern "C" fn MPI_Alltoallv_init(sendbuf: *const c_void, sendcounts: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Alltoallv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Alltoallv_init_c", Raise::Comm(comm), || crate::api::icoll::alltoallv_init_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -291,7 +291,7 @@ pub unsafe extern "C" fn MPI_Alltoallw_c(sendbuf: *const c_void, sendcounts: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallw_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Alltoallw_init", Raise::Comm(comm))
+    entry::call("MPI_Alltoallw_init", Raise::Comm(comm), || crate::api::icoll::alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallw_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -299,7 +299,7 @@ pub unsafe extern "C" fn MPI_Alltoallw_init(sendbuf: *const c_void, sendcounts: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallw_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Alltoallw_init_c", Raise::Comm(comm))
+    entry::call("MPI_Alltoallw_init_c", Raise::Comm(comm), || crate::api::icoll::alltoallw_init_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallw_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -339,7 +339,7 @@ pub unsafe extern "C" fn MPI_Barrier(comm: MPI_Comm) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Barrier_init(comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Barrier_init", Raise::Comm(comm))
+    entry::call("MPI_Barrier_init", Raise::Comm(comm), || crate::api::icoll::barrier_init(comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Barrier_init(comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -363,7 +363,7 @@ pub unsafe extern "C" fn MPI_Bcast_c(buffer: *mut c_void, count: MPI_Count, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bcast_init(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Bcast_init", Raise::Comm(comm))
+    entry::call("MPI_Bcast_init", Raise::Comm(comm), || crate::api::icoll::bcast_init(buffer, count, datatype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bcast_init(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -371,7 +371,7 @@ pub unsafe extern "C" fn MPI_Bcast_init(buffer: *mut c_void, count: c_int, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bcast_init_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Bcast_init_c", Raise::Comm(comm))
+    entry::call("MPI_Bcast_init_c", Raise::Comm(comm), || crate::api::icoll::bcast_init_c(buffer, count, datatype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bcast_init_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -379,7 +379,7 @@ pub unsafe extern "C" fn MPI_Bcast_init_c(buffer: *mut c_void, count: MPI_Count,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Bsend", Raise::Comm(comm))
+    entry::call("MPI_Bsend", Raise::Comm(comm), || crate::api::p2p::bsend(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -387,7 +387,7 @@ pub unsafe extern "C" fn MPI_Bsend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Bsend_c", Raise::Comm(comm))
+    entry::call("MPI_Bsend_c", Raise::Comm(comm), || crate::api::p2p::bsend_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -395,7 +395,7 @@ pub unsafe extern "C" fn MPI_Bsend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Bsend_init", Raise::Comm(comm))
+    entry::call("MPI_Bsend_init", Raise::Comm(comm), || crate::api::p2p::bsend_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -403,7 +403,7 @@ pub unsafe extern "C" fn MPI_Bsend_init(buf: *const c_void, count: c_int, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Bsend_init_c", Raise::Comm(comm))
+    entry::call("MPI_Bsend_init_c", Raise::Comm(comm), || crate::api::p2p::bsend_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -411,7 +411,7 @@ pub unsafe extern "C" fn MPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
-    entry::unsupported("MPI_Buffer_attach", Raise::Default)
+    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::p2p::buffer_attach(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
@@ -419,7 +419,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Buffer_attach_c", Raise::Default)
+    entry::call("MPI_Buffer_attach_c", Raise::Default, || crate::api::p2p::buffer_attach_c(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -427,7 +427,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Buffer_detach", Raise::Default)
+    entry::call("MPI_Buffer_detach", Raise::Default, || crate::api::p2p::buffer_detach(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Buffer_detach_c", Raise::Default)
+    entry::call("MPI_Buffer_detach_c", Raise::Default, || crate::api::p2p::buffer_detach_c(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -443,7 +443,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_flush() -> c_int {
-    entry::unsupported("MPI_Buffer_flush", Raise::Default)
+    entry::call("MPI_Buffer_flush", Raise::Default, || crate::api::p2p::buffer_flush())
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
@@ -611,7 +611,7 @@ pub unsafe extern "C" fn MPIX_Comm_create_errhandler_x(comm_errhandler_fn_x: Opt
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_create_from_group(group: MPI_Group, stringtag: *const c_char, info: MPI_Info, errhandler: MPI_Errhandler, newcomm: *mut MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Comm_create_from_group", Raise::Default)
+    entry::call("MPI_Comm_create_from_group", Raise::Default, || crate::api::session::comm_create_from_group(group, stringtag, info, errhandler, newcomm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_create_from_group(group: MPI_Group, stringtag: *const c_char, info: MPI_Info, errhandler: MPI_Errhandler, newcomm: *mut MPI_Comm) -> c_int {
@@ -979,7 +979,7 @@ pub unsafe extern "C" fn MPI_Exscan_c(sendbuf: *const c_void, recvbuf: *mut c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Exscan_init", Raise::Comm(comm))
+    entry::call("MPI_Exscan_init", Raise::Comm(comm), || crate::api::icoll::exscan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -987,7 +987,7 @@ pub unsafe extern "C" fn MPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Exscan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Exscan_init_c", Raise::Comm(comm))
+    entry::call("MPI_Exscan_init_c", Raise::Comm(comm), || crate::api::icoll::exscan_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Exscan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1731,7 +1731,7 @@ pub unsafe extern "C" fn MPI_Finalized(flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Free_mem(base: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Free_mem", Raise::Default)
+    entry::call("MPI_Free_mem", Raise::Default, || crate::api::mem::free_mem(base))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Free_mem(base: *mut c_void) -> c_int {
@@ -1755,7 +1755,7 @@ pub unsafe extern "C" fn MPI_Gather_c(sendbuf: *const c_void, sendcount: MPI_Cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Gather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Gather_init", Raise::Comm(comm))
+    entry::call("MPI_Gather_init", Raise::Comm(comm), || crate::api::icoll::gather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Gather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1763,7 +1763,7 @@ pub unsafe extern "C" fn MPI_Gather_init(sendbuf: *const c_void, sendcount: c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Gather_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Gather_init_c", Raise::Comm(comm))
+    entry::call("MPI_Gather_init_c", Raise::Comm(comm), || crate::api::icoll::gather_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Gather_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1787,7 +1787,7 @@ pub unsafe extern "C" fn MPI_Gatherv_c(sendbuf: *const c_void, sendcount: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Gatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Gatherv_init", Raise::Comm(comm))
+    entry::call("MPI_Gatherv_init", Raise::Comm(comm), || crate::api::icoll::gatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Gatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1795,7 +1795,7 @@ pub unsafe extern "C" fn MPI_Gatherv_init(sendbuf: *const c_void, sendcount: c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Gatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Gatherv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Gatherv_init_c", Raise::Comm(comm), || crate::api::icoll::gatherv_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Gatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1843,7 +1843,7 @@ pub unsafe extern "C" fn MPI_Get_address(location: *const c_void, address: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_count(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Get_count", Raise::Default)
+    entry::call("MPI_Get_count", Raise::Default, || crate::api::status::get_count(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_count(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
@@ -1851,7 +1851,7 @@ pub unsafe extern "C" fn MPI_Get_count(status: *const MPI_Status, datatype: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_count_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Get_count_c", Raise::Default)
+    entry::call("MPI_Get_count_c", Raise::Default, || crate::api::status::get_count_c(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_count_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
@@ -1859,7 +1859,7 @@ pub unsafe extern "C" fn MPI_Get_count_c(status: *const MPI_Status, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_elements(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Get_elements", Raise::Default)
+    entry::call("MPI_Get_elements", Raise::Default, || crate::api::status::get_elements(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_elements(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut c_int) -> c_int {
@@ -1867,7 +1867,7 @@ pub unsafe extern "C" fn MPI_Get_elements(status: *const MPI_Status, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_elements_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Get_elements_c", Raise::Default)
+    entry::call("MPI_Get_elements_c", Raise::Default, || crate::api::status::get_elements_c(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_elements_c(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
@@ -1875,7 +1875,7 @@ pub unsafe extern "C" fn MPI_Get_elements_c(status: *const MPI_Status, datatype:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_elements_x(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Get_elements_x", Raise::Default)
+    entry::call("MPI_Get_elements_x", Raise::Default, || crate::api::status::get_elements_x(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_elements_x(status: *const MPI_Status, datatype: MPI_Datatype, count: *mut MPI_Count) -> c_int {
@@ -2011,7 +2011,7 @@ pub unsafe extern "C" fn MPI_Group_free(group: *mut MPI_Group) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Group_from_session_pset(session: MPI_Session, pset_name: *const c_char, newgroup: *mut MPI_Group) -> c_int {
-    entry::unsupported("MPI_Group_from_session_pset", Raise::Session(session))
+    entry::call("MPI_Group_from_session_pset", Raise::Session(session), || crate::api::session::group_from_session_pset(session, pset_name, newgroup))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Group_from_session_pset(session: MPI_Session, pset_name: *const c_char, newgroup: *mut MPI_Group) -> c_int {
@@ -2083,7 +2083,7 @@ pub unsafe extern "C" fn MPI_Group_union(group1: MPI_Group, group2: MPI_Group, n
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iallgather", Raise::Comm(comm))
+    entry::call("MPI_Iallgather", Raise::Comm(comm), || crate::api::icoll::iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2091,7 +2091,7 @@ pub unsafe extern "C" fn MPI_Iallgather(sendbuf: *const c_void, sendcount: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iallgather_c", Raise::Comm(comm))
+    entry::call("MPI_Iallgather_c", Raise::Comm(comm), || crate::api::icoll::iallgather_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2099,7 +2099,7 @@ pub unsafe extern "C" fn MPI_Iallgather_c(sendbuf: *const c_void, sendcount: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallgatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iallgatherv", Raise::Comm(comm))
+    entry::call("MPI_Iallgatherv", Raise::Comm(comm), || crate::api::icoll::iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallgatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2107,7 +2107,7 @@ pub unsafe extern "C" fn MPI_Iallgatherv(sendbuf: *const c_void, sendcount: c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iallgatherv_c", Raise::Comm(comm))
+    entry::call("MPI_Iallgatherv_c", Raise::Comm(comm), || crate::api::icoll::iallgatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2115,7 +2115,7 @@ pub unsafe extern "C" fn MPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iallreduce", Raise::Comm(comm))
+    entry::call("MPI_Iallreduce", Raise::Comm(comm), || crate::api::icoll::iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2123,7 +2123,7 @@ pub unsafe extern "C" fn MPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iallreduce_c", Raise::Comm(comm))
+    entry::call("MPI_Iallreduce_c", Raise::Comm(comm), || crate::api::icoll::iallreduce_c(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2131,7 +2131,7 @@ pub unsafe extern "C" fn MPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ialltoall", Raise::Comm(comm))
+    entry::call("MPI_Ialltoall", Raise::Comm(comm), || crate::api::icoll::ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2139,7 +2139,7 @@ pub unsafe extern "C" fn MPI_Ialltoall(sendbuf: *const c_void, sendcount: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ialltoall_c", Raise::Comm(comm))
+    entry::call("MPI_Ialltoall_c", Raise::Comm(comm), || crate::api::icoll::ialltoall_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2147,7 +2147,7 @@ pub unsafe extern "C" fn MPI_Ialltoall_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallv(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ialltoallv", Raise::Comm(comm))
+    entry::call("MPI_Ialltoallv", Raise::Comm(comm), || crate::api::icoll::ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallv(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2155,7 +2155,7 @@ pub unsafe extern "C" fn MPI_Ialltoallv(sendbuf: *const c_void, sendcounts: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ialltoallv_c", Raise::Comm(comm))
+    entry::call("MPI_Ialltoallv_c", Raise::Comm(comm), || crate::api::icoll::ialltoallv_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2163,7 +2163,7 @@ pub unsafe extern "C" fn MPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallw(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ialltoallw", Raise::Comm(comm))
+    entry::call("MPI_Ialltoallw", Raise::Comm(comm), || crate::api::icoll::ialltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallw(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2171,7 +2171,7 @@ pub unsafe extern "C" fn MPI_Ialltoallw(sendbuf: *const c_void, sendcounts: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ialltoallw_c", Raise::Comm(comm))
+    entry::call("MPI_Ialltoallw_c", Raise::Comm(comm), || crate::api::icoll::ialltoallw_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2179,7 +2179,7 @@ pub unsafe extern "C" fn MPI_Ialltoallw_c(sendbuf: *const c_void, sendcounts: *c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibarrier(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ibarrier", Raise::Comm(comm))
+    entry::call("MPI_Ibarrier", Raise::Comm(comm), || crate::api::icoll::ibarrier(comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibarrier(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2187,7 +2187,7 @@ pub unsafe extern "C" fn MPI_Ibarrier(comm: MPI_Comm, request: *mut MPI_Request)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibcast(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ibcast", Raise::Comm(comm))
+    entry::call("MPI_Ibcast", Raise::Comm(comm), || crate::api::icoll::ibcast(buffer, count, datatype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibcast(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2195,7 +2195,7 @@ pub unsafe extern "C" fn MPI_Ibcast(buffer: *mut c_void, count: c_int, datatype:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibcast_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ibcast_c", Raise::Comm(comm))
+    entry::call("MPI_Ibcast_c", Raise::Comm(comm), || crate::api::icoll::ibcast_c(buffer, count, datatype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibcast_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2203,7 +2203,7 @@ pub unsafe extern "C" fn MPI_Ibcast_c(buffer: *mut c_void, count: MPI_Count, dat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ibsend", Raise::Comm(comm))
+    entry::call("MPI_Ibsend", Raise::Comm(comm), || crate::api::p2p::ibsend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2211,7 +2211,7 @@ pub unsafe extern "C" fn MPI_Ibsend(buf: *const c_void, count: c_int, datatype: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ibsend_c", Raise::Comm(comm))
+    entry::call("MPI_Ibsend_c", Raise::Comm(comm), || crate::api::p2p::ibsend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2219,7 +2219,7 @@ pub unsafe extern "C" fn MPI_Ibsend_c(buf: *const c_void, count: MPI_Count, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iexscan", Raise::Comm(comm))
+    entry::call("MPI_Iexscan", Raise::Comm(comm), || crate::api::icoll::iexscan(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2227,7 +2227,7 @@ pub unsafe extern "C" fn MPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iexscan_c", Raise::Comm(comm))
+    entry::call("MPI_Iexscan_c", Raise::Comm(comm), || crate::api::icoll::iexscan_c(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2235,7 +2235,7 @@ pub unsafe extern "C" fn MPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Igather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Igather", Raise::Comm(comm))
+    entry::call("MPI_Igather", Raise::Comm(comm), || crate::api::icoll::igather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Igather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2243,7 +2243,7 @@ pub unsafe extern "C" fn MPI_Igather(sendbuf: *const c_void, sendcount: c_int, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Igather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Igather_c", Raise::Comm(comm))
+    entry::call("MPI_Igather_c", Raise::Comm(comm), || crate::api::icoll::igather_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Igather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2251,7 +2251,7 @@ pub unsafe extern "C" fn MPI_Igather_c(sendbuf: *const c_void, sendcount: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Igatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Igatherv", Raise::Comm(comm))
+    entry::call("MPI_Igatherv", Raise::Comm(comm), || crate::api::icoll::igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Igatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2259,7 +2259,7 @@ pub unsafe extern "C" fn MPI_Igatherv(sendbuf: *const c_void, sendcount: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Igatherv_c", Raise::Comm(comm))
+    entry::call("MPI_Igatherv_c", Raise::Comm(comm), || crate::api::icoll::igatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2267,7 +2267,7 @@ pub unsafe extern "C" fn MPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Improbe", Raise::Comm(comm))
+    entry::call("MPI_Improbe", Raise::Comm(comm), || crate::api::p2p::improbe(source, tag, comm, flag, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2275,7 +2275,7 @@ pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Imrecv", Raise::Default)
+    entry::call("MPI_Imrecv", Raise::Default, || crate::api::p2p::imrecv(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2283,7 +2283,7 @@ pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Imrecv_c", Raise::Default)
+    entry::call("MPI_Imrecv_c", Raise::Default, || crate::api::p2p::imrecv_c(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2507,7 +2507,7 @@ pub unsafe extern "C" fn MPI_Intercomm_merge(intercomm: MPI_Comm, high: c_int, n
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Iprobe", Raise::Comm(comm))
+    entry::call("MPI_Iprobe", Raise::Comm(comm), || crate::api::p2p::iprobe(source, tag, comm, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -2515,7 +2515,7 @@ pub unsafe extern "C" fn MPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, f
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irecv", Raise::Comm(comm))
+    entry::call("MPI_Irecv", Raise::Comm(comm), || crate::api::p2p::irecv(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2523,7 +2523,7 @@ pub unsafe extern "C" fn MPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irecv_c", Raise::Comm(comm))
+    entry::call("MPI_Irecv_c", Raise::Comm(comm), || crate::api::p2p::irecv_c(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2531,7 +2531,7 @@ pub unsafe extern "C" fn MPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatyp
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ireduce", Raise::Comm(comm))
+    entry::call("MPI_Ireduce", Raise::Comm(comm), || crate::api::icoll::ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2539,7 +2539,7 @@ pub unsafe extern "C" fn MPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ireduce_c", Raise::Comm(comm))
+    entry::call("MPI_Ireduce_c", Raise::Comm(comm), || crate::api::icoll::ireduce_c(sendbuf, recvbuf, count, datatype, op, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2547,7 +2547,7 @@ pub unsafe extern "C" fn MPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ireduce_scatter", Raise::Comm(comm))
+    entry::call("MPI_Ireduce_scatter", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2555,7 +2555,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter(sendbuf: *const c_void, recvbuf: *m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ireduce_scatter_c", Raise::Comm(comm))
+    entry::call("MPI_Ireduce_scatter_c", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter_c(sendbuf, recvbuf, recvcounts, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2563,7 +2563,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ireduce_scatter_block", Raise::Comm(comm))
+    entry::call("MPI_Ireduce_scatter_block", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2571,7 +2571,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_block(sendbuf: *const c_void, recvb
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ireduce_scatter_block_c", Raise::Comm(comm))
+    entry::call("MPI_Ireduce_scatter_block_c", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter_block_c(sendbuf, recvbuf, recvcount, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2579,7 +2579,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_block_c(sendbuf: *const c_void, rec
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irsend", Raise::Comm(comm))
+    entry::call("MPI_Irsend", Raise::Comm(comm), || crate::api::p2p::irsend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2587,7 +2587,7 @@ pub unsafe extern "C" fn MPI_Irsend(buf: *const c_void, count: c_int, datatype: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Irsend_c", Raise::Comm(comm))
+    entry::call("MPI_Irsend_c", Raise::Comm(comm), || crate::api::p2p::irsend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2603,7 +2603,7 @@ pub unsafe extern "C" fn MPI_Is_thread_main(flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iscan", Raise::Comm(comm))
+    entry::call("MPI_Iscan", Raise::Comm(comm), || crate::api::icoll::iscan(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2611,7 +2611,7 @@ pub unsafe extern "C" fn MPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iscan_c", Raise::Comm(comm))
+    entry::call("MPI_Iscan_c", Raise::Comm(comm), || crate::api::icoll::iscan_c(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2619,7 +2619,7 @@ pub unsafe extern "C" fn MPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscatter(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iscatter", Raise::Comm(comm))
+    entry::call("MPI_Iscatter", Raise::Comm(comm), || crate::api::icoll::iscatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscatter(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2627,7 +2627,7 @@ pub unsafe extern "C" fn MPI_Iscatter(sendbuf: *const c_void, sendcount: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscatter_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iscatter_c", Raise::Comm(comm))
+    entry::call("MPI_Iscatter_c", Raise::Comm(comm), || crate::api::icoll::iscatter_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscatter_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2635,7 +2635,7 @@ pub unsafe extern "C" fn MPI_Iscatter_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscatterv(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iscatterv", Raise::Comm(comm))
+    entry::call("MPI_Iscatterv", Raise::Comm(comm), || crate::api::icoll::iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscatterv(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2643,7 +2643,7 @@ pub unsafe extern "C" fn MPI_Iscatterv(sendbuf: *const c_void, sendcounts: *cons
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Iscatterv_c", Raise::Comm(comm))
+    entry::call("MPI_Iscatterv_c", Raise::Comm(comm), || crate::api::icoll::iscatterv_c(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2651,7 +2651,7 @@ pub unsafe extern "C" fn MPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isend", Raise::Comm(comm))
+    entry::call("MPI_Isend", Raise::Comm(comm), || crate::api::p2p::isend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2659,7 +2659,7 @@ pub unsafe extern "C" fn MPI_Isend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isend_c", Raise::Comm(comm))
+    entry::call("MPI_Isend_c", Raise::Comm(comm), || crate::api::p2p::isend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2667,7 +2667,7 @@ pub unsafe extern "C" fn MPI_Isend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::p2p::isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2675,7 +2675,7 @@ pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv_c", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2683,7 +2683,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv_replace", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2691,7 +2691,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Isendrecv_replace_c", Raise::Comm(comm))
+    entry::call("MPI_Isendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2699,7 +2699,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Issend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Issend", Raise::Comm(comm))
+    entry::call("MPI_Issend", Raise::Comm(comm), || crate::api::p2p::issend(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Issend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2707,7 +2707,7 @@ pub unsafe extern "C" fn MPI_Issend(buf: *const c_void, count: c_int, datatype: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Issend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Issend_c", Raise::Comm(comm))
+    entry::call("MPI_Issend_c", Raise::Comm(comm), || crate::api::p2p::issend_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Issend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2739,7 +2739,7 @@ pub unsafe extern "C" fn MPI_Lookup_name(service_name: *const c_char, info: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Mprobe", Raise::Comm(comm))
+    entry::call("MPI_Mprobe", Raise::Comm(comm), || crate::api::p2p::mprobe(source, tag, comm, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2747,7 +2747,7 @@ pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Mrecv", Raise::Default)
+    entry::call("MPI_Mrecv", Raise::Default, || crate::api::p2p::mrecv(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2755,7 +2755,7 @@ pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Mrecv_c", Raise::Default)
+    entry::call("MPI_Mrecv_c", Raise::Default, || crate::api::p2p::mrecv_c(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -3083,7 +3083,7 @@ pub unsafe extern "C" fn MPI_Precv_init(buf: *mut c_void, partitions: c_int, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Probe", Raise::Comm(comm))
+    entry::call("MPI_Probe", Raise::Comm(comm), || crate::api::p2p::probe(source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3147,7 +3147,7 @@ pub unsafe extern "C" fn MPI_Raccumulate_c(origin_addr: *const c_void, origin_co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Recv", Raise::Comm(comm))
+    entry::call("MPI_Recv", Raise::Comm(comm), || crate::api::p2p::recv(buf, count, datatype, source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3155,7 +3155,7 @@ pub unsafe extern "C" fn MPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Recv_c", Raise::Comm(comm))
+    entry::call("MPI_Recv_c", Raise::Comm(comm), || crate::api::p2p::recv_c(buf, count, datatype, source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3163,7 +3163,7 @@ pub unsafe extern "C" fn MPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv_init(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Recv_init", Raise::Comm(comm))
+    entry::call("MPI_Recv_init", Raise::Comm(comm), || crate::api::p2p::recv_init(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv_init(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3171,7 +3171,7 @@ pub unsafe extern "C" fn MPI_Recv_init(buf: *mut c_void, count: c_int, datatype:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv_init_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Recv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Recv_init_c", Raise::Comm(comm), || crate::api::p2p::recv_init_c(buf, count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv_init_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3195,7 +3195,7 @@ pub unsafe extern "C" fn MPI_Reduce_c(sendbuf: *const c_void, recvbuf: *mut c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Reduce_init", Raise::Comm(comm))
+    entry::call("MPI_Reduce_init", Raise::Comm(comm), || crate::api::icoll::reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3203,7 +3203,7 @@ pub unsafe extern "C" fn MPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Reduce_init_c", Raise::Comm(comm))
+    entry::call("MPI_Reduce_init_c", Raise::Comm(comm), || crate::api::icoll::reduce_init_c(sendbuf, recvbuf, count, datatype, op, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3259,7 +3259,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_block_c(sendbuf: *const c_void, recv
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_block_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Reduce_scatter_block_init", Raise::Comm(comm))
+    entry::call("MPI_Reduce_scatter_block_init", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_block_init(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_block_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3267,7 +3267,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_block_init(sendbuf: *const c_void, r
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_block_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Reduce_scatter_block_init_c", Raise::Comm(comm))
+    entry::call("MPI_Reduce_scatter_block_init_c", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_block_init_c(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_block_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3275,7 +3275,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_block_init_c(sendbuf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Reduce_scatter_init", Raise::Comm(comm))
+    entry::call("MPI_Reduce_scatter_init", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3283,7 +3283,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_init(sendbuf: *const c_void, recvbuf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Reduce_scatter_init_c", Raise::Comm(comm))
+    entry::call("MPI_Reduce_scatter_init_c", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_init_c(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3419,7 +3419,7 @@ pub unsafe extern "C" fn MPI_Rput_c(origin_addr: *const c_void, origin_count: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Rsend", Raise::Comm(comm))
+    entry::call("MPI_Rsend", Raise::Comm(comm), || crate::api::p2p::rsend(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3427,7 +3427,7 @@ pub unsafe extern "C" fn MPI_Rsend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Rsend_c", Raise::Comm(comm))
+    entry::call("MPI_Rsend_c", Raise::Comm(comm), || crate::api::p2p::rsend_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3435,7 +3435,7 @@ pub unsafe extern "C" fn MPI_Rsend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rsend_init", Raise::Comm(comm))
+    entry::call("MPI_Rsend_init", Raise::Comm(comm), || crate::api::p2p::rsend_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3443,7 +3443,7 @@ pub unsafe extern "C" fn MPI_Rsend_init(buf: *const c_void, count: c_int, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rsend_init_c", Raise::Comm(comm))
+    entry::call("MPI_Rsend_init_c", Raise::Comm(comm), || crate::api::p2p::rsend_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3467,7 +3467,7 @@ pub unsafe extern "C" fn MPI_Scan_c(sendbuf: *const c_void, recvbuf: *mut c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Scan_init", Raise::Comm(comm))
+    entry::call("MPI_Scan_init", Raise::Comm(comm), || crate::api::icoll::scan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3475,7 +3475,7 @@ pub unsafe extern "C" fn MPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Scan_init_c", Raise::Comm(comm))
+    entry::call("MPI_Scan_init_c", Raise::Comm(comm), || crate::api::icoll::scan_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3499,7 +3499,7 @@ pub unsafe extern "C" fn MPI_Scatter_c(sendbuf: *const c_void, sendcount: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scatter_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Scatter_init", Raise::Comm(comm))
+    entry::call("MPI_Scatter_init", Raise::Comm(comm), || crate::api::icoll::scatter_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scatter_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3507,7 +3507,7 @@ pub unsafe extern "C" fn MPI_Scatter_init(sendbuf: *const c_void, sendcount: c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scatter_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Scatter_init_c", Raise::Comm(comm))
+    entry::call("MPI_Scatter_init_c", Raise::Comm(comm), || crate::api::icoll::scatter_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scatter_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3531,7 +3531,7 @@ pub unsafe extern "C" fn MPI_Scatterv_c(sendbuf: *const c_void, sendcounts: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scatterv_init(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Scatterv_init", Raise::Comm(comm))
+    entry::call("MPI_Scatterv_init", Raise::Comm(comm), || crate::api::icoll::scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scatterv_init(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3539,7 +3539,7 @@ pub unsafe extern "C" fn MPI_Scatterv_init(sendbuf: *const c_void, sendcounts: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scatterv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Scatterv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Scatterv_init_c", Raise::Comm(comm), || crate::api::icoll::scatterv_init_c(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scatterv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3547,7 +3547,7 @@ pub unsafe extern "C" fn MPI_Scatterv_init_c(sendbuf: *const c_void, sendcounts:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Send", Raise::Comm(comm))
+    entry::call("MPI_Send", Raise::Comm(comm), || crate::api::p2p::send(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3555,7 +3555,7 @@ pub unsafe extern "C" fn MPI_Send(buf: *const c_void, count: c_int, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Send_c", Raise::Comm(comm))
+    entry::call("MPI_Send_c", Raise::Comm(comm), || crate::api::p2p::send_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3563,7 +3563,7 @@ pub unsafe extern "C" fn MPI_Send_c(buf: *const c_void, count: MPI_Count, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Send_init", Raise::Comm(comm))
+    entry::call("MPI_Send_init", Raise::Comm(comm), || crate::api::p2p::send_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3571,7 +3571,7 @@ pub unsafe extern "C" fn MPI_Send_init(buf: *const c_void, count: c_int, datatyp
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Send_init_c", Raise::Comm(comm))
+    entry::call("MPI_Send_init_c", Raise::Comm(comm), || crate::api::p2p::send_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3579,7 +3579,7 @@ pub unsafe extern "C" fn MPI_Send_init_c(buf: *const c_void, count: MPI_Count, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::p2p::sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3587,7 +3587,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv_c", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3595,7 +3595,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv_replace", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3603,7 +3603,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_Sendrecv_replace_c", Raise::Comm(comm))
+    entry::call("MPI_Sendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3627,7 +3627,7 @@ pub unsafe extern "C" fn MPI_Session_attach_buffer_c(session: MPI_Session, buffe
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_call_errhandler(session: MPI_Session, errorcode: c_int) -> c_int {
-    entry::unsupported("MPI_Session_call_errhandler", Raise::Session(session))
+    entry::call("MPI_Session_call_errhandler", Raise::Session(session), || crate::api::session::session_call_errhandler(session, errorcode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_call_errhandler(session: MPI_Session, errorcode: c_int) -> c_int {
@@ -3667,7 +3667,7 @@ pub unsafe extern "C" fn MPI_Session_detach_buffer_c(session: MPI_Session, buffe
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_finalize(session: *mut MPI_Session) -> c_int {
-    entry::unsupported("MPI_Session_finalize", Raise::session_at(session))
+    entry::call("MPI_Session_finalize", Raise::session_at(session), || crate::api::session::session_finalize(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_finalize(session: *mut MPI_Session) -> c_int {
@@ -3683,7 +3683,7 @@ pub unsafe extern "C" fn MPI_Session_flush_buffer(session: MPI_Session) -> c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_get_errhandler(session: MPI_Session, errhandler: *mut MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_Session_get_errhandler", Raise::Session(session))
+    entry::call("MPI_Session_get_errhandler", Raise::Session(session), || crate::api::session::session_get_errhandler(session, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_get_errhandler(session: MPI_Session, errhandler: *mut MPI_Errhandler) -> c_int {
@@ -3691,7 +3691,7 @@ pub unsafe extern "C" fn MPI_Session_get_errhandler(session: MPI_Session, errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_get_info(session: MPI_Session, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_Session_get_info", Raise::Session(session))
+    entry::call("MPI_Session_get_info", Raise::Session(session), || crate::api::session::session_get_info(session, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_get_info(session: MPI_Session, info_used: *mut MPI_Info) -> c_int {
@@ -3699,7 +3699,7 @@ pub unsafe extern "C" fn MPI_Session_get_info(session: MPI_Session, info_used: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_get_nth_pset(session: MPI_Session, info: MPI_Info, n: c_int, pset_len: *mut c_int, pset_name: *mut c_char) -> c_int {
-    entry::unsupported("MPI_Session_get_nth_pset", Raise::Session(session))
+    entry::call("MPI_Session_get_nth_pset", Raise::Session(session), || crate::api::session::session_get_nth_pset(session, info, n, pset_len, pset_name))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_get_nth_pset(session: MPI_Session, info: MPI_Info, n: c_int, pset_len: *mut c_int, pset_name: *mut c_char) -> c_int {
@@ -3707,7 +3707,7 @@ pub unsafe extern "C" fn MPI_Session_get_nth_pset(session: MPI_Session, info: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_get_num_psets(session: MPI_Session, info: MPI_Info, npset_names: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Session_get_num_psets", Raise::Session(session))
+    entry::call("MPI_Session_get_num_psets", Raise::Session(session), || crate::api::session::session_get_num_psets(session, info, npset_names))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_get_num_psets(session: MPI_Session, info: MPI_Info, npset_names: *mut c_int) -> c_int {
@@ -3715,7 +3715,7 @@ pub unsafe extern "C" fn MPI_Session_get_num_psets(session: MPI_Session, info: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_get_pset_info(session: MPI_Session, pset_name: *const c_char, info: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_Session_get_pset_info", Raise::Session(session))
+    entry::call("MPI_Session_get_pset_info", Raise::Session(session), || crate::api::session::session_get_pset_info(session, pset_name, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_get_pset_info(session: MPI_Session, pset_name: *const c_char, info: *mut MPI_Info) -> c_int {
@@ -3731,7 +3731,7 @@ pub unsafe extern "C" fn MPI_Session_iflush_buffer(session: MPI_Session, request
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_init(info: MPI_Info, errhandler: MPI_Errhandler, session: *mut MPI_Session) -> c_int {
-    entry::unsupported("MPI_Session_init", Raise::session_at(session))
+    entry::call("MPI_Session_init", Raise::session_at(session), || crate::api::session::session_init(info, errhandler, session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_init(info: MPI_Info, errhandler: MPI_Errhandler, session: *mut MPI_Session) -> c_int {
@@ -3739,7 +3739,7 @@ pub unsafe extern "C" fn MPI_Session_init(info: MPI_Info, errhandler: MPI_Errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_set_errhandler(session: MPI_Session, errhandler: MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_Session_set_errhandler", Raise::Session(session))
+    entry::call("MPI_Session_set_errhandler", Raise::Session(session), || crate::api::session::session_set_errhandler(session, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_set_errhandler(session: MPI_Session, errhandler: MPI_Errhandler) -> c_int {
@@ -3747,7 +3747,7 @@ pub unsafe extern "C" fn MPI_Session_set_errhandler(session: MPI_Session, errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Ssend", Raise::Comm(comm))
+    entry::call("MPI_Ssend", Raise::Comm(comm), || crate::api::p2p::ssend(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3755,7 +3755,7 @@ pub unsafe extern "C" fn MPI_Ssend(buf: *const c_void, count: c_int, datatype: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Ssend_c", Raise::Comm(comm))
+    entry::call("MPI_Ssend_c", Raise::Comm(comm), || crate::api::p2p::ssend_c(buf, count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3763,7 +3763,7 @@ pub unsafe extern "C" fn MPI_Ssend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ssend_init", Raise::Comm(comm))
+    entry::call("MPI_Ssend_init", Raise::Comm(comm), || crate::api::p2p::ssend_init(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3771,7 +3771,7 @@ pub unsafe extern "C" fn MPI_Ssend_init(buf: *const c_void, count: c_int, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ssend_init_c", Raise::Comm(comm))
+    entry::call("MPI_Ssend_init_c", Raise::Comm(comm), || crate::api::p2p::ssend_init_c(buf, count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3795,7 +3795,7 @@ pub unsafe extern "C" fn MPI_Startall(count: c_int, array_of_requests: *mut MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_get_error(status: *const MPI_Status, error: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Status_get_error", Raise::Default)
+    entry::call("MPI_Status_get_error", Raise::Default, || crate::api::status::status_get_error(status, error))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_get_error(status: *const MPI_Status, error: *mut c_int) -> c_int {
@@ -3803,7 +3803,7 @@ pub unsafe extern "C" fn MPI_Status_get_error(status: *const MPI_Status, error: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_get_source(status: *const MPI_Status, source: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Status_get_source", Raise::Default)
+    entry::call("MPI_Status_get_source", Raise::Default, || crate::api::status::status_get_source(status, source))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_get_source(status: *const MPI_Status, source: *mut c_int) -> c_int {
@@ -3811,7 +3811,7 @@ pub unsafe extern "C" fn MPI_Status_get_source(status: *const MPI_Status, source
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_get_tag(status: *const MPI_Status, tag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Status_get_tag", Raise::Default)
+    entry::call("MPI_Status_get_tag", Raise::Default, || crate::api::status::status_get_tag(status, tag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_get_tag(status: *const MPI_Status, tag: *mut c_int) -> c_int {
@@ -3819,7 +3819,7 @@ pub unsafe extern "C" fn MPI_Status_get_tag(status: *const MPI_Status, tag: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_cancelled(status: *mut MPI_Status, flag: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_cancelled", Raise::Default)
+    entry::call("MPI_Status_set_cancelled", Raise::Default, || crate::api::status::status_set_cancelled(status, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_cancelled(status: *mut MPI_Status, flag: c_int) -> c_int {
@@ -3827,7 +3827,7 @@ pub unsafe extern "C" fn MPI_Status_set_cancelled(status: *mut MPI_Status, flag:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_elements(status: *mut MPI_Status, datatype: MPI_Datatype, count: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_elements", Raise::Default)
+    entry::call("MPI_Status_set_elements", Raise::Default, || crate::api::status::status_set_elements(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_elements(status: *mut MPI_Status, datatype: MPI_Datatype, count: c_int) -> c_int {
@@ -3835,7 +3835,7 @@ pub unsafe extern "C" fn MPI_Status_set_elements(status: *mut MPI_Status, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_elements_c(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Status_set_elements_c", Raise::Default)
+    entry::call("MPI_Status_set_elements_c", Raise::Default, || crate::api::status::status_set_elements_c(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_elements_c(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
@@ -3843,7 +3843,7 @@ pub unsafe extern "C" fn MPI_Status_set_elements_c(status: *mut MPI_Status, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_elements_x(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Status_set_elements_x", Raise::Default)
+    entry::call("MPI_Status_set_elements_x", Raise::Default, || crate::api::status::status_set_elements_x(status, datatype, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_elements_x(status: *mut MPI_Status, datatype: MPI_Datatype, count: MPI_Count) -> c_int {
@@ -3851,7 +3851,7 @@ pub unsafe extern "C" fn MPI_Status_set_elements_x(status: *mut MPI_Status, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_error(status: *mut MPI_Status, error: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_error", Raise::Default)
+    entry::call("MPI_Status_set_error", Raise::Default, || crate::api::status::status_set_error(status, error))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_error(status: *mut MPI_Status, error: c_int) -> c_int {
@@ -3859,7 +3859,7 @@ pub unsafe extern "C" fn MPI_Status_set_error(status: *mut MPI_Status, error: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_source(status: *mut MPI_Status, source: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_source", Raise::Default)
+    entry::call("MPI_Status_set_source", Raise::Default, || crate::api::status::status_set_source(status, source))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_source(status: *mut MPI_Status, source: c_int) -> c_int {
@@ -3867,7 +3867,7 @@ pub unsafe extern "C" fn MPI_Status_set_source(status: *mut MPI_Status, source: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_tag(status: *mut MPI_Status, tag: c_int) -> c_int {
-    entry::unsupported("MPI_Status_set_tag", Raise::Default)
+    entry::call("MPI_Status_set_tag", Raise::Default, || crate::api::status::status_set_tag(status, tag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_tag(status: *mut MPI_Status, tag: c_int) -> c_int {
@@ -3883,7 +3883,7 @@ pub unsafe extern "C" fn MPI_Test(request: *mut MPI_Request, flag: *mut c_int, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Test_cancelled(status: *const MPI_Status, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Test_cancelled", Raise::Default)
+    entry::call("MPI_Test_cancelled", Raise::Default, || crate::api::status::test_cancelled(status, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Test_cancelled(status: *const MPI_Status, flag: *mut c_int) -> c_int {

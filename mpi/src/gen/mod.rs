@@ -98,12 +98,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgather_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Allgather_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -118,17 +118,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgatherv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Allgatherv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alloc_mem",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -143,12 +143,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allreduce_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Allreduce_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -163,12 +163,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoall_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoall_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -183,12 +183,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoallv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -203,12 +203,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallw_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoallw_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -233,7 +233,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Barrier_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -248,57 +248,57 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Bcast_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Bcast_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Bsend",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Bsend_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Bsend_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Bsend_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Buffer_attach",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Buffer_attach_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Buffer_detach",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Buffer_detach_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Buffer_flush",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -403,7 +403,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_create_from_group",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -633,12 +633,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Exscan_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Exscan_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1103,7 +1103,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Free_mem",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1118,12 +1118,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gather_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Gather_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1138,12 +1138,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gatherv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Gatherv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1173,27 +1173,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Get_count",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Get_count_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Get_elements",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Get_elements_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Get_elements_x",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1278,7 +1278,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Group_from_session_pset",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1323,132 +1323,132 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Iallgather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallgatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallreduce",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallreduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibarrier",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibcast",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibcast_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibsend",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibsend_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iexscan",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iexscan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Improbe",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Imrecv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Imrecv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1588,57 +1588,57 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Iprobe",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Irecv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Irecv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter_block",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter_block_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Irsend",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Irsend_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1648,72 +1648,72 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Iscan",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatter",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatterv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatterv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Isend",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Isend_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Isendrecv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Isendrecv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Isendrecv_replace",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Isendrecv_replace_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Issend",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Issend_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1733,17 +1733,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Mprobe",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Mrecv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Mrecv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1948,7 +1948,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Probe",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1988,22 +1988,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Recv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Recv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Recv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Recv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2018,12 +2018,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2058,22 +2058,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter_block_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_scatter_block_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_scatter_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_scatter_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2158,22 +2158,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Rsend",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Rsend_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Rsend_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Rsend_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2188,12 +2188,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scan_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Scan_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2208,12 +2208,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatter_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Scatter_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2228,52 +2228,52 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatterv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Scatterv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Send",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Send_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Send_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Send_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Sendrecv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Sendrecv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Sendrecv_replace",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Sendrecv_replace_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2288,7 +2288,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_call_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2313,7 +2313,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_finalize",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2323,27 +2323,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_get_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_nth_pset",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_num_psets",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_pset_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2353,32 +2353,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_set_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ssend",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ssend_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ssend_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ssend_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2393,52 +2393,52 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Status_get_error",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_get_source",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_get_tag",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_set_cancelled",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_set_elements",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_set_elements_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_set_elements_x",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_set_error",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_set_source",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Status_set_tag",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2448,7 +2448,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Test_cancelled",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
