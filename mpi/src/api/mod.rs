@@ -14,6 +14,7 @@ pub mod datatype;
 pub mod errhandler;
 pub mod external;
 pub mod group;
+pub mod handleint;
 pub mod icoll;
 pub mod ineighbor;
 pub mod info;
