@@ -40,6 +40,11 @@ fn cancel_and_statuses() {
 }
 
 #[test]
+fn partitioned_requests() {
+    both("p2p_partitioned", &[1, 3], |_| vec![]);
+}
+
+#[test]
 fn errors_return_their_class_and_name_the_call() {
     both("p2p_errors", &[1, 2], |_| vec![]);
     let exe = compile("tests/mpi/p2p_errors.c");

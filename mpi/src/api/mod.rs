@@ -18,6 +18,7 @@ pub mod info;
 pub mod init;
 pub mod op;
 pub mod p2p;
+pub mod partitioned;
 pub mod request;
 pub mod status;
 pub mod typearray;
