@@ -547,7 +547,7 @@ pub unsafe extern "C" fn MPI_Comm_accept(port_name: *const c_char, info: MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::unsupported("MPI_Comm_attach_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
@@ -555,7 +555,7 @@ pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Comm_attach_buffer_c", Raise::Comm(comm))
+    entry::call("MPI_Comm_attach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer_c(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -643,7 +643,7 @@ pub unsafe extern "C" fn MPI_Comm_delete_attr(comm: MPI_Comm, comm_keyval: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Comm_detach_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_detach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -651,7 +651,7 @@ pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Comm_detach_buffer_c", Raise::Comm(comm))
+    entry::call("MPI_Comm_detach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer_c(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -683,7 +683,7 @@ pub unsafe extern "C" fn MPI_Comm_dup_with_info(comm: MPI_Comm, info: MPI_Info, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Comm_flush_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_flush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_flush_buffer(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {

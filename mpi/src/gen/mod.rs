@@ -363,12 +363,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_attach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_attach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -423,12 +423,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_detach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_detach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -448,7 +448,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_flush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
