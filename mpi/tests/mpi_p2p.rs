@@ -98,3 +98,17 @@ fn a_blocked_receive_ends_at_fmi_mpi_timeout_through_the_error_handler() {
         }
     }
 }
+
+#[test]
+fn a_second_thread_on_a_busy_communicator_gets_an_error_not_a_wait() {
+    let exe = compile("tests/mpi/p2p_busy.c");
+    let _one = serial();
+    let run = run_fmi(&exe, 2, &[], &[]);
+    let what = run.describe("p2p_busy");
+    assert!(run.ok && run.stdout.contains("PASS p2p_busy"), "{what}");
+    assert!(
+        run.stdout
+            .contains("BUSY: MPI_Iprobe: the communicator is in use by another thread"),
+        "{what}"
+    );
+}
