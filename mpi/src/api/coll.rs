@@ -7,10 +7,10 @@
 //! and runs it on the core (`crate::coll`).
 
 use crate::cabi::slice;
-use crate::coll::{Coll, Input, Output, Red, Region};
+use crate::coll::{Coll, Input, Output, Red, Region, Who};
 use crate::entry::MpiError;
 use crate::gen::abi::*;
-use crate::objects::comm::{self, CommObj};
+use crate::objects::comm;
 use crate::objects::{datatype as dtypes, op as ops};
 use crate::reduce::Operator;
 use std::ffi::{c_int, c_void};
@@ -61,7 +61,7 @@ fn not_in_place(p: *const c_void, what: &str) -> R {
     Ok(())
 }
 
-fn root_of(obj: &CommObj, root: c_int) -> Result<usize, MpiError> {
+fn root_of(obj: &Who, root: c_int) -> Result<usize, MpiError> {
     usize::try_from(root)
         .ok()
         .filter(|&r| r < obj.size)
@@ -129,7 +129,7 @@ fn blocks(
 
 /// Block i: `counts[i]` elements of `dt` at `displs[i]` extents from `p` (the v-forms).
 unsafe fn vblocks<C: Int, D: Int>(
-    obj: &CommObj,
+    obj: &Who,
     p: *const c_void,
     counts: *const C,
     displs: *const D,
@@ -151,7 +151,7 @@ unsafe fn vblocks<C: Int, D: Int>(
 
 /// Block i: `counts[i]` elements of `types[i]` at `displs[i]` bytes from `p` (alltoallw).
 unsafe fn wblocks<C: Int, D: Int>(
-    obj: &CommObj,
+    obj: &Who,
     p: *const c_void,
     counts: *const C,
     displs: *const D,
@@ -191,9 +191,9 @@ pub(crate) fn reduction(dt: MPI_Datatype, op: MPI_Op) -> Result<Red, MpiError> {
 }
 
 /// Runs a described call on `c` to completion.
-fn blocking(c: MPI_Comm, describe: impl FnOnce(&CommObj) -> Result<Coll, MpiError>) -> R {
+fn blocking(c: MPI_Comm, describe: impl FnOnce(&Who) -> Result<Coll, MpiError>) -> R {
     let obj = comm::get(c)?;
-    let mut coll = describe(&obj)?;
+    let mut coll = describe(&Who::of(&obj))?;
     obj.with(|k| coll.run(k))?;
     // SAFETY: the output buffers were valid for the call, which has just ended.
     unsafe { coll.finish() }?;
@@ -202,12 +202,12 @@ fn blocking(c: MPI_Comm, describe: impl FnOnce(&CommObj) -> Result<Coll, MpiErro
 
 // ---- descriptions (shared with the non-blocking and persistent forms) ----
 
-pub(crate) fn describe_barrier(_: &CommObj) -> Result<Coll, MpiError> {
+pub(crate) fn describe_barrier(_: &Who) -> Result<Coll, MpiError> {
     Ok(Coll::Barrier)
 }
 
 pub(crate) unsafe fn describe_bcast(
-    obj: &CommObj,
+    obj: &Who,
     buf: *mut c_void,
     n: i64,
     dt: MPI_Datatype,
@@ -220,7 +220,7 @@ pub(crate) unsafe fn describe_bcast(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_gather(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     sn: i64,
     st: MPI_Datatype,
@@ -255,7 +255,7 @@ pub(crate) unsafe fn describe_gather(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_scatter(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     sn: i64,
     st: MPI_Datatype,
@@ -288,7 +288,7 @@ pub(crate) unsafe fn describe_scatter(
 }
 
 pub(crate) unsafe fn describe_allgather(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     sn: i64,
     st: MPI_Datatype,
@@ -307,7 +307,7 @@ pub(crate) unsafe fn describe_allgather(
 }
 
 pub(crate) unsafe fn describe_alltoall(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     sn: i64,
     st: MPI_Datatype,
@@ -327,7 +327,7 @@ pub(crate) unsafe fn describe_alltoall(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_gatherv<C: Int, D: Int>(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     sn: i64,
     st: MPI_Datatype,
@@ -363,7 +363,7 @@ pub(crate) unsafe fn describe_gatherv<C: Int, D: Int>(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_scatterv<C: Int, D: Int>(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     scounts: *const C,
     displs: *const D,
@@ -398,7 +398,7 @@ pub(crate) unsafe fn describe_scatterv<C: Int, D: Int>(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_allgatherv<C: Int, D: Int>(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     sn: i64,
     st: MPI_Datatype,
@@ -430,7 +430,7 @@ unsafe fn exchange(send: Option<Vec<Region>>, recv: Vec<Region>) -> Result<Coll,
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_alltoallv<C: Int, D: Int>(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     scounts: *const C,
     sdispls: *const D,
@@ -451,7 +451,7 @@ pub(crate) unsafe fn describe_alltoallv<C: Int, D: Int>(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_alltoallw<C: Int, D: Int>(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     scounts: *const C,
     sdispls: *const D,
@@ -489,7 +489,7 @@ unsafe fn reduced(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn describe_reduce(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     recvbuf: *mut c_void,
     n: i64,
@@ -519,7 +519,7 @@ pub(crate) unsafe fn describe_reduce(
 }
 
 pub(crate) unsafe fn describe_allreduce(
-    _: &CommObj,
+    _: &Who,
     sendbuf: *const c_void,
     recvbuf: *mut c_void,
     n: i64,
@@ -532,7 +532,7 @@ pub(crate) unsafe fn describe_allreduce(
 }
 
 pub(crate) unsafe fn describe_scan(
-    _: &CommObj,
+    _: &Who,
     sendbuf: *const c_void,
     recvbuf: *mut c_void,
     n: i64,
@@ -545,7 +545,7 @@ pub(crate) unsafe fn describe_scan(
 }
 
 pub(crate) unsafe fn describe_exscan(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     recvbuf: *mut c_void,
     n: i64,
@@ -563,7 +563,7 @@ pub(crate) unsafe fn describe_exscan(
 
 /// Reduce_scatter(_block): `counts[i]` elements of the result to rank i.
 unsafe fn scattered(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     recvbuf: *mut c_void,
     counts: Vec<i64>,
@@ -599,7 +599,7 @@ unsafe fn scattered(
 }
 
 pub(crate) unsafe fn describe_reduce_scatter_block(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     recvbuf: *mut c_void,
     n: i64,
@@ -610,7 +610,7 @@ pub(crate) unsafe fn describe_reduce_scatter_block(
 }
 
 pub(crate) unsafe fn describe_reduce_scatter<C: Int>(
-    obj: &CommObj,
+    obj: &Who,
     sendbuf: *const c_void,
     recvbuf: *mut c_void,
     counts: *const C,

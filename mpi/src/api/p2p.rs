@@ -1225,7 +1225,8 @@ unsafe fn detach(owner: bsend::Owner, addr: *mut c_void) -> Result<usize, MpiErr
 
 /// A communicator's own buffer.
 fn comm_owner(c: MPI_Comm) -> Result<bsend::Owner, MpiError> {
-    comm::get(c)?;
+    // The endpoint learns its key here too (communicators made by any path have one).
+    comm::get(c)?.ep.set_buffer_key(c.0);
     Ok(bsend::Owner::Comm(c.0))
 }
 

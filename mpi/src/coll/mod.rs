@@ -1,7 +1,8 @@
 //! MPI collectives on a core communicator. A call is described once ([`Coll`]: its inputs and
 //! outputs as the core sees them, `stage`, and for a reduction the core's element type and
 //! operator from `reduce::Operator::core`), then run to completion ([`Coll::run`]) or handed to
-//! the core's collectives worker ([`Coll::start`], the non-blocking and persistent forms); its
+//! the core's collectives worker ([`Coll::background`], the non-blocking and persistent forms,
+//! whose requests are `api::icoll`'s); its
 //! outputs are unpacked into the user's layout when it ends ([`Coll::finish`]). The in-place
 //! forms are resolved when the call is described: the contribution is copied out of the
 //! receive buffer first, so the core always gets separate send and receive bytes. The core's
@@ -10,8 +11,24 @@
 pub mod stage;
 
 use crate::engine::Result;
-use fmi::Communicator;
+use fmi::{Background, Communicator};
 pub use stage::{Input, Output, Region};
+
+/// The calling rank and the communicator's size: what describing a call needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Who {
+    pub rank: usize,
+    pub size: usize,
+}
+
+impl Who {
+    pub fn of(c: &crate::objects::comm::CommObj) -> Who {
+        Who {
+            rank: c.rank,
+            size: c.size,
+        }
+    }
+}
 
 /// A reduction's element type and operator on the core.
 #[derive(Clone)]
@@ -160,6 +177,104 @@ impl Coll {
                     k.reduce_scatter(send.bytes(), recv.bytes_mut(), counts, red.t, &red.op)
                 }
             }
+        }
+    }
+
+    /// The same call for the core's collectives worker, on this description's buffers.
+    ///
+    /// # Safety
+    /// `self` must outlive the collective and its outputs must not be used until it ends.
+    pub unsafe fn background(&mut self) -> Background {
+        use Background as B;
+        match self {
+            Coll::Barrier => B::Barrier,
+            Coll::Bcast { buf, root } => B::Bcast {
+                buf: buf.recv_buf(),
+                root: *root,
+            },
+            Coll::Gather { send, recv, root } => B::Gather {
+                send: send.send_buf(),
+                recv: recv.as_mut().map(|r| r.recv_buf()),
+                root: *root,
+            },
+            Coll::Scatter { send, recv, root } => B::Scatter {
+                send: send.as_ref().map(|s| s.send_buf()),
+                recv: recv.recv_buf(),
+                root: *root,
+            },
+            Coll::Allgather { send, recv } => B::Allgather {
+                send: send.send_buf(),
+                recv: recv.recv_buf(),
+            },
+            Coll::Alltoall { send, recv } => B::Alltoall {
+                send: send.send_buf(),
+                recv: recv.recv_buf(),
+            },
+            Coll::Gatherv { send, recv, root } => B::Gatherv {
+                send: send.send_buf(),
+                recv: recv.as_mut().map(|r| (r.recv_buf(), r.block_list())),
+                root: *root,
+            },
+            Coll::Scatterv { send, recv, root } => B::Scatterv {
+                send: send.as_ref().map(|s| (s.send_buf(), s.block_list())),
+                recv: recv.recv_buf(),
+                root: *root,
+            },
+            Coll::Allgatherv { send, recv } => B::Allgatherv {
+                send: send.send_buf(),
+                blocks: recv.block_list(),
+                recv: recv.recv_buf(),
+            },
+            Coll::Alltoallv { send, recv } => B::Alltoallv {
+                send: send.send_buf(),
+                sblocks: send.block_list(),
+                rblocks: recv.block_list(),
+                recv: recv.recv_buf(),
+            },
+            Coll::Reduce {
+                send,
+                recv,
+                red,
+                root,
+            } => B::Reduce {
+                send: send.send_buf(),
+                recv: recv.as_mut().map(|r| r.recv_buf()),
+                t: red.t,
+                op: red.op.clone(),
+                root: *root,
+            },
+            Coll::Allreduce { send, recv, red } => B::Allreduce {
+                send: Some(send.send_buf()),
+                recv: recv.recv_buf(),
+                t: red.t,
+                op: red.op.clone(),
+            },
+            Coll::Scan { send, recv, red } => B::Scan {
+                send: send.send_buf(),
+                recv: recv.recv_buf(),
+                t: red.t,
+                op: red.op.clone(),
+            },
+            Coll::Exscan { send, recv, red } => B::Exscan {
+                send: send.send_buf(),
+                recv: recv.recv_buf(),
+                t: red.t,
+                op: red.op.clone(),
+            },
+            Coll::ReduceScatter {
+                send,
+                recv,
+                counts,
+                red,
+                block,
+            } => B::ReduceScatter {
+                send: send.send_buf(),
+                recv: recv.recv_buf(),
+                counts: counts.clone(),
+                t: red.t,
+                op: red.op.clone(),
+                block: *block,
+            },
         }
     }
 

@@ -7,7 +7,9 @@
 
 use crate::engine::{Class, Error, Result};
 use crate::types::Type;
+use fmi::channel::request::{RecvBuf, SendBuf};
 use fmi::collective::shape::{packed, Blocks};
+use fmi::BlockList;
 use std::sync::Arc;
 
 /// `count` elements of `t` at `ptr`, in the user's memory.
@@ -191,6 +193,22 @@ impl Input {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The bytes for a collective that runs in the background.
+    ///
+    /// # Safety
+    /// `self` must outlive that collective (its scratch buffer does not move with it).
+    pub unsafe fn send_buf(&self) -> SendBuf {
+        let b = self.bytes();
+        SendBuf::new(b.as_ptr(), b.len())
+    }
+
+    pub fn block_list(&self) -> BlockList {
+        BlockList {
+            counts: self.0.counts.clone(),
+            displs: self.0.offs.clone(),
+        }
+    }
 }
 
 /// Where a collective's result goes.
@@ -259,6 +277,22 @@ impl Output {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The bytes for a collective that runs in the background.
+    ///
+    /// # Safety
+    /// `self` must outlive that collective and not be used until it ends.
+    pub unsafe fn recv_buf(&mut self) -> RecvBuf {
+        let b = self.bytes_mut();
+        RecvBuf::new(b.as_mut_ptr(), b.len())
+    }
+
+    pub fn block_list(&self) -> BlockList {
+        BlockList {
+            counts: self.laid.counts.clone(),
+            displs: self.laid.offs.clone(),
+        }
     }
 
     /// The current data of block `i`, copied (an in-place contribution).

@@ -98,12 +98,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgather_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Allgather_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -118,17 +118,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allgatherv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Allgatherv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alloc_mem",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -143,12 +143,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Allreduce_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Allreduce_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -163,12 +163,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoall_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoall_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -183,12 +183,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoallv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -203,12 +203,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Alltoallw_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Alltoallw_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -233,7 +233,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Barrier_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -248,12 +248,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Bcast_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Bcast_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -313,42 +313,42 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Cart_coords",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_map",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_rank",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_shift",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cart_sub",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Cartdim_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -403,7 +403,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_create_from_group",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -583,27 +583,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Dims_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_create_adjacent",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_neighbors",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Dist_graph_neighbors_count",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -633,12 +633,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Exscan_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Exscan_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1103,7 +1103,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Free_mem",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1118,12 +1118,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gather_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Gather_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1138,12 +1138,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Gatherv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Gatherv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1218,32 +1218,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Graph_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_map",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_neighbors",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graph_neighbors_count",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Graphdims_get",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1278,7 +1278,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Group_from_session_pset",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1323,77 +1323,77 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Iallgather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallgatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallreduce",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iallreduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ialltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibarrier",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibcast",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ibcast_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1408,32 +1408,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Iexscan",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iexscan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Igatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1603,32 +1603,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Ireduce",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter_block",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ireduce_scatter_block_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1648,32 +1648,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Iscan",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscan_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatter",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatter_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatterv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Iscatterv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1748,12 +1748,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1768,12 +1768,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1788,12 +1788,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1808,12 +1808,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1828,12 +1828,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2018,12 +2018,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2058,22 +2058,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Reduce_scatter_block_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_scatter_block_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_scatter_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Reduce_scatter_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2188,12 +2188,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scan_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Scan_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2208,12 +2208,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatter_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Scatter_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2228,12 +2228,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Scatterv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Scatterv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2288,7 +2288,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_call_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2313,7 +2313,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_finalize",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2323,27 +2323,27 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_get_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_nth_pset",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_num_psets",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_get_pset_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2353,12 +2353,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_set_errhandler",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2468,7 +2468,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Topo_test",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
