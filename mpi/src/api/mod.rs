@@ -21,6 +21,7 @@ pub mod mem;
 pub mod neighbor;
 pub mod op;
 pub mod p2p;
+pub mod partitioned;
 pub mod request;
 pub mod session;
 pub mod status;

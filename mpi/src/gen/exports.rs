@@ -547,7 +547,7 @@ pub unsafe extern "C" fn MPI_Comm_accept(port_name: *const c_char, info: MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::unsupported("MPI_Comm_attach_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
@@ -555,7 +555,7 @@ pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Comm_attach_buffer_c", Raise::Comm(comm))
+    entry::call("MPI_Comm_attach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer_c(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -643,7 +643,7 @@ pub unsafe extern "C" fn MPI_Comm_delete_attr(comm: MPI_Comm, comm_keyval: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Comm_detach_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_detach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -651,7 +651,7 @@ pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Comm_detach_buffer_c", Raise::Comm(comm))
+    entry::call("MPI_Comm_detach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer_c(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -683,7 +683,7 @@ pub unsafe extern "C" fn MPI_Comm_dup_with_info(comm: MPI_Comm, info: MPI_Info, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Comm_flush_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_flush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_flush_buffer(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
@@ -3035,7 +3035,7 @@ pub unsafe extern "C" fn MPI_Pack_size_c(incount: MPI_Count, datatype: MPI_Datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Parrived(request: MPI_Request, partition: c_int, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Parrived", Raise::Default)
+    entry::call("MPI_Parrived", Raise::Default, || crate::api::partitioned::parrived(request, partition, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Parrived(request: MPI_Request, partition: c_int, flag: *mut c_int) -> c_int {
@@ -3051,7 +3051,7 @@ pub unsafe extern "C" fn MPI_Pcontrol(level: c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pready(partition: c_int, request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Pready", Raise::Default)
+    entry::call("MPI_Pready", Raise::Default, || crate::api::partitioned::pready(partition, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pready(partition: c_int, request: MPI_Request) -> c_int {
@@ -3059,7 +3059,7 @@ pub unsafe extern "C" fn MPI_Pready(partition: c_int, request: MPI_Request) -> c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pready_list(length: c_int, array_of_partitions: *const c_int, request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Pready_list", Raise::Default)
+    entry::call("MPI_Pready_list", Raise::Default, || crate::api::partitioned::pready_list(length, array_of_partitions, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pready_list(length: c_int, array_of_partitions: *const c_int, request: MPI_Request) -> c_int {
@@ -3067,7 +3067,7 @@ pub unsafe extern "C" fn MPI_Pready_list(length: c_int, array_of_partitions: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pready_range(partition_low: c_int, partition_high: c_int, request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Pready_range", Raise::Default)
+    entry::call("MPI_Pready_range", Raise::Default, || crate::api::partitioned::pready_range(partition_low, partition_high, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pready_range(partition_low: c_int, partition_high: c_int, request: MPI_Request) -> c_int {
@@ -3075,7 +3075,7 @@ pub unsafe extern "C" fn MPI_Pready_range(partition_low: c_int, partition_high: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Precv_init(buf: *mut c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Precv_init", Raise::Comm(comm))
+    entry::call("MPI_Precv_init", Raise::Comm(comm), || crate::api::partitioned::precv_init(buf, partitions, count, datatype, dest, tag, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Precv_init(buf: *mut c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3091,7 +3091,7 @@ pub unsafe extern "C" fn MPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, st
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Psend_init(buf: *const c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Psend_init", Raise::Comm(comm))
+    entry::call("MPI_Psend_init", Raise::Comm(comm), || crate::api::partitioned::psend_init(buf, partitions, count, datatype, dest, tag, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Psend_init(buf: *const c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {

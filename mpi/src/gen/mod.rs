@@ -363,12 +363,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_attach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_attach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -423,12 +423,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_detach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_detach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -448,7 +448,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_flush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1918,7 +1918,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Parrived",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1928,22 +1928,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Pready",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pready_list",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pready_range",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Precv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1953,7 +1953,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Psend_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
