@@ -15,6 +15,7 @@ pub mod errhandler;
 pub mod external;
 pub mod group;
 pub mod icoll;
+pub mod ineighbor;
 pub mod info;
 pub mod init;
 pub mod mem;
