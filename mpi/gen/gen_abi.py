@@ -337,7 +337,7 @@ def raise_expr(p_list):
 def null_value(abi, ret):
     if ret == "double":
         return "0.0"
-    if ret in SCALARS:
+    if ret in SCALARS or ret == "int":
         return "0"
     return abi.handle_null[ret]
 

@@ -16,7 +16,7 @@ fn from_int(i: c_int, kind: &str) -> Result<usize, MpiError> {
 }
 
 // One function per procedure, written out: the generator finds implementations by their
-// `pub fn NAME(` text.
+// `pub fn NAME(` text. (MPI_Type_toint/fromint are with the datatypes, api/datatype.rs.)
 
 pub fn comm_toint(h: MPI_Comm) -> Result<c_int, MpiError> {
     to_int(h.0, "communicator")
@@ -79,13 +79,6 @@ pub fn session_toint(h: MPI_Session) -> Result<c_int, MpiError> {
 }
 pub fn session_fromint(i: c_int) -> Result<MPI_Session, MpiError> {
     from_int(i, "session").map(MPI_Session)
-}
-
-pub fn type_toint(h: MPI_Datatype) -> Result<c_int, MpiError> {
-    to_int(h.0, "datatype")
-}
-pub fn type_fromint(i: c_int) -> Result<MPI_Datatype, MpiError> {
-    from_int(i, "datatype").map(MPI_Datatype)
 }
 
 pub fn win_toint(h: MPI_Win) -> Result<c_int, MpiError> {
