@@ -155,9 +155,10 @@ fn run_handshake(
         }
     }
     if !hs.is_handshake_finished() {
-        return Err(noise_error("handshake end", snow::Error::State(
-            snow::error::StateProblem::HandshakeNotFinished,
-        )));
+        return Err(noise_error(
+            "handshake end",
+            snow::Error::State(snow::error::StateProblem::HandshakeNotFinished),
+        ));
     }
     Ok((hs, initiator))
 }
@@ -233,7 +234,12 @@ impl Cipher {
 
     /// Seals `in_out` in place; its tag.
     fn seal(&mut self, in_out: &mut [u8]) -> Result<aead::Tag> {
-        let used_up = || Error::new(ErrorKind::Internal, "encrypted link: record counter used up");
+        let used_up = || {
+            Error::new(
+                ErrorKind::Internal,
+                "encrypted link: record counter used up",
+            )
+        };
         let nonce = self.nonce().ok_or_else(used_up)?;
         self.key
             .seal_in_place_separate_tag(nonce, aead::Aad::empty(), in_out)
@@ -609,7 +615,10 @@ mod tests {
         });
         let mut ours = handshake(&mut a, &binding(b"secret", 0, 1)).unwrap();
         let mut snow = t.join().unwrap();
-        for (i, msg) in [&b"first"[..], &[7u8; MAX_PLAIN][..], b"third"].iter().enumerate() {
+        for (i, msg) in [&b"first"[..], &[7u8; MAX_PLAIN][..], b"third"]
+            .iter()
+            .enumerate()
+        {
             ours.push(b"", msg).unwrap();
             let rec = ours.unsent().to_vec();
             ours.sent(rec.len());
@@ -645,7 +654,10 @@ mod tests {
         b.read_space()[..second.len()].copy_from_slice(&second);
         b.filled(second.len());
         let mut out = [0u8; 16];
-        let e = b.open(&mut out).err().expect("the second record first is refused");
+        let e = b
+            .open(&mut out)
+            .err()
+            .expect("the second record first is refused");
         assert!(e.get_ref().unwrap().is::<Forged>());
     }
 
@@ -669,7 +681,10 @@ mod tests {
         fn available(&self) -> usize {
             let mut n: libc::c_int = 0;
             // SAFETY: FIONREAD writes one int to `n`.
-            assert_eq!(unsafe { libc::ioctl(self.s.as_raw_fd(), libc::FIONREAD, &mut n) }, 0);
+            assert_eq!(
+                unsafe { libc::ioctl(self.s.as_raw_fd(), libc::FIONREAD, &mut n) },
+                0
+            );
             self.claim.unwrap_or(n as usize)
         }
     }
@@ -710,14 +725,18 @@ mod tests {
         tx.write_all(&wire[..rec + 10]).unwrap();
         let o = read_direct(&mut b, &mut rx, &mut got).unwrap();
         assert!(matches!(o, Opened::Direct(n) if n == MAX_PLAIN));
-        let dry = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..]).err().unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..])
+            .err()
+            .unwrap();
         assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
         // More of record 2, read straight into the destination, stopping inside its body: the
         // bytes read go back to the buffer.
         let buffered = |b: &Seal| b.in_end - b.in_start;
         rx.claim = Some(usize::MAX);
         tx.write_all(&wire[rec + 10..rec + 30_000]).unwrap();
-        let dry = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..]).err().unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..])
+            .err()
+            .unwrap();
         assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
         assert_eq!(buffered(&b), 30_000, "what was read is kept");
         // The rest of record 2, record 3's prefix and 100 bytes: record 2 completes straight into
@@ -727,13 +746,17 @@ mod tests {
         let o = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..]).unwrap();
         assert!(matches!(o, Opened::Direct(n) if n == MAX_PLAIN));
         assert_eq!(buffered(&b), LEN_PREFIX);
-        let dry = read_direct(&mut b, &mut rx, &mut got[2 * MAX_PLAIN..]).err().unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got[2 * MAX_PLAIN..])
+            .err()
+            .unwrap();
         assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
         assert_eq!(buffered(&b), 102);
         // Record 3 up to 5 bytes before its end, read straight in: it stops inside the tag.
         rx.claim = Some(usize::MAX);
         tx.write_all(&wire[2 * rec + 102..3 * rec - 5]).unwrap();
-        let dry = read_direct(&mut b, &mut rx, &mut got[2 * MAX_PLAIN..]).err().unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got[2 * MAX_PLAIN..])
+            .err()
+            .unwrap();
         assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
         assert_eq!(buffered(&b), rec - 5, "what was read is kept");
         // The rest: records 3 and 4 open.
