@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Builds the fmi Python wheel: the package python/fmi plus libfmi.so (debug info stripped) in
-# one platform wheel, fmi-0.1.0-py3-none-<platform>.whl, where <platform> is
+# Builds the fmi Python wheel: the package python/fmi plus libfmi.so and libfmi's MPI library
+# libmpi_abi.so.1 (for mpi4py: fmi.mpi; debug info stripped) in one platform wheel, fmi-0.1.0-py3-none-<platform>.whl, where <platform> is
 # manylinux_2_<G>_<arch> with G the newest glibc symbol version the library needs (or
 # linux_<arch> if it needs a library outside the manylinux set).
 #
-#   python/build-wheel.sh [--lib PATH] [--out DIR]
+#   python/build-wheel.sh [--lib PATH] [--mpi-lib PATH] [--out DIR]
 #
 #   --lib PATH   libfmi.so to pack (default: target/release/libfmi.so; run
 #                `cargo build --release --lib` first). Any architecture: the tag follows the ELF.
+#   --mpi-lib PATH  libmpi_abi.so.1 to pack (default: the one beside --lib; `cargo build
+#                --release` builds both). Same architecture as --lib.
 #   --out DIR    where the wheel goes (default: python/dist). The staging copy is DIR/stage.
 # Environment: PYTHON (default python3) builds the wheel; when it lacks setuptools>=70.1 and
 # wheel, a private venv DIR/buildenv gets them from PyPI. STRIP (default: strip, or
@@ -18,15 +20,19 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LIB="$ROOT/target/release/libfmi.so"
 OUT="$ROOT/python/dist"
+MPILIB=""
 while (($#)); do
     case "$1" in
         --lib) LIB="$2"; shift 2 ;;
+        --mpi-lib) MPILIB="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "build-wheel: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 [[ -f "$LIB" ]] || { echo "build-wheel: $LIB not found (cargo build --release --lib)" >&2; exit 1; }
+MPILIB="${MPILIB:-$(dirname "$LIB")/libmpi_abi.so.1}"
+[[ -f "$MPILIB" ]] || { echo "build-wheel: $MPILIB not found (cargo build --release, or --mpi-lib)" >&2; exit 1; }
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 
@@ -37,8 +43,10 @@ case "$machine" in
     *AArch64*) arch=aarch64 ;;
     *) echo "build-wheel: unsupported machine '$machine' in $LIB" >&2; exit 1 ;;
 esac
-glibc="$(readelf --dyn-syms -W "$LIB" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -1)"
-needed="$(readelf -d "$LIB" | awk '/NEEDED/ { gsub(/[\[\]]/, "", $NF); print $NF }' | tr '\n' ' ')"
+mpimachine="$(readelf -h "$MPILIB" | awk -F: '/Machine:/ { gsub(/^ +/, "", $2); print $2 }')"
+[[ "$mpimachine" == "$machine" ]] || { echo "build-wheel: $MPILIB is $mpimachine, $LIB is $machine" >&2; exit 1; }
+glibc="$(readelf --dyn-syms -W "$LIB" "$MPILIB" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -1)"
+needed="$(readelf -d "$LIB" "$MPILIB" | awk '/NEEDED/ { gsub(/[\[\]]/, "", $NF); print $NF }' | sort -u | tr '\n' ' ')"
 plat="manylinux_${glibc//./_}_${arch}"
 for lib in $needed; do
     case "$lib" in
@@ -47,7 +55,7 @@ for lib in $needed; do
            plat="linux_${arch}" ;;
     esac
 done
-echo "build-wheel: $LIB: $arch, needs glibc $glibc and: $needed-> $plat"
+echo "build-wheel: $LIB and $MPILIB: $arch, needs glibc $glibc and: $needed-> $plat"
 
 # --- staging copy: sources + stripped library -------------------------------------------------
 STAGE="$OUT/stage"
@@ -63,6 +71,9 @@ fi
 cp "$LIB" "$STAGE/fmi/libfmi.so"
 chmod 0755 "$STAGE/fmi/libfmi.so"
 "$STRIP" --strip-debug "$STAGE/fmi/libfmi.so"
+cp "$MPILIB" "$STAGE/fmi/libmpi_abi.so.1"
+chmod 0755 "$STAGE/fmi/libmpi_abi.so.1"
+"$STRIP" --strip-debug "$STAGE/fmi/libmpi_abi.so.1"
 
 # --- build -------------------------------------------------------------------------------------
 PY="${PYTHON:-python3}"

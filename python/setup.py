@@ -1,5 +1,5 @@
 """Builds a platform wheel ``py3-none-<platform>``: pure-Python code plus the prebuilt
-libfmi.so inside the package (no compiler is run). The platform tag comes from
+libfmi.so and libmpi_abi.so.1 inside the package (no compiler is run). The platform tag comes from
 $FMI_WHEEL_PLAT, which python/build-wheel.sh derives from the library it packs (architecture,
 and the newest glibc symbol version it needs, e.g. manylinux_2_34_x86_64)."""
 
@@ -24,7 +24,8 @@ class platform_wheel(bdist_wheel):
         return "py3", "none", plat
 
 
-if not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fmi", "libfmi.so")):
-    raise SystemExit("fmi/libfmi.so is missing: build the wheel with python/build-wheel.sh")
+for _lib in ("libfmi.so", "libmpi_abi.so.1"):
+    if not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fmi", _lib)):
+        raise SystemExit(f"fmi/{_lib} is missing: build the wheel with python/build-wheel.sh")
 
 setup(distclass=BinaryDistribution, cmdclass={"bdist_wheel": platform_wheel})

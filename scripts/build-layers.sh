@@ -123,6 +123,9 @@ for arch in "${ARCH_LIST[@]}"; do
     install -m 0755 "$PREFIX/lib/libfmi.so.0" "$L/lib/libfmi.so.0"
     "$STRIP" --strip-debug "$L/lib/libfmi.so.0"
     ln -s libfmi.so.0 "$L/lib/libfmi.so"
+    # libfmi's MPI library (the MPI standard ABI): MPI binaries and mpi4py find it in /opt/lib
+    install -m 0755 "$PREFIX/lib/libmpi_abi.so.1" "$L/lib/libmpi_abi.so.1"
+    "$STRIP" --strip-debug "$L/lib/libmpi_abi.so.1"
     cp "$PREFIX/include/fmi.h" "$PREFIX/include/fmi.hpp" "$L/include/"
     cp -R "$PREFIX/lib/cmake" "$L/lib/"
     cp "$PREFIX/lib/pkgconfig/fmi.pc" "$L/lib/pkgconfig/"

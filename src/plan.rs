@@ -1,7 +1,7 @@
 //! The plan: which algorithm runs for a call. The one place that chooses, for both channel
 //! families: the thresholds, the rules, the algorithms' names, and forced algorithms.
 //!
-//! The communicator runs what [`plan`] returns (`collective::p2p::run`, `collective::store::run`)
+//! The communicator runs what [`plan`] returns (`collective::run`)
 //! and records it; the model prices it (`model::pattern`). Neither chooses.
 
 use crate::channel::Family;

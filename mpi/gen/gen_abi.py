@@ -337,7 +337,7 @@ def raise_expr(p_list):
 def null_value(abi, ret):
     if ret == "double":
         return "0.0"
-    if ret in SCALARS:
+    if ret in SCALARS or ret == "int":
         return "0"
     return abi.handle_null[ret]
 
@@ -360,7 +360,8 @@ def gen_exports_rs(abi, impls):
         ret = rust_ret(abi, p.ret)
         raise_ = raise_expr(p.params)
         mod = impls.get(p.impl_name)
-        if p.ret == "int":
+        # MPI_X_toint returns a handle's value, not an error code.
+        if p.ret == "int" and not p.name.endswith("_toint"):
             if mod:
                 body = f"entry::call(\"{p.name}\", {raise_}, || crate::api::{mod}::{p.impl_name}({args}))"
             else:

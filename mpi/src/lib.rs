@@ -54,6 +54,7 @@ mod gen;
 
 pub mod api;
 pub mod cabi;
+pub mod coll;
 pub mod entry;
 pub mod handles;
 pub mod objects;

@@ -1,12 +1,53 @@
-//! Collective algorithms, written once per channel family. `p2p` runs on any
-//! [`crate::channel::P2pTransport`], `store` on any [`crate::channel::store::StoreTransport`];
-//! each family's `run` runs the algorithm the plan chose ([`crate::plan`]). Shared here: the
-//! operation's buffers ([`Args`]), the one-peer algorithm ([`local`]) and the left fold.
+//! Collective algorithms, written once per channel family: the families' files (`p2p` runs on
+//! any [`crate::channel::P2pTransport`], `store` on any
+//! [`crate::channel::store::StoreTransport`]), and what they share: the operation's buffers
+//! ([`Args`]), the one-peer algorithm ([`local`]) and the left fold. [`run`] runs the algorithm
+//! the plan chose ([`crate::plan`]).
 
 pub mod buffer;
-pub mod p2p;
+pub mod run;
 pub mod shape;
-pub mod store;
+
+/// Collective algorithms over a peer-to-peer transport ([`crate::channel::P2pTransport`]), one
+/// algorithm family per file, written in the steps of [`p2p::Ctx`].
+pub mod p2p {
+    mod ctx;
+    pub use ctx::Ctx;
+
+    pub mod allgather;
+    pub mod allreduce;
+    pub mod alltoall;
+    pub mod barrier;
+    pub mod bcast;
+    pub mod gather;
+    pub mod reduce;
+    pub mod reduce_scatter;
+    pub mod scan;
+    pub mod scatter;
+}
+
+/// Collective algorithms over an object store, written against
+/// [`crate::channel::store::StoreTransport`] only (never naming Redis or S3), one algorithm
+/// family per file, in the steps of [`store::Ctx`]. A store is a rendezvous point every peer
+/// reaches in one round trip, so these algorithms are flat where the p2p ones are trees: data is
+/// written once and read by everyone who needs it, and partial results are published for the
+/// peers that combine them.
+pub mod store {
+    mod ctx;
+    pub use ctx::Ctx;
+
+    pub mod allgather;
+    pub mod allreduce;
+    pub mod alltoall;
+    pub mod barrier;
+    pub mod bcast;
+    pub mod finalize;
+    pub mod gather;
+    pub mod reduce;
+    pub mod reduce_scatter;
+    pub mod scan;
+    pub mod scatter;
+}
 
 use crate::datatype::Datatype;
 use crate::error::{Error, Result};

@@ -6,7 +6,7 @@ use super::Communicator;
 use crate::channel::store::StoreTransport;
 use crate::channel::ChannelKind;
 use crate::collective::shape::Blocks;
-use crate::collective::{p2p, store, Args};
+use crate::collective::{p2p, run, store, Args};
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::trace;
@@ -224,7 +224,7 @@ impl Communicator {
                 let r = planned.and_then(|a| match a {
                     Algorithm::P2p(alg) => {
                         ran.algorithm = Some(a);
-                        p2p::run(alg, &mut ctx, args)
+                        run::p2p(alg, &mut ctx, args)
                     }
                     alg => Err(other(alg)),
                 });
@@ -242,7 +242,7 @@ impl Communicator {
                 let r = planned.and_then(|a| match a {
                     Algorithm::Store(alg) => {
                         ran.algorithm = Some(a);
-                        store::run(alg, &mut ctx, args)
+                        run::store(alg, &mut ctx, args)
                     }
                     alg => Err(other(alg)),
                 });

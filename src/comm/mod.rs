@@ -13,6 +13,7 @@
 //!   a communicator shares with the communicators derived from the same init.
 
 mod agree;
+mod background;
 mod channels;
 mod context;
 mod derive;
@@ -23,6 +24,7 @@ mod ops;
 mod p2p;
 mod view;
 
+pub use background::{Background, BlockList};
 pub use derive::UNDEFINED;
 pub use group::Group;
 

@@ -1,5 +1,6 @@
-//! Non-blocking collectives: [`Communicator::ibarrier`], `ibcast`, `iallreduce`, `ireduce`,
-//! `iallgather`, `ialltoall`. Each returns a [`Request`] at once; the collective runs on the
+//! Non-blocking collectives: any collective ([`Communicator::istart`] with a [`Background`]
+//! description; the shorthands [`Communicator::ibarrier`], `ibcast`, `iallreduce`, `ireduce`,
+//! `iallgather`, `ialltoall`). Each returns a [`Request`] at once; the collective runs on the
 //! communicator's worker thread (one per communicator, started by the first such call; the
 //! calls run one after another in the order they were started, which is the same on every peer),
 //! with the algorithm the plan picks for the channel's family. Meanwhile the caller may run any
@@ -13,13 +14,14 @@
 //! communicator's key namespace under the call's own sequence number. They count in the channel
 //! and algorithm counters when they end (the worker keeps its own, which the communicator adds).
 
+use super::background::Background;
 use super::channels::Held;
 use super::Communicator;
 use crate::channel::request::{Pending, RecvBuf, SendBuf};
 use crate::channel::store::keys::Namespace;
 use crate::channel::store::StoreTransport;
 use crate::channel::{self, ChannelKind, Member, MsgStatus, P2pTransport, Transport};
-use crate::collective::{p2p, store, Args};
+use crate::collective::{p2p, run, store, Args};
 use crate::config::Config;
 use crate::datatype::Datatype;
 use crate::error::{Error, ErrorKind, Result};
@@ -27,7 +29,7 @@ use crate::model::counters::{AlgorithmCounters, ChannelCounters};
 use crate::op::ReduceOp;
 use crate::plan::{plan, Algorithm, Call, P2pAlgorithm, StoreAlgorithm};
 use crate::request::Request;
-use crate::tag::{make_tag, OpCode};
+use crate::tag::make_tag;
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -275,24 +277,23 @@ impl Communicator {
         Ok(Request::new(Box::new(Collective { slot }), what, timeout))
     }
 
+    /// Starts any collective on the communicator's worker ([`Background`]): it runs after the
+    /// ones started before it (the same order on every peer), while the caller goes on. The
+    /// request completes when it has ended; the buffers are the caller's until then.
+    pub fn istart(&mut self, mut c: Background) -> Result<Request> {
+        let call = self.prepare(&mut c)?;
+        self.start(call, move |x| x.run(c.args()))
+    }
+
     /// Starts a barrier.
     pub fn ibarrier(&mut self) -> Result<Request> {
-        let call = self.call(OpCode::Barrier, 0);
-        self.start(call, |x| x.run(Args::Barrier))
+        self.istart(Background::Barrier)
     }
 
     /// Starts a broadcast of `buf` from `root` (`buf` is read at the root and written elsewhere
     /// until the request completes).
     pub fn ibcast(&mut self, buf: RecvBuf, root: usize) -> Result<Request> {
-        self.check_peer(root, "root")?;
-        let call = self.call(OpCode::Bcast, buf.len());
-        self.start(call, move |x| {
-            let mut buf = buf;
-            x.run(Args::Bcast {
-                buf: buf.bytes_mut(),
-                root,
-            })
-        })
+        self.istart(Background::Bcast { buf, root })
     }
 
     /// Starts an allreduce of `send` (None: in place, `recv` holds the contribution) into
@@ -304,21 +305,8 @@ impl Communicator {
         t: Datatype,
         op: &ReduceOp,
     ) -> Result<Request> {
-        if let Some(s) = &send {
-            Self::check_len("receive buffer", recv.len(), s.len())?;
-        }
-        let call = self.reduction(OpCode::Allreduce, recv.len(), t, op)?;
         let op = op.clone();
-        self.start(call, move |x| {
-            let mut recv = recv;
-            let args = Args::Allreduce {
-                send: send.as_ref().map(SendBuf::bytes),
-                buf: recv.bytes_mut(),
-                t,
-                op: &op,
-            };
-            x.run(args)
-        })
+        self.istart(Background::Allreduce { send, recv, t, op })
     }
 
     /// Starts a reduction of every rank's `send` into `recv` at `root` (`recv` only there).
@@ -330,62 +318,25 @@ impl Communicator {
         op: &ReduceOp,
         root: usize,
     ) -> Result<Request> {
-        self.check_peer(root, "root")?;
-        let call = self.reduction(OpCode::Reduce, send.len(), t, op)?;
-        let recv = if self.rank == root {
-            let r =
-                recv.ok_or_else(|| Error::new(ErrorKind::NullArg, "root needs a receive buffer"))?;
-            Self::check_len("receive buffer", r.len(), send.len())?;
-            Some(r)
-        } else {
-            None
-        };
         let op = op.clone();
-        self.start(call, move |x| {
-            let mut recv = recv;
-            let args = Args::Reduce {
-                send: send.bytes(),
-                recv: recv.as_mut().map(RecvBuf::bytes_mut),
-                t,
-                op: &op,
-                root,
-            };
-            x.run(args)
+        self.istart(Background::Reduce {
+            send,
+            recv,
+            t,
+            op,
+            root,
         })
     }
 
     /// Starts an allgather of every rank's `send` block into `recv` (size x block).
     pub fn iallgather(&mut self, send: SendBuf, recv: RecvBuf) -> Result<Request> {
-        Self::check_len("receive buffer", recv.len(), send.len() * self.size)?;
-        let call = self.call(OpCode::Allgather, send.len());
-        self.start(call, move |x| {
-            let mut recv = recv;
-            let args = Args::Allgather {
-                send: send.bytes(),
-                recv: recv.bytes_mut(),
-            };
-            x.run(args)
-        })
+        self.istart(Background::Allgather { send, recv })
     }
 
     /// Starts an all-to-all: block i of `send` goes to rank i, block j of `recv` comes from rank
     /// j.
     pub fn ialltoall(&mut self, send: SendBuf, recv: RecvBuf) -> Result<Request> {
-        Self::check_len("receive buffer", recv.len(), send.len())?;
-        if send.len() % self.size != 0 {
-            return Err(Error::invalid(
-                "alltoall buffer is not a whole number of blocks",
-            ));
-        }
-        let call = self.call(OpCode::Alltoall, send.len());
-        self.start(call, move |x| {
-            let mut recv = recv;
-            let args = Args::Alltoall {
-                send: send.bytes(),
-                recv: recv.bytes_mut(),
-            };
-            x.run(args)
-        })
+        self.istart(Background::Alltoall { send, recv })
     }
 }
 
@@ -414,8 +365,8 @@ impl Exec<'_> {
     /// Runs the algorithm on the operation's arguments.
     fn run(&mut self, args: Args) -> Result<()> {
         match self {
-            Exec::P2p(a, ctx) => p2p::run(*a, ctx, args),
-            Exec::Store(a, ctx) => store::run(*a, ctx, args),
+            Exec::P2p(a, ctx) => run::p2p(*a, ctx, args),
+            Exec::Store(a, ctx) => run::store(*a, ctx, args),
         }
     }
 

@@ -428,6 +428,26 @@ impl Communicator {
         t: Datatype,
         op: &ReduceOp,
     ) -> Result<()> {
+        self.check_reduce_scatter(send.len(), recv.len(), counts, t)?;
+        let call = self.reduction(code, send.len(), t, op)?;
+        let args = Args::ReduceScatter {
+            send,
+            recv,
+            counts,
+            t,
+            op,
+        };
+        self.run(call, args)
+    }
+
+    /// Checks a reduce_scatter's buffers of `send` and `recv` bytes against its `counts`.
+    pub(super) fn check_reduce_scatter(
+        &self,
+        send: usize,
+        recv: usize,
+        counts: &[usize],
+        t: Datatype,
+    ) -> Result<()> {
         if counts.len() != self.size {
             return Err(Error::invalid(format!(
                 "{} counts for {} peers",
@@ -442,17 +462,8 @@ impl Communicator {
             .iter()
             .try_fold(0usize, |a, &c| a.checked_add(c))
             .ok_or_else(|| Error::invalid("the counts add up to more bytes than a buffer has"))?;
-        Self::check_len("send buffer", send.len(), total)?;
-        Self::check_len("receive buffer", recv.len(), counts[self.rank])?;
-        let call = self.reduction(code, total, t, op)?;
-        let args = Args::ReduceScatter {
-            send,
-            recv,
-            counts,
-            t,
-            op,
-        };
-        self.run(call, args)
+        Self::check_len("send buffer", send, total)?;
+        Self::check_len("receive buffer", recv, counts[self.rank])
     }
 
     /// Exclusive prefix reduction: rank k > 0 gets v0 (+) ... (+) v(k-1) in `recv`. Rank 0's

@@ -81,13 +81,15 @@ def test_cpp_layer_layout(layers, tmp_path):
         names = set(zf.namelist())
         for need in ("lib/libfmi.so.0", "lib/libfmi.so", "include/fmi.h", "include/fmi.hpp",
                      "lib/cmake/FMI/FMIConfig.cmake", "lib/cmake/FMI/FMIConfigVersion.cmake",
-                     "lib/pkgconfig/fmi.pc", "bin/fmirun", "bin/fmi-rendezvous"):
+                     "lib/pkgconfig/fmi.pc", "bin/fmirun", "bin/fmi-rendezvous",
+                     "lib/libmpi_abi.so.1"):
             assert need in names, need
         link = zf.getinfo("lib/libfmi.so")
         assert stat.S_ISLNK(link.external_attr >> 16) and zf.read(link) == b"libfmi.so.0"
         assert not any(n.startswith(("python/", "/")) or ".." in n for n in names)
     d = unzip(z, tmp_path / "opt")
     check_elf(d / "lib" / "libfmi.so.0", soname="libfmi.so.0")
+    check_elf(d / "lib" / "libmpi_abi.so.1", soname="libmpi_abi.so.1")
     assert os.readlink(d / "lib" / "libfmi.so") == "libfmi.so.0"
     assert (d / "include" / "fmi.h").read_text() == (ROOT / "include" / "fmi.h").read_text()
 
@@ -97,17 +99,29 @@ def test_python_layer_layout_and_import(layers, tmp_path):
     with zipfile.ZipFile(z) as zf:
         names = set(zf.namelist())
     for need in ("python/fmi/__init__.py", "python/fmi/_capi.py", "python/fmi/libfmi.so",
+                 "python/fmi/mpi.py", "python/fmi/libmpi_abi.so.1",
                  "python/fmi-0.1.0.dist-info/METADATA"):
         assert need in names, need
     assert all(n.startswith("python/") for n in names)
     opt = unzip(z, tmp_path / "opt")
     check_elf(opt / "python" / "fmi" / "libfmi.so", soname="libfmi.so.0")
+    check_elf(opt / "python" / "fmi" / "libmpi_abi.so.1", soname="libmpi_abi.so.1")
     # Lambda puts /opt/python on sys.path: the layer's package and library must be the ones used
     code = "import fmi, json; print(json.dumps([fmi.__file__, fmi.library_path, fmi.version()]))"
     out = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE,
                          env=dict(os.environ, PYTHONPATH=str(opt / "python")), cwd=str(tmp_path)).stdout
     f, lib, ver = json.loads(out)
     assert f.startswith(str(opt)) and lib == str(opt / "python" / "fmi" / "libfmi.so") and ver == "0.1.0"
+    # fmi.mpi loads the layer's libmpi_abi.so.1 (for mpi4py) and names it in MPI4PY_LIBMPI
+    code = ("import ctypes, fmi.mpi, os; l = ctypes.CDLL('libmpi_abi.so.1');"
+            "v = ctypes.create_string_buffer(8192); n = ctypes.c_int(0);"
+            "assert l.MPI_Get_library_version(v, ctypes.byref(n)) == 0;"
+            "print(fmi.mpi.library_path()); print(os.environ['MPI4PY_LIBMPI']); print(v.value.decode())")
+    env = {k: v for k, v in os.environ.items() if k not in ("MPI4PY_LIBMPI", "LD_LIBRARY_PATH")}
+    out = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE, text=True,
+                         env=dict(env, PYTHONPATH=str(opt / "python")), cwd=str(tmp_path)).stdout
+    path, named, version = out.split("\n", 2)
+    assert path == named == str(opt / "python" / "fmi" / "libmpi_abi.so.1") and "libfmi" in version, out
 
 
 def test_wheel_matches_python_layer(layers):

@@ -6,4 +6,5 @@
 pub mod bench;
 pub mod calibrate;
 pub mod fit;
+pub mod mpi_lib;
 pub mod server;

@@ -11,7 +11,8 @@ use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 // The predefined attributes' values: the caller gets a pointer to them, valid for the run.
-static TAG_UB: AtomicI32 = AtomicI32::new(fmi::TAG_UB as i32);
+// MPI_TAG_UB is the point-to-point layer's bound (the core keeps two flag bits of its tag).
+static TAG_UB: AtomicI32 = AtomicI32::new(crate::p2p::TAG_UB);
 static HOST: AtomicI32 = AtomicI32::new(MPI_PROC_NULL);
 static IO: AtomicI32 = AtomicI32::new(MPI_ANY_SOURCE);
 static WTIME_IS_GLOBAL: AtomicI32 = AtomicI32::new(0);

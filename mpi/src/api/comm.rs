@@ -5,7 +5,7 @@ use crate::cabi::{out, read, string, write_string};
 use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::objects::comm::{self, CommObj};
-use crate::objects::{attr, group, host, info};
+use crate::objects::{attr, group, host, info, topo};
 use std::ffi::{c_char, c_int};
 use std::sync::Arc;
 
@@ -39,6 +39,8 @@ pub unsafe fn comm_dup(c: MPI_Comm, newcomm: *mut MPI_Comm) -> Result<(), MpiErr
         comm::forget(h);
         return Err(e);
     }
+    // A duplicate keeps the topology.
+    topo::copy(c, h);
     out(newcomm, h, "newcomm")
 }
 
@@ -202,11 +204,18 @@ pub unsafe fn comm_free(c: *mut MPI_Comm) -> Result<(), MpiError> {
             "MPI_COMM_WORLD and MPI_COMM_SELF cannot be freed",
         ));
     }
-    comm::get(h)?;
+    let users = comm::get(h)?.users();
+    if users > 0 {
+        return Err(MpiError::other(format!(
+            "{users} request(s) still use the communicator: complete and free them before \
+             MPI_Comm_free"
+        )));
+    }
     attr::delete_all(h)?;
     let obj = comm::take(h)?;
+    topo::detach(h);
     out(c, MPI_COMM_NULL, "comm")?;
-    obj.into_core().free()?;
+    obj.into_core()?.free()?;
     Ok(())
 }
 

@@ -1,15 +1,23 @@
 //! Datatypes: constructors (and their `_c` large-count forms), commit, free, size and extents,
-//! envelope and contents, names, pack/unpack, addresses. The type maps are `crate::types`.
+//! envelope and contents, names, pack/unpack, addresses, handle conversion, and the MPI-1 names
+//! removed in MPI-3.0 (`MPI_Type_lb`, ...) that MPICH's library still exports. The type maps
+//! are `crate::types`; subarray/darray/Fortran 90 types are in `typearray`, external32 in
+//! `external`, attributes in `typeattr`.
 
 use crate::cabi;
 use crate::entry::MpiError;
 use crate::gen::abi::*;
+use crate::objects::attr::{self, Kind};
 use crate::objects::datatype::{self as dt, DATATYPES};
 use crate::types::{Combiner, Type};
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 
-fn ints<T: Copy + Into<i64>>(p: *const T, n: usize, what: &str) -> Result<Vec<i64>, MpiError> {
+pub(crate) fn ints<T: Copy + Into<i64>>(
+    p: *const T,
+    n: usize,
+    what: &str,
+) -> Result<Vec<i64>, MpiError> {
     // SAFETY: the caller passes an array of `n` elements (the MPI contract).
     Ok(unsafe { cabi::slice(p, n, what)? }
         .iter()
@@ -17,13 +25,16 @@ fn ints<T: Copy + Into<i64>>(p: *const T, n: usize, what: &str) -> Result<Vec<i6
         .collect())
 }
 
-fn ncount<T: Copy + Into<i64>>(n: T, what: &str) -> Result<usize, MpiError> {
+pub(crate) fn ncount<T: Copy + Into<i64>>(n: T, what: &str) -> Result<usize, MpiError> {
     let n: i64 = n.into();
     usize::try_from(n)
         .map_err(|_| MpiError::new(MPI_ERR_COUNT, format!("{what} = {n} is negative")))
 }
 
-fn new_type(t: crate::engine::Result<Arc<Type>>, out: *mut MPI_Datatype) -> Result<(), MpiError> {
+pub(crate) fn new_type(
+    t: crate::engine::Result<Arc<Type>>,
+    out: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
     let h = dt::register(t?);
     // SAFETY: `out` is the caller's out-parameter.
     unsafe { cabi::out(out, h, "newtype") }.inspect_err(|_| {
@@ -286,8 +297,20 @@ pub fn type_create_resized_c(
 ) -> Result<(), MpiError> {
     new_type(Type::resized(&dt::get(oldtype)?, lb, extent, true), newtype)
 }
-pub fn type_dup(oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> Result<(), MpiError> {
-    new_type(Type::dup(&dt::get(oldtype)?), newtype)
+pub unsafe fn type_dup(oldtype: MPI_Datatype, newtype: *mut MPI_Datatype) -> Result<(), MpiError> {
+    let old = dt::object(oldtype)?;
+    let h = dt::register(Type::dup(&old.t)?);
+    let new = dt::object(h)?;
+    // The attributes go to the duplicate as their keyvals' copy callbacks decide.
+    let copied = attr::copy_all_in(Kind::Type, oldtype.0, &old.attrs, h.0, &new.attrs);
+    match copied.and_then(|()| cabi::out(newtype, h, "newtype")) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = attr::delete_all_in(Kind::Type, h.0, &new.attrs);
+            DATATYPES.remove(h.0);
+            Err(e)
+        }
+    }
 }
 
 pub unsafe fn type_commit(datatype: *mut MPI_Datatype) -> Result<(), MpiError> {
@@ -300,10 +323,12 @@ pub unsafe fn type_free(datatype: *mut MPI_Datatype) -> Result<(), MpiError> {
     if dt::is_predefined(h) {
         return Err(MpiError::new(
             MPI_ERR_TYPE,
-            "a predefined datatype cannot be freed",
+            "a predefined datatype (or a Fortran 90 parameterized one) cannot be freed",
         ));
     }
-    dt::object(h)?;
+    let o = dt::object(h)?;
+    // The attributes' delete callbacks run first; an error keeps the datatype.
+    attr::delete_all_in(Kind::Type, h.0, &o.attrs)?;
     DATATYPES.remove(h.0);
     cabi::out(datatype, MPI_DATATYPE_NULL, "datatype")
 }
@@ -396,6 +421,11 @@ fn combiner_code(c: Option<Combiner>) -> c_int {
         Some(Combiner::HindexedBlock) => MPI_COMBINER_HINDEXED_BLOCK,
         Some(Combiner::Struct) => MPI_COMBINER_STRUCT,
         Some(Combiner::Resized) => MPI_COMBINER_RESIZED,
+        Some(Combiner::Subarray) => MPI_COMBINER_SUBARRAY,
+        Some(Combiner::Darray) => MPI_COMBINER_DARRAY,
+        Some(Combiner::F90Real) => MPI_COMBINER_F90_REAL,
+        Some(Combiner::F90Complex) => MPI_COMBINER_F90_COMPLEX,
+        Some(Combiner::F90Integer) => MPI_COMBINER_F90_INTEGER,
     }
 }
 
@@ -751,4 +781,65 @@ pub fn aint_add(base: MPI_Aint, disp: MPI_Aint) -> Result<MPI_Aint, MpiError> {
 }
 pub fn aint_diff(a: MPI_Aint, b: MPI_Aint) -> Result<MPI_Aint, MpiError> {
     Ok(a.wrapping_sub(b))
+}
+
+/// `MPI_Type_toint`: the handle's value as an int (handles of this library fit in one).
+pub fn type_toint(datatype: MPI_Datatype) -> Result<c_int, MpiError> {
+    c_int::try_from(datatype.0).map_err(|_| {
+        MpiError::new(
+            MPI_ERR_TYPE,
+            format!(
+                "the datatype handle {:#x} does not fit in an int",
+                datatype.0
+            ),
+        )
+    })
+}
+/// `MPI_Type_fromint`: the handle of an int from `MPI_Type_toint`.
+pub fn type_fromint(datatype: c_int) -> Result<MPI_Datatype, MpiError> {
+    usize::try_from(datatype)
+        .map(MPI_Datatype)
+        .map_err(|_| MpiError::new(MPI_ERR_TYPE, format!("{datatype} is not a datatype handle")))
+}
+
+// MPI-1 names removed in MPI-3.0, exported as MPICH's library exports them.
+
+pub unsafe fn address(location: *mut c_void, address: *mut MPI_Aint) -> Result<(), MpiError> {
+    get_address(location, address)
+}
+pub unsafe fn type_extent(datatype: MPI_Datatype, extent: *mut MPI_Aint) -> Result<(), MpiError> {
+    cabi::out(extent, dt::get(datatype)?.extent() as MPI_Aint, "extent")
+}
+pub unsafe fn type_lb(datatype: MPI_Datatype, lb: *mut MPI_Aint) -> Result<(), MpiError> {
+    cabi::out(lb, dt::get(datatype)?.lb() as MPI_Aint, "displacement")
+}
+pub unsafe fn type_ub(datatype: MPI_Datatype, ub: *mut MPI_Aint) -> Result<(), MpiError> {
+    cabi::out(ub, dt::get(datatype)?.ub() as MPI_Aint, "displacement")
+}
+pub fn type_hvector(
+    count: c_int,
+    bl: c_int,
+    stride: MPI_Aint,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    type_create_hvector(count, bl, stride, oldtype, newtype)
+}
+pub unsafe fn type_hindexed(
+    count: c_int,
+    bls: *mut c_int,
+    disps: *mut MPI_Aint,
+    oldtype: MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    type_create_hindexed(count, bls, disps, oldtype, newtype)
+}
+pub unsafe fn type_struct(
+    count: c_int,
+    bls: *mut c_int,
+    disps: *mut MPI_Aint,
+    types: *mut MPI_Datatype,
+    newtype: *mut MPI_Datatype,
+) -> Result<(), MpiError> {
+    type_create_struct(count, bls, disps, types, newtype)
 }

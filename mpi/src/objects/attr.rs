@@ -1,6 +1,8 @@
-//! Attribute keys (keyvals) and the attributes of communicators: `MPI_Comm_create_keyval`,
-//! set/get/delete, the copy callbacks run by `MPI_Comm_dup` and the delete callbacks run by
-//! `MPI_Comm_free`, `MPI_Comm_delete_attr` and `MPI_Finalize` (MPI_COMM_SELF's, first).
+//! Attribute keys (keyvals) and the attributes of communicators and datatypes (one mechanism
+//! for every kind of object: `set_in`, `get_in`, ... on the object's [`Attrs`]):
+//! `MPI_Comm_create_keyval`, set/get/delete, the copy callbacks run by `MPI_Comm_dup` /
+//! `MPI_Type_dup` and the delete callbacks run by `MPI_Comm_free` / `MPI_Type_free`,
+//! `MPI_*_delete_attr` and `MPI_Finalize` (MPI_COMM_SELF's, first).
 //!
 //! Callbacks are kept as addresses: `MPI_*_NULL_COPY_FN`/`MPI_*_NULL_DELETE_FN` are 0 and
 //! `MPI_*_DUP_FN` is 1 in the ABI; every kind's callback takes its object's handle (a
@@ -141,18 +143,32 @@ fn release_use(kv: c_int) {
     }
 }
 
+/// The attribute values of one object (`void *` as an integer) by keyval, in the order set.
+pub type Attrs = Mutex<Vec<(c_int, usize)>>;
+
 /// Sets attribute `kv` of communicator `c` (the old value's delete callback runs first).
 pub fn set(c: MPI_Comm, obj: &CommObj, kv: c_int, val: usize) -> Result<(), MpiError> {
-    check(Kind::Comm, kv)?;
-    let old = obj.attrs.lock().iter().find(|(k, _)| *k == kv).map(|x| x.1);
+    set_in(Kind::Comm, c.0, &obj.attrs, kv, val)
+}
+
+/// Sets attribute `kv` of the object `handle` of `kind` whose attributes are `attrs`.
+pub fn set_in(
+    kind: Kind,
+    handle: usize,
+    attrs: &Attrs,
+    kv: c_int,
+    val: usize,
+) -> Result<(), MpiError> {
+    check(kind, kv)?;
+    let old = attrs.lock().iter().find(|(k, _)| *k == kv).map(|x| x.1);
     if let Some(old) = old {
-        run_delete(c.0, kv, old)?;
-        let mut a = obj.attrs.lock();
+        run_delete(handle, kv, old)?;
+        let mut a = attrs.lock();
         if let Some(slot) = a.iter_mut().find(|(k, _)| *k == kv) {
             slot.1 = val;
         }
     } else {
-        obj.attrs.lock().push((kv, val));
+        attrs.lock().push((kv, val));
         if let Some(e) = KEYVALS.lock().map.get_mut(&kv) {
             e.uses += 1;
         }
@@ -162,10 +178,15 @@ pub fn set(c: MPI_Comm, obj: &CommObj, kv: c_int, val: usize) -> Result<(), MpiE
 
 /// The value of attribute `kv` of `obj`, if set.
 pub fn get(obj: &CommObj, kv: c_int) -> Result<Option<usize>, MpiError> {
+    get_in(Kind::Comm, &obj.attrs, kv)
+}
+
+/// The value of attribute `kv` (a keyval of `kind`) in `attrs`, if set.
+pub fn get_in(kind: Kind, attrs: &Attrs, kv: c_int) -> Result<Option<usize>, MpiError> {
     {
         let k = KEYVALS.lock();
         match k.map.get(&kv) {
-            Some(e) if e.kind == Kind::Comm => {}
+            Some(e) if e.kind == kind => {}
             Some(_) => {
                 return Err(MpiError::new(
                     MPI_ERR_KEYVAL,
@@ -175,12 +196,17 @@ pub fn get(obj: &CommObj, kv: c_int) -> Result<Option<usize>, MpiError> {
             None => return Err(bad_keyval(kv)),
         }
     }
-    Ok(obj.attrs.lock().iter().find(|(k, _)| *k == kv).map(|x| x.1))
+    Ok(attrs.lock().iter().find(|(k, _)| *k == kv).map(|x| x.1))
 }
 
 /// Deletes attribute `kv` of `c` (its delete callback runs; an error keeps the attribute).
 pub fn delete(c: MPI_Comm, obj: &CommObj, kv: c_int) -> Result<(), MpiError> {
-    check(Kind::Comm, kv).or_else(|e| {
+    delete_in(Kind::Comm, c.0, &obj.attrs, kv)
+}
+
+/// Deletes attribute `kv` of the object `handle` of `kind`.
+pub fn delete_in(kind: Kind, handle: usize, attrs: &Attrs, kv: c_int) -> Result<(), MpiError> {
+    check(kind, kv).or_else(|e| {
         // A freed keyval's attributes can still be deleted.
         if KEYVALS.lock().map.contains_key(&kv) {
             Ok(())
@@ -188,8 +214,7 @@ pub fn delete(c: MPI_Comm, obj: &CommObj, kv: c_int) -> Result<(), MpiError> {
             Err(e)
         }
     })?;
-    let val = obj
-        .attrs
+    let val = attrs
         .lock()
         .iter()
         .find(|(k, _)| *k == kv)
@@ -197,11 +222,11 @@ pub fn delete(c: MPI_Comm, obj: &CommObj, kv: c_int) -> Result<(), MpiError> {
         .ok_or_else(|| {
             MpiError::new(
                 MPI_ERR_KEYVAL,
-                format!("the communicator has no attribute for keyval {kv}"),
+                format!("the object has no attribute for keyval {kv}"),
             )
         })?;
-    run_delete(c.0, kv, val)?;
-    obj.attrs.lock().retain(|(k, _)| *k != kv);
+    run_delete(handle, kv, val)?;
+    attrs.lock().retain(|(k, _)| *k != kv);
     release_use(kv);
     Ok(())
 }
@@ -212,9 +237,14 @@ pub fn delete_all(c: MPI_Comm) -> Result<(), MpiError> {
     let Ok(obj) = comm::get(c) else {
         return Ok(());
     };
-    let kvs: Vec<c_int> = obj.attrs.lock().iter().rev().map(|x| x.0).collect();
+    delete_all_in(Kind::Comm, c.0, &obj.attrs)
+}
+
+/// Deletes every attribute of the object `handle` of `kind`, last set first.
+pub fn delete_all_in(kind: Kind, handle: usize, attrs: &Attrs) -> Result<(), MpiError> {
+    let kvs: Vec<c_int> = attrs.lock().iter().rev().map(|x| x.0).collect();
     for kv in kvs {
-        delete(c, &obj, kv)?;
+        delete_in(kind, handle, attrs, kv)?;
     }
     Ok(())
 }
@@ -227,7 +257,19 @@ pub fn copy_all(
     new: MPI_Comm,
     to: &CommObj,
 ) -> Result<(), MpiError> {
-    let attrs = from.attrs.lock().clone();
+    copy_all_in(Kind::Comm, old.0, &from.attrs, new.0, &to.attrs)
+}
+
+/// Copies the attributes of object `old` to the new object `new` of `kind` (dup): each
+/// keyval's copy callback decides.
+pub fn copy_all_in(
+    kind: Kind,
+    old: usize,
+    from: &Attrs,
+    new: usize,
+    to: &Attrs,
+) -> Result<(), MpiError> {
+    let attrs = from.lock().clone();
     for (kv, val) in attrs {
         let (f, extra) = {
             let k = KEYVALS.lock();
@@ -246,7 +288,7 @@ pub fn copy_all(
                 let mut flag: c_int = 0;
                 let rc = unsafe {
                     f(
-                        old.0,
+                        old,
                         kv,
                         extra as *mut c_void,
                         val as *mut c_void,
@@ -261,7 +303,7 @@ pub fn copy_all(
             }
         };
         if let Some(v) = copied {
-            set(new, to, kv, v)?;
+            set_in(kind, new, to, kv, v)?;
         }
     }
     Ok(())

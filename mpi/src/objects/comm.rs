@@ -9,13 +9,17 @@ use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::handles::Table;
 use crate::objects::errhandler::{Handler, ERRHANDLERS};
+use crate::p2p::{CommRef, Endpoint};
 use parking_lot::Mutex;
 use std::ffi::c_int;
 use std::sync::Arc;
 
 /// One communicator.
 pub struct CommObj {
-    core: Mutex<fmi::Communicator>,
+    /// The core, shared with the point-to-point requests that use it.
+    core: CommRef,
+    /// The point-to-point layer's state (messages to oneself).
+    pub ep: Arc<Endpoint>,
     pub rank: usize,
     pub size: usize,
     /// The world rank of each rank of this communicator.
@@ -26,6 +30,13 @@ pub struct CommObj {
     pub attrs: Mutex<Vec<(c_int, usize)>>,
     /// The info hints set on it (`MPI_Comm_set_info`), in the order set.
     pub info: Mutex<Vec<(String, String)>>,
+}
+
+fn busy() -> MpiError {
+    MpiError::other(
+        "the communicator is in use by another thread (this library provides \
+         MPI_THREAD_SERIALIZED: one MPI call at a time)",
+    )
 }
 
 /// The communicators by handle.
@@ -41,7 +52,8 @@ impl CommObj {
         CommObj {
             rank: core.rank(),
             size: core.size(),
-            core: Mutex::new(core),
+            core: Arc::new(Mutex::new(core)),
+            ep: Arc::new(Endpoint::default()),
             members,
             errhandler: Mutex::new(errhandler),
             name: Mutex::new(name.to_string()),
@@ -56,18 +68,35 @@ impl CommObj {
         &self,
         f: impl FnOnce(&mut fmi::Communicator) -> fmi::Result<T>,
     ) -> Result<T, MpiError> {
-        let mut core = self.core.try_lock().ok_or_else(|| {
-            MpiError::other(
-                "the communicator is in use by another thread (this library provides \
-                 MPI_THREAD_SERIALIZED: one MPI call at a time)",
-            )
-        })?;
+        let mut core = self.core.try_lock().ok_or_else(busy)?;
         f(&mut core).map_err(MpiError::from)
     }
 
+    /// The core and the point-to-point state, for the point-to-point layer (which locks the
+    /// core for each call). A communicator busy in another thread is an error, never a wait.
+    pub fn p2p(&self) -> Result<(&CommRef, &Arc<Endpoint>), MpiError> {
+        if self.core.is_locked() {
+            return Err(busy());
+        }
+        Ok((&self.core, &self.ep))
+    }
+
     /// Takes the core communicator out (free, finalize): the object is gone from the table.
-    pub fn into_core(self) -> fmi::Communicator {
-        self.core.into_inner()
+    /// Fails while persistent or pending requests still use it.
+    pub fn into_core(self) -> Result<fmi::Communicator, MpiError> {
+        let users = Arc::strong_count(&self.core) - 1;
+        Arc::try_unwrap(self.core)
+            .map(Mutex::into_inner)
+            .map_err(|_| {
+                MpiError::other(format!(
+                    "{users} request(s) still use the communicator: complete and free them first"
+                ))
+            })
+    }
+
+    /// How many requests hold the core besides this object.
+    pub fn users(&self) -> usize {
+        Arc::strong_count(&self.core) - 1
     }
 }
 

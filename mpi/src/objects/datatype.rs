@@ -1,18 +1,32 @@
-//! Datatype objects: the predefined datatypes at their ABI handle values and the ones the
-//! program builds (`crate::types` holds the type maps), with their names.
+//! Datatype objects: the predefined datatypes at their ABI handle values, the Fortran 90
+//! parameterized ones (made once per parameters, never freed) and the ones the program builds
+//! (`crate::types` holds the type maps), with their names and attributes.
 
 use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::handles::Table;
+use crate::objects::attr::Attrs;
 use crate::types::{Named, Type};
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-/// A datatype handle's object: the type map and the name (`MPI_Type_set_name`).
+/// A datatype handle's object: the type map, the name (`MPI_Type_set_name`) and the
+/// attributes (`MPI_Type_set_attr`).
 pub struct DtypeObj {
     pub t: Arc<Type>,
     pub name: Mutex<String>,
+    pub attrs: Attrs,
+}
+
+impl DtypeObj {
+    fn new(t: Arc<Type>, name: &str) -> DtypeObj {
+        DtypeObj {
+            t,
+            name: Mutex::new(name.to_string()),
+            attrs: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 /// The datatypes the program built, by handle.
@@ -97,13 +111,7 @@ fn predefined() -> &'static HashMap<usize, Arc<DtypeObj>> {
     P.get_or_init(|| {
         PREDEFINED
             .iter()
-            .map(|&(h, n)| {
-                let obj = DtypeObj {
-                    t: Type::named(n),
-                    name: Mutex::new(n.name().to_string()),
-                };
-                (h.0, Arc::new(obj))
-            })
+            .map(|&(h, n)| (h.0, Arc::new(DtypeObj::new(Type::named(n), n.name()))))
             .collect()
     })
 }
@@ -142,9 +150,28 @@ pub fn committed(h: MPI_Datatype) -> Result<Arc<Type>, MpiError> {
     Ok(t)
 }
 
-/// Whether `h` is a predefined datatype (which cannot be freed or renamed).
+/// Whether `h` is a predefined datatype, or a Fortran 90 parameterized one (which cannot be
+/// freed).
 pub fn is_predefined(h: MPI_Datatype) -> bool {
-    predefined().contains_key(&h.0)
+    predefined().contains_key(&h.0) || F90.lock().values().any(|&v| v == h)
+}
+
+/// The Fortran 90 parameterized datatypes made so far, by (combiner, p, r).
+static F90: Mutex<BTreeMap<(i32, i64, i64), MPI_Datatype>> = Mutex::new(BTreeMap::new());
+
+/// The handle of the Fortran 90 datatype with these parameters: the same handle for the same
+/// parameters (MPI-4.0 §19.1.9), made by `make` the first time.
+pub fn f90(
+    key: (i32, i64, i64),
+    make: impl FnOnce() -> crate::engine::Result<Arc<Type>>,
+) -> Result<MPI_Datatype, MpiError> {
+    let mut m = F90.lock();
+    if let Some(&h) = m.get(&key) {
+        return Ok(h);
+    }
+    let h = register(make()?);
+    m.insert(key, h);
+    Ok(h)
 }
 
 /// The handle of a predefined type.
@@ -158,10 +185,7 @@ pub fn handle_of(n: Named) -> MPI_Datatype {
 
 /// Registers a type the program built and returns its handle.
 pub fn register(t: Arc<Type>) -> MPI_Datatype {
-    MPI_Datatype(DATATYPES.insert(DtypeObj {
-        t,
-        name: Mutex::new(String::new()),
-    }))
+    MPI_Datatype(DATATYPES.insert(DtypeObj::new(t, "")))
 }
 
 #[cfg(test)]

@@ -187,6 +187,9 @@ pub fn init(required: c_int) -> Result<c_int, MpiError> {
 pub fn finalize() -> Result<(), MpiError> {
     running()?;
     crate::objects::attr::delete_all(MPI_COMM_SELF)?;
+    // Requests freed while active, and any the program left, finish before the communicators
+    // they use close.
+    crate::objects::request::finish_orphans();
     let comms = COMMS.clear();
     let mut world = None;
     let mut result = Ok(());
@@ -197,16 +200,23 @@ pub fn finalize() -> Result<(), MpiError> {
             )));
             continue;
         };
+        let core = match obj.into_core() {
+            Ok(c) => c,
+            Err(e) => {
+                result = result.and(Err(e));
+                continue;
+            }
+        };
         if h == MPI_COMM_WORLD.0 {
-            world = Some(obj.into_core());
+            world = Some(core);
         } else if h == MPI_COMM_SELF.0 {
             // One member: its close is local.
-            if let Err(e) = obj.into_core().free() {
+            if let Err(e) = core.free() {
                 result = result.and(Err(MpiError::from(e)));
             }
         } else {
             // Not freed by the program: dropped (local), its connections stay with the world's.
-            drop(obj.into_core());
+            drop(core);
         }
     }
     if let Some(w) = world {

@@ -42,11 +42,11 @@ pub fn attach(addr: usize, size: usize) -> Result<()> {
 }
 
 /// `MPI_Buffer_detach`: waits for the buffered messages in flight, then returns the buffer's
-/// address and size.
+/// address and size; (0, 0) when none is attached (as MPICH answers).
 pub fn detach() -> Result<(usize, usize)> {
     let mut a = ATTACHED.lock();
     let Some(mut att) = a.take() else {
-        return Err(Error::new(Class::Buffer, "no buffer is attached"));
+        return Ok((0, 0));
     };
     let mut first_err = None;
     for (_, mut r) in att.flying.drain(..) {
@@ -60,6 +60,30 @@ pub fn detach() -> Result<(usize, usize)> {
             format!("a buffered send failed: {e}"),
         )),
         None => Ok((att.addr, att.size)),
+    }
+}
+
+/// `MPI_Buffer_flush`: waits for the buffered messages in flight (the buffer stays attached).
+pub fn flush() -> Result<()> {
+    let flying = match ATTACHED.lock().as_mut() {
+        Some(att) => std::mem::take(&mut att.flying),
+        None => return Ok(()),
+    };
+    let mut first_err = None;
+    for (n, mut r) in flying {
+        if let Err(e) = r.wait() {
+            first_err.get_or_insert(e);
+        }
+        if let Some(att) = ATTACHED.lock().as_mut() {
+            att.used = att.used.saturating_sub(n);
+        }
+    }
+    match first_err {
+        Some(e) => Err(Error::new(
+            Class::Other,
+            format!("a buffered send failed: {e}"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -96,6 +120,14 @@ pub fn reserve(bytes: usize) -> Result<Lease> {
     }
     att.used += need;
     Ok(Lease(need))
+}
+
+/// Returns a reservation unused (a buffered message to oneself, queued by the endpoint: the
+/// attached buffer is checked for room, as for any buffered send, but not held).
+pub fn release(lease: Lease) {
+    if let Some(att) = ATTACHED.lock().as_mut() {
+        att.used = att.used.saturating_sub(lease.0);
+    }
 }
 
 /// Keeps the send of a reserved message until it completes (its space is then free again).

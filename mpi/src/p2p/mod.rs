@@ -99,7 +99,14 @@ pub(crate) fn core_err(e: fmi::Error) -> Error {
         ErrorKind::InvalidArg => Class::Arg,
         _ => Class::Other,
     };
-    Error::new(class, e.to_string())
+    let mut msg = e.to_string();
+    if e.kind() == ErrorKind::Timeout {
+        msg.push_str(
+            " (FMI_MPI_TIMEOUT seconds bound every blocking MPI call; a core tag is the MPI tag \
+             times 4)",
+        );
+    }
+    Error::new(class, msg)
 }
 
 /// The per-communicator state of the MPI point-to-point layer: messages a rank sent itself
@@ -259,6 +266,9 @@ impl Endpoint {
     /// A message to oneself: into the oldest posted receive it matches, else queued. A
     /// synchronous one with no receive to take it could never complete: an error.
     fn send_self(&self, ctag: u32, data: Vec<u8>, mode: Mode, comm: &CommRef) -> Result<()> {
+        if mode == Mode::Buffered {
+            bsend::release(bsend::reserve(data.len())?);
+        }
         let me = comm.lock().rank();
         if self.deliver_posted(me, ctag, &data)? {
             return Ok(());

@@ -223,6 +223,9 @@ impl Req {
         if dest == me {
             drop(c);
             let data = out.into_vec();
+            if mode == Mode::Buffered {
+                bsend::release(bsend::reserve(data.len())?);
+            }
             if ep.deliver_posted(me, ctag, &data)? {
                 return Ok(done(Status::default_send()));
             }

@@ -84,11 +84,10 @@ impl Type {
                     f.push_sig(*n, 1);
                 }
                 Origin::Derived {
-                    contents,
-                    placements,
+                    parts, placements, ..
                 } => {
                     for p in placements {
-                        let t = &contents.types[p.input];
+                        let t = &parts[p.input];
                         f.push_copies(t.flat(), t.size, t.extent(), p.disp, p.k);
                     }
                 }

@@ -6,10 +6,13 @@
 //! A type is immutable once built and shared (`Arc<Type>`): a constructor keeps its inputs, so
 //! freeing an input handle does not affect the types built from it. No C-ABI code here.
 
+mod array;
+mod external;
 mod flat;
 pub mod named;
 mod pack;
 
+pub use array::{f90_complex, f90_integer, f90_real, Dim, Distrib};
 pub use flat::{Block, Flat};
 pub use named::{Category, Named, PairKind, Part, Prim};
 
@@ -30,6 +33,11 @@ pub enum Combiner {
     HindexedBlock,
     Struct,
     Resized,
+    Subarray,
+    Darray,
+    F90Real,
+    F90Complex,
+    F90Integer,
 }
 
 /// What `MPI_Type_get_envelope`/`MPI_Type_get_contents` report for a derived datatype: the
@@ -58,6 +66,9 @@ enum Origin {
     Named(Named),
     Derived {
         contents: Contents,
+        /// The types the placements copy (the contents' types, except for the constructors
+        /// built from others: subarray, darray, the Fortran 90 types).
+        parts: Vec<Arc<Type>>,
         placements: Vec<Placement>,
     },
 }
@@ -416,13 +427,33 @@ impl Type {
 
     /// Builds a derived type from its placements: size, bounds, alignment, element count.
     fn derive(contents: Contents, placements: Vec<Placement>, pad: bool) -> Result<Arc<Type>> {
+        let parts = contents.types.clone();
+        Self::derive_from(contents, parts, placements, pad)
+    }
+
+    /// A type whose contents report `contents` and whose type map is `built`'s, with bounds
+    /// `lb`..`ub` (subarray, darray, the Fortran 90 types).
+    fn reported_as(contents: Contents, built: Arc<Type>, lb: i64, ub: i64) -> Result<Arc<Type>> {
+        let mut t = Self::derive_from(contents, vec![built], vec![one(0, 0)], false)?;
+        let t_mut = Arc::get_mut(&mut t).expect("new type");
+        t_mut.lb = lb;
+        t_mut.ub = ub;
+        Ok(t)
+    }
+
+    fn derive_from(
+        contents: Contents,
+        parts: Vec<Arc<Type>>,
+        placements: Vec<Placement>,
+        pad: bool,
+    ) -> Result<Arc<Type>> {
         let mut size = 0u64;
         let mut elements = 0u64;
         let mut align = 1u64;
         let mut bounds: Option<(i64, i64)> = None;
         let mut true_bounds: Option<(i64, i64)> = None;
         for p in &placements {
-            let t = &contents.types[p.input];
+            let t = &parts[p.input];
             align = align.max(t.align);
             if p.k == 0 {
                 continue;
@@ -468,6 +499,7 @@ impl Type {
         Ok(Arc::new(Type {
             origin: Origin::Derived {
                 contents,
+                parts,
                 placements,
             },
             size,

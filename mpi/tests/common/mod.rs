@@ -156,7 +156,19 @@ pub fn run_mpich(exe: &Path, n: usize, args: &[&str], env: &[(&str, &str)]) -> R
 
 /// Runs `exe args` on `n` processes under fmirun with our library first on the library path.
 pub fn run_fmi(exe: &Path, n: usize, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_fmi_with(exe, n, &[], args, env)
+}
+
+/// The same with fmirun's own options `opts` (`--config FILE`).
+pub fn run_fmi_with(
+    exe: &Path,
+    n: usize,
+    opts: &[&str],
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new(fmirun());
+    cmd.args(opts);
     cmd.arg("-n")
         .arg(n.to_string())
         .arg("--timeout")

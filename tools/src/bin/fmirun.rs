@@ -1,7 +1,9 @@
 //! fmirun: runs N copies of a program as one libfmi job on this machine, with an embedded
-//! rendezvous server, rank-prefixed output, and all-or-nothing exit.
+//! rendezvous server, rank-prefixed output, and all-or-nothing exit. MPI programs (and mpi4py)
+//! find libfmi's `libmpi_abi.so.1` through the environment fmirun sets (`fmi_tools::mpi_lib`).
 
 use clap::Parser;
+use fmi_tools::mpi_lib;
 use fmi_tools::server::{BackgroundServer, ServerConfig};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ffi::OsString;
@@ -28,6 +30,14 @@ struct Args {
     /// Configuration file passed as FMI_CONFIG (the rendezvous address is overridden).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// libfmi's MPI library for the peers (default: the `libmpi_abi.so.1` beside fmirun or in
+    /// its prefix's library directory). Its directory goes first on LD_LIBRARY_PATH, and
+    /// MPI4PY_LIBMPI names it unless already set.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_mpi_lib")]
+    mpi_lib: Option<PathBuf>,
+    /// Leave LD_LIBRARY_PATH and MPI4PY_LIBMPI as they are.
+    #[arg(long)]
+    no_mpi_lib: bool,
     /// Do not prefix output lines with the rank.
     #[arg(long)]
     no_prefix: bool,
@@ -128,12 +138,39 @@ fn mpiexec_spelling(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
             // their value.
             value_next = matches!(
                 &*s,
-                "-n" | "--np" | "--timeout" | "--comm-name" | "--config"
+                "-n" | "--np" | "--timeout" | "--comm-name" | "--config" | "--mpi-lib"
             );
             out.push(a);
         }
     }
     out
+}
+
+/// The variables that point the peers at libfmi's MPI library (none with `--no-mpi-lib`, or
+/// when fmirun has no library beside it and none was named).
+fn mpi_environment(args: &Args) -> Result<Vec<(&'static str, OsString)>, String> {
+    if args.no_mpi_lib {
+        return Ok(Vec::new());
+    }
+    let lib = match &args.mpi_lib {
+        Some(f) if f.is_file() => Some(
+            std::path::absolute(f).map_err(|e| format!("--mpi-lib {}: {e}", f.display()))?,
+        ),
+        Some(f) => return Err(format!("--mpi-lib {}: no such file", f.display())),
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| std::fs::canonicalize(exe).ok())
+            .and_then(|exe| mpi_lib::beside(&exe)),
+    };
+    Ok(lib
+        .map(|lib| {
+            mpi_lib::environment(
+                &lib,
+                std::env::var_os("LD_LIBRARY_PATH").as_deref(),
+                std::env::var_os("MPI4PY_LIBMPI").as_deref(),
+            )
+        })
+        .unwrap_or_default())
 }
 
 fn main() -> ExitCode {
@@ -163,6 +200,13 @@ fn main() -> ExitCode {
             .unwrap_or(0);
         format!("fmirun-{}-{nanos:x}", std::process::id())
     });
+    let mpi_env = match mpi_environment(&args) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("fmirun: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let pb = ProgressBar::with_draw_target(Some(args.n as u64), ProgressDrawTarget::stderr());
     pb.set_style(
         ProgressStyle::with_template(
@@ -188,6 +232,7 @@ fn main() -> ExitCode {
         if let Some(cfg) = &args.config {
             cmd.env("FMI_CONFIG", cfg);
         }
+        cmd.envs(mpi_env.iter().map(|(k, v)| (k, v)));
         match cmd.spawn() {
             Ok(mut child) => {
                 let out = child.stdout.take().expect("piped");

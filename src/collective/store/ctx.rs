@@ -1,113 +1,11 @@
-//! Collective algorithms over an object store (Redis now, S3 later), written against
-//! [`StoreTransport`] only. One algorithm family per file; [`run`] runs the algorithm the plan
-//! chose, on the operation's buffers.
-//!
-//! A store is a rendezvous point that every peer reaches in one round trip, so these algorithms
-//! are flat where the p2p ones are trees: data is written once and read by everyone who needs
-//! it, and partial results are published for the peers that combine them.
+//! The context of one operation on an object store: the transport, the call's keys, tag and
+//! deadline, the objects written, and the store steps the algorithms are written in.
 
-pub mod allgather;
-pub mod allreduce;
-pub mod alltoall;
-pub mod barrier;
-pub mod bcast;
-pub mod finalize;
-pub mod gather;
-pub mod reduce;
-pub mod reduce_scatter;
-pub mod scan;
-pub mod scatter;
-
-use super::buffer::blocks_mut;
-use super::{filled, local, not_planned, Args};
 use crate::channel::store::keys::{CallKeys, Namespace};
 use crate::channel::store::{Put, StoreTransport, Take};
+use crate::collective::buffer::blocks_mut;
 use crate::error::Result;
-use crate::plan::{StoreAlgorithm, StoreReduce};
 use std::time::Instant;
-
-/// Runs `alg` (as the plan chose it for the operation of `args`): one arm per algorithm and
-/// operation.
-pub fn run(alg: StoreAlgorithm, ctx: &mut Ctx, args: Args) -> Result<()> {
-    use StoreAlgorithm as A;
-    match (alg, args) {
-        (A::Local, args) => local(args),
-        (A::Queue, Args::Send { peer, data }) => ctx.send(peer, data),
-        (A::Queue, Args::Recv { peer, buf }) => ctx.recv(peer, buf),
-        (A::WriteOnce, Args::Bcast { buf, root }) => bcast::write_once(ctx, buf, root),
-        (A::Counter, Args::Barrier) => barrier::counter(ctx),
-        (A::Counter, Args::Finalize { dirty }) => finalize::close(ctx, dirty),
-        (A::Flat, Args::Gather { send, recv, root }) => gather::flat(ctx, send, recv, root),
-        (A::Flat, Args::Scatter { send, recv, root }) => scatter::flat(ctx, send, recv, root),
-        (
-            A::Reduce(StoreReduce::FlatFold { at_once }),
-            Args::Reduce {
-                send,
-                recv,
-                t,
-                op,
-                root,
-            },
-        ) => reduce::flat_fold(ctx, send, recv, t, op, root, at_once),
-        (
-            A::Reduce(StoreReduce::Tree),
-            Args::Reduce {
-                send,
-                recv,
-                t,
-                op,
-                root,
-            },
-        ) => reduce::tree(ctx, send, recv, t, op, root),
-        (A::ReduceBcast(how), Args::Allreduce { send, buf, t, op }) => {
-            allreduce::reduce_bcast(ctx, filled(send, buf), t, op, how)
-        }
-        (A::Segmented, Args::Allreduce { send, buf, t, op }) => {
-            allreduce::segmented(ctx, filled(send, buf), t, op)
-        }
-        (A::FoldPrefix, Args::Scan { buf, t, op }) => scan::fold_prefix(ctx, buf, t, op),
-        (A::Chain, Args::Scan { buf, t, op }) => scan::chain(ctx, buf, t, op),
-        (A::RecursiveDoubling, Args::Scan { buf, t, op }) => {
-            scan::recursive_doubling(ctx, buf, t, op)
-        }
-        (A::WriteOnce, Args::Allgather { send, recv }) => allgather::write_once(ctx, send, recv),
-        (A::Direct, Args::Alltoall { send, recv }) => alltoall::direct(ctx, send, recv),
-        (A::Flat, Args::Gatherv { send, recv, root }) => gather::flat_v(ctx, send, recv, root),
-        (A::Flat, Args::Scatterv { send, recv, root }) => scatter::flat_v(ctx, send, recv, root),
-        (A::WriteOnce, Args::Allgatherv { send, recv, blocks }) => {
-            allgather::write_once_v(ctx, send, recv, blocks)
-        }
-        (
-            A::Direct,
-            Args::Alltoallv {
-                send,
-                sblocks,
-                recv,
-                rblocks,
-            },
-        ) => alltoall::direct_v(ctx, send, sblocks, recv, rblocks),
-        (
-            A::Direct,
-            Args::ReduceScatter {
-                send,
-                recv,
-                counts,
-                t,
-                op,
-            },
-        ) => reduce_scatter::direct(ctx, send, recv, counts, t, op),
-        (A::FoldPrefix, Args::Exscan { send, recv, t, op }) => {
-            scan::exclusive_fold_prefix(ctx, send, recv, t, op)
-        }
-        (A::Chain, Args::Exscan { send, recv, t, op }) => {
-            scan::exclusive_chain(ctx, send, recv, t, op)
-        }
-        (alg, args) => Err(not_planned(
-            crate::plan::Algorithm::Store(alg).name(),
-            &args,
-        )),
-    }
-}
 
 /// One operation in progress on a store: the transport, the call's keys, tag and deadline.
 pub struct Ctx<'a> {

@@ -1,0 +1,458 @@
+//! Neighbourhood collectives on topology communicators (blocking): `MPI_Neighbor_allgather(v)`,
+//! `MPI_Neighbor_alltoall(v/w)` and their `_c` forms. Block k of the send side goes to the k-th
+//! out-neighbour, block k of the receive side comes from the k-th in-neighbour (a grid's are,
+//! per dimension, the -1 then the +1 neighbour; `MPI_PROC_NULL` past a non-periodic edge: no
+//! transfer). All blocks between two processes travel in one block of the core's `alltoallv`
+//! (so the core's plan picks the algorithm and channel), in list order: a process that is a
+//! neighbour twice gets its blocks matched in order, as MPICH does.
+
+use crate::cabi;
+use crate::entry::MpiError;
+use crate::gen::abi::*;
+use crate::objects::comm;
+use crate::objects::datatype as dt;
+use crate::objects::topo;
+use crate::types::Type;
+use fmi::collective::shape::Blocks;
+use std::ffi::{c_int, c_void};
+use std::sync::Arc;
+
+/// `count` elements of `t` at `at` (one block of a neighbourhood collective).
+struct Part {
+    at: *mut u8,
+    count: u64,
+    t: Arc<Type>,
+}
+
+fn part(base: *const c_void, disp_bytes: i64, count: i64, t: &Arc<Type>) -> Result<Part, MpiError> {
+    let count = u64::try_from(count)
+        .map_err(|_| MpiError::new(MPI_ERR_COUNT, format!("count {count} is negative")))?;
+    Ok(Part {
+        at: base
+            .cast::<u8>()
+            .cast_mut()
+            .wrapping_offset(disp_bytes as isize),
+        count,
+        t: t.clone(),
+    })
+}
+
+/// Ranks of neighbours in list order; None: `MPI_PROC_NULL`.
+type Ranks = Vec<Option<usize>>;
+
+/// The (in, out) neighbours of this process in `c`.
+fn neighbours(c: MPI_Comm) -> Result<(Ranks, Ranks), MpiError> {
+    let obj = comm::get(c)?;
+    let t = topo::of(c).ok_or_else(|| {
+        MpiError::new(
+            MPI_ERR_TOPOLOGY,
+            "a neighbourhood collective needs a communicator with a topology",
+        )
+    })?;
+    let (i, o) = t.neighbors(obj.rank as i64);
+    let f = |v: Vec<Option<i64>>| v.into_iter().map(|x| x.map(|r| r as usize)).collect();
+    Ok((f(i), f(o)))
+}
+
+/// Sends `sends[k]` to out-neighbour k and receives `recvs[k]` from in-neighbour k.
+fn exchange(c: MPI_Comm, sends: Vec<Part>, recvs: Vec<Part>) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    let (ins, outs) = neighbours(c)?;
+    if sends.len() != outs.len() || recvs.len() != ins.len() {
+        return Err(MpiError::new(MPI_ERR_INTERN, "neighbour lists changed"));
+    }
+    let n = obj.size;
+    // Packed data per destination, in list order.
+    let mut to: Vec<Vec<u8>> = vec![Vec::new(); n];
+    for (p, dest) in sends.iter().zip(&outs) {
+        let Some(d) = *dest else { continue };
+        p.t.check_committed()?;
+        let len = p.t.bytes(p.count)? as usize;
+        let buf = &mut to[d];
+        let at = buf.len();
+        buf.resize(at + len, 0);
+        // SAFETY: the caller's send buffer holds `count` elements of the type at `at`.
+        unsafe { p.t.pack(p.at, p.count, &mut buf[at..])? };
+    }
+    let mut from_len = vec![0usize; n];
+    for (p, src) in recvs.iter().zip(&ins) {
+        if let Some(s) = *src {
+            p.t.check_committed()?;
+            from_len[s] += p.t.bytes(p.count)? as usize;
+        }
+    }
+    let scounts: Vec<usize> = to.iter().map(Vec::len).collect();
+    let sdispls = offsets(&scounts);
+    let rdispls = offsets(&from_len);
+    let send: Vec<u8> = to.concat();
+    let mut recv = vec![0u8; from_len.iter().sum()];
+    obj.with(|k| {
+        k.alltoallv(
+            &send,
+            Blocks::new(&scounts, &sdispls),
+            &mut recv,
+            Blocks::new(&from_len, &rdispls),
+        )
+    })?;
+    let mut next = rdispls;
+    for (p, src) in recvs.iter().zip(&ins) {
+        let Some(s) = *src else { continue };
+        let len = p.t.bytes(p.count)? as usize;
+        let data = &recv[next[s]..next[s] + len];
+        next[s] += len;
+        // SAFETY: the caller's receive buffer holds `count` elements of the type at `at`.
+        unsafe { p.t.unpack(data, p.at, p.count)? };
+    }
+    Ok(())
+}
+
+fn offsets(counts: &[usize]) -> Vec<usize> {
+    let mut acc = 0;
+    counts
+        .iter()
+        .map(|&c| {
+            let d = acc;
+            acc += c;
+            d
+        })
+        .collect()
+}
+
+fn extent_of(t: &Arc<Type>) -> i64 {
+    t.extent()
+}
+
+fn in_place(p: *const c_void) -> Result<(), MpiError> {
+    if p as usize == MPI_IN_PLACE {
+        return Err(MpiError::arg(
+            "MPI_IN_PLACE is not allowed in a neighbourhood collective",
+        ));
+    }
+    Ok(())
+}
+
+/// Counts or displacements of `n` neighbours as 64-bit values.
+fn vals<T: Copy + Into<i64>>(p: *const T, n: usize, what: &str) -> Result<Vec<i64>, MpiError> {
+    // SAFETY: an array of one value per neighbour (the MPI contract).
+    Ok(unsafe { cabi::slice(p, n, what)? }
+        .iter()
+        .map(|&v| v.into())
+        .collect())
+}
+
+fn aints(p: *const MPI_Aint, n: usize, what: &str) -> Result<Vec<i64>, MpiError> {
+    // SAFETY: as `vals`.
+    Ok(unsafe { cabi::slice(p, n, what)? }
+        .iter()
+        .map(|&v| v as i64)
+        .collect())
+}
+
+fn allgather_any(
+    sbuf: *const c_void,
+    scount: i64,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: i64,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    in_place(sbuf)?;
+    let (ins, outs) = neighbours(c)?;
+    let (st, rt) = (dt::get(stype)?, dt::get(rtype)?);
+    let sends = (0..outs.len())
+        .map(|_| part(sbuf, 0, scount, &st))
+        .collect::<Result<_, _>>()?;
+    let ext = extent_of(&rt);
+    let recvs = (0..ins.len())
+        .map(|k| part(rbuf, k as i64 * rcount * ext, rcount, &rt))
+        .collect::<Result<_, _>>()?;
+    exchange(c, sends, recvs)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn allgatherv_any(
+    sbuf: *const c_void,
+    scount: i64,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: Vec<i64>,
+    displs: Vec<i64>,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    in_place(sbuf)?;
+    let (_, outs) = neighbours(c)?;
+    let (st, rt) = (dt::get(stype)?, dt::get(rtype)?);
+    let sends = (0..outs.len())
+        .map(|_| part(sbuf, 0, scount, &st))
+        .collect::<Result<_, _>>()?;
+    let ext = extent_of(&rt);
+    let recvs = rcounts
+        .iter()
+        .zip(&displs)
+        .map(|(&n, &d)| part(rbuf, d * ext, n, &rt))
+        .collect::<Result<_, _>>()?;
+    exchange(c, sends, recvs)
+}
+
+fn alltoall_any(
+    sbuf: *const c_void,
+    scount: i64,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: i64,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    in_place(sbuf)?;
+    let (ins, outs) = neighbours(c)?;
+    let (st, rt) = (dt::get(stype)?, dt::get(rtype)?);
+    let (se, re) = (extent_of(&st), extent_of(&rt));
+    let sends = (0..outs.len())
+        .map(|k| part(sbuf, k as i64 * scount * se, scount, &st))
+        .collect::<Result<_, _>>()?;
+    let recvs = (0..ins.len())
+        .map(|k| part(rbuf, k as i64 * rcount * re, rcount, &rt))
+        .collect::<Result<_, _>>()?;
+    exchange(c, sends, recvs)
+}
+
+/// Alltoallv and alltoallw: per-neighbour counts, byte displacements and types.
+#[allow(clippy::too_many_arguments)]
+fn alltoallw_any(
+    sbuf: *const c_void,
+    scounts: Vec<i64>,
+    sdispls: Vec<i64>,
+    stypes: Vec<Arc<Type>>,
+    rbuf: *mut c_void,
+    rcounts: Vec<i64>,
+    rdispls: Vec<i64>,
+    rtypes: Vec<Arc<Type>>,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    in_place(sbuf)?;
+    let sends = (0..scounts.len())
+        .map(|k| part(sbuf, sdispls[k], scounts[k], &stypes[k]))
+        .collect::<Result<_, _>>()?;
+    let recvs = (0..rcounts.len())
+        .map(|k| part(rbuf, rdispls[k], rcounts[k], &rtypes[k]))
+        .collect::<Result<_, _>>()?;
+    exchange(c, sends, recvs)
+}
+
+/// Alltoallv: displacements in extents of the one type, made byte displacements.
+#[allow(clippy::too_many_arguments)]
+fn alltoallv_any(
+    sbuf: *const c_void,
+    scounts: Vec<i64>,
+    sdispls: Vec<i64>,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: Vec<i64>,
+    rdispls: Vec<i64>,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    let (st, rt) = (dt::get(stype)?, dt::get(rtype)?);
+    let (se, re) = (extent_of(&st), extent_of(&rt));
+    let sd = sdispls.iter().map(|d| d * se).collect();
+    let rd = rdispls.iter().map(|d| d * re).collect();
+    let sts = vec![st; scounts.len()];
+    let rts = vec![rt; rcounts.len()];
+    alltoallw_any(sbuf, scounts, sd, sts, rbuf, rcounts, rd, rts, c)
+}
+
+fn degrees(c: MPI_Comm) -> Result<(usize, usize), MpiError> {
+    let (i, o) = neighbours(c)?;
+    Ok((i.len(), o.len()))
+}
+
+fn types(p: *const MPI_Datatype, n: usize, what: &str) -> Result<Vec<Arc<Type>>, MpiError> {
+    // SAFETY: one handle per neighbour (the MPI contract).
+    unsafe { cabi::slice(p, n, what)? }
+        .iter()
+        .map(|&h| dt::get(h))
+        .collect()
+}
+
+pub fn neighbor_allgather(
+    sbuf: *const c_void,
+    scount: c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    allgather_any(sbuf, scount.into(), stype, rbuf, rcount.into(), rtype, c)
+}
+pub fn neighbor_allgather_c(
+    sbuf: *const c_void,
+    scount: MPI_Count,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: MPI_Count,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    allgather_any(sbuf, scount, stype, rbuf, rcount, rtype, c)
+}
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_allgatherv(
+    sbuf: *const c_void,
+    scount: c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const c_int,
+    displs: *const c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    let (ni, _) = degrees(c)?;
+    let (rc, rd) = (
+        vals(rcounts, ni, "recvcounts")?,
+        vals(displs, ni, "displs")?,
+    );
+    allgatherv_any(sbuf, scount.into(), stype, rbuf, rc, rd, rtype, c)
+}
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_allgatherv_c(
+    sbuf: *const c_void,
+    scount: MPI_Count,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const MPI_Count,
+    displs: *const MPI_Aint,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    let (ni, _) = degrees(c)?;
+    let (rc, rd) = (
+        vals(rcounts, ni, "recvcounts")?,
+        aints(displs, ni, "displs")?,
+    );
+    allgatherv_any(sbuf, scount, stype, rbuf, rc, rd, rtype, c)
+}
+pub fn neighbor_alltoall(
+    sbuf: *const c_void,
+    scount: c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    alltoall_any(sbuf, scount.into(), stype, rbuf, rcount.into(), rtype, c)
+}
+pub fn neighbor_alltoall_c(
+    sbuf: *const c_void,
+    scount: MPI_Count,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: MPI_Count,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    alltoall_any(sbuf, scount, stype, rbuf, rcount, rtype, c)
+}
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_alltoallv(
+    sbuf: *const c_void,
+    scounts: *const c_int,
+    sdispls: *const c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const c_int,
+    rdispls: *const c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    let (ni, no) = degrees(c)?;
+    alltoallv_any(
+        sbuf,
+        vals(scounts, no, "sendcounts")?,
+        vals(sdispls, no, "sdispls")?,
+        stype,
+        rbuf,
+        vals(rcounts, ni, "recvcounts")?,
+        vals(rdispls, ni, "rdispls")?,
+        rtype,
+        c,
+    )
+}
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_alltoallv_c(
+    sbuf: *const c_void,
+    scounts: *const MPI_Count,
+    sdispls: *const MPI_Aint,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const MPI_Count,
+    rdispls: *const MPI_Aint,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    let (ni, no) = degrees(c)?;
+    alltoallv_any(
+        sbuf,
+        vals(scounts, no, "sendcounts")?,
+        aints(sdispls, no, "sdispls")?,
+        stype,
+        rbuf,
+        vals(rcounts, ni, "recvcounts")?,
+        aints(rdispls, ni, "rdispls")?,
+        rtype,
+        c,
+    )
+}
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_alltoallw(
+    sbuf: *const c_void,
+    scounts: *const c_int,
+    sdispls: *const MPI_Aint,
+    stypes: *const MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const c_int,
+    rdispls: *const MPI_Aint,
+    rtypes: *const MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    let (ni, no) = degrees(c)?;
+    alltoallw_any(
+        sbuf,
+        vals(scounts, no, "sendcounts")?,
+        aints(sdispls, no, "sdispls")?,
+        types(stypes, no, "sendtypes")?,
+        rbuf,
+        vals(rcounts, ni, "recvcounts")?,
+        aints(rdispls, ni, "rdispls")?,
+        types(rtypes, ni, "recvtypes")?,
+        c,
+    )
+}
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_alltoallw_c(
+    sbuf: *const c_void,
+    scounts: *const MPI_Count,
+    sdispls: *const MPI_Aint,
+    stypes: *const MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const MPI_Count,
+    rdispls: *const MPI_Aint,
+    rtypes: *const MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    let (ni, no) = degrees(c)?;
+    alltoallw_any(
+        sbuf,
+        vals(scounts, no, "sendcounts")?,
+        aints(sdispls, no, "sdispls")?,
+        types(stypes, no, "sendtypes")?,
+        rbuf,
+        vals(rcounts, ni, "recvcounts")?,
+        aints(rdispls, ni, "rdispls")?,
+        types(rtypes, ni, "recvtypes")?,
+        c,
+    )
+}

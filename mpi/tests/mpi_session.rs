@@ -1,0 +1,11 @@
+//! MPI-4 sessions (process sets, their groups, communicators from groups, the session's info
+//! and error handler) and MPI_Alloc_mem/MPI_Free_mem: tests/mpi/session.c compiled once with
+//! MPICH's mpicc_abi, run under MPICH's mpiexec and under fmirun with libfmi's library.
+mod common;
+
+use common::*;
+
+#[test]
+fn sessions_process_sets_and_alloc_mem() {
+    both("session", &[1, 2, 3], |_| vec![]);
+}
