@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what libfmi's build and tests need, only when missing (idempotent).
 # Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip), redis-server,
-# iproute2 and iptables (the NAT lab); for arm64 (scripts/suites/60-arm64.sh, build-layers.sh
+# iproute2 and iptables (the NAT lab); for arm64 (scripts/suites/70-arm64.sh, build-layers.sh
 # --arch arm64): gcc/g++/binutils-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user-static, unzip.
 # Python: a private venv with moto_server (the S3-compatible server of the S3 tests), pinned;
 # the MPI layer's venv (scripts/mpi-venv.sh: mpich 5.0.2 and pympistandard, pinned).

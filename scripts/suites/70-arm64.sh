@@ -22,7 +22,7 @@ GNU=aarch64-linux-gnu
 SYSROOT="/usr/$GNU"
 QEMU=qemu-aarch64-static
 run() { echo "+ $*"; "$@"; }
-die() { echo "60-arm64: $*" >&2; exit 1; }
+die() { echo "70-arm64: $*" >&2; exit 1; }
 
 missing=()
 rustup target list --installed 2>/dev/null | grep -qx "$TRIPLE" ||
@@ -34,7 +34,7 @@ command -v readelf >/dev/null || missing+=("readelf (binutils)")
 command -v unzip >/dev/null || missing+=("unzip")
 [[ -x "$FMIRUN" && -x "$FMI_PREFIX/bin/fmi-rendezvous" ]] || missing+=("fmirun and fmi-rendezvous in $FMI_PREFIX/bin")
 if ((${#missing[@]})); then
-    printf '60-arm64: missing %s\n' "${missing[@]}" >&2
+    printf '70-arm64: missing %s\n' "${missing[@]}" >&2
     exit 1
 fi
 rm -rf "$W"
@@ -84,4 +84,4 @@ readelf -h "$W/libfmi-from-wheel.so" | grep -q AArch64 || die "the wheel's libfm
 glibc="$(readelf --dyn-syms -W "$W/libfmi-from-wheel.so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -1)"
 echo "arm64 libfmi.so needs glibc $glibc (Amazon Linux 2023 has 2.34)"
 [[ "$(printf '%s\n2.34\n' "$glibc" | sort -V | tail -1)" == 2.34 ]] || die "needs glibc $glibc > 2.34"
-echo "60-arm64: ok"
+echo "70-arm64: ok"
