@@ -608,8 +608,12 @@ pub unsafe fn type_get_name(
     name: *mut c_char,
     len: *mut c_int,
 ) -> Result<(), MpiError> {
-    let o = dt::object(datatype)?;
-    let s = o.name.lock().clone();
+    // The null handle has a name too (as MPICH gives it; mpi4py checks it).
+    let s = if datatype == MPI_DATATYPE_NULL {
+        "MPI_DATATYPE_NULL".to_string()
+    } else {
+        dt::object(datatype)?.name.lock().clone()
+    };
     cabi::write_string(name, MPI_MAX_OBJECT_NAME as usize, &s, len, "type_name")
 }
 
