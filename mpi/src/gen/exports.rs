@@ -4763,7 +4763,7 @@ pub unsafe extern "C" fn MPI_Wtime() -> f64 {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_fromint(comm: c_int) -> MPI_Comm {
-    entry::unsupported_value("MPI_Comm_fromint", Raise::Default, MPI_COMM_NULL)
+    entry::value("MPI_Comm_fromint", Raise::Default, MPI_COMM_NULL, || crate::api::convert::comm_fromint(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_fromint(comm: c_int) -> MPI_Comm {
@@ -4771,7 +4771,7 @@ pub unsafe extern "C" fn MPI_Comm_fromint(comm: c_int) -> MPI_Comm {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_toint(comm: MPI_Comm) -> c_int {
-    entry::unsupported_value("MPI_Comm_toint", Raise::Comm(comm), 0)
+    entry::value("MPI_Comm_toint", Raise::Comm(comm), 0, || crate::api::convert::comm_toint(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_toint(comm: MPI_Comm) -> c_int {
@@ -4779,7 +4779,7 @@ pub unsafe extern "C" fn MPI_Comm_toint(comm: MPI_Comm) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Errhandler_fromint(errhandler: c_int) -> MPI_Errhandler {
-    entry::unsupported_value("MPI_Errhandler_fromint", Raise::Default, MPI_ERRHANDLER_NULL)
+    entry::value("MPI_Errhandler_fromint", Raise::Default, MPI_ERRHANDLER_NULL, || crate::api::convert::errhandler_fromint(errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Errhandler_fromint(errhandler: c_int) -> MPI_Errhandler {
@@ -4787,7 +4787,7 @@ pub unsafe extern "C" fn MPI_Errhandler_fromint(errhandler: c_int) -> MPI_Errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_int {
-    entry::unsupported_value("MPI_Errhandler_toint", Raise::Default, 0)
+    entry::value("MPI_Errhandler_toint", Raise::Default, 0, || crate::api::convert::errhandler_toint(errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_int {
@@ -4795,7 +4795,7 @@ pub unsafe extern "C" fn MPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_fromint(file: c_int) -> MPI_File {
-    entry::unsupported_value("MPI_File_fromint", Raise::Default, MPI_FILE_NULL)
+    entry::value("MPI_File_fromint", Raise::Default, MPI_FILE_NULL, || crate::api::convert::file_fromint(file))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_fromint(file: c_int) -> MPI_File {
@@ -4803,7 +4803,7 @@ pub unsafe extern "C" fn MPI_File_fromint(file: c_int) -> MPI_File {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_toint(file: MPI_File) -> c_int {
-    entry::unsupported_value("MPI_File_toint", Raise::File(file), 0)
+    entry::value("MPI_File_toint", Raise::File(file), 0, || crate::api::convert::file_toint(file))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_toint(file: MPI_File) -> c_int {
@@ -4811,7 +4811,7 @@ pub unsafe extern "C" fn MPI_File_toint(file: MPI_File) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Group_fromint(group: c_int) -> MPI_Group {
-    entry::unsupported_value("MPI_Group_fromint", Raise::Default, MPI_GROUP_NULL)
+    entry::value("MPI_Group_fromint", Raise::Default, MPI_GROUP_NULL, || crate::api::convert::group_fromint(group))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Group_fromint(group: c_int) -> MPI_Group {
@@ -4819,7 +4819,7 @@ pub unsafe extern "C" fn MPI_Group_fromint(group: c_int) -> MPI_Group {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Group_toint(group: MPI_Group) -> c_int {
-    entry::unsupported_value("MPI_Group_toint", Raise::Default, 0)
+    entry::value("MPI_Group_toint", Raise::Default, 0, || crate::api::convert::group_toint(group))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Group_toint(group: MPI_Group) -> c_int {
@@ -4827,7 +4827,7 @@ pub unsafe extern "C" fn MPI_Group_toint(group: MPI_Group) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Info_fromint(info: c_int) -> MPI_Info {
-    entry::unsupported_value("MPI_Info_fromint", Raise::Default, MPI_INFO_NULL)
+    entry::value("MPI_Info_fromint", Raise::Default, MPI_INFO_NULL, || crate::api::convert::info_fromint(info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Info_fromint(info: c_int) -> MPI_Info {
@@ -4835,7 +4835,7 @@ pub unsafe extern "C" fn MPI_Info_fromint(info: c_int) -> MPI_Info {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Info_toint(info: MPI_Info) -> c_int {
-    entry::unsupported_value("MPI_Info_toint", Raise::Default, 0)
+    entry::value("MPI_Info_toint", Raise::Default, 0, || crate::api::convert::info_toint(info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Info_toint(info: MPI_Info) -> c_int {
@@ -4843,7 +4843,7 @@ pub unsafe extern "C" fn MPI_Info_toint(info: MPI_Info) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Message_fromint(message: c_int) -> MPI_Message {
-    entry::unsupported_value("MPI_Message_fromint", Raise::Default, MPI_MESSAGE_NULL)
+    entry::value("MPI_Message_fromint", Raise::Default, MPI_MESSAGE_NULL, || crate::api::convert::message_fromint(message))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Message_fromint(message: c_int) -> MPI_Message {
@@ -4851,7 +4851,7 @@ pub unsafe extern "C" fn MPI_Message_fromint(message: c_int) -> MPI_Message {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Message_toint(message: MPI_Message) -> c_int {
-    entry::unsupported_value("MPI_Message_toint", Raise::Default, 0)
+    entry::value("MPI_Message_toint", Raise::Default, 0, || crate::api::convert::message_toint(message))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Message_toint(message: MPI_Message) -> c_int {
@@ -4859,7 +4859,7 @@ pub unsafe extern "C" fn MPI_Message_toint(message: MPI_Message) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_fromint(op: c_int) -> MPI_Op {
-    entry::unsupported_value("MPI_Op_fromint", Raise::Default, MPI_OP_NULL)
+    entry::value("MPI_Op_fromint", Raise::Default, MPI_OP_NULL, || crate::api::convert::op_fromint(op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_fromint(op: c_int) -> MPI_Op {
@@ -4867,7 +4867,7 @@ pub unsafe extern "C" fn MPI_Op_fromint(op: c_int) -> MPI_Op {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_toint(op: MPI_Op) -> c_int {
-    entry::unsupported_value("MPI_Op_toint", Raise::Default, 0)
+    entry::value("MPI_Op_toint", Raise::Default, 0, || crate::api::convert::op_toint(op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_toint(op: MPI_Op) -> c_int {
@@ -4875,7 +4875,7 @@ pub unsafe extern "C" fn MPI_Op_toint(op: MPI_Op) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_fromint(request: c_int) -> MPI_Request {
-    entry::unsupported_value("MPI_Request_fromint", Raise::Default, MPI_REQUEST_NULL)
+    entry::value("MPI_Request_fromint", Raise::Default, MPI_REQUEST_NULL, || crate::api::convert::request_fromint(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_fromint(request: c_int) -> MPI_Request {
@@ -4883,7 +4883,7 @@ pub unsafe extern "C" fn MPI_Request_fromint(request: c_int) -> MPI_Request {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_toint(request: MPI_Request) -> c_int {
-    entry::unsupported_value("MPI_Request_toint", Raise::Default, 0)
+    entry::value("MPI_Request_toint", Raise::Default, 0, || crate::api::convert::request_toint(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_toint(request: MPI_Request) -> c_int {
@@ -4891,7 +4891,7 @@ pub unsafe extern "C" fn MPI_Request_toint(request: MPI_Request) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_fromint(session: c_int) -> MPI_Session {
-    entry::unsupported_value("MPI_Session_fromint", Raise::Default, MPI_SESSION_NULL)
+    entry::value("MPI_Session_fromint", Raise::Default, MPI_SESSION_NULL, || crate::api::convert::session_fromint(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_fromint(session: c_int) -> MPI_Session {
@@ -4899,7 +4899,7 @@ pub unsafe extern "C" fn MPI_Session_fromint(session: c_int) -> MPI_Session {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_toint(session: MPI_Session) -> c_int {
-    entry::unsupported_value("MPI_Session_toint", Raise::Session(session), 0)
+    entry::value("MPI_Session_toint", Raise::Session(session), 0, || crate::api::convert::session_toint(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_toint(session: MPI_Session) -> c_int {
@@ -4923,7 +4923,7 @@ pub unsafe extern "C" fn MPI_Type_toint(datatype: MPI_Datatype) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_fromint(win: c_int) -> MPI_Win {
-    entry::unsupported_value("MPI_Win_fromint", Raise::Default, MPI_WIN_NULL)
+    entry::value("MPI_Win_fromint", Raise::Default, MPI_WIN_NULL, || crate::api::convert::win_fromint(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_fromint(win: c_int) -> MPI_Win {
@@ -4931,7 +4931,7 @@ pub unsafe extern "C" fn MPI_Win_fromint(win: c_int) -> MPI_Win {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_toint(win: MPI_Win) -> c_int {
-    entry::unsupported_value("MPI_Win_toint", Raise::Win(win), 0)
+    entry::value("MPI_Win_toint", Raise::Win(win), 0, || crate::api::convert::win_toint(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_toint(win: MPI_Win) -> c_int {
