@@ -15,14 +15,12 @@ fn from_int(i: c_int, kind: &str) -> Result<usize, MpiError> {
     usize::try_from(i).map_err(|_| MpiError::arg(format!("{i} is not a {kind} handle (negative)")))
 }
 
-// One function per procedure, written out: the generator finds implementations by name in
-// the source (functions a macro makes are not seen). `MPI_Type_toint`/`_fromint` are in
-// `datatype.rs`.
+// One function per procedure, written out: the generator finds implementations by their
+// `pub fn NAME(` text. (MPI_Type_toint/fromint are with the datatypes, api/datatype.rs.)
 
 pub fn comm_toint(h: MPI_Comm) -> Result<c_int, MpiError> {
     to_int(h.0, "communicator")
 }
-
 pub fn comm_fromint(i: c_int) -> Result<MPI_Comm, MpiError> {
     from_int(i, "communicator").map(MPI_Comm)
 }
@@ -30,7 +28,6 @@ pub fn comm_fromint(i: c_int) -> Result<MPI_Comm, MpiError> {
 pub fn errhandler_toint(h: MPI_Errhandler) -> Result<c_int, MpiError> {
     to_int(h.0, "error handler")
 }
-
 pub fn errhandler_fromint(i: c_int) -> Result<MPI_Errhandler, MpiError> {
     from_int(i, "error handler").map(MPI_Errhandler)
 }
@@ -38,7 +35,6 @@ pub fn errhandler_fromint(i: c_int) -> Result<MPI_Errhandler, MpiError> {
 pub fn file_toint(h: MPI_File) -> Result<c_int, MpiError> {
     to_int(h.0, "file")
 }
-
 pub fn file_fromint(i: c_int) -> Result<MPI_File, MpiError> {
     from_int(i, "file").map(MPI_File)
 }
@@ -46,7 +42,6 @@ pub fn file_fromint(i: c_int) -> Result<MPI_File, MpiError> {
 pub fn group_toint(h: MPI_Group) -> Result<c_int, MpiError> {
     to_int(h.0, "group")
 }
-
 pub fn group_fromint(i: c_int) -> Result<MPI_Group, MpiError> {
     from_int(i, "group").map(MPI_Group)
 }
@@ -54,7 +49,6 @@ pub fn group_fromint(i: c_int) -> Result<MPI_Group, MpiError> {
 pub fn info_toint(h: MPI_Info) -> Result<c_int, MpiError> {
     to_int(h.0, "info")
 }
-
 pub fn info_fromint(i: c_int) -> Result<MPI_Info, MpiError> {
     from_int(i, "info").map(MPI_Info)
 }
@@ -62,7 +56,6 @@ pub fn info_fromint(i: c_int) -> Result<MPI_Info, MpiError> {
 pub fn message_toint(h: MPI_Message) -> Result<c_int, MpiError> {
     to_int(h.0, "message")
 }
-
 pub fn message_fromint(i: c_int) -> Result<MPI_Message, MpiError> {
     from_int(i, "message").map(MPI_Message)
 }
@@ -70,7 +63,6 @@ pub fn message_fromint(i: c_int) -> Result<MPI_Message, MpiError> {
 pub fn op_toint(h: MPI_Op) -> Result<c_int, MpiError> {
     to_int(h.0, "op")
 }
-
 pub fn op_fromint(i: c_int) -> Result<MPI_Op, MpiError> {
     from_int(i, "op").map(MPI_Op)
 }
@@ -78,7 +70,6 @@ pub fn op_fromint(i: c_int) -> Result<MPI_Op, MpiError> {
 pub fn request_toint(h: MPI_Request) -> Result<c_int, MpiError> {
     to_int(h.0, "request")
 }
-
 pub fn request_fromint(i: c_int) -> Result<MPI_Request, MpiError> {
     from_int(i, "request").map(MPI_Request)
 }
@@ -86,7 +77,6 @@ pub fn request_fromint(i: c_int) -> Result<MPI_Request, MpiError> {
 pub fn session_toint(h: MPI_Session) -> Result<c_int, MpiError> {
     to_int(h.0, "session")
 }
-
 pub fn session_fromint(i: c_int) -> Result<MPI_Session, MpiError> {
     from_int(i, "session").map(MPI_Session)
 }
@@ -94,7 +84,6 @@ pub fn session_fromint(i: c_int) -> Result<MPI_Session, MpiError> {
 pub fn win_toint(h: MPI_Win) -> Result<c_int, MpiError> {
     to_int(h.0, "window")
 }
-
 pub fn win_fromint(i: c_int) -> Result<MPI_Win, MpiError> {
     from_int(i, "window").map(MPI_Win)
 }
