@@ -1,5 +1,5 @@
 //! Datatypes: constructors (and their `_c` large-count forms), commit, free, size and extents,
-//! envelope and contents, names, pack/unpack, addresses, and the MPI-1 names
+//! envelope and contents, names, pack/unpack, addresses, handle conversion, and the MPI-1 names
 //! removed in MPI-3.0 (`MPI_Type_lb`, ...) that MPICH's library still exports. The type maps
 //! are `crate::types`; subarray/darray/Fortran 90 types are in `typearray`, external32 in
 //! `external`, attributes in `typeattr`.
@@ -785,6 +785,22 @@ pub fn aint_add(base: MPI_Aint, disp: MPI_Aint) -> Result<MPI_Aint, MpiError> {
 }
 pub fn aint_diff(a: MPI_Aint, b: MPI_Aint) -> Result<MPI_Aint, MpiError> {
     Ok(a.wrapping_sub(b))
+}
+
+/// `MPI_Type_toint`: the handle's value as an int (handles of this library fit in one).
+pub fn type_toint(datatype: MPI_Datatype) -> Result<c_int, MpiError> {
+    c_int::try_from(datatype.0).map_err(|_| {
+        MpiError::arg(format!(
+            "the datatype handle {:#x} does not fit in an int",
+            datatype.0
+        ))
+    })
+}
+/// `MPI_Type_fromint`: the handle of an int from `MPI_Type_toint`.
+pub fn type_fromint(datatype: c_int) -> Result<MPI_Datatype, MpiError> {
+    usize::try_from(datatype)
+        .map(MPI_Datatype)
+        .map_err(|_| MpiError::arg(format!("{datatype} is not a datatype handle (negative)")))
 }
 
 // MPI-1 names removed in MPI-3.0, exported as MPICH's library exports them.

@@ -15,7 +15,6 @@ pub mod dynproc;
 pub mod errhandler;
 pub mod external;
 pub mod group;
-pub mod handleint;
 pub mod icoll;
 pub mod ineighbor;
 pub mod info;

@@ -4907,7 +4907,7 @@ pub unsafe extern "C" fn MPI_Session_toint(session: MPI_Session) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_fromint(datatype: c_int) -> MPI_Datatype {
-    entry::value("MPI_Type_fromint", Raise::Default, MPI_DATATYPE_NULL, || crate::api::handleint::type_fromint(datatype))
+    entry::value("MPI_Type_fromint", Raise::Default, MPI_DATATYPE_NULL, || crate::api::datatype::type_fromint(datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_fromint(datatype: c_int) -> MPI_Datatype {
@@ -4915,7 +4915,7 @@ pub unsafe extern "C" fn MPI_Type_fromint(datatype: c_int) -> MPI_Datatype {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_toint(datatype: MPI_Datatype) -> c_int {
-    entry::value("MPI_Type_toint", Raise::Default, -1, || crate::api::handleint::type_toint(datatype))
+    entry::value("MPI_Type_toint", Raise::Default, -1, || crate::api::datatype::type_toint(datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_toint(datatype: MPI_Datatype) -> c_int {
