@@ -231,6 +231,8 @@ pub unsafe fn comm_free(c: *mut MPI_Comm) -> Result<(), MpiError> {
     let obj = comm::take(h)?;
     topo::detach(h);
     out(c, MPI_COMM_NULL, "comm")?;
+    // Its own buffer for buffered sends goes with it (after its messages are sent).
+    crate::p2p::bsend::detach_from(crate::p2p::bsend::Owner::Comm(h.0))?;
     obj.into_core()?.free()?;
     Ok(())
 }

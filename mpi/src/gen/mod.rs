@@ -363,12 +363,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_attach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_attach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -423,12 +423,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_detach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_detach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -448,7 +448,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_flush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1453,52 +1453,52 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Ineighbor_allgather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_allgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_allgatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_allgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1758,12 +1758,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgather_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgather_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1778,12 +1778,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1798,12 +1798,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoall_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoall_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1818,12 +1818,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1838,12 +1838,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1918,7 +1918,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Parrived",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1928,22 +1928,22 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Pready",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pready_list",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pready_range",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Precv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1953,7 +1953,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Psend_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
