@@ -6,6 +6,9 @@
 //! checks that the library mpi4py loaded is libfmi's. Real servers on loopback; a server or
 //! mpi4py that cannot be made fails the test.
 
+// Both harnesses include tests/peers/mod.rs (each is also used alone).
+#![allow(clippy::duplicate_mod)]
+
 mod redis_harness;
 mod s3_harness;
 
