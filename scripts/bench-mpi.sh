@@ -76,7 +76,7 @@ measure() {
 
 run_libfmi() { # np round
     say "osu_like on libfmi's libmpi_abi.so.1, $1 ranks, round $2"
-    LD_LIBRARY_PATH="$REL" measure timeout -k 10 3600 "$REL/fmirun" -n "$1" "$OUT/osu_like" \
+    measure timeout -k 10 3600 "$REL/fmirun" --no-prefix --mpi-lib "$REL/libmpi_abi.so.1" -n "$1" "$OUT/osu_like" \
         --ops "$(ops_for "$1")" --sizes "$SIZES" --budget-ms "$BUDGET" --round "$2" \
         --impl libfmi --channel mpi-abi >"$OUT/libfmi-np$1-r$2.jsonl"
 }

@@ -1,6 +1,7 @@
 /* Non-blocking and persistent collectives: they really run in the background (an Ibarrier or
  * Iallreduce started before a blocking collective on another communicator that the peers
- * join first, which would deadlock if the call ran to completion at its start); every I-form gives the blocking
+ * join first, or before a send its peer must receive before it joins: each would deadlock if
+ * the call ran to completion at its start); every I-form gives the blocking
  * result, several in flight at once (Waitall, Test loops), with derived datatypes and a
  * non-commutative user operator; persistent collectives started several times with new data
  * (Start, Startall, Request_free); _c forms. Every result is checked exactly. */
@@ -42,6 +43,17 @@ int main(int argc, char **argv) {
     } else {
         OK(MPI_Bcast(&msg, 1, MPI_INT, 0, d));
         CHECK(msg == 42, "msg %d", msg);
+        OK(MPI_Ibarrier(w, &r));
+        OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    }
+    /* And with a point-to-point pair: rank 0 starts an Ibarrier and sends to rank 1, which
+       receives before it enters the barrier. */
+    if (rank == 0) {
+        OK(MPI_Ibarrier(w, &r));
+        if (size > 1) { msg = 43; OK(MPI_Send(&msg, 1, MPI_INT, 1, 7, w)); }
+        OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    } else {
+        if (rank == 1) { OK(MPI_Recv(&msg, 1, MPI_INT, 0, 7, w, MPI_STATUS_IGNORE)); CHECK(msg == 43, "msg %d", msg); }
         OK(MPI_Ibarrier(w, &r));
         OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
     }

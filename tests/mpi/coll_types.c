@@ -114,6 +114,15 @@ int main(int argc, char **argv) {
     if (rank == root) OK(MPI_Gatherv(MPI_IN_PLACE, 0, MPI_INT, gv, rc, dsp, idx, root, w));
     else OK(MPI_Gatherv(mine, 3 * rc[rank], MPI_INT, NULL, NULL, NULL, MPI_INT, root, w));
 
+    /* negative displacements: rank i's int lands i + 1 ints before the middle of the buffer */
+    int mid[2 * MAXP + 1], negd[MAXP], onec[MAXP];
+    for (int i = 0; i < 2 * MAXP + 1; i++) mid[i] = -4;
+    for (int r = 0; r < size; r++) { negd[r] = -(r + 1); onec[r] = 1; }
+    int mine1 = 50 + rank;
+    OK(MPI_Allgatherv(&mine1, 1, MPI_INT, mid + MAXP, onec, negd, MPI_INT, w));
+    for (int r = 0; r < size; r++) CHECK(mid[MAXP - r - 1] == 50 + r, "allgatherv negative displacement %d", r);
+    CHECK(mid[MAXP] == -4 && mid[MAXP - size - 1] == -4, "allgatherv wrote outside its blocks");
+
     /* alltoallv with odd counts (j + rank) % 2 + 1 and gaps; alltoallw with mixed types */
     int sc[MAXP], sd[MAXP], rcv[MAXP], rd[MAXP], sbuf[4 * MAXP], rbuf[4 * MAXP];
     for (int j = 0, at = 0; j < size; j++) { sc[j] = (j + rank) % 2 + 1; sd[j] = at + 1; at += sc[j] + 1; }
