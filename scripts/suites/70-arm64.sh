@@ -52,7 +52,7 @@ echo "libfmi.so machine: $machine"
 [[ "$machine" == *AArch64* ]] || die "$SO is not an AArch64 library ($machine)"
 soname="$(readelf -d "$SO" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
 [[ "$soname" == libfmi.so.0 ]] || die "arm64 libfmi.so has SONAME '$soname', expected libfmi.so.0"
-readelf -h "$MPI_SO" | grep -q AArch64 || die "$MPI_SO is not an AArch64 library"
+grep -q AArch64 <<<"$(readelf -h "$MPI_SO")" || die "$MPI_SO is not an AArch64 library"
 cp "$SO" "$W/lib/libfmi.so.0"
 cp "$MPI_SO" "$W/lib/libmpi_abi.so.1"
 ln -s libfmi.so.0 "$W/lib/libfmi.so"
@@ -65,7 +65,7 @@ for e in "${EXAMPLES[@]}"; do
     run "$GNU-gcc" "${CFLAGS[@]}" "$ROOT/examples-c/$e.c" -o "$W/bin/$e" "${LDFLAGS[@]}"
 done
 run "$GNU-gcc" "${CFLAGS[@]}" "$ROOT/tests/c/bad_args.c" -o "$W/bin/bad_args" "${LDFLAGS[@]}"
-readelf -h "$W/bin/hello" | grep -q AArch64 || die "hello is not an AArch64 program"
+grep -q AArch64 <<<"$(readelf -h "$W/bin/hello")" || die "hello is not an AArch64 program"
 
 # qemu-user runs each arm64 program (its own loader and libc from the cross sysroot); the
 # rendezvous server and the launcher are this machine's. Traffic stays on loopback.
@@ -83,8 +83,9 @@ whl="$(run "$ROOT/python/build-wheel.sh" --lib "$SO" --mpi-lib "$W/lib/libmpi_ab
 echo "wheel: $whl"
 [[ "$(basename "$whl")" == fmi-*-py3-none-manylinux_2_*_aarch64.whl ]] || die "unexpected wheel name $whl"
 unzip -p "$whl" fmi/libfmi.so >"$W/libfmi-from-wheel.so"
-readelf -h "$W/libfmi-from-wheel.so" | grep -q AArch64 || die "the wheel's libfmi.so is not AArch64"
-unzip -Z1 "$whl" | grep -q 'libmpi_abi.so.1$' || die "the wheel has no libmpi_abi.so.1"
+grep -q AArch64 <<<"$(readelf -h "$W/libfmi-from-wheel.so")" || die "the wheel's libfmi.so is not AArch64"
+listing="$(unzip -Z1 "$whl")"
+grep -qx 'fmi/libmpi_abi.so.1' <<<"$listing" || die "the wheel has no fmi/libmpi_abi.so.1"
 glibc="$(readelf --dyn-syms -W "$W/libfmi-from-wheel.so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -1)"
 echo "arm64 libfmi.so needs glibc $glibc (Amazon Linux 2023 has 2.34)"
 [[ "$(printf '%s\n2.34\n' "$glibc" | sort -V | tail -1)" == 2.34 ]] || die "needs glibc $glibc > 2.34"
