@@ -451,7 +451,7 @@ pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Buffer_iflush", Raise::Default)
+    entry::call("MPI_Buffer_iflush", Raise::Default, || crate::api::p2p::buffer_iflush(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
@@ -771,7 +771,7 @@ pub unsafe extern "C" fn MPI_Comm_idup_with_info(comm: MPI_Comm, info: MPI_Info,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Comm_iflush_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_iflush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_iflush_buffer(comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {

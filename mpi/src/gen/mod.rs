@@ -303,7 +303,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Buffer_iflush",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -503,7 +503,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_iflush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
