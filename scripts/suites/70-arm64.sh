@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# libfmi for arm64 (AWS Graviton), one step of scripts/test.sh: cross-builds the library (release,
-# the library only: no tools) for aarch64-unknown-linux-gnu, builds the C examples and
+# libfmi for arm64 (AWS Graviton), one step of scripts/test.sh: cross-builds the library and its
+# MPI library libmpi_abi (release, the libraries only: no tools) for aarch64-unknown-linux-gnu, builds the C examples and
 # tests/c/bad_args for arm64 against it with Debian's aarch64-linux-gnu-gcc, and runs them under
 # qemu-user (qemu-aarch64-static) with 2 peers over loopback, launched by this machine's fmirun
 # with the project's own rendezvous server (FMI_PREFIX/bin); then packs the arm64 Python wheel from
@@ -40,18 +40,21 @@ fi
 rm -rf "$W"
 mkdir -p "$W/lib" "$W/bin"
 
-echo "---- arm64: cargo build --release -p fmi --lib --target $TRIPLE"
+echo "---- arm64: cargo build --release -p fmi -p fmi-mpi --lib --target $TRIPLE"
 start=$SECONDS
 run env "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$GNU-gcc" "CC_aarch64_unknown_linux_gnu=$GNU-gcc" \
-    cargo build --release -p fmi --lib --target "$TRIPLE"
+    cargo build --release -p fmi -p fmi-mpi --lib --target "$TRIPLE"
 echo "(cross build: $((SECONDS - start)) s)"
 SO="$ROOT/target/$TRIPLE/release/libfmi.so"
+MPI_SO="$ROOT/target/$TRIPLE/release/libmpi_abi.so"
 machine="$(readelf -h "$SO" | awk -F: '/Machine:/ { gsub(/^ +/, "", $2); print $2 }')"
 echo "libfmi.so machine: $machine"
 [[ "$machine" == *AArch64* ]] || die "$SO is not an AArch64 library ($machine)"
 soname="$(readelf -d "$SO" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
 [[ "$soname" == libfmi.so.0 ]] || die "arm64 libfmi.so has SONAME '$soname', expected libfmi.so.0"
+grep -q AArch64 <<<"$(readelf -h "$MPI_SO")" || die "$MPI_SO is not an AArch64 library"
 cp "$SO" "$W/lib/libfmi.so.0"
+cp "$MPI_SO" "$W/lib/libmpi_abi.so.1"
 ln -s libfmi.so.0 "$W/lib/libfmi.so"
 
 echo "---- arm64: C examples and tests/c/bad_args with $GNU-gcc"
@@ -62,7 +65,7 @@ for e in "${EXAMPLES[@]}"; do
     run "$GNU-gcc" "${CFLAGS[@]}" "$ROOT/examples-c/$e.c" -o "$W/bin/$e" "${LDFLAGS[@]}"
 done
 run "$GNU-gcc" "${CFLAGS[@]}" "$ROOT/tests/c/bad_args.c" -o "$W/bin/bad_args" "${LDFLAGS[@]}"
-readelf -h "$W/bin/hello" | grep -q AArch64 || die "hello is not an AArch64 program"
+grep -q AArch64 <<<"$(readelf -h "$W/bin/hello")" || die "hello is not an AArch64 program"
 
 # qemu-user runs each arm64 program (its own loader and libc from the cross sysroot); the
 # rendezvous server and the launcher are this machine's. Traffic stays on loopback.
@@ -76,11 +79,13 @@ grep -q 'hello from rank 0 of 2' "$W/hello.out" || die "hello: rank 0 did not gr
 grep -q 'hello from rank 1 of 2' "$W/hello.out" || die "hello: rank 1 did not greet"
 
 echo "---- arm64: the Python wheel from the same library"
-whl="$(run "$ROOT/python/build-wheel.sh" --lib "$SO" --out "$W/wheel" | tail -1)"
+whl="$(run "$ROOT/python/build-wheel.sh" --lib "$SO" --mpi-lib "$W/lib/libmpi_abi.so.1" --out "$W/wheel" | tail -1)"
 echo "wheel: $whl"
 [[ "$(basename "$whl")" == fmi-*-py3-none-manylinux_2_*_aarch64.whl ]] || die "unexpected wheel name $whl"
 unzip -p "$whl" fmi/libfmi.so >"$W/libfmi-from-wheel.so"
-readelf -h "$W/libfmi-from-wheel.so" | grep -q AArch64 || die "the wheel's libfmi.so is not AArch64"
+grep -q AArch64 <<<"$(readelf -h "$W/libfmi-from-wheel.so")" || die "the wheel's libfmi.so is not AArch64"
+listing="$(unzip -Z1 "$whl")"
+grep -qx 'fmi/libmpi_abi.so.1' <<<"$listing" || die "the wheel has no fmi/libmpi_abi.so.1"
 glibc="$(readelf --dyn-syms -W "$W/libfmi-from-wheel.so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -1)"
 echo "arm64 libfmi.so needs glibc $glibc (Amazon Linux 2023 has 2.34)"
 [[ "$(printf '%s\n2.34\n' "$glibc" | sort -V | tail -1)" == 2.34 ]] || die "needs glibc $glibc > 2.34"
