@@ -47,7 +47,9 @@ export FMI_ENCRYPT=0
 
 VENV="$("$ROOT/scripts/mpi-venv.sh")"
 say "building libmpi_abi.so, fmirun and fmi-bench (release)"
-cargo build --release -p fmi-mpi -p fmi-tools --bin fmirun --bin fmi-bench
+# Two commands: with --bin, cargo would build no library target of fmi-mpi.
+cargo build --release -p fmi-mpi
+cargo build --release -p fmi-tools --bin fmirun --bin fmi-bench
 REL="$ROOT/target/release"
 BENCH="$REL/fmi-bench"
 say "building bench/mpi/osu_like.c with mpicc_abi"
