@@ -97,7 +97,7 @@ for arch in "${ARCH_LIST[@]}"; do
         gnu="$(gnu_of "$arch")"
         STRIP="$gnu-strip"
         upper="$(echo "$triple" | tr 'a-z-' 'A-Z_')"
-        run env "CARGO_TARGET_${upper}_LINKER=$gnu-gcc" cargo build --release --lib --bins --target "$triple"
+        run env "CARGO_TARGET_${upper}_LINKER=$gnu-gcc" cargo build --manifest-path "$ROOT/Cargo.toml" --release --lib --bins --target "$triple"
         # The CMake package takes <FMI_CARGO_TARGET_DIR>/release: point it at the target's tree.
         mkdir -p "$W/cargo"
         ln -sfn "$ROOT/target/$triple/release" "$W/cargo/release"
