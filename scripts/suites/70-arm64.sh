@@ -43,7 +43,7 @@ mkdir -p "$W/lib" "$W/bin"
 echo "---- arm64: cargo build --release -p fmi -p fmi-mpi --lib --target $TRIPLE"
 start=$SECONDS
 run env "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$GNU-gcc" "CC_aarch64_unknown_linux_gnu=$GNU-gcc" \
-    cargo build --release -p fmi -p fmi-mpi --lib --target "$TRIPLE"
+    cargo build --manifest-path "$ROOT/Cargo.toml" --release -p fmi -p fmi-mpi --lib --target "$TRIPLE"
 echo "(cross build: $((SECONDS - start)) s)"
 SO="$ROOT/target/$TRIPLE/release/libfmi.so"
 MPI_SO="$ROOT/target/$TRIPLE/release/libmpi_abi.so"
