@@ -23,11 +23,18 @@ enum State {
     Inactive,
 }
 
+/// What a request is, for errors: its text, or a function that makes it (a point-to-point
+/// request's text is formatted only when needed: most requests never fail).
+enum What {
+    Text(String),
+    Later(Box<dyn Fn() -> String + Send>, std::sync::OnceLock<String>),
+}
+
 /// A started non-blocking operation.
 pub struct Request {
     state: State,
     /// What it is, for errors: "isend of 8 bytes to peer 1, tag 3 on channel direct".
-    what: String,
+    what: What,
     timeout: Duration,
     /// The buffer of a request that owns it ([`crate::Communicator::isend`],
     /// [`crate::Communicator::irecv`]).
@@ -41,7 +48,7 @@ impl std::fmt::Debug for Request {
             State::Ready(_) => "complete",
             State::Inactive => "inactive",
         };
-        write!(f, "Request({}, {state})", self.what)
+        write!(f, "Request({}, {state})", self.describe())
     }
 }
 
@@ -57,7 +64,21 @@ impl Request {
     pub(crate) fn new(op: Box<dyn Pending>, what: String, timeout: Duration) -> Request {
         Request {
             state: State::Active(op),
-            what,
+            what: What::Text(what),
+            timeout,
+            owned: None,
+        }
+    }
+
+    /// The same, with the description made by `what` when first needed.
+    pub(crate) fn described_later(
+        op: Box<dyn Pending>,
+        what: impl Fn() -> String + Send + 'static,
+        timeout: Duration,
+    ) -> Request {
+        Request {
+            state: State::Active(op),
+            what: What::Later(Box::new(what), std::sync::OnceLock::new()),
             timeout,
             owned: None,
         }
@@ -71,7 +92,10 @@ impl Request {
 
     /// What the request is.
     pub fn describe(&self) -> &str {
-        &self.what
+        match &self.what {
+            What::Text(s) => s,
+            What::Later(f, text) => text.get_or_init(f),
+        }
     }
 
     /// Whether the request still has a result to give (active, or complete and not yet
@@ -91,7 +115,7 @@ impl Request {
 
     fn report(&mut self, r: Result<MsgStatus>) -> Result<MsgStatus> {
         self.state = State::Inactive;
-        r.map_err(|e| e.context(self.what.clone()))
+        r.map_err(|e| e.context(self.describe().to_string()))
     }
 
     /// The result if the operation has completed (the request is then inactive), else None.
@@ -104,7 +128,7 @@ impl Request {
                 self.state = State::Active(op);
                 Ok(None)
             }
-            State::Inactive => Err(inactive(&self.what)),
+            State::Inactive => Err(inactive(self.describe())),
         }
     }
 
@@ -118,7 +142,7 @@ impl Request {
     fn wait_until(&mut self, deadline: Instant) -> Result<MsgStatus> {
         match std::mem::replace(&mut self.state, State::Inactive) {
             State::Ready(r) => self.report(r),
-            State::Inactive => Err(inactive(&self.what)),
+            State::Inactive => Err(inactive(self.describe())),
             State::Active(mut op) => match op.wait(deadline) {
                 Some(r) => self.report(r),
                 None => match op.cancel() {
@@ -252,7 +276,10 @@ pub fn test_all(reqs: &mut [Request]) -> Option<Vec<Result<MsgStatus>>> {
     }
     Some(
         reqs.iter_mut()
-            .map(|r| r.test().and_then(|s| s.ok_or_else(|| inactive(&r.what))))
+            .map(|r| {
+                r.test()
+                    .and_then(|s| s.ok_or_else(|| inactive(r.describe())))
+            })
             .collect(),
     )
 }

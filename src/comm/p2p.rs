@@ -100,8 +100,9 @@ impl Communicator {
 
     /// A plain send as a tag-0 send to the inbox.
     pub(super) fn send_plain_in_inbox(&mut self, data: &[u8], dest: usize) -> Result<()> {
-        let what = format!("send/recv: send of {} bytes to rank {dest}", data.len());
-        self.tagged(&what, data.len(), |t, deadline| {
+        let n = data.len();
+        let what = move || format!("send/recv: send of {n} bytes to rank {dest}");
+        self.tagged(what, data.len(), |t, deadline| {
             t.send_tagged(CTX, data, dest, 0, deadline)
         })
     }
@@ -109,9 +110,9 @@ impl Communicator {
     /// A plain receive as a tag-0 receive of the inbox: a message of another size than `buf` is
     /// `SizeMismatch` (and consumed).
     pub(super) fn recv_plain_in_inbox(&mut self, buf: &mut [u8], src: usize) -> Result<()> {
-        let what = format!("send/recv: receive of {} bytes from rank {src}", buf.len());
         let want = buf.len();
-        self.tagged(&what, want, |t, deadline| {
+        let what = move || format!("send/recv: receive of {want} bytes from rank {src}");
+        self.tagged(what, want, |t, deadline| {
             let r = t.recv_tagged(CTX, buf, Source::Rank(src), TagSel::Tag(0), None, deadline);
             match r {
                 Ok(st) if st.bytes == want => Ok(()),
@@ -131,10 +132,11 @@ impl Communicator {
     }
 
     /// Runs `f` on the channel of tagged messages (the pinned one, else direct, else the control
-    /// channel), with the call's deadline; counts it and adds context to an error.
+    /// channel), with the call's deadline; counts it and adds context to an error (`what` says
+    /// what the call is: formatted only then, as most calls succeed).
     fn tagged<T>(
         &mut self,
-        what: &str,
+        what: impl FnOnce() -> String,
         bytes: usize,
         f: impl FnOnce(&mut dyn Tagged, Instant) -> Result<T>,
     ) -> Result<T> {
@@ -153,7 +155,8 @@ impl Communicator {
             .record(kind, bytes, start.elapsed(), r.is_ok());
         r.map_err(|e| {
             e.context(format!(
-                "{what} on channel {} at rank {} of {} after {:.3} s",
+                "{} on channel {} at rank {} of {} after {:.3} s",
+                what(),
                 kind.name(),
                 self.rank,
                 self.size,
@@ -167,8 +170,9 @@ impl Communicator {
     pub fn send_tagged(&mut self, data: &[u8], dest: usize, tag: u32) -> Result<()> {
         self.check_dest(dest)?;
         check_tag(tag, "tag")?;
-        let what = format!("send of {} bytes to peer {dest}, tag {tag}", data.len());
-        self.tagged(&what, data.len(), |t, deadline| {
+        let n = data.len();
+        let what = move || format!("send of {n} bytes to peer {dest}, tag {tag}");
+        self.tagged(what, data.len(), |t, deadline| {
             t.send_tagged(CTX, data, dest, tag, deadline)
         })
     }
@@ -178,13 +182,9 @@ impl Communicator {
     /// `ErrorKind::Truncated` error (the message is consumed). Returns its source, tag and size.
     pub fn recv_tagged(&mut self, buf: &mut [u8], src: Source, tag: TagSel) -> Result<MsgStatus> {
         self.check_sel(src, tag)?;
-        let what = format!(
-            "receive of up to {} bytes from {}",
-            buf.len(),
-            describe(src, tag)
-        );
         let n = buf.len();
-        self.tagged(&what, n, |t, deadline| {
+        let what = move || format!("receive of up to {n} bytes from {}", describe(src, tag));
+        self.tagged(what, n, |t, deadline| {
             t.recv_tagged(CTX, buf, src, tag, None, deadline)
         })
     }
@@ -193,8 +193,8 @@ impl Communicator {
     /// matching receive gets this message).
     pub fn probe(&mut self, src: Source, tag: TagSel) -> Result<MsgStatus> {
         self.check_sel(src, tag)?;
-        let what = format!("probe for {}", describe(src, tag));
-        self.tagged(&what, 0, |t, deadline| {
+        let what = move || format!("probe for {}", describe(src, tag));
+        self.tagged(what, 0, |t, deadline| {
             t.probe(CTX, src, tag, true, deadline)?
                 .ok_or_else(|| Error::new(ErrorKind::Internal, "a blocking probe returned nothing"))
         })
@@ -204,8 +204,8 @@ impl Communicator {
     /// arrived yet.
     pub fn iprobe(&mut self, src: Source, tag: TagSel) -> Result<Option<MsgStatus>> {
         self.check_sel(src, tag)?;
-        let what = format!("iprobe for {}", describe(src, tag));
-        self.tagged(&what, 0, |t, deadline| {
+        let what = move || format!("iprobe for {}", describe(src, tag));
+        self.tagged(what, 0, |t, deadline| {
             t.probe(CTX, src, tag, false, deadline)
         })
     }
@@ -225,18 +225,20 @@ impl Communicator {
         self.check_dest(dest)?;
         check_tag(send_tag, "send tag")?;
         self.check_sel(src, recv_tag)?;
-        let what = format!(
-            "send-receive of {} bytes to peer {dest} (tag {send_tag}) and up to {} bytes from {}",
-            data.len(),
-            buf.len(),
-            describe(src, recv_tag)
-        );
+        let (sn, rn) = (data.len(), buf.len());
+        let what = move || {
+            format!(
+                "send-receive of {sn} bytes to peer {dest} (tag {send_tag}) and up to {rn} bytes \
+                 from {}",
+                describe(src, recv_tag)
+            )
+        };
         let send = TaggedSend {
             data,
             dest,
             tag: send_tag,
         };
-        self.tagged(&what, data.len() + buf.len(), |t, deadline| {
+        self.tagged(what, sn + rn, |t, deadline| {
             t.recv_tagged(CTX, buf, src, recv_tag, Some(send), deadline)
         })
     }
@@ -247,12 +249,13 @@ impl Communicator {
     pub fn isend_buf(&mut self, data: SendBuf, dest: usize, tag: u32) -> Result<Request> {
         self.check_dest(dest)?;
         check_tag(tag, "tag")?;
-        let what = format!("isend of {} bytes to peer {dest}, tag {tag}", data.len());
-        let (op, ch) = self.tagged(&what, data.len(), |t, deadline| {
+        let n = data.len();
+        let what = move || format!("isend of {n} bytes to peer {dest}, tag {tag}");
+        let (op, ch) = self.tagged(what, n, |t, deadline| {
             t.isend(CTX, data, dest, tag, deadline)
                 .map(|op| (op, t.name()))
         })?;
-        Ok(Request::new(op, self.request_what(&what, ch), self.timeout))
+        Ok(self.request(op, what, ch))
     }
 
     /// Starts a receive into `buf` of the oldest message from `src` with `tag` (either may be a
@@ -261,17 +264,13 @@ impl Communicator {
     /// caller leaves `buf` alone until the request completes ([`RecvBuf`]'s contract).
     pub fn irecv_buf(&mut self, buf: RecvBuf, src: Source, tag: TagSel) -> Result<Request> {
         self.check_sel(src, tag)?;
-        let what = format!(
-            "irecv of up to {} bytes from {}",
-            buf.len(),
-            describe(src, tag)
-        );
         let n = buf.len();
-        let (op, ch) = self.tagged(&what, n, |t, deadline| {
+        let what = move || format!("irecv of up to {n} bytes from {}", describe(src, tag));
+        let (op, ch) = self.tagged(what, n, |t, deadline| {
             t.irecv(CTX, buf, src, tag, deadline)
                 .map(|op| (op, t.name()))
         })?;
-        Ok(Request::new(op, self.request_what(&what, ch), self.timeout))
+        Ok(self.request(op, what, ch))
     }
 
     /// [`Communicator::isend_buf`] of a buffer the request owns.
@@ -291,10 +290,19 @@ impl Communicator {
         Ok(self.irecv_buf(b, src, tag)?.owning(buf))
     }
 
-    fn request_what(&self, what: &str, channel: &str) -> String {
-        format!(
-            "{what} on channel {channel} at rank {} of {}",
-            self.rank, self.size
+    /// The request of `op` on `channel`; `what` describes it (formatted only when an error or
+    /// [`Request::describe`] needs the text).
+    fn request(
+        &self,
+        op: Box<dyn crate::channel::request::Pending>,
+        what: impl Fn() -> String + Send + 'static,
+        channel: &'static str,
+    ) -> Request {
+        let (rank, size) = (self.rank, self.size);
+        Request::described_later(
+            op,
+            move || format!("{} on channel {channel} at rank {rank} of {size}", what()),
+            self.timeout,
         )
     }
 }

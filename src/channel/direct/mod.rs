@@ -106,9 +106,10 @@ impl DirectTransport {
     }
 
     /// Hands request `id` to the caller: advances it once and, while it is pending, has the
-    /// progress thread (started now if needed) advance it.
+    /// progress thread (started now if needed) advance it (nobody is woken for a request that
+    /// completed in that first step, e.g. a small send written whole at once).
     fn pending(&mut self, id: requests::ReqId) -> Result<Box<dyn Pending>> {
-        let (idle, driving) = {
+        let (idle, driving, done) = {
             let mut guard = self.shared.lock();
             let Core {
                 conns,
@@ -117,13 +118,15 @@ impl DirectTransport {
                 driving,
             } = &mut *guard;
             progress::requests(conns, matcher, reqs, &|_| false);
-            (reqs.is_idle(), *driving)
+            (reqs.is_idle(), *driving, reqs.has_result(id))
         };
         if !idle {
             if self.thread.is_none() {
                 self.thread = Some(progress::spawn(self.shared.clone())?);
             }
-            self.shared.started(driving);
+            if !done {
+                self.shared.started(driving);
+            }
         }
         Ok(Box::new(DirectPending {
             shared: self.shared.clone(),

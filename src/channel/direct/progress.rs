@@ -74,6 +74,13 @@ pub(super) struct Shared {
     wake: EventFd,
     /// Wakes the driver from its poll (something completed, or a new request to watch).
     kick: EventFd,
+    /// Set with the first kick while the driver polls, cleared (under the core's lock) when it
+    /// returns: later kicks before that write nothing (the driver looks at everything anew).
+    kicked: AtomicBool,
+    /// Set (under the core's lock) by the progress thread when it found no request pending and
+    /// goes to its idle sleep; a new request wakes it only then (one eventfd write per idle
+    /// period, not one per request).
+    sleeping: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -107,7 +114,7 @@ impl Drop for CoreGuard<'_> {
         if self.guard.reqs.completions() != self.before {
             self.shared.completed.notify_all();
             if self.guard.driving {
-                self.shared.kick.signal();
+                self.shared.kick_driver();
             }
         }
     }
@@ -121,6 +128,8 @@ impl Shared {
             spin,
             wake: EventFd::new()?,
             kick: EventFd::new()?,
+            kicked: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         })
     }
@@ -136,11 +145,22 @@ impl Shared {
         }
     }
 
-    /// A new request was started: the progress thread takes it up, and a driver watches its
-    /// socket too.
+    /// A new request was started (registered under the core's lock before this call): the
+    /// progress thread takes it up (woken if it sleeps idle: it decided so under the lock, so
+    /// either it saw the request or it set `sleeping` first), and a driver watches its socket
+    /// too.
     pub fn started(&self, driving: bool) {
-        self.wake.signal();
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            self.wake.signal();
+        }
         if driving {
+            self.kick_driver();
+        }
+    }
+
+    /// Kicks the driver out of its poll, once per poll.
+    fn kick_driver(&self) {
+        if !self.kicked.swap(true, Ordering::SeqCst) {
             self.kick.signal();
         }
     }
@@ -192,6 +212,8 @@ impl Shared {
                 let _ = engine::poll_until(&mut pfds, until);
             });
             g.driving = false;
+            // Under the lock: whatever was kicked for is seen by the next step.
+            self.kicked.store(false, Ordering::SeqCst);
             if pfds[0].revents != 0 {
                 self.kick.drain();
             }
@@ -222,11 +244,18 @@ pub(super) fn stop(shared: &Shared, h: JoinHandle<()>) {
 /// sleeps until a new request or stop.
 fn thread_main(shared: &Shared) {
     while !shared.stop.load(Ordering::SeqCst) {
-        let idle = shared.lock().reqs.is_idle();
+        let idle = {
+            let g = shared.lock();
+            let idle = g.reqs.is_idle();
+            // Decided under the lock: a request started after this sees `sleeping` and wakes us.
+            shared.sleeping.store(idle, Ordering::SeqCst);
+            idle
+        };
         if idle {
             let mut pfd = [shared.wake.pollfd()];
             // SAFETY: one valid pollfd.
             unsafe { libc::poll(pfd.as_mut_ptr(), 1, -1) };
+            shared.sleeping.store(false, Ordering::SeqCst);
             shared.wake.drain();
             continue;
         }

@@ -171,6 +171,11 @@ impl Requests {
         }
     }
 
+    /// Whether request `id` has completed and its result waits to be collected.
+    pub fn has_result(&self, id: ReqId) -> bool {
+        self.done.contains_key(&id)
+    }
+
     /// The result of request `id` if it has completed (collected: asked once).
     pub fn result(&mut self, id: ReqId) -> Option<Result<MsgStatus>> {
         self.done.remove(&id)
