@@ -14,6 +14,7 @@ pub mod datatype;
 pub mod dynproc;
 pub mod errhandler;
 pub mod external;
+pub mod file;
 pub mod grequest;
 pub mod group;
 pub mod icoll;
