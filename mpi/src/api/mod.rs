@@ -30,6 +30,7 @@ pub mod partitioned;
 pub mod request;
 pub mod session;
 pub mod status;
+pub mod tool;
 pub mod topo;
 pub mod typearray;
 pub mod typeattr;
