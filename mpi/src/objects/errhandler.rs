@@ -77,6 +77,7 @@ pub fn raise(raise: Raise, code: c_int, msg: &str) -> c_int {
     let handler = match raise {
         Raise::Comm(c) => crate::objects::comm::errhandler_of(c).map(|(_, h)| h),
         Raise::Session(s) => crate::objects::session::errhandler_of(s).map(|(_, h)| h),
+        Raise::Win(w) => crate::objects::win::errhandler_of(w).map(|(_, h)| h),
         _ => None,
     }
     .unwrap_or_else(|| fallback(raise));
