@@ -9,13 +9,11 @@ mod redis_harness;
 
 use common::*;
 
+/// One test: the program is compiled once, and a second test compiling it again could replace
+/// it while this one runs it.
 #[test]
-fn windows_fence_passive_target_and_pscw() {
+fn windows_at_1_to_4_processes_and_over_redis_alone() {
     both("win_basic", &[1, 2, 3, 4], |_| vec![]);
-}
-
-#[test]
-fn windows_over_redis_alone() {
     let server = redis_harness::RedisServer::start();
     let cfg = scratch().join(format!("win-redis-{}.json", std::process::id()));
     let json = format!(

@@ -3,7 +3,8 @@
  * datatypes (a strided vector at the target); passive target: a counter at rank 0 that every
  * rank increments with MPI_Fetch_and_op under shared locks (each value handed out once), a
  * mutex made of MPI_Compare_and_swap under lock_all guarding a non-atomic read-modify-write,
- * flushes; post/start/complete/wait; request forms; errors returned as classes. */
+ * flushes; post/start/complete/wait; request forms; dynamic windows; a shared window on the
+ * processes of one host; errors returned as classes. */
 #include "check.h"
 #include <stdint.h>
 
@@ -232,6 +233,38 @@ static void dynamic_window(void) {
     OK(MPI_Win_free(&win));
 }
 
+/* A shared window on the processes of this host: each writes its part through its own
+ * pointer and reads the others' through MPI_Win_shared_query's. */
+static void shared_window(void) {
+    MPI_Comm node;
+    OK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    int nr, ns;
+    OK(MPI_Comm_rank(node, &nr));
+    OK(MPI_Comm_size(node, &ns));
+    int *mine;
+    MPI_Win win;
+    OK(MPI_Win_allocate_shared((nr + 1) * sizeof(int), sizeof(int), MPI_INFO_NULL, node, &mine,
+                               &win));
+    attributes(win, mine, (nr + 1) * sizeof(int), sizeof(int), MPI_WIN_FLAVOR_SHARED);
+    OK(MPI_Win_lock_all(0, win));
+    for (int i = 0; i <= nr; i++) mine[i] = 1000 * nr + i;
+    OK(MPI_Win_sync(win));
+    OK(MPI_Barrier(node));
+    OK(MPI_Win_sync(win));
+    for (int r = 0; r < ns; r++) {
+        MPI_Aint bytes;
+        int du;
+        int *p;
+        OK(MPI_Win_shared_query(win, r, &bytes, &du, &p));
+        CHECK(bytes == (MPI_Aint)((r + 1) * sizeof(int)) && du == (int)sizeof(int),
+              "shared_query(%d): %ld bytes, unit %d", r, (long)bytes, du);
+        for (int i = 0; i <= r; i++) CHECK(p[i] == 1000 * r + i, "shared p[%d] of %d", i, r);
+    }
+    OK(MPI_Win_unlock_all(win));
+    OK(MPI_Win_free(&win));
+    OK(MPI_Comm_free(&node));
+}
+
 int main(int argc, char **argv) {
     OK(MPI_Init(&argc, &argv));
     OK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
@@ -240,6 +273,7 @@ int main(int argc, char **argv) {
     passive_target();
     pscw();
     dynamic_window();
+    shared_window();
     pass("win_basic");
     OK(MPI_Finalize());
     return 0;

@@ -54,8 +54,9 @@ fn named_index(n: Named) -> u16 {
     Named::ALL.iter().position(|&x| x == n).unwrap_or(0) as u16
 }
 
-/// A predefined operator allowed in one-sided accumulates and the element type it works on.
-fn acc_op(h: MPI_Op, ttype: &Type) -> Result<(Op, Named), MpiError> {
+/// A predefined operator allowed in one-sided accumulates and the element type it works on
+/// (with no data to combine, any type: nothing is computed, as MPICH accepts it).
+fn acc_op(h: MPI_Op, ttype: &Type, tcount: u64) -> Result<(Op, Named), MpiError> {
     let op = match opobj::get(h)? {
         Operator::Predefined(op) => op,
         Operator::User { .. } => return Err(MpiError::new(
@@ -63,6 +64,9 @@ fn acc_op(h: MPI_Op, ttype: &Type) -> Result<(Op, Named), MpiError> {
             "one-sided accumulates take predefined operators only (MPI forbids user-defined ones)",
         )),
     };
+    if ttype.bytes(tcount)? == 0 {
+        return Ok((op, ttype.uniform().unwrap_or(Named::ALL[0])));
+    }
     let n = op.check(ttype)?;
     Ok((op, n))
 }
@@ -134,7 +138,7 @@ unsafe fn acc_impl(
     let (o, t) = target(w, rank)?;
     let tcount = count_of(tcount, "target_count")?;
     let tt = dt::committed(ttype)?;
-    let (op, n) = acc_op(op, &tt)?;
+    let (op, n) = acc_op(op, &tt, tcount)?;
     let kind = if result.is_some() {
         Kind::GetAcc
     } else {
@@ -147,7 +151,11 @@ unsafe fn acc_impl(
     if op != Op::NoOp {
         let count = count_of(count, "origin_count")?;
         let ot = dt::committed(otype)?;
-        let on = op.check(&ot)?;
+        let on = if ot.bytes(count)? == 0 {
+            n
+        } else {
+            op.check(&ot)?
+        };
         if on != n {
             return Err(MpiError::new(
                 MPI_ERR_TYPE,

@@ -1,5 +1,5 @@
-//! Windows: creation (`MPI_Win_create`, `_allocate`, `_allocate_shared` on one process,
-//! `_create_dynamic` with attach/detach), `MPI_Win_free`, names, info, group, error handlers,
+//! Windows: creation (`MPI_Win_create`, `_allocate`, `_allocate_shared` on processes of one
+//! host, `_create_dynamic` with attach/detach), `MPI_Win_free`, names, info, group, error handlers,
 //! and the synchronisation calls (fence, lock/unlock, lock_all, flushes, sync, and
 //! post/start/complete/wait/test). The protocol is in `crate::rma`; the data operations are in
 //! `api/rma.rs`; attributes in `api/winattr.rs`.
@@ -8,8 +8,8 @@ use crate::cabi::{out, read, string, write_string};
 use crate::entry::{self, MpiError, Raise};
 use crate::gen::abi::*;
 use crate::objects::errhandler::{self, ERRHANDLERS};
-use crate::objects::win::{self, Epochs, WinObj, WINS};
-use crate::objects::{attr, comm, group, info, world};
+use crate::objects::win::{self, Alloc, Epochs, WinObj, WINS};
+use crate::objects::{attr, comm, group, host, info, world};
 use crate::rma::origin;
 use crate::rma::target::{Memory, Service};
 use parking_lot::Mutex;
@@ -70,7 +70,8 @@ fn make(
     i: MPI_Info,
     c: MPI_Comm,
     flavor: c_int,
-    allocated: Option<usize>,
+    allocated: Option<Alloc>,
+    shared: Vec<(usize, usize, usize)>,
 ) -> Result<MPI_Win, MpiError> {
     let obj = comm::get(c)?;
     let entries = info::entries_or_null(i)?;
@@ -102,6 +103,7 @@ fn make(
         mem,
         flavor,
         allocated,
+        shared,
         service: Mutex::new(service),
         timeout,
         errhandler: Mutex::new((MPI_ERRORS_ARE_FATAL, fatal)),
@@ -135,7 +137,16 @@ unsafe fn create(
             "base is NULL for a window of more than 0 bytes",
         ));
     }
-    let h = make(base as usize, size, du, i, c, MPI_WIN_FLAVOR_CREATE, None)?;
+    let h = make(
+        base as usize,
+        size,
+        du,
+        i,
+        c,
+        MPI_WIN_FLAVOR_CREATE,
+        None,
+        Vec::new(),
+    )?;
     out(w, h, "win")
 }
 
@@ -176,12 +187,7 @@ unsafe fn allocate(
     let size = size_of(size)?;
     let du = disp_unit_of(disp_unit)?;
     if flavor == MPI_WIN_FLAVOR_SHARED && comm::get(c)?.size > 1 {
-        return Err(MpiError::new(
-            MPI_ERR_RMA_SHARED,
-            "MPI_Win_allocate_shared: the ranks of this library are separate processes (possibly \
-             on separate machines) that share no memory; it works on a communicator of one \
-             process only (use MPI_Win_allocate otherwise)",
-        ));
+        return allocate_mapped(size, du, i, c, baseptr, w);
     }
     // Zeroed (a window's memory starts defined), at least one byte so the address is distinct.
     let p = libc::calloc(size.max(1), 1);
@@ -191,7 +197,13 @@ unsafe fn allocate(
             format!("cannot allocate {size} bytes"),
         ));
     }
-    let h = match make(p as usize, size, du, i, c, flavor, Some(p as usize)) {
+    let shared = if flavor == MPI_WIN_FLAVOR_SHARED {
+        vec![(p as usize, size, du)]
+    } else {
+        Vec::new()
+    };
+    let alloc = Some(Alloc::Heap(p as usize));
+    let h = match make(p as usize, size, du, i, c, flavor, alloc, shared) {
         Ok(h) => h,
         Err(e) => {
             libc::free(p);
@@ -200,6 +212,153 @@ unsafe fn allocate(
     };
     out(baseptr.cast::<*mut c_void>(), p, "baseptr")?;
     out(w, h, "win")
+}
+
+/// `MPI_Win_allocate_shared` on several processes: they must be on one host; rank 0 makes a
+/// POSIX shared-memory object holding every rank's part (in rank order), the others map it,
+/// and its name is removed once all have it (the mapping lives until `MPI_Win_free`).
+unsafe fn allocate_mapped(
+    size: usize,
+    du: usize,
+    i: MPI_Info,
+    c: MPI_Comm,
+    baseptr: *mut c_void,
+    w: *mut MPI_Win,
+) -> Result<(), MpiError> {
+    let obj = comm::get(c)?;
+    let n = obj.size;
+    let mut mine = Vec::with_capacity(24);
+    mine.extend_from_slice(&host::identity().to_le_bytes());
+    mine.extend_from_slice(&(size as u64).to_le_bytes());
+    mine.extend_from_slice(&(du as u64).to_le_bytes());
+    let mut all = vec![0u8; 24 * n];
+    obj.with(|k| k.allgather(&mine, &mut all))?;
+    let field = |r: usize, f: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&all[24 * r + 8 * f..24 * r + 8 * f + 8]);
+        u64::from_le_bytes(b) as usize
+    };
+    if (0..n).any(|r| field(r, 0) != field(0, 0)) {
+        return Err(MpiError::new(
+            MPI_ERR_RMA_SHARED,
+            "MPI_Win_allocate_shared: the processes of the communicator are on different hosts \
+             and share no memory (MPI_Comm_split_type with MPI_COMM_TYPE_SHARED groups those that do)",
+        ));
+    }
+    let mut offsets = Vec::with_capacity(n);
+    let mut total = 0usize;
+    for r in 0..n {
+        offsets.push(total);
+        total = total
+            .checked_add(field(r, 1))
+            .ok_or_else(|| MpiError::new(MPI_ERR_SIZE, "the window's total size overflows"))?;
+    }
+    let len = total.max(1);
+    // Rank 0 names and sizes the object; its name (empty on failure) goes to every rank.
+    let mut name = [0u8; 64];
+    let mut made: Result<(), MpiError> = Ok(());
+    if obj.rank == 0 {
+        let s = format!(
+            "/fmi-win-{}-{}",
+            std::process::id(),
+            PICKED.fetch_add(1, Ordering::Relaxed)
+        );
+        made = shm_create(&s, len);
+        if made.is_ok() {
+            name[..s.len()].copy_from_slice(s.as_bytes());
+        }
+    }
+    obj.with(|k| k.bcast(&mut name, 0))?;
+    made?;
+    let end = name.iter().position(|&b| b == 0).unwrap_or(0);
+    if end == 0 {
+        return Err(MpiError::new(
+            MPI_ERR_NO_MEM,
+            "MPI_Win_allocate_shared: rank 0 could not make the shared memory",
+        ));
+    }
+    let cname = std::ffi::CString::new(&name[..end]).expect("no NUL inside");
+    let mapped = shm_map(&cname, len);
+    // Everyone has tried to map it: the name can go (the mappings stay).
+    let synced = obj.with(|k| k.barrier());
+    if obj.rank == 0 {
+        libc::shm_unlink(cname.as_ptr());
+    }
+    let addr = mapped?;
+    synced?;
+    let shared: Vec<(usize, usize, usize)> = (0..n)
+        .map(|r| (addr + offsets[r], field(r, 1), field(r, 2)))
+        .collect();
+    let base = shared[obj.rank].0;
+    let alloc = Some(Alloc::Mapped { addr, len });
+    let h = match make(base, size, du, i, c, MPI_WIN_FLAVOR_SHARED, alloc, shared) {
+        Ok(h) => h,
+        Err(e) => {
+            libc::munmap(addr as *mut c_void, len);
+            return Err(e);
+        }
+    };
+    out(
+        baseptr.cast::<*mut c_void>(),
+        base as *mut c_void,
+        "baseptr",
+    )?;
+    out(w, h, "win")
+}
+
+/// Makes the shared-memory object `name` of `len` zero bytes.
+unsafe fn shm_create(name: &str, len: usize) -> Result<(), MpiError> {
+    let c = std::ffi::CString::new(name).expect("no NUL inside");
+    let fd = libc::shm_open(
+        c.as_ptr(),
+        libc::O_CREAT | libc::O_EXCL | libc::O_RDWR,
+        0o600,
+    );
+    if fd < 0 {
+        return Err(MpiError::new(
+            MPI_ERR_NO_MEM,
+            format!("shm_open {name}: {}", std::io::Error::last_os_error()),
+        ));
+    }
+    let rc = libc::ftruncate(fd, len as libc::off_t);
+    let err = std::io::Error::last_os_error();
+    libc::close(fd);
+    if rc != 0 {
+        libc::shm_unlink(c.as_ptr());
+        return Err(MpiError::new(
+            MPI_ERR_NO_MEM,
+            format!("sizing the shared memory to {len} bytes: {err}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Maps the shared-memory object `name` of `len` bytes.
+unsafe fn shm_map(name: &std::ffi::CStr, len: usize) -> Result<usize, MpiError> {
+    let fd = libc::shm_open(name.as_ptr(), libc::O_RDWR, 0);
+    if fd < 0 {
+        return Err(MpiError::new(
+            MPI_ERR_NO_MEM,
+            format!("shm_open: {}", std::io::Error::last_os_error()),
+        ));
+    }
+    let p = libc::mmap(
+        std::ptr::null_mut(),
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+        fd,
+        0,
+    );
+    let err = std::io::Error::last_os_error();
+    libc::close(fd);
+    if p == libc::MAP_FAILED {
+        return Err(MpiError::new(
+            MPI_ERR_NO_MEM,
+            format!("mapping {len} bytes of shared memory: {err}"),
+        ));
+    }
+    Ok(p as usize)
 }
 
 pub unsafe fn win_allocate(
@@ -250,7 +409,9 @@ pub unsafe fn win_allocate_shared_c(
     allocate(size, disp_unit as i64, i, c, baseptr, w, f)
 }
 
-/// The memory of rank `r` of a shared window (one process: its own).
+/// The memory of rank `r` that this process can access: of a shared window every rank's;
+/// of any other flavor (MPI-4.1) its own, and none (size 0, NULL) for other ranks.
+/// `MPI_PROC_NULL` asks for the lowest rank's memory: rank 0's own (others get none).
 unsafe fn shared_query(
     w: MPI_Win,
     r: c_int,
@@ -258,24 +419,36 @@ unsafe fn shared_query(
     baseptr: *mut c_void,
 ) -> Result<usize, MpiError> {
     let o = win::get(w)?;
-    if o.flavor != MPI_WIN_FLAVOR_SHARED {
-        return Err(MpiError::new(
-            MPI_ERR_RMA_FLAVOR,
-            "MPI_Win_shared_query of a window not made by MPI_Win_allocate_shared",
-        ));
-    }
     if r != MPI_PROC_NULL && usize::try_from(r).map_or(true, |r| r >= o.size) {
         return Err(MpiError::new(
             MPI_ERR_RANK,
             format!("rank {r} is not in the window's group of {}", o.size),
         ));
     }
-    out(size, o.mem.size as MPI_Aint, "size")?;
-    out(
-        baseptr.cast::<*mut c_void>(),
-        o.mem.base as *mut c_void,
-        "baseptr",
-    )?;
+    if o.flavor == MPI_WIN_FLAVOR_SHARED {
+        // Every rank's memory is mapped here; MPI_PROC_NULL: the lowest rank with any.
+        let at = if r == MPI_PROC_NULL {
+            o.shared.iter().position(|s| s.1 > 0).unwrap_or(0)
+        } else {
+            r as usize
+        };
+        let (p, n, du) = o.shared.get(at).copied().unwrap_or((0, 0, o.mem.disp_unit));
+        out(size, n as MPI_Aint, "size")?;
+        out(baseptr.cast::<*mut c_void>(), p as *mut c_void, "baseptr")?;
+        return Ok(du);
+    }
+    let mine = if r == MPI_PROC_NULL {
+        o.rank == 0
+    } else {
+        r as usize == o.rank
+    };
+    let (n, p) = if mine && o.flavor != MPI_WIN_FLAVOR_DYNAMIC {
+        (o.mem.size, o.mem.base)
+    } else {
+        (0, 0)
+    };
+    out(size, n as MPI_Aint, "size")?;
+    out(baseptr.cast::<*mut c_void>(), p as *mut c_void, "baseptr")?;
     Ok(o.mem.disp_unit)
 }
 
@@ -309,7 +482,7 @@ pub unsafe fn win_create_dynamic(
     if w.is_null() {
         return Err(MpiError::arg("win is NULL"));
     }
-    let h = make(0, 0, 1, i, c, MPI_WIN_FLAVOR_DYNAMIC, None)?;
+    let h = make(0, 0, 1, i, c, MPI_WIN_FLAVOR_DYNAMIC, None, Vec::new())?;
     out(w, h, "win")
 }
 
@@ -400,7 +573,12 @@ pub unsafe fn win_get_name(w: MPI_Win, name: *mut c_char, len: *mut c_int) -> Re
     if len.is_null() {
         return Err(MpiError::arg("resultlen is NULL"));
     }
-    let n = win::get(w)?.name.lock().clone();
+    // The null handle has a name too (as MPICH reports it).
+    let n = if w == MPI_WIN_NULL {
+        "MPI_WIN_NULL".to_string()
+    } else {
+        win::get(w)?.name.lock().clone()
+    };
     write_string(name, MPI_MAX_OBJECT_NAME as usize, &n, len, "win_name")
 }
 

@@ -28,6 +28,15 @@ pub struct Epochs {
     pub exposure: Option<Vec<usize>>,
 }
 
+/// Memory MPI allocated for a window.
+#[derive(Debug, Clone, Copy)]
+pub enum Alloc {
+    /// From `calloc` (`MPI_Win_allocate`, or a shared window of one process).
+    Heap(usize),
+    /// A shared mapping of `len` bytes (`MPI_Win_allocate_shared` on several processes).
+    Mapped { addr: usize, len: usize },
+}
+
 /// One window.
 pub struct WinObj {
     /// The window's own connections (None: a window of one process).
@@ -39,7 +48,9 @@ pub struct WinObj {
     pub mem: Arc<Memory>,
     pub flavor: c_int,
     /// Memory MPI allocated for the window (freed with it).
-    pub allocated: Option<usize>,
+    pub allocated: Option<Alloc>,
+    /// A shared window's memory of every rank: (address here, bytes, displacement unit).
+    pub shared: Vec<(usize, usize, usize)>,
     pub service: Mutex<Option<Service>>,
     pub timeout: Duration,
     pub errhandler: Mutex<(MPI_Errhandler, Arc<Handler>)>,
@@ -106,9 +117,14 @@ pub fn dismantle(obj: &WinObj) {
     if let Some(s) = obj.service.lock().take() {
         s.stop();
     }
-    if let Some(p) = obj.allocated {
-        // SAFETY: allocated by MPI_Win_allocate with malloc; nothing uses it any more.
-        unsafe { libc::free(p as *mut libc::c_void) };
+    match obj.allocated {
+        // SAFETY: allocated by MPI_Win_allocate with calloc; nothing uses it any more.
+        Some(Alloc::Heap(p)) => unsafe { libc::free(p as *mut libc::c_void) },
+        // SAFETY: mapped by MPI_Win_allocate_shared; nothing uses it any more.
+        Some(Alloc::Mapped { addr, len }) => unsafe {
+            libc::munmap(addr as *mut libc::c_void, len);
+        },
+        None => {}
     }
 }
 
