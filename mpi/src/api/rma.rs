@@ -5,6 +5,8 @@
 //! operator element-wise at the target (`crate::rma`). Each operation is complete at the
 //! target when it returns; a request form returns a request already complete.
 
+#![allow(clippy::too_many_arguments)]
+
 use crate::cabi::out;
 use crate::entry::{MpiError, Raise};
 use crate::gen::abi::*;
@@ -71,7 +73,6 @@ fn acc_op(h: MPI_Op, ttype: &Type, tcount: u64) -> Result<(Op, Named), MpiError>
     Ok((op, n))
 }
 
-#[allow(clippy::too_many_arguments)]
 unsafe fn put_impl(
     buf: *const c_void,
     count: i64,
@@ -95,7 +96,6 @@ unsafe fn put_impl(
     origin::request(&o, t, &m, 0).map(drop)
 }
 
-#[allow(clippy::too_many_arguments)]
 unsafe fn get_impl(
     buf: *mut c_void,
     count: i64,
@@ -122,7 +122,6 @@ unsafe fn get_impl(
 }
 
 /// Accumulate, and get-accumulate when `result` is given.
-#[allow(clippy::too_many_arguments)]
 unsafe fn acc_impl(
     buf: *const c_void,
     count: i64,
@@ -240,11 +239,11 @@ pub unsafe fn put_c(
 ) -> Result<(), MpiError> {
     put_impl(
         buf,
-        count as i64,
+        count,
         otype,
         rank,
         disp,
-        tcount as i64,
+        tcount,
         ttype,
         w,
     )
@@ -284,17 +283,16 @@ pub unsafe fn get_c(
 ) -> Result<(), MpiError> {
     get_impl(
         buf,
-        count as i64,
+        count,
         otype,
         rank,
         disp,
-        tcount as i64,
+        tcount,
         ttype,
         w,
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn accumulate(
     buf: *const c_void,
     count: c_int,
@@ -310,7 +308,6 @@ pub unsafe fn accumulate(
     acc_impl(buf, c, otype, None, rank, disp, tc, ttype, op, w)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn accumulate_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -322,11 +319,10 @@ pub unsafe fn accumulate_c(
     op: MPI_Op,
     w: MPI_Win,
 ) -> Result<(), MpiError> {
-    let (c, tc) = (count as i64, tcount as i64);
+    let (c, tc) = (count, tcount);
     acc_impl(buf, c, otype, None, rank, disp, tc, ttype, op, w)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn get_accumulate(
     buf: *const c_void,
     count: c_int,
@@ -346,7 +342,6 @@ pub unsafe fn get_accumulate(
     acc_impl(buf, c, otype, r, rank, disp, tc, ttype, op, w)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn get_accumulate_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -361,8 +356,8 @@ pub unsafe fn get_accumulate_c(
     op: MPI_Op,
     w: MPI_Win,
 ) -> Result<(), MpiError> {
-    let r = Some((rbuf, rcount as i64, rtype));
-    let (c, tc) = (count as i64, tcount as i64);
+    let r = Some((rbuf, rcount, rtype));
+    let (c, tc) = (count, tcount);
     acc_impl(buf, c, otype, r, rank, disp, tc, ttype, op, w)
 }
 
@@ -406,7 +401,6 @@ pub unsafe fn compare_and_swap(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn rput(
     buf: *const c_void,
     count: c_int,
@@ -423,7 +417,6 @@ pub unsafe fn rput(
     done(w, req)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn rput_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -440,7 +433,6 @@ pub unsafe fn rput_c(
     done(w, req)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn rget(
     buf: *mut c_void,
     count: c_int,
@@ -457,7 +449,6 @@ pub unsafe fn rget(
     done(w, req)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn rget_c(
     buf: *mut c_void,
     count: MPI_Count,
@@ -474,7 +465,6 @@ pub unsafe fn rget_c(
     done(w, req)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn raccumulate(
     buf: *const c_void,
     count: c_int,
@@ -492,7 +482,6 @@ pub unsafe fn raccumulate(
     done(w, req)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn raccumulate_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -510,7 +499,6 @@ pub unsafe fn raccumulate_c(
     done(w, req)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn rget_accumulate(
     buf: *const c_void,
     count: c_int,
@@ -533,7 +521,6 @@ pub unsafe fn rget_accumulate(
     done(w, req)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn rget_accumulate_c(
     buf: *const c_void,
     count: MPI_Count,

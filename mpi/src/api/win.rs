@@ -63,6 +63,7 @@ fn connect(obj: &comm::CommObj) -> Result<fmi::Communicator, MpiError> {
 }
 
 /// Makes a window over `size` bytes at `base` (collective over `c`).
+#[allow(clippy::too_many_arguments)]
 fn make(
     base: usize,
     size: usize,
