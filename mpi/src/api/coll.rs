@@ -47,7 +47,7 @@ fn nonneg(n: i64, what: &str) -> Result<u64, MpiError> {
     u64::try_from(n).map_err(|_| MpiError::new(MPI_ERR_COUNT, format!("{what} = {n} is negative")))
 }
 
-fn in_place(p: *const c_void) -> bool {
+pub(crate) fn in_place(p: *const c_void) -> bool {
     p as usize == MPI_IN_PLACE
 }
 

@@ -237,16 +237,7 @@ pub unsafe fn put_c(
     ttype: MPI_Datatype,
     w: MPI_Win,
 ) -> Result<(), MpiError> {
-    put_impl(
-        buf,
-        count,
-        otype,
-        rank,
-        disp,
-        tcount,
-        ttype,
-        w,
-    )
+    put_impl(buf, count, otype, rank, disp, tcount, ttype, w)
 }
 
 pub unsafe fn get(
@@ -281,16 +272,7 @@ pub unsafe fn get_c(
     ttype: MPI_Datatype,
     w: MPI_Win,
 ) -> Result<(), MpiError> {
-    get_impl(
-        buf,
-        count,
-        otype,
-        rank,
-        disp,
-        tcount,
-        ttype,
-        w,
-    )
+    get_impl(buf, count, otype, rank, disp, tcount, ttype, w)
 }
 
 pub unsafe fn accumulate(

@@ -197,6 +197,8 @@ pub fn finalize() -> Result<(), MpiError> {
     crate::objects::request::finish_orphans();
     // Windows left open stop serving before the connections close.
     crate::objects::win::release_all();
+    // Files the program left open are closed (their groups' cores dropped) before the world.
+    crate::objects::file::close_all();
     let comms = COMMS.clear();
     let mut world = None;
     let mut result = Ok(());
