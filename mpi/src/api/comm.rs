@@ -129,6 +129,16 @@ pub unsafe fn comm_split_type(
         }
     };
     let obj = comm::get(c)?;
+    if obj.inter.is_some() {
+        // Both groups' processes on one host share a color: the host's identity.
+        let color = if by_host && split_type != MPI_COMM_TYPE_HW_UNGUIDED {
+            (host::identity() & 0x3fff_ffff) as i32
+        } else {
+            fmi::UNDEFINED
+        };
+        let h = crate::api::inter::split_of(&obj, color, key)?;
+        return out(newcomm, h, "newcomm");
+    }
     let mine = host::identity().to_le_bytes();
     let mut all = vec![0u8; 8 * obj.size];
     obj.with(|k| k.allgather(&mine, &mut all))?;
@@ -342,9 +352,11 @@ fn apply_hints(obj: &Arc<CommObj>, entries: &[(String, String)]) -> Result<(), M
         match k.as_str() {
             "fmi_hint" => {
                 let hint = info::parse_hint(v)?;
-                obj.with(|core| core.set_hint(hint))?;
+                crate::objects::intercomm::each_core(obj, |core| core.set_hint(hint))?;
             }
-            "fmi_channel" => obj.with(|core| core.pin_channel(v.trim()))?,
+            "fmi_channel" => {
+                crate::objects::intercomm::each_core(obj, |core| core.pin_channel(v.trim()))?
+            }
             // Other hints are not used by this library (MPI allows ignoring them).
             _ => continue,
         }
@@ -369,7 +381,7 @@ pub unsafe fn comm_get_info(c: MPI_Comm, used: *mut MPI_Info) -> Result<(), MpiE
     if used.is_null() {
         return Err(MpiError::arg("info_used is NULL"));
     }
-    let (hint, pinned) = obj.with(|k| Ok((k.hint().name(), k.pinned_channel())))?;
+    let (hint, pinned) = obj.with_core(|k| Ok((k.hint().name(), k.pinned_channel())))?;
     let entries = vec![
         ("fmi_hint".to_string(), hint.to_string()),
         (

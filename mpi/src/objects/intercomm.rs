@@ -95,6 +95,22 @@ impl Inter {
     }
 }
 
+/// Runs `f` on the core of `obj` and, on an inter-communicator, on each of its other cores
+/// (the hints of `MPI_Comm_set_info` apply to all).
+pub fn each_core(
+    obj: &CommObj,
+    mut f: impl FnMut(&mut fmi::Communicator) -> fmi::Result<()>,
+) -> Result<(), MpiError> {
+    obj.with_core(&mut f)?;
+    if let Some(i) = &obj.inter {
+        let busy = || MpiError::other("the inter-communicator is in use by another thread");
+        f(&mut *i.ab.try_lock().ok_or_else(busy)?).map_err(core_err)?;
+        f(&mut *i.ba.try_lock().ok_or_else(busy)?).map_err(core_err)?;
+        f(&mut *i.local.try_lock().ok_or_else(busy)?).map_err(core_err)?;
+    }
+    Ok(())
+}
+
 /// The inter-communicator behind `c` (an error for an intra-communicator).
 pub fn get(c: MPI_Comm) -> Result<Arc<CommObj>, MpiError> {
     let obj = comm::get(c)?;
