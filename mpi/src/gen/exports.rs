@@ -1003,7 +1003,7 @@ pub unsafe extern "C" fn MPI_Fetch_and_op(origin_addr: *const c_void, result_add
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_call_errhandler(fh: MPI_File, errorcode: c_int) -> c_int {
-    entry::unsupported("MPI_File_call_errhandler", Raise::File(fh))
+    entry::call("MPI_File_call_errhandler", Raise::File(fh), || crate::api::file::file_call_errhandler(fh, errorcode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_call_errhandler(fh: MPI_File, errorcode: c_int) -> c_int {
@@ -1011,7 +1011,7 @@ pub unsafe extern "C" fn MPI_File_call_errhandler(fh: MPI_File, errorcode: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_close(fh: *mut MPI_File) -> c_int {
-    entry::unsupported("MPI_File_close", Raise::file_at(fh))
+    entry::call("MPI_File_close", Raise::file_at(fh), || crate::api::file::file_close(fh))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_close(fh: *mut MPI_File) -> c_int {
@@ -1035,7 +1035,7 @@ pub unsafe extern "C" fn MPIX_File_create_errhandler_x(comm_errhandler_fn_x: Opt
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_delete(filename: *const c_char, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_delete", Raise::Default)
+    entry::call("MPI_File_delete", Raise::Default, || crate::api::file::file_delete(filename, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_delete(filename: *const c_char, info: MPI_Info) -> c_int {
@@ -1043,7 +1043,7 @@ pub unsafe extern "C" fn MPI_File_delete(filename: *const c_char, info: MPI_Info
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_amode(fh: MPI_File, amode: *mut c_int) -> c_int {
-    entry::unsupported("MPI_File_get_amode", Raise::File(fh))
+    entry::call("MPI_File_get_amode", Raise::File(fh), || crate::api::file::file_get_amode(fh, amode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_amode(fh: MPI_File, amode: *mut c_int) -> c_int {
@@ -1051,7 +1051,7 @@ pub unsafe extern "C" fn MPI_File_get_amode(fh: MPI_File, amode: *mut c_int) -> 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_atomicity(fh: MPI_File, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_File_get_atomicity", Raise::File(fh))
+    entry::call("MPI_File_get_atomicity", Raise::File(fh), || crate::api::file::file_get_atomicity(fh, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_atomicity(fh: MPI_File, flag: *mut c_int) -> c_int {
@@ -1059,7 +1059,7 @@ pub unsafe extern "C" fn MPI_File_get_atomicity(fh: MPI_File, flag: *mut c_int) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_byte_offset(fh: MPI_File, offset: MPI_Offset, disp: *mut MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_get_byte_offset", Raise::File(fh))
+    entry::call("MPI_File_get_byte_offset", Raise::File(fh), || crate::api::file::file_get_byte_offset(fh, offset, disp))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_byte_offset(fh: MPI_File, offset: MPI_Offset, disp: *mut MPI_Offset) -> c_int {
@@ -1067,7 +1067,7 @@ pub unsafe extern "C" fn MPI_File_get_byte_offset(fh: MPI_File, offset: MPI_Offs
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_errhandler(file: MPI_File, errhandler: *mut MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_File_get_errhandler", Raise::File(file))
+    entry::call("MPI_File_get_errhandler", Raise::File(file), || crate::api::file::file_get_errhandler(file, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_errhandler(file: MPI_File, errhandler: *mut MPI_Errhandler) -> c_int {
@@ -1075,7 +1075,7 @@ pub unsafe extern "C" fn MPI_File_get_errhandler(file: MPI_File, errhandler: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_group(fh: MPI_File, group: *mut MPI_Group) -> c_int {
-    entry::unsupported("MPI_File_get_group", Raise::File(fh))
+    entry::call("MPI_File_get_group", Raise::File(fh), || crate::api::file::file_get_group(fh, group))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_group(fh: MPI_File, group: *mut MPI_Group) -> c_int {
@@ -1083,7 +1083,7 @@ pub unsafe extern "C" fn MPI_File_get_group(fh: MPI_File, group: *mut MPI_Group)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_info(fh: MPI_File, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_get_info", Raise::File(fh))
+    entry::call("MPI_File_get_info", Raise::File(fh), || crate::api::file::file_get_info(fh, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_info(fh: MPI_File, info_used: *mut MPI_Info) -> c_int {
@@ -1091,7 +1091,7 @@ pub unsafe extern "C" fn MPI_File_get_info(fh: MPI_File, info_used: *mut MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_position(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_get_position", Raise::File(fh))
+    entry::call("MPI_File_get_position", Raise::File(fh), || crate::api::file::file_get_position(fh, offset))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_position(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
@@ -1107,7 +1107,7 @@ pub unsafe extern "C" fn MPI_File_get_position_shared(fh: MPI_File, offset: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_size(fh: MPI_File, size: *mut MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_get_size", Raise::File(fh))
+    entry::call("MPI_File_get_size", Raise::File(fh), || crate::api::file::file_get_size(fh, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_size(fh: MPI_File, size: *mut MPI_Offset) -> c_int {
@@ -1115,7 +1115,7 @@ pub unsafe extern "C" fn MPI_File_get_size(fh: MPI_File, size: *mut MPI_Offset) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_type_extent(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_File_get_type_extent", Raise::File(fh))
+    entry::call("MPI_File_get_type_extent", Raise::File(fh), || crate::api::file::file_get_type_extent(fh, datatype, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_type_extent(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Aint) -> c_int {
@@ -1123,7 +1123,7 @@ pub unsafe extern "C" fn MPI_File_get_type_extent(fh: MPI_File, datatype: MPI_Da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_type_extent_c(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_File_get_type_extent_c", Raise::File(fh))
+    entry::call("MPI_File_get_type_extent_c", Raise::File(fh), || crate::api::file::file_get_type_extent_c(fh, datatype, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_type_extent_c(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Count) -> c_int {
@@ -1131,7 +1131,7 @@ pub unsafe extern "C" fn MPI_File_get_type_extent_c(fh: MPI_File, datatype: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, etype: *mut MPI_Datatype, filetype: *mut MPI_Datatype, datarep: *mut c_char) -> c_int {
-    entry::unsupported("MPI_File_get_view", Raise::File(fh))
+    entry::call("MPI_File_get_view", Raise::File(fh), || crate::api::file::file_get_view(fh, disp, etype, filetype, datarep))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, etype: *mut MPI_Datatype, filetype: *mut MPI_Datatype, datarep: *mut c_char) -> c_int {
@@ -1139,7 +1139,7 @@ pub unsafe extern "C" fn MPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread", Raise::File(fh))
+    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::file::file_iread(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1147,7 +1147,7 @@ pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_c", Raise::File(fh))
+    entry::call("MPI_File_iread_c", Raise::File(fh), || crate::api::file::file_iread_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1155,7 +1155,7 @@ pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_all", Raise::File(fh))
+    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::file::file_iread_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1163,7 +1163,7 @@ pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_all_c", Raise::File(fh))
+    entry::call("MPI_File_iread_all_c", Raise::File(fh), || crate::api::file::file_iread_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1171,7 +1171,7 @@ pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at", Raise::File(fh))
+    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::file::file_iread_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1179,7 +1179,7 @@ pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at_c", Raise::File(fh))
+    entry::call("MPI_File_iread_at_c", Raise::File(fh), || crate::api::file::file_iread_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1187,7 +1187,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at_all", Raise::File(fh))
+    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::file::file_iread_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1195,7 +1195,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_iread_at_all_c", Raise::File(fh), || crate::api::file::file_iread_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1219,7 +1219,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite", Raise::File(fh))
+    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::file::file_iwrite(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1227,7 +1227,7 @@ pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_c", Raise::File(fh), || crate::api::file::file_iwrite_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1235,7 +1235,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_all", Raise::File(fh))
+    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::file::file_iwrite_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1243,7 +1243,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_all_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_all_c", Raise::File(fh), || crate::api::file::file_iwrite_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1251,7 +1251,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::file::file_iwrite_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1259,7 +1259,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at_c", Raise::File(fh), || crate::api::file::file_iwrite_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1267,7 +1267,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at_all", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::file::file_iwrite_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1275,7 +1275,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at_all_c", Raise::File(fh), || crate::api::file::file_iwrite_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1299,7 +1299,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_open(comm: MPI_Comm, filename: *const c_char, amode: c_int, info: MPI_Info, fh: *mut MPI_File) -> c_int {
-    entry::unsupported("MPI_File_open", Raise::Comm(comm))
+    entry::call("MPI_File_open", Raise::Comm(comm), || crate::api::file::file_open(comm, filename, amode, info, fh))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_open(comm: MPI_Comm, filename: *const c_char, amode: c_int, info: MPI_Info, fh: *mut MPI_File) -> c_int {
@@ -1307,7 +1307,7 @@ pub unsafe extern "C" fn MPI_File_open(comm: MPI_Comm, filename: *const c_char, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_preallocate(fh: MPI_File, size: MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_preallocate", Raise::File(fh))
+    entry::call("MPI_File_preallocate", Raise::File(fh), || crate::api::file::file_preallocate(fh, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_preallocate(fh: MPI_File, size: MPI_Offset) -> c_int {
@@ -1315,7 +1315,7 @@ pub unsafe extern "C" fn MPI_File_preallocate(fh: MPI_File, size: MPI_Offset) ->
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read", Raise::File(fh))
+    entry::call("MPI_File_read", Raise::File(fh), || crate::api::file::file_read(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1323,7 +1323,7 @@ pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_c", Raise::File(fh))
+    entry::call("MPI_File_read_c", Raise::File(fh), || crate::api::file::file_read_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1331,7 +1331,7 @@ pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_all", Raise::File(fh))
+    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::file::file_read_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1339,7 +1339,7 @@ pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_all_c", Raise::File(fh))
+    entry::call("MPI_File_read_all_c", Raise::File(fh), || crate::api::file::file_read_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1347,7 +1347,7 @@ pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_all_begin", Raise::File(fh))
+    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::file::file_read_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1355,7 +1355,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_read_all_begin_c", Raise::File(fh), || crate::api::file::file_read_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1363,7 +1363,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_all_end", Raise::File(fh))
+    entry::call("MPI_File_read_all_end", Raise::File(fh), || crate::api::file::file_read_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1371,7 +1371,7 @@ pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at", Raise::File(fh))
+    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::file::file_read_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1379,7 +1379,7 @@ pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_c", Raise::File(fh))
+    entry::call("MPI_File_read_at_c", Raise::File(fh), || crate::api::file::file_read_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1387,7 +1387,7 @@ pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_all", Raise::File(fh))
+    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::file::file_read_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1395,7 +1395,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_c", Raise::File(fh), || crate::api::file::file_read_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1403,7 +1403,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_begin", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::file::file_read_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1411,7 +1411,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Of
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_begin_c", Raise::File(fh), || crate::api::file::file_read_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1419,7 +1419,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_end", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_end", Raise::File(fh), || crate::api::file::file_read_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1483,7 +1483,7 @@ pub unsafe extern "C" fn MPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_seek(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
-    entry::unsupported("MPI_File_seek", Raise::File(fh))
+    entry::call("MPI_File_seek", Raise::File(fh), || crate::api::file::file_seek(fh, offset, whence))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_seek(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
@@ -1499,7 +1499,7 @@ pub unsafe extern "C" fn MPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_atomicity(fh: MPI_File, flag: c_int) -> c_int {
-    entry::unsupported("MPI_File_set_atomicity", Raise::File(fh))
+    entry::call("MPI_File_set_atomicity", Raise::File(fh), || crate::api::file::file_set_atomicity(fh, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_atomicity(fh: MPI_File, flag: c_int) -> c_int {
@@ -1507,7 +1507,7 @@ pub unsafe extern "C" fn MPI_File_set_atomicity(fh: MPI_File, flag: c_int) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_errhandler(file: MPI_File, errhandler: MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_File_set_errhandler", Raise::File(file))
+    entry::call("MPI_File_set_errhandler", Raise::File(file), || crate::api::file::file_set_errhandler(file, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_errhandler(file: MPI_File, errhandler: MPI_Errhandler) -> c_int {
@@ -1515,7 +1515,7 @@ pub unsafe extern "C" fn MPI_File_set_errhandler(file: MPI_File, errhandler: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_info(fh: MPI_File, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_set_info", Raise::File(fh))
+    entry::call("MPI_File_set_info", Raise::File(fh), || crate::api::file::file_set_info(fh, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_info(fh: MPI_File, info: MPI_Info) -> c_int {
@@ -1523,7 +1523,7 @@ pub unsafe extern "C" fn MPI_File_set_info(fh: MPI_File, info: MPI_Info) -> c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_size(fh: MPI_File, size: MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_set_size", Raise::File(fh))
+    entry::call("MPI_File_set_size", Raise::File(fh), || crate::api::file::file_set_size(fh, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_size(fh: MPI_File, size: MPI_Offset) -> c_int {
@@ -1531,7 +1531,7 @@ pub unsafe extern "C" fn MPI_File_set_size(fh: MPI_File, size: MPI_Offset) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_view(fh: MPI_File, disp: MPI_Offset, etype: MPI_Datatype, filetype: MPI_Datatype, datarep: *const c_char, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_set_view", Raise::File(fh))
+    entry::call("MPI_File_set_view", Raise::File(fh), || crate::api::file::file_set_view(fh, disp, etype, filetype, datarep, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_view(fh: MPI_File, disp: MPI_Offset, etype: MPI_Datatype, filetype: MPI_Datatype, datarep: *const c_char, info: MPI_Info) -> c_int {
@@ -1539,7 +1539,7 @@ pub unsafe extern "C" fn MPI_File_set_view(fh: MPI_File, disp: MPI_Offset, etype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_sync(fh: MPI_File) -> c_int {
-    entry::unsupported("MPI_File_sync", Raise::File(fh))
+    entry::call("MPI_File_sync", Raise::File(fh), || crate::api::file::file_sync(fh))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_sync(fh: MPI_File) -> c_int {
@@ -1547,7 +1547,7 @@ pub unsafe extern "C" fn MPI_File_sync(fh: MPI_File) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write", Raise::File(fh))
+    entry::call("MPI_File_write", Raise::File(fh), || crate::api::file::file_write(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1555,7 +1555,7 @@ pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_c", Raise::File(fh))
+    entry::call("MPI_File_write_c", Raise::File(fh), || crate::api::file::file_write_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1563,7 +1563,7 @@ pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_all", Raise::File(fh))
+    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::file::file_write_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1571,7 +1571,7 @@ pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_all_c", Raise::File(fh))
+    entry::call("MPI_File_write_all_c", Raise::File(fh), || crate::api::file::file_write_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1579,7 +1579,7 @@ pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_all_begin", Raise::File(fh))
+    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::file::file_write_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1587,7 +1587,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_write_all_begin_c", Raise::File(fh), || crate::api::file::file_write_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1595,7 +1595,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_all_end", Raise::File(fh))
+    entry::call("MPI_File_write_all_end", Raise::File(fh), || crate::api::file::file_write_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1603,7 +1603,7 @@ pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at", Raise::File(fh))
+    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::file::file_write_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1611,7 +1611,7 @@ pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_c", Raise::File(fh))
+    entry::call("MPI_File_write_at_c", Raise::File(fh), || crate::api::file::file_write_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1619,7 +1619,7 @@ pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_all", Raise::File(fh))
+    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::file::file_write_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1627,7 +1627,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_c", Raise::File(fh), || crate::api::file::file_write_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1635,7 +1635,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_begin", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::file::file_write_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1643,7 +1643,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_O
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_begin_c", Raise::File(fh), || crate::api::file::file_write_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1651,7 +1651,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_end", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_end", Raise::File(fh), || crate::api::file::file_write_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -4939,7 +4939,7 @@ pub unsafe extern "C" fn MPI_Win_toint(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_changed(update_number: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_changed", Raise::Default)
+    entry::tool("MPI_T_category_changed", || crate::api::tool::t_category_changed(update_number))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_changed(update_number: *mut c_int) -> c_int {
@@ -4947,7 +4947,7 @@ pub unsafe extern "C" fn MPI_T_category_changed(update_number: *mut c_int) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_categories(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_categories", Raise::Default)
+    entry::tool("MPI_T_category_get_categories", || crate::api::tool::t_category_get_categories(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_categories(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -4955,7 +4955,7 @@ pub unsafe extern "C" fn MPI_T_category_get_categories(cat_index: c_int, len: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_cvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_cvars", Raise::Default)
+    entry::tool("MPI_T_category_get_cvars", || crate::api::tool::t_category_get_cvars(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_cvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -4963,7 +4963,7 @@ pub unsafe extern "C" fn MPI_T_category_get_cvars(cat_index: c_int, len: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_events(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_events", Raise::Default)
+    entry::tool("MPI_T_category_get_events", || crate::api::tool::t_category_get_events(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_events(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -4971,7 +4971,7 @@ pub unsafe extern "C" fn MPI_T_category_get_events(cat_index: c_int, len: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_index(name: *const c_char, cat_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_index", Raise::Default)
+    entry::tool("MPI_T_category_get_index", || crate::api::tool::t_category_get_index(name, cat_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_index(name: *const c_char, cat_index: *mut c_int) -> c_int {
@@ -4979,7 +4979,7 @@ pub unsafe extern "C" fn MPI_T_category_get_index(name: *const c_char, cat_index
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_info(cat_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, num_cvars: *mut c_int, num_pvars: *mut c_int, num_categories: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_info", Raise::Default)
+    entry::tool("MPI_T_category_get_info", || crate::api::tool::t_category_get_info(cat_index, name, name_len, desc, desc_len, num_cvars, num_pvars, num_categories))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_info(cat_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, num_cvars: *mut c_int, num_pvars: *mut c_int, num_categories: *mut c_int) -> c_int {
@@ -4987,7 +4987,7 @@ pub unsafe extern "C" fn MPI_T_category_get_info(cat_index: c_int, name: *mut c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_num(num_cat: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_num", Raise::Default)
+    entry::tool("MPI_T_category_get_num", || crate::api::tool::t_category_get_num(num_cat))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_num(num_cat: *mut c_int) -> c_int {
@@ -4995,7 +4995,7 @@ pub unsafe extern "C" fn MPI_T_category_get_num(num_cat: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_num_events(cat_index: c_int, num_events: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_num_events", Raise::Default)
+    entry::tool("MPI_T_category_get_num_events", || crate::api::tool::t_category_get_num_events(cat_index, num_events))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_num_events(cat_index: c_int, num_events: *mut c_int) -> c_int {
@@ -5003,7 +5003,7 @@ pub unsafe extern "C" fn MPI_T_category_get_num_events(cat_index: c_int, num_eve
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_pvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_pvars", Raise::Default)
+    entry::tool("MPI_T_category_get_pvars", || crate::api::tool::t_category_get_pvars(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_pvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -5011,7 +5011,7 @@ pub unsafe extern "C" fn MPI_T_category_get_pvars(cat_index: c_int, len: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_get_index(name: *const c_char, cvar_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_get_index", Raise::Default)
+    entry::tool("MPI_T_cvar_get_index", || crate::api::tool::t_cvar_get_index(name, cvar_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_get_index(name: *const c_char, cvar_index: *mut c_int) -> c_int {
@@ -5019,7 +5019,7 @@ pub unsafe extern "C" fn MPI_T_cvar_get_index(name: *const c_char, cvar_index: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_get_info(cvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, scope: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_get_info", Raise::Default)
+    entry::tool("MPI_T_cvar_get_info", || crate::api::tool::t_cvar_get_info(cvar_index, name, name_len, verbosity, datatype, enumtype, desc, desc_len, bind, scope))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_get_info(cvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, scope: *mut c_int) -> c_int {
@@ -5027,7 +5027,7 @@ pub unsafe extern "C" fn MPI_T_cvar_get_info(cvar_index: c_int, name: *mut c_cha
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_get_num(num_cvar: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_get_num", Raise::Default)
+    entry::tool("MPI_T_cvar_get_num", || crate::api::tool::t_cvar_get_num(num_cvar))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_get_num(num_cvar: *mut c_int) -> c_int {
@@ -5035,7 +5035,7 @@ pub unsafe extern "C" fn MPI_T_cvar_get_num(num_cvar: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_handle_alloc(cvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_cvar_handle, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_handle_alloc", Raise::Default)
+    entry::tool("MPI_T_cvar_handle_alloc", || crate::api::tool::t_cvar_handle_alloc(cvar_index, obj_handle, handle, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_handle_alloc(cvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_cvar_handle, count: *mut c_int) -> c_int {
@@ -5043,7 +5043,7 @@ pub unsafe extern "C" fn MPI_T_cvar_handle_alloc(cvar_index: c_int, obj_handle: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_handle_free(handle: *mut MPI_T_cvar_handle) -> c_int {
-    entry::unsupported("MPI_T_cvar_handle_free", Raise::Default)
+    entry::tool("MPI_T_cvar_handle_free", || crate::api::tool::t_cvar_handle_free(handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_handle_free(handle: *mut MPI_T_cvar_handle) -> c_int {
@@ -5051,7 +5051,7 @@ pub unsafe extern "C" fn MPI_T_cvar_handle_free(handle: *mut MPI_T_cvar_handle) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_read(handle: MPI_T_cvar_handle, buf: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_cvar_read", Raise::Default)
+    entry::tool("MPI_T_cvar_read", || crate::api::tool::t_cvar_read(handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_read(handle: MPI_T_cvar_handle, buf: *mut c_void) -> c_int {
@@ -5059,7 +5059,7 @@ pub unsafe extern "C" fn MPI_T_cvar_read(handle: MPI_T_cvar_handle, buf: *mut c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_write(handle: MPI_T_cvar_handle, buf: *const c_void) -> c_int {
-    entry::unsupported("MPI_T_cvar_write", Raise::Default)
+    entry::tool("MPI_T_cvar_write", || crate::api::tool::t_cvar_write(handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_write(handle: MPI_T_cvar_handle, buf: *const c_void) -> c_int {
@@ -5067,7 +5067,7 @@ pub unsafe extern "C" fn MPI_T_cvar_write(handle: MPI_T_cvar_handle, buf: *const
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_enum_get_info(enumtype: MPI_T_enum, num: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_enum_get_info", Raise::Default)
+    entry::tool("MPI_T_enum_get_info", || crate::api::tool::t_enum_get_info(enumtype, num, name, name_len))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_enum_get_info(enumtype: MPI_T_enum, num: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
@@ -5075,7 +5075,7 @@ pub unsafe extern "C" fn MPI_T_enum_get_info(enumtype: MPI_T_enum, num: *mut c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_enum_get_item(enumtype: MPI_T_enum, indx: c_int, value: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_enum_get_item", Raise::Default)
+    entry::tool("MPI_T_enum_get_item", || crate::api::tool::t_enum_get_item(enumtype, indx, value, name, name_len))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_enum_get_item(enumtype: MPI_T_enum, indx: c_int, value: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
@@ -5083,7 +5083,7 @@ pub unsafe extern "C" fn MPI_T_enum_get_item(enumtype: MPI_T_enum, indx: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_callback_get_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_callback_get_info", Raise::Default)
+    entry::tool("MPI_T_event_callback_get_info", || crate::api::tool::t_event_callback_get_info(event_registration, cb_safety, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_callback_get_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info_used: *mut MPI_Info) -> c_int {
@@ -5091,7 +5091,7 @@ pub unsafe extern "C" fn MPI_T_event_callback_get_info(event_registration: MPI_T
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_callback_set_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_callback_set_info", Raise::Default)
+    entry::tool("MPI_T_event_callback_set_info", || crate::api::tool::t_event_callback_set_info(event_registration, cb_safety, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_callback_set_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info) -> c_int {
@@ -5099,7 +5099,7 @@ pub unsafe extern "C" fn MPI_T_event_callback_set_info(event_registration: MPI_T
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_copy(event_instance: MPI_T_event_instance, buffer: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_event_copy", Raise::Default)
+    entry::tool("MPI_T_event_copy", || crate::api::tool::t_event_copy(event_instance, buffer))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_copy(event_instance: MPI_T_event_instance, buffer: *mut c_void) -> c_int {
@@ -5107,7 +5107,7 @@ pub unsafe extern "C" fn MPI_T_event_copy(event_instance: MPI_T_event_instance, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_index(name: *const c_char, event_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_index", Raise::Default)
+    entry::tool("MPI_T_event_get_index", || crate::api::tool::t_event_get_index(name, event_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_index(name: *const c_char, event_index: *mut c_int) -> c_int {
@@ -5115,7 +5115,7 @@ pub unsafe extern "C" fn MPI_T_event_get_index(name: *const c_char, event_index:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_info(event_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, array_of_datatypes: *mut MPI_Datatype, array_of_displacements: *mut MPI_Aint, num_elements: *mut c_int, enumtype: *mut MPI_T_enum, info: *mut MPI_Info, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_info", Raise::Default)
+    entry::tool("MPI_T_event_get_info", || crate::api::tool::t_event_get_info(event_index, name, name_len, verbosity, array_of_datatypes, array_of_displacements, num_elements, enumtype, info, desc, desc_len, bind))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_info(event_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, array_of_datatypes: *mut MPI_Datatype, array_of_displacements: *mut MPI_Aint, num_elements: *mut c_int, enumtype: *mut MPI_T_enum, info: *mut MPI_Info, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int) -> c_int {
@@ -5123,7 +5123,7 @@ pub unsafe extern "C" fn MPI_T_event_get_info(event_index: c_int, name: *mut c_c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_num(num_events: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_num", Raise::Default)
+    entry::tool("MPI_T_event_get_num", || crate::api::tool::t_event_get_num(num_events))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_num(num_events: *mut c_int) -> c_int {
@@ -5131,7 +5131,7 @@ pub unsafe extern "C" fn MPI_T_event_get_num(num_events: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_source(event_instance: MPI_T_event_instance, source_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_source", Raise::Default)
+    entry::tool("MPI_T_event_get_source", || crate::api::tool::t_event_get_source(event_instance, source_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_source(event_instance: MPI_T_event_instance, source_index: *mut c_int) -> c_int {
@@ -5139,7 +5139,7 @@ pub unsafe extern "C" fn MPI_T_event_get_source(event_instance: MPI_T_event_inst
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_timestamp(event_instance: MPI_T_event_instance, event_timestamp: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_T_event_get_timestamp", Raise::Default)
+    entry::tool("MPI_T_event_get_timestamp", || crate::api::tool::t_event_get_timestamp(event_instance, event_timestamp))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_timestamp(event_instance: MPI_T_event_instance, event_timestamp: *mut MPI_Count) -> c_int {
@@ -5147,7 +5147,7 @@ pub unsafe extern "C" fn MPI_T_event_get_timestamp(event_instance: MPI_T_event_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_alloc(event_index: c_int, obj_handle: *mut c_void, info: MPI_Info, event_registration: *mut MPI_T_event_registration) -> c_int {
-    entry::unsupported("MPI_T_event_handle_alloc", Raise::Default)
+    entry::tool("MPI_T_event_handle_alloc", || crate::api::tool::t_event_handle_alloc(event_index, obj_handle, info, event_registration))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_alloc(event_index: c_int, obj_handle: *mut c_void, info: MPI_Info, event_registration: *mut MPI_T_event_registration) -> c_int {
@@ -5155,7 +5155,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_alloc(event_index: c_int, obj_handle
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_free(event_registration: MPI_T_event_registration, user_data: *mut c_void, free_cb_function: Option<MPI_T_event_free_cb_function>) -> c_int {
-    entry::unsupported("MPI_T_event_handle_free", Raise::Default)
+    entry::tool("MPI_T_event_handle_free", || crate::api::tool::t_event_handle_free(event_registration, user_data, free_cb_function))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_free(event_registration: MPI_T_event_registration, user_data: *mut c_void, free_cb_function: Option<MPI_T_event_free_cb_function>) -> c_int {
@@ -5163,7 +5163,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_free(event_registration: MPI_T_event
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_get_info(event_registration: MPI_T_event_registration, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_handle_get_info", Raise::Default)
+    entry::tool("MPI_T_event_handle_get_info", || crate::api::tool::t_event_handle_get_info(event_registration, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_get_info(event_registration: MPI_T_event_registration, info_used: *mut MPI_Info) -> c_int {
@@ -5171,7 +5171,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_get_info(event_registration: MPI_T_e
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_set_info(event_registration: MPI_T_event_registration, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_handle_set_info", Raise::Default)
+    entry::tool("MPI_T_event_handle_set_info", || crate::api::tool::t_event_handle_set_info(event_registration, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_set_info(event_registration: MPI_T_event_registration, info: MPI_Info) -> c_int {
@@ -5179,7 +5179,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_set_info(event_registration: MPI_T_e
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_read(event_instance: MPI_T_event_instance, element_index: c_int, buffer: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_event_read", Raise::Default)
+    entry::tool("MPI_T_event_read", || crate::api::tool::t_event_read(event_instance, element_index, buffer))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_read(event_instance: MPI_T_event_instance, element_index: c_int, buffer: *mut c_void) -> c_int {
@@ -5187,7 +5187,7 @@ pub unsafe extern "C" fn MPI_T_event_read(event_instance: MPI_T_event_instance, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_register_callback(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info, user_data: *mut c_void, event_cb_function: Option<MPI_T_event_cb_function>) -> c_int {
-    entry::unsupported("MPI_T_event_register_callback", Raise::Default)
+    entry::tool("MPI_T_event_register_callback", || crate::api::tool::t_event_register_callback(event_registration, cb_safety, info, user_data, event_cb_function))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_register_callback(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info, user_data: *mut c_void, event_cb_function: Option<MPI_T_event_cb_function>) -> c_int {
@@ -5195,7 +5195,7 @@ pub unsafe extern "C" fn MPI_T_event_register_callback(event_registration: MPI_T
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_set_dropped_handler(event_registration: MPI_T_event_registration, dropped_cb_function: Option<MPI_T_event_dropped_cb_function>) -> c_int {
-    entry::unsupported("MPI_T_event_set_dropped_handler", Raise::Default)
+    entry::tool("MPI_T_event_set_dropped_handler", || crate::api::tool::t_event_set_dropped_handler(event_registration, dropped_cb_function))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_set_dropped_handler(event_registration: MPI_T_event_registration, dropped_cb_function: Option<MPI_T_event_dropped_cb_function>) -> c_int {
@@ -5203,7 +5203,7 @@ pub unsafe extern "C" fn MPI_T_event_set_dropped_handler(event_registration: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_finalize() -> c_int {
-    entry::unsupported("MPI_T_finalize", Raise::Default)
+    entry::tool("MPI_T_finalize", || crate::api::tool::t_finalize())
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_finalize() -> c_int {
@@ -5211,7 +5211,7 @@ pub unsafe extern "C" fn MPI_T_finalize() -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_init_thread(required: c_int, provided: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_init_thread", Raise::Default)
+    entry::tool("MPI_T_init_thread", || crate::api::tool::t_init_thread(required, provided))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_init_thread(required: c_int, provided: *mut c_int) -> c_int {
@@ -5219,7 +5219,7 @@ pub unsafe extern "C" fn MPI_T_init_thread(required: c_int, provided: *mut c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_get_index(name: *const c_char, var_class: c_int, pvar_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_get_index", Raise::Default)
+    entry::tool("MPI_T_pvar_get_index", || crate::api::tool::t_pvar_get_index(name, var_class, pvar_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_get_index(name: *const c_char, var_class: c_int, pvar_index: *mut c_int) -> c_int {
@@ -5227,7 +5227,7 @@ pub unsafe extern "C" fn MPI_T_pvar_get_index(name: *const c_char, var_class: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_get_info(pvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, var_class: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, readonly: *mut c_int, continuous: *mut c_int, atomic: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_get_info", Raise::Default)
+    entry::tool("MPI_T_pvar_get_info", || crate::api::tool::t_pvar_get_info(pvar_index, name, name_len, verbosity, var_class, datatype, enumtype, desc, desc_len, bind, readonly, continuous, atomic))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_get_info(pvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, var_class: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, readonly: *mut c_int, continuous: *mut c_int, atomic: *mut c_int) -> c_int {
@@ -5235,7 +5235,7 @@ pub unsafe extern "C" fn MPI_T_pvar_get_info(pvar_index: c_int, name: *mut c_cha
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_get_num(num_pvar: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_get_num", Raise::Default)
+    entry::tool("MPI_T_pvar_get_num", || crate::api::tool::t_pvar_get_num(num_pvar))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_get_num(num_pvar: *mut c_int) -> c_int {
@@ -5243,7 +5243,7 @@ pub unsafe extern "C" fn MPI_T_pvar_get_num(num_pvar: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_handle_alloc(session: MPI_T_pvar_session, pvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_pvar_handle, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_handle_alloc", Raise::Default)
+    entry::tool("MPI_T_pvar_handle_alloc", || crate::api::tool::t_pvar_handle_alloc(session, pvar_index, obj_handle, handle, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_handle_alloc(session: MPI_T_pvar_session, pvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_pvar_handle, count: *mut c_int) -> c_int {
@@ -5251,7 +5251,7 @@ pub unsafe extern "C" fn MPI_T_pvar_handle_alloc(session: MPI_T_pvar_session, pv
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_handle_free(session: MPI_T_pvar_session, handle: *mut MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_handle_free", Raise::Default)
+    entry::tool("MPI_T_pvar_handle_free", || crate::api::tool::t_pvar_handle_free(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_handle_free(session: MPI_T_pvar_session, handle: *mut MPI_T_pvar_handle) -> c_int {
@@ -5259,7 +5259,7 @@ pub unsafe extern "C" fn MPI_T_pvar_handle_free(session: MPI_T_pvar_session, han
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_read(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_pvar_read", Raise::Default)
+    entry::tool("MPI_T_pvar_read", || crate::api::tool::t_pvar_read(session, handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_read(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
@@ -5267,7 +5267,7 @@ pub unsafe extern "C" fn MPI_T_pvar_read(session: MPI_T_pvar_session, handle: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_readreset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_pvar_readreset", Raise::Default)
+    entry::tool("MPI_T_pvar_readreset", || crate::api::tool::t_pvar_readreset(session, handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_readreset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
@@ -5275,7 +5275,7 @@ pub unsafe extern "C" fn MPI_T_pvar_readreset(session: MPI_T_pvar_session, handl
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_reset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_reset", Raise::Default)
+    entry::tool("MPI_T_pvar_reset", || crate::api::tool::t_pvar_reset(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_reset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
@@ -5283,7 +5283,7 @@ pub unsafe extern "C" fn MPI_T_pvar_reset(session: MPI_T_pvar_session, handle: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_session_create(session: *mut MPI_T_pvar_session) -> c_int {
-    entry::unsupported("MPI_T_pvar_session_create", Raise::Default)
+    entry::tool("MPI_T_pvar_session_create", || crate::api::tool::t_pvar_session_create(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_session_create(session: *mut MPI_T_pvar_session) -> c_int {
@@ -5291,7 +5291,7 @@ pub unsafe extern "C" fn MPI_T_pvar_session_create(session: *mut MPI_T_pvar_sess
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_session_free(session: *mut MPI_T_pvar_session) -> c_int {
-    entry::unsupported("MPI_T_pvar_session_free", Raise::Default)
+    entry::tool("MPI_T_pvar_session_free", || crate::api::tool::t_pvar_session_free(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_session_free(session: *mut MPI_T_pvar_session) -> c_int {
@@ -5299,7 +5299,7 @@ pub unsafe extern "C" fn MPI_T_pvar_session_free(session: *mut MPI_T_pvar_sessio
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_start(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_start", Raise::Default)
+    entry::tool("MPI_T_pvar_start", || crate::api::tool::t_pvar_start(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_start(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
@@ -5307,7 +5307,7 @@ pub unsafe extern "C" fn MPI_T_pvar_start(session: MPI_T_pvar_session, handle: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_stop(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_stop", Raise::Default)
+    entry::tool("MPI_T_pvar_stop", || crate::api::tool::t_pvar_stop(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_stop(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
@@ -5315,7 +5315,7 @@ pub unsafe extern "C" fn MPI_T_pvar_stop(session: MPI_T_pvar_session, handle: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_write(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *const c_void) -> c_int {
-    entry::unsupported("MPI_T_pvar_write", Raise::Default)
+    entry::tool("MPI_T_pvar_write", || crate::api::tool::t_pvar_write(session, handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_write(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *const c_void) -> c_int {
@@ -5323,7 +5323,7 @@ pub unsafe extern "C" fn MPI_T_pvar_write(session: MPI_T_pvar_session, handle: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_source_get_info(source_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, ordering: *mut MPI_T_source_order, ticks_per_second: *mut MPI_Count, max_ticks: *mut MPI_Count, info: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_source_get_info", Raise::Default)
+    entry::tool("MPI_T_source_get_info", || crate::api::tool::t_source_get_info(source_index, name, name_len, desc, desc_len, ordering, ticks_per_second, max_ticks, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_source_get_info(source_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, ordering: *mut MPI_T_source_order, ticks_per_second: *mut MPI_Count, max_ticks: *mut MPI_Count, info: *mut MPI_Info) -> c_int {
@@ -5331,7 +5331,7 @@ pub unsafe extern "C" fn MPI_T_source_get_info(source_index: c_int, name: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_source_get_num(num_sources: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_source_get_num", Raise::Default)
+    entry::tool("MPI_T_source_get_num", || crate::api::tool::t_source_get_num(num_sources))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_source_get_num(num_sources: *mut c_int) -> c_int {
@@ -5339,7 +5339,7 @@ pub unsafe extern "C" fn MPI_T_source_get_num(num_sources: *mut c_int) -> c_int 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_source_get_timestamp(source_index: c_int, timestamp: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_T_source_get_timestamp", Raise::Default)
+    entry::tool("MPI_T_source_get_timestamp", || crate::api::tool::t_source_get_timestamp(source_index, timestamp))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_source_get_timestamp(source_index: c_int, timestamp: *mut MPI_Count) -> c_int {
