@@ -1573,12 +1573,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Intercomm_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Intercomm_create_from_groups",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
