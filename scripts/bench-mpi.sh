@@ -11,7 +11,10 @@
 # and to the native API.
 #
 #   scripts/bench-mpi.sh [--nps "2 4"] [--rounds 4] [--sizes LIST] [--ops LIST]
-#                        [--budget-ms 250] [--out DIR]
+#                        [--budget-ms 250] [--out DIR] [--no-build]
+#
+# --no-build: measure the release build already in target/release (the two cargo commands
+# below each rebuild the core with their own features when run in turn).
 #
 # MPIR_CVAR_ENABLE_HEAVY_YIELD=1 is set for MPICH only when ranks outnumber the cores (it costs
 # about 100 us a message). libfmi's links run unencrypted (FMI_ENCRYPT=0), as MPICH's TCP does.
@@ -29,6 +32,7 @@ OPS_P2P="pingpong,bw,bibw"
 OPS_COLL="allreduce,bcast,alltoall"
 OPS=""
 OUT="$ROOT/target/bench-mpi/$(date -u +%Y%m%dT%H%M%SZ)"
+BUILD=1
 while (($#)); do
     case "$1" in
     --nps) NPS="$2"; shift 2 ;;
@@ -37,7 +41,8 @@ while (($#)); do
     --ops) OPS="$2"; shift 2 ;;
     --budget-ms) BUDGET="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    --no-build) BUILD=0; shift ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bench-mpi.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -46,10 +51,12 @@ mkdir -p "$OUT"
 export FMI_ENCRYPT=0
 
 VENV="$("$ROOT/scripts/mpi-venv.sh")"
-say "building libmpi_abi.so, fmirun and fmi-bench (release)"
-# Two commands: with --bin, cargo would build no library target of fmi-mpi.
-cargo build --release -p fmi-mpi
-cargo build --release -p fmi-tools --bin fmirun --bin fmi-bench
+if ((BUILD)); then
+    say "building libmpi_abi.so, fmirun and fmi-bench (release)"
+    # Two commands: with --bin, cargo would build no library target of fmi-mpi.
+    cargo build --release -p fmi-mpi
+    cargo build --release -p fmi-tools --bin fmirun --bin fmi-bench
+fi
 REL="$ROOT/target/release"
 BENCH="$REL/fmi-bench"
 say "building bench/mpi/osu_like.c with mpicc_abi"
