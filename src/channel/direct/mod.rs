@@ -172,6 +172,7 @@ impl P2pTransport for DirectTransport {
         xfers: &mut [Xfer<'_>],
         deadline: Instant,
     ) -> Result<()> {
+        let _call = self.shared.call(deadline)?;
         let mut guard = self.shared.lock();
         let core = &mut *guard;
         if tag == 0 && !core.matcher.is_idle() {
@@ -211,7 +212,7 @@ impl P2pTransport for DirectTransport {
                 return Ok(());
             }
         }
-        engine::run(core, label(ctx, tag), xfers, deadline, self.spin)
+        engine::run(&mut guard, label(ctx, tag), xfers, deadline, self.spin)
     }
     fn send_tagged(
         &mut self,
@@ -221,6 +222,7 @@ impl P2pTransport for DirectTransport {
         tag: u32,
         deadline: Instant,
     ) -> Result<()> {
+        let _call = self.shared.call(deadline)?;
         engine::run(
             &mut self.shared.lock(),
             Header::p2p(ctx, tag, 0),
@@ -244,6 +246,7 @@ impl P2pTransport for DirectTransport {
             dest: s.dest,
         });
         let pat = Pattern { ctx, src, tag };
+        let _call = self.shared.call(deadline)?;
         self.with_io(|io| tagged::recv(io, pat, buf, out, deadline))
     }
     fn probe(
@@ -253,6 +256,12 @@ impl P2pTransport for DirectTransport {
         tag: TagSel,
         deadline: Option<Instant>,
     ) -> Result<Option<MsgStatus>> {
+        // Without a deadline the probe only reads what arrived; another thread's blocking call
+        // ends by its own deadline.
+        let _call = match deadline {
+            Some(d) => self.shared.call(d)?,
+            None => self.shared.call_unbounded(),
+        };
         self.with_io(|io| tagged::probe(io, Pattern { ctx, src, tag }, deadline))
     }
     fn isend(
