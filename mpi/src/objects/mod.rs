@@ -9,6 +9,7 @@ pub mod errclass;
 pub mod errhandler;
 pub mod group;
 pub mod host;
+pub mod idup_request;
 pub mod info;
 pub mod message;
 pub mod op;
