@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install what libfmi's build and tests need, only when missing (idempotent).
 # Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip), redis-server,
-# iproute2 and iptables (the NAT lab).
+# iproute2 and iptables (the NAT lab); for arm64 (scripts/suites/70-arm64.sh, build-layers.sh
+# --arch arm64): gcc/g++/binutils-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user-static, unzip.
 # Python: a private venv with moto_server (the S3-compatible server of the S3 tests), pinned;
 # the MPI layer's venv (scripts/mpi-venv.sh: mpich 5.0.2 and pympistandard, pinned).
 # Rust: the toolchain is expected under ~/.cargo/bin (rustup); adds rustfmt and clippy if missing,
-# and the nightly toolchain and cargo-fuzz for the fuzz targets (scripts/fuzz.sh).
+# and the nightly toolchain and cargo-fuzz for the fuzz targets (scripts/fuzz.sh), and the
+# aarch64-unknown-linux-gnu standard library (the arm64 cross build).
 set -euo pipefail
 
 export PATH="${HOME}/.cargo/bin:${PATH}"
@@ -24,6 +26,12 @@ have_cmd redis-cli  || need_pkgs+=(redis-tools)
 have_cmd curl       || need_pkgs+=(curl)
 have_cmd ip         || need_pkgs+=(iproute2)
 have_cmd iptables   || need_pkgs+=(iptables)
+have_cmd unzip      || need_pkgs+=(unzip)
+have_cmd aarch64-linux-gnu-gcc   || need_pkgs+=(gcc-aarch64-linux-gnu)
+have_cmd aarch64-linux-gnu-g++   || need_pkgs+=(g++-aarch64-linux-gnu)
+have_cmd aarch64-linux-gnu-strip || need_pkgs+=(binutils-aarch64-linux-gnu)
+[[ -e /usr/aarch64-linux-gnu/lib/libc.so ]] || need_pkgs+=(libc6-dev-arm64-cross)
+have_cmd qemu-aarch64-static     || need_pkgs+=(qemu-user-static)
 
 if ((${#need_pkgs[@]} > 0)); then
     if ! have_cmd apt-get; then
@@ -51,6 +59,10 @@ if have_cmd rustup; then
         echo "install-deps: rustup component add ${comps[*]}"
         rustup component add "${comps[@]}"
     fi
+fi
+if have_cmd rustup && ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+    echo "install-deps: rustup target add aarch64-unknown-linux-gnu"
+    rustup target add aarch64-unknown-linux-gnu
 fi
 if have_cmd rustup && ! cargo +nightly --version >/dev/null 2>&1; then
     echo "install-deps: rustup toolchain install nightly"

@@ -80,9 +80,12 @@ build() {
     fi
     source_tree
     echo "mpi4py: building $VERSION for the standard ABI with $cc" >&2
-    rm -rf "$site" "$TOP/wheel-$flavor"
+    rm -rf "$site" "$TOP/wheel-$flavor" "$TOP/build-$flavor"
+    # pip builds in the tree it is given: a copy per flavor keeps the suite's tree pristine.
+    cp -R "$SRC" "$TOP/build-$flavor"
     MPI4PY_BUILD_MPIABI=1 MPICC="$cc" "$PY" -m pip wheel -q --disable-pip-version-check \
-        --no-deps -w "$TOP/wheel-$flavor" "$SRC" >&2
+        --no-deps -w "$TOP/wheel-$flavor" "$TOP/build-$flavor" >&2
+    rm -rf "$TOP/build-$flavor"
     "$PY" -m pip install -q --disable-pip-version-check --no-deps --target "$site" \
         "$TOP/wheel-$flavor"/mpi4py-*.whl >&2
     # The extension must want the standard ABI's library, by its SONAME.
@@ -101,7 +104,8 @@ suite() {
     site="$(build "$flavor")"
     source_tree
     local timeout="${FMI_MPI4PY_TIMEOUT:-1800}"
-    local -a cmd=("$PY" "$SRC/test/main.py" -e "$EXCLUDE" "$@")
+    # --no-builddir: the mpi4py of PYTHONPATH, never a build/ directory of the source tree.
+    local -a cmd=("$PY" "$SRC/test/main.py" --no-builddir -e "$EXCLUDE" "$@")
     export PYTHONPATH="$site" MPI4PY_TEST_SPAWN=0
     case "$launcher" in
         fmirun)

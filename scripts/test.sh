@@ -6,7 +6,8 @@
 #   consumers through find_package(FMI): examples-c, examples-cpp, tests/c, tests/cpp,
 #   a static-link build, a relocated prefix, a refused find_package(FMI 1.0), a pkg-config build;
 #   every example under fmirun with 1, 2, 3, 4 and 8 peers; tests/c/bad_args solo and with
-#   2 peers; the ring example under valgrind; the suites in scripts/suites/ (50-mpi: the installed
+#   2 peers; the ring example under valgrind; the suites in scripts/suites/ (70-arm64: the library
+#   cross-built for arm64, its C examples under qemu-user; 50-mpi: the installed
 #   MPI standard-ABI library; the MPI layer's C tests under MPICH and fmirun run in cargo test).
 # Each step prints a header; the first failure stops the run. The last line is `N passed, M failed`.
 #

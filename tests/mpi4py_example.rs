@@ -172,7 +172,10 @@ fn example_over_redis_by_configuration() {
     let before = commands();
     run(3, Some(&cfg));
     // Redis is the only channel enabled: the messages went through the server.
-    assert!(commands() > before + 10, "the job sent no traffic through Redis");
+    assert!(
+        commands() > before + 10,
+        "the job sent no traffic through Redis"
+    );
 }
 
 #[test]

@@ -360,14 +360,15 @@ def gen_exports_rs(abi, impls):
         ret = rust_ret(abi, p.ret)
         raise_ = raise_expr(p.params)
         mod = impls.get(p.impl_name)
-        # MPI_X_toint returns a handle's value, not an error code.
-        if p.ret == "int" and not p.name.endswith("_toint"):
+        # MPI_X_toint returns the handle as an int (a value, not an error code; -1 on error).
+        value_int = p.ret == "int" and p.name.endswith("_toint")
+        if p.ret == "int" and not value_int:
             if mod:
                 body = f"entry::call(\"{p.name}\", {raise_}, || crate::api::{mod}::{p.impl_name}({args}))"
             else:
                 body = f"entry::unsupported(\"{p.name}\", {raise_})"
         else:
-            null = null_value(abi, p.ret)
+            null = "-1" if value_int else null_value(abi, p.ret)
             if mod:
                 body = f"entry::value(\"{p.name}\", {raise_}, {null}, || crate::api::{mod}::{p.impl_name}({args}))"
             else:

@@ -230,6 +230,9 @@ pub fn class_of(code: c_int) -> Option<c_int> {
     if let Some(c) = crate::objects::errclass::user_code_class(code) {
         return Some(c);
     }
+    if crate::objects::errclass::is_user_class(code) {
+        return Some(code);
+    }
     if code < 1 << CLASS_BITS {
         return is_class(code).then_some(code);
     }

@@ -40,6 +40,11 @@ fn cancel_and_statuses() {
 }
 
 #[test]
+fn partitioned_requests() {
+    both("p2p_partitioned", &[1, 3], |_| vec![]);
+}
+
+#[test]
 fn errors_return_their_class_and_name_the_call() {
     both("p2p_errors", &[1, 2], |_| vec![]);
     let exe = compile("tests/mpi/p2p_errors.c");
@@ -92,4 +97,18 @@ fn a_blocked_receive_ends_at_fmi_mpi_timeout_through_the_error_handler() {
             assert!(line.contains(w), "{w:?} not in {line}");
         }
     }
+}
+
+#[test]
+fn a_second_thread_on_a_busy_communicator_gets_an_error_not_a_wait() {
+    let exe = compile("tests/mpi/p2p_busy.c");
+    let _one = serial();
+    let run = run_fmi(&exe, 2, &[], &[]);
+    let what = run.describe("p2p_busy");
+    assert!(run.ok && run.stdout.contains("PASS p2p_busy"), "{what}");
+    assert!(
+        run.stdout
+            .contains("BUSY: MPI_Iprobe: the communicator is in use by another thread"),
+        "{what}"
+    );
 }

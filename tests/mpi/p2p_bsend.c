@@ -65,6 +65,28 @@ int main(int argc, char **argv) {
     CHECK(back == NULL && bs == 0, "detach with nothing attached: %p %d", back, bs);
     free(buf);
 
+    /* A communicator's own buffer is used for sends on it; the process has none now. */
+    MPI_Comm dup;
+    OK(MPI_Comm_dup(MPI_COMM_WORLD, &dup));
+    OK(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN));
+    char cbuf[N * sizeof(int) + MPI_BSEND_OVERHEAD];
+    OK(MPI_Comm_attach_buffer(dup, cbuf, sizeof cbuf));
+    OK(MPI_Bsend(out[0], N, MPI_INT, right, 4, dup));
+    rc = MPI_Bsend(out[0], N, MPI_INT, right, 4, MPI_COMM_WORLD);
+    CHECK(class_of(rc) == MPI_ERR_BUFFER, "world has no buffer: class %d", class_of(rc));
+    OK(MPI_Recv(in, N, MPI_INT, left, 4, dup, MPI_STATUS_IGNORE));
+    OK(MPI_Comm_flush_buffer(dup));
+    OK(MPI_Comm_detach_buffer(dup, &back, &bs));
+    CHECK(back == cbuf && bs == (int)sizeof cbuf, "comm detach: %p %d", back, bs);
+    OK(MPI_Comm_free(&dup));
+
+    /* MPI_BUFFER_AUTOMATIC: the library finds the room. */
+    OK(MPI_Buffer_attach(MPI_BUFFER_AUTOMATIC, 0));
+    for (int k = 0; k < K; k++) OK(MPI_Bsend(out[k], N, MPI_INT, right, 6, MPI_COMM_WORLD));
+    for (int k = 0; k < K; k++) OK(MPI_Recv(in, N, MPI_INT, left, 6, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+    OK(MPI_Buffer_detach(&back, &bs));
+    CHECK(back == MPI_BUFFER_AUTOMATIC, "automatic detach: %p", back);
+
     OK(MPI_Barrier(MPI_COMM_WORLD));
     pass("p2p_bsend");
     OK(MPI_Finalize());

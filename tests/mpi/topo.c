@@ -110,6 +110,49 @@ static void ring_neighbors(int periodic) {
     OK(MPI_Comm_free(&ring));
 }
 
+/* Non-blocking and persistent forms on a periodic ring. Rank 0 starts the neighbour exchange
+ * before a barrier on another communicator that the others enter first: an I-call that ran
+ * the exchange at its start would deadlock here. */
+static void ring_requests(void) {
+    int dims[1] = {size}, per[1] = {1};
+    MPI_Comm ring;
+    OK(MPI_Cart_create(MPI_COMM_WORLD, 1, dims, per, 0, &ring));
+    int in[2];
+    OK(MPI_Cart_shift(ring, 0, 1, &in[0], &in[1]));
+    int got[2] = {-7, -7};
+    MPI_Request r;
+    if (rank == 0) {
+        OK(MPI_Ineighbor_allgather(&rank, 1, MPI_INT, got, 1, MPI_INT, ring, &r));
+        OK(MPI_Barrier(MPI_COMM_WORLD));
+    } else {
+        OK(MPI_Barrier(MPI_COMM_WORLD));
+        OK(MPI_Ineighbor_allgather(&rank, 1, MPI_INT, got, 1, MPI_INT, ring, &r));
+    }
+    OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+    CHECK(r == MPI_REQUEST_NULL && got[0] == in[0] && got[1] == in[1],
+          "Ineighbor_allgather: %d %d", got[0], got[1]);
+    /* Persistent alltoall, started twice with new data. */
+    int send[2], recv[2];
+    OK(MPI_Neighbor_alltoall_init(send, 1, MPI_INT, recv, 1, MPI_INT, ring, MPI_INFO_NULL, &r));
+    for (int round = 0; round < 2; round++) {
+        send[0] = send[1] = 100 * round + rank;
+        recv[0] = recv[1] = -7;
+        OK(MPI_Start(&r));
+        OK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+        CHECK(r != MPI_REQUEST_NULL && recv[0] == 100 * round + in[0] &&
+                  recv[1] == 100 * round + in[1],
+              "persistent alltoall round %d: %d %d", round, recv[0], recv[1]);
+    }
+    OK(MPI_Request_free(&r));
+    /* Ineighbor_alltoallv completed by a test loop. */
+    int sc[2] = {1, 1}, sd[2] = {0, 1}, rv[2] = {-7, -7}, flag = 0;
+    send[0] = send[1] = rank;
+    OK(MPI_Ineighbor_alltoallv(send, sc, sd, MPI_INT, rv, sc, sd, MPI_INT, ring, &r));
+    while (!flag) OK(MPI_Test(&r, &flag, MPI_STATUS_IGNORE));
+    CHECK(rv[0] == in[0] && rv[1] == in[1], "Ineighbor_alltoallv %d %d", rv[0], rv[1]);
+    OK(MPI_Comm_free(&ring));
+}
+
 int main(int argc, char **argv) {
     OK(MPI_Init(&argc, &argv));
     OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
@@ -235,6 +278,7 @@ int main(int argc, char **argv) {
     /* ---- rings: periodic and not ---- */
     ring_neighbors(1);
     ring_neighbors(0);
+    ring_requests();
 
     /* ---- a graph: the ring as index/edges ---- */
     {

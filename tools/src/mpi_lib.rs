@@ -33,7 +33,9 @@ pub fn beside(exe: &Path) -> Option<PathBuf> {
             dirs.extend(multiarch);
         }
     }
-    dirs.into_iter().map(|d| d.join(SONAME)).find(|f| f.exists())
+    dirs.into_iter()
+        .map(|d| d.join(SONAME))
+        .find(|f| f.exists())
 }
 
 /// The environment a program gets to run on the library `lib`: `(name, value)` pairs to set,
@@ -85,7 +87,10 @@ mod tests {
             Some(p.join("lib/x86_64-linux-gnu").join(SONAME))
         );
         std::fs::write(p.join("lib").join(SONAME), b"x").unwrap();
-        assert_eq!(beside(&p.join("bin/fmirun")), Some(p.join("lib").join(SONAME)));
+        assert_eq!(
+            beside(&p.join("bin/fmirun")),
+            Some(p.join("lib").join(SONAME))
+        );
         let _ = std::fs::remove_dir_all(t);
         let _ = std::fs::remove_dir_all(p);
     }

@@ -152,7 +152,12 @@ pub unsafe fn comm_split(
 }
 
 /// MPI_COMM_TYPE_SHARED groups the processes by host identity (same host name and kernel boot
-/// id); MPI_COMM_TYPE_HW_GUIDED with `mpi_hw_resource_type` = `mpi_shared_memory` is the same.
+/// id). MPI_COMM_TYPE_HW_GUIDED and MPI_COMM_TYPE_RESOURCE_GUIDED with `mpi_hw_resource_type` =
+/// `mpi_shared_memory` are the same; with that key absent or naming another resource they give
+/// MPI_COMM_NULL (the standard's answer for a resource type not recognized).
+/// MPI_COMM_TYPE_HW_UNGUIDED gives the host's processes when that is a strict subset of `c`
+/// (setting `mpi_hw_resource_type` = `mpi_shared_memory` in `info`), else MPI_COMM_NULL: the
+/// host is the one hardware level this library tells apart.
 pub unsafe fn comm_split_type(
     c: MPI_Comm,
     split_type: c_int,
@@ -164,19 +169,22 @@ pub unsafe fn comm_split_type(
         return Err(MpiError::arg("newcomm is NULL"));
     }
     let entries = info::entries_or_null(i)?;
-    let shared = match split_type {
-        MPI_COMM_TYPE_SHARED | MPI_UNDEFINED => true,
-        MPI_COMM_TYPE_HW_GUIDED => entries
-            .iter()
-            .any(|(k, v)| k == "mpi_hw_resource_type" && v == "mpi_shared_memory"),
-        _ => false,
+    let shared_memory = entries
+        .iter()
+        .any(|(k, v)| k == "mpi_hw_resource_type" && v == "mpi_shared_memory");
+    // Whether this process asks for the split by host (else it gets MPI_COMM_NULL); every
+    // process of `c` takes part in the collective either way.
+    let by_host = match split_type {
+        MPI_COMM_TYPE_SHARED | MPI_COMM_TYPE_HW_UNGUIDED => true,
+        MPI_COMM_TYPE_HW_GUIDED | MPI_COMM_TYPE_RESOURCE_GUIDED => shared_memory,
+        MPI_UNDEFINED => false,
+        _ => {
+            return Err(MpiError::arg(format!(
+                "split_type {split_type} is none of MPI_COMM_TYPE_SHARED, _HW_GUIDED, \
+                 _HW_UNGUIDED, _RESOURCE_GUIDED or MPI_UNDEFINED"
+            )))
+        }
     };
-    if !shared {
-        return Err(MpiError::unsupported(format!(
-            "split_type {split_type}: only MPI_COMM_TYPE_SHARED (and MPI_COMM_TYPE_HW_GUIDED \
-             with mpi_hw_resource_type=mpi_shared_memory) are implemented"
-        )));
-    }
     let obj = comm::get(c)?;
     let mine = host::identity().to_le_bytes();
     let mut all = vec![0u8; 8 * obj.size];
@@ -186,13 +194,21 @@ pub unsafe fn comm_split_type(
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
         .collect();
     let me = u64::from_le_bytes(mine);
+    // Unguided: the host level only when it is smaller than `c` (every process on this host
+    // means every process sees the same, so all get MPI_COMM_NULL).
+    let smaller = ids.iter().any(|&x| x != me);
+    let by_host = by_host && (split_type != MPI_COMM_TYPE_HW_UNGUIDED || smaller);
     // The color of a host: the lowest rank on it.
-    let color = if split_type == MPI_UNDEFINED {
-        MPI_UNDEFINED
-    } else {
+    let color = if by_host {
         ids.iter().position(|&x| x == me).unwrap_or(obj.rank) as c_int
+    } else {
+        MPI_UNDEFINED
     };
-    comm_split(c, color, key, newcomm)
+    comm_split(c, color, key, newcomm)?;
+    if split_type == MPI_COMM_TYPE_HW_UNGUIDED && by_host && i != MPI_INFO_NULL {
+        info::get(i)?.set("mpi_hw_resource_type", "mpi_shared_memory");
+    }
+    Ok(())
 }
 
 /// Collective over `c`: the members of `group` get a communicator of it (ranked as in the
@@ -280,6 +296,8 @@ pub unsafe fn comm_free(c: *mut MPI_Comm) -> Result<(), MpiError> {
     let obj = comm::take(h)?;
     topo::detach(h);
     out(c, MPI_COMM_NULL, "comm")?;
+    // Its own buffer for buffered sends goes with it (after its messages are sent).
+    crate::p2p::bsend::detach_from(crate::p2p::bsend::Owner::Comm(h.0))?;
     obj.into_core()?.free()?;
     Ok(())
 }
@@ -335,11 +353,15 @@ pub unsafe fn comm_get_name(
     name: *mut c_char,
     len: *mut c_int,
 ) -> Result<(), MpiError> {
-    let obj = comm::get(c)?;
     if len.is_null() {
         return Err(MpiError::arg("resultlen is NULL"));
     }
-    let n = obj.name.lock().clone();
+    // The null handle has a name too (as MPICH reports it).
+    let n = if c == MPI_COMM_NULL {
+        "MPI_COMM_NULL".to_string()
+    } else {
+        comm::get(c)?.name.lock().clone()
+    };
     write_string(name, MPI_MAX_OBJECT_NAME as usize, &n, len, "comm_name")
 }
 

@@ -132,7 +132,7 @@ pub unsafe fn error_class(code: c_int, class: *mut c_int) -> Result<(), MpiError
 
 pub unsafe fn add_error_class(class: *mut c_int) -> Result<(), MpiError> {
     let c = errclass::add_class()
-        .ok_or_else(|| MpiError::other("no more error classes can be added (65 at most)"))?;
+        .ok_or_else(|| MpiError::other("no more error classes can be added"))?;
     out(class, c, "errorclass")
 }
 
@@ -154,6 +154,32 @@ pub unsafe fn add_error_string(code: c_int, s: *const c_char) -> Result<(), MpiE
             "{code} is not an error class or code added by MPI_Add_error_class/code"
         )))
     }
+}
+
+fn removal(r: Result<(), errclass::RemoveError>, what: &str, v: c_int) -> Result<(), MpiError> {
+    use errclass::RemoveError::*;
+    match r {
+        Ok(()) => Ok(()),
+        Err(NotAdded) => Err(MpiError::arg(format!(
+            "{v} is not an error {what} added by MPI_Add_error_{what}"
+        ))),
+        Err(HasCodes) => Err(MpiError::arg(format!(
+            "error class {v} still has error codes (remove them first)"
+        ))),
+        Err(NoString) => Err(MpiError::arg(format!("{v} has no string to remove"))),
+    }
+}
+
+pub fn remove_error_class(class: c_int) -> Result<(), MpiError> {
+    removal(errclass::remove_class(class), "class", class)
+}
+
+pub fn remove_error_code(code: c_int) -> Result<(), MpiError> {
+    removal(errclass::remove_code(code), "code", code)
+}
+
+pub fn remove_error_string(code: c_int) -> Result<(), MpiError> {
+    removal(errclass::remove_string(code), "string", code)
 }
 
 // The MPI-1 names (removed in MPI-3.0, still exported by MPICH).

@@ -173,7 +173,7 @@ pub unsafe fn abi_get_fortran_info(out_info: *mut MPI_Info) -> Result<(), MpiErr
         return Err(MpiError::arg("info is NULL"));
     }
     let entries = FORTRAN.lock().info.clone().unwrap_or_else(|| {
-        [
+        let mut e: Vec<(String, String)> = [
             ("mpi_logical_size", "4"),
             ("mpi_integer_size", "4"),
             ("mpi_real_size", "4"),
@@ -181,7 +181,33 @@ pub unsafe fn abi_get_fortran_info(out_info: *mut MPI_Info) -> Result<(), MpiErr
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+        .collect();
+        // The fixed-size Fortran types: supported when the datatype layer knows the type.
+        for (name, h) in [
+            ("logical1", MPI_LOGICAL1),
+            ("logical2", MPI_LOGICAL2),
+            ("logical4", MPI_LOGICAL4),
+            ("logical8", MPI_LOGICAL8),
+            ("logical16", MPI_LOGICAL16),
+            ("integer1", MPI_INTEGER1),
+            ("integer2", MPI_INTEGER2),
+            ("integer4", MPI_INTEGER4),
+            ("integer8", MPI_INTEGER8),
+            ("integer16", MPI_INTEGER16),
+            ("real2", MPI_REAL2),
+            ("real4", MPI_REAL4),
+            ("real8", MPI_REAL8),
+            ("real16", MPI_REAL16),
+            ("complex4", MPI_COMPLEX4),
+            ("complex8", MPI_COMPLEX8),
+            ("complex16", MPI_COMPLEX16),
+            ("complex32", MPI_COMPLEX32),
+            ("double_complex", MPI_DOUBLE_COMPLEX),
+        ] {
+            let supported = crate::objects::datatype::get(h).is_ok_and(|t| t.size() > 0);
+            e.push((format!("mpi_{name}_supported"), supported.to_string()));
+        }
+        e
     });
     let h = MPI_Info(info::INFOS.insert(info::InfoObj::from(entries)));
     out(out_info, h, "info")
@@ -245,4 +271,25 @@ pub unsafe fn abi_get_fortran_booleans(
         }
     }
     out(is_set, 1, "is_set")
+}
+
+/// The profiling control: no profiler is built in, so every level is accepted and changes
+/// nothing (a profiling library interposing `MPI_Pcontrol` sees the call).
+pub fn pcontrol(level: c_int) -> Result<(), MpiError> {
+    let _ = level;
+    Ok(())
+}
+
+/// The hardware this library tells apart: the host (its processes share memory), as used by
+/// `MPI_Comm_split_type` with `MPI_COMM_TYPE_HW_GUIDED`/`_HW_UNGUIDED`.
+pub unsafe fn get_hw_resource_info(hw_info: *mut MPI_Info) -> Result<(), MpiError> {
+    if hw_info.is_null() {
+        return Err(MpiError::arg("hw_info is NULL"));
+    }
+    let entries = vec![(
+        "mpi_hw_resource_type".to_string(),
+        "mpi_shared_memory".to_string(),
+    )];
+    let h = MPI_Info(info::INFOS.insert(info::InfoObj::from(entries)));
+    out(hw_info, h, "hw_info")
 }

@@ -7,21 +7,97 @@
 //! neighbour twice gets its blocks matched in order, as MPICH does.
 
 use crate::cabi;
-use crate::entry::MpiError;
+use crate::entry::{MpiError, Raise};
 use crate::gen::abi::*;
 use crate::objects::comm;
 use crate::objects::datatype as dt;
-use crate::objects::topo;
+use crate::objects::request::{self, Operation};
+use crate::objects::{status, topo};
 use crate::types::Type;
 use fmi::collective::shape::Blocks;
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
 /// `count` elements of `t` at `at` (one block of a neighbourhood collective).
-struct Part {
+pub(crate) struct Part {
     at: *mut u8,
     count: u64,
     t: Arc<Type>,
+}
+
+// SAFETY: the buffers belong to the program, which keeps them valid and untouched until the
+// request completes (the MPI contract); only the thread in an MPI call uses them.
+unsafe impl Send for Part {}
+
+/// How a neighbourhood collective runs: now (blocking), as a request started now (`MPI_I*`),
+/// or as a persistent request (`*_init`, inactive until `MPI_Start`).
+pub(crate) enum Mode {
+    Now,
+    Start(*mut MPI_Request),
+    Init(*mut MPI_Request),
+}
+
+/// A neighbourhood collective behind a request: the exchange runs in the first completion
+/// call that reaches it (`MPI_Wait`/`MPI_Test` families), all of it at once.
+struct NeighborOp {
+    c: MPI_Comm,
+    sends: Vec<Part>,
+    recvs: Vec<Part>,
+    persistent: bool,
+    active: bool,
+}
+
+impl Operation for NeighborOp {
+    fn progress(&mut self, _block: bool) -> Result<Option<MPI_Status>, MpiError> {
+        if !self.active {
+            return Ok(Some(status::empty(MPI_ANY_SOURCE)));
+        }
+        self.active = false;
+        exchange(self.c, &self.sends, &self.recvs)?;
+        Ok(Some(status::empty(MPI_ANY_SOURCE)))
+    }
+    fn start(&mut self) -> Result<(), MpiError> {
+        if self.active {
+            return Err(MpiError::new(
+                MPI_ERR_REQUEST,
+                "MPI_Start of a persistent neighbourhood collective that is still active",
+            ));
+        }
+        self.active = true;
+        Ok(())
+    }
+    fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+    fn is_active(&self) -> bool {
+        self.active
+    }
+}
+
+/// Runs the exchange now, or makes the request of `mode`.
+fn finish(c: MPI_Comm, sends: Vec<Part>, recvs: Vec<Part>, mode: Mode) -> Result<(), MpiError> {
+    let (req, persistent) = match mode {
+        Mode::Now => return exchange(c, &sends, &recvs),
+        Mode::Start(r) => (r, false),
+        Mode::Init(r) => (r, true),
+    };
+    if req.is_null() {
+        return Err(MpiError::arg("request is NULL"));
+    }
+    // Check the types now, as a blocking call would.
+    for p in sends.iter().chain(&recvs) {
+        p.t.check_committed()?;
+    }
+    let op = NeighborOp {
+        c,
+        sends,
+        recvs,
+        persistent,
+        active: !persistent,
+    };
+    let h = request::register(Box::new(op), Raise::Comm(c));
+    // SAFETY: checked not NULL; the caller's out-parameter.
+    unsafe { cabi::out(req, h, "request") }
 }
 
 fn part(base: *const c_void, disp_bytes: i64, count: i64, t: &Arc<Type>) -> Result<Part, MpiError> {
@@ -55,7 +131,7 @@ fn neighbours(c: MPI_Comm) -> Result<(Ranks, Ranks), MpiError> {
 }
 
 /// Sends `sends[k]` to out-neighbour k and receives `recvs[k]` from in-neighbour k.
-fn exchange(c: MPI_Comm, sends: Vec<Part>, recvs: Vec<Part>) -> Result<(), MpiError> {
+fn exchange(c: MPI_Comm, sends: &[Part], recvs: &[Part]) -> Result<(), MpiError> {
     let obj = comm::get(c)?;
     let (ins, outs) = neighbours(c)?;
     if sends.len() != outs.len() || recvs.len() != ins.len() {
@@ -148,6 +224,7 @@ fn aints(p: *const MPI_Aint, n: usize, what: &str) -> Result<Vec<i64>, MpiError>
         .collect())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn allgather_any(
     sbuf: *const c_void,
     scount: i64,
@@ -156,6 +233,7 @@ fn allgather_any(
     rcount: i64,
     rtype: MPI_Datatype,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     in_place(sbuf)?;
     let (ins, outs) = neighbours(c)?;
@@ -167,7 +245,7 @@ fn allgather_any(
     let recvs = (0..ins.len())
         .map(|k| part(rbuf, k as i64 * rcount * ext, rcount, &rt))
         .collect::<Result<_, _>>()?;
-    exchange(c, sends, recvs)
+    finish(c, sends, recvs, mode)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -180,6 +258,7 @@ fn allgatherv_any(
     displs: Vec<i64>,
     rtype: MPI_Datatype,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     in_place(sbuf)?;
     let (_, outs) = neighbours(c)?;
@@ -193,9 +272,10 @@ fn allgatherv_any(
         .zip(&displs)
         .map(|(&n, &d)| part(rbuf, d * ext, n, &rt))
         .collect::<Result<_, _>>()?;
-    exchange(c, sends, recvs)
+    finish(c, sends, recvs, mode)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn alltoall_any(
     sbuf: *const c_void,
     scount: i64,
@@ -204,6 +284,7 @@ fn alltoall_any(
     rcount: i64,
     rtype: MPI_Datatype,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     in_place(sbuf)?;
     let (ins, outs) = neighbours(c)?;
@@ -215,7 +296,7 @@ fn alltoall_any(
     let recvs = (0..ins.len())
         .map(|k| part(rbuf, k as i64 * rcount * re, rcount, &rt))
         .collect::<Result<_, _>>()?;
-    exchange(c, sends, recvs)
+    finish(c, sends, recvs, mode)
 }
 
 /// Alltoallv and alltoallw: per-neighbour counts, byte displacements and types.
@@ -230,6 +311,7 @@ fn alltoallw_any(
     rdispls: Vec<i64>,
     rtypes: Vec<Arc<Type>>,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     in_place(sbuf)?;
     let sends = (0..scounts.len())
@@ -238,7 +320,7 @@ fn alltoallw_any(
     let recvs = (0..rcounts.len())
         .map(|k| part(rbuf, rdispls[k], rcounts[k], &rtypes[k]))
         .collect::<Result<_, _>>()?;
-    exchange(c, sends, recvs)
+    finish(c, sends, recvs, mode)
 }
 
 /// Alltoallv: displacements in extents of the one type, made byte displacements.
@@ -253,6 +335,7 @@ fn alltoallv_any(
     rdispls: Vec<i64>,
     rtype: MPI_Datatype,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     let (st, rt) = (dt::get(stype)?, dt::get(rtype)?);
     let (se, re) = (extent_of(&st), extent_of(&rt));
@@ -260,7 +343,7 @@ fn alltoallv_any(
     let rd = rdispls.iter().map(|d| d * re).collect();
     let sts = vec![st; scounts.len()];
     let rts = vec![rt; rcounts.len()];
-    alltoallw_any(sbuf, scounts, sd, sts, rbuf, rcounts, rd, rts, c)
+    alltoallw_any(sbuf, scounts, sd, sts, rbuf, rcounts, rd, rts, c, mode)
 }
 
 fn degrees(c: MPI_Comm) -> Result<(usize, usize), MpiError> {
@@ -276,6 +359,30 @@ fn types(p: *const MPI_Datatype, n: usize, what: &str) -> Result<Vec<Arc<Type>>,
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_allgather_in(
+    sbuf: *const c_void,
+    scount: c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+    mode: Mode,
+) -> Result<(), MpiError> {
+    allgather_any(
+        sbuf,
+        scount.into(),
+        stype,
+        rbuf,
+        rcount.into(),
+        rtype,
+        c,
+        mode,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn neighbor_allgather(
     sbuf: *const c_void,
     scount: c_int,
@@ -285,8 +392,24 @@ pub fn neighbor_allgather(
     rtype: MPI_Datatype,
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
-    allgather_any(sbuf, scount.into(), stype, rbuf, rcount.into(), rtype, c)
+    neighbor_allgather_in(sbuf, scount, stype, rbuf, rcount, rtype, c, Mode::Now)
 }
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_allgather_c_in(
+    sbuf: *const c_void,
+    scount: MPI_Count,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: MPI_Count,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+    mode: Mode,
+) -> Result<(), MpiError> {
+    allgather_any(sbuf, scount, stype, rbuf, rcount, rtype, c, mode)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn neighbor_allgather_c(
     sbuf: *const c_void,
     scount: MPI_Count,
@@ -296,8 +419,29 @@ pub fn neighbor_allgather_c(
     rtype: MPI_Datatype,
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
-    allgather_any(sbuf, scount, stype, rbuf, rcount, rtype, c)
+    neighbor_allgather_c_in(sbuf, scount, stype, rbuf, rcount, rtype, c, Mode::Now)
 }
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_allgatherv_in(
+    sbuf: *const c_void,
+    scount: c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const c_int,
+    displs: *const c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+    mode: Mode,
+) -> Result<(), MpiError> {
+    let (ni, _) = degrees(c)?;
+    let (rc, rd) = (
+        vals(rcounts, ni, "recvcounts")?,
+        vals(displs, ni, "displs")?,
+    );
+    allgatherv_any(sbuf, scount.into(), stype, rbuf, rc, rd, rtype, c, mode)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn neighbor_allgatherv(
     sbuf: *const c_void,
@@ -309,13 +453,39 @@ pub fn neighbor_allgatherv(
     rtype: MPI_Datatype,
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
+    neighbor_allgatherv_in(
+        sbuf,
+        scount,
+        stype,
+        rbuf,
+        rcounts,
+        displs,
+        rtype,
+        c,
+        Mode::Now,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_allgatherv_c_in(
+    sbuf: *const c_void,
+    scount: MPI_Count,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const MPI_Count,
+    displs: *const MPI_Aint,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+    mode: Mode,
+) -> Result<(), MpiError> {
     let (ni, _) = degrees(c)?;
     let (rc, rd) = (
         vals(rcounts, ni, "recvcounts")?,
-        vals(displs, ni, "displs")?,
+        aints(displs, ni, "displs")?,
     );
-    allgatherv_any(sbuf, scount.into(), stype, rbuf, rc, rd, rtype, c)
+    allgatherv_any(sbuf, scount, stype, rbuf, rc, rd, rtype, c, mode)
 }
+
 #[allow(clippy::too_many_arguments)]
 pub fn neighbor_allgatherv_c(
     sbuf: *const c_void,
@@ -327,13 +497,43 @@ pub fn neighbor_allgatherv_c(
     rtype: MPI_Datatype,
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
-    let (ni, _) = degrees(c)?;
-    let (rc, rd) = (
-        vals(rcounts, ni, "recvcounts")?,
-        aints(displs, ni, "displs")?,
-    );
-    allgatherv_any(sbuf, scount, stype, rbuf, rc, rd, rtype, c)
+    neighbor_allgatherv_c_in(
+        sbuf,
+        scount,
+        stype,
+        rbuf,
+        rcounts,
+        displs,
+        rtype,
+        c,
+        Mode::Now,
+    )
 }
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_alltoall_in(
+    sbuf: *const c_void,
+    scount: c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+    mode: Mode,
+) -> Result<(), MpiError> {
+    alltoall_any(
+        sbuf,
+        scount.into(),
+        stype,
+        rbuf,
+        rcount.into(),
+        rtype,
+        c,
+        mode,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn neighbor_alltoall(
     sbuf: *const c_void,
     scount: c_int,
@@ -343,8 +543,24 @@ pub fn neighbor_alltoall(
     rtype: MPI_Datatype,
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
-    alltoall_any(sbuf, scount.into(), stype, rbuf, rcount.into(), rtype, c)
+    neighbor_alltoall_in(sbuf, scount, stype, rbuf, rcount, rtype, c, Mode::Now)
 }
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_alltoall_c_in(
+    sbuf: *const c_void,
+    scount: MPI_Count,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcount: MPI_Count,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+    mode: Mode,
+) -> Result<(), MpiError> {
+    alltoall_any(sbuf, scount, stype, rbuf, rcount, rtype, c, mode)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn neighbor_alltoall_c(
     sbuf: *const c_void,
     scount: MPI_Count,
@@ -354,10 +570,11 @@ pub fn neighbor_alltoall_c(
     rtype: MPI_Datatype,
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
-    alltoall_any(sbuf, scount, stype, rbuf, rcount, rtype, c)
+    neighbor_alltoall_c_in(sbuf, scount, stype, rbuf, rcount, rtype, c, Mode::Now)
 }
+
 #[allow(clippy::too_many_arguments)]
-pub fn neighbor_alltoallv(
+pub(crate) fn neighbor_alltoallv_in(
     sbuf: *const c_void,
     scounts: *const c_int,
     sdispls: *const c_int,
@@ -367,6 +584,7 @@ pub fn neighbor_alltoallv(
     rdispls: *const c_int,
     rtype: MPI_Datatype,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     let (ni, no) = degrees(c)?;
     alltoallv_any(
@@ -379,10 +597,38 @@ pub fn neighbor_alltoallv(
         vals(rdispls, ni, "rdispls")?,
         rtype,
         c,
+        mode,
     )
 }
+
 #[allow(clippy::too_many_arguments)]
-pub fn neighbor_alltoallv_c(
+pub fn neighbor_alltoallv(
+    sbuf: *const c_void,
+    scounts: *const c_int,
+    sdispls: *const c_int,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const c_int,
+    rdispls: *const c_int,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    neighbor_alltoallv_in(
+        sbuf,
+        scounts,
+        sdispls,
+        stype,
+        rbuf,
+        rcounts,
+        rdispls,
+        rtype,
+        c,
+        Mode::Now,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_alltoallv_c_in(
     sbuf: *const c_void,
     scounts: *const MPI_Count,
     sdispls: *const MPI_Aint,
@@ -392,6 +638,7 @@ pub fn neighbor_alltoallv_c(
     rdispls: *const MPI_Aint,
     rtype: MPI_Datatype,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     let (ni, no) = degrees(c)?;
     alltoallv_any(
@@ -404,8 +651,64 @@ pub fn neighbor_alltoallv_c(
         aints(rdispls, ni, "rdispls")?,
         rtype,
         c,
+        mode,
     )
 }
+
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_alltoallv_c(
+    sbuf: *const c_void,
+    scounts: *const MPI_Count,
+    sdispls: *const MPI_Aint,
+    stype: MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const MPI_Count,
+    rdispls: *const MPI_Aint,
+    rtype: MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    neighbor_alltoallv_c_in(
+        sbuf,
+        scounts,
+        sdispls,
+        stype,
+        rbuf,
+        rcounts,
+        rdispls,
+        rtype,
+        c,
+        Mode::Now,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neighbor_alltoallw_in(
+    sbuf: *const c_void,
+    scounts: *const c_int,
+    sdispls: *const MPI_Aint,
+    stypes: *const MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const c_int,
+    rdispls: *const MPI_Aint,
+    rtypes: *const MPI_Datatype,
+    c: MPI_Comm,
+    mode: Mode,
+) -> Result<(), MpiError> {
+    let (ni, no) = degrees(c)?;
+    alltoallw_any(
+        sbuf,
+        vals(scounts, no, "sendcounts")?,
+        aints(sdispls, no, "sdispls")?,
+        types(stypes, no, "sendtypes")?,
+        rbuf,
+        vals(rcounts, ni, "recvcounts")?,
+        aints(rdispls, ni, "rdispls")?,
+        types(rtypes, ni, "recvtypes")?,
+        c,
+        mode,
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn neighbor_alltoallw(
     sbuf: *const c_void,
@@ -418,21 +721,22 @@ pub fn neighbor_alltoallw(
     rtypes: *const MPI_Datatype,
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
-    let (ni, no) = degrees(c)?;
-    alltoallw_any(
+    neighbor_alltoallw_in(
         sbuf,
-        vals(scounts, no, "sendcounts")?,
-        aints(sdispls, no, "sdispls")?,
-        types(stypes, no, "sendtypes")?,
+        scounts,
+        sdispls,
+        stypes,
         rbuf,
-        vals(rcounts, ni, "recvcounts")?,
-        aints(rdispls, ni, "rdispls")?,
-        types(rtypes, ni, "recvtypes")?,
+        rcounts,
+        rdispls,
+        rtypes,
         c,
+        Mode::Now,
     )
 }
+
 #[allow(clippy::too_many_arguments)]
-pub fn neighbor_alltoallw_c(
+pub(crate) fn neighbor_alltoallw_c_in(
     sbuf: *const c_void,
     scounts: *const MPI_Count,
     sdispls: *const MPI_Aint,
@@ -442,6 +746,7 @@ pub fn neighbor_alltoallw_c(
     rdispls: *const MPI_Aint,
     rtypes: *const MPI_Datatype,
     c: MPI_Comm,
+    mode: Mode,
 ) -> Result<(), MpiError> {
     let (ni, no) = degrees(c)?;
     alltoallw_any(
@@ -454,5 +759,32 @@ pub fn neighbor_alltoallw_c(
         aints(rdispls, ni, "rdispls")?,
         types(rtypes, ni, "recvtypes")?,
         c,
+        mode,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn neighbor_alltoallw_c(
+    sbuf: *const c_void,
+    scounts: *const MPI_Count,
+    sdispls: *const MPI_Aint,
+    stypes: *const MPI_Datatype,
+    rbuf: *mut c_void,
+    rcounts: *const MPI_Count,
+    rdispls: *const MPI_Aint,
+    rtypes: *const MPI_Datatype,
+    c: MPI_Comm,
+) -> Result<(), MpiError> {
+    neighbor_alltoallw_c_in(
+        sbuf,
+        scounts,
+        sdispls,
+        stypes,
+        rbuf,
+        rcounts,
+        rdispls,
+        rtypes,
+        c,
+        Mode::Now,
     )
 }

@@ -1201,41 +1201,48 @@ pub unsafe fn imrecv_c(
 
 // ---- the attached buffer of buffered sends ----
 
-fn attach(buffer: *mut c_void, size: i64) -> Result<(), MpiError> {
+fn attach(owner: bsend::Owner, buffer: *mut c_void, size: i64) -> Result<(), MpiError> {
     if buffer as usize == MPI_BUFFER_AUTOMATIC {
-        return Ok(bsend::attach(MPI_BUFFER_AUTOMATIC, usize::MAX)?);
+        return Ok(bsend::attach_to(owner, MPI_BUFFER_AUTOMATIC, usize::MAX)?);
     }
     let size = usize::try_from(size)
         .map_err(|_| MpiError::new(MPI_ERR_BUFFER, format!("buffer size {size} is negative")))?;
     if buffer.is_null() && size > 0 {
         return Err(MpiError::new(MPI_ERR_BUFFER, "buffer is NULL"));
     }
-    Ok(bsend::attach(buffer as usize, size)?)
+    Ok(bsend::attach_to(owner, buffer as usize, size)?)
 }
 
 /// Detaches: writes the buffer's address to `*(void **)addr`; its size.
-unsafe fn detach(addr: *mut c_void) -> Result<usize, MpiError> {
+unsafe fn detach(owner: bsend::Owner, addr: *mut c_void) -> Result<usize, MpiError> {
     if addr.is_null() {
         return Err(MpiError::arg("buffer_addr is NULL"));
     }
-    let (a, size) = bsend::detach()?;
+    let (a, size) = bsend::detach_from(owner)?;
     *addr.cast::<*mut c_void>() = a as *mut c_void;
     Ok(if a == MPI_BUFFER_AUTOMATIC { 0 } else { size })
 }
 
+/// A communicator's own buffer.
+fn comm_owner(c: MPI_Comm) -> Result<bsend::Owner, MpiError> {
+    // The endpoint learns its key here too (communicators made by any path have one).
+    comm::get(c)?.ep.set_buffer_key(c.0);
+    Ok(bsend::Owner::Comm(c.0))
+}
+
 pub fn buffer_attach(buffer: *mut c_void, size: c_int) -> Result<(), MpiError> {
-    attach(buffer, size as i64)
+    attach(bsend::Owner::Process, buffer, size as i64)
 }
 
 pub fn buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> Result<(), MpiError> {
-    attach(buffer, size)
+    attach(bsend::Owner::Process, buffer, size)
 }
 
 pub unsafe fn buffer_detach(addr: *mut c_void, size: *mut c_int) -> Result<(), MpiError> {
     if size.is_null() {
         return Err(MpiError::arg("size is NULL"));
     }
-    let n = detach(addr)?;
+    let n = detach(bsend::Owner::Process, addr)?;
     out(size, c_int::try_from(n).unwrap_or(c_int::MAX), "size")
 }
 
@@ -1243,10 +1250,50 @@ pub unsafe fn buffer_detach_c(addr: *mut c_void, size: *mut MPI_Count) -> Result
     if size.is_null() {
         return Err(MpiError::arg("size is NULL"));
     }
-    let n = detach(addr)?;
+    let n = detach(bsend::Owner::Process, addr)?;
     out(size, n as MPI_Count, "size")
 }
 
 pub fn buffer_flush() -> Result<(), MpiError> {
     Ok(bsend::flush()?)
+}
+
+pub fn comm_attach_buffer(c: MPI_Comm, buffer: *mut c_void, size: c_int) -> Result<(), MpiError> {
+    attach(comm_owner(c)?, buffer, size as i64)
+}
+
+pub fn comm_attach_buffer_c(
+    c: MPI_Comm,
+    buffer: *mut c_void,
+    size: MPI_Count,
+) -> Result<(), MpiError> {
+    attach(comm_owner(c)?, buffer, size)
+}
+
+pub unsafe fn comm_detach_buffer(
+    c: MPI_Comm,
+    addr: *mut c_void,
+    size: *mut c_int,
+) -> Result<(), MpiError> {
+    if size.is_null() {
+        return Err(MpiError::arg("size is NULL"));
+    }
+    let n = detach(comm_owner(c)?, addr)?;
+    out(size, c_int::try_from(n).unwrap_or(c_int::MAX), "size")
+}
+
+pub unsafe fn comm_detach_buffer_c(
+    c: MPI_Comm,
+    addr: *mut c_void,
+    size: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    if size.is_null() {
+        return Err(MpiError::arg("size is NULL"));
+    }
+    let n = detach(comm_owner(c)?, addr)?;
+    out(size, n as MPI_Count, "size")
+}
+
+pub fn comm_flush_buffer(c: MPI_Comm) -> Result<(), MpiError> {
+    Ok(bsend::flush_of(comm_owner(c)?)?)
 }

@@ -66,10 +66,7 @@ pub unsafe fn session_get_info(s: MPI_Session, used: *mut MPI_Info) -> Result<()
         return Err(MpiError::arg("info_used is NULL"));
     }
     let new = InfoObj::from(obj.info.clone());
-    new.set(
-        "thread_level",
-        thread_level_name(world::thread_level()),
-    );
+    new.set("thread_level", thread_level_name(world::thread_level()));
     out(used, MPI_Info(INFOS.insert(new)), "info_used")
 }
 

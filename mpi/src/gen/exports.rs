@@ -547,7 +547,7 @@ pub unsafe extern "C" fn MPI_Comm_accept(port_name: *const c_char, info: MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::unsupported("MPI_Comm_attach_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
@@ -555,7 +555,7 @@ pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Comm_attach_buffer_c", Raise::Comm(comm))
+    entry::call("MPI_Comm_attach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer_c(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -643,7 +643,7 @@ pub unsafe extern "C" fn MPI_Comm_delete_attr(comm: MPI_Comm, comm_keyval: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Comm_detach_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_detach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -651,7 +651,7 @@ pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Comm_detach_buffer_c", Raise::Comm(comm))
+    entry::call("MPI_Comm_detach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer_c(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -683,7 +683,7 @@ pub unsafe extern "C" fn MPI_Comm_dup_with_info(comm: MPI_Comm, info: MPI_Info, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Comm_flush_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_flush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_flush_buffer(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
@@ -739,7 +739,7 @@ pub unsafe extern "C" fn MPI_Comm_get_name(comm: MPI_Comm, comm_name: *mut c_cha
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_get_parent(parent: *mut MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Comm_get_parent", Raise::Default)
+    entry::call("MPI_Comm_get_parent", Raise::Default, || crate::api::dynproc::comm_get_parent(parent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_get_parent(parent: *mut MPI_Comm) -> c_int {
@@ -1883,7 +1883,7 @@ pub unsafe extern "C" fn MPI_Get_elements_x(status: *const MPI_Status, datatype:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_hw_resource_info(hw_info: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_Get_hw_resource_info", Raise::Default)
+    entry::call("MPI_Get_hw_resource_info", Raise::Default, || crate::api::init::get_hw_resource_info(hw_info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_hw_resource_info(hw_info: *mut MPI_Info) -> c_int {
@@ -2291,7 +2291,7 @@ pub unsafe extern "C" fn MPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_allgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_allgather", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_allgather", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_allgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2299,7 +2299,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_allgather(sendbuf: *const c_void, sendcou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_allgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_allgather_c", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_allgather_c", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_allgather_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_allgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2307,7 +2307,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_allgather_c(sendbuf: *const c_void, sendc
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_allgatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_allgatherv", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_allgatherv", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_allgatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2315,7 +2315,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_allgatherv(sendbuf: *const c_void, sendco
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_allgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_allgatherv_c", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_allgatherv_c", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_allgatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_allgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2323,7 +2323,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_allgatherv_c(sendbuf: *const c_void, send
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_alltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_alltoall", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_alltoall", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_alltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2331,7 +2331,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_alltoall(sendbuf: *const c_void, sendcoun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_alltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_alltoall_c", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_alltoall_c", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_alltoall_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_alltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2339,7 +2339,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_alltoall_c(sendbuf: *const c_void, sendco
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_alltoallv(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_alltoallv", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_alltoallv", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_alltoallv(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2347,7 +2347,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_alltoallv(sendbuf: *const c_void, sendcou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_alltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_alltoallv_c", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_alltoallv_c", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_alltoallv_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_alltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2355,7 +2355,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_alltoallv_c(sendbuf: *const c_void, sendc
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_alltoallw(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_alltoallw", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_alltoallw", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_alltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_alltoallw(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2363,7 +2363,7 @@ pub unsafe extern "C" fn MPI_Ineighbor_alltoallw(sendbuf: *const c_void, sendcou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ineighbor_alltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Ineighbor_alltoallw_c", Raise::Comm(comm))
+    entry::call("MPI_Ineighbor_alltoallw_c", Raise::Comm(comm), || crate::api::ineighbor::ineighbor_alltoallw_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ineighbor_alltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2779,7 +2779,7 @@ pub unsafe extern "C" fn MPI_Neighbor_allgather_c(sendbuf: *const c_void, sendco
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_allgather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_allgather_init", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_allgather_init", Raise::Comm(comm), || crate::api::ineighbor::neighbor_allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_allgather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2787,7 +2787,7 @@ pub unsafe extern "C" fn MPI_Neighbor_allgather_init(sendbuf: *const c_void, sen
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_allgather_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_allgather_init_c", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_allgather_init_c", Raise::Comm(comm), || crate::api::ineighbor::neighbor_allgather_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_allgather_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2811,7 +2811,7 @@ pub unsafe extern "C" fn MPI_Neighbor_allgatherv_c(sendbuf: *const c_void, sendc
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_allgatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_allgatherv_init", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_allgatherv_init", Raise::Comm(comm), || crate::api::ineighbor::neighbor_allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_allgatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2819,7 +2819,7 @@ pub unsafe extern "C" fn MPI_Neighbor_allgatherv_init(sendbuf: *const c_void, se
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_allgatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_allgatherv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_allgatherv_init_c", Raise::Comm(comm), || crate::api::ineighbor::neighbor_allgatherv_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_allgatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2843,7 +2843,7 @@ pub unsafe extern "C" fn MPI_Neighbor_alltoall_c(sendbuf: *const c_void, sendcou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_alltoall_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_alltoall_init", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_alltoall_init", Raise::Comm(comm), || crate::api::ineighbor::neighbor_alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_alltoall_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2851,7 +2851,7 @@ pub unsafe extern "C" fn MPI_Neighbor_alltoall_init(sendbuf: *const c_void, send
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_alltoall_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_alltoall_init_c", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_alltoall_init_c", Raise::Comm(comm), || crate::api::ineighbor::neighbor_alltoall_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_alltoall_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2875,7 +2875,7 @@ pub unsafe extern "C" fn MPI_Neighbor_alltoallv_c(sendbuf: *const c_void, sendco
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_alltoallv_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_alltoallv_init", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_alltoallv_init", Raise::Comm(comm), || crate::api::ineighbor::neighbor_alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_alltoallv_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2883,7 +2883,7 @@ pub unsafe extern "C" fn MPI_Neighbor_alltoallv_init(sendbuf: *const c_void, sen
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_alltoallv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_alltoallv_init_c", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_alltoallv_init_c", Raise::Comm(comm), || crate::api::ineighbor::neighbor_alltoallv_init_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_alltoallv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2907,7 +2907,7 @@ pub unsafe extern "C" fn MPI_Neighbor_alltoallw_c(sendbuf: *const c_void, sendco
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_alltoallw_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_alltoallw_init", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_alltoallw_init", Raise::Comm(comm), || crate::api::ineighbor::neighbor_alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_alltoallw_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2915,7 +2915,7 @@ pub unsafe extern "C" fn MPI_Neighbor_alltoallw_init(sendbuf: *const c_void, sen
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Neighbor_alltoallw_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Neighbor_alltoallw_init_c", Raise::Comm(comm))
+    entry::call("MPI_Neighbor_alltoallw_init_c", Raise::Comm(comm), || crate::api::ineighbor::neighbor_alltoallw_init_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Neighbor_alltoallw_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3035,7 +3035,7 @@ pub unsafe extern "C" fn MPI_Pack_size_c(incount: MPI_Count, datatype: MPI_Datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Parrived(request: MPI_Request, partition: c_int, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Parrived", Raise::Default)
+    entry::call("MPI_Parrived", Raise::Default, || crate::api::partitioned::parrived(request, partition, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Parrived(request: MPI_Request, partition: c_int, flag: *mut c_int) -> c_int {
@@ -3043,7 +3043,7 @@ pub unsafe extern "C" fn MPI_Parrived(request: MPI_Request, partition: c_int, fl
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pcontrol(level: c_int) -> c_int {
-    entry::unsupported("MPI_Pcontrol", Raise::Default)
+    entry::call("MPI_Pcontrol", Raise::Default, || crate::api::init::pcontrol(level))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pcontrol(level: c_int) -> c_int {
@@ -3051,7 +3051,7 @@ pub unsafe extern "C" fn MPI_Pcontrol(level: c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pready(partition: c_int, request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Pready", Raise::Default)
+    entry::call("MPI_Pready", Raise::Default, || crate::api::partitioned::pready(partition, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pready(partition: c_int, request: MPI_Request) -> c_int {
@@ -3059,7 +3059,7 @@ pub unsafe extern "C" fn MPI_Pready(partition: c_int, request: MPI_Request) -> c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pready_list(length: c_int, array_of_partitions: *const c_int, request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Pready_list", Raise::Default)
+    entry::call("MPI_Pready_list", Raise::Default, || crate::api::partitioned::pready_list(length, array_of_partitions, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pready_list(length: c_int, array_of_partitions: *const c_int, request: MPI_Request) -> c_int {
@@ -3067,7 +3067,7 @@ pub unsafe extern "C" fn MPI_Pready_list(length: c_int, array_of_partitions: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Pready_range(partition_low: c_int, partition_high: c_int, request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Pready_range", Raise::Default)
+    entry::call("MPI_Pready_range", Raise::Default, || crate::api::partitioned::pready_range(partition_low, partition_high, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Pready_range(partition_low: c_int, partition_high: c_int, request: MPI_Request) -> c_int {
@@ -3075,7 +3075,7 @@ pub unsafe extern "C" fn MPI_Pready_range(partition_low: c_int, partition_high: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Precv_init(buf: *mut c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Precv_init", Raise::Comm(comm))
+    entry::call("MPI_Precv_init", Raise::Comm(comm), || crate::api::partitioned::precv_init(buf, partitions, count, datatype, dest, tag, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Precv_init(buf: *mut c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3091,7 +3091,7 @@ pub unsafe extern "C" fn MPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, st
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Psend_init(buf: *const c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Psend_init", Raise::Comm(comm))
+    entry::call("MPI_Psend_init", Raise::Comm(comm), || crate::api::partitioned::psend_init(buf, partitions, count, datatype, dest, tag, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Psend_init(buf: *const c_void, partitions: c_int, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3307,7 +3307,7 @@ pub unsafe extern "C" fn MPI_Register_datarep_c(datarep: *const c_char, read_con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Remove_error_class(errorclass: c_int) -> c_int {
-    entry::unsupported("MPI_Remove_error_class", Raise::Default)
+    entry::call("MPI_Remove_error_class", Raise::Default, || crate::api::errhandler::remove_error_class(errorclass))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Remove_error_class(errorclass: c_int) -> c_int {
@@ -3315,7 +3315,7 @@ pub unsafe extern "C" fn MPI_Remove_error_class(errorclass: c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Remove_error_code(errorcode: c_int) -> c_int {
-    entry::unsupported("MPI_Remove_error_code", Raise::Default)
+    entry::call("MPI_Remove_error_code", Raise::Default, || crate::api::errhandler::remove_error_code(errorcode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Remove_error_code(errorcode: c_int) -> c_int {
@@ -3323,7 +3323,7 @@ pub unsafe extern "C" fn MPI_Remove_error_code(errorcode: c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Remove_error_string(errorcode: c_int) -> c_int {
-    entry::unsupported("MPI_Remove_error_string", Raise::Default)
+    entry::call("MPI_Remove_error_string", Raise::Default, || crate::api::errhandler::remove_error_string(errorcode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Remove_error_string(errorcode: c_int) -> c_int {
@@ -4491,7 +4491,7 @@ pub unsafe extern "C" fn MPIX_Win_create_errhandler_x(comm_errhandler_fn_x: Opti
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_create_keyval(win_copy_attr_fn: Option<MPI_Win_copy_attr_function>, win_delete_attr_fn: Option<MPI_Win_delete_attr_function>, win_keyval: *mut c_int, extra_state: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Win_create_keyval", Raise::Default)
+    entry::call("MPI_Win_create_keyval", Raise::Default, || crate::api::winattr::win_create_keyval(win_copy_attr_fn, win_delete_attr_fn, win_keyval, extra_state))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_create_keyval(win_copy_attr_fn: Option<MPI_Win_copy_attr_function>, win_delete_attr_fn: Option<MPI_Win_delete_attr_function>, win_keyval: *mut c_int, extra_state: *mut c_void) -> c_int {
@@ -4563,7 +4563,7 @@ pub unsafe extern "C" fn MPI_Win_free(win: *mut MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_free_keyval(win_keyval: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Win_free_keyval", Raise::Default)
+    entry::call("MPI_Win_free_keyval", Raise::Default, || crate::api::winattr::win_free_keyval(win_keyval))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_free_keyval(win_keyval: *mut c_int) -> c_int {
@@ -4763,7 +4763,7 @@ pub unsafe extern "C" fn MPI_Wtime() -> f64 {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_fromint(comm: c_int) -> MPI_Comm {
-    entry::unsupported_value("MPI_Comm_fromint", Raise::Default, MPI_COMM_NULL)
+    entry::value("MPI_Comm_fromint", Raise::Default, MPI_COMM_NULL, || crate::api::convert::comm_fromint(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_fromint(comm: c_int) -> MPI_Comm {
@@ -4771,7 +4771,7 @@ pub unsafe extern "C" fn MPI_Comm_fromint(comm: c_int) -> MPI_Comm {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_toint(comm: MPI_Comm) -> c_int {
-    entry::unsupported_value("MPI_Comm_toint", Raise::Comm(comm), 0)
+    entry::value("MPI_Comm_toint", Raise::Comm(comm), -1, || crate::api::convert::comm_toint(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_toint(comm: MPI_Comm) -> c_int {
@@ -4779,7 +4779,7 @@ pub unsafe extern "C" fn MPI_Comm_toint(comm: MPI_Comm) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Errhandler_fromint(errhandler: c_int) -> MPI_Errhandler {
-    entry::unsupported_value("MPI_Errhandler_fromint", Raise::Default, MPI_ERRHANDLER_NULL)
+    entry::value("MPI_Errhandler_fromint", Raise::Default, MPI_ERRHANDLER_NULL, || crate::api::convert::errhandler_fromint(errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Errhandler_fromint(errhandler: c_int) -> MPI_Errhandler {
@@ -4787,7 +4787,7 @@ pub unsafe extern "C" fn MPI_Errhandler_fromint(errhandler: c_int) -> MPI_Errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_int {
-    entry::unsupported_value("MPI_Errhandler_toint", Raise::Default, 0)
+    entry::value("MPI_Errhandler_toint", Raise::Default, -1, || crate::api::convert::errhandler_toint(errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_int {
@@ -4795,7 +4795,7 @@ pub unsafe extern "C" fn MPI_Errhandler_toint(errhandler: MPI_Errhandler) -> c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_fromint(file: c_int) -> MPI_File {
-    entry::unsupported_value("MPI_File_fromint", Raise::Default, MPI_FILE_NULL)
+    entry::value("MPI_File_fromint", Raise::Default, MPI_FILE_NULL, || crate::api::convert::file_fromint(file))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_fromint(file: c_int) -> MPI_File {
@@ -4803,7 +4803,7 @@ pub unsafe extern "C" fn MPI_File_fromint(file: c_int) -> MPI_File {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_toint(file: MPI_File) -> c_int {
-    entry::unsupported_value("MPI_File_toint", Raise::File(file), 0)
+    entry::value("MPI_File_toint", Raise::File(file), -1, || crate::api::convert::file_toint(file))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_toint(file: MPI_File) -> c_int {
@@ -4811,7 +4811,7 @@ pub unsafe extern "C" fn MPI_File_toint(file: MPI_File) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Group_fromint(group: c_int) -> MPI_Group {
-    entry::unsupported_value("MPI_Group_fromint", Raise::Default, MPI_GROUP_NULL)
+    entry::value("MPI_Group_fromint", Raise::Default, MPI_GROUP_NULL, || crate::api::convert::group_fromint(group))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Group_fromint(group: c_int) -> MPI_Group {
@@ -4819,7 +4819,7 @@ pub unsafe extern "C" fn MPI_Group_fromint(group: c_int) -> MPI_Group {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Group_toint(group: MPI_Group) -> c_int {
-    entry::unsupported_value("MPI_Group_toint", Raise::Default, 0)
+    entry::value("MPI_Group_toint", Raise::Default, -1, || crate::api::convert::group_toint(group))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Group_toint(group: MPI_Group) -> c_int {
@@ -4827,7 +4827,7 @@ pub unsafe extern "C" fn MPI_Group_toint(group: MPI_Group) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Info_fromint(info: c_int) -> MPI_Info {
-    entry::unsupported_value("MPI_Info_fromint", Raise::Default, MPI_INFO_NULL)
+    entry::value("MPI_Info_fromint", Raise::Default, MPI_INFO_NULL, || crate::api::convert::info_fromint(info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Info_fromint(info: c_int) -> MPI_Info {
@@ -4835,7 +4835,7 @@ pub unsafe extern "C" fn MPI_Info_fromint(info: c_int) -> MPI_Info {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Info_toint(info: MPI_Info) -> c_int {
-    entry::unsupported_value("MPI_Info_toint", Raise::Default, 0)
+    entry::value("MPI_Info_toint", Raise::Default, -1, || crate::api::convert::info_toint(info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Info_toint(info: MPI_Info) -> c_int {
@@ -4843,7 +4843,7 @@ pub unsafe extern "C" fn MPI_Info_toint(info: MPI_Info) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Message_fromint(message: c_int) -> MPI_Message {
-    entry::unsupported_value("MPI_Message_fromint", Raise::Default, MPI_MESSAGE_NULL)
+    entry::value("MPI_Message_fromint", Raise::Default, MPI_MESSAGE_NULL, || crate::api::convert::message_fromint(message))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Message_fromint(message: c_int) -> MPI_Message {
@@ -4851,7 +4851,7 @@ pub unsafe extern "C" fn MPI_Message_fromint(message: c_int) -> MPI_Message {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Message_toint(message: MPI_Message) -> c_int {
-    entry::unsupported_value("MPI_Message_toint", Raise::Default, 0)
+    entry::value("MPI_Message_toint", Raise::Default, -1, || crate::api::convert::message_toint(message))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Message_toint(message: MPI_Message) -> c_int {
@@ -4859,7 +4859,7 @@ pub unsafe extern "C" fn MPI_Message_toint(message: MPI_Message) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_fromint(op: c_int) -> MPI_Op {
-    entry::unsupported_value("MPI_Op_fromint", Raise::Default, MPI_OP_NULL)
+    entry::value("MPI_Op_fromint", Raise::Default, MPI_OP_NULL, || crate::api::convert::op_fromint(op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_fromint(op: c_int) -> MPI_Op {
@@ -4867,7 +4867,7 @@ pub unsafe extern "C" fn MPI_Op_fromint(op: c_int) -> MPI_Op {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Op_toint(op: MPI_Op) -> c_int {
-    entry::unsupported_value("MPI_Op_toint", Raise::Default, 0)
+    entry::value("MPI_Op_toint", Raise::Default, -1, || crate::api::convert::op_toint(op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Op_toint(op: MPI_Op) -> c_int {
@@ -4875,7 +4875,7 @@ pub unsafe extern "C" fn MPI_Op_toint(op: MPI_Op) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_fromint(request: c_int) -> MPI_Request {
-    entry::unsupported_value("MPI_Request_fromint", Raise::Default, MPI_REQUEST_NULL)
+    entry::value("MPI_Request_fromint", Raise::Default, MPI_REQUEST_NULL, || crate::api::convert::request_fromint(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_fromint(request: c_int) -> MPI_Request {
@@ -4883,7 +4883,7 @@ pub unsafe extern "C" fn MPI_Request_fromint(request: c_int) -> MPI_Request {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Request_toint(request: MPI_Request) -> c_int {
-    entry::unsupported_value("MPI_Request_toint", Raise::Default, 0)
+    entry::value("MPI_Request_toint", Raise::Default, -1, || crate::api::convert::request_toint(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_toint(request: MPI_Request) -> c_int {
@@ -4891,7 +4891,7 @@ pub unsafe extern "C" fn MPI_Request_toint(request: MPI_Request) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_fromint(session: c_int) -> MPI_Session {
-    entry::unsupported_value("MPI_Session_fromint", Raise::Default, MPI_SESSION_NULL)
+    entry::value("MPI_Session_fromint", Raise::Default, MPI_SESSION_NULL, || crate::api::convert::session_fromint(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_fromint(session: c_int) -> MPI_Session {
@@ -4899,7 +4899,7 @@ pub unsafe extern "C" fn MPI_Session_fromint(session: c_int) -> MPI_Session {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_toint(session: MPI_Session) -> c_int {
-    entry::unsupported_value("MPI_Session_toint", Raise::Session(session), 0)
+    entry::value("MPI_Session_toint", Raise::Session(session), -1, || crate::api::convert::session_toint(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_toint(session: MPI_Session) -> c_int {
@@ -4915,7 +4915,7 @@ pub unsafe extern "C" fn MPI_Type_fromint(datatype: c_int) -> MPI_Datatype {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_toint(datatype: MPI_Datatype) -> c_int {
-    entry::value("MPI_Type_toint", Raise::Default, 0, || crate::api::datatype::type_toint(datatype))
+    entry::value("MPI_Type_toint", Raise::Default, -1, || crate::api::datatype::type_toint(datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_toint(datatype: MPI_Datatype) -> c_int {
@@ -4923,7 +4923,7 @@ pub unsafe extern "C" fn MPI_Type_toint(datatype: MPI_Datatype) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_fromint(win: c_int) -> MPI_Win {
-    entry::unsupported_value("MPI_Win_fromint", Raise::Default, MPI_WIN_NULL)
+    entry::value("MPI_Win_fromint", Raise::Default, MPI_WIN_NULL, || crate::api::convert::win_fromint(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_fromint(win: c_int) -> MPI_Win {
@@ -4931,7 +4931,7 @@ pub unsafe extern "C" fn MPI_Win_fromint(win: c_int) -> MPI_Win {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_toint(win: MPI_Win) -> c_int {
-    entry::unsupported_value("MPI_Win_toint", Raise::Win(win), 0)
+    entry::value("MPI_Win_toint", Raise::Win(win), -1, || crate::api::convert::win_toint(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_toint(win: MPI_Win) -> c_int {

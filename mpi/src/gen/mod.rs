@@ -363,12 +363,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_attach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_attach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -423,12 +423,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_detach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_detach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -448,7 +448,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_flush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -483,7 +483,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_get_parent",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1198,7 +1198,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Get_hw_resource_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1453,52 +1453,52 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Ineighbor_allgather",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_allgather_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_allgatherv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_allgatherv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoall",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoall_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallv",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallv_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallw",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Ineighbor_alltoallw_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1758,12 +1758,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgather_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgather_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1778,12 +1778,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_allgatherv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1798,12 +1798,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoall_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoall_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1818,12 +1818,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallv_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1838,12 +1838,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Neighbor_alltoallw_init_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1918,32 +1918,32 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Parrived",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pcontrol",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pready",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pready_list",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Pready_range",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Precv_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1953,7 +1953,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Psend_init",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2088,17 +2088,17 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Remove_error_class",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Remove_error_code",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Remove_error_string",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2828,7 +2828,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Win_create_keyval",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2873,7 +2873,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Win_free_keyval",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2998,92 +2998,92 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Errhandler_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Errhandler_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Group_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Group_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Info_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Info_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Message_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Message_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Op_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Op_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Request_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -3098,12 +3098,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Win_fromint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Win_toint",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

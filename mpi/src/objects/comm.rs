@@ -123,7 +123,11 @@ pub fn get(c: MPI_Comm) -> Result<Arc<CommObj>, MpiError> {
 /// do).
 pub fn register(core: fmi::Communicator, members: Vec<usize>, parent: &CommObj) -> MPI_Comm {
     let eh = parent.errhandler.lock().clone();
-    MPI_Comm(COMMS.insert(CommObj::new(core, members, eh, "")))
+    let h = COMMS.insert(CommObj::new(core, members, eh, ""));
+    if let Some(o) = COMMS.get(h) {
+        o.ep.set_buffer_key(h);
+    }
+    MPI_Comm(h)
 }
 
 /// The error handler of `c`, if it is a live communicator.

@@ -41,6 +41,20 @@ pub trait Operation: Send {
     fn is_active(&self) -> bool {
         true
     }
+    /// `MPI_Pready` of these partitions (partitioned sends only).
+    fn pready(&mut self, _partitions: &[usize]) -> Result<(), MpiError> {
+        Err(MpiError::new(
+            MPI_ERR_REQUEST,
+            "not a partitioned send request (MPI_Psend_init)",
+        ))
+    }
+    /// `MPI_Parrived` of a partition (partitioned receives only).
+    fn parrived(&mut self, _partition: usize) -> Result<bool, MpiError> {
+        Err(MpiError::new(
+            MPI_ERR_REQUEST,
+            "not a partitioned receive request (MPI_Precv_init)",
+        ))
+    }
 }
 
 struct State {
@@ -136,6 +150,15 @@ impl RequestObj {
     /// The status a held result would give, without handing it out (`MPI_Request_get_status`).
     pub fn held_status(&self) -> Result<Option<Result<MPI_Status, MpiError>>, MpiError> {
         Ok(self.lock()?.held.clone())
+    }
+
+    /// Runs `f` on the operation (errors raised on the request's communicator).
+    pub fn with_op<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Operation) -> Result<T, MpiError>,
+    ) -> Result<T, MpiError> {
+        let mut s = self.lock()?;
+        f(&mut *s.op).map_err(|e| e.on(self.raise))
     }
 
     pub fn cancel(&self) -> Result<(), MpiError> {

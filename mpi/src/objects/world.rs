@@ -174,6 +174,11 @@ pub fn init(required: c_int) -> Result<c_int, MpiError> {
             "MPI_COMM_SELF",
         ),
     );
+    for h in [MPI_COMM_WORLD.0, MPI_COMM_SELF.0] {
+        if let Some(o) = COMMS.get(h) {
+            o.ep.set_buffer_key(h);
+        }
+    }
     let provided = required.min(MAX_THREAD_LEVEL);
     st.phase = Phase::Running;
     st.level = provided;

@@ -1,14 +1,23 @@
-//! Buffered sends: the buffer attached by `MPI_Buffer_attach` bounds the data of buffered
-//! messages in flight (each takes its packed size plus `OVERHEAD` of the attached space until
-//! its transfer completes); `MPI_Buffer_detach` waits until every buffered message is sent.
-//! The bytes themselves travel in a copy the send owns, so the attached memory is only
-//! accounted, never written.
+//! Buffered sends: the buffer attached by `MPI_Buffer_attach` (the process's) or
+//! `MPI_Comm_attach_buffer` (a communicator's, used first for sends on it) bounds the data of
+//! buffered messages in flight (each takes its packed size plus `OVERHEAD` of the attached
+//! space until its transfer completes); detaching waits until every buffered message of that
+//! buffer is sent. The bytes themselves travel in a copy the send owns, so the attached memory
+//! is only accounted, never written.
 
 use crate::engine::{Class, Error, Result};
 use parking_lot::Mutex;
+use std::collections::BTreeMap;
 
 /// Space each buffered message takes besides its data (`MPI_BSEND_OVERHEAD` of the ABI).
 pub const OVERHEAD: usize = 512;
+
+/// Whose buffer: the process's, or one communicator's (by a key the endpoint carries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Owner {
+    Process,
+    Comm(usize),
+}
 
 struct Attached {
     addr: usize,
@@ -18,64 +27,57 @@ struct Attached {
     flying: Vec<(usize, fmi::Request)>,
 }
 
-static ATTACHED: Mutex<Option<Attached>> = Mutex::new(None);
+static ATTACHED: Mutex<BTreeMap<Owner, Attached>> = Mutex::new(BTreeMap::new());
 
-/// Space reserved for one buffered message.
-pub struct Lease(usize);
+/// Space reserved for one buffered message in `Owner`'s buffer.
+pub struct Lease(Owner, usize);
 
-/// `MPI_Buffer_attach`.
-pub fn attach(addr: usize, size: usize) -> Result<()> {
+fn who(o: Owner) -> &'static str {
+    match o {
+        Owner::Process => "the process",
+        Owner::Comm(_) => "the communicator",
+    }
+}
+
+/// `MPI_Buffer_attach` / `MPI_Comm_attach_buffer`.
+pub fn attach_to(owner: Owner, addr: usize, size: usize) -> Result<()> {
     let mut a = ATTACHED.lock();
-    if a.is_some() {
+    if a.contains_key(&owner) {
         return Err(Error::new(
             Class::Buffer,
-            "a buffer is already attached (detach it first)",
+            format!(
+                "a buffer is already attached to {} (detach it first)",
+                who(owner)
+            ),
         ));
     }
-    *a = Some(Attached {
-        addr,
-        size,
-        used: 0,
-        flying: Vec::new(),
-    });
+    a.insert(
+        owner,
+        Attached {
+            addr,
+            size,
+            used: 0,
+            flying: Vec::new(),
+        },
+    );
     Ok(())
 }
 
-/// `MPI_Buffer_detach`: waits for the buffered messages in flight, then returns the buffer's
-/// address and size; (0, 0) when none is attached (as MPICH answers).
-pub fn detach() -> Result<(usize, usize)> {
-    let mut a = ATTACHED.lock();
-    let Some(mut att) = a.take() else {
-        return Ok((0, 0));
-    };
-    let mut first_err = None;
-    for (_, mut r) in att.flying.drain(..) {
-        if let Err(e) = r.wait() {
-            first_err.get_or_insert(e);
-        }
-    }
-    match first_err {
-        Some(e) => Err(Error::new(
-            Class::Other,
-            format!("a buffered send failed: {e}"),
-        )),
-        None => Ok((att.addr, att.size)),
-    }
+/// `MPI_Buffer_attach`.
+pub fn attach(addr: usize, size: usize) -> Result<()> {
+    attach_to(Owner::Process, addr, size)
 }
 
-/// `MPI_Buffer_flush`: waits for the buffered messages in flight (the buffer stays attached).
-pub fn flush() -> Result<()> {
-    let flying = match ATTACHED.lock().as_mut() {
-        Some(att) => std::mem::take(&mut att.flying),
-        None => return Ok(()),
-    };
+fn wait_all(flying: Vec<(usize, fmi::Request)>, owner: Option<Owner>) -> Result<()> {
     let mut first_err = None;
     for (n, mut r) in flying {
         if let Err(e) = r.wait() {
             first_err.get_or_insert(e);
         }
-        if let Some(att) = ATTACHED.lock().as_mut() {
-            att.used = att.used.saturating_sub(n);
+        if let Some(o) = owner {
+            if let Some(a) = ATTACHED.lock().get_mut(&o) {
+                a.used = a.used.saturating_sub(n);
+            }
         }
     }
     match first_err {
@@ -85,6 +87,36 @@ pub fn flush() -> Result<()> {
         )),
         None => Ok(()),
     }
+}
+
+/// Detaching: waits for the buffered messages in flight, then returns the buffer's address
+/// and size; (0, 0) when none is attached (as MPICH answers).
+pub fn detach_from(owner: Owner) -> Result<(usize, usize)> {
+    let Some(mut att) = ATTACHED.lock().remove(&owner) else {
+        return Ok((0, 0));
+    };
+    wait_all(std::mem::take(&mut att.flying), None)?;
+    Ok((att.addr, att.size))
+}
+
+/// `MPI_Buffer_detach`.
+pub fn detach() -> Result<(usize, usize)> {
+    detach_from(Owner::Process)
+}
+
+/// `MPI_Buffer_flush` / `MPI_Comm_flush_buffer`: waits for the buffered messages in flight
+/// (the buffer stays attached).
+pub fn flush_of(owner: Owner) -> Result<()> {
+    let flying = match ATTACHED.lock().get_mut(&owner) {
+        Some(att) => std::mem::take(&mut att.flying),
+        None => return Ok(()),
+    };
+    wait_all(flying, Some(owner))
+}
+
+/// `MPI_Buffer_flush`.
+pub fn flush() -> Result<()> {
+    flush_of(Owner::Process)
 }
 
 fn reap(att: &mut Attached) {
@@ -97,13 +129,18 @@ fn reap(att: &mut Attached) {
     });
 }
 
-/// Reserves room for a message of `bytes` bytes.
-pub fn reserve(bytes: usize) -> Result<Lease> {
+/// Reserves room for a message of `bytes` bytes sent on the communicator with buffer key
+/// `comm` (its own buffer if it has one, else the process's).
+pub fn reserve(comm: Option<usize>, bytes: usize) -> Result<Lease> {
     let mut a = ATTACHED.lock();
-    let att = a.as_mut().ok_or_else(|| {
+    let owner = match comm.map(Owner::Comm) {
+        Some(o) if a.contains_key(&o) => o,
+        _ => Owner::Process,
+    };
+    let att = a.get_mut(&owner).ok_or_else(|| {
         Error::new(
             Class::Buffer,
-            "buffered send with no buffer attached (MPI_Buffer_attach)",
+            "buffered send with no buffer attached (MPI_Buffer_attach or MPI_Comm_attach_buffer)",
         )
     })?;
     reap(att);
@@ -112,29 +149,30 @@ pub fn reserve(bytes: usize) -> Result<Lease> {
         return Err(Error::new(
             Class::Buffer,
             format!(
-                "buffered send of {bytes} bytes needs {need} bytes of the attached buffer; {} of {} are free",
+                "buffered send of {bytes} bytes needs {need} bytes of the attached buffer of {}; \
+                 {} of {} are free",
+                who(owner),
                 att.size - att.used,
                 att.size
             ),
         ));
     }
     att.used += need;
-    Ok(Lease(need))
+    Ok(Lease(owner, need))
 }
 
 /// Returns a reservation unused (a buffered message to oneself, queued by the endpoint: the
 /// attached buffer is checked for room, as for any buffered send, but not held).
 pub fn release(lease: Lease) {
-    if let Some(att) = ATTACHED.lock().as_mut() {
-        att.used = att.used.saturating_sub(lease.0);
+    if let Some(att) = ATTACHED.lock().get_mut(&lease.0) {
+        att.used = att.used.saturating_sub(lease.1);
     }
 }
 
 /// Keeps the send of a reserved message until it completes (its space is then free again).
 pub fn hand_over(lease: Lease, r: fmi::Request) {
-    let mut a = ATTACHED.lock();
-    match a.as_mut() {
-        Some(att) => att.flying.push((lease.0, r)),
+    match ATTACHED.lock().get_mut(&lease.0) {
+        Some(att) => att.flying.push((lease.1, r)),
         // Detached in between by another thread: nothing to account; the send still completes.
         None => r.free(),
     }

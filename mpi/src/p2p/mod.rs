@@ -114,6 +114,8 @@ pub(crate) fn core_err(e: fmi::Error) -> Error {
 #[derive(Default)]
 pub struct Endpoint {
     selfbox: Mutex<SelfBox>,
+    /// The key of the communicator's own attached buffer (`bsend::Owner::Comm`), once set.
+    buffer_key: std::sync::OnceLock<usize>,
 }
 
 #[derive(Default)]
@@ -216,6 +218,14 @@ impl Target {
 }
 
 impl Endpoint {
+    /// Names the communicator for its own attached buffer (`MPI_Comm_attach_buffer`).
+    pub fn set_buffer_key(&self, key: usize) {
+        let _ = self.buffer_key.set(key);
+    }
+
+    pub fn buffer_key(&self) -> Option<usize> {
+        self.buffer_key.get().copied()
+    }
     /// `MPI_Send` and its modes to `dest` (the caller handles `MPI_PROC_NULL`).
     ///
     /// # Safety
@@ -254,7 +264,7 @@ impl Endpoint {
             }
             Mode::Buffered => {
                 drop(c);
-                let lease = bsend::reserve(out.bytes().len())?;
+                let lease = bsend::reserve(self.buffer_key(), out.bytes().len())?;
                 let data = out.into_vec();
                 let r = comm.lock().isend(data, dest, ctag).map_err(core_err)?;
                 bsend::hand_over(lease, r);
@@ -267,7 +277,7 @@ impl Endpoint {
     /// synchronous one with no receive to take it could never complete: an error.
     fn send_self(&self, ctag: u32, data: Vec<u8>, mode: Mode, comm: &CommRef) -> Result<()> {
         if mode == Mode::Buffered {
-            bsend::release(bsend::reserve(data.len())?);
+            bsend::release(bsend::reserve(self.buffer_key(), data.len())?);
         }
         let me = comm.lock().rank();
         if self.deliver_posted(me, ctag, &data)? {

@@ -8,12 +8,19 @@
 //! bound to this job, this pair and this connection: a record cannot be replayed onto another.
 //!
 //! The byte stream then travels as records: a 2-byte big-endian length, then one Noise transport
-//! message (at most 65535 bytes: ciphertext and a 16-byte tag). Each direction counts its records
-//! (the nonce), so a record that was changed, dropped, reordered or replayed fails to open, and
-//! its connection fails with an error naming the peer; nothing of it is delivered.
+//! message (at most 65535 bytes: ciphertext and a 16-byte tag). The transport messages are sealed
+//! and opened here with ring's AES-256-GCM under the handshake's Split() keys, exactly as Noise
+//! defines them (nonce: the record counter of the direction; no associated data; a test checks
+//! them against snow's own transport), so that a record is sealed where it is built (the
+//! plaintext copied once, into the send buffer) and, when the socket already holds the rest of a
+//! record, read by the kernel straight into the receive buffer and opened there. Each direction
+//! counts its records (the nonce), so a record that was changed, dropped, reordered or replayed
+//! fails to open, and its connection fails with an error naming the peer; nothing of it is
+//! delivered.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::auth;
+use ring::aead;
 use std::io::{Read, Write};
 
 /// The Noise protocol of every encrypted link.
@@ -91,8 +98,11 @@ fn noise_error(what: &str, e: snow::Error) -> Error {
 }
 
 /// Runs the Noise handshake on a blocking stream (its timeouts bound it); the lower rank
-/// initiates. Returns the link's record state.
-pub fn handshake(s: &mut (impl Read + Write), b: &Binding<'_>) -> Result<Seal> {
+/// initiates. Returns the finished handshake and whether this end initiated it.
+fn run_handshake(
+    s: &mut (impl Read + Write),
+    b: &Binding<'_>,
+) -> Result<(snow::HandshakeState, bool)> {
     let params = PARAMS
         .parse()
         .map_err(|e| noise_error("protocol name", e))?;
@@ -144,10 +154,27 @@ pub fn handshake(s: &mut (impl Read + Write), b: &Binding<'_>) -> Result<Seal> {
             })?;
         }
     }
-    let noise = hs
-        .into_transport_mode()
-        .map_err(|e| noise_error("handshake end", e))?;
-    Ok(Seal::new(noise))
+    if !hs.is_handshake_finished() {
+        return Err(noise_error(
+            "handshake end",
+            snow::Error::State(snow::error::StateProblem::HandshakeNotFinished),
+        ));
+    }
+    Ok((hs, initiator))
+}
+
+/// Runs the Noise handshake on a blocking stream (its timeouts bound it); the lower rank
+/// initiates. Returns the link's record state, keyed by the handshake's Split().
+pub fn handshake(s: &mut (impl Read + Write), b: &Binding<'_>) -> Result<Seal> {
+    let (mut hs, initiator) = run_handshake(s, b)?;
+    // Split(): the first key seals what the initiator sends, the second what the responder sends.
+    let (i_to_r, r_to_i) = hs.dangerously_get_raw_split();
+    let (send, recv) = if initiator {
+        (i_to_r, r_to_i)
+    } else {
+        (r_to_i, i_to_r)
+    };
+    Ok(Seal::new(Cipher::new(&send)?, Cipher::new(&recv)?))
 }
 
 /// A record that failed to open: changed, forged, dropped, reordered or replayed in transit.
@@ -175,17 +202,78 @@ pub enum Opened {
     Incomplete,
 }
 
-/// The record state of an encrypted link: the Noise session, records sealed and not yet written,
-/// ciphertext read and not yet opened, and plaintext opened and not yet read.
+/// One direction's Noise cipher state: AES-256-GCM (ring) under a key from Split() and the
+/// record counter as nonce (Noise's AESGCM nonce: 4 zero bytes, then the counter, big-endian),
+/// with empty associated data, as Noise's transport messages are. The counter only goes up, by
+/// one per record sealed or opened, so each direction's records open only once and in order.
+struct Cipher {
+    key: aead::LessSafeKey,
+    next: u64,
+}
+
+impl Cipher {
+    fn new(key: &[u8; 32]) -> Result<Cipher> {
+        let key = aead::UnboundKey::new(&aead::AES_256_GCM, key)
+            .map_err(|_| Error::new(ErrorKind::Internal, "encrypted link: bad session key"))?;
+        Ok(Cipher {
+            key: aead::LessSafeKey::new(key),
+            next: 0,
+        })
+    }
+
+    /// The next record's nonce (Noise reserves the counter 2^64-1: the link is used up there).
+    fn nonce(&mut self) -> Option<aead::Nonce> {
+        if self.next == u64::MAX {
+            return None;
+        }
+        let mut n = [0u8; aead::NONCE_LEN];
+        n[4..].copy_from_slice(&self.next.to_be_bytes());
+        self.next += 1;
+        Some(aead::Nonce::assume_unique_for_key(n))
+    }
+
+    /// Seals `in_out` in place; its tag.
+    fn seal(&mut self, in_out: &mut [u8]) -> Result<aead::Tag> {
+        let used_up = || {
+            Error::new(
+                ErrorKind::Internal,
+                "encrypted link: record counter used up",
+            )
+        };
+        let nonce = self.nonce().ok_or_else(used_up)?;
+        self.key
+            .seal_in_place_separate_tag(nonce, aead::Aad::empty(), in_out)
+            .map_err(|_| Error::new(ErrorKind::Internal, "encrypted link: sealing failed"))
+    }
+
+    /// Opens the ciphertext `in_out` with `tag` in place.
+    fn open(&mut self, in_out: &mut [u8], tag: &[u8]) -> std::io::Result<()> {
+        let nonce = self.nonce().ok_or_else(forged)?;
+        let tag = aead::Tag::try_from(tag).map_err(|_| forged())?;
+        self.key
+            .open_in_place_separate_tag(nonce, aead::Aad::empty(), tag, in_out, 0..)
+            .map(|_| ())
+            .map_err(|_| forged())
+    }
+}
+
+/// Where ciphertext comes from when [`Seal::open_from`] reads a record's rest straight into its
+/// destination: a socket that tells how many bytes it holds.
+pub trait Source: Read {
+    /// Bytes that a read would return at once (0 when unknown).
+    fn available(&self) -> usize;
+}
+
+/// The record state of an encrypted link: the two directions' ciphers, records sealed and not
+/// yet written, ciphertext read and not yet opened, and plaintext opened and not yet read.
 pub struct Seal {
-    noise: snow::TransportState,
+    tx: Cipher,
+    rx: Cipher,
     /// Sealed records waiting for the socket: `out[out_off..out_len]` (the buffer only grows, so
     /// that sealing never clears memory first).
     out: Vec<u8>,
     out_off: usize,
     out_len: usize,
-    /// Header and first payload bytes of a message, gathered to go in one record.
-    stage: Vec<u8>,
     /// Ciphertext read from the socket: `inbuf[in_start..in_end]` is not yet opened.
     inbuf: Vec<u8>,
     in_start: usize,
@@ -197,45 +285,40 @@ pub struct Seal {
 }
 
 impl Seal {
-    fn new(noise: snow::TransportState) -> Seal {
+    fn new(tx: Cipher, rx: Cipher) -> Seal {
         Seal {
-            noise,
+            tx,
+            rx,
             out: Vec::new(),
             out_off: 0,
             out_len: 0,
-            stage: Vec::new(),
             inbuf: vec![0u8; IN_BUF],
             in_start: 0,
             in_end: 0,
-            plain: vec![0u8; MAX_RECORD],
+            plain: vec![0u8; MAX_PLAIN],
             plain_off: 0,
             plain_len: 0,
         }
     }
 
     /// Seals `head` followed by `body` (together at most [`MAX_PLAIN`] bytes) into one record
-    /// behind the records waiting for the socket.
+    /// behind the records waiting for the socket: both are copied once, into the record, and
+    /// sealed there.
     pub fn push(&mut self, head: &[u8], body: &[u8]) -> Result<()> {
-        let plain: &[u8] = if head.is_empty() {
-            body
-        } else {
-            self.stage.clear();
-            self.stage.extend_from_slice(head);
-            self.stage.extend_from_slice(body);
-            &self.stage
-        };
-        debug_assert!(plain.len() <= MAX_PLAIN);
+        let len = head.len() + body.len();
+        debug_assert!(len <= MAX_PLAIN);
         let start = self.out_len;
-        let end = start + LEN_PREFIX + plain.len() + TAG_LEN;
+        let text = start + LEN_PREFIX;
+        let end = text + len + TAG_LEN;
         if self.out.len() < end {
             self.out.resize(end, 0);
         }
-        let n = self
-            .noise
-            .write_message(plain, &mut self.out[start + LEN_PREFIX..end])
-            .map_err(|e| noise_error("seal", e))?;
-        self.out[start..start + LEN_PREFIX].copy_from_slice(&(n as u16).to_be_bytes());
-        self.out_len = start + LEN_PREFIX + n;
+        self.out[start..text].copy_from_slice(&((len + TAG_LEN) as u16).to_be_bytes());
+        self.out[text..text + head.len()].copy_from_slice(head);
+        self.out[text + head.len()..text + len].copy_from_slice(body);
+        let tag = self.tx.seal(&mut self.out[text..text + len])?;
+        self.out[text + len..end].copy_from_slice(tag.as_ref());
+        self.out_len = end;
         Ok(())
     }
 
@@ -278,48 +361,137 @@ impl Seal {
         self.plain_off < self.plain_len
     }
 
-    /// Opens the next record if it has arrived whole: straight into `dst` when it has room for
-    /// the whole record, else into the plaintext buffer.
-    pub fn open(&mut self, dst: &mut [u8]) -> std::io::Result<Opened> {
+    /// The next record's ciphertext length (tag included) when its length prefix has arrived.
+    fn next_len(&self) -> std::io::Result<Option<usize>> {
         let avail = &self.inbuf[self.in_start..self.in_end];
         if avail.len() < LEN_PREFIX {
-            return Ok(Opened::Incomplete);
+            return Ok(None);
         }
         let n = u16::from_be_bytes([avail[0], avail[1]]) as usize;
         if n < TAG_LEN {
             return Err(forged());
         }
-        if avail.len() < LEN_PREFIX + n {
+        Ok(Some(n))
+    }
+
+    /// Opens the next record if it has arrived whole: straight into `dst` when it has room for
+    /// the record's plaintext, else into the plaintext buffer.
+    pub fn open(&mut self, dst: &mut [u8]) -> std::io::Result<Opened> {
+        let Some(n) = self.next_len()? else {
+            return Ok(Opened::Incomplete);
+        };
+        if self.in_end - self.in_start < LEN_PREFIX + n {
             return Ok(Opened::Incomplete);
         }
-        let rec = &self.inbuf[self.in_start + LEN_PREFIX..self.in_start + LEN_PREFIX + n];
-        let opened = if dst.len() >= n {
-            // Room for the ciphertext: ring opens it in place there.
-            let k = self.noise.read_message(rec, dst).map_err(|_| forged())?;
-            Opened::Direct(k)
+        let text = self.in_start + LEN_PREFIX;
+        let body = n - TAG_LEN;
+        let (ct, tag) = self.inbuf[text..text + n].split_at(body);
+        let opened = if dst.len() >= body {
+            dst[..body].copy_from_slice(ct);
+            self.rx.open(&mut dst[..body], tag)?;
+            Opened::Direct(body)
         } else {
-            let k = self
-                .noise
-                .read_message(rec, &mut self.plain[..n])
-                .map_err(|_| forged())?;
+            self.plain[..body].copy_from_slice(ct);
+            self.rx.open(&mut self.plain[..body], tag)?;
             self.plain_off = 0;
-            self.plain_len = k;
+            self.plain_len = body;
             Opened::Buffered
         };
-        self.in_start += LEN_PREFIX + n;
+        self.consume(LEN_PREFIX + n);
+        Ok(opened)
+    }
+
+    /// As [`Seal::open`], and when `dst` has room for the next record's plaintext, part of that
+    /// record is buffered and `src` already holds the rest: reads the rest straight into `dst`
+    /// (and the tag and the following record's length prefix beside it), so the record's bytes
+    /// are copied once, by the kernel, and opened in place.
+    pub fn open_from(&mut self, dst: &mut [u8], src: &mut impl Source) -> std::io::Result<Opened> {
+        let Some(n) = self.next_len()? else {
+            return self.open(dst);
+        };
+        let body = n - TAG_LEN;
+        let have = self.in_end - self.in_start - LEN_PREFIX;
+        if have >= body || dst.len() < body || src.available() < n - have {
+            return self.open(dst);
+        }
+        let text = self.in_start + LEN_PREFIX;
+        dst[..have].copy_from_slice(&self.inbuf[text..text + have]);
+        let mut tag = [0u8; TAG_LEN];
+        let mut prefix = [0u8; LEN_PREFIX];
+        // Bytes of this record (ciphertext, then tag) and of the next one's prefix obtained.
+        let mut got = have;
+        let mut next = 0;
+        while got < n {
+            let (d, t) = if got < body {
+                (&mut dst[got..body], &mut tag[..])
+            } else {
+                (&mut dst[body..body], &mut tag[got - body..])
+            };
+            let r = src.read_vectored(&mut [
+                std::io::IoSliceMut::new(d),
+                std::io::IoSliceMut::new(t),
+                std::io::IoSliceMut::new(&mut prefix),
+            ]);
+            match r {
+                Ok(0) => {
+                    // The end of the stream inside the record: the caller's next read sees it.
+                    self.keep(&dst[..body], &tag, have, got);
+                    return Ok(Opened::Incomplete);
+                }
+                Ok(k) => {
+                    let into_record = k.min(n - got);
+                    got += into_record;
+                    next = k - into_record;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.keep(&dst[..body], &tag, have, got);
+                    return Err(e);
+                }
+            }
+        }
+        self.rx.open(&mut dst[..body], &tag)?;
+        // The buffer held only this record's start: now it holds what came after the record.
+        self.inbuf[..next].copy_from_slice(&prefix[..next]);
+        self.in_start = 0;
+        self.in_end = next;
+        Ok(Opened::Direct(body))
+    }
+
+    /// A direct read stopped inside the record (`got` of its bytes read, the first `have` of them
+    /// from the buffer): the bytes read go back behind the buffered part, so the buffer holds the
+    /// record's start again, only longer.
+    fn keep(&mut self, body: &[u8], tag: &[u8], have: usize, got: usize) {
+        self.compact();
+        let in_body = got.min(body.len());
+        let end = self.in_end + (in_body - have);
+        self.inbuf[self.in_end..end].copy_from_slice(&body[have..in_body]);
+        let in_tag = got - in_body;
+        self.inbuf[end..end + in_tag].copy_from_slice(&tag[..in_tag]);
+        self.in_end = end + in_tag;
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.in_start += n;
         if self.in_start == self.in_end {
             self.in_start = 0;
             self.in_end = 0;
         }
-        Ok(opened)
+    }
+
+    /// Moves a partial record to the front of the receive buffer.
+    fn compact(&mut self) {
+        if self.in_start > 0 {
+            self.inbuf.copy_within(self.in_start..self.in_end, 0);
+            self.in_end -= self.in_start;
+            self.in_start = 0;
+        }
     }
 
     /// Room to read ciphertext into (after moving a partial record to the front when needed).
     pub fn read_space(&mut self) -> &mut [u8] {
-        if self.inbuf.len() - self.in_end < LEN_PREFIX + MAX_RECORD && self.in_start > 0 {
-            self.inbuf.copy_within(self.in_start..self.in_end, 0);
-            self.in_end -= self.in_start;
-            self.in_start = 0;
+        if self.inbuf.len() - self.in_end < LEN_PREFIX + MAX_RECORD {
+            self.compact();
         }
         let end = (self.in_end + READ_CHUNK).min(self.inbuf.len());
         &mut self.inbuf[self.in_end..end]
@@ -338,6 +510,7 @@ fn forged() -> std::io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
 
     fn binding<'a>(secret: &'a [u8], rank: usize, peer: usize) -> Binding<'a> {
@@ -424,6 +597,192 @@ mod tests {
         b.read_space()[..rec.len()].copy_from_slice(&rec);
         b.filled(rec.len());
         assert!(b.open(&mut out).is_err());
+    }
+
+    /// Seal on one end, snow's own Noise transport on the other (both directions): the records
+    /// are Noise transport messages, with the Split() keys in the right order.
+    #[test]
+    fn records_are_noise_transport_messages() {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        for s in [&a, &b] {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+        }
+        let t = std::thread::spawn(move || {
+            let (hs, initiator) = run_handshake(&mut b, &binding(b"secret", 1, 0)).unwrap();
+            assert!(!initiator);
+            hs.into_transport_mode().unwrap()
+        });
+        let mut ours = handshake(&mut a, &binding(b"secret", 0, 1)).unwrap();
+        let mut snow = t.join().unwrap();
+        for (i, msg) in [&b"first"[..], &[7u8; MAX_PLAIN][..], b"third"]
+            .iter()
+            .enumerate()
+        {
+            ours.push(b"", msg).unwrap();
+            let rec = ours.unsent().to_vec();
+            ours.sent(rec.len());
+            let n = u16::from_be_bytes([rec[0], rec[1]]) as usize;
+            assert_eq!(n + LEN_PREFIX, rec.len());
+            let mut out = vec![0u8; MAX_RECORD];
+            let k = snow.read_message(&rec[LEN_PREFIX..], &mut out).unwrap();
+            assert_eq!(&out[..k], *msg, "record {i}");
+            // And back: snow seals, Seal opens.
+            let mut back = vec![0u8; MAX_RECORD];
+            let k = snow.write_message(msg, &mut back).unwrap();
+            let space = ours.read_space();
+            space[..LEN_PREFIX].copy_from_slice(&(k as u16).to_be_bytes());
+            space[LEN_PREFIX..LEN_PREFIX + k].copy_from_slice(&back[..k]);
+            ours.filled(LEN_PREFIX + k);
+            let mut got = vec![0u8; MAX_PLAIN];
+            match ours.open(&mut got).unwrap() {
+                Opened::Direct(k) => assert_eq!(&got[..k], *msg),
+                _ => panic!("a whole record opens"),
+            }
+        }
+    }
+
+    #[test]
+    fn reordered_records_fail() {
+        let (a, b) = pair(b"secret", b"secret");
+        let (mut a, mut b) = (a.unwrap(), b.unwrap());
+        a.push(&[], b"one").unwrap();
+        let first = a.unsent().to_vec();
+        a.sent(first.len());
+        a.push(&[], b"two").unwrap();
+        let second = a.unsent().to_vec();
+        b.read_space()[..second.len()].copy_from_slice(&second);
+        b.filled(second.len());
+        let mut out = [0u8; 16];
+        let e = b
+            .open(&mut out)
+            .err()
+            .expect("the second record first is refused");
+        assert!(e.get_ref().unwrap().is::<Forged>());
+    }
+
+    /// A socket as a [`Source`]; `claim` overrides what it says it holds (to drive a direct read
+    /// that stops inside a record).
+    struct Src {
+        s: UnixStream,
+        claim: Option<usize>,
+    }
+
+    impl Read for Src {
+        fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+            self.s.read(b)
+        }
+        fn read_vectored(&mut self, b: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
+            self.s.read_vectored(b)
+        }
+    }
+
+    impl Source for Src {
+        fn available(&self) -> usize {
+            let mut n: libc::c_int = 0;
+            // SAFETY: FIONREAD writes one int to `n`.
+            assert_eq!(
+                unsafe { libc::ioctl(self.s.as_raw_fd(), libc::FIONREAD, &mut n) },
+                0
+            );
+            self.claim.unwrap_or(n as usize)
+        }
+    }
+
+    /// Reads from `rx` into `dst` through open_from until a record opened or the socket is dry.
+    fn read_direct(seal: &mut Seal, rx: &mut Src, dst: &mut [u8]) -> std::io::Result<Opened> {
+        loop {
+            match seal.open_from(dst, rx)? {
+                Opened::Incomplete => {}
+                o => return Ok(o),
+            }
+            let n = rx.read(seal.read_space())?;
+            if n == 0 {
+                return Ok(Opened::Incomplete);
+            }
+            seal.filled(n);
+        }
+    }
+
+    /// Records read straight into the destination: whole, after partial arrivals (a direct read
+    /// that stops inside a record keeps what it read), and a changed one is refused.
+    #[test]
+    fn records_open_in_place_from_the_socket() {
+        let (a, b) = pair(b"secret", b"secret");
+        let (mut a, mut b) = (a.unwrap(), b.unwrap());
+        let (mut tx, rx) = UnixStream::pair().unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let mut rx = Src { s: rx, claim: None };
+        let msg: Vec<u8> = (0..4 * MAX_PLAIN).map(|i| (i * 7 + 3) as u8).collect();
+        for c in msg.chunks(MAX_PLAIN) {
+            a.push(&[], c).unwrap();
+        }
+        let wire = a.unsent().to_vec();
+        a.sent(wire.len());
+        let rec = LEN_PREFIX + MAX_RECORD;
+        let mut got = vec![0u8; msg.len()];
+        // Record 1 whole and the start of record 2.
+        tx.write_all(&wire[..rec + 10]).unwrap();
+        let o = read_direct(&mut b, &mut rx, &mut got).unwrap();
+        assert!(matches!(o, Opened::Direct(n) if n == MAX_PLAIN));
+        let dry = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..])
+            .err()
+            .unwrap();
+        assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
+        // More of record 2, read straight into the destination, stopping inside its body: the
+        // bytes read go back to the buffer.
+        let buffered = |b: &Seal| b.in_end - b.in_start;
+        rx.claim = Some(usize::MAX);
+        tx.write_all(&wire[rec + 10..rec + 30_000]).unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..])
+            .err()
+            .unwrap();
+        assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
+        assert_eq!(buffered(&b), 30_000, "what was read is kept");
+        // The rest of record 2, record 3's prefix and 100 bytes: record 2 completes straight into
+        // the destination (the socket holds its rest), with record 3's prefix beside it.
+        rx.claim = None;
+        tx.write_all(&wire[rec + 30_000..2 * rec + 102]).unwrap();
+        let o = read_direct(&mut b, &mut rx, &mut got[MAX_PLAIN..]).unwrap();
+        assert!(matches!(o, Opened::Direct(n) if n == MAX_PLAIN));
+        assert_eq!(buffered(&b), LEN_PREFIX);
+        let dry = read_direct(&mut b, &mut rx, &mut got[2 * MAX_PLAIN..])
+            .err()
+            .unwrap();
+        assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
+        assert_eq!(buffered(&b), 102);
+        // Record 3 up to 5 bytes before its end, read straight in: it stops inside the tag.
+        rx.claim = Some(usize::MAX);
+        tx.write_all(&wire[2 * rec + 102..3 * rec - 5]).unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got[2 * MAX_PLAIN..])
+            .err()
+            .unwrap();
+        assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
+        assert_eq!(buffered(&b), rec - 5, "what was read is kept");
+        // The rest: records 3 and 4 open.
+        rx.claim = None;
+        tx.write_all(&wire[3 * rec - 5..]).unwrap();
+        let mut off = 2 * MAX_PLAIN;
+        while off < msg.len() {
+            match read_direct(&mut b, &mut rx, &mut got[off..]).unwrap() {
+                Opened::Direct(n) => off += n,
+                _ => panic!("records missing"),
+            }
+        }
+        assert_eq!(got, msg);
+
+        // A changed byte in a record read straight into the destination.
+        a.push(&[], &msg[..MAX_PLAIN]).unwrap();
+        let mut wire = a.unsent().to_vec();
+        a.sent(wire.len());
+        wire[1000] ^= 0x40;
+        tx.write_all(&wire[..100]).unwrap();
+        let _ = read_direct(&mut b, &mut rx, &mut got);
+        tx.write_all(&wire[100..]).unwrap();
+        let e = read_direct(&mut b, &mut rx, &mut got)
+            .err()
+            .expect("a changed record fails");
+        assert!(e.get_ref().unwrap().is::<Forged>());
     }
 
     #[test]

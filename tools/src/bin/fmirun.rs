@@ -153,9 +153,9 @@ fn mpi_environment(args: &Args) -> Result<Vec<(&'static str, OsString)>, String>
         return Ok(Vec::new());
     }
     let lib = match &args.mpi_lib {
-        Some(f) if f.is_file() => Some(
-            std::path::absolute(f).map_err(|e| format!("--mpi-lib {}: {e}", f.display()))?,
-        ),
+        Some(f) if f.is_file() => {
+            Some(std::path::absolute(f).map_err(|e| format!("--mpi-lib {}: {e}", f.display()))?)
+        }
         Some(f) => return Err(format!("--mpi-lib {}: no such file", f.display())),
         None => std::env::current_exe()
             .ok()

@@ -3,10 +3,11 @@
 //! are opened into plaintext. Nothing is delivered from a record that fails to open.
 
 use super::{io_error, send_nosignal, RawReader, State, HEADER_LEN};
-use crate::channel::direct::seal::{Opened, Seal, MAX_PLAIN};
+use crate::channel::direct::seal::{Opened, Seal, Source, MAX_PLAIN};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::tls::Stream;
 use std::io::{ErrorKind as IoKind, IoSliceMut, Read};
+use std::os::fd::AsRawFd;
 
 /// Plaintext sealed before the records are written (a few records per system call).
 const BATCH: usize = 256 << 10;
@@ -81,6 +82,27 @@ pub fn progress_send(
     }
 }
 
+impl Source for RawReader<'_> {
+    /// A plain socket's queued bytes (FIONREAD); over TLS the socket's bytes are TLS records, so
+    /// none are counted and records are never read straight into their destination.
+    fn available(&self) -> usize {
+        match self {
+            RawReader::Plain(s) => {
+                let mut n: libc::c_int = 0;
+                // SAFETY: FIONREAD writes one int through the pointer, which points to `n`.
+                let rc = unsafe { libc::ioctl(s.as_raw_fd(), libc::FIONREAD, &mut n) };
+                if rc == 0 {
+                    usize::try_from(n).unwrap_or(0)
+                } else {
+                    0
+                }
+            }
+            #[cfg(feature = "tls")]
+            RawReader::Tls(_) => 0,
+        }
+    }
+}
+
 /// Plaintext reader over an encrypted link: WouldBlock when no whole record has arrived and
 /// nothing is buffered; Ok(0) at the end of the connection; InvalidData ([`Forged`]) for a
 /// record that fails to open.
@@ -105,7 +127,7 @@ impl Read for Reader<'_> {
                 Some(b) => b,
                 None => return Ok(0),
             };
-            match self.seal.open(dst)? {
+            match self.seal.open_from(dst, &mut self.raw)? {
                 Opened::Direct(0) | Opened::Buffered => continue,
                 Opened::Direct(n) => return Ok(n),
                 Opened::Incomplete => {}
