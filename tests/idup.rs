@@ -89,7 +89,7 @@ fn idups_in_flight_overlap_blocking_dup_and_split() {
 fn finish_dup_checks_its_input() {
     common::run_peers(2, |c| {
         let mut p = c.idup().unwrap();
-        let mut other = c.dup().unwrap();
+        let other = c.dup().unwrap();
         p.request().wait().unwrap();
         let e = other.finish_dup(p).unwrap_err();
         assert_eq!(e.kind(), fmi::ErrorKind::InvalidArg, "{e}");

@@ -232,7 +232,7 @@ impl Communicator {
                     // Every round uses the call's tag: the algorithms receive from named
                     // peers, whose messages arrive in order.
                     let mut sent = 0;
-                    let mut each = |_: u32, f: &mut dyn FnMut(&mut Exec) -> Result<()>| {
+                    let mut each = |_: u32, f: &mut RoundFn| {
                         let mut x = Exec::P2p(a, p2p::Ctx::new(bg.as_mut(), tag, deadline));
                         let r = f(&mut x);
                         sent += x.sent();
@@ -257,7 +257,7 @@ impl Communicator {
                     let r = open_store(&mut conn, kind, &config, me, deadline).and_then(|t| {
                         // Round r > 0 has keys of its own (operation name `op.r`).
                         let mut sent = 0;
-                        let mut each = |round: u32, f: &mut dyn FnMut(&mut Exec) -> Result<()>| {
+                        let mut each = |round: u32, f: &mut RoundFn| {
                             let name = match round {
                                 0 => op.to_string(),
                                 r => format!("{op}.{r}"),
@@ -377,10 +377,13 @@ impl Communicator {
     }
 }
 
+/// What one round runs.
+type RoundFn<'f> = dyn FnMut(&mut Exec) -> Result<()> + 'f;
+
 /// The rounds of one background call: each runs the algorithm the plan picked, with a fresh
 /// context (on a store, keys of its own).
 pub(super) struct Rounds<'r> {
-    each: &'r mut dyn FnMut(u32, &mut dyn FnMut(&mut Exec) -> Result<()>) -> Result<()>,
+    each: &'r mut dyn FnMut(u32, &mut RoundFn) -> Result<()>,
     /// The call's deadline.
     pub deadline: Instant,
 }
