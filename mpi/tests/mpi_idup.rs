@@ -29,7 +29,11 @@ fn idup_over_redis_alone() {
     let run = run_fmi(&exe, 3, &[], &env);
     let what = "comm_idup on 3 processes over Redis";
     assert!(run.ok, "{}", run.describe(what));
-    assert!(run.stdout.contains("PASS comm_idup"), "{}", run.describe(what));
+    assert!(
+        run.stdout.contains("PASS comm_idup"),
+        "{}",
+        run.describe(what)
+    );
     let _ = std::fs::remove_file(&cfg);
     assert!(server.scan("fmi:*").is_empty(), "keys left behind");
 }

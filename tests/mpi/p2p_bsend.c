@@ -40,6 +40,10 @@ int main(int argc, char **argv) {
             CHECK(in[i] == left * 1000 + k * 10 + i % 10, "message %d: in[%d] = %d", k, i, in[i]);
     }
     OK(MPI_Buffer_flush());
+    MPI_Request flush_req;
+    OK(MPI_Buffer_iflush(&flush_req));
+    int fdone = 0;
+    while (!fdone) OK(MPI_Test(&flush_req, &fdone, MPI_STATUS_IGNORE));
 
     /* Larger than the whole buffer: MPI_ERR_BUFFER (MPICH may send it anyway, from memory
      * of its own; then it is received). */
@@ -75,6 +79,9 @@ int main(int argc, char **argv) {
     rc = MPI_Bsend(out[0], N, MPI_INT, right, 4, MPI_COMM_WORLD);
     CHECK(class_of(rc) == MPI_ERR_BUFFER, "world has no buffer: class %d", class_of(rc));
     OK(MPI_Recv(in, N, MPI_INT, left, 4, dup, MPI_STATUS_IGNORE));
+    MPI_Request fr;
+    OK(MPI_Comm_iflush_buffer(dup, &fr));
+    OK(MPI_Wait(&fr, MPI_STATUS_IGNORE));
     OK(MPI_Comm_flush_buffer(dup));
     OK(MPI_Comm_detach_buffer(dup, &back, &bs));
     CHECK(back == cbuf && bs == (int)sizeof cbuf, "comm detach: %p %d", back, bs);

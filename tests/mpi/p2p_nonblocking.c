@@ -134,6 +134,20 @@ int main(int argc, char **argv) {
         CHECK(c == left && d == left * 2, "isendrecv %d %d", c, d);
     }
 
+    /* A request handle as an integer and back (MPI_Request_toint/fromint). */
+    {
+        int v = rank, got = -1;
+        MPI_Request q[2];
+        OK(MPI_Irecv(&got, 1, MPI_INT, left, 90, MPI_COMM_WORLD, &q[0]));
+        int as_int = MPI_Request_toint(q[0]);
+        q[0] = MPI_Request_fromint(as_int);
+        CHECK(MPI_Request_fromint(MPI_Request_toint(MPI_REQUEST_NULL)) == MPI_REQUEST_NULL,
+              "null request round trip");
+        OK(MPI_Isend(&v, 1, MPI_INT, right, 90, MPI_COMM_WORLD, &q[1]));
+        OK(MPI_Waitall(2, q, MPI_STATUSES_IGNORE));
+        CHECK(got == left, "request from an int: %d", got);
+    }
+
     /* MPI_PROC_NULL requests complete at once. */
     {
         int flag = 0;

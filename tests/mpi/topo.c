@@ -2,7 +2,8 @@
  * Cartesian communicators (get, rank/coords, shift, sub, map, dup keeps the topology, processes
  * beyond the grid get MPI_COMM_NULL, a zero-dimensional grid), graphs, distributed graphs
  * (adjacent and general, weights), Topo_test, and Neighbor_allgather(v)/alltoall(v/w) on a
- * periodic ring, a non-periodic grid and a distributed graph, values checked exactly. */
+ * periodic ring, a non-periodic grid and a distributed graph, values checked exactly, with
+ * their non-blocking and persistent forms; Comm_toint/fromint. */
 #include "check.h"
 
 static int rank, size;
@@ -194,6 +195,7 @@ int main(int argc, char **argv) {
         int t, nd, gd[2], gp[2], gc[2], r;
         OK(MPI_Topo_test(g, &t));
         CHECK(t == MPI_CART, "Topo_test %d", t);
+        CHECK(MPI_Comm_fromint(MPI_Comm_toint(g)) == g, "Comm_toint/fromint");
         OK(MPI_Topo_test(MPI_COMM_WORLD, &t));
         CHECK(t == MPI_UNDEFINED, "Topo_test of COMM_WORLD %d", t);
         OK(MPI_Cartdim_get(g, &nd));

@@ -428,8 +428,12 @@ int main(int argc, char **argv) {
          * anyway, libfmi keeps it and returns the error): t is left as it is. */
     }
 
-    /* ---- handle conversion and the removed MPI-1 names ---- */
+    /* ---- handle conversion, the null handle's name, the removed MPI-1 names ---- */
     {
+        char nm[MPI_MAX_OBJECT_NAME];
+        int nl = 0;
+        OK(MPI_Type_get_name(MPI_DATATYPE_NULL, nm, &nl));
+        CHECK(strcmp(nm, "MPI_DATATYPE_NULL") == 0 && nl == 17, "name of the null type: %s", nm);
         MPI_Datatype v;
         OK(MPI_Type_vector(2, 1, 3, MPI_INT, &v));
         CHECK(MPI_Type_fromint(MPI_Type_toint(v)) == v, "toint/fromint");

@@ -608,8 +608,12 @@ pub unsafe fn type_get_name(
     name: *mut c_char,
     len: *mut c_int,
 ) -> Result<(), MpiError> {
-    let o = dt::object(datatype)?;
-    let s = o.name.lock().clone();
+    // The null handle has a name too (as MPICH gives it; mpi4py checks it).
+    let s = if datatype == MPI_DATATYPE_NULL {
+        "MPI_DATATYPE_NULL".to_string()
+    } else {
+        dt::object(datatype)?.name.lock().clone()
+    };
     cabi::write_string(name, MPI_MAX_OBJECT_NAME as usize, &s, len, "type_name")
 }
 
@@ -786,20 +790,17 @@ pub fn aint_diff(a: MPI_Aint, b: MPI_Aint) -> Result<MPI_Aint, MpiError> {
 /// `MPI_Type_toint`: the handle's value as an int (handles of this library fit in one).
 pub fn type_toint(datatype: MPI_Datatype) -> Result<c_int, MpiError> {
     c_int::try_from(datatype.0).map_err(|_| {
-        MpiError::new(
-            MPI_ERR_TYPE,
-            format!(
-                "the datatype handle {:#x} does not fit in an int",
-                datatype.0
-            ),
-        )
+        MpiError::arg(format!(
+            "the datatype handle {:#x} does not fit in an int",
+            datatype.0
+        ))
     })
 }
 /// `MPI_Type_fromint`: the handle of an int from `MPI_Type_toint`.
 pub fn type_fromint(datatype: c_int) -> Result<MPI_Datatype, MpiError> {
     usize::try_from(datatype)
         .map(MPI_Datatype)
-        .map_err(|_| MpiError::new(MPI_ERR_TYPE, format!("{datatype} is not a datatype handle")))
+        .map_err(|_| MpiError::arg(format!("{datatype} is not a datatype handle (negative)")))
 }
 
 // MPI-1 names removed in MPI-3.0, exported as MPICH's library exports them.

@@ -166,6 +166,9 @@ fn removal(r: Result<(), errclass::RemoveError>, what: &str, v: c_int) -> Result
         Err(HasCodes) => Err(MpiError::arg(format!(
             "error class {v} still has error codes (remove them first)"
         ))),
+        Err(HasString) => Err(MpiError::arg(format!(
+            "error {what} {v} still has a string (MPI_Remove_error_string first)"
+        ))),
         Err(NoString) => Err(MpiError::arg(format!("{v} has no string to remove"))),
     }
 }

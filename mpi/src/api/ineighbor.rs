@@ -1,7 +1,8 @@
 //! The non-blocking (`MPI_Ineighbor_*`) and persistent (`MPI_Neighbor_*_init`) forms of the
-//! neighbourhood collectives: requests on the request design (`crate::objects::request`)
-//! whose exchange is the blocking one's (`super::neighbor`), run by the first completion call
-//! (`MPI_Wait`/`MPI_Test` families, `MPI_Start` makes a persistent one active again).
+//! neighbourhood collectives: the call described as the blocking one describes it
+//! (`super::neighbor`), run on the communicator's collectives worker as a request
+//! (`crate::objects::coll_request`) while the program goes on; a persistent one is described
+//! again at each `MPI_Start`.
 
 use super::neighbor::*;
 use crate::entry::MpiError;

@@ -1,20 +1,22 @@
-//! Neighbourhood collectives on topology communicators (blocking): `MPI_Neighbor_allgather(v)`,
+//! Neighbourhood collectives on topology communicators: `MPI_Neighbor_allgather(v)`,
 //! `MPI_Neighbor_alltoall(v/w)` and their `_c` forms. Block k of the send side goes to the k-th
 //! out-neighbour, block k of the receive side comes from the k-th in-neighbour (a grid's are,
 //! per dimension, the -1 then the +1 neighbour; `MPI_PROC_NULL` past a non-periodic edge: no
 //! transfer). All blocks between two processes travel in one block of the core's `alltoallv`
 //! (so the core's plan picks the algorithm and channel), in list order: a process that is a
-//! neighbour twice gets its blocks matched in order, as MPICH does.
+//! neighbour twice gets its blocks matched in order, as MPICH does. The call is described as
+//! the other collectives describe theirs (`crate::coll`), so the non-blocking and persistent
+//! forms (`super::ineighbor`) run on the communicator's collectives worker like theirs.
 
 use crate::cabi;
+use crate::coll::{Coll, Input, Output, Region, Who};
 use crate::entry::{MpiError, Raise};
 use crate::gen::abi::*;
+use crate::objects::coll_request::CollOp;
 use crate::objects::comm;
 use crate::objects::datatype as dt;
-use crate::objects::request::{self, Operation};
-use crate::objects::{status, topo};
-use crate::types::Type;
-use fmi::collective::shape::Blocks;
+use crate::objects::{request, topo};
+use crate::types::{Named, Type};
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
@@ -37,67 +39,82 @@ pub(crate) enum Mode {
     Init(*mut MPI_Request),
 }
 
-/// A neighbourhood collective behind a request: the exchange runs in the first completion
-/// call that reaches it (`MPI_Wait`/`MPI_Test` families), all of it at once.
-struct NeighborOp {
-    c: MPI_Comm,
-    sends: Vec<Part>,
-    recvs: Vec<Part>,
-    persistent: bool,
-    active: bool,
-}
-
-impl Operation for NeighborOp {
-    fn progress(&mut self, _block: bool) -> Result<Option<MPI_Status>, MpiError> {
-        if !self.active {
-            return Ok(Some(status::empty(MPI_ANY_SOURCE)));
-        }
-        self.active = false;
-        exchange(self.c, &self.sends, &self.recvs)?;
-        Ok(Some(status::empty(MPI_ANY_SOURCE)))
-    }
-    fn start(&mut self) -> Result<(), MpiError> {
-        if self.active {
-            return Err(MpiError::new(
-                MPI_ERR_REQUEST,
-                "MPI_Start of a persistent neighbourhood collective that is still active",
-            ));
-        }
-        self.active = true;
-        Ok(())
-    }
-    fn is_persistent(&self) -> bool {
-        self.persistent
-    }
-    fn is_active(&self) -> bool {
-        self.active
-    }
-}
-
-/// Runs the exchange now, or makes the request of `mode`.
+/// Runs the exchange now, or makes the request of `mode`: the call is described as one core
+/// `alltoallv` ([`describe`]) and run as the other collectives run theirs (`crate::coll`),
+/// the request forms on the communicator's collectives worker (`CollOp`).
 fn finish(c: MPI_Comm, sends: Vec<Part>, recvs: Vec<Part>, mode: Mode) -> Result<(), MpiError> {
-    let (req, persistent) = match mode {
-        Mode::Now => return exchange(c, &sends, &recvs),
-        Mode::Start(r) => (r, false),
-        Mode::Init(r) => (r, true),
+    let obj = comm::get(c)?;
+    let (req, op) = match mode {
+        Mode::Now => {
+            let mut coll = describe(c, &sends, &recvs)?;
+            obj.with(|k| coll.run(k))?;
+            // SAFETY: the output buffers were valid for the call, which has just ended.
+            unsafe { coll.finish() }?;
+            return Ok(());
+        }
+        Mode::Start(r) => (r, CollOp::once(&obj, describe(c, &sends, &recvs)?)?),
+        Mode::Init(r) => {
+            let again = move |_: &Who| describe(c, &sends, &recvs);
+            (r, CollOp::persistent(&obj, Box::new(again))?)
+        }
     };
     if req.is_null() {
         return Err(MpiError::arg("request is NULL"));
     }
-    // Check the types now, as a blocking call would.
-    for p in sends.iter().chain(&recvs) {
-        p.t.check_committed()?;
-    }
-    let op = NeighborOp {
-        c,
-        sends,
-        recvs,
-        persistent,
-        active: !persistent,
-    };
     let h = request::register(Box::new(op), Raise::Comm(c));
     // SAFETY: checked not NULL; the caller's out-parameter.
     unsafe { cabi::out(req, h, "request") }
+}
+
+/// The call as one core `alltoallv`: per peer one region, the blocks for (from) that peer in
+/// list order (several blocks become one struct type over their addresses).
+fn describe(c: MPI_Comm, sends: &[Part], recvs: &[Part]) -> Result<Coll, MpiError> {
+    let size = comm::get(c)?.size;
+    let (ins, outs) = neighbours(c)?;
+    if sends.len() != outs.len() || recvs.len() != ins.len() {
+        return Err(MpiError::new(
+            MPI_ERR_INTERN,
+            "the neighbour lists changed since the call was described",
+        ));
+    }
+    let send = regions(size, sends, &outs)?;
+    let recv = regions(size, recvs, &ins)?;
+    // SAFETY: the regions are the program's buffers, valid until the call completes.
+    unsafe {
+        Ok(Coll::Alltoallv {
+            send: Input::new(send)?,
+            recv: Output::new(recv, false)?,
+        })
+    }
+}
+
+fn regions(size: usize, parts: &[Part], peers: &Ranks) -> Result<Vec<Region>, MpiError> {
+    let mut by_peer: Vec<Vec<&Part>> = vec![Vec::new(); size];
+    for (p, peer) in parts.iter().zip(peers) {
+        p.t.check_committed()?;
+        if let Some(r) = *peer {
+            by_peer[r].push(p);
+        }
+    }
+    by_peer
+        .into_iter()
+        .map(|ps| match ps[..] {
+            [] => Ok(Region::new(std::ptr::null(), 0, Type::named(Named::Byte))),
+            [p] => Ok(Region::new(p.at, p.count, p.t.clone())),
+            _ => {
+                let base = ps[0].at;
+                let lens: Vec<i64> = ps.iter().map(|p| p.count as i64).collect();
+                let disps: Vec<i64> = ps
+                    .iter()
+                    .map(|p| (p.at as isize).wrapping_sub(base as isize) as i64)
+                    .collect();
+                let types: Vec<Arc<Type>> = ps.iter().map(|p| p.t.clone()).collect();
+                let t = Type::create_struct(&lens, &disps, &types, false)?;
+                t.commit();
+                Ok(Region::new(base, 1, t))
+            }
+        })
+        .collect()
 }
 
 fn part(base: *const c_void, disp_bytes: i64, count: i64, t: &Arc<Type>) -> Result<Part, MpiError> {
@@ -128,70 +145,6 @@ fn neighbours(c: MPI_Comm) -> Result<(Ranks, Ranks), MpiError> {
     let (i, o) = t.neighbors(obj.rank as i64);
     let f = |v: Vec<Option<i64>>| v.into_iter().map(|x| x.map(|r| r as usize)).collect();
     Ok((f(i), f(o)))
-}
-
-/// Sends `sends[k]` to out-neighbour k and receives `recvs[k]` from in-neighbour k.
-fn exchange(c: MPI_Comm, sends: &[Part], recvs: &[Part]) -> Result<(), MpiError> {
-    let obj = comm::get(c)?;
-    let (ins, outs) = neighbours(c)?;
-    if sends.len() != outs.len() || recvs.len() != ins.len() {
-        return Err(MpiError::new(MPI_ERR_INTERN, "neighbour lists changed"));
-    }
-    let n = obj.size;
-    // Packed data per destination, in list order.
-    let mut to: Vec<Vec<u8>> = vec![Vec::new(); n];
-    for (p, dest) in sends.iter().zip(&outs) {
-        let Some(d) = *dest else { continue };
-        p.t.check_committed()?;
-        let len = p.t.bytes(p.count)? as usize;
-        let buf = &mut to[d];
-        let at = buf.len();
-        buf.resize(at + len, 0);
-        // SAFETY: the caller's send buffer holds `count` elements of the type at `at`.
-        unsafe { p.t.pack(p.at, p.count, &mut buf[at..])? };
-    }
-    let mut from_len = vec![0usize; n];
-    for (p, src) in recvs.iter().zip(&ins) {
-        if let Some(s) = *src {
-            p.t.check_committed()?;
-            from_len[s] += p.t.bytes(p.count)? as usize;
-        }
-    }
-    let scounts: Vec<usize> = to.iter().map(Vec::len).collect();
-    let sdispls = offsets(&scounts);
-    let rdispls = offsets(&from_len);
-    let send: Vec<u8> = to.concat();
-    let mut recv = vec![0u8; from_len.iter().sum()];
-    obj.with(|k| {
-        k.alltoallv(
-            &send,
-            Blocks::new(&scounts, &sdispls),
-            &mut recv,
-            Blocks::new(&from_len, &rdispls),
-        )
-    })?;
-    let mut next = rdispls;
-    for (p, src) in recvs.iter().zip(&ins) {
-        let Some(s) = *src else { continue };
-        let len = p.t.bytes(p.count)? as usize;
-        let data = &recv[next[s]..next[s] + len];
-        next[s] += len;
-        // SAFETY: the caller's receive buffer holds `count` elements of the type at `at`.
-        unsafe { p.t.unpack(data, p.at, p.count)? };
-    }
-    Ok(())
-}
-
-fn offsets(counts: &[usize]) -> Vec<usize> {
-    let mut acc = 0;
-    counts
-        .iter()
-        .map(|&c| {
-            let d = acc;
-            acc += c;
-            d
-        })
-        .collect()
 }
 
 fn extent_of(t: &Arc<Type>) -> i64 {

@@ -1297,3 +1297,31 @@ pub unsafe fn comm_detach_buffer_c(
 pub fn comm_flush_buffer(c: MPI_Comm) -> Result<(), MpiError> {
     Ok(bsend::flush_of(comm_owner(c)?)?)
 }
+
+/// `MPI_Buffer_iflush`, `MPI_Comm_iflush_buffer`: complete when the buffer's messages (those
+/// buffered before and since) have been sent.
+struct Flush(bsend::Owner);
+
+impl Operation for Flush {
+    fn progress(&mut self, block: bool) -> Result<Option<MPI_Status>, MpiError> {
+        if block {
+            bsend::flush_of(self.0)?;
+        } else if !bsend::flushed(self.0) {
+            return Ok(None);
+        }
+        Ok(Some(status::empty(MPI_ANY_SOURCE)))
+    }
+}
+
+pub unsafe fn buffer_iflush(r: *mut MPI_Request) -> Result<(), MpiError> {
+    if r.is_null() {
+        return Err(MpiError::arg("request is NULL"));
+    }
+    *r = request::register(Box::new(Flush(bsend::Owner::Process)), Raise::Default);
+    Ok(())
+}
+
+pub unsafe fn comm_iflush_buffer(c: MPI_Comm, r: *mut MPI_Request) -> Result<(), MpiError> {
+    let owner = comm_owner(c)?;
+    new_request(r, Box::new(Flush(owner)), c)
+}

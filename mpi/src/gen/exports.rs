@@ -451,7 +451,7 @@ pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Buffer_iflush", Raise::Default)
+    entry::call("MPI_Buffer_iflush", Raise::Default, || crate::api::p2p::buffer_iflush(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
@@ -771,7 +771,7 @@ pub unsafe extern "C" fn MPI_Comm_idup_with_info(comm: MPI_Comm, info: MPI_Info,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Comm_iflush_buffer", Raise::Comm(comm))
+    entry::call("MPI_Comm_iflush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_iflush_buffer(comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -1963,7 +1963,7 @@ pub unsafe extern "C" fn MPI_Graphdims_get(comm: MPI_Comm, nnodes: *mut c_int, n
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Grequest_complete(request: MPI_Request) -> c_int {
-    entry::unsupported("MPI_Grequest_complete", Raise::Default)
+    entry::call("MPI_Grequest_complete", Raise::Default, || crate::api::grequest::grequest_complete(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Grequest_complete(request: MPI_Request) -> c_int {
@@ -1971,7 +1971,7 @@ pub unsafe extern "C" fn MPI_Grequest_complete(request: MPI_Request) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Grequest_start(query_fn: Option<MPI_Grequest_query_function>, free_fn: Option<MPI_Grequest_free_function>, cancel_fn: Option<MPI_Grequest_cancel_function>, extra_state: *mut c_void, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Grequest_start", Raise::Default)
+    entry::call("MPI_Grequest_start", Raise::Default, || crate::api::grequest::grequest_start(query_fn, free_fn, cancel_fn, extra_state, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Grequest_start(query_fn: Option<MPI_Grequest_query_function>, free_fn: Option<MPI_Grequest_free_function>, cancel_fn: Option<MPI_Grequest_cancel_function>, extra_state: *mut c_void, request: *mut MPI_Request) -> c_int {
@@ -2499,7 +2499,7 @@ pub unsafe extern "C" fn MPI_Intercomm_create_from_groups(local_group: MPI_Group
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Intercomm_merge(intercomm: MPI_Comm, high: c_int, newintracomm: *mut MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Intercomm_merge", Raise::Comm(intercomm))
+    entry::call("MPI_Intercomm_merge", Raise::Comm(intercomm), || crate::api::inter::intercomm_merge(intercomm, high, newintracomm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Intercomm_merge(intercomm: MPI_Comm, high: c_int, newintracomm: *mut MPI_Comm) -> c_int {

@@ -303,7 +303,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Buffer_iflush",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -503,7 +503,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_iflush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1248,12 +1248,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Grequest_complete",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Grequest_start",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1583,7 +1583,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Intercomm_merge",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

@@ -65,10 +65,11 @@ pub fn set_string(code: c_int, s: &str) -> bool {
 pub enum RemoveError {
     NotAdded,
     HasCodes,
+    HasString,
     NoString,
 }
 
-/// Removes an added class (which has no codes left) and its string.
+/// Removes an added class (MPI-4.1: erroneous while it has codes or a string).
 pub fn remove_class(class: c_int) -> Result<(), RemoveError> {
     let mut a = ADDED.lock();
     if !a.classes.contains(&class) {
@@ -77,16 +78,23 @@ pub fn remove_class(class: c_int) -> Result<(), RemoveError> {
     if a.codes.values().any(|&c| c == class) {
         return Err(RemoveError::HasCodes);
     }
+    if a.strings.contains_key(&class) {
+        return Err(RemoveError::HasString);
+    }
     a.classes.remove(&class);
-    a.strings.remove(&class);
     Ok(())
 }
 
-/// Removes an added code and its string.
+/// Removes an added code (erroneous while it has a string).
 pub fn remove_code(code: c_int) -> Result<(), RemoveError> {
     let mut a = ADDED.lock();
-    a.codes.remove(&code).ok_or(RemoveError::NotAdded)?;
-    a.strings.remove(&code);
+    if !a.codes.contains_key(&code) {
+        return Err(RemoveError::NotAdded);
+    }
+    if a.strings.contains_key(&code) {
+        return Err(RemoveError::HasString);
+    }
+    a.codes.remove(&code);
     Ok(())
 }
 
@@ -142,9 +150,13 @@ mod tests {
         assert!(set_string(k, "mine"));
         assert_eq!(user_string(k).as_deref(), Some("mine"));
         assert_eq!(remove_class(c), Err(RemoveError::HasCodes));
+        assert_eq!(remove_code(k), Err(RemoveError::HasString));
         assert_eq!(remove_string(k), Ok(()));
         assert_eq!(remove_string(k), Err(RemoveError::NoString));
         assert_eq!(remove_code(k), Ok(()));
+        assert!(set_string(c, "class"));
+        assert_eq!(remove_class(c), Err(RemoveError::HasString));
+        assert_eq!(remove_string(c), Ok(()));
         assert_eq!(remove_class(c), Ok(()));
         assert_eq!(remove_class(c), Err(RemoveError::NotAdded));
         assert!(!set_string(7, "standard classes keep their strings"));

@@ -7,6 +7,7 @@ pub mod comm;
 pub mod datatype;
 pub mod errclass;
 pub mod errhandler;
+pub mod grequest;
 pub mod group;
 pub mod host;
 pub mod idup_request;

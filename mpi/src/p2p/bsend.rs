@@ -114,6 +114,17 @@ pub fn flush_of(owner: Owner) -> Result<()> {
     wait_all(flying, Some(owner))
 }
 
+/// Whether `owner`'s buffered messages have all been sent (`MPI_Buffer_iflush` tests this).
+pub fn flushed(owner: Owner) -> bool {
+    match ATTACHED.lock().get_mut(&owner) {
+        Some(att) => {
+            reap(att);
+            att.flying.is_empty()
+        }
+        None => true,
+    }
+}
+
 /// `MPI_Buffer_flush`.
 pub fn flush() -> Result<()> {
     flush_of(Owner::Process)

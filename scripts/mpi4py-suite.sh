@@ -6,8 +6,12 @@
 # suite (test/main.py with MPI4PY_TEST_SPAWN=0, excluding the one-sided, I/O, dynamic-process,
 # ULFM and intercommunicator modules) under fmirun at 1 and 2 processes. Fails when the build
 # fails or the suite reports any failure or error.
+#
+# Not one of scripts/test.sh's suites yet: the suite does not pass on libfmi today (docs/mpi4py.md
+# lists what fails), and the test command stops at its first failing step. Run it by hand with an
+# installed prefix: FMI_PREFIX=/opt/fmi FMI_WORK=/tmp/w scripts/mpi4py-suite.sh
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${FMI_PREFIX:?}" "${FMI_WORK:?}"
 W="$FMI_WORK/mpi4py"
 mkdir -p "$W"
