@@ -10,6 +10,7 @@ pub mod errhandler;
 pub mod grequest;
 pub mod group;
 pub mod host;
+pub mod idup_request;
 pub mod info;
 pub mod message;
 pub mod op;
