@@ -88,18 +88,10 @@ impl DirectTransport {
     }
 
     /// Runs `f` on the connections, matcher and requests, under the lock.
-    fn with_io<T>(&self, f: impl FnOnce(&mut tagged::Io<'_>) -> T) -> T {
+    fn with_io<T>(&self, f: impl FnOnce(&mut tagged::Io<'_, '_>) -> T) -> T {
         let mut guard = self.shared.lock();
-        let Core {
-            conns,
-            matcher,
-            reqs,
-            ..
-        } = &mut *guard;
         f(&mut tagged::Io {
-            conns,
-            matcher,
-            reqs,
+            g: &mut guard,
             rank: self.rank,
             spin: self.spin,
         })
@@ -187,9 +179,7 @@ impl P2pTransport for DirectTransport {
                 };
                 let want = buf.len();
                 let mut io = tagged::Io {
-                    conns: &mut core.conns,
-                    matcher: &mut core.matcher,
-                    reqs: &mut core.reqs,
+                    g: &mut guard,
                     rank: self.rank,
                     spin: self.spin,
                 };
