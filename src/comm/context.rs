@@ -10,12 +10,11 @@
 //! id have no process in common.
 //!
 //! The agreement never holds this process's lock across a collective (a dup on the caller's
-//! thread and a non-blocking dup on a collectives worker may run at once, each waiting for
-//! peers): [`agree`] snapshots the free set, ANDs it over the creators, picks an id, reserves it
-//! under a short lock (another allocation of this process may have taken it meanwhile), and
-//! ANDs whether every creator reserved it; if any did not, each releases it and they try again
-//! (as MPICH's non-blocking context-id allocation retries). Blocking allocations pick the
-//! lowest common id, non-blocking ones the highest, so that the two kinds seldom collide.
+//! thread and non-blocking dups on collectives workers may run at once, each waiting for
+//! peers): [`agree`] gives the free set to one allocation of this process at a time (the one
+//! with the lowest key, the same on every creator, as MPICH's non-blocking context-id
+//! allocation does), the others contribute an empty set and try again. Blocking allocations
+//! pick the lowest common id, non-blocking ones the highest.
 //!
 //! Freeing a communicator returns its id to this process's set only. Processes may free at
 //! different times: an id that one member still uses is absent from that member's set, so the
@@ -40,13 +39,21 @@ pub const TEMPORARY: u32 = 1 << 30;
 #[derive(Debug)]
 pub struct ContextIds {
     free: [u64; WORDS],
+    /// The keys of the allocations under way on this process ([`agree`]).
+    waiting: Vec<u64>,
+    /// The allocation that holds the free set, if any.
+    holder: Option<u64>,
 }
 
 impl ContextIds {
     fn new() -> ContextIds {
         let mut free = [u64::MAX; WORDS];
         free[0] &= !1; // id 0: the communicator made by init
-        ContextIds { free }
+        ContextIds {
+            free,
+            waiting: Vec::new(),
+            holder: None,
+        }
     }
     /// The set of free ids, to be combined with the other creators' sets.
     pub fn mask(&self) -> [u64; WORDS] {
@@ -106,53 +113,110 @@ pub enum Pick {
 /// Agrees with the other creators on an id free on each of them and reserves it here (unless
 /// `want` is false: a process that joins no new communicator takes part without reserving).
 /// `and` ANDs a vector of words over the creators (every creator passes vectors of the same
-/// length, in the same order); `extra` words are ANDed along with the free set in the first
-/// round of the attempt that succeeds and returned. Never holds the lock across `and`; retries
-/// until `deadline` while another allocation of this process took the picked id meanwhile.
+/// length, in the same order); `extra` words are ANDed along with the free set in the attempt
+/// that succeeds and returned. Never holds the lock across `and`.
+///
+/// Several allocations of this process may run at once (a blocking dup on the caller's thread,
+/// idups on collectives workers): as in MPICH, the free set goes to one of them at a time, the
+/// one with the lowest `key` among those under way here (the same key on every creator: the
+/// parent's context id and whether the allocation is non-blocking). An allocation that does
+/// not hold the set contributes an empty one; an attempt in which some creator did so fails on
+/// every creator, which try again, until `deadline`. The allocation of lowest key among those
+/// under way gets the set on each of its creators once the others' rounds ended, so it
+/// succeeds; without the priority two allocations that each held the set on some processes
+/// could fail each other forever.
 pub fn agree(
     family: &Family,
     deadline: Instant,
     pick: Pick,
     want: bool,
+    key: u64,
+    extra: &[u64],
+    and: impl FnMut(&mut [u64]) -> Result<()>,
+) -> Result<(u32, Vec<u64>)> {
+    family.ids(deadline)?.waiting.push(key);
+    let r = agree_rounds(family, deadline, pick, want, key, extra, and);
+    // Bounded by a new deadline: the entry must go even when the agreement timed out.
+    let mut ids = family.ids(Instant::now() + HOLD)?;
+    if let Some(i) = ids.waiting.iter().position(|&k| k == key) {
+        ids.waiting.swap_remove(i);
+    }
+    if ids.holder == Some(key) {
+        ids.holder = None;
+    }
+    r
+}
+
+/// The key of an allocation over the communicator of context `ctx` (for `create_group`, its
+/// temporary context), blocking or not: lower keys get the free set first.
+pub fn key(ctx: u32, nonblocking: bool) -> u64 {
+    (u64::from(ctx) << 1) | u64::from(nonblocking)
+}
+
+/// How long the end of an agreement waits for the lock of the free set (held only briefly).
+const HOLD: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn agree_rounds(
+    family: &Family,
+    deadline: Instant,
+    pick: Pick,
+    want: bool,
+    key: u64,
     extra: &[u64],
     mut and: impl FnMut(&mut [u64]) -> Result<()>,
 ) -> Result<(u32, Vec<u64>)> {
     let mut attempt = 0u64;
     loop {
         attempt += 1;
-        let mut words = family.ids(deadline)?.mask().to_vec();
-        words.extend_from_slice(extra);
-        and(&mut words)?;
-        let common = &words[..WORDS];
-        let id = match pick {
-            Pick::Lowest => lowest(common)?,
-            Pick::Highest => highest(common)?,
-        };
-        let took = !want || family.ids(deadline)?.try_take(id);
-        let mut all = vec![u64::MAX; words.len()];
-        all[0] = u64::from(took);
-        if let Err(e) = and(&mut all) {
-            if took && want {
-                family.ids(deadline)?.release(id);
+        let (mut words, mine) = {
+            let mut ids = family.ids(deadline)?;
+            let first = ids.waiting.iter().min() == Some(&key);
+            if ids.holder.is_none() && first {
+                ids.holder = Some(key);
             }
-            return Err(e);
+            if ids.holder == Some(key) {
+                (ids.mask().to_vec(), true)
+            } else {
+                (vec![0; WORDS], false)
+            }
+        };
+        // 1 where this creator holds its free set (the AND says whether every creator does).
+        words.push(u64::from(mine));
+        words.extend_from_slice(extra);
+        let r = and(&mut words);
+        let mut ids = family.ids(deadline)?;
+        r?;
+        if words[WORDS] == 1 {
+            let common = &words[..WORDS];
+            let id = match pick {
+                Pick::Lowest => lowest(common)?,
+                Pick::Highest => highest(common)?,
+            };
+            // Held since the snapshot, the set still has the id (others only returned ids).
+            if want && !ids.try_take(id) {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    format!("context id {id} was taken while this agreement held the free set"),
+                ));
+            }
+            ids.holder = None;
+            return Ok((id, words.split_off(WORDS + 1)));
         }
-        if all[0] == 1 {
-            return Ok((id, words.split_off(WORDS)));
+        if ids.holder == Some(key) {
+            ids.holder = None;
         }
-        if took && want {
-            family.ids(deadline)?.release(id);
-        }
+        drop(ids);
         if Instant::now() >= deadline {
             return Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "no context id could be reserved on every member in {} attempts (other \
-                     communicators of the same processes were being created at the same time)",
-                    attempt
+                    "no context id could be agreed on every member in {attempt} attempts (other \
+                     communicators of the same processes were being created at the same time)"
                 ),
             ));
         }
+        // Let the allocation that holds the set finish its round.
+        std::thread::yield_now();
     }
 }
 

@@ -119,7 +119,8 @@ impl Communicator {
         let deadline = Instant::now() + self.timeout;
         let family = self.family.clone();
         let want = color != UNDEFINED;
-        let (id, _) = context::agree(&family, deadline, Pick::Lowest, want, &[], |w| {
+        let key = context::key(self.ctx, false);
+        let (id, _) = context::agree(&family, deadline, Pick::Lowest, want, key, &[], |w| {
             self.and_over(w)
         })?;
         if !want {
@@ -192,9 +193,11 @@ impl Communicator {
             same_check(hash as u32),
             same_check((hash >> 32) as u32),
         ];
-        let (id, words) = context::agree(&family, deadline, Pick::Lowest, true, &extra, |w| {
-            temp.and_over(w)
-        })?;
+        let key = context::key(temp_ctx, false);
+        let (id, words) =
+            context::agree(&family, deadline, Pick::Lowest, true, key, &extra, |w| {
+                temp.and_over(w)
+            })?;
         drop(temp);
         let checked = if words[1] != same_check(tag) {
             Err(Error::new(

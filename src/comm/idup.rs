@@ -68,32 +68,34 @@ impl Communicator {
         let out = outcome.clone();
         let fam = family.clone();
         let (size, nonce) = (self.size, random_id());
+        let key = context::key(self.ctx, true);
         let extra = [if self.rank == 0 { nonce } else { u64::MAX }];
         let request = self.start_rounds(call, move |rounds| {
             let deadline = rounds.deadline;
             let mut n = 0;
-            let (id, words) = context::agree(&fam, deadline, Pick::Highest, true, &extra, |w| {
-                if size == 1 {
-                    return Ok(());
-                }
-                let mut buf = AlignedBuf::new(w.len() * 8);
-                for (c, v) in buf.chunks_exact_mut(8).zip(w.iter()) {
-                    c.copy_from_slice(&v.to_le_bytes());
-                }
-                rounds.round(n, |x| {
-                    x.run(Args::Allreduce {
-                        send: None,
-                        buf: &mut buf,
-                        t,
-                        op: &op,
-                    })
+            let (id, words) =
+                context::agree(&fam, deadline, Pick::Highest, true, key, &extra, |w| {
+                    if size == 1 {
+                        return Ok(());
+                    }
+                    let mut buf = AlignedBuf::new(w.len() * 8);
+                    for (c, v) in buf.chunks_exact_mut(8).zip(w.iter()) {
+                        c.copy_from_slice(&v.to_le_bytes());
+                    }
+                    rounds.round(n, |x| {
+                        x.run(Args::Allreduce {
+                            send: None,
+                            buf: &mut buf,
+                            t,
+                            op: &op,
+                        })
+                    })?;
+                    n += 1;
+                    for (c, v) in buf.chunks_exact(8).zip(w.iter_mut()) {
+                        *v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+                    }
+                    Ok(())
                 })?;
-                n += 1;
-                for (c, v) in buf.chunks_exact(8).zip(w.iter_mut()) {
-                    *v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-                }
-                Ok(())
-            })?;
             *out.lock() = Some((id, words[0]));
             Ok(())
         })?;
