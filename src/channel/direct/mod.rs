@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 ///
 /// Its state sits behind one lock, shared with the progress thread that advances non-blocking
 /// requests while the caller is away (started with the first request). A blocking call holds
-/// the lock throughout and advances the pending requests itself.
+/// the call lock throughout, and the state lock except while it waits in poll(2) (with the
+/// connections it uses claimed); it advances the pending requests itself.
 pub struct DirectTransport {
     rank: usize,
     size: usize,
