@@ -117,9 +117,7 @@ impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
         if self.guard.reqs.completions() != self.before {
             self.shared.completed.notify_all();
-            if self.guard.driving {
-                self.shared.kick_driver();
-            }
+            self.kick_driver();
         }
     }
 }
@@ -148,7 +146,7 @@ impl CoreGuard<'_> {
     /// Makes the driver, if any, look again at what to wait for (a connection was released).
     pub fn kick_driver(&self) {
         if self.guard.driving {
-            self.shared.kick.signal();
+            self.shared.kick_once();
         }
     }
 }
@@ -206,12 +204,13 @@ impl Shared {
             self.wake.signal();
         }
         if driving {
-            self.kick_driver();
+            self.kick_once();
         }
     }
 
-    /// Kicks the driver out of its poll, once per poll.
-    fn kick_driver(&self) {
+    /// Kicks the driver out of its poll, once per poll (its next step sees whatever changed
+    /// under the lock before the kick).
+    fn kick_once(&self) {
         if !self.kicked.swap(true, Ordering::SeqCst) {
             self.kick.signal();
         }
