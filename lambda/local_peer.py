@@ -5,7 +5,8 @@ as ``fmirun -n N python3 lambda/local_peer.py --payloads FILE --kind KIND [...]`
 It takes payload number $FMI_PEER_ID from FILE (the payloads the driver would send to AWS),
 points its "rendezvous" at fmirun's embedded server ($FMI_RENDEZVOUS, standing in for the
 deployment's fmi-rendezvous), removes FMI_PEER_ID/FMI_NUM_PEERS/FMI_COMM_NAME from the
-environment (the functions must form the communicator from the payload alone), and runs:
+environment (the functions must form the communicator from the payload alone; MPI4PY_LIBMPI
+too, which fmirun sets: they must find libfmi's MPI library in their layer), and runs:
 
   --kind python        handler.handler(payload, context) from --handler-dir (lambda/python)
   --kind cpp           the C++ example once: BINARY '<payload json>'
@@ -114,7 +115,8 @@ def main():
         sys.exit("local_peer: %d payloads for %s peers" % (len(payloads), os.environ["FMI_NUM_PEERS"]))
     payload = dict(payloads[rank])
     payload["rendezvous"] = os.environ["FMI_RENDEZVOUS"]
-    for k in ("FMI_PEER_ID", "FMI_NUM_PEERS", "FMI_COMM_NAME"):
+    # fmirun's MPI library choice too: a function finds libfmi's MPI library in its layer
+    for k in ("FMI_PEER_ID", "FMI_NUM_PEERS", "FMI_COMM_NAME", "MPI4PY_LIBMPI"):
         os.environ.pop(k, None)
     os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(args.memory)
     request_id = "local-%s-%d" % (payload["comm_name"], rank)

@@ -32,6 +32,35 @@ PYTHONPATH="$site" timeout -k 10 300 "$FMIRUN" -n 1 "$VENV/bin/python" -c \
     'from mpi4py import MPI; print("LIB", MPI.Get_library_version().splitlines()[0])' | tee "$W/lib"
 grep -q "LIB .*libfmi" "$W/lib" || fail "mpi4py did not load libfmi's libmpi_abi.so.1"
 
+echo "--- a mpi4py program as AWS Lambda functions (lambda/mpi4py/handler.py), 3 local peers"
+# The Python layer is the wheel's content under python/ (scripts/build-layers.sh makes it so);
+# mpi4py and the program go into the function's directory. local_peer.py drops fmirun's
+# MPI4PY_LIBMPI: the handler must find libfmi's library in the layer.
+rm -rf "$W/lambda"
+mkdir -p "$W/lambda/opt/python" "$W/lambda/task"
+whl="$(PYTHON="$VENV/bin/python" "$ROOT/python/build-wheel.sh" --lib "$FMI_PREFIX/lib/libfmi.so.0" \
+    --mpi-lib "$FMI_PREFIX/lib/libmpi_abi.so.1" --out "$W/lambda/dist" | tail -1)"
+(cd "$W/lambda/opt/python" && unzip -q "$whl")
+cp -R "$site"/. "$W/lambda/task/"
+cp "$ROOT/lambda/mpi4py/handler.py" "$ROOT/examples-mpi/mpi4py_pi.py" "$W/lambda/task/"
+cat >"$W/lambda/task/which_lib.py" <<'PY'
+# Which libmpi_abi.so.1 this process mapped: the layer's ($FMI_TEST_LAYER_LIB), and only it.
+import os, sys
+from mpi4py import MPI
+libs = sorted({l.split()[-1] for l in open("/proc/self/maps") if "libmpi_abi" in l})
+MPI.COMM_WORLD.Barrier()
+print("LIBS", libs, MPI.Get_library_version().splitlines()[0])
+want = os.path.realpath(os.environ["FMI_TEST_LAYER_LIB"])
+sys.exit(0 if libs == [want] and "libfmi" in MPI.Get_library_version() else 1)
+PY
+for prog in mpi4py_pi.py which_lib.py; do
+    FMI_MPI_PROGRAM="$prog" FMI_TEST_LAYER_LIB="$W/lambda/opt/python/fmi/libmpi_abi.so.1" \
+        PYTHONPATH="$W/lambda/opt/python" timeout -k 10 300 "$VENV/bin/python" "$ROOT/lambda/invoke.py" \
+        -n 3 --local python --handler-dir "$W/lambda/task" --fmirun "$FMIRUN" | tee "$W/lambda/$prog.log"
+    grep -q "3/3 peers ok" "$W/lambda/$prog.log" || fail "the mpi4py Lambda function failed with $prog"
+done
+grep -q "check OK" "$W/lambda/mpi4py_pi.py.log" || fail "the mpi4py example's check did not pass"
+
 for n in 1 2; do
     echo "--- mpi4py's suite at $n processes"
     start=$SECONDS

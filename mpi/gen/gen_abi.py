@@ -362,7 +362,13 @@ def gen_exports_rs(abi, impls):
         mod = impls.get(p.impl_name)
         # MPI_X_toint returns the handle as an int (a value, not an error code; -1 on error).
         value_int = p.ret == "int" and p.name.endswith("_toint")
-        if p.ret == "int" and not value_int:
+        if p.name.startswith("MPI_T_"):
+            # The tool interface returns its MPI_T_ERR_* classes and calls no error handler.
+            if mod:
+                body = f"entry::tool(\"{p.name}\", || crate::api::{mod}::{p.impl_name}({args}))"
+            else:
+                body = f"entry::tool_unsupported(\"{p.name}\")"
+        elif p.ret == "int" and not value_int:
             if mod:
                 body = f"entry::call(\"{p.name}\", {raise_}, || crate::api::{mod}::{p.impl_name}({args}))"
             else:

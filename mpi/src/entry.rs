@@ -148,6 +148,24 @@ pub fn value<T>(
     }
 }
 
+/// Runs the implementation of a tool-interface procedure (`MPI_T_*`): MPI_SUCCESS or the
+/// error's class (an `MPI_T_ERR_*` value), with no error handler, as the standard says.
+pub fn tool(proc_: &'static str, f: impl FnOnce() -> Result<(), MpiError>) -> c_int {
+    let e = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => return MPI_SUCCESS,
+        Ok(Err(e)) => e,
+        Err(p) => MpiError::new(MPI_T_ERR_INVALID, panicked(p).msg),
+    };
+    tracing::debug!("{proc_}: {} [{}]", e.msg, class_name(e.class));
+    e.class
+}
+
+/// A tool-interface procedure without an implementation.
+pub fn tool_unsupported(proc_: &'static str) -> c_int {
+    tracing::debug!("{proc_}: not implemented by libfmi's MPI library");
+    MPI_T_ERR_NOT_SUPPORTED
+}
+
 /// A procedure without an implementation.
 pub fn unsupported(proc_: &'static str, raise: Raise) -> c_int {
     fail(proc_, raise, unsupported_error(proc_))

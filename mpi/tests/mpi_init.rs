@@ -111,3 +111,24 @@ fn info_objects() {
 fn collectives() {
     both("coll", &[1, 2, 3, 4], |_| vec![]);
 }
+
+/// MPICH 5.0.2's library crashes on MPI_T error paths, so only libfmi's run checks the
+/// refusals (the argument `errors`, see tests/mpi/tool.c).
+#[test]
+fn the_tool_interface_answers_and_never_calls_an_error_handler() {
+    let exe = compile("tests/mpi/tool.c");
+    let _one = serial();
+    for n in [1, 2] {
+        for (lib, run) in [
+            ("MPICH", run_mpich(&exe, n, &[], &[])),
+            ("libfmi", run_fmi(&exe, n, &["errors"], &[])),
+        ] {
+            let what = format!("tool on {n} processes with {lib}'s library");
+            assert!(
+                run.ok && run.stdout.contains("PASS tool"),
+                "{}",
+                run.describe(&what)
+            );
+        }
+    }
+}

@@ -40,10 +40,12 @@ fi
 rm -rf "$W"
 mkdir -p "$W/lib" "$W/bin"
 
-echo "---- arm64: cargo build --release -p fmi -p fmi-mpi --lib --target $TRIPLE"
+# The same command and environment as scripts/build-layers.sh --arch arm64 (which the Python suite
+# runs before this one), so that cargo finds that build up to date instead of building it again.
+echo "---- arm64: cargo build --release --lib --bins --target $TRIPLE"
 start=$SECONDS
-run env "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$GNU-gcc" "CC_aarch64_unknown_linux_gnu=$GNU-gcc" \
-    cargo build --manifest-path "$ROOT/Cargo.toml" --release -p fmi -p fmi-mpi --lib --target "$TRIPLE"
+run env "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$GNU-gcc" \
+    cargo build --manifest-path "$ROOT/Cargo.toml" --release --lib --bins --target "$TRIPLE"
 echo "(cross build: $((SECONDS - start)) s)"
 SO="$ROOT/target/$TRIPLE/release/libfmi.so"
 MPI_SO="$ROOT/target/$TRIPLE/release/libmpi_abi.so"

@@ -1,4 +1,4 @@
-/* MPI_THREAD_SERIALIZED kept truthful (libfmi only; 2 processes): while one thread of rank 0
+/* MPI_THREAD_SERIALIZED kept truthful (libfmi only; 2 or more processes): while one thread of rank 0
  * blocks in MPI_Recv on MPI_COMM_WORLD, a call on the same communicator from another thread
  * returns an error saying the communicator is busy, never waits. Rank 1 sends the awaited
  * message after a pause. */
@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
     int rank, size;
     OK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     OK(MPI_Comm_size(MPI_COMM_WORLD, &size));
-    CHECK(size == 2, "run on 2 processes");
+    CHECK(size >= 2, "run on 2 or more processes");
     if (rank == 0) {
         OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
         pthread_t t;
@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
         CHECK(busy, "a second thread's call on the busy communicator succeeded");
         pthread_join(t, NULL);
         OK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL));
-    } else {
+    } else if (rank == 1) {
         sleep(3);
         int v = 42;
         OK(MPI_Send(&v, 1, MPI_INT, 0, 1, MPI_COMM_WORLD));

@@ -33,6 +33,33 @@ fn nonblocking(
     unsafe { cabi::out(request, h, "request") }
 }
 
+/// A persistent collective's array argument (counts, displacements, types), copied at init:
+/// the call is described again at each `MPI_Start`, and programs release their arrays once the
+/// init returned (mpi4py's `Allgatherv_init` does; MPICH copies them as well). NULL, or an
+/// array that is not significant on this rank, stays NULL (it is not read).
+struct Kept<T>(Option<Vec<T>>);
+
+impl<T: Copy> Kept<T> {
+    /// # Safety
+    /// When `significant`, `p` is NULL or valid for reads of `n` elements.
+    unsafe fn new(p: *const T, n: usize, significant: bool) -> Kept<T> {
+        if !significant || p.is_null() {
+            return Kept(None);
+        }
+        Kept(Some(std::slice::from_raw_parts(p, n).to_vec()))
+    }
+
+    fn ptr(&self) -> *const T {
+        self.0.as_ref().map_or(std::ptr::null(), |v| v.as_ptr())
+    }
+}
+
+/// The size of `c` and this process's rank in it (the length of a collective's arrays).
+fn shape(c: MPI_Comm) -> Result<(usize, usize), MpiError> {
+    let obj = comm::get(c)?;
+    Ok((obj.size, obj.rank))
+}
+
 /// Makes a persistent request of a call on `c` (inactive until `MPI_Start`).
 fn persistent(
     c: MPI_Comm,
@@ -423,8 +450,11 @@ pub unsafe fn gatherv_init(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, me) = shape(c)?;
+    let at_root = c_int::try_from(me).ok() == Some(root);
+    let (rc, rd) = (Kept::new(rc, n, at_root), Kept::new(rd, n, at_root));
     persistent(c, i, request, move |o| unsafe {
-        describe_gatherv(o, sb, sn.into(), st, rb, rc, rd, rt, root)
+        describe_gatherv(o, sb, sn.into(), st, rb, rc.ptr(), rd.ptr(), rt, root)
     })
 }
 
@@ -460,8 +490,11 @@ pub unsafe fn gatherv_init_c(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, me) = shape(c)?;
+    let at_root = c_int::try_from(me).ok() == Some(root);
+    let (rc, rd) = (Kept::new(rc, n, at_root), Kept::new(rd, n, at_root));
     persistent(c, i, request, move |o| unsafe {
-        describe_gatherv(o, sb, sn, st, rb, rc, rd, rt, root)
+        describe_gatherv(o, sb, sn, st, rb, rc.ptr(), rd.ptr(), rt, root)
     })
 }
 
@@ -497,8 +530,11 @@ pub unsafe fn scatterv_init(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, me) = shape(c)?;
+    let at_root = c_int::try_from(me).ok() == Some(root);
+    let (sc, sd) = (Kept::new(sc, n, at_root), Kept::new(sd, n, at_root));
     persistent(c, i, request, move |o| unsafe {
-        describe_scatterv(o, sb, sc, sd, st, rb, rn.into(), rt, root)
+        describe_scatterv(o, sb, sc.ptr(), sd.ptr(), st, rb, rn.into(), rt, root)
     })
 }
 
@@ -534,8 +570,11 @@ pub unsafe fn scatterv_init_c(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, me) = shape(c)?;
+    let at_root = c_int::try_from(me).ok() == Some(root);
+    let (sc, sd) = (Kept::new(sc, n, at_root), Kept::new(sd, n, at_root));
     persistent(c, i, request, move |o| unsafe {
-        describe_scatterv(o, sb, sc, sd, st, rb, rn, rt, root)
+        describe_scatterv(o, sb, sc.ptr(), sd.ptr(), st, rb, rn, rt, root)
     })
 }
 
@@ -569,8 +608,10 @@ pub unsafe fn allgatherv_init(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let (rc, rd) = (Kept::new(rc, n, true), Kept::new(rd, n, true));
     persistent(c, i, request, move |o| unsafe {
-        describe_allgatherv(o, sb, sn.into(), st, rb, rc, rd, rt)
+        describe_allgatherv(o, sb, sn.into(), st, rb, rc.ptr(), rd.ptr(), rt)
     })
 }
 
@@ -604,8 +645,10 @@ pub unsafe fn allgatherv_init_c(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let (rc, rd) = (Kept::new(rc, n, true), Kept::new(rd, n, true));
     persistent(c, i, request, move |o| unsafe {
-        describe_allgatherv(o, sb, sn, st, rb, rc, rd, rt)
+        describe_allgatherv(o, sb, sn, st, rb, rc.ptr(), rd.ptr(), rt)
     })
 }
 
@@ -641,8 +684,12 @@ pub unsafe fn alltoallv_init(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let sends = !in_place(sb);
+    let (sc, sd) = (Kept::new(sc, n, sends), Kept::new(sd, n, sends));
+    let (rc, rd) = (Kept::new(rc, n, true), Kept::new(rd, n, true));
     persistent(c, i, request, move |o| unsafe {
-        describe_alltoallv(o, sb, sc, sd, st, rb, rc, rd, rt)
+        describe_alltoallv(o, sb, sc.ptr(), sd.ptr(), st, rb, rc.ptr(), rd.ptr(), rt)
     })
 }
 
@@ -678,8 +725,12 @@ pub unsafe fn alltoallv_init_c(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let sends = !in_place(sb);
+    let (sc, sd) = (Kept::new(sc, n, sends), Kept::new(sd, n, sends));
+    let (rc, rd) = (Kept::new(rc, n, true), Kept::new(rd, n, true));
     persistent(c, i, request, move |o| unsafe {
-        describe_alltoallv(o, sb, sc, sd, st, rb, rc, rd, rt)
+        describe_alltoallv(o, sb, sc.ptr(), sd.ptr(), st, rb, rc.ptr(), rd.ptr(), rt)
     })
 }
 
@@ -715,8 +766,30 @@ pub unsafe fn alltoallw_init(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let sends = !in_place(sb);
+    let (sc, sd, sts) = (
+        Kept::new(sc, n, sends),
+        Kept::new(sd, n, sends),
+        Kept::new(sts, n, sends),
+    );
+    let (rc, rd, rts) = (
+        Kept::new(rc, n, true),
+        Kept::new(rd, n, true),
+        Kept::new(rts, n, true),
+    );
     persistent(c, i, request, move |o| unsafe {
-        describe_alltoallw(o, sb, sc, sd, sts, rb, rc, rd, rts)
+        describe_alltoallw(
+            o,
+            sb,
+            sc.ptr(),
+            sd.ptr(),
+            sts.ptr(),
+            rb,
+            rc.ptr(),
+            rd.ptr(),
+            rts.ptr(),
+        )
     })
 }
 
@@ -752,8 +825,30 @@ pub unsafe fn alltoallw_init_c(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let sends = !in_place(sb);
+    let (sc, sd, sts) = (
+        Kept::new(sc, n, sends),
+        Kept::new(sd, n, sends),
+        Kept::new(sts, n, sends),
+    );
+    let (rc, rd, rts) = (
+        Kept::new(rc, n, true),
+        Kept::new(rd, n, true),
+        Kept::new(rts, n, true),
+    );
     persistent(c, i, request, move |o| unsafe {
-        describe_alltoallw(o, sb, sc, sd, sts, rb, rc, rd, rts)
+        describe_alltoallw(
+            o,
+            sb,
+            sc.ptr(),
+            sd.ptr(),
+            sts.ptr(),
+            rb,
+            rc.ptr(),
+            rd.ptr(),
+            rts.ptr(),
+        )
     })
 }
 
@@ -1097,8 +1192,10 @@ pub unsafe fn reduce_scatter_init(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let rc = Kept::new(rc, n, true);
     persistent(c, i, request, move |o| unsafe {
-        describe_reduce_scatter(o, sb, rb, rc, dt, op)
+        describe_reduce_scatter(o, sb, rb, rc.ptr(), dt, op)
     })
 }
 
@@ -1128,7 +1225,9 @@ pub unsafe fn reduce_scatter_init_c(
     i: MPI_Info,
     request: *mut MPI_Request,
 ) -> R {
+    let (n, _) = shape(c)?;
+    let rc = Kept::new(rc, n, true);
     persistent(c, i, request, move |o| unsafe {
-        describe_reduce_scatter(o, sb, rb, rc, dt, op)
+        describe_reduce_scatter(o, sb, rb, rc.ptr(), dt, op)
     })
 }

@@ -67,7 +67,7 @@ pub unsafe extern "C" fn MPI_Abort(comm: MPI_Comm, errorcode: c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Accumulate", Raise::Win(win))
+    entry::call("MPI_Accumulate", Raise::Win(win), || crate::api::rma::accumulate(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
@@ -75,7 +75,7 @@ pub unsafe extern "C" fn MPI_Accumulate(origin_addr: *const c_void, origin_count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Accumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Accumulate_c", Raise::Win(win))
+    entry::call("MPI_Accumulate_c", Raise::Win(win), || crate::api::rma::accumulate_c(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Accumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
@@ -891,7 +891,7 @@ pub unsafe extern "C" fn MPI_Comm_test_inter(comm: MPI_Comm, flag: *mut c_int) -
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Compare_and_swap(origin_addr: *const c_void, compare_addr: *const c_void, result_addr: *mut c_void, datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Compare_and_swap", Raise::Win(win))
+    entry::call("MPI_Compare_and_swap", Raise::Win(win), || crate::api::rma::compare_and_swap(origin_addr, compare_addr, result_addr, datatype, target_rank, target_disp, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Compare_and_swap(origin_addr: *const c_void, compare_addr: *const c_void, result_addr: *mut c_void, datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, win: MPI_Win) -> c_int {
@@ -995,7 +995,7 @@ pub unsafe extern "C" fn MPI_Exscan_init_c(sendbuf: *const c_void, recvbuf: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Fetch_and_op(origin_addr: *const c_void, result_addr: *mut c_void, datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, op: MPI_Op, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Fetch_and_op", Raise::Win(win))
+    entry::call("MPI_Fetch_and_op", Raise::Win(win), || crate::api::rma::fetch_and_op(origin_addr, result_addr, datatype, target_rank, target_disp, op, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Fetch_and_op(origin_addr: *const c_void, result_addr: *mut c_void, datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, op: MPI_Op, win: MPI_Win) -> c_int {
@@ -1003,7 +1003,7 @@ pub unsafe extern "C" fn MPI_Fetch_and_op(origin_addr: *const c_void, result_add
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_call_errhandler(fh: MPI_File, errorcode: c_int) -> c_int {
-    entry::unsupported("MPI_File_call_errhandler", Raise::File(fh))
+    entry::call("MPI_File_call_errhandler", Raise::File(fh), || crate::api::file::file_call_errhandler(fh, errorcode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_call_errhandler(fh: MPI_File, errorcode: c_int) -> c_int {
@@ -1011,7 +1011,7 @@ pub unsafe extern "C" fn MPI_File_call_errhandler(fh: MPI_File, errorcode: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_close(fh: *mut MPI_File) -> c_int {
-    entry::unsupported("MPI_File_close", Raise::file_at(fh))
+    entry::call("MPI_File_close", Raise::file_at(fh), || crate::api::file::file_close(fh))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_close(fh: *mut MPI_File) -> c_int {
@@ -1035,7 +1035,7 @@ pub unsafe extern "C" fn MPIX_File_create_errhandler_x(comm_errhandler_fn_x: Opt
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_delete(filename: *const c_char, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_delete", Raise::Default)
+    entry::call("MPI_File_delete", Raise::Default, || crate::api::file::file_delete(filename, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_delete(filename: *const c_char, info: MPI_Info) -> c_int {
@@ -1043,7 +1043,7 @@ pub unsafe extern "C" fn MPI_File_delete(filename: *const c_char, info: MPI_Info
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_amode(fh: MPI_File, amode: *mut c_int) -> c_int {
-    entry::unsupported("MPI_File_get_amode", Raise::File(fh))
+    entry::call("MPI_File_get_amode", Raise::File(fh), || crate::api::file::file_get_amode(fh, amode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_amode(fh: MPI_File, amode: *mut c_int) -> c_int {
@@ -1051,7 +1051,7 @@ pub unsafe extern "C" fn MPI_File_get_amode(fh: MPI_File, amode: *mut c_int) -> 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_atomicity(fh: MPI_File, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_File_get_atomicity", Raise::File(fh))
+    entry::call("MPI_File_get_atomicity", Raise::File(fh), || crate::api::file::file_get_atomicity(fh, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_atomicity(fh: MPI_File, flag: *mut c_int) -> c_int {
@@ -1059,7 +1059,7 @@ pub unsafe extern "C" fn MPI_File_get_atomicity(fh: MPI_File, flag: *mut c_int) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_byte_offset(fh: MPI_File, offset: MPI_Offset, disp: *mut MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_get_byte_offset", Raise::File(fh))
+    entry::call("MPI_File_get_byte_offset", Raise::File(fh), || crate::api::file::file_get_byte_offset(fh, offset, disp))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_byte_offset(fh: MPI_File, offset: MPI_Offset, disp: *mut MPI_Offset) -> c_int {
@@ -1067,7 +1067,7 @@ pub unsafe extern "C" fn MPI_File_get_byte_offset(fh: MPI_File, offset: MPI_Offs
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_errhandler(file: MPI_File, errhandler: *mut MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_File_get_errhandler", Raise::File(file))
+    entry::call("MPI_File_get_errhandler", Raise::File(file), || crate::api::file::file_get_errhandler(file, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_errhandler(file: MPI_File, errhandler: *mut MPI_Errhandler) -> c_int {
@@ -1075,7 +1075,7 @@ pub unsafe extern "C" fn MPI_File_get_errhandler(file: MPI_File, errhandler: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_group(fh: MPI_File, group: *mut MPI_Group) -> c_int {
-    entry::unsupported("MPI_File_get_group", Raise::File(fh))
+    entry::call("MPI_File_get_group", Raise::File(fh), || crate::api::file::file_get_group(fh, group))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_group(fh: MPI_File, group: *mut MPI_Group) -> c_int {
@@ -1083,7 +1083,7 @@ pub unsafe extern "C" fn MPI_File_get_group(fh: MPI_File, group: *mut MPI_Group)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_info(fh: MPI_File, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_get_info", Raise::File(fh))
+    entry::call("MPI_File_get_info", Raise::File(fh), || crate::api::file::file_get_info(fh, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_info(fh: MPI_File, info_used: *mut MPI_Info) -> c_int {
@@ -1091,7 +1091,7 @@ pub unsafe extern "C" fn MPI_File_get_info(fh: MPI_File, info_used: *mut MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_position(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_get_position", Raise::File(fh))
+    entry::call("MPI_File_get_position", Raise::File(fh), || crate::api::file::file_get_position(fh, offset))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_position(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
@@ -1107,7 +1107,7 @@ pub unsafe extern "C" fn MPI_File_get_position_shared(fh: MPI_File, offset: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_size(fh: MPI_File, size: *mut MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_get_size", Raise::File(fh))
+    entry::call("MPI_File_get_size", Raise::File(fh), || crate::api::file::file_get_size(fh, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_size(fh: MPI_File, size: *mut MPI_Offset) -> c_int {
@@ -1115,7 +1115,7 @@ pub unsafe extern "C" fn MPI_File_get_size(fh: MPI_File, size: *mut MPI_Offset) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_type_extent(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Aint) -> c_int {
-    entry::unsupported("MPI_File_get_type_extent", Raise::File(fh))
+    entry::call("MPI_File_get_type_extent", Raise::File(fh), || crate::api::file::file_get_type_extent(fh, datatype, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_type_extent(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Aint) -> c_int {
@@ -1123,7 +1123,7 @@ pub unsafe extern "C" fn MPI_File_get_type_extent(fh: MPI_File, datatype: MPI_Da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_type_extent_c(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_File_get_type_extent_c", Raise::File(fh))
+    entry::call("MPI_File_get_type_extent_c", Raise::File(fh), || crate::api::file::file_get_type_extent_c(fh, datatype, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_type_extent_c(fh: MPI_File, datatype: MPI_Datatype, extent: *mut MPI_Count) -> c_int {
@@ -1131,7 +1131,7 @@ pub unsafe extern "C" fn MPI_File_get_type_extent_c(fh: MPI_File, datatype: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, etype: *mut MPI_Datatype, filetype: *mut MPI_Datatype, datarep: *mut c_char) -> c_int {
-    entry::unsupported("MPI_File_get_view", Raise::File(fh))
+    entry::call("MPI_File_get_view", Raise::File(fh), || crate::api::file::file_get_view(fh, disp, etype, filetype, datarep))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, etype: *mut MPI_Datatype, filetype: *mut MPI_Datatype, datarep: *mut c_char) -> c_int {
@@ -1139,7 +1139,7 @@ pub unsafe extern "C" fn MPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread", Raise::File(fh))
+    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::file::file_iread(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1147,7 +1147,7 @@ pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_c", Raise::File(fh))
+    entry::call("MPI_File_iread_c", Raise::File(fh), || crate::api::file::file_iread_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1155,7 +1155,7 @@ pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_all", Raise::File(fh))
+    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::file::file_iread_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1163,7 +1163,7 @@ pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_all_c", Raise::File(fh))
+    entry::call("MPI_File_iread_all_c", Raise::File(fh), || crate::api::file::file_iread_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1171,7 +1171,7 @@ pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at", Raise::File(fh))
+    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::file::file_iread_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1179,7 +1179,7 @@ pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at_c", Raise::File(fh))
+    entry::call("MPI_File_iread_at_c", Raise::File(fh), || crate::api::file::file_iread_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1187,7 +1187,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at_all", Raise::File(fh))
+    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::file::file_iread_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1195,7 +1195,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_iread_at_all_c", Raise::File(fh), || crate::api::file::file_iread_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1219,7 +1219,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite", Raise::File(fh))
+    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::file::file_iwrite(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1227,7 +1227,7 @@ pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_c", Raise::File(fh), || crate::api::file::file_iwrite_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1235,7 +1235,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_all", Raise::File(fh))
+    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::file::file_iwrite_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1243,7 +1243,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_all_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_all_c", Raise::File(fh), || crate::api::file::file_iwrite_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1251,7 +1251,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::file::file_iwrite_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1259,7 +1259,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at_c", Raise::File(fh), || crate::api::file::file_iwrite_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1267,7 +1267,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at_all", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::file::file_iwrite_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1275,7 +1275,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_at_all_c", Raise::File(fh), || crate::api::file::file_iwrite_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1299,7 +1299,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_open(comm: MPI_Comm, filename: *const c_char, amode: c_int, info: MPI_Info, fh: *mut MPI_File) -> c_int {
-    entry::unsupported("MPI_File_open", Raise::Comm(comm))
+    entry::call("MPI_File_open", Raise::Comm(comm), || crate::api::file::file_open(comm, filename, amode, info, fh))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_open(comm: MPI_Comm, filename: *const c_char, amode: c_int, info: MPI_Info, fh: *mut MPI_File) -> c_int {
@@ -1307,7 +1307,7 @@ pub unsafe extern "C" fn MPI_File_open(comm: MPI_Comm, filename: *const c_char, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_preallocate(fh: MPI_File, size: MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_preallocate", Raise::File(fh))
+    entry::call("MPI_File_preallocate", Raise::File(fh), || crate::api::file::file_preallocate(fh, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_preallocate(fh: MPI_File, size: MPI_Offset) -> c_int {
@@ -1315,7 +1315,7 @@ pub unsafe extern "C" fn MPI_File_preallocate(fh: MPI_File, size: MPI_Offset) ->
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read", Raise::File(fh))
+    entry::call("MPI_File_read", Raise::File(fh), || crate::api::file::file_read(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1323,7 +1323,7 @@ pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_c", Raise::File(fh))
+    entry::call("MPI_File_read_c", Raise::File(fh), || crate::api::file::file_read_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1331,7 +1331,7 @@ pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_all", Raise::File(fh))
+    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::file::file_read_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1339,7 +1339,7 @@ pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_all_c", Raise::File(fh))
+    entry::call("MPI_File_read_all_c", Raise::File(fh), || crate::api::file::file_read_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1347,7 +1347,7 @@ pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_all_begin", Raise::File(fh))
+    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::file::file_read_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1355,7 +1355,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_read_all_begin_c", Raise::File(fh), || crate::api::file::file_read_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1363,7 +1363,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_all_end", Raise::File(fh))
+    entry::call("MPI_File_read_all_end", Raise::File(fh), || crate::api::file::file_read_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1371,7 +1371,7 @@ pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at", Raise::File(fh))
+    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::file::file_read_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1379,7 +1379,7 @@ pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_c", Raise::File(fh))
+    entry::call("MPI_File_read_at_c", Raise::File(fh), || crate::api::file::file_read_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1387,7 +1387,7 @@ pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_all", Raise::File(fh))
+    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::file::file_read_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1395,7 +1395,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_c", Raise::File(fh), || crate::api::file::file_read_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1403,7 +1403,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_begin", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::file::file_read_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1411,7 +1411,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Of
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_begin_c", Raise::File(fh), || crate::api::file::file_read_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1419,7 +1419,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_at_all_end", Raise::File(fh))
+    entry::call("MPI_File_read_at_all_end", Raise::File(fh), || crate::api::file::file_read_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1483,7 +1483,7 @@ pub unsafe extern "C" fn MPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_seek(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
-    entry::unsupported("MPI_File_seek", Raise::File(fh))
+    entry::call("MPI_File_seek", Raise::File(fh), || crate::api::file::file_seek(fh, offset, whence))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_seek(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
@@ -1499,7 +1499,7 @@ pub unsafe extern "C" fn MPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_atomicity(fh: MPI_File, flag: c_int) -> c_int {
-    entry::unsupported("MPI_File_set_atomicity", Raise::File(fh))
+    entry::call("MPI_File_set_atomicity", Raise::File(fh), || crate::api::file::file_set_atomicity(fh, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_atomicity(fh: MPI_File, flag: c_int) -> c_int {
@@ -1507,7 +1507,7 @@ pub unsafe extern "C" fn MPI_File_set_atomicity(fh: MPI_File, flag: c_int) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_errhandler(file: MPI_File, errhandler: MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_File_set_errhandler", Raise::File(file))
+    entry::call("MPI_File_set_errhandler", Raise::File(file), || crate::api::file::file_set_errhandler(file, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_errhandler(file: MPI_File, errhandler: MPI_Errhandler) -> c_int {
@@ -1515,7 +1515,7 @@ pub unsafe extern "C" fn MPI_File_set_errhandler(file: MPI_File, errhandler: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_info(fh: MPI_File, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_set_info", Raise::File(fh))
+    entry::call("MPI_File_set_info", Raise::File(fh), || crate::api::file::file_set_info(fh, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_info(fh: MPI_File, info: MPI_Info) -> c_int {
@@ -1523,7 +1523,7 @@ pub unsafe extern "C" fn MPI_File_set_info(fh: MPI_File, info: MPI_Info) -> c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_size(fh: MPI_File, size: MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_set_size", Raise::File(fh))
+    entry::call("MPI_File_set_size", Raise::File(fh), || crate::api::file::file_set_size(fh, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_size(fh: MPI_File, size: MPI_Offset) -> c_int {
@@ -1531,7 +1531,7 @@ pub unsafe extern "C" fn MPI_File_set_size(fh: MPI_File, size: MPI_Offset) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_set_view(fh: MPI_File, disp: MPI_Offset, etype: MPI_Datatype, filetype: MPI_Datatype, datarep: *const c_char, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_File_set_view", Raise::File(fh))
+    entry::call("MPI_File_set_view", Raise::File(fh), || crate::api::file::file_set_view(fh, disp, etype, filetype, datarep, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_set_view(fh: MPI_File, disp: MPI_Offset, etype: MPI_Datatype, filetype: MPI_Datatype, datarep: *const c_char, info: MPI_Info) -> c_int {
@@ -1539,7 +1539,7 @@ pub unsafe extern "C" fn MPI_File_set_view(fh: MPI_File, disp: MPI_Offset, etype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_sync(fh: MPI_File) -> c_int {
-    entry::unsupported("MPI_File_sync", Raise::File(fh))
+    entry::call("MPI_File_sync", Raise::File(fh), || crate::api::file::file_sync(fh))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_sync(fh: MPI_File) -> c_int {
@@ -1547,7 +1547,7 @@ pub unsafe extern "C" fn MPI_File_sync(fh: MPI_File) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write", Raise::File(fh))
+    entry::call("MPI_File_write", Raise::File(fh), || crate::api::file::file_write(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1555,7 +1555,7 @@ pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_c", Raise::File(fh))
+    entry::call("MPI_File_write_c", Raise::File(fh), || crate::api::file::file_write_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1563,7 +1563,7 @@ pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_all", Raise::File(fh))
+    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::file::file_write_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1571,7 +1571,7 @@ pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_all_c", Raise::File(fh))
+    entry::call("MPI_File_write_all_c", Raise::File(fh), || crate::api::file::file_write_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1579,7 +1579,7 @@ pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_all_begin", Raise::File(fh))
+    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::file::file_write_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1587,7 +1587,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_write_all_begin_c", Raise::File(fh), || crate::api::file::file_write_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1595,7 +1595,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_all_end", Raise::File(fh))
+    entry::call("MPI_File_write_all_end", Raise::File(fh), || crate::api::file::file_write_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1603,7 +1603,7 @@ pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at", Raise::File(fh))
+    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::file::file_write_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1611,7 +1611,7 @@ pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_c", Raise::File(fh))
+    entry::call("MPI_File_write_at_c", Raise::File(fh), || crate::api::file::file_write_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1619,7 +1619,7 @@ pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_all", Raise::File(fh))
+    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::file::file_write_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1627,7 +1627,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_c", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_c", Raise::File(fh), || crate::api::file::file_write_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1635,7 +1635,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_begin", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::file::file_write_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1643,7 +1643,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_O
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_begin_c", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_begin_c", Raise::File(fh), || crate::api::file::file_write_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1651,7 +1651,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_at_all_end", Raise::File(fh))
+    entry::call("MPI_File_write_at_all_end", Raise::File(fh), || crate::api::file::file_write_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1803,7 +1803,7 @@ pub unsafe extern "C" fn MPI_Gatherv_init_c(sendbuf: *const c_void, sendcount: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Get", Raise::Win(win))
+    entry::call("MPI_Get", Raise::Win(win), || crate::api::rma::get(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
@@ -1811,7 +1811,7 @@ pub unsafe extern "C" fn MPI_Get(origin_addr: *mut c_void, origin_count: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_c(origin_addr: *mut c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Get_c", Raise::Win(win))
+    entry::call("MPI_Get_c", Raise::Win(win), || crate::api::rma::get_c(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_c(origin_addr: *mut c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
@@ -1819,7 +1819,7 @@ pub unsafe extern "C" fn MPI_Get_c(origin_addr: *mut c_void, origin_count: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Get_accumulate", Raise::Win(win))
+    entry::call("MPI_Get_accumulate", Raise::Win(win), || crate::api::rma::get_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
@@ -1827,7 +1827,7 @@ pub unsafe extern "C" fn MPI_Get_accumulate(origin_addr: *const c_void, origin_c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_accumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: MPI_Count, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Get_accumulate_c", Raise::Win(win))
+    entry::call("MPI_Get_accumulate_c", Raise::Win(win), || crate::api::rma::get_accumulate_c(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_accumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: MPI_Count, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
@@ -2483,7 +2483,7 @@ pub unsafe extern "C" fn MPI_Initialized(flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Intercomm_create(local_comm: MPI_Comm, local_leader: c_int, peer_comm: MPI_Comm, remote_leader: c_int, tag: c_int, newintercomm: *mut MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Intercomm_create", Raise::Comm(local_comm))
+    entry::call("MPI_Intercomm_create", Raise::Comm(local_comm), || crate::api::inter::intercomm_create(local_comm, local_leader, peer_comm, remote_leader, tag, newintercomm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Intercomm_create(local_comm: MPI_Comm, local_leader: c_int, peer_comm: MPI_Comm, remote_leader: c_int, tag: c_int, newintercomm: *mut MPI_Comm) -> c_int {
@@ -2491,7 +2491,7 @@ pub unsafe extern "C" fn MPI_Intercomm_create(local_comm: MPI_Comm, local_leader
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Intercomm_create_from_groups(local_group: MPI_Group, local_leader: c_int, remote_group: MPI_Group, remote_leader: c_int, stringtag: *const c_char, info: MPI_Info, errhandler: MPI_Errhandler, newintercomm: *mut MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Intercomm_create_from_groups", Raise::Default)
+    entry::call("MPI_Intercomm_create_from_groups", Raise::Default, || crate::api::inter::intercomm_create_from_groups(local_group, local_leader, remote_group, remote_leader, stringtag, info, errhandler, newintercomm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Intercomm_create_from_groups(local_group: MPI_Group, local_leader: c_int, remote_group: MPI_Group, remote_leader: c_int, stringtag: *const c_char, info: MPI_Info, errhandler: MPI_Errhandler, newintercomm: *mut MPI_Comm) -> c_int {
@@ -3107,7 +3107,7 @@ pub unsafe extern "C" fn MPI_Publish_name(service_name: *const c_char, info: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Put(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Put", Raise::Win(win))
+    entry::call("MPI_Put", Raise::Win(win), || crate::api::rma::put(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Put(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
@@ -3115,7 +3115,7 @@ pub unsafe extern "C" fn MPI_Put(origin_addr: *const c_void, origin_count: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Put_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Put_c", Raise::Win(win))
+    entry::call("MPI_Put_c", Raise::Win(win), || crate::api::rma::put_c(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Put_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
@@ -3131,7 +3131,7 @@ pub unsafe extern "C" fn MPI_Query_thread(provided: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Raccumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Raccumulate", Raise::Win(win))
+    entry::call("MPI_Raccumulate", Raise::Win(win), || crate::api::rma::raccumulate(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Raccumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3139,7 +3139,7 @@ pub unsafe extern "C" fn MPI_Raccumulate(origin_addr: *const c_void, origin_coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Raccumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Raccumulate_c", Raise::Win(win))
+    entry::call("MPI_Raccumulate_c", Raise::Win(win), || crate::api::rma::raccumulate_c(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Raccumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3371,7 +3371,7 @@ pub unsafe extern "C" fn MPI_Request_get_status_some(incount: c_int, array_of_re
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rget(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rget", Raise::Win(win))
+    entry::call("MPI_Rget", Raise::Win(win), || crate::api::rma::rget(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rget(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3379,7 +3379,7 @@ pub unsafe extern "C" fn MPI_Rget(origin_addr: *mut c_void, origin_count: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rget_c(origin_addr: *mut c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rget_c", Raise::Win(win))
+    entry::call("MPI_Rget_c", Raise::Win(win), || crate::api::rma::rget_c(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rget_c(origin_addr: *mut c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3387,7 +3387,7 @@ pub unsafe extern "C" fn MPI_Rget_c(origin_addr: *mut c_void, origin_count: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rget_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rget_accumulate", Raise::Win(win))
+    entry::call("MPI_Rget_accumulate", Raise::Win(win), || crate::api::rma::rget_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rget_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3395,7 +3395,7 @@ pub unsafe extern "C" fn MPI_Rget_accumulate(origin_addr: *const c_void, origin_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rget_accumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: MPI_Count, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rget_accumulate_c", Raise::Win(win))
+    entry::call("MPI_Rget_accumulate_c", Raise::Win(win), || crate::api::rma::rget_accumulate_c(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rget_accumulate_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: MPI_Count, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3403,7 +3403,7 @@ pub unsafe extern "C" fn MPI_Rget_accumulate_c(origin_addr: *const c_void, origi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rput(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rput", Raise::Win(win))
+    entry::call("MPI_Rput", Raise::Win(win), || crate::api::rma::rput(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rput(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3411,7 +3411,7 @@ pub unsafe extern "C" fn MPI_Rput(origin_addr: *const c_void, origin_count: c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rput_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Rput_c", Raise::Win(win))
+    entry::call("MPI_Rput_c", Raise::Win(win), || crate::api::rma::rput_c(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rput_c(origin_addr: *const c_void, origin_count: MPI_Count, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: MPI_Count, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3611,7 +3611,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::unsupported("MPI_Session_attach_buffer", Raise::Session(session))
+    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::p2p::session_attach_buffer(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
@@ -3619,7 +3619,7 @@ pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Session_attach_buffer_c", Raise::Session(session))
+    entry::call("MPI_Session_attach_buffer_c", Raise::Session(session), || crate::api::p2p::session_attach_buffer_c(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -3651,7 +3651,7 @@ pub unsafe extern "C" fn MPIX_Session_create_errhandler_x(comm_errhandler_fn_x: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Session_detach_buffer", Raise::Session(session))
+    entry::call("MPI_Session_detach_buffer", Raise::Session(session), || crate::api::p2p::session_detach_buffer(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -3659,7 +3659,7 @@ pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Session_detach_buffer_c", Raise::Session(session))
+    entry::call("MPI_Session_detach_buffer_c", Raise::Session(session), || crate::api::p2p::session_detach_buffer_c(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -3675,7 +3675,7 @@ pub unsafe extern "C" fn MPI_Session_finalize(session: *mut MPI_Session) -> c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_flush_buffer(session: MPI_Session) -> c_int {
-    entry::unsupported("MPI_Session_flush_buffer", Raise::Session(session))
+    entry::call("MPI_Session_flush_buffer", Raise::Session(session), || crate::api::p2p::session_flush_buffer(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_flush_buffer(session: MPI_Session) -> c_int {
@@ -3723,7 +3723,7 @@ pub unsafe extern "C" fn MPI_Session_get_pset_info(session: MPI_Session, pset_na
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Session_iflush_buffer", Raise::Session(session))
+    entry::call("MPI_Session_iflush_buffer", Raise::Session(session), || crate::api::p2p::session_iflush_buffer(session, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {
@@ -4395,7 +4395,7 @@ pub unsafe extern "C" fn MPI_Waitsome(incount: c_int, array_of_requests: *mut MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_allocate(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_allocate", Raise::Comm(comm))
+    entry::call("MPI_Win_allocate", Raise::Comm(comm), || crate::api::win::win_allocate(size, disp_unit, info, comm, baseptr, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_allocate(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
@@ -4403,7 +4403,7 @@ pub unsafe extern "C" fn MPI_Win_allocate(size: MPI_Aint, disp_unit: c_int, info
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_allocate_c(size: MPI_Aint, disp_unit: MPI_Aint, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_allocate_c", Raise::Comm(comm))
+    entry::call("MPI_Win_allocate_c", Raise::Comm(comm), || crate::api::win::win_allocate_c(size, disp_unit, info, comm, baseptr, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_allocate_c(size: MPI_Aint, disp_unit: MPI_Aint, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
@@ -4411,7 +4411,7 @@ pub unsafe extern "C" fn MPI_Win_allocate_c(size: MPI_Aint, disp_unit: MPI_Aint,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_allocate_shared(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_allocate_shared", Raise::Comm(comm))
+    entry::call("MPI_Win_allocate_shared", Raise::Comm(comm), || crate::api::win::win_allocate_shared(size, disp_unit, info, comm, baseptr, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_allocate_shared(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
@@ -4419,7 +4419,7 @@ pub unsafe extern "C" fn MPI_Win_allocate_shared(size: MPI_Aint, disp_unit: c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_allocate_shared_c(size: MPI_Aint, disp_unit: MPI_Aint, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_allocate_shared_c", Raise::Comm(comm))
+    entry::call("MPI_Win_allocate_shared_c", Raise::Comm(comm), || crate::api::win::win_allocate_shared_c(size, disp_unit, info, comm, baseptr, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_allocate_shared_c(size: MPI_Aint, disp_unit: MPI_Aint, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
@@ -4427,7 +4427,7 @@ pub unsafe extern "C" fn MPI_Win_allocate_shared_c(size: MPI_Aint, disp_unit: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_attach(win: MPI_Win, base: *mut c_void, size: MPI_Aint) -> c_int {
-    entry::unsupported("MPI_Win_attach", Raise::Win(win))
+    entry::call("MPI_Win_attach", Raise::Win(win), || crate::api::win::win_attach(win, base, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_attach(win: MPI_Win, base: *mut c_void, size: MPI_Aint) -> c_int {
@@ -4435,7 +4435,7 @@ pub unsafe extern "C" fn MPI_Win_attach(win: MPI_Win, base: *mut c_void, size: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_call_errhandler(win: MPI_Win, errorcode: c_int) -> c_int {
-    entry::unsupported("MPI_Win_call_errhandler", Raise::Win(win))
+    entry::call("MPI_Win_call_errhandler", Raise::Win(win), || crate::api::win::win_call_errhandler(win, errorcode))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_call_errhandler(win: MPI_Win, errorcode: c_int) -> c_int {
@@ -4443,7 +4443,7 @@ pub unsafe extern "C" fn MPI_Win_call_errhandler(win: MPI_Win, errorcode: c_int)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_complete(win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_complete", Raise::Win(win))
+    entry::call("MPI_Win_complete", Raise::Win(win), || crate::api::win::win_complete(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_complete(win: MPI_Win) -> c_int {
@@ -4451,7 +4451,7 @@ pub unsafe extern "C" fn MPI_Win_complete(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_create(base: *mut c_void, size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_create", Raise::Comm(comm))
+    entry::call("MPI_Win_create", Raise::Comm(comm), || crate::api::win::win_create(base, size, disp_unit, info, comm, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_create(base: *mut c_void, size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {
@@ -4459,7 +4459,7 @@ pub unsafe extern "C" fn MPI_Win_create(base: *mut c_void, size: MPI_Aint, disp_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_create_c(base: *mut c_void, size: MPI_Aint, disp_unit: MPI_Aint, info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_create_c", Raise::Comm(comm))
+    entry::call("MPI_Win_create_c", Raise::Comm(comm), || crate::api::win::win_create_c(base, size, disp_unit, info, comm, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_create_c(base: *mut c_void, size: MPI_Aint, disp_unit: MPI_Aint, info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {
@@ -4467,7 +4467,7 @@ pub unsafe extern "C" fn MPI_Win_create_c(base: *mut c_void, size: MPI_Aint, dis
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_create_dynamic(info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_create_dynamic", Raise::Comm(comm))
+    entry::call("MPI_Win_create_dynamic", Raise::Comm(comm), || crate::api::win::win_create_dynamic(info, comm, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_create_dynamic(info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {
@@ -4499,7 +4499,7 @@ pub unsafe extern "C" fn MPI_Win_create_keyval(win_copy_attr_fn: Option<MPI_Win_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_delete_attr(win: MPI_Win, win_keyval: c_int) -> c_int {
-    entry::unsupported("MPI_Win_delete_attr", Raise::Win(win))
+    entry::call("MPI_Win_delete_attr", Raise::Win(win), || crate::api::winattr::win_delete_attr(win, win_keyval))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_delete_attr(win: MPI_Win, win_keyval: c_int) -> c_int {
@@ -4507,7 +4507,7 @@ pub unsafe extern "C" fn MPI_Win_delete_attr(win: MPI_Win, win_keyval: c_int) ->
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_detach(win: MPI_Win, base: *const c_void) -> c_int {
-    entry::unsupported("MPI_Win_detach", Raise::Win(win))
+    entry::call("MPI_Win_detach", Raise::Win(win), || crate::api::win::win_detach(win, base))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_detach(win: MPI_Win, base: *const c_void) -> c_int {
@@ -4515,7 +4515,7 @@ pub unsafe extern "C" fn MPI_Win_detach(win: MPI_Win, base: *const c_void) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_fence", Raise::Win(win))
+    entry::call("MPI_Win_fence", Raise::Win(win), || crate::api::win::win_fence(assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
@@ -4523,7 +4523,7 @@ pub unsafe extern "C" fn MPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_flush", Raise::Win(win))
+    entry::call("MPI_Win_flush", Raise::Win(win), || crate::api::win::win_flush(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
@@ -4531,7 +4531,7 @@ pub unsafe extern "C" fn MPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_all(win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_flush_all", Raise::Win(win))
+    entry::call("MPI_Win_flush_all", Raise::Win(win), || crate::api::win::win_flush_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_all(win: MPI_Win) -> c_int {
@@ -4539,7 +4539,7 @@ pub unsafe extern "C" fn MPI_Win_flush_all(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_flush_local", Raise::Win(win))
+    entry::call("MPI_Win_flush_local", Raise::Win(win), || crate::api::win::win_flush_local(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int {
@@ -4547,7 +4547,7 @@ pub unsafe extern "C" fn MPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_local_all(win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_flush_local_all", Raise::Win(win))
+    entry::call("MPI_Win_flush_local_all", Raise::Win(win), || crate::api::win::win_flush_local_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_local_all(win: MPI_Win) -> c_int {
@@ -4555,7 +4555,7 @@ pub unsafe extern "C" fn MPI_Win_flush_local_all(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_free(win: *mut MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_free", Raise::win_at(win))
+    entry::call("MPI_Win_free", Raise::win_at(win), || crate::api::win::win_free(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_free(win: *mut MPI_Win) -> c_int {
@@ -4571,7 +4571,7 @@ pub unsafe extern "C" fn MPI_Win_free_keyval(win_keyval: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_get_attr(win: MPI_Win, win_keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Win_get_attr", Raise::Win(win))
+    entry::call("MPI_Win_get_attr", Raise::Win(win), || crate::api::winattr::win_get_attr(win, win_keyval, attribute_val, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_get_attr(win: MPI_Win, win_keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int) -> c_int {
@@ -4579,7 +4579,7 @@ pub unsafe extern "C" fn MPI_Win_get_attr(win: MPI_Win, win_keyval: c_int, attri
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_get_errhandler(win: MPI_Win, errhandler: *mut MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_Win_get_errhandler", Raise::Win(win))
+    entry::call("MPI_Win_get_errhandler", Raise::Win(win), || crate::api::win::win_get_errhandler(win, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_get_errhandler(win: MPI_Win, errhandler: *mut MPI_Errhandler) -> c_int {
@@ -4587,7 +4587,7 @@ pub unsafe extern "C" fn MPI_Win_get_errhandler(win: MPI_Win, errhandler: *mut M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_get_group(win: MPI_Win, group: *mut MPI_Group) -> c_int {
-    entry::unsupported("MPI_Win_get_group", Raise::Win(win))
+    entry::call("MPI_Win_get_group", Raise::Win(win), || crate::api::win::win_get_group(win, group))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_get_group(win: MPI_Win, group: *mut MPI_Group) -> c_int {
@@ -4595,7 +4595,7 @@ pub unsafe extern "C" fn MPI_Win_get_group(win: MPI_Win, group: *mut MPI_Group) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_get_info(win: MPI_Win, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_Win_get_info", Raise::Win(win))
+    entry::call("MPI_Win_get_info", Raise::Win(win), || crate::api::win::win_get_info(win, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_get_info(win: MPI_Win, info_used: *mut MPI_Info) -> c_int {
@@ -4603,7 +4603,7 @@ pub unsafe extern "C" fn MPI_Win_get_info(win: MPI_Win, info_used: *mut MPI_Info
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_get_name(win: MPI_Win, win_name: *mut c_char, resultlen: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Win_get_name", Raise::Win(win))
+    entry::call("MPI_Win_get_name", Raise::Win(win), || crate::api::win::win_get_name(win, win_name, resultlen))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_get_name(win: MPI_Win, win_name: *mut c_char, resultlen: *mut c_int) -> c_int {
@@ -4611,7 +4611,7 @@ pub unsafe extern "C" fn MPI_Win_get_name(win: MPI_Win, win_name: *mut c_char, r
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_lock", Raise::Win(win))
+    entry::call("MPI_Win_lock", Raise::Win(win), || crate::api::win::win_lock(lock_type, rank, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_int, win: MPI_Win) -> c_int {
@@ -4619,7 +4619,7 @@ pub unsafe extern "C" fn MPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_lock_all", Raise::Win(win))
+    entry::call("MPI_Win_lock_all", Raise::Win(win), || crate::api::win::win_lock_all(assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int {
@@ -4627,7 +4627,7 @@ pub unsafe extern "C" fn MPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_post(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_post", Raise::Win(win))
+    entry::call("MPI_Win_post", Raise::Win(win), || crate::api::win::win_post(group, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_post(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
@@ -4635,7 +4635,7 @@ pub unsafe extern "C" fn MPI_Win_post(group: MPI_Group, assert: c_int, win: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_set_attr(win: MPI_Win, win_keyval: c_int, attribute_val: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Win_set_attr", Raise::Win(win))
+    entry::call("MPI_Win_set_attr", Raise::Win(win), || crate::api::winattr::win_set_attr(win, win_keyval, attribute_val))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_set_attr(win: MPI_Win, win_keyval: c_int, attribute_val: *mut c_void) -> c_int {
@@ -4643,7 +4643,7 @@ pub unsafe extern "C" fn MPI_Win_set_attr(win: MPI_Win, win_keyval: c_int, attri
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_set_errhandler(win: MPI_Win, errhandler: MPI_Errhandler) -> c_int {
-    entry::unsupported("MPI_Win_set_errhandler", Raise::Win(win))
+    entry::call("MPI_Win_set_errhandler", Raise::Win(win), || crate::api::win::win_set_errhandler(win, errhandler))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_set_errhandler(win: MPI_Win, errhandler: MPI_Errhandler) -> c_int {
@@ -4651,7 +4651,7 @@ pub unsafe extern "C" fn MPI_Win_set_errhandler(win: MPI_Win, errhandler: MPI_Er
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_set_info(win: MPI_Win, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_Win_set_info", Raise::Win(win))
+    entry::call("MPI_Win_set_info", Raise::Win(win), || crate::api::win::win_set_info(win, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_set_info(win: MPI_Win, info: MPI_Info) -> c_int {
@@ -4659,7 +4659,7 @@ pub unsafe extern "C" fn MPI_Win_set_info(win: MPI_Win, info: MPI_Info) -> c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_set_name(win: MPI_Win, win_name: *const c_char) -> c_int {
-    entry::unsupported("MPI_Win_set_name", Raise::Win(win))
+    entry::call("MPI_Win_set_name", Raise::Win(win), || crate::api::win::win_set_name(win, win_name))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_set_name(win: MPI_Win, win_name: *const c_char) -> c_int {
@@ -4667,7 +4667,7 @@ pub unsafe extern "C" fn MPI_Win_set_name(win: MPI_Win, win_name: *const c_char)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_shared_query(win: MPI_Win, rank: c_int, size: *mut MPI_Aint, disp_unit: *mut c_int, baseptr: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Win_shared_query", Raise::Win(win))
+    entry::call("MPI_Win_shared_query", Raise::Win(win), || crate::api::win::win_shared_query(win, rank, size, disp_unit, baseptr))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_shared_query(win: MPI_Win, rank: c_int, size: *mut MPI_Aint, disp_unit: *mut c_int, baseptr: *mut c_void) -> c_int {
@@ -4675,7 +4675,7 @@ pub unsafe extern "C" fn MPI_Win_shared_query(win: MPI_Win, rank: c_int, size: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_shared_query_c(win: MPI_Win, rank: c_int, size: *mut MPI_Aint, disp_unit: *mut MPI_Aint, baseptr: *mut c_void) -> c_int {
-    entry::unsupported("MPI_Win_shared_query_c", Raise::Win(win))
+    entry::call("MPI_Win_shared_query_c", Raise::Win(win), || crate::api::win::win_shared_query_c(win, rank, size, disp_unit, baseptr))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_shared_query_c(win: MPI_Win, rank: c_int, size: *mut MPI_Aint, disp_unit: *mut MPI_Aint, baseptr: *mut c_void) -> c_int {
@@ -4683,7 +4683,7 @@ pub unsafe extern "C" fn MPI_Win_shared_query_c(win: MPI_Win, rank: c_int, size:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_start(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_start", Raise::Win(win))
+    entry::call("MPI_Win_start", Raise::Win(win), || crate::api::win::win_start(group, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_start(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
@@ -4691,7 +4691,7 @@ pub unsafe extern "C" fn MPI_Win_start(group: MPI_Group, assert: c_int, win: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_sync(win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_sync", Raise::Win(win))
+    entry::call("MPI_Win_sync", Raise::Win(win), || crate::api::win::win_sync(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_sync(win: MPI_Win) -> c_int {
@@ -4699,7 +4699,7 @@ pub unsafe extern "C" fn MPI_Win_sync(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Win_test", Raise::Win(win))
+    entry::call("MPI_Win_test", Raise::Win(win), || crate::api::win::win_test(win, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
@@ -4707,7 +4707,7 @@ pub unsafe extern "C" fn MPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_unlock", Raise::Win(win))
+    entry::call("MPI_Win_unlock", Raise::Win(win), || crate::api::win::win_unlock(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
@@ -4715,7 +4715,7 @@ pub unsafe extern "C" fn MPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_unlock_all(win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_unlock_all", Raise::Win(win))
+    entry::call("MPI_Win_unlock_all", Raise::Win(win), || crate::api::win::win_unlock_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_unlock_all(win: MPI_Win) -> c_int {
@@ -4723,7 +4723,7 @@ pub unsafe extern "C" fn MPI_Win_unlock_all(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_wait(win: MPI_Win) -> c_int {
-    entry::unsupported("MPI_Win_wait", Raise::Win(win))
+    entry::call("MPI_Win_wait", Raise::Win(win), || crate::api::win::win_wait(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_wait(win: MPI_Win) -> c_int {
@@ -4939,7 +4939,7 @@ pub unsafe extern "C" fn MPI_Win_toint(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_changed(update_number: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_changed", Raise::Default)
+    entry::tool("MPI_T_category_changed", || crate::api::tool::t_category_changed(update_number))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_changed(update_number: *mut c_int) -> c_int {
@@ -4947,7 +4947,7 @@ pub unsafe extern "C" fn MPI_T_category_changed(update_number: *mut c_int) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_categories(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_categories", Raise::Default)
+    entry::tool("MPI_T_category_get_categories", || crate::api::tool::t_category_get_categories(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_categories(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -4955,7 +4955,7 @@ pub unsafe extern "C" fn MPI_T_category_get_categories(cat_index: c_int, len: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_cvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_cvars", Raise::Default)
+    entry::tool("MPI_T_category_get_cvars", || crate::api::tool::t_category_get_cvars(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_cvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -4963,7 +4963,7 @@ pub unsafe extern "C" fn MPI_T_category_get_cvars(cat_index: c_int, len: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_events(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_events", Raise::Default)
+    entry::tool("MPI_T_category_get_events", || crate::api::tool::t_category_get_events(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_events(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -4971,7 +4971,7 @@ pub unsafe extern "C" fn MPI_T_category_get_events(cat_index: c_int, len: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_index(name: *const c_char, cat_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_index", Raise::Default)
+    entry::tool("MPI_T_category_get_index", || crate::api::tool::t_category_get_index(name, cat_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_index(name: *const c_char, cat_index: *mut c_int) -> c_int {
@@ -4979,7 +4979,7 @@ pub unsafe extern "C" fn MPI_T_category_get_index(name: *const c_char, cat_index
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_info(cat_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, num_cvars: *mut c_int, num_pvars: *mut c_int, num_categories: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_info", Raise::Default)
+    entry::tool("MPI_T_category_get_info", || crate::api::tool::t_category_get_info(cat_index, name, name_len, desc, desc_len, num_cvars, num_pvars, num_categories))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_info(cat_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, num_cvars: *mut c_int, num_pvars: *mut c_int, num_categories: *mut c_int) -> c_int {
@@ -4987,7 +4987,7 @@ pub unsafe extern "C" fn MPI_T_category_get_info(cat_index: c_int, name: *mut c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_num(num_cat: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_num", Raise::Default)
+    entry::tool("MPI_T_category_get_num", || crate::api::tool::t_category_get_num(num_cat))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_num(num_cat: *mut c_int) -> c_int {
@@ -4995,7 +4995,7 @@ pub unsafe extern "C" fn MPI_T_category_get_num(num_cat: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_num_events(cat_index: c_int, num_events: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_num_events", Raise::Default)
+    entry::tool("MPI_T_category_get_num_events", || crate::api::tool::t_category_get_num_events(cat_index, num_events))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_num_events(cat_index: c_int, num_events: *mut c_int) -> c_int {
@@ -5003,7 +5003,7 @@ pub unsafe extern "C" fn MPI_T_category_get_num_events(cat_index: c_int, num_eve
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_category_get_pvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_category_get_pvars", Raise::Default)
+    entry::tool("MPI_T_category_get_pvars", || crate::api::tool::t_category_get_pvars(cat_index, len, indices))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_category_get_pvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int {
@@ -5011,7 +5011,7 @@ pub unsafe extern "C" fn MPI_T_category_get_pvars(cat_index: c_int, len: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_get_index(name: *const c_char, cvar_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_get_index", Raise::Default)
+    entry::tool("MPI_T_cvar_get_index", || crate::api::tool::t_cvar_get_index(name, cvar_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_get_index(name: *const c_char, cvar_index: *mut c_int) -> c_int {
@@ -5019,7 +5019,7 @@ pub unsafe extern "C" fn MPI_T_cvar_get_index(name: *const c_char, cvar_index: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_get_info(cvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, scope: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_get_info", Raise::Default)
+    entry::tool("MPI_T_cvar_get_info", || crate::api::tool::t_cvar_get_info(cvar_index, name, name_len, verbosity, datatype, enumtype, desc, desc_len, bind, scope))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_get_info(cvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, scope: *mut c_int) -> c_int {
@@ -5027,7 +5027,7 @@ pub unsafe extern "C" fn MPI_T_cvar_get_info(cvar_index: c_int, name: *mut c_cha
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_get_num(num_cvar: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_get_num", Raise::Default)
+    entry::tool("MPI_T_cvar_get_num", || crate::api::tool::t_cvar_get_num(num_cvar))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_get_num(num_cvar: *mut c_int) -> c_int {
@@ -5035,7 +5035,7 @@ pub unsafe extern "C" fn MPI_T_cvar_get_num(num_cvar: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_handle_alloc(cvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_cvar_handle, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_cvar_handle_alloc", Raise::Default)
+    entry::tool("MPI_T_cvar_handle_alloc", || crate::api::tool::t_cvar_handle_alloc(cvar_index, obj_handle, handle, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_handle_alloc(cvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_cvar_handle, count: *mut c_int) -> c_int {
@@ -5043,7 +5043,7 @@ pub unsafe extern "C" fn MPI_T_cvar_handle_alloc(cvar_index: c_int, obj_handle: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_handle_free(handle: *mut MPI_T_cvar_handle) -> c_int {
-    entry::unsupported("MPI_T_cvar_handle_free", Raise::Default)
+    entry::tool("MPI_T_cvar_handle_free", || crate::api::tool::t_cvar_handle_free(handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_handle_free(handle: *mut MPI_T_cvar_handle) -> c_int {
@@ -5051,7 +5051,7 @@ pub unsafe extern "C" fn MPI_T_cvar_handle_free(handle: *mut MPI_T_cvar_handle) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_read(handle: MPI_T_cvar_handle, buf: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_cvar_read", Raise::Default)
+    entry::tool("MPI_T_cvar_read", || crate::api::tool::t_cvar_read(handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_read(handle: MPI_T_cvar_handle, buf: *mut c_void) -> c_int {
@@ -5059,7 +5059,7 @@ pub unsafe extern "C" fn MPI_T_cvar_read(handle: MPI_T_cvar_handle, buf: *mut c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_cvar_write(handle: MPI_T_cvar_handle, buf: *const c_void) -> c_int {
-    entry::unsupported("MPI_T_cvar_write", Raise::Default)
+    entry::tool("MPI_T_cvar_write", || crate::api::tool::t_cvar_write(handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_cvar_write(handle: MPI_T_cvar_handle, buf: *const c_void) -> c_int {
@@ -5067,7 +5067,7 @@ pub unsafe extern "C" fn MPI_T_cvar_write(handle: MPI_T_cvar_handle, buf: *const
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_enum_get_info(enumtype: MPI_T_enum, num: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_enum_get_info", Raise::Default)
+    entry::tool("MPI_T_enum_get_info", || crate::api::tool::t_enum_get_info(enumtype, num, name, name_len))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_enum_get_info(enumtype: MPI_T_enum, num: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
@@ -5075,7 +5075,7 @@ pub unsafe extern "C" fn MPI_T_enum_get_info(enumtype: MPI_T_enum, num: *mut c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_enum_get_item(enumtype: MPI_T_enum, indx: c_int, value: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_enum_get_item", Raise::Default)
+    entry::tool("MPI_T_enum_get_item", || crate::api::tool::t_enum_get_item(enumtype, indx, value, name, name_len))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_enum_get_item(enumtype: MPI_T_enum, indx: c_int, value: *mut c_int, name: *mut c_char, name_len: *mut c_int) -> c_int {
@@ -5083,7 +5083,7 @@ pub unsafe extern "C" fn MPI_T_enum_get_item(enumtype: MPI_T_enum, indx: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_callback_get_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_callback_get_info", Raise::Default)
+    entry::tool("MPI_T_event_callback_get_info", || crate::api::tool::t_event_callback_get_info(event_registration, cb_safety, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_callback_get_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info_used: *mut MPI_Info) -> c_int {
@@ -5091,7 +5091,7 @@ pub unsafe extern "C" fn MPI_T_event_callback_get_info(event_registration: MPI_T
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_callback_set_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_callback_set_info", Raise::Default)
+    entry::tool("MPI_T_event_callback_set_info", || crate::api::tool::t_event_callback_set_info(event_registration, cb_safety, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_callback_set_info(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info) -> c_int {
@@ -5099,7 +5099,7 @@ pub unsafe extern "C" fn MPI_T_event_callback_set_info(event_registration: MPI_T
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_copy(event_instance: MPI_T_event_instance, buffer: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_event_copy", Raise::Default)
+    entry::tool("MPI_T_event_copy", || crate::api::tool::t_event_copy(event_instance, buffer))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_copy(event_instance: MPI_T_event_instance, buffer: *mut c_void) -> c_int {
@@ -5107,7 +5107,7 @@ pub unsafe extern "C" fn MPI_T_event_copy(event_instance: MPI_T_event_instance, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_index(name: *const c_char, event_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_index", Raise::Default)
+    entry::tool("MPI_T_event_get_index", || crate::api::tool::t_event_get_index(name, event_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_index(name: *const c_char, event_index: *mut c_int) -> c_int {
@@ -5115,7 +5115,7 @@ pub unsafe extern "C" fn MPI_T_event_get_index(name: *const c_char, event_index:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_info(event_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, array_of_datatypes: *mut MPI_Datatype, array_of_displacements: *mut MPI_Aint, num_elements: *mut c_int, enumtype: *mut MPI_T_enum, info: *mut MPI_Info, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_info", Raise::Default)
+    entry::tool("MPI_T_event_get_info", || crate::api::tool::t_event_get_info(event_index, name, name_len, verbosity, array_of_datatypes, array_of_displacements, num_elements, enumtype, info, desc, desc_len, bind))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_info(event_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, array_of_datatypes: *mut MPI_Datatype, array_of_displacements: *mut MPI_Aint, num_elements: *mut c_int, enumtype: *mut MPI_T_enum, info: *mut MPI_Info, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int) -> c_int {
@@ -5123,7 +5123,7 @@ pub unsafe extern "C" fn MPI_T_event_get_info(event_index: c_int, name: *mut c_c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_num(num_events: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_num", Raise::Default)
+    entry::tool("MPI_T_event_get_num", || crate::api::tool::t_event_get_num(num_events))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_num(num_events: *mut c_int) -> c_int {
@@ -5131,7 +5131,7 @@ pub unsafe extern "C" fn MPI_T_event_get_num(num_events: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_source(event_instance: MPI_T_event_instance, source_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_event_get_source", Raise::Default)
+    entry::tool("MPI_T_event_get_source", || crate::api::tool::t_event_get_source(event_instance, source_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_source(event_instance: MPI_T_event_instance, source_index: *mut c_int) -> c_int {
@@ -5139,7 +5139,7 @@ pub unsafe extern "C" fn MPI_T_event_get_source(event_instance: MPI_T_event_inst
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_get_timestamp(event_instance: MPI_T_event_instance, event_timestamp: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_T_event_get_timestamp", Raise::Default)
+    entry::tool("MPI_T_event_get_timestamp", || crate::api::tool::t_event_get_timestamp(event_instance, event_timestamp))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_get_timestamp(event_instance: MPI_T_event_instance, event_timestamp: *mut MPI_Count) -> c_int {
@@ -5147,7 +5147,7 @@ pub unsafe extern "C" fn MPI_T_event_get_timestamp(event_instance: MPI_T_event_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_alloc(event_index: c_int, obj_handle: *mut c_void, info: MPI_Info, event_registration: *mut MPI_T_event_registration) -> c_int {
-    entry::unsupported("MPI_T_event_handle_alloc", Raise::Default)
+    entry::tool("MPI_T_event_handle_alloc", || crate::api::tool::t_event_handle_alloc(event_index, obj_handle, info, event_registration))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_alloc(event_index: c_int, obj_handle: *mut c_void, info: MPI_Info, event_registration: *mut MPI_T_event_registration) -> c_int {
@@ -5155,7 +5155,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_alloc(event_index: c_int, obj_handle
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_free(event_registration: MPI_T_event_registration, user_data: *mut c_void, free_cb_function: Option<MPI_T_event_free_cb_function>) -> c_int {
-    entry::unsupported("MPI_T_event_handle_free", Raise::Default)
+    entry::tool("MPI_T_event_handle_free", || crate::api::tool::t_event_handle_free(event_registration, user_data, free_cb_function))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_free(event_registration: MPI_T_event_registration, user_data: *mut c_void, free_cb_function: Option<MPI_T_event_free_cb_function>) -> c_int {
@@ -5163,7 +5163,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_free(event_registration: MPI_T_event
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_get_info(event_registration: MPI_T_event_registration, info_used: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_handle_get_info", Raise::Default)
+    entry::tool("MPI_T_event_handle_get_info", || crate::api::tool::t_event_handle_get_info(event_registration, info_used))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_get_info(event_registration: MPI_T_event_registration, info_used: *mut MPI_Info) -> c_int {
@@ -5171,7 +5171,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_get_info(event_registration: MPI_T_e
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_handle_set_info(event_registration: MPI_T_event_registration, info: MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_event_handle_set_info", Raise::Default)
+    entry::tool("MPI_T_event_handle_set_info", || crate::api::tool::t_event_handle_set_info(event_registration, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_handle_set_info(event_registration: MPI_T_event_registration, info: MPI_Info) -> c_int {
@@ -5179,7 +5179,7 @@ pub unsafe extern "C" fn MPI_T_event_handle_set_info(event_registration: MPI_T_e
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_read(event_instance: MPI_T_event_instance, element_index: c_int, buffer: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_event_read", Raise::Default)
+    entry::tool("MPI_T_event_read", || crate::api::tool::t_event_read(event_instance, element_index, buffer))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_read(event_instance: MPI_T_event_instance, element_index: c_int, buffer: *mut c_void) -> c_int {
@@ -5187,7 +5187,7 @@ pub unsafe extern "C" fn MPI_T_event_read(event_instance: MPI_T_event_instance, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_register_callback(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info, user_data: *mut c_void, event_cb_function: Option<MPI_T_event_cb_function>) -> c_int {
-    entry::unsupported("MPI_T_event_register_callback", Raise::Default)
+    entry::tool("MPI_T_event_register_callback", || crate::api::tool::t_event_register_callback(event_registration, cb_safety, info, user_data, event_cb_function))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_register_callback(event_registration: MPI_T_event_registration, cb_safety: MPI_T_cb_safety, info: MPI_Info, user_data: *mut c_void, event_cb_function: Option<MPI_T_event_cb_function>) -> c_int {
@@ -5195,7 +5195,7 @@ pub unsafe extern "C" fn MPI_T_event_register_callback(event_registration: MPI_T
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_event_set_dropped_handler(event_registration: MPI_T_event_registration, dropped_cb_function: Option<MPI_T_event_dropped_cb_function>) -> c_int {
-    entry::unsupported("MPI_T_event_set_dropped_handler", Raise::Default)
+    entry::tool("MPI_T_event_set_dropped_handler", || crate::api::tool::t_event_set_dropped_handler(event_registration, dropped_cb_function))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_event_set_dropped_handler(event_registration: MPI_T_event_registration, dropped_cb_function: Option<MPI_T_event_dropped_cb_function>) -> c_int {
@@ -5203,7 +5203,7 @@ pub unsafe extern "C" fn MPI_T_event_set_dropped_handler(event_registration: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_finalize() -> c_int {
-    entry::unsupported("MPI_T_finalize", Raise::Default)
+    entry::tool("MPI_T_finalize", || crate::api::tool::t_finalize())
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_finalize() -> c_int {
@@ -5211,7 +5211,7 @@ pub unsafe extern "C" fn MPI_T_finalize() -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_init_thread(required: c_int, provided: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_init_thread", Raise::Default)
+    entry::tool("MPI_T_init_thread", || crate::api::tool::t_init_thread(required, provided))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_init_thread(required: c_int, provided: *mut c_int) -> c_int {
@@ -5219,7 +5219,7 @@ pub unsafe extern "C" fn MPI_T_init_thread(required: c_int, provided: *mut c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_get_index(name: *const c_char, var_class: c_int, pvar_index: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_get_index", Raise::Default)
+    entry::tool("MPI_T_pvar_get_index", || crate::api::tool::t_pvar_get_index(name, var_class, pvar_index))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_get_index(name: *const c_char, var_class: c_int, pvar_index: *mut c_int) -> c_int {
@@ -5227,7 +5227,7 @@ pub unsafe extern "C" fn MPI_T_pvar_get_index(name: *const c_char, var_class: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_get_info(pvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, var_class: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, readonly: *mut c_int, continuous: *mut c_int, atomic: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_get_info", Raise::Default)
+    entry::tool("MPI_T_pvar_get_info", || crate::api::tool::t_pvar_get_info(pvar_index, name, name_len, verbosity, var_class, datatype, enumtype, desc, desc_len, bind, readonly, continuous, atomic))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_get_info(pvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, var_class: *mut c_int, datatype: *mut MPI_Datatype, enumtype: *mut MPI_T_enum, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, readonly: *mut c_int, continuous: *mut c_int, atomic: *mut c_int) -> c_int {
@@ -5235,7 +5235,7 @@ pub unsafe extern "C" fn MPI_T_pvar_get_info(pvar_index: c_int, name: *mut c_cha
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_get_num(num_pvar: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_get_num", Raise::Default)
+    entry::tool("MPI_T_pvar_get_num", || crate::api::tool::t_pvar_get_num(num_pvar))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_get_num(num_pvar: *mut c_int) -> c_int {
@@ -5243,7 +5243,7 @@ pub unsafe extern "C" fn MPI_T_pvar_get_num(num_pvar: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_handle_alloc(session: MPI_T_pvar_session, pvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_pvar_handle, count: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_pvar_handle_alloc", Raise::Default)
+    entry::tool("MPI_T_pvar_handle_alloc", || crate::api::tool::t_pvar_handle_alloc(session, pvar_index, obj_handle, handle, count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_handle_alloc(session: MPI_T_pvar_session, pvar_index: c_int, obj_handle: *mut c_void, handle: *mut MPI_T_pvar_handle, count: *mut c_int) -> c_int {
@@ -5251,7 +5251,7 @@ pub unsafe extern "C" fn MPI_T_pvar_handle_alloc(session: MPI_T_pvar_session, pv
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_handle_free(session: MPI_T_pvar_session, handle: *mut MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_handle_free", Raise::Default)
+    entry::tool("MPI_T_pvar_handle_free", || crate::api::tool::t_pvar_handle_free(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_handle_free(session: MPI_T_pvar_session, handle: *mut MPI_T_pvar_handle) -> c_int {
@@ -5259,7 +5259,7 @@ pub unsafe extern "C" fn MPI_T_pvar_handle_free(session: MPI_T_pvar_session, han
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_read(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_pvar_read", Raise::Default)
+    entry::tool("MPI_T_pvar_read", || crate::api::tool::t_pvar_read(session, handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_read(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
@@ -5267,7 +5267,7 @@ pub unsafe extern "C" fn MPI_T_pvar_read(session: MPI_T_pvar_session, handle: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_readreset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
-    entry::unsupported("MPI_T_pvar_readreset", Raise::Default)
+    entry::tool("MPI_T_pvar_readreset", || crate::api::tool::t_pvar_readreset(session, handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_readreset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *mut c_void) -> c_int {
@@ -5275,7 +5275,7 @@ pub unsafe extern "C" fn MPI_T_pvar_readreset(session: MPI_T_pvar_session, handl
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_reset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_reset", Raise::Default)
+    entry::tool("MPI_T_pvar_reset", || crate::api::tool::t_pvar_reset(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_reset(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
@@ -5283,7 +5283,7 @@ pub unsafe extern "C" fn MPI_T_pvar_reset(session: MPI_T_pvar_session, handle: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_session_create(session: *mut MPI_T_pvar_session) -> c_int {
-    entry::unsupported("MPI_T_pvar_session_create", Raise::Default)
+    entry::tool("MPI_T_pvar_session_create", || crate::api::tool::t_pvar_session_create(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_session_create(session: *mut MPI_T_pvar_session) -> c_int {
@@ -5291,7 +5291,7 @@ pub unsafe extern "C" fn MPI_T_pvar_session_create(session: *mut MPI_T_pvar_sess
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_session_free(session: *mut MPI_T_pvar_session) -> c_int {
-    entry::unsupported("MPI_T_pvar_session_free", Raise::Default)
+    entry::tool("MPI_T_pvar_session_free", || crate::api::tool::t_pvar_session_free(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_session_free(session: *mut MPI_T_pvar_session) -> c_int {
@@ -5299,7 +5299,7 @@ pub unsafe extern "C" fn MPI_T_pvar_session_free(session: *mut MPI_T_pvar_sessio
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_start(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_start", Raise::Default)
+    entry::tool("MPI_T_pvar_start", || crate::api::tool::t_pvar_start(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_start(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
@@ -5307,7 +5307,7 @@ pub unsafe extern "C" fn MPI_T_pvar_start(session: MPI_T_pvar_session, handle: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_stop(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
-    entry::unsupported("MPI_T_pvar_stop", Raise::Default)
+    entry::tool("MPI_T_pvar_stop", || crate::api::tool::t_pvar_stop(session, handle))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_stop(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle) -> c_int {
@@ -5315,7 +5315,7 @@ pub unsafe extern "C" fn MPI_T_pvar_stop(session: MPI_T_pvar_session, handle: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_pvar_write(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *const c_void) -> c_int {
-    entry::unsupported("MPI_T_pvar_write", Raise::Default)
+    entry::tool("MPI_T_pvar_write", || crate::api::tool::t_pvar_write(session, handle, buf))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_pvar_write(session: MPI_T_pvar_session, handle: MPI_T_pvar_handle, buf: *const c_void) -> c_int {
@@ -5323,7 +5323,7 @@ pub unsafe extern "C" fn MPI_T_pvar_write(session: MPI_T_pvar_session, handle: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_source_get_info(source_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, ordering: *mut MPI_T_source_order, ticks_per_second: *mut MPI_Count, max_ticks: *mut MPI_Count, info: *mut MPI_Info) -> c_int {
-    entry::unsupported("MPI_T_source_get_info", Raise::Default)
+    entry::tool("MPI_T_source_get_info", || crate::api::tool::t_source_get_info(source_index, name, name_len, desc, desc_len, ordering, ticks_per_second, max_ticks, info))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_source_get_info(source_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, ordering: *mut MPI_T_source_order, ticks_per_second: *mut MPI_Count, max_ticks: *mut MPI_Count, info: *mut MPI_Info) -> c_int {
@@ -5331,7 +5331,7 @@ pub unsafe extern "C" fn MPI_T_source_get_info(source_index: c_int, name: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_source_get_num(num_sources: *mut c_int) -> c_int {
-    entry::unsupported("MPI_T_source_get_num", Raise::Default)
+    entry::tool("MPI_T_source_get_num", || crate::api::tool::t_source_get_num(num_sources))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_source_get_num(num_sources: *mut c_int) -> c_int {
@@ -5339,7 +5339,7 @@ pub unsafe extern "C" fn MPI_T_source_get_num(num_sources: *mut c_int) -> c_int 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_T_source_get_timestamp(source_index: c_int, timestamp: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_T_source_get_timestamp", Raise::Default)
+    entry::tool("MPI_T_source_get_timestamp", || crate::api::tool::t_source_get_timestamp(source_index, timestamp))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_T_source_get_timestamp(source_index: c_int, timestamp: *mut MPI_Count) -> c_int {

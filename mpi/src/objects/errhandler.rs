@@ -5,7 +5,8 @@
 //! `MPI_ERRORS_ARE_FATAL` and `MPI_ERRORS_ABORT` print the message (naming the procedure) and
 //! end this process with a non-zero exit status; `fmirun` (like `mpiexec`) then stops the other
 //! processes of the job. Errors about no object, or about an invalid communicator, are raised on
-//! `MPI_COMM_SELF` (MPI-4); files default to `MPI_ERRORS_RETURN` as the standard says.
+//! `MPI_COMM_SELF` (MPI-4); files default to `MPI_ERRORS_RETURN` as the standard says (the
+//! handler of `MPI_FILE_NULL`, which the program may change: `crate::objects::file`).
 
 use crate::entry::Raise;
 use crate::gen::abi::*;
@@ -77,6 +78,8 @@ pub fn raise(raise: Raise, code: c_int, msg: &str) -> c_int {
     let handler = match raise {
         Raise::Comm(c) => crate::objects::comm::errhandler_of(c).map(|(_, h)| h),
         Raise::Session(s) => crate::objects::session::errhandler_of(s).map(|(_, h)| h),
+        Raise::Win(w) => crate::objects::win::errhandler_of(w).map(|(_, h)| h),
+        Raise::File(f) => Some(crate::objects::file::errhandler_of(f).1),
         _ => None,
     }
     .unwrap_or_else(|| fallback(raise));

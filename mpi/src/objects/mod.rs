@@ -7,16 +7,19 @@ pub mod comm;
 pub mod datatype;
 pub mod errclass;
 pub mod errhandler;
+pub mod file;
 pub mod grequest;
 pub mod group;
 pub mod host;
 pub mod info;
+pub mod intercomm;
 pub mod message;
 pub mod op;
 pub mod request;
 pub mod session;
 pub mod status;
 pub mod topo;
+pub mod win;
 pub mod world;
 
 /// Frees every object left at MPI_Finalize (communicators are closed by the caller).
