@@ -13,7 +13,8 @@
 //! defines them (nonce: the record counter of the direction; no associated data; a test checks
 //! them against snow's own transport), so that a record is sealed where it is built (the
 //! plaintext copied once, into the send buffer) and, when the socket already holds the rest of a
-//! record, read by the kernel straight into the receive buffer and opened there. Each direction
+//! record, read by the kernel straight into the receive buffer and opened there (up to
+//! [`DIRECT_RECORDS`] records by one system call). Each direction
 //! counts its records (the nonce), so a record that was changed, dropped, reordered or replayed
 //! fails to open, and its connection fails with an error naming the peer; nothing of it is
 //! delivered.
