@@ -62,6 +62,7 @@ pub mod objects;
 pub mod engine;
 pub mod p2p;
 pub mod reduce;
+pub mod rma;
 pub mod types;
 
 pub use gen::abi;

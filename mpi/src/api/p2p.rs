@@ -1294,6 +1294,65 @@ pub unsafe fn comm_detach_buffer_c(
     out(size, n as MPI_Count, "size")
 }
 
+/// A session's buffer (used by the communicators derived from the session).
+fn session_owner(s: MPI_Session) -> Result<bsend::Owner, MpiError> {
+    crate::objects::session::get(s)?;
+    Ok(bsend::Owner::Session(s.0))
+}
+
+pub fn session_attach_buffer(
+    s: MPI_Session,
+    buffer: *mut c_void,
+    size: c_int,
+) -> Result<(), MpiError> {
+    attach(session_owner(s)?, buffer, size as i64)
+}
+
+pub fn session_attach_buffer_c(
+    s: MPI_Session,
+    buffer: *mut c_void,
+    size: MPI_Count,
+) -> Result<(), MpiError> {
+    attach(session_owner(s)?, buffer, size)
+}
+
+pub unsafe fn session_detach_buffer(
+    s: MPI_Session,
+    addr: *mut c_void,
+    size: *mut c_int,
+) -> Result<(), MpiError> {
+    if size.is_null() {
+        return Err(MpiError::arg("size is NULL"));
+    }
+    let n = detach(session_owner(s)?, addr)?;
+    out(size, c_int::try_from(n).unwrap_or(c_int::MAX), "size")
+}
+
+pub unsafe fn session_detach_buffer_c(
+    s: MPI_Session,
+    addr: *mut c_void,
+    size: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    if size.is_null() {
+        return Err(MpiError::arg("size is NULL"));
+    }
+    let n = detach(session_owner(s)?, addr)?;
+    out(size, n as MPI_Count, "size")
+}
+
+pub fn session_flush_buffer(s: MPI_Session) -> Result<(), MpiError> {
+    Ok(bsend::flush_of(session_owner(s)?)?)
+}
+
+pub unsafe fn session_iflush_buffer(s: MPI_Session, r: *mut MPI_Request) -> Result<(), MpiError> {
+    let owner = session_owner(s)?;
+    if r.is_null() {
+        return Err(MpiError::arg("request is NULL"));
+    }
+    *r = request::register(Box::new(Flush(owner)), Raise::Session(s));
+    Ok(())
+}
+
 pub fn comm_flush_buffer(c: MPI_Comm) -> Result<(), MpiError> {
     Ok(bsend::flush_of(comm_owner(c)?)?)
 }

@@ -168,12 +168,16 @@ pub fn get(c: MPI_Comm) -> Result<Arc<CommObj>, MpiError> {
 }
 
 /// Registers a new communicator; it inherits `parent`'s error handler (as MPI's dup and split
-/// do).
+/// do) and the session `parent` derives from.
 pub fn register(core: fmi::Communicator, members: Vec<usize>, parent: &CommObj) -> MPI_Comm {
     let eh = parent.errhandler.lock().clone();
     let h = COMMS.insert(CommObj::new(core, members, eh, ""));
     if let Some(o) = COMMS.get(h) {
         o.ep.set_buffer_key(h);
+        // A communicator derived from a session's communicator derives from the session.
+        if let Some(sk) = parent.ep.session_key() {
+            o.ep.set_session_key(sk);
+        }
     }
     MPI_Comm(h)
 }

@@ -78,6 +78,7 @@ pub fn raise(raise: Raise, code: c_int, msg: &str) -> c_int {
     let handler = match raise {
         Raise::Comm(c) => crate::objects::comm::errhandler_of(c).map(|(_, h)| h),
         Raise::Session(s) => crate::objects::session::errhandler_of(s).map(|(_, h)| h),
+        Raise::Win(w) => crate::objects::win::errhandler_of(w).map(|(_, h)| h),
         Raise::File(f) => Some(crate::objects::file::errhandler_of(f).1),
         _ => None,
     }

@@ -19,6 +19,7 @@ pub mod request;
 pub mod session;
 pub mod status;
 pub mod topo;
+pub mod win;
 pub mod world;
 
 /// Frees every object left at MPI_Finalize (communicators are closed by the caller).

@@ -195,6 +195,8 @@ pub fn finalize() -> Result<(), MpiError> {
     // Requests freed while active, and any the program left, finish before the communicators
     // they use close.
     crate::objects::request::finish_orphans();
+    // Windows left open stop serving before the connections close.
+    crate::objects::win::release_all();
     // Files the program left open are closed (their groups' cores dropped) before the world.
     crate::objects::file::close_all();
     let comms = COMMS.clear();

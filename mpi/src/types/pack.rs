@@ -8,7 +8,7 @@ use crate::engine::{Class, Error, Result};
 impl Type {
     /// Calls `f(memory offset, packed offset, length)` for each run of the first `bytes` bytes
     /// of data of `count` elements, in order (the last run may end inside a block).
-    fn walk(&self, count: u64, bytes: u64, mut f: impl FnMut(i64, usize, usize)) {
+    pub(crate) fn walk(&self, count: u64, bytes: u64, mut f: impl FnMut(i64, usize, usize)) {
         if bytes == 0 {
             return;
         }
