@@ -190,6 +190,60 @@ int main(int argc, char **argv) {
     OK(MPI_Wait(&pr[2], MPI_STATUS_IGNORE));
     for (int i = 0; i < 3; i++) OK(MPI_Request_free(&pr[i]));
 
+    /* 3b. Persistent vector collectives: the count, displacement and type arrays are copied at
+     * init (a program may release them then, as mpi4py does): they are overwritten and freed
+     * before the first start. */
+    {
+        int *gc = malloc(size * sizeof(int)), *gd = malloc(size * sizeof(int));
+        int *rc = malloc(size * sizeof(int)), *ac = malloc(size * sizeof(int));
+        int *ad = malloc(size * sizeof(int));
+        MPI_Datatype *at = malloc(size * sizeof(MPI_Datatype));
+        for (int i = 0; i < size; i++) {
+            gc[i] = i + 1;
+            gd[i] = i * (i + 1) / 2;
+            rc[i] = 1;
+            ac[i] = 1;
+            ad[i] = i * (int)sizeof(int);
+            at[i] = MPI_INT;
+        }
+        int total = size * (size + 1) / 2;
+        int mine[MAXP + 1], all[MAXP * (MAXP + 1) / 2], rsin[MAXP], rsout1 = -1;
+        int wout[MAXP], win_[MAXP];
+        MPI_Request q[3];
+        OK(MPI_Allgatherv_init(mine, rank + 1, MPI_INT, all, gc, gd, MPI_INT, w, MPI_INFO_NULL,
+                               &q[0]));
+        OK(MPI_Reduce_scatter_init(MPI_IN_PLACE, rsin, rc, MPI_INT, MPI_SUM, w, MPI_INFO_NULL,
+                                   &q[1]));
+        OK(MPI_Alltoallw_init(win_, ac, ad, at, wout, ac, ad, at, w, MPI_INFO_NULL, &q[2]));
+        for (int i = 0; i < size; i++) {
+            gc[i] = gd[i] = rc[i] = ac[i] = ad[i] = 0x7fffffff;
+            at[i] = MPI_DATATYPE_NULL;
+        }
+        free(gc); free(gd); free(rc); free(ac); free(ad); free(at);
+        for (int round = 1; round <= 2; round++) {
+            for (int i = 0; i <= rank; i++) mine[i] = rank * 100 + i + round;
+            for (int i = 0; i < total; i++) all[i] = -1;
+            for (int i = 0; i < size; i++) {
+                rsin[i] = round * (i + 1);
+                win_[i] = rank * 10 + i + round;
+                wout[i] = -1;
+            }
+            OK(MPI_Startall(3, q));
+            OK(MPI_Waitall(3, q, MPI_STATUSES_IGNORE));
+            for (int r_ = 0, k = 0; r_ < size; r_++)
+                for (int i = 0; i <= r_; i++, k++)
+                    CHECK(all[k] == r_ * 100 + i + round, "allgatherv_init round %d [%d] = %d",
+                          round, k, all[k]);
+            rsout1 = rsin[0];
+            CHECK(rsout1 == round * (rank + 1) * size, "reduce_scatter_init in place round %d: %d",
+                  round, rsout1);
+            for (int i = 0; i < size; i++)
+                CHECK(wout[i] == i * 10 + rank + round, "alltoallw_init round %d [%d] = %d", round,
+                      i, wout[i]);
+        }
+        for (int i = 0; i < 3; i++) OK(MPI_Request_free(&q[i]));
+    }
+
     /* 4. Large-count forms */
     long long big = rank, bigs = 0;
     OK(MPI_Iallreduce_c(&big, &bigs, (MPI_Count)1, MPI_LONG_LONG, MPI_SUM, w, &r));

@@ -111,6 +111,17 @@ int main(int argc, char **argv) {
         CHECK(flag && st[0].MPI_SOURCE == MPI_ANY_SOURCE && st[0].MPI_TAG == MPI_ANY_TAG,
               "null request status");
         OK(MPI_Wait(&rr, MPI_STATUS_IGNORE));
+        /* no active request: index MPI_UNDEFINED, flag set and the empty status, whole (its
+         * MPI_ERROR is MPI_SUCCESS, MPI-4.1 section 3.7.3) */
+        MPI_Request nulls[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+        st[0].MPI_ERROR = MPI_ERR_OTHER;
+        st[0].MPI_SOURCE = st[0].MPI_TAG = 0;
+        OK(MPI_Request_get_status_any(2, nulls, &idx, &flag, &st[0]));
+        CHECK(flag && idx == MPI_UNDEFINED, "get_status_any of null requests: %d %d", flag, idx);
+        CHECK(st[0].MPI_SOURCE == MPI_ANY_SOURCE && st[0].MPI_TAG == MPI_ANY_TAG &&
+                  st[0].MPI_ERROR == MPI_SUCCESS,
+              "get_status_any of null requests: source %d tag %d error %d", st[0].MPI_SOURCE,
+              st[0].MPI_TAG, st[0].MPI_ERROR);
     }
 
     /* Request_free of an active send: the message still arrives. */

@@ -87,6 +87,42 @@ int main(int argc, char **argv) {
                                   &cs));
     OK(MPI_Comm_size(cs, &n));
     CHECK(n == 1, "comm from mpi://SELF has %d processes", n);
+
+    /* the session's buffer serves buffered sends on a communicator derived from the session
+     * (no process or communicator buffer is attached) */
+    {
+        int bsize = 4 * (int)sizeof(int) + MPI_BSEND_OVERHEAD;
+        char *buf = malloc(bsize);
+        OK(MPI_Session_attach_buffer(s, buf, bsize));
+        int v[4] = {1, 2, 3, 4}, got[4] = {0};
+        OK(MPI_Bsend(v, 4, MPI_INT, 0, 5, cs));
+        OK(MPI_Recv(got, 4, MPI_INT, 0, 5, cs, MPI_STATUS_IGNORE));
+        CHECK(got[0] == 1 && got[3] == 4, "bsend through the session's buffer: %d %d", got[0],
+              got[3]);
+        MPI_Comm csd;
+        OK(MPI_Comm_dup(cs, &csd));
+        OK(MPI_Bsend(v, 4, MPI_INT, 0, 6, csd));
+        OK(MPI_Recv(got, 4, MPI_INT, 0, 6, csd, MPI_STATUS_IGNORE));
+        OK(MPI_Comm_free(&csd));
+        OK(MPI_Session_flush_buffer(s));
+        MPI_Request fr;
+        OK(MPI_Session_iflush_buffer(s, &fr));
+        OK(MPI_Wait(&fr, MPI_STATUS_IGNORE));
+        void *back = NULL;
+        int backsize = 0;
+        OK(MPI_Session_detach_buffer(s, &back, &backsize));
+        CHECK(back == buf && backsize == bsize, "detached %p/%d, attached %p/%d", back, backsize,
+              (void *)buf, bsize);
+        /* without it, a buffered send on that communicator has no buffer */
+        int rcb = MPI_Bsend(v, 4, MPI_INT, 0, 7, cs);
+        CHECK(rcb != MPI_SUCCESS && class_of(rcb) == MPI_ERR_BUFFER,
+              "bsend with no buffer attached: %d (class %d)", rcb, class_of(rcb));
+        MPI_Count cbsize = 0;
+        OK(MPI_Session_attach_buffer(s, MPI_BUFFER_AUTOMATIC, 0));
+        OK(MPI_Session_detach_buffer_c(s, &back, &cbsize));
+        CHECK(back == MPI_BUFFER_AUTOMATIC, "automatic buffer not given back");
+        free(buf);
+    }
     OK(MPI_Comm_free(&cs));
     OK(MPI_Group_free(&gw));
     OK(MPI_Group_free(&gs));

@@ -6,6 +6,7 @@
 //! `describe_*` functions, shared with the non-blocking and persistent forms of `api/icoll.rs`)
 //! and runs it on the core (`crate::coll`).
 
+use crate::api::intercoll;
 use crate::cabi::slice;
 use crate::coll::{Coll, Input, Output, Red, Region, Who};
 use crate::entry::MpiError;
@@ -39,11 +40,11 @@ impl Int for isize {
 }
 
 /// The array argument `p` of `n` integers, widened.
-unsafe fn ints<T: Int>(p: *const T, n: usize, what: &str) -> Result<Vec<i64>, MpiError> {
+pub(crate) unsafe fn ints<T: Int>(p: *const T, n: usize, what: &str) -> Result<Vec<i64>, MpiError> {
     Ok(slice(p, n, what)?.iter().map(|v| v.wide()).collect())
 }
 
-fn nonneg(n: i64, what: &str) -> Result<u64, MpiError> {
+pub(crate) fn nonneg(n: i64, what: &str) -> Result<u64, MpiError> {
     u64::try_from(n).map_err(|_| MpiError::new(MPI_ERR_COUNT, format!("{what} = {n} is negative")))
 }
 
@@ -98,12 +99,17 @@ fn region_at(
     ))
 }
 
-fn region(p: *const c_void, count: i64, dt: MPI_Datatype, what: &str) -> Result<Region, MpiError> {
+pub(crate) fn region(
+    p: *const c_void,
+    count: i64,
+    dt: MPI_Datatype,
+    what: &str,
+) -> Result<Region, MpiError> {
     region_at(p, 0, count, &dtypes::committed(dt)?, what)
 }
 
 /// `k` consecutive blocks of `count` elements of `dt` at `p`: one region each.
-fn blocks(
+pub(crate) fn blocks(
     p: *const c_void,
     count: i64,
     dt: MPI_Datatype,
@@ -128,7 +134,7 @@ fn blocks(
 }
 
 /// Block i: `counts[i]` elements of `dt` at `displs[i]` extents from `p` (the v-forms).
-unsafe fn vblocks<C: Int, D: Int>(
+pub(crate) unsafe fn vblocks<C: Int, D: Int>(
     obj: &Who,
     p: *const c_void,
     counts: *const C,
@@ -198,6 +204,25 @@ fn blocking(c: MPI_Comm, describe: impl FnOnce(&Who) -> Result<Coll, MpiError>) 
     // SAFETY: the output buffers were valid for the call, which has just ended.
     unsafe { coll.finish() }?;
     Ok(())
+}
+
+/// Runs a described call: on an intra-communicator, or on an inter-communicator with the
+/// description made per remote (`remote`) or per local process (`api::intercoll`); `bufs`
+/// are the buffers that may not be MPI_IN_PLACE there.
+fn blocking_any(
+    c: MPI_Comm,
+    remote: bool,
+    bufs: &[*const c_void],
+    describe: impl FnOnce(&Who) -> Result<Coll, MpiError>,
+) -> R {
+    if !intercoll::applies(c) {
+        return blocking(c, describe);
+    }
+    if remote {
+        intercoll::per_remote(c, bufs, describe)
+    } else {
+        intercoll::per_local(c, bufs, describe)
+    }
 }
 
 // ---- descriptions (shared with the non-blocking and persistent forms) ----
@@ -624,10 +649,13 @@ pub(crate) unsafe fn describe_reduce_scatter<C: Int>(
 // ---- the procedures ----
 
 pub fn barrier(c: MPI_Comm) -> R {
-    blocking(c, describe_barrier)
+    blocking_any(c, true, &[], describe_barrier)
 }
 
 pub unsafe fn bcast(buf: *mut c_void, n: c_int, dt: MPI_Datatype, root: c_int, c: MPI_Comm) -> R {
+    if intercoll::applies(c) {
+        return intercoll::bcast_of(buf, n.into(), dt, root, c);
+    }
     blocking(c, |o| describe_bcast(o, buf, n.into(), dt, root))
 }
 
@@ -638,6 +666,9 @@ pub unsafe fn bcast_c(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::bcast_of(buf, n, dt, root, c);
+    }
     blocking(c, |o| describe_bcast(o, buf, n, dt, root))
 }
 
@@ -652,6 +683,19 @@ pub unsafe fn gather(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::gather_of::<i32, i32>(
+            sb,
+            sn.into(),
+            st,
+            rb,
+            rn.into(),
+            None,
+            rt,
+            root,
+            c,
+        );
+    }
     blocking(c, |o| {
         describe_gather(o, sb, sn.into(), st, rb, rn.into(), rt, root)
     })
@@ -668,6 +712,9 @@ pub unsafe fn gather_c(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::gather_of::<i32, i32>(sb, sn, st, rb, rn, None, rt, root, c);
+    }
     blocking(c, |o| describe_gather(o, sb, sn, st, rb, rn, rt, root))
 }
 
@@ -682,6 +729,19 @@ pub unsafe fn scatter(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scatter_of::<i32, i32>(
+            sb,
+            sn.into(),
+            None,
+            st,
+            rb,
+            rn.into(),
+            rt,
+            root,
+            c,
+        );
+    }
     blocking(c, |o| {
         describe_scatter(o, sb, sn.into(), st, rb, rn.into(), rt, root)
     })
@@ -698,6 +758,9 @@ pub unsafe fn scatter_c(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scatter_of::<i32, i32>(sb, sn, None, st, rb, rn, rt, root, c);
+    }
     blocking(c, |o| describe_scatter(o, sb, sn, st, rb, rn, rt, root))
 }
 
@@ -710,7 +773,7 @@ pub unsafe fn allgather(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_allgather(o, sb, sn.into(), st, rb, rn.into(), rt)
     })
 }
@@ -724,7 +787,9 @@ pub unsafe fn allgather_c(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| describe_allgather(o, sb, sn, st, rb, rn, rt))
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
+        describe_allgather(o, sb, sn, st, rb, rn, rt)
+    })
 }
 
 pub unsafe fn alltoall(
@@ -736,7 +801,7 @@ pub unsafe fn alltoall(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_alltoall(o, sb, sn.into(), st, rb, rn.into(), rt)
     })
 }
@@ -750,7 +815,9 @@ pub unsafe fn alltoall_c(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| describe_alltoall(o, sb, sn, st, rb, rn, rt))
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
+        describe_alltoall(o, sb, sn, st, rb, rn, rt)
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -765,6 +832,19 @@ pub unsafe fn gatherv(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::gather_of(
+            sb,
+            sn.into(),
+            st,
+            rb,
+            0,
+            Some((rcounts, displs)),
+            rt,
+            root,
+            c,
+        );
+    }
     blocking(c, |o| {
         describe_gatherv(o, sb, sn.into(), st, rb, rcounts, displs, rt, root)
     })
@@ -782,6 +862,9 @@ pub unsafe fn gatherv_c(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::gather_of(sb, sn, st, rb, 0, Some((rcounts, displs)), rt, root, c);
+    }
     blocking(c, |o| {
         describe_gatherv(o, sb, sn, st, rb, rcounts, displs, rt, root)
     })
@@ -799,6 +882,19 @@ pub unsafe fn scatterv(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scatter_of(
+            sb,
+            0,
+            Some((scounts, displs)),
+            st,
+            rb,
+            rn.into(),
+            rt,
+            root,
+            c,
+        );
+    }
     blocking(c, |o| {
         describe_scatterv(o, sb, scounts, displs, st, rb, rn.into(), rt, root)
     })
@@ -816,6 +912,9 @@ pub unsafe fn scatterv_c(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scatter_of(sb, 0, Some((scounts, displs)), st, rb, rn, rt, root, c);
+    }
     blocking(c, |o| {
         describe_scatterv(o, sb, scounts, displs, st, rb, rn, rt, root)
     })
@@ -832,7 +931,7 @@ pub unsafe fn allgatherv(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_allgatherv(o, sb, sn.into(), st, rb, rcounts, displs, rt)
     })
 }
@@ -848,7 +947,7 @@ pub unsafe fn allgatherv_c(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_allgatherv(o, sb, sn, st, rb, rcounts, displs, rt)
     })
 }
@@ -865,7 +964,7 @@ pub unsafe fn alltoallv(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_alltoallv(o, sb, scounts, sdispls, st, rb, rcounts, rdispls, rt)
     })
 }
@@ -882,7 +981,7 @@ pub unsafe fn alltoallv_c(
     rt: MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_alltoallv(o, sb, scounts, sdispls, st, rb, rcounts, rdispls, rt)
     })
 }
@@ -899,7 +998,7 @@ pub unsafe fn alltoallw(
     rts: *const MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_alltoallw(o, sb, scounts, sdispls, sts, rb, rcounts, rdispls, rts)
     })
 }
@@ -916,7 +1015,7 @@ pub unsafe fn alltoallw_c(
     rts: *const MPI_Datatype,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_alltoallw(o, sb, scounts, sdispls, sts, rb, rcounts, rdispls, rts)
     })
 }
@@ -931,6 +1030,9 @@ pub unsafe fn reduce(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::reduce_of(sb, rb, n.into(), dt, op, root, c);
+    }
     blocking(c, |o| describe_reduce(o, sb, rb, n.into(), dt, op, root))
 }
 
@@ -944,6 +1046,9 @@ pub unsafe fn reduce_c(
     root: c_int,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::reduce_of(sb, rb, n, dt, op, root, c);
+    }
     blocking(c, |o| describe_reduce(o, sb, rb, n, dt, op, root))
 }
 
@@ -955,7 +1060,9 @@ pub unsafe fn allreduce(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| describe_allreduce(o, sb, rb, n.into(), dt, op))
+    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
+        describe_allreduce(o, sb, rb, n.into(), dt, op)
+    })
 }
 
 pub unsafe fn allreduce_c(
@@ -966,7 +1073,9 @@ pub unsafe fn allreduce_c(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| describe_allreduce(o, sb, rb, n, dt, op))
+    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
+        describe_allreduce(o, sb, rb, n, dt, op)
+    })
 }
 
 pub unsafe fn scan(
@@ -977,6 +1086,9 @@ pub unsafe fn scan(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scan_of(c, "MPI_Scan");
+    }
     blocking(c, |o| describe_scan(o, sb, rb, n.into(), dt, op))
 }
 
@@ -988,6 +1100,9 @@ pub unsafe fn scan_c(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scan_of(c, "MPI_Scan_c");
+    }
     blocking(c, |o| describe_scan(o, sb, rb, n, dt, op))
 }
 
@@ -999,6 +1114,9 @@ pub unsafe fn exscan(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scan_of(c, "MPI_Exscan");
+    }
     blocking(c, |o| describe_exscan(o, sb, rb, n.into(), dt, op))
 }
 
@@ -1010,6 +1128,9 @@ pub unsafe fn exscan_c(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
+    if intercoll::applies(c) {
+        return intercoll::scan_of(c, "MPI_Exscan_c");
+    }
     blocking(c, |o| describe_exscan(o, sb, rb, n, dt, op))
 }
 
@@ -1021,7 +1142,7 @@ pub unsafe fn reduce_scatter_block(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| {
+    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
         describe_reduce_scatter_block(o, sb, rb, n.into(), dt, op)
     })
 }
@@ -1034,7 +1155,9 @@ pub unsafe fn reduce_scatter_block_c(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| describe_reduce_scatter_block(o, sb, rb, n, dt, op))
+    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
+        describe_reduce_scatter_block(o, sb, rb, n, dt, op)
+    })
 }
 
 pub unsafe fn reduce_scatter(
@@ -1045,7 +1168,9 @@ pub unsafe fn reduce_scatter(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| describe_reduce_scatter(o, sb, rb, counts, dt, op))
+    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
+        describe_reduce_scatter(o, sb, rb, counts, dt, op)
+    })
 }
 
 pub unsafe fn reduce_scatter_c(
@@ -1056,5 +1181,7 @@ pub unsafe fn reduce_scatter_c(
     op: MPI_Op,
     c: MPI_Comm,
 ) -> R {
-    blocking(c, |o| describe_reduce_scatter(o, sb, rb, counts, dt, op))
+    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
+        describe_reduce_scatter(o, sb, rb, counts, dt, op)
+    })
 }

@@ -30,8 +30,12 @@ pub unsafe fn comm_dup(c: MPI_Comm, newcomm: *mut MPI_Comm) -> Result<(), MpiErr
         return Err(MpiError::arg("newcomm is NULL"));
     }
     let obj = comm::get(c)?;
-    let core = obj.with(|k| k.dup())?;
-    let h = adopt(&obj, core)?;
+    let h = if obj.inter.is_some() {
+        crate::api::inter::dup_of(&obj)?
+    } else {
+        let core = obj.with(|k| k.dup())?;
+        adopt(&obj, core)?
+    };
     let new = comm::get(h)?;
     *new.info.lock() = obj.info.lock().clone();
     if let Err(e) = attr::copy_all(c, &obj, h, &new) {
@@ -57,7 +61,7 @@ pub unsafe fn comm_dup_with_info(
     apply_hints(&new, &entries)
 }
 
-fn split_color(color: c_int) -> i32 {
+pub(crate) fn split_color(color: c_int) -> i32 {
     if color == MPI_UNDEFINED {
         fmi::UNDEFINED
     } else if color == fmi::UNDEFINED {
@@ -78,6 +82,10 @@ pub unsafe fn comm_split(
         return Err(MpiError::arg("newcomm is NULL"));
     }
     let obj = comm::get(c)?;
+    if obj.inter.is_some() {
+        let h = crate::api::inter::split_of(&obj, split_color(color), key)?;
+        return out(newcomm, h, "newcomm");
+    }
     let child = obj.with(|k| k.split(split_color(color), key))?;
     let h = match child {
         Some(core) => adopt(&obj, core)?,
@@ -121,6 +129,16 @@ pub unsafe fn comm_split_type(
         }
     };
     let obj = comm::get(c)?;
+    if obj.inter.is_some() {
+        // Both groups' processes on one host share a color: the host's identity.
+        let color = if by_host && split_type != MPI_COMM_TYPE_HW_UNGUIDED {
+            (host::identity() & 0x3fff_ffff) as i32
+        } else {
+            fmi::UNDEFINED
+        };
+        let h = crate::api::inter::split_of(&obj, color, key)?;
+        return out(newcomm, h, "newcomm");
+    }
     let mine = host::identity().to_le_bytes();
     let mut all = vec![0u8; 8 * obj.size];
     obj.with(|k| k.allgather(&mine, &mut all))?;
@@ -159,6 +177,10 @@ pub unsafe fn comm_create(
     let obj = comm::get(c)?;
     let grp = group::get(g)?;
     check_subset(&obj, &grp)?;
+    if obj.inter.is_some() {
+        let h = crate::api::inter::create_of(&obj, &grp.members)?;
+        return out(newcomm, h, "newcomm");
+    }
     let me = obj.members[obj.rank];
     if grp.rank_of(me).is_none() {
         return out(newcomm, MPI_COMM_NULL, "newcomm");
@@ -228,11 +250,13 @@ pub unsafe fn comm_free(c: *mut MPI_Comm) -> Result<(), MpiError> {
         )));
     }
     attr::delete_all(h)?;
-    let obj = comm::take(h)?;
+    let mut obj = comm::take(h)?;
     topo::detach(h);
     out(c, MPI_COMM_NULL, "comm")?;
     // Its own buffer for buffered sends goes with it (after its messages are sent).
     crate::p2p::bsend::detach_from(crate::p2p::bsend::Owner::Comm(h.0))?;
+    // An inter-communicator's own cores first (the same order on every process).
+    crate::objects::intercomm::release(&mut obj)?;
     obj.into_core()?.free()?;
     Ok(())
 }
@@ -246,6 +270,8 @@ pub unsafe fn comm_compare(a: MPI_Comm, b: MPI_Comm, result: *mut c_int) -> Resu
     let y = comm::get(b)?;
     let r = if a == b {
         MPI_IDENT
+    } else if x.inter.is_some() || y.inter.is_some() {
+        crate::api::inter::compare(&x, &y)
     } else {
         compare_members(&x.members, &y.members, MPI_CONGRUENT)
     };
@@ -301,22 +327,23 @@ pub unsafe fn comm_get_name(
 }
 
 pub unsafe fn comm_test_inter(c: MPI_Comm, flag: *mut c_int) -> Result<(), MpiError> {
-    comm::get(c)?;
-    out(flag, 0, "flag")
+    let obj = comm::get(c)?;
+    out(flag, obj.inter.is_some() as c_int, "flag")
 }
 
-pub unsafe fn comm_remote_size(c: MPI_Comm, _size: *mut c_int) -> Result<(), MpiError> {
-    comm::get(c)?;
-    Err(MpiError::comm(
-        "not an inter-communicator (this library has intra-communicators only)",
-    ))
+pub unsafe fn comm_remote_size(c: MPI_Comm, size: *mut c_int) -> Result<(), MpiError> {
+    let obj = crate::objects::intercomm::get(c)?;
+    let n = obj.inter.as_ref().map_or(0, |i| i.remote.len());
+    out(size, n as c_int, "size")
 }
 
-pub unsafe fn comm_remote_group(c: MPI_Comm, _g: *mut MPI_Group) -> Result<(), MpiError> {
-    comm::get(c)?;
-    Err(MpiError::comm(
-        "not an inter-communicator (this library has intra-communicators only)",
-    ))
+pub unsafe fn comm_remote_group(c: MPI_Comm, g: *mut MPI_Group) -> Result<(), MpiError> {
+    let obj = crate::objects::intercomm::get(c)?;
+    if g.is_null() {
+        return Err(MpiError::arg("group is NULL"));
+    }
+    let remote = obj.inter.as_ref().map_or(Vec::new(), |i| i.remote.clone());
+    out(g, group::new(remote), "group")
 }
 
 /// Applies the libfmi hints among `entries` (collective: every process passes the same).
@@ -325,9 +352,11 @@ fn apply_hints(obj: &Arc<CommObj>, entries: &[(String, String)]) -> Result<(), M
         match k.as_str() {
             "fmi_hint" => {
                 let hint = info::parse_hint(v)?;
-                obj.with(|core| core.set_hint(hint))?;
+                crate::objects::intercomm::each_core(obj, |core| core.set_hint(hint))?;
             }
-            "fmi_channel" => obj.with(|core| core.pin_channel(v.trim()))?,
+            "fmi_channel" => {
+                crate::objects::intercomm::each_core(obj, |core| core.pin_channel(v.trim()))?
+            }
             // Other hints are not used by this library (MPI allows ignoring them).
             _ => continue,
         }
@@ -352,7 +381,7 @@ pub unsafe fn comm_get_info(c: MPI_Comm, used: *mut MPI_Info) -> Result<(), MpiE
     if used.is_null() {
         return Err(MpiError::arg("info_used is NULL"));
     }
-    let (hint, pinned) = obj.with(|k| Ok((k.hint().name(), k.pinned_channel())))?;
+    let (hint, pinned) = obj.with_core(|k| Ok((k.hint().name(), k.pinned_channel())))?;
     let entries = vec![
         ("fmi_hint".to_string(), hint.to_string()),
         (

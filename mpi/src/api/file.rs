@@ -134,32 +134,31 @@ unsafe fn open(
     let hints = info::entries_or_null(inf)?;
     let path = PathBuf::from(&name);
     let mut core = obj.with(|k| k.dup())?;
-    // Rank 0 creates the file first (MPI_MODE_EXCL is checked once), then the others open it.
-    let mut mine = if core.rank() == 0 {
-        open_local(&path, amode, true)
-    } else {
-        Err(MpiError::other("not opened yet"))
-    };
+    // Rank 0 creates the file first (MPI_MODE_EXCL is checked once), then the others open it;
+    // every rank fails when one does (its own error, or the class of another's).
+    let mut mine = (core.rank() == 0).then(|| open_local(&path, amode, true));
     if core.size() > 1 {
-        let mut first = class_of(&mine).to_ne_bytes();
+        let mut first = mine.as_ref().map_or(0, class_of).to_ne_bytes();
         core.bcast(&mut first, 0)?;
         let first = c_int::from_ne_bytes(first);
         if first != 0 {
-            return mine
-                .map(|_| ())
-                .and(Err(elsewhere(first, &format!("opening {name}"))));
+            return Err(match mine {
+                Some(Err(e)) => e,
+                _ => elsewhere(first, &format!("opening {name}")),
+            });
         }
         if core.rank() != 0 {
-            mine = open_local(&path, amode, false);
+            mine = Some(open_local(&path, amode, false));
         }
-        let all = agree(&mut core, class_of(&mine))?;
+        let all = agree(&mut core, mine.as_ref().map_or(0, class_of))?;
         if all != 0 {
-            return mine
-                .map(|_| ())
-                .and(Err(elsewhere(all, &format!("opening {name}"))));
+            return Err(match mine {
+                Some(Err(e)) => e,
+                _ => elsewhere(all, &format!("opening {name}")),
+            });
         }
     }
-    let f = mine?;
+    let f = mine.expect("every rank has opened the file")?;
     let position = if amode & MPI_MODE_APPEND != 0 {
         f.metadata().map_err(|e| file::io_error(&e, &path))?.len() as i64
     } else {

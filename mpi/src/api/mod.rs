@@ -22,6 +22,7 @@ pub mod ineighbor;
 pub mod info;
 pub mod init;
 pub mod inter;
+pub mod intercoll;
 pub mod mem;
 pub mod neighbor;
 pub mod op;

@@ -112,7 +112,7 @@ unsafe fn send_any(
     let Some(dest) = dest_of(dest)? else {
         return Ok(());
     };
-    let (core, ep) = obj.p2p()?;
+    let (core, ep, dest) = obj.p2p_to(dest)?;
     Ok(ep.send(core, buf.cast(), count, &t, dest, tag, mode)?)
 }
 
@@ -221,7 +221,7 @@ unsafe fn recv_any(
         status::write(st, status_proc_null());
         return Ok(());
     };
-    let (core, ep) = obj.p2p()?;
+    let (core, ep) = obj.p2p_from(src)?;
     let s = ep.recv(core, buf.cast(), count, &t, src, tag)?;
     status::write(st, status::of(&s));
     Ok(())
@@ -268,7 +268,7 @@ unsafe fn isend_req(
     let Some(dest) = dest_of(dest)? else {
         return Ok(None);
     };
-    let (core, ep) = obj.p2p()?;
+    let (core, ep, dest) = obj.p2p_to(dest)?;
     Ok(Some(Req::isend(
         ep,
         core,
@@ -293,7 +293,7 @@ unsafe fn irecv_req(
     let Some(src) = source_of(source)? else {
         return Ok(None);
     };
-    let (core, ep) = obj.p2p()?;
+    let (core, ep) = obj.p2p_from(src)?;
     Ok(Some(Req::irecv(ep, core, buf.cast(), count, t, src, tag)?))
 }
 
@@ -495,7 +495,7 @@ unsafe fn send_init_any(
     let op: Box<dyn Operation> = match dest_of(dest)? {
         None => Box::new(NullOp::new(true, status_proc_null())),
         Some(d) => {
-            let (core, ep) = obj.p2p()?;
+            let (core, ep, d) = obj.p2p_to(d)?;
             Box::new(Req::send_init(
                 ep,
                 core,
@@ -635,7 +635,7 @@ unsafe fn recv_init_any(
     let op: Box<dyn Operation> = match source_of(source)? {
         None => Box::new(NullOp::new(true, status_proc_null())),
         Some(src) => {
-            let (core, ep) = obj.p2p()?;
+            let (core, ep) = obj.p2p_from(src)?;
             Box::new(Req::recv_init(ep, core, buf.cast(), count, &t, src, tag)?)
         }
     };
@@ -1023,7 +1023,7 @@ unsafe fn probe_any(
     let Some(src) = source_of(source)? else {
         return Ok(Some(status_proc_null()));
     };
-    let (core, ep) = obj.p2p()?;
+    let (core, ep) = obj.p2p_from(src)?;
     Ok(ep.probe(core, src, tag, block)?.map(|s| status::of(&s)))
 }
 
@@ -1075,7 +1075,7 @@ unsafe fn mprobe_any(
         status::write(st, status_proc_null());
         return Ok(true);
     };
-    let (core, ep) = obj.p2p()?;
+    let (core, ep) = obj.p2p_from(src)?;
     match ep.mprobe(core, src, tag, block)? {
         None => Ok(false),
         Some(msg) => {
@@ -1292,6 +1292,65 @@ pub unsafe fn comm_detach_buffer_c(
     }
     let n = detach(comm_owner(c)?, addr)?;
     out(size, n as MPI_Count, "size")
+}
+
+/// A session's buffer (used by the communicators derived from the session).
+fn session_owner(s: MPI_Session) -> Result<bsend::Owner, MpiError> {
+    crate::objects::session::get(s)?;
+    Ok(bsend::Owner::Session(s.0))
+}
+
+pub fn session_attach_buffer(
+    s: MPI_Session,
+    buffer: *mut c_void,
+    size: c_int,
+) -> Result<(), MpiError> {
+    attach(session_owner(s)?, buffer, size as i64)
+}
+
+pub fn session_attach_buffer_c(
+    s: MPI_Session,
+    buffer: *mut c_void,
+    size: MPI_Count,
+) -> Result<(), MpiError> {
+    attach(session_owner(s)?, buffer, size)
+}
+
+pub unsafe fn session_detach_buffer(
+    s: MPI_Session,
+    addr: *mut c_void,
+    size: *mut c_int,
+) -> Result<(), MpiError> {
+    if size.is_null() {
+        return Err(MpiError::arg("size is NULL"));
+    }
+    let n = detach(session_owner(s)?, addr)?;
+    out(size, c_int::try_from(n).unwrap_or(c_int::MAX), "size")
+}
+
+pub unsafe fn session_detach_buffer_c(
+    s: MPI_Session,
+    addr: *mut c_void,
+    size: *mut MPI_Count,
+) -> Result<(), MpiError> {
+    if size.is_null() {
+        return Err(MpiError::arg("size is NULL"));
+    }
+    let n = detach(session_owner(s)?, addr)?;
+    out(size, n as MPI_Count, "size")
+}
+
+pub fn session_flush_buffer(s: MPI_Session) -> Result<(), MpiError> {
+    Ok(bsend::flush_of(session_owner(s)?)?)
+}
+
+pub unsafe fn session_iflush_buffer(s: MPI_Session, r: *mut MPI_Request) -> Result<(), MpiError> {
+    let owner = session_owner(s)?;
+    if r.is_null() {
+        return Err(MpiError::arg("request is NULL"));
+    }
+    *r = request::register(Box::new(Flush(owner)), Raise::Session(s));
+    Ok(())
 }
 
 pub fn comm_flush_buffer(c: MPI_Comm) -> Result<(), MpiError> {

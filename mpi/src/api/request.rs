@@ -232,7 +232,7 @@ unsafe fn any_result(
     match found {
         None => {
             out(indx, MPI_UNDEFINED, "index")?;
-            status::write(st, status::empty(MPI_ANY_SOURCE));
+            status::write_empty(st);
             Ok(())
         }
         Some((i, r)) => {
@@ -446,7 +446,7 @@ pub unsafe fn request_get_status_any(
     *flag = !any_live as c_int;
     *indx = MPI_UNDEFINED;
     if !any_live {
-        status::write(st, status::empty(MPI_ANY_SOURCE));
+        status::write_empty(st);
     }
     Ok(())
 }

@@ -55,6 +55,8 @@ pub unsafe fn session_init(
 pub unsafe fn session_finalize(s: *mut MPI_Session) -> Result<(), MpiError> {
     let h = read(s, "session")?;
     session::get(h)?;
+    // A buffer still attached to the session is detached (its buffered messages sent first).
+    crate::p2p::bsend::detach_from(crate::p2p::bsend::Owner::Session(h.0))?;
     SESSIONS.remove(h.0);
     out(s, MPI_SESSION_NULL, "session")
 }
@@ -142,7 +144,9 @@ pub unsafe fn group_from_session_pset(
     if newgroup.is_null() {
         return Err(MpiError::arg("newgroup is NULL"));
     }
-    out(newgroup, group::new(members), "newgroup")
+    let g = group::new(members);
+    session::note_group(g, s);
+    out(newgroup, g, "newgroup")
 }
 
 /// The tag of the core's create_group for a string tag (FNV-1a, in the core's tag range); the
@@ -186,6 +190,9 @@ pub unsafe fn comm_create_from_group(
     let core = world.with(|k| k.create_group(&fg, core_tag(&tag)))?;
     let members = comm::world_ranks(&core)?;
     let obj = CommObj::new(core, members, handler, "");
+    if let Some(sk) = session::session_of_group(g) {
+        obj.ep.set_session_key(sk);
+    }
     *obj.info.lock() = hints;
     out(newcomm, MPI_Comm(COMMS.insert(obj)), "newcomm")
 }

@@ -8,6 +8,7 @@
 //! receive buffer first, so the core always gets separate send and receive bytes. The core's
 //! plan picks every algorithm. No C-ABI code: `api/coll.rs` resolves handles and counts.
 
+pub mod inter;
 pub mod stage;
 
 use crate::engine::Result;

@@ -2483,7 +2483,7 @@ pub unsafe extern "C" fn MPI_Initialized(flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Intercomm_create(local_comm: MPI_Comm, local_leader: c_int, peer_comm: MPI_Comm, remote_leader: c_int, tag: c_int, newintercomm: *mut MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Intercomm_create", Raise::Comm(local_comm))
+    entry::call("MPI_Intercomm_create", Raise::Comm(local_comm), || crate::api::inter::intercomm_create(local_comm, local_leader, peer_comm, remote_leader, tag, newintercomm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Intercomm_create(local_comm: MPI_Comm, local_leader: c_int, peer_comm: MPI_Comm, remote_leader: c_int, tag: c_int, newintercomm: *mut MPI_Comm) -> c_int {
@@ -2491,7 +2491,7 @@ pub unsafe extern "C" fn MPI_Intercomm_create(local_comm: MPI_Comm, local_leader
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Intercomm_create_from_groups(local_group: MPI_Group, local_leader: c_int, remote_group: MPI_Group, remote_leader: c_int, stringtag: *const c_char, info: MPI_Info, errhandler: MPI_Errhandler, newintercomm: *mut MPI_Comm) -> c_int {
-    entry::unsupported("MPI_Intercomm_create_from_groups", Raise::Default)
+    entry::call("MPI_Intercomm_create_from_groups", Raise::Default, || crate::api::inter::intercomm_create_from_groups(local_group, local_leader, remote_group, remote_leader, stringtag, info, errhandler, newintercomm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Intercomm_create_from_groups(local_group: MPI_Group, local_leader: c_int, remote_group: MPI_Group, remote_leader: c_int, stringtag: *const c_char, info: MPI_Info, errhandler: MPI_Errhandler, newintercomm: *mut MPI_Comm) -> c_int {
@@ -3611,7 +3611,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::unsupported("MPI_Session_attach_buffer", Raise::Session(session))
+    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::p2p::session_attach_buffer(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
@@ -3619,7 +3619,7 @@ pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::unsupported("MPI_Session_attach_buffer_c", Raise::Session(session))
+    entry::call("MPI_Session_attach_buffer_c", Raise::Session(session), || crate::api::p2p::session_attach_buffer_c(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -3651,7 +3651,7 @@ pub unsafe extern "C" fn MPIX_Session_create_errhandler_x(comm_errhandler_fn_x: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::unsupported("MPI_Session_detach_buffer", Raise::Session(session))
+    entry::call("MPI_Session_detach_buffer", Raise::Session(session), || crate::api::p2p::session_detach_buffer(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -3659,7 +3659,7 @@ pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::unsupported("MPI_Session_detach_buffer_c", Raise::Session(session))
+    entry::call("MPI_Session_detach_buffer_c", Raise::Session(session), || crate::api::p2p::session_detach_buffer_c(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -3675,7 +3675,7 @@ pub unsafe extern "C" fn MPI_Session_finalize(session: *mut MPI_Session) -> c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_flush_buffer(session: MPI_Session) -> c_int {
-    entry::unsupported("MPI_Session_flush_buffer", Raise::Session(session))
+    entry::call("MPI_Session_flush_buffer", Raise::Session(session), || crate::api::p2p::session_flush_buffer(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_flush_buffer(session: MPI_Session) -> c_int {
@@ -3723,7 +3723,7 @@ pub unsafe extern "C" fn MPI_Session_get_pset_info(session: MPI_Session, pset_na
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Session_iflush_buffer", Raise::Session(session))
+    entry::call("MPI_Session_iflush_buffer", Raise::Session(session), || crate::api::p2p::session_iflush_buffer(session, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {

@@ -1573,12 +1573,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Intercomm_create",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Intercomm_create_from_groups",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2278,12 +2278,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_attach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_attach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2303,12 +2303,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_detach_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Session_detach_buffer_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2318,7 +2318,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_flush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -2348,7 +2348,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Session_iflush_buffer",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

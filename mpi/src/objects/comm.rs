@@ -30,6 +30,9 @@ pub struct CommObj {
     pub attrs: Mutex<Vec<(c_int, usize)>>,
     /// The info hints set on it (`MPI_Comm_set_info`), in the order set.
     pub info: Mutex<Vec<(String, String)>>,
+    /// Set on an inter-communicator (then `core` is the union of both groups that its
+    /// collectives use, and `rank`, `size` and `members` are the local group's).
+    pub inter: Option<crate::objects::intercomm::Inter>,
 }
 
 fn busy() -> MpiError {
@@ -59,12 +62,24 @@ impl CommObj {
             name: Mutex::new(name.to_string()),
             attrs: Mutex::new(Vec::new()),
             info: Mutex::new(Vec::new()),
+            inter: None,
         }
     }
 
     /// Runs `f` on the core communicator. The library provides `MPI_THREAD_SERIALIZED`: a
     /// second thread inside a call on the same communicator is an error, never a hang.
     pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut fmi::Communicator) -> fmi::Result<T>,
+    ) -> Result<T, MpiError> {
+        if self.inter.is_some() {
+            return Err(crate::objects::intercomm::unsupported());
+        }
+        self.with_core(f)
+    }
+
+    /// As [`CommObj::with`], on an inter-communicator too (its union of both groups).
+    pub fn with_core<T>(
         &self,
         f: impl FnOnce(&mut fmi::Communicator) -> fmi::Result<T>,
     ) -> Result<T, MpiError> {
@@ -75,10 +90,43 @@ impl CommObj {
     /// The core and the point-to-point state, for the point-to-point layer (which locks the
     /// core for each call). A communicator busy in another thread is an error, never a wait.
     pub fn p2p(&self) -> Result<(&CommRef, &Arc<Endpoint>), MpiError> {
+        if self.inter.is_some() {
+            return Err(crate::objects::intercomm::unsupported());
+        }
         if self.core.is_locked() {
             return Err(busy());
         }
         Ok((&self.core, &self.ep))
+    }
+
+    /// The core, the point-to-point state and the core rank for a send to rank `dest` (on an
+    /// inter-communicator: of the remote group).
+    pub fn p2p_to(&self, dest: usize) -> Result<(&CommRef, &Arc<Endpoint>, usize), MpiError> {
+        match &self.inter {
+            None => self.p2p().map(|(c, e)| (c, e, dest)),
+            Some(i) => {
+                let (core, d) = i.send_core(dest, self.size)?;
+                if core.is_locked() {
+                    return Err(busy());
+                }
+                Ok((core, &self.ep, d))
+            }
+        }
+    }
+
+    /// The core and the point-to-point state for a receive or probe from `src` (on an
+    /// inter-communicator: a rank of the remote group, whose core ranks are its ranks).
+    pub fn p2p_from(&self, src: crate::p2p::From) -> Result<(&CommRef, &Arc<Endpoint>), MpiError> {
+        match &self.inter {
+            None => self.p2p(),
+            Some(i) => {
+                let core = i.recv_core(src)?;
+                if core.is_locked() {
+                    return Err(busy());
+                }
+                Ok((core, &self.ep))
+            }
+        }
     }
 
     /// Takes the core communicator out (free, finalize): the object is gone from the table.
@@ -96,7 +144,7 @@ impl CommObj {
 
     /// How many requests hold the core besides this object.
     pub fn users(&self) -> usize {
-        Arc::strong_count(&self.core) - 1
+        Arc::strong_count(&self.core) - 1 + self.inter.as_ref().map_or(0, |i| i.users())
     }
 }
 
@@ -120,12 +168,16 @@ pub fn get(c: MPI_Comm) -> Result<Arc<CommObj>, MpiError> {
 }
 
 /// Registers a new communicator; it inherits `parent`'s error handler (as MPI's dup and split
-/// do).
+/// do) and the session `parent` derives from.
 pub fn register(core: fmi::Communicator, members: Vec<usize>, parent: &CommObj) -> MPI_Comm {
     let eh = parent.errhandler.lock().clone();
     let h = COMMS.insert(CommObj::new(core, members, eh, ""));
     if let Some(o) = COMMS.get(h) {
         o.ep.set_buffer_key(h);
+        // A communicator derived from a session's communicator derives from the session.
+        if let Some(sk) = parent.ep.session_key() {
+            o.ep.set_session_key(sk);
+        }
     }
     MPI_Comm(h)
 }

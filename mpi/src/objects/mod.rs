@@ -12,6 +12,7 @@ pub mod grequest;
 pub mod group;
 pub mod host;
 pub mod info;
+pub mod intercomm;
 pub mod message;
 pub mod op;
 pub mod request;

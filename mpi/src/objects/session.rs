@@ -19,6 +19,21 @@ pub struct SessionObj {
 /// The sessions by handle.
 pub static SESSIONS: Table<SessionObj> = Table::new("session");
 
+/// The session each group made by `MPI_Group_from_session_pset` came from (group handle ->
+/// session handle): a communicator made from such a group derives from that session.
+static PSET_GROUPS: Mutex<std::collections::BTreeMap<usize, usize>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// Records that group `g` came from session `s`.
+pub fn note_group(g: MPI_Group, s: MPI_Session) {
+    PSET_GROUPS.lock().insert(g.0, s.0);
+}
+
+/// The session group `g` came from, if it was made by `MPI_Group_from_session_pset`.
+pub fn session_of_group(g: MPI_Group) -> Option<usize> {
+    PSET_GROUPS.lock().get(&g.0).copied()
+}
+
 /// The process sets, in the order MPI_Session_get_nth_pset numbers them.
 pub const PSETS: [&str; 2] = ["mpi://WORLD", "mpi://SELF"];
 

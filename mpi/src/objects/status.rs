@@ -61,6 +61,18 @@ pub unsafe fn write(p: *mut MPI_Status, s: MPI_Status) {
     }
 }
 
+/// Writes the empty status (MPI-4.1 §3.7.3: source `MPI_ANY_SOURCE`, tag `MPI_ANY_TAG`, error
+/// `MPI_SUCCESS`, no data) to the caller's status unless it is `MPI_STATUS_IGNORE`: what the
+/// any-completion calls report when no request is active.
+///
+/// # Safety
+/// `p` is NULL or valid for a write of an `MPI_Status`.
+pub unsafe fn write_empty(p: *mut MPI_Status) {
+    if let Some(d) = p.as_mut() {
+        *d = empty(MPI_ANY_SOURCE);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
-//! Buffered sends: the buffer attached by `MPI_Buffer_attach` (the process's) or
-//! `MPI_Comm_attach_buffer` (a communicator's, used first for sends on it) bounds the data of
+//! Buffered sends: the buffer attached by `MPI_Buffer_attach` (the process's),
+//! `MPI_Session_attach_buffer` (a session's, used for communicators derived from the session)
+//! or `MPI_Comm_attach_buffer` (a communicator's, used first for sends on it) bounds the data of
 //! buffered messages in flight (each takes its packed size plus `OVERHEAD` of the attached
 //! space until its transfer completes); detaching waits until every buffered message of that
 //! buffer is sent. The bytes themselves travel in a copy the send owns, so the attached memory
@@ -12,11 +13,21 @@ use std::collections::BTreeMap;
 /// Space each buffered message takes besides its data (`MPI_BSEND_OVERHEAD` of the ABI).
 pub const OVERHEAD: usize = 512;
 
-/// Whose buffer: the process's, or one communicator's (by a key the endpoint carries).
+/// Whose buffer: the process's, one session's or one communicator's (by keys the endpoint
+/// carries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Owner {
     Process,
     Comm(usize),
+    Session(usize),
+}
+
+/// The buffers a communicator's buffered send may use besides the process's: its own and its
+/// session's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keys {
+    pub comm: Option<usize>,
+    pub session: Option<usize>,
 }
 
 struct Attached {
@@ -36,6 +47,7 @@ fn who(o: Owner) -> &'static str {
     match o {
         Owner::Process => "the process",
         Owner::Comm(_) => "the communicator",
+        Owner::Session(_) => "the session",
     }
 }
 
@@ -140,18 +152,21 @@ fn reap(att: &mut Attached) {
     });
 }
 
-/// Reserves room for a message of `bytes` bytes sent on the communicator with buffer key
-/// `comm` (its own buffer if it has one, else the process's).
-pub fn reserve(comm: Option<usize>, bytes: usize) -> Result<Lease> {
+/// Reserves room for a message of `bytes` bytes sent on the communicator with buffer keys
+/// `keys`: in its own buffer if it has one, else in its session's, else in the process's
+/// (MPI-4.1 §3.6.1).
+pub fn reserve(keys: Keys, bytes: usize) -> Result<Lease> {
     let mut a = ATTACHED.lock();
-    let owner = match comm.map(Owner::Comm) {
-        Some(o) if a.contains_key(&o) => o,
-        _ => Owner::Process,
-    };
+    let owner = [keys.comm.map(Owner::Comm), keys.session.map(Owner::Session)]
+        .into_iter()
+        .flatten()
+        .find(|o| a.contains_key(o))
+        .unwrap_or(Owner::Process);
     let att = a.get_mut(&owner).ok_or_else(|| {
         Error::new(
             Class::Buffer,
-            "buffered send with no buffer attached (MPI_Buffer_attach or MPI_Comm_attach_buffer)",
+            "buffered send with no buffer attached (MPI_Buffer_attach, MPI_Session_attach_buffer \
+             or MPI_Comm_attach_buffer)",
         )
     })?;
     reap(att);

@@ -116,6 +116,8 @@ pub struct Endpoint {
     selfbox: Mutex<SelfBox>,
     /// The key of the communicator's own attached buffer (`bsend::Owner::Comm`), once set.
     buffer_key: std::sync::OnceLock<usize>,
+    /// The session the communicator derives from (`bsend::Owner::Session`), if any.
+    session_key: std::sync::OnceLock<usize>,
 }
 
 #[derive(Default)]
@@ -226,6 +228,24 @@ impl Endpoint {
     pub fn buffer_key(&self) -> Option<usize> {
         self.buffer_key.get().copied()
     }
+
+    /// Names the session the communicator derives from (its buffer serves the communicator's
+    /// buffered sends when the communicator has none of its own).
+    pub fn set_session_key(&self, key: usize) {
+        let _ = self.session_key.set(key);
+    }
+
+    pub fn session_key(&self) -> Option<usize> {
+        self.session_key.get().copied()
+    }
+
+    /// Whose attached buffers a buffered send on the communicator may use.
+    pub fn buffer_keys(&self) -> bsend::Keys {
+        bsend::Keys {
+            comm: self.buffer_key(),
+            session: self.session_key(),
+        }
+    }
     /// `MPI_Send` and its modes to `dest` (the caller handles `MPI_PROC_NULL`).
     ///
     /// # Safety
@@ -264,7 +284,7 @@ impl Endpoint {
             }
             Mode::Buffered => {
                 drop(c);
-                let lease = bsend::reserve(self.buffer_key(), out.bytes().len())?;
+                let lease = bsend::reserve(self.buffer_keys(), out.bytes().len())?;
                 let data = out.into_vec();
                 let r = comm.lock().isend(data, dest, ctag).map_err(core_err)?;
                 bsend::hand_over(lease, r);
@@ -277,7 +297,7 @@ impl Endpoint {
     /// synchronous one with no receive to take it could never complete: an error.
     fn send_self(&self, ctag: u32, data: Vec<u8>, mode: Mode, comm: &CommRef) -> Result<()> {
         if mode == Mode::Buffered {
-            bsend::release(bsend::reserve(self.buffer_key(), data.len())?);
+            bsend::release(bsend::reserve(self.buffer_keys(), data.len())?);
         }
         let me = comm.lock().rank();
         if self.deliver_posted(me, ctag, &data)? {

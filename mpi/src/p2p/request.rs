@@ -224,7 +224,7 @@ impl Req {
             drop(c);
             let data = out.into_vec();
             if mode == Mode::Buffered {
-                bsend::release(bsend::reserve(ep.buffer_key(), data.len())?);
+                bsend::release(bsend::reserve(ep.buffer_keys(), data.len())?);
             }
             if ep.deliver_posted(me, ctag, &data)? {
                 return Ok(done(Status::default_send()));
@@ -246,7 +246,7 @@ impl Req {
         let flag = if mode == Mode::Sync { SYNC } else { 0 };
         if mode == Mode::Buffered {
             drop(c);
-            let lease = bsend::reserve(ep.buffer_key(), out.bytes().len())?;
+            let lease = bsend::reserve(ep.buffer_keys(), out.bytes().len())?;
             let r = comm
                 .lock()
                 .isend(out.into_vec(), dest, ctag)
