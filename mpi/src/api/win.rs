@@ -107,6 +107,7 @@ fn make(
         shared,
         service: Mutex::new(service),
         timeout,
+        next_seq: AtomicU64::new(0),
         errhandler: Mutex::new((MPI_ERRORS_ARE_FATAL, fatal)),
         name: Mutex::new(String::new()),
         attrs: Mutex::new(Vec::new()),
