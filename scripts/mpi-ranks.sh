@@ -13,7 +13,7 @@
 # A run passes when it exits 0 and prints "PASS <test>", except:
 #   abort, fatal   must end the job with a non-zero exit and never print "survived";
 #   unsupported    must exit 0 with one "rc=error" line per rank;
-#   p2p_timeout    (libfmi only: MPICH has no receive timeout) runs with FMI_MPI_TIMEOUT=3;
+#   p2p_timeout, win_timeout (libfmi only: the bound is libfmi's) run with FMI_MPI_TIMEOUT=3;
 #   p2p_busy       (libfmi only: it checks libfmi's truthful MPI_THREAD_SERIALIZED);
 #   init           gets the rank count, tool (libfmi only) the argument "errors", as in CI.
 # FMI_MPI_TIMEOUT (the MPI layer's bound on a blocking call) defaults to 600 here: the machine
@@ -82,9 +82,9 @@ run_one() {
     # tool's refusals only with libfmi (MPICH 5.0.2 crashes on them; see tests/mpi/tool.c).
     [[ "$t" == tool && "$lib" == fmi ]] && args=(errors)
     case "$t" in
-    p2p_timeout | p2p_busy) [[ "$lib" == fmi ]] || { echo "-"; return; } ;;
+    p2p_timeout | p2p_busy | win_timeout) [[ "$lib" == fmi ]] || { echo "-"; return; } ;;
     esac
-    [[ "$t" == p2p_timeout ]] && env=(FMI_MPI_TIMEOUT=3)
+    [[ "$t" == p2p_timeout || "$t" == win_timeout ]] && env=(FMI_MPI_TIMEOUT=3)
     local t0 t1
     t0="$(date +%s.%N)"
     if [[ "$lib" == fmi ]]; then
