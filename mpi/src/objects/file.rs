@@ -73,6 +73,10 @@ pub struct FileObj {
     pub view: Mutex<View>,
     /// The individual file pointer, in elementary types of the view.
     pub position: Mutex<i64>,
+    /// The shared file pointer, in elementary types of the view: every rank's copy moves with
+    /// the collective shared-pointer calls (ordered accesses, `MPI_File_seek_shared`,
+    /// `MPI_File_set_view`); the independent ones (`*_shared`) need a group of one process.
+    pub shared: Mutex<i64>,
     pub atomic: Mutex<bool>,
     pub info: Mutex<Vec<(String, String)>>,
     /// The status of a split collective access begun and not yet ended.
