@@ -203,6 +203,34 @@ int main(int argc, char **argv) {
     for (int i = 0; i <= rank; i++) CHECK(in[i] == rank * 100 + i, "read_ordered [%d] = %d", i, in[i]);
     OK(MPI_File_get_position_shared(f, &pos));
     CHECK(pos == total, "shared pointer at %lld after read_ordered", (long long)pos);
+
+    /* a filetype with holes: rank r's ints land at every size-th int from int r */
+    MPI_Datatype every;
+    OK(MPI_Type_create_resized(MPI_INT, 0, (MPI_Aint)(size * sizeof(int)), &every));
+    OK(MPI_Type_commit(&every));
+    OK(MPI_File_set_view(f, (MPI_Offset)rank * sizeof(int), MPI_INT, every, "native",
+                         MPI_INFO_NULL));
+    OK(MPI_File_write_at_all(f, 0, out, N, MPI_INT, &st));
+    OK(MPI_Get_count(&st, MPI_INT, &count));
+    CHECK(count == N, "strided write of %d ints", count);
+    OK(MPI_File_get_byte_offset(f, 2, &byte));
+    CHECK(byte == (MPI_Offset)(2 * size + rank) * sizeof(int), "strided byte offset %lld",
+          (long long)byte);
+    OK(MPI_File_sync(f));
+    OK(MPI_Barrier(MPI_COMM_WORLD));
+    OK(MPI_File_sync(f));
+    for (int i = 0; i < N; i++) in[i] = -1;
+    OK(MPI_File_read_at_all(f, 0, in, N, MPI_INT, &st));
+    for (int i = 0; i < N; i++) CHECK(in[i] == out[i], "strided read [%d] = %d", i, in[i]);
+    OK(MPI_File_set_view(f, 0, MPI_INT, MPI_INT, "native", MPI_INFO_NULL));
+    int *whole = malloc(N * size * sizeof(int));
+    OK(MPI_File_read_at(f, 0, whole, N * size, MPI_INT, &st));
+    for (int k = 0; k < N; k++)
+        for (int r_ = 0; r_ < size; r_++)
+            CHECK(whole[k * size + r_] == r_ * 1000 + k, "interleaved [%d] = %d", k * size + r_,
+                  whole[k * size + r_]);
+    free(whole);
+    OK(MPI_Type_free(&every));
     OK(MPI_File_close(&f));
 
     /* a file of this rank alone, deleted on close */

@@ -1,5 +1,5 @@
 //! MPI-IO on local POSIX files (the objects in `crate::objects::file`): open/close/delete, size,
-//! views with contiguous file types in the `native` representation, reads and writes at
+//! views (any file type, `native` representation), reads and writes at
 //! explicit offsets and at the individual file pointer (blocking, non-blocking, collective and
 //! split collective), the shared file pointer (ordered accesses and `MPI_File_seek_shared` on
 //! any group; the independent `*_shared` accesses on a group of one process), seek, sync,
@@ -381,9 +381,10 @@ pub unsafe fn file_set_view(
             ),
         ));
     }
-    if et.dense() != Some(0) || ft.dense() != Some(0) || ft.extent() != ft.size() as i64 {
-        return Err(MpiError::unsupported(
-            "views whose etype or filetype has holes are not implemented (contiguous types only)",
+    if ft.lb() < 0 || ft.true_lb() < 0 {
+        return Err(MpiError::new(
+            MPI_ERR_TYPE,
+            "the filetype reaches before its start (negative displacements)",
         ));
     }
     let hints = info::entries_or_null(inf)?;
@@ -497,9 +498,9 @@ pub fn file_seek(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> Result<(), 
 /// The end of the file in elementary types of the view (a partial one counts).
 fn end_in_etypes(obj: &FileObj) -> Result<i64, MpiError> {
     let v = obj.view.lock().clone();
-    let esize = v.etype.1.size() as i64;
-    let data = (obj.size()? as i64 - v.disp).max(0);
-    Ok((data + esize - 1) / esize)
+    let esize = v.etype.1.size();
+    let data = v.data_before(obj.size()?);
+    Ok(data.div_ceil(esize) as i64)
 }
 
 pub unsafe fn file_get_position(fh: MPI_File, offset: *mut MPI_Offset) -> Result<(), MpiError> {
@@ -571,16 +572,28 @@ unsafe fn access(
         }
         At::Pointer | At::Shared => *pos,
     };
-    let start = view.byte_offset(offset)?;
     let n = usize::try_from(bytes)
         .map_err(|_| MpiError::new(MPI_ERR_COUNT, "the access is too large for memory"))?;
+    let segments = view.segments(view.data_byte(offset)?, bytes)?;
     let mut data = vec![0u8; n];
     let done = if write {
         t.pack(buf.cast_const().cast(), count, &mut data)?;
-        obj.write_at(start, &data)?;
+        let mut at = 0;
+        for (pos, len) in segments {
+            obj.write_at(pos, &data[at..at + len])?;
+            at += len;
+        }
         n
     } else {
-        let got = obj.read_at(start, &mut data)?;
+        // The data read up to the first short run (the end of the file).
+        let mut got = 0;
+        for (pos, len) in segments {
+            let k = obj.read_at(pos, &mut data[got..got + len])?;
+            got += k;
+            if k < len {
+                break;
+            }
+        }
         t.unpack(&data[..got], buf.cast(), count)?;
         got
     };
