@@ -39,7 +39,7 @@ pub mod request;
 pub mod tag;
 
 pub use channel::{MsgStatus, Source, TagSel, TAG_UB};
-pub use comm::{Background, BlockList, Communicator, Group, Hint, UNDEFINED};
+pub use comm::{Background, BlockList, Communicator, Group, Hint, PendingDup, UNDEFINED};
 pub use config::Config;
 pub use datatype::Datatype;
 pub use error::{Error, ErrorKind, Result};

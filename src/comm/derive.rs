@@ -7,7 +7,7 @@
 //! its own. It starts with the parent's timeout, hint, pin and model, with counters at zero.
 
 use super::channels::Held;
-use super::context::{self, TEMPORARY, WORDS};
+use super::context::{self, Pick, TEMPORARY};
 use super::group::Group;
 use super::view::{P2pView, RankMap};
 use super::Communicator;
@@ -118,18 +118,19 @@ impl Communicator {
         }
         let deadline = Instant::now() + self.timeout;
         let family = self.family.clone();
-        let mut ids = family.ids(deadline)?;
-        let mut words = ids.mask().to_vec();
-        self.and_over(&mut words)?;
-        let id = context::lowest(&words)?;
-        if color == UNDEFINED {
+        let want = color != UNDEFINED;
+        let key = context::key(self.ctx, false);
+        let (id, _) = context::agree(&family, deadline, Pick::Lowest, want, key, &[], |w| {
+            self.and_over(w)
+        })?;
+        if !want {
             return Ok(None);
         }
         let mut ranks: Vec<usize> = (0..self.size).filter(|&r| rec(r).0 == color).collect();
         ranks.sort_by_key(|&r| (rec(r).1, r));
-        let child = self.derive(&ranks, id, rec(ranks[0]).2)?;
-        ids.take(id);
-        Ok(Some(child))
+        self.derive(&ranks, id, rec(ranks[0]).2)
+            .map(Some)
+            .inspect_err(|_| self.release_id(id))
     }
 
     /// A new communicator of the processes of `group` (a group of this communicator's
@@ -183,33 +184,37 @@ impl Communicator {
         let mut temp = self.derive_labelled(&ranks, temp_ctx, &temp_label)?;
         let deadline = Instant::now() + self.timeout;
         let family = self.family.clone();
-        let mut ids = family.ids(deadline)?;
         let nonce = random_id();
-        let mut words = ids.mask().to_vec();
         // Group rank 0's nonce (the others contribute all ones), and two checks that every
         // member passed the same tag and the same group.
-        words.push(if temp.rank == 0 { nonce } else { u64::MAX });
-        words.push(same_check(tag));
-        words.push(same_check(hash as u32));
-        words.push(same_check((hash >> 32) as u32));
-        temp.and_over(&mut words)?;
+        let extra = [
+            if temp.rank == 0 { nonce } else { u64::MAX },
+            same_check(tag),
+            same_check(hash as u32),
+            same_check((hash >> 32) as u32),
+        ];
+        let key = context::key(temp_ctx, false);
+        let (id, words) =
+            context::agree(&family, deadline, Pick::Lowest, true, key, &extra, |w| {
+                temp.and_over(w)
+            })?;
         drop(temp);
-        if words[WORDS + 1] != same_check(tag) {
-            return Err(Error::new(
+        let checked = if words[1] != same_check(tag) {
+            Err(Error::new(
                 ErrorKind::Mismatch,
                 "the members called create_group with different tags",
-            ));
-        }
-        if words[WORDS + 2..] != [same_check(hash as u32), same_check((hash >> 32) as u32)] {
-            return Err(Error::new(
+            ))
+        } else if words[2..] != [same_check(hash as u32), same_check((hash >> 32) as u32)] {
+            Err(Error::new(
                 ErrorKind::Mismatch,
                 "the members called create_group with different groups",
-            ));
-        }
-        let id = context::lowest(&words[..WORDS])?;
-        let child = self.derive(&ranks, id, words[WORDS])?;
-        ids.take(id);
-        Ok(child)
+            ))
+        } else {
+            Ok(())
+        };
+        checked
+            .and_then(|()| self.derive(&ranks, id, words[0]))
+            .inspect_err(|_| self.release_id(id))
     }
 
     /// Collective close of a communicator derived from another (as [`Communicator::finalize`],
@@ -273,6 +278,13 @@ impl Communicator {
         )))
     }
 
+    /// Returns a reserved id that no communicator got.
+    pub(super) fn release_id(&self, id: u32) {
+        if let Ok(mut ids) = self.family.ids(Instant::now() + self.timeout) {
+            ids.release(id);
+        }
+    }
+
     fn direct_view(&mut self) -> Option<&mut P2pView> {
         match self.channels.get(ChannelKind::Direct) {
             Some(Held::P2p(v)) => Some(v),
@@ -309,7 +321,7 @@ impl Communicator {
     /// The communicator of context `ctx` whose rank i is rank `ranks[i]` of this one; `nonce`
     /// (of its rank 0) makes its store keys differ from those of an earlier communicator with
     /// the same id and rank 0.
-    fn derive(&self, ranks: &[usize], ctx: u32, nonce: u64) -> Result<Communicator> {
+    pub(super) fn derive(&self, ranks: &[usize], ctx: u32, nonce: u64) -> Result<Communicator> {
         let first = self.members[ranks[0]];
         self.derive_labelled(ranks, ctx, &format!("{ctx}.{first}.{nonce:016x}"))
     }

@@ -19,6 +19,7 @@ mod context;
 mod derive;
 mod dispatch;
 mod group;
+mod idup;
 mod nonblocking;
 mod ops;
 mod p2p;
@@ -27,6 +28,7 @@ mod view;
 pub use background::{Background, BlockList};
 pub use derive::UNDEFINED;
 pub use group::Group;
+pub use idup::PendingDup;
 
 use crate::channel::{ChannelKind, Link, Member};
 use crate::config::Config;

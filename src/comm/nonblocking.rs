@@ -172,6 +172,16 @@ impl Communicator {
         call: Call<'static>,
         run: impl FnOnce(&mut Exec) -> Result<()> + Send + 'static,
     ) -> Result<Request> {
+        self.start_rounds(call, move |r| r.round(0, run))
+    }
+
+    /// Starts `call` in the background as one or more rounds of the algorithm the plan picked
+    /// ([`Rounds`]: every peer runs the same rounds in the same order).
+    pub(super) fn start_rounds(
+        &mut self,
+        call: Call<'static>,
+        run: impl FnOnce(&mut Rounds) -> Result<()> + Send + 'static,
+    ) -> Result<Request> {
         let kind = self.background_channel();
         let alg = plan(&call, kind.family(), &self.tuning())?;
         let on = match self.channels.get(kind) {
@@ -219,9 +229,20 @@ impl Communicator {
             let deadline = start + timeout;
             let (r, messages) = match (on, alg) {
                 (On::P2p(mut bg), Algorithm::P2p(a)) => {
-                    let mut x = Exec::P2p(a, p2p::Ctx::new(bg.as_mut(), tag, deadline));
-                    let r = run(&mut x);
-                    (r, x.sent())
+                    // Every round uses the call's tag: the algorithms receive from named
+                    // peers, whose messages arrive in order.
+                    let mut sent = 0;
+                    let mut each = |_: u32, f: &mut RoundFn| {
+                        let mut x = Exec::P2p(a, p2p::Ctx::new(bg.as_mut(), tag, deadline));
+                        let r = f(&mut x);
+                        sent += x.sent();
+                        r
+                    };
+                    let r = run(&mut Rounds {
+                        each: &mut each,
+                        deadline,
+                    });
+                    (r, sent)
                 }
                 (On::Store(side), Algorithm::Store(a)) => {
                     let StoreSide { ns, config, job } = *side;
@@ -234,11 +255,27 @@ impl Communicator {
                         unexpected: config.comm.unexpected_bytes,
                     };
                     let r = open_store(&mut conn, kind, &config, me, deadline).and_then(|t| {
-                        let ctx = store::Ctx::new(t, &ns, seq, op, tag, deadline, rank, size);
-                        let mut x = Exec::Store(a, ctx);
-                        let r = run(&mut x);
-                        let sent = x.sent();
-                        t.call_done(&ns.call(seq, op).prefix());
+                        // Round r > 0 has keys of its own (operation name `op.r`).
+                        let mut sent = 0;
+                        let mut each = |round: u32, f: &mut RoundFn| {
+                            let name = match round {
+                                0 => op.to_string(),
+                                r => format!("{op}.{r}"),
+                            };
+                            let ctx = store::Ctx::new(
+                                &mut *t, &ns, seq, &name, tag, deadline, rank, size,
+                            );
+                            let mut x = Exec::Store(a, ctx);
+                            let r = f(&mut x);
+                            sent += x.sent();
+                            drop(x);
+                            t.call_done(&ns.call(seq, &name).prefix());
+                            r
+                        };
+                        let r = run(&mut Rounds {
+                            each: &mut each,
+                            deadline,
+                        });
                         r.map(|()| sent).map_err(|e| (e, sent))
                     });
                     match r {
@@ -340,6 +377,25 @@ impl Communicator {
     }
 }
 
+/// What one round runs.
+type RoundFn<'f> = dyn FnMut(&mut Exec) -> Result<()> + 'f;
+
+/// The rounds of one background call: each runs the algorithm the plan picked, with a fresh
+/// context (on a store, keys of its own).
+pub(super) struct Rounds<'r> {
+    each: &'r mut dyn FnMut(u32, &mut RoundFn) -> Result<()>,
+    /// The call's deadline.
+    pub deadline: Instant,
+}
+
+impl Rounds<'_> {
+    /// Runs round number `n` (numbered from 0, the same on every peer) with `f`.
+    pub fn round(&mut self, n: u32, f: impl FnOnce(&mut Exec) -> Result<()>) -> Result<()> {
+        let mut f = Some(f);
+        (self.each)(n, &mut |x| (f.take().expect("one call per round"))(x))
+    }
+}
+
 /// Where a background collective runs.
 enum On {
     /// The direct channel's background handle.
@@ -363,7 +419,7 @@ pub(super) enum Exec<'a> {
 
 impl Exec<'_> {
     /// Runs the algorithm on the operation's arguments.
-    fn run(&mut self, args: Args) -> Result<()> {
+    pub(super) fn run(&mut self, args: Args) -> Result<()> {
         match self {
             Exec::P2p(a, ctx) => run::p2p(*a, ctx, args),
             Exec::Store(a, ctx) => run::store(*a, ctx, args),

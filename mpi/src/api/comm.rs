@@ -2,10 +2,11 @@
 //! group, names, info hints (`fmi_hint`, `fmi_channel`), inter-communicator queries.
 
 use crate::cabi::{out, read, string, write_string};
-use crate::entry::MpiError;
+use crate::entry::{MpiError, Raise};
 use crate::gen::abi::*;
 use crate::objects::comm::{self, CommObj};
-use crate::objects::{attr, group, host, info, topo};
+use crate::objects::idup_request::{Adopt, IdupOp};
+use crate::objects::{attr, group, host, info, request, topo};
 use std::ffi::{c_char, c_int};
 use std::sync::Arc;
 
@@ -36,16 +37,96 @@ pub unsafe fn comm_dup(c: MPI_Comm, newcomm: *mut MPI_Comm) -> Result<(), MpiErr
         let core = obj.with(|k| k.dup())?;
         adopt(&obj, core)?
     };
+    let h = dress_dup(c, &obj, h, None)?;
+    out(newcomm, h, "newcomm")
+}
+
+/// Registers `core`, a duplicate of `c` (see [`dress_dup`]).
+fn adopt_dup(
+    c: MPI_Comm,
+    obj: &CommObj,
+    core: fmi::Communicator,
+    hints: Option<&[(String, String)]>,
+) -> Result<MPI_Comm, MpiError> {
+    let h = adopt(obj, core)?;
+    dress_dup(c, obj, h, hints)
+}
+
+/// Completes `h`, a registered duplicate of `c`: attributes copied by their copy callbacks,
+/// the topology kept, the info hints the parent's (`hints` None) or `hints` (`_with_info`).
+fn dress_dup(
+    c: MPI_Comm,
+    obj: &CommObj,
+    h: MPI_Comm,
+    hints: Option<&[(String, String)]>,
+) -> Result<MPI_Comm, MpiError> {
     let new = comm::get(h)?;
-    *new.info.lock() = obj.info.lock().clone();
-    if let Err(e) = attr::copy_all(c, &obj, h, &new) {
+    let r = match hints {
+        None => {
+            *new.info.lock() = obj.info.lock().clone();
+            Ok(())
+        }
+        Some(entries) => {
+            new.info.lock().clear();
+            apply_hints(&new, entries)
+        }
+    };
+    if let Err(e) = r.and_then(|()| attr::copy_all(c, obj, h, &new)) {
         drop(new);
         comm::forget(h);
         return Err(e);
     }
     // A duplicate keeps the topology.
     topo::copy(c, h);
-    out(newcomm, h, "newcomm")
+    Ok(h)
+}
+
+/// Starts a dup of `c` on its collectives worker; the new communicator is registered when
+/// the request completes (`objects/idup_request.rs`).
+unsafe fn start_idup(
+    c: MPI_Comm,
+    hints: Option<Vec<(String, String)>>,
+    newcomm: *mut MPI_Comm,
+    request: *mut MPI_Request,
+) -> Result<(), MpiError> {
+    if newcomm.is_null() {
+        return Err(MpiError::arg("newcomm is NULL"));
+    }
+    if request.is_null() {
+        return Err(MpiError::arg("request is NULL"));
+    }
+    let obj = comm::get(c)?;
+    if obj.inter.is_some() {
+        return Err(MpiError::unsupported(
+            "MPI_Comm_idup of an intercommunicator is not implemented (MPI_Comm_dup is)",
+        ));
+    }
+    let (core, _) = obj.p2p()?;
+    let adopt: Adopt = Box::new(move |k| {
+        let obj = comm::get(c)?;
+        adopt_dup(c, &obj, k, hints.as_deref())
+    });
+    let op = IdupOp::start(core, adopt, newcomm)?;
+    let h = request::register(Box::new(op), Raise::Comm(c));
+    out(request, h, "request")
+}
+
+pub unsafe fn comm_idup(
+    c: MPI_Comm,
+    newcomm: *mut MPI_Comm,
+    request: *mut MPI_Request,
+) -> Result<(), MpiError> {
+    start_idup(c, None, newcomm, request)
+}
+
+pub unsafe fn comm_idup_with_info(
+    c: MPI_Comm,
+    i: MPI_Info,
+    newcomm: *mut MPI_Comm,
+    request: *mut MPI_Request,
+) -> Result<(), MpiError> {
+    let entries = info::entries_or_null(i)?;
+    start_idup(c, Some(entries), newcomm, request)
 }
 
 pub unsafe fn comm_dup_with_info(

@@ -755,7 +755,7 @@ pub unsafe extern "C" fn MPI_Comm_group(comm: MPI_Comm, group: *mut MPI_Group) -
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_idup(comm: MPI_Comm, newcomm: *mut MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Comm_idup", Raise::Comm(comm))
+    entry::call("MPI_Comm_idup", Raise::Comm(comm), || crate::api::comm::comm_idup(comm, newcomm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_idup(comm: MPI_Comm, newcomm: *mut MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -763,7 +763,7 @@ pub unsafe extern "C" fn MPI_Comm_idup(comm: MPI_Comm, newcomm: *mut MPI_Comm, r
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_idup_with_info(comm: MPI_Comm, info: MPI_Info, newcomm: *mut MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_Comm_idup_with_info", Raise::Comm(comm))
+    entry::call("MPI_Comm_idup_with_info", Raise::Comm(comm), || crate::api::comm::comm_idup_with_info(comm, info, newcomm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_idup_with_info(comm: MPI_Comm, info: MPI_Info, newcomm: *mut MPI_Comm, request: *mut MPI_Request) -> c_int {

@@ -493,12 +493,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_Comm_idup",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_Comm_idup_with_info",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

@@ -11,6 +11,7 @@ pub mod file;
 pub mod grequest;
 pub mod group;
 pub mod host;
+pub mod idup_request;
 pub mod info;
 pub mod intercomm;
 pub mod message;

@@ -60,6 +60,9 @@ impl Background {
                 }
             }
         }
+        // A thread waiting in poll(2) for other requests (another communicator's worker, the
+        // caller's wait) watches these sockets too from now on.
+        core.kick_driver();
         Ok(posted)
     }
 }

@@ -47,6 +47,12 @@ pub struct Conn {
     /// Collective messages read ahead of their call (so that the messages behind them could be
     /// read), oldest first; their bytes count in the matcher's bound until taken.
     pub early: VecDeque<(Header, Vec<u8>)>,
+    /// A blocking call reads this connection itself (it has a receive from this peer to
+    /// finish): while it waits with the lock released, nobody else reads the stream.
+    pub call_reads: bool,
+    /// A blocking call is in the middle of writing a frame on this connection: nobody else
+    /// writes until it finished.
+    pub call_writes: bool,
 }
 
 /// The payload of a point-to-point message being read apart from the current call: `got` of its
@@ -144,6 +150,8 @@ impl Conn {
             head: None,
             stash: None,
             early: VecDeque::new(),
+            call_reads: false,
+            call_writes: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::conn::{Conn, Core, Into, Stash, Wire};
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher};
+use super::progress::CoreGuard;
 use super::requests::{received, Requests};
 use crate::channel::Xfer;
 use crate::error::{Error, ErrorKind, Result};
@@ -98,19 +99,42 @@ impl Spin {
 /// the next message with that label. Point-to-point messages with another envelope that arrive
 /// first go to the matcher (or to the non-blocking receive they match). Pending non-blocking
 /// requests progress meanwhile; a send starts after the queued sends to its peer.
-pub fn run(
-    core: &mut Core,
+///
+/// While it waits in poll(2) the lock is released (so the collectives worker can post and
+/// advance its requests: a blocking call never holds up a non-blocking one), with the
+/// connections it reads or is writing a frame on claimed ([`Conn::call_reads`],
+/// [`Conn::call_writes`]); the caller holds the transport's call lock
+/// ([`super::progress::Shared::call`]).
+pub(super) fn run(
+    g: &mut CoreGuard<'_>,
     label: Header,
     xfers: &mut [Xfer<'_>],
     deadline: Instant,
     spin: Duration,
 ) -> Result<()> {
-    let Core {
-        conns,
-        matcher,
-        reqs,
-        ..
-    } = core;
+    let r = run_claimed(g, label, xfers, deadline, spin);
+    let mut released = false;
+    for x in xfers.iter() {
+        if let Some(Some(c)) = g.conns.get_mut(x.peer()) {
+            released |= c.call_reads || c.call_writes;
+            c.call_reads = false;
+            c.call_writes = false;
+        }
+    }
+    if released {
+        g.kick_driver();
+    }
+    r
+}
+
+fn run_claimed(
+    g: &mut CoreGuard<'_>,
+    label: Header,
+    xfers: &mut [Xfer<'_>],
+    deadline: Instant,
+    spin: Duration,
+) -> Result<()> {
+    let Core { conns, .. } = &mut **g;
     for x in xfers.iter() {
         let p = x.peer();
         match conns.get(p) {
@@ -136,6 +160,25 @@ pub fn run(
     let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(xfers.len());
     let mut active: Vec<usize> = Vec::with_capacity(xfers.len());
     loop {
+        let Core {
+            conns,
+            matcher,
+            reqs,
+            ..
+        } = &mut **g;
+        // While the lock was released, a connection this call still uses may have failed.
+        for (x, s) in xfers.iter().zip(&st) {
+            let p = x.peer();
+            if let Some(why) = conns[p].as_ref().and_then(|c| c.broken.clone()) {
+                if !s.done {
+                    mark_cut(conns, xfers, &st);
+                    return Err(Error::new(
+                        ErrorKind::PeerLost,
+                        format!("connection to peer {p} is unusable: {why}"),
+                    ));
+                }
+            }
+        }
         let mut progressed = false;
         active.clear();
         if !reqs.is_idle() {
@@ -214,7 +257,31 @@ pub fn run(
             let busy = |p: usize| receiving_from(xfers, &st, p);
             super::progress::pollfds(conns, matcher, reqs, &busy, &mut pfds);
         }
-        poll_until(&mut pfds, deadline)?;
+        claim(conns, xfers, &st);
+        g.unlocked(|| poll_until(&mut pfds, deadline))?;
+    }
+}
+
+/// Claims the connections this call reads (an unfinished receive) or writes a frame on (a
+/// started, unfinished send), before it releases the lock.
+fn claim(conns: &mut [Option<Conn>], xfers: &[Xfer<'_>], st: &[State]) {
+    for x in xfers {
+        if let Some(c) = conns[x.peer()].as_mut() {
+            c.call_reads = false;
+            c.call_writes = false;
+        }
+    }
+    for (x, s) in xfers.iter().zip(st) {
+        if s.done {
+            continue;
+        }
+        let Some(c) = conns[x.peer()].as_mut() else {
+            continue;
+        };
+        match x {
+            Xfer::Recv { .. } => c.call_reads = true,
+            Xfer::Send { .. } => c.call_writes |= s.started(),
+        }
     }
 }
 

@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 ///
 /// Its state sits behind one lock, shared with the progress thread that advances non-blocking
 /// requests while the caller is away (started with the first request). A blocking call holds
-/// the lock throughout and advances the pending requests itself.
+/// the call lock throughout, and the state lock except while it waits in poll(2) (with the
+/// connections it uses claimed); it advances the pending requests itself.
 pub struct DirectTransport {
     rank: usize,
     size: usize,
@@ -88,18 +89,10 @@ impl DirectTransport {
     }
 
     /// Runs `f` on the connections, matcher and requests, under the lock.
-    fn with_io<T>(&self, f: impl FnOnce(&mut tagged::Io<'_>) -> T) -> T {
+    fn with_io<T>(&self, f: impl FnOnce(&mut tagged::Io<'_, '_>) -> T) -> T {
         let mut guard = self.shared.lock();
-        let Core {
-            conns,
-            matcher,
-            reqs,
-            ..
-        } = &mut *guard;
         f(&mut tagged::Io {
-            conns,
-            matcher,
-            reqs,
+            g: &mut guard,
             rank: self.rank,
             spin: self.spin,
         })
@@ -172,6 +165,7 @@ impl P2pTransport for DirectTransport {
         xfers: &mut [Xfer<'_>],
         deadline: Instant,
     ) -> Result<()> {
+        let _call = self.shared.call(deadline)?;
         let mut guard = self.shared.lock();
         let core = &mut *guard;
         if tag == 0 && !core.matcher.is_idle() {
@@ -186,9 +180,7 @@ impl P2pTransport for DirectTransport {
                 };
                 let want = buf.len();
                 let mut io = tagged::Io {
-                    conns: &mut core.conns,
-                    matcher: &mut core.matcher,
-                    reqs: &mut core.reqs,
+                    g: &mut guard,
                     rank: self.rank,
                     spin: self.spin,
                 };
@@ -211,7 +203,7 @@ impl P2pTransport for DirectTransport {
                 return Ok(());
             }
         }
-        engine::run(core, label(ctx, tag), xfers, deadline, self.spin)
+        engine::run(&mut guard, label(ctx, tag), xfers, deadline, self.spin)
     }
     fn send_tagged(
         &mut self,
@@ -221,6 +213,7 @@ impl P2pTransport for DirectTransport {
         tag: u32,
         deadline: Instant,
     ) -> Result<()> {
+        let _call = self.shared.call(deadline)?;
         engine::run(
             &mut self.shared.lock(),
             Header::p2p(ctx, tag, 0),
@@ -244,6 +237,7 @@ impl P2pTransport for DirectTransport {
             dest: s.dest,
         });
         let pat = Pattern { ctx, src, tag };
+        let _call = self.shared.call(deadline)?;
         self.with_io(|io| tagged::recv(io, pat, buf, out, deadline))
     }
     fn probe(
@@ -253,6 +247,12 @@ impl P2pTransport for DirectTransport {
         tag: TagSel,
         deadline: Option<Instant>,
     ) -> Result<Option<MsgStatus>> {
+        // Without a deadline the probe only reads what arrived; another thread's blocking call
+        // ends by its own deadline.
+        let _call = match deadline {
+            Some(d) => self.shared.call(d)?,
+            None => self.shared.call_unbounded(),
+        };
         self.with_io(|io| tagged::probe(io, Pattern { ctx, src, tag }, deadline))
     }
     fn isend(

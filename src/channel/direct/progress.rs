@@ -67,6 +67,10 @@ impl EventFd {
 /// bytes it waits for may have been read by someone else.
 pub(super) struct Shared {
     core: Mutex<Core>,
+    /// Held by a blocking call for its whole duration (it releases `core` while it waits in
+    /// poll(2)): blocking calls on the transport run one at a time, as before they waited with
+    /// the lock held; the collectives worker's requests progress meanwhile.
+    calls: Mutex<()>,
     completed: Condvar,
     /// The busy-poll window of waits (`communicator.spin_us`).
     pub spin: Duration,
@@ -113,16 +117,64 @@ impl Drop for CoreGuard<'_> {
     }
 }
 
+impl CoreGuard<'_> {
+    /// Runs `f` with the lock released (a blocking call waiting in poll(2), its connections
+    /// claimed in [`Conn::call_reads`] / [`Conn::call_writes`]), after waking whoever waits
+    /// for requests this holder completed meanwhile.
+    pub fn unlocked<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        self.report();
+        let r = MutexGuard::unlocked(&mut self.guard, f);
+        self.before = self.guard.reqs.completions();
+        r
+    }
+
+    /// Wakes the waiters if requests completed since the lock was taken (or last reported).
+    fn report(&mut self) {
+        let now = self.guard.reqs.completions();
+        if now != self.before {
+            self.shared.completed.notify_all();
+            self.kick_driver();
+            self.before = now;
+        }
+    }
+
+    /// Makes the driver, if any, look again at what to wait for (a connection was released).
+    pub fn kick_driver(&self) {
+        if self.guard.driving {
+            self.shared.kick.signal();
+        }
+    }
+}
+
 impl Shared {
     pub fn new(core: Core, spin: Duration) -> Result<Shared> {
         Ok(Shared {
             core: Mutex::new(core),
+            calls: Mutex::new(()),
             completed: Condvar::new(),
             spin,
             wake: EventFd::new()?,
             kick: EventFd::new()?,
             stop: AtomicBool::new(false),
         })
+    }
+
+    /// The right to run a blocking call (held until the guard drops), waited for until
+    /// `deadline`.
+    pub fn call(&self, deadline: Instant) -> Result<MutexGuard<'_, ()>> {
+        self.calls.try_lock_until(deadline).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Timeout,
+                "another thread's blocking call on the same connections did not end before the \
+                 deadline",
+            )
+        })
+    }
+
+    /// The right to run a call that does not wait (another thread's blocking call ends by its
+    /// own deadline).
+    pub fn call_unbounded(&self) -> MutexGuard<'_, ()> {
+        self.calls.lock()
     }
 
     /// Locks the transport's state.
@@ -252,7 +304,7 @@ pub(super) fn requests(
         let Some(conn) = conns[p].as_mut() else {
             continue;
         };
-        if conn.broken.is_some() {
+        if conn.broken.is_some() || conn.call_writes {
             continue;
         }
         let q = reqs.queue(p);
@@ -285,6 +337,7 @@ pub(super) fn requests(
         };
         if conn.broken.is_some()
             || busy(p)
+            || conn.call_reads
             || conn.head.is_some()
             || conn.stash.is_none() && !matcher.awaits(p)
         {
@@ -351,10 +404,11 @@ pub(super) fn pollfds(
             continue;
         }
         let mut events = 0;
-        if reqs.sends_to(p) {
+        if reqs.sends_to(p) && !c.call_writes {
             events |= libc::POLLOUT;
         }
-        if !busy(p) && c.head.is_none() && (c.stash.is_some() || matcher.awaits(p)) {
+        if !busy(p) && !c.call_reads && c.head.is_none() && (c.stash.is_some() || matcher.awaits(p))
+        {
             events |= libc::POLLIN;
         }
         if events != 0 {

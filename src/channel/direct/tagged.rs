@@ -6,11 +6,11 @@
 //! Partial state survives between calls: header bytes wait in the connection's `pending`, an
 //! unexpected payload being read in its `stash`, a parked header in its `head`.
 
-use super::conn::Conn;
+use super::conn::{Conn, Core};
 use super::engine::{self, progress_send_any, progress_stash, read_vec, reader, Next, Spin, State};
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher, Pattern, PostId, Posted};
-use super::progress;
+use super::progress::{self, CoreGuard};
 use super::requests::{received as finish, Requests};
 use crate::channel::{MsgStatus, Source};
 use crate::error::{Error, ErrorKind, Result};
@@ -18,11 +18,11 @@ use std::io::{ErrorKind as IoKind, Read};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-/// The connections and matching state of one transport.
-pub(super) struct Io<'a> {
-    pub conns: &'a mut [Option<Conn>],
-    pub matcher: &'a mut Matcher,
-    pub reqs: &'a mut Requests,
+/// The connections and matching state of one transport, locked (the lock is released while a
+/// call waits in poll(2), with the connections it reads or writes claimed, so that the
+/// collectives worker's requests progress meanwhile; the caller holds the call lock).
+pub(super) struct Io<'a, 'g> {
+    pub g: &'a mut CoreGuard<'g>,
     pub rank: usize,
     pub spin: Duration,
 }
@@ -53,14 +53,38 @@ pub(super) enum Step {
     Blocked,
 }
 
-impl Io<'_> {
+impl Io<'_, '_> {
+    /// Claims the connections of `reads` for reading and `write` for writing (releasing the
+    /// others) before the lock is released.
+    fn claim(&mut self, reads: &[usize], write: Option<usize>) {
+        for (p, c) in self.g.conns.iter_mut().enumerate() {
+            if let Some(c) = c {
+                c.call_reads = reads.contains(&p);
+                c.call_writes = write == Some(p);
+            }
+        }
+    }
+
+    /// Releases every claim of this call; the driver, if any, looks again at what to wait for.
+    fn release(&mut self) {
+        let mut any = false;
+        for c in self.g.conns.iter_mut().flatten() {
+            any |= c.call_reads || c.call_writes;
+            c.call_reads = false;
+            c.call_writes = false;
+        }
+        if any {
+            self.g.kick_driver();
+        }
+    }
+
     fn conn(&mut self, peer: usize, what: &str) -> Result<&mut Conn> {
         if peer == self.rank {
             return Err(Error::invalid(format!(
                 "{what} {peer} is this rank (messages to self are not supported)"
             )));
         }
-        match self.conns.get_mut(peer) {
+        match self.g.conns.get_mut(peer) {
             Some(Some(c)) => match &c.broken {
                 Some(why) => Err(Error::new(
                     ErrorKind::PeerLost,
@@ -76,8 +100,8 @@ impl Io<'_> {
     fn sources(&mut self, src: Source) -> Result<Vec<usize>> {
         match src {
             Source::Rank(r) => self.conn(r, "source").map(|_| vec![r]),
-            Source::Any => Ok((0..self.conns.len())
-                .filter(|&p| matches!(&self.conns[p], Some(c) if c.broken.is_none()))
+            Source::Any => Ok((0..self.g.conns.len())
+                .filter(|&p| matches!(&self.g.conns[p], Some(c) if c.broken.is_none()))
                 .collect()),
         }
     }
@@ -174,13 +198,13 @@ fn read_payload(conn: &mut Conn, rd: &mut Reading, buf: &mut [u8]) -> Result<boo
 }
 
 /// Why a receive or probe from `peers` can never complete: each one's stream is blocked.
-fn blocked_error(io: &Io<'_>, peers: &[usize]) -> Error {
+fn blocked_error(io: &Io<'_, '_>, peers: &[usize]) -> Error {
     if peers.is_empty() {
         return Error::invalid("no peer to receive from (a communicator of one rank)");
     }
     let why: Vec<String> = peers
         .iter()
-        .map(|&p| match io.conns[p].as_ref().and_then(|c| c.head) {
+        .map(|&p| match io.g.conns[p].as_ref().and_then(|c| c.head) {
             Some(h) if h.kind == Kind::Collective => format!(
                 "peer {p} already sent its message of {} ({} bytes), which exceeds the \
                  unexpected-message buffer",
@@ -202,10 +226,18 @@ fn blocked_error(io: &Io<'_>, peers: &[usize]) -> Error {
 }
 
 /// Waits until one of `read` is readable or `write` is writable (or a connection that pending
-/// non-blocking requests wait on is ready), or until `deadline`.
-fn wait(io: &Io<'_>, read: &[usize], write: Option<usize>, deadline: Instant) -> Result<()> {
+/// non-blocking requests wait on is ready), or until `deadline`, with the lock released and the
+/// connections `mine` (which this call reads) and `write` claimed.
+fn wait(
+    io: &mut Io<'_, '_>,
+    read: &[usize],
+    mine: &[usize],
+    write: Option<usize>,
+    deadline: Instant,
+) -> Result<()> {
     let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(read.len() + 1);
-    let fd = |p: usize| io.conns[p].as_ref().map(|c| c.stream.tcp().as_raw_fd());
+    let core: &Core = io.g;
+    let fd = |p: usize| core.conns[p].as_ref().map(|c| c.stream.tcp().as_raw_fd());
     for &p in read {
         if let Some(fd) = fd(p) {
             pfds.push(libc::pollfd {
@@ -222,16 +254,22 @@ fn wait(io: &Io<'_>, read: &[usize], write: Option<usize>, deadline: Instant) ->
             revents: 0,
         });
     }
-    if !io.reqs.is_idle() {
+    if !core.reqs.is_idle() {
         progress::pollfds(
-            io.conns,
-            io.matcher,
-            io.reqs,
-            &|p| read.contains(&p),
+            &core.conns,
+            &core.matcher,
+            &core.reqs,
+            &|p| read.contains(&p) || mine.contains(&p),
             &mut pfds,
         );
     }
-    engine::poll_until(&mut pfds, deadline)
+    io.claim(mine, write);
+    io.g.unlocked(|| engine::poll_until(&mut pfds, deadline))?;
+    // While the lock was released, a connection of this call may have failed.
+    for &p in mine.iter().chain(write.iter()) {
+        io.conn(p, "peer")?;
+    }
+    Ok(())
 }
 
 /// What [`step_all`] did.
@@ -247,12 +285,13 @@ struct Swept {
 }
 
 /// Steps every connection of `peers` that is not blocked.
-fn step_all(io: &mut Io<'_>, peers: &[usize]) -> Result<Swept> {
+fn step_all(io: &mut Io<'_, '_>, peers: &[usize]) -> Result<Swept> {
     let mut moved = false;
     let mut open = Vec::with_capacity(peers.len());
+    let core: &mut Core = io.g;
     for &p in peers {
-        let conn = io.conns[p].as_mut().expect("sources() checked it");
-        match step(conn, p, io.matcher, io.reqs) {
+        let conn = core.conns[p].as_mut().expect("sources() checked it");
+        match step(conn, p, &mut core.matcher, &mut core.reqs) {
             Ok((s, m)) => {
                 moved |= m;
                 match s {
@@ -292,7 +331,7 @@ fn step_all(io: &mut Io<'_>, peers: &[usize]) -> Result<Swept> {
 
 /// Receives the oldest message matching `pat` into `buf` and, with `out`, sends concurrently.
 pub(super) fn recv(
-    io: &mut Io<'_>,
+    io: &mut Io<'_, '_>,
     pat: Pattern,
     buf: &mut [u8],
     out: Option<Out<'_>>,
@@ -305,7 +344,7 @@ pub(super) fn recv(
     let mut send = out.map(|o| (State::sending(&o.label, o.data.len()), o));
     let mut reading = None;
     let mut done = None;
-    let mut posted = match io.matcher.post(pat) {
+    let mut posted = match io.g.matcher.post(pat) {
         Posted::Found(u) => {
             match u.payload {
                 Some(d) => {
@@ -338,18 +377,19 @@ pub(super) fn recv(
         &mut done,
         deadline,
     );
+    io.release();
     if let Some(id) = posted {
-        io.matcher.unpost(id);
+        io.g.matcher.unpost(id);
     }
     if r.is_err() {
         if let Some(rd) = reading.filter(|rd| rd.got < rd.len) {
-            if let Some(c) = io.conns[rd.env.src].as_mut() {
+            if let Some(c) = io.g.conns[rd.env.src].as_mut() {
                 c.broken = Some("a message was cut off by a failed receive".into());
             }
         }
         if let Some((s, o)) = &send {
             if !s.done() {
-                if let Some(c) = io.conns[o.dest].as_mut() {
+                if let Some(c) = io.g.conns[o.dest].as_mut() {
                     c.broken = Some("a message was cut off by a failed send".into());
                 }
             }
@@ -361,7 +401,7 @@ pub(super) fn recv(
 
 #[allow(clippy::too_many_arguments)]
 fn drive(
-    io: &mut Io<'_>,
+    io: &mut Io<'_, '_>,
     peers: &[usize],
     buf: &mut [u8],
     send: &mut Option<(State, Out<'_>)>,
@@ -374,19 +414,22 @@ fn drive(
     loop {
         let mut moved = false;
         let mut sending = None;
-        if !io.reqs.is_idle() {
-            // The connections this receive does not read serve the non-blocking requests.
-            let mine: &[usize] = match reading {
-                Some(rd) => &[rd.env.src],
-                None if done.is_none() => peers,
-                None => &[],
-            };
-            moved |= progress::requests(io.conns, io.matcher, io.reqs, &|p| mine.contains(&p));
+        // The connections this receive reads; the others serve the non-blocking requests.
+        let mine: Vec<usize> = match reading {
+            Some(rd) => vec![rd.env.src],
+            None if done.is_none() => peers.to_vec(),
+            None => Vec::new(),
+        };
+        if !io.g.reqs.is_idle() {
+            let core: &mut Core = io.g;
+            moved |= progress::requests(&mut core.conns, &mut core.matcher, &mut core.reqs, &|p| {
+                mine.contains(&p)
+            });
         }
         if let Some((s, o)) = send.as_mut() {
             if !s.done() {
                 // Frames go whole and in order: queued non-blocking sends to the peer first.
-                if s.started() || !io.reqs.sends_to(o.dest) {
+                if s.started() || !io.g.reqs.sends_to(o.dest) {
                     let c = io.conn(o.dest, "destination")?;
                     moved |= progress_send_any(&mut c.stream, s, o.data)
                         .map_err(|e| e.context(format!("peer {}", o.dest)))?;
@@ -403,7 +446,7 @@ fn drive(
                 moved |= sw.moved;
                 open = sw.open;
                 if sw.delivered {
-                    if let Some(u) = posted.and_then(|id| io.matcher.take_delivered(id)) {
+                    if let Some(u) = posted.and_then(|id| io.g.matcher.take_delivered(id)) {
                         let d = u.payload.expect("a delivered message is buffered");
                         let n = d.len().min(buf.len());
                         buf[..n].copy_from_slice(&d[..n]);
@@ -425,7 +468,9 @@ fn drive(
                 }
             }
             if let Some(rd) = reading.as_mut() {
-                let c = io.conns[rd.env.src].as_mut().expect("a matched connection");
+                let c = io.g.conns[rd.env.src]
+                    .as_mut()
+                    .expect("a matched connection");
                 moved |= read_payload(c, rd, buf)
                     .map_err(|e| e.context(format!("peer {}", rd.env.src)))?;
                 if rd.got == rd.len {
@@ -460,14 +505,34 @@ fn drive(
                 ));
             }
         }
-        wait(io, &open, sending, deadline)?;
+        let mine: Vec<usize> = match reading {
+            Some(rd) => vec![rd.env.src],
+            None if done.is_none() => peers.to_vec(),
+            None => Vec::new(),
+        };
+        // A frame this call started must end before anyone else writes to its peer.
+        let writing = send
+            .as_ref()
+            .filter(|(s, _)| s.started() && !s.done())
+            .map(|(_, o)| o.dest);
+        wait(io, &open, &mine, sending.or(writing), deadline)?;
     }
 }
 
 /// The oldest message matching `pat`, left for a receive: waits for one until `deadline`, or
 /// (None) reads only what has arrived and answers at once.
 pub(super) fn probe(
-    io: &mut Io<'_>,
+    io: &mut Io<'_, '_>,
+    pat: Pattern,
+    deadline: Option<Instant>,
+) -> Result<Option<MsgStatus>> {
+    let r = probe_claimed(io, pat, deadline);
+    io.release();
+    r
+}
+
+fn probe_claimed(
+    io: &mut Io<'_, '_>,
     pat: Pattern,
     deadline: Option<Instant>,
 ) -> Result<Option<MsgStatus>> {
@@ -479,8 +544,8 @@ pub(super) fn probe(
     };
     let mut spin = Spin::new(io.spin);
     loop {
-        let moved_r = !io.reqs.is_idle() && moved_reqs(io, &peers);
-        if let Some(found) = io.matcher.peek(&pat) {
+        let moved_r = !io.g.reqs.is_idle() && moved_reqs(io, &peers);
+        if let Some(found) = io.g.matcher.peek(&pat) {
             return Ok(Some(status(found)));
         }
         let Swept {
@@ -496,9 +561,9 @@ pub(super) fn probe(
             ));
         }
         let Some(deadline) = deadline else {
-            return Ok(io.matcher.peek(&pat).map(status));
+            return Ok(io.g.matcher.peek(&pat).map(status));
         };
-        if !moved && io.matcher.peek(&pat).is_none() && open.is_empty() {
+        if !moved && io.g.matcher.peek(&pat).is_none() && open.is_empty() {
             return Err(blocked_error(io, &peers));
         }
         match spin.next(moved || moved_r, deadline) {
@@ -511,11 +576,14 @@ pub(super) fn probe(
                 ))
             }
         }
-        wait(io, &open, None, deadline)?;
+        wait(io, &open, &peers, None, deadline)?;
     }
 }
 
 /// A step of the pending non-blocking requests on the connections other than `peers`.
-fn moved_reqs(io: &mut Io<'_>, peers: &[usize]) -> bool {
-    progress::requests(io.conns, io.matcher, io.reqs, &|p| peers.contains(&p))
+fn moved_reqs(io: &mut Io<'_, '_>, peers: &[usize]) -> bool {
+    let core: &mut Core = io.g;
+    progress::requests(&mut core.conns, &mut core.matcher, &mut core.reqs, &|p| {
+        peers.contains(&p)
+    })
 }
