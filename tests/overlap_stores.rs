@@ -1,6 +1,9 @@
 //! A non-blocking collective overlapped with blocking ones in orders that differ between the
 //! peers (`tests/overlap`), on the Redis and the S3 channel (real servers).
 
+// Both harnesses include the shared peer launcher (`tests/peers`) as a module of their own.
+#![allow(clippy::duplicate_mod)]
+
 mod overlap;
 mod redis_harness;
 mod s3_harness;
