@@ -1,7 +1,7 @@
 //! A non-blocking collective overlapped with blocking ones in orders that differ between the
 //! peers (`tests/overlap`), on the Redis and the S3 channel (real servers).
 
-// Both store harnesses include the shared peer helpers (tests/peers) as their own module.
+// Both harnesses include the shared peer launcher (`tests/peers`) as a module of their own.
 #![allow(clippy::duplicate_mod)]
 
 mod overlap;
