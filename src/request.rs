@@ -145,7 +145,7 @@ impl Request {
     pub fn wait_for(&mut self, dur: Duration) -> Result<Option<MsgStatus>> {
         match std::mem::replace(&mut self.state, State::Inactive) {
             State::Ready(r) => self.report(r).map(Some),
-            State::Inactive => Err(inactive(&self.what)),
+            State::Inactive => Err(inactive(self.describe())),
             State::Active(mut op) => match op.wait(Instant::now() + dur) {
                 Some(r) => self.report(r).map(Some),
                 None => {
