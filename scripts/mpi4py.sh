@@ -16,11 +16,12 @@
 # Environment: FMI_MPI_VENV (the project MPI venv, made by scripts/mpi-venv.sh); FMI_MPI4PY_DIR
 # (where the source, wheels and builds go, default $FMI_MPI_VENV/mpi4py); FMICC (default: mpi/fmicc, which finds include/ and target/*);
 # FMIRUN (default: target/debug/fmirun, else target/release/fmirun); FMI_MPI4PY_TIMEOUT (seconds
-# for one suite run, default 1800).
+# for one suite run, default 1800); FMI_MPI4PY_EXCLUDE (main.py's -e pattern instead of the
+# yardstick's, e.g. to run the intercommunicator modules).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION=4.1.2
-EXCLUDE='test_(rma|win|io|file|dynproc|spawn|ulfm)|_inter'
+EXCLUDE="${FMI_MPI4PY_EXCLUDE:-test_(rma|win|io|file|dynproc|spawn|ulfm)|_inter}"
 
 usage() {
     sed -n '2,20p' "$0" >&2

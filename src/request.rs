@@ -115,6 +115,23 @@ impl Request {
         self.wait_until(deadline)
     }
 
+    /// Waits at most `dur` for the operation: its result when it completed (the request is then
+    /// inactive), else None and the request stays active (unlike `wait`, nothing is cancelled).
+    /// For callers that wait on several things in turn under a deadline of their own.
+    pub fn wait_for(&mut self, dur: Duration) -> Result<Option<MsgStatus>> {
+        match std::mem::replace(&mut self.state, State::Inactive) {
+            State::Ready(r) => self.report(r).map(Some),
+            State::Inactive => Err(inactive(&self.what)),
+            State::Active(mut op) => match op.wait(Instant::now() + dur) {
+                Some(r) => self.report(r).map(Some),
+                None => {
+                    self.state = State::Active(op);
+                    Ok(None)
+                }
+            },
+        }
+    }
+
     fn wait_until(&mut self, deadline: Instant) -> Result<MsgStatus> {
         match std::mem::replace(&mut self.state, State::Inactive) {
             State::Ready(r) => self.report(r),

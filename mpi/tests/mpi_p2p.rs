@@ -15,6 +15,11 @@ fn nonblocking_and_the_wait_test_family() {
 }
 
 #[test]
+fn synchronous_sends_to_each_other_after_posted_receives_complete() {
+    both("p2p_sync_progress", &[2, 3, 4], |_| vec![]);
+}
+
+#[test]
 fn persistent_requests() {
     both("p2p_persistent", &[1, 3], |_| vec![]);
 }

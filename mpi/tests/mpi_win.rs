@@ -2,7 +2,9 @@
 //! mpicc_abi, run under MPICH's mpiexec and under fmirun with libfmi's library at 1-4
 //! processes (every result checked in the program: fence epochs with derived datatypes, a
 //! passive-target counter and mutex, post/start/complete/wait, dynamic windows), and again
-//! over Redis alone (the project's Redis harness, a real redis-server on loopback).
+//! over Redis alone (the project's Redis harness, a real redis-server on loopback); and
+//! `tests/mpi/win_timeout.c` under fmirun only (a lock not granted within libfmi's
+//! `FMI_MPI_TIMEOUT` fails and is withdrawn, leaving the window usable).
 mod common;
 #[path = "../../tests/redis_harness/mod.rs"]
 mod redis_harness;
@@ -33,4 +35,23 @@ fn windows_at_1_to_4_processes_and_over_redis_alone() {
         run.describe(what)
     );
     let _ = std::fs::remove_file(&cfg);
+}
+
+#[test]
+fn a_lock_not_granted_in_time_fails_and_is_withdrawn() {
+    let exe = compile("tests/mpi/win_timeout.c");
+    let _one = serial();
+    let run = run_fmi(&exe, 2, &[], &[("FMI_MPI_TIMEOUT", "3")]);
+    let what = "win_timeout on 2 processes";
+    assert!(run.ok, "{}", run.describe(what));
+    assert!(
+        run.stdout.contains("PASS win_timeout"),
+        "{}",
+        run.describe(what)
+    );
+    assert!(
+        run.stdout.contains("timed out as expected"),
+        "{}",
+        run.describe(what)
+    );
 }

@@ -177,12 +177,74 @@ int main(int argc, char **argv) {
     CHECK(class_of(rc) == MPI_ERR_NO_SUCH_FILE, "deleting a missing file: class %d",
           class_of(rc));
 
+    /* ordered accesses through the shared file pointer: rank r's r+1 ints follow rank r-1's */
+    OK(MPI_File_open(MPI_COMM_WORLD, path,
+                     MPI_MODE_RDWR | MPI_MODE_CREATE | MPI_MODE_DELETE_ON_CLOSE, MPI_INFO_NULL,
+                     &f));
+    OK(MPI_File_set_view(f, 0, MPI_INT, MPI_INT, "native", MPI_INFO_NULL));
+    int ord[N], total = size * (size + 1) / 2, before = rank * (rank + 1) / 2;
+    for (int i = 0; i <= rank; i++) ord[i] = rank * 100 + i;
+    OK(MPI_File_write_ordered(f, ord, rank + 1, MPI_INT, &st));
+    OK(MPI_Get_count(&st, MPI_INT, &count));
+    CHECK(count == rank + 1, "write_ordered wrote %d ints", count);
+    OK(MPI_File_get_position_shared(f, &pos));
+    CHECK(pos == total, "shared pointer at %lld after write_ordered, expected %d", (long long)pos,
+          total);
+    OK(MPI_File_sync(f));
+    OK(MPI_Barrier(MPI_COMM_WORLD));
+    OK(MPI_File_sync(f));
+    OK(MPI_File_read_at(f, before, in, rank + 1, MPI_INT, &st));
+    for (int i = 0; i <= rank; i++)
+        CHECK(in[i] == rank * 100 + i, "ordered layout [%d] = %d", before + i, in[i]);
+    OK(MPI_File_seek_shared(f, 0, MPI_SEEK_SET));
+    for (int i = 0; i < N; i++) in[i] = -1;
+    OK(MPI_File_read_ordered_begin(f, in, rank + 1, MPI_INT));
+    OK(MPI_File_read_ordered_end(f, in, &st));
+    for (int i = 0; i <= rank; i++) CHECK(in[i] == rank * 100 + i, "read_ordered [%d] = %d", i, in[i]);
+    OK(MPI_File_get_position_shared(f, &pos));
+    CHECK(pos == total, "shared pointer at %lld after read_ordered", (long long)pos);
+
+    /* a filetype with holes: rank r's ints land at every size-th int from int r */
+    MPI_Datatype every;
+    OK(MPI_Type_create_resized(MPI_INT, 0, (MPI_Aint)(size * sizeof(int)), &every));
+    OK(MPI_Type_commit(&every));
+    OK(MPI_File_set_view(f, (MPI_Offset)rank * sizeof(int), MPI_INT, every, "native",
+                         MPI_INFO_NULL));
+    OK(MPI_File_write_at_all(f, 0, out, N, MPI_INT, &st));
+    OK(MPI_Get_count(&st, MPI_INT, &count));
+    CHECK(count == N, "strided write of %d ints", count);
+    OK(MPI_File_get_byte_offset(f, 2, &byte));
+    CHECK(byte == (MPI_Offset)(2 * size + rank) * sizeof(int), "strided byte offset %lld",
+          (long long)byte);
+    OK(MPI_File_sync(f));
+    OK(MPI_Barrier(MPI_COMM_WORLD));
+    OK(MPI_File_sync(f));
+    for (int i = 0; i < N; i++) in[i] = -1;
+    OK(MPI_File_read_at_all(f, 0, in, N, MPI_INT, &st));
+    for (int i = 0; i < N; i++) CHECK(in[i] == out[i], "strided read [%d] = %d", i, in[i]);
+    OK(MPI_File_set_view(f, 0, MPI_INT, MPI_INT, "native", MPI_INFO_NULL));
+    int *whole = malloc(N * size * sizeof(int));
+    OK(MPI_File_read_at(f, 0, whole, N * size, MPI_INT, &st));
+    for (int k = 0; k < N; k++)
+        for (int r_ = 0; r_ < size; r_++)
+            CHECK(whole[k * size + r_] == r_ * 1000 + k, "interleaved [%d] = %d", k * size + r_,
+                  whole[k * size + r_]);
+    free(whole);
+    OK(MPI_Type_free(&every));
+    OK(MPI_File_close(&f));
+
     /* a file of this rank alone, deleted on close */
     OK(MPI_File_open(MPI_COMM_SELF, own,
                      MPI_MODE_WRONLY | MPI_MODE_CREATE | MPI_MODE_DELETE_ON_CLOSE, MPI_INFO_NULL,
                      &f));
     CHECK(access(own, F_OK) == 0, "%s was not created", own);
     OK(MPI_File_write(f, out, N, MPI_INT, MPI_STATUS_IGNORE));
+    /* one process: the shared pointer is its own, apart from the individual one */
+    OK(MPI_File_write_shared(f, out, 2, MPI_INT, MPI_STATUS_IGNORE));
+    OK(MPI_File_get_position_shared(f, &pos));
+    CHECK(pos == 2 * (MPI_Offset)sizeof(int), "shared pointer at %lld bytes", (long long)pos);
+    OK(MPI_File_get_position(f, &pos));
+    CHECK(pos == N * (MPI_Offset)sizeof(int), "individual pointer at %lld bytes", (long long)pos);
     rc = MPI_File_read_at(f, 0, in, 1, MPI_INT, MPI_STATUS_IGNORE);
     CHECK(class_of(rc) == MPI_ERR_ACCESS, "read of a write-only file: class %d", class_of(rc));
     OK(MPI_File_close(&f));

@@ -3,7 +3,8 @@
  * remote size and group), point-to-point both ways (wildcards, probe, synchronous,
  * non-blocking, sendrecv), every blocking collective with checked results (roots MPI_ROOT /
  * MPI_PROC_NULL / a remote rank, both directions), dup, split, create, compare, names,
- * attributes, MPI_Intercomm_merge with high/low both ways, scan erroneous, free.
+ * attributes, MPI_Intercomm_create_from_groups, MPI_Intercomm_merge with high/low both ways,
+ * scan erroneous, free.
  * Up to 16 processes. At one process: only MPI_Comm_test_inter of the world. */
 #include "check.h"
 
@@ -329,6 +330,23 @@ int main(int argc, char **argv) {
     merge(inter, color, 0);     /* group 0 low: first */
     merge(inter, 1 - color, 1); /* group 1 low: first */
     merge(inter, 0, -1);
+    /* MPI_Intercomm_create_from_groups: the same two groups, from the world's group */
+    MPI_Group wg, mine, theirs;
+    MPI_Comm fg;
+    OK(MPI_Comm_group(MPI_COMM_WORLD, &wg));
+    OK(MPI_Group_incl(wg, lsize, lworld, &mine));
+    OK(MPI_Group_incl(wg, rsize, rworld, &theirs));
+    OK(MPI_Intercomm_create_from_groups(mine, 0, theirs, 0, "intercomm.c", MPI_INFO_NULL,
+                                        MPI_ERRORS_ARE_FATAL, &fg));
+    queries(fg);
+    p2p(fg);
+    OK(MPI_Allreduce(&v, &s, 1, MPI_INT, MPI_SUM, fg));
+    CHECK(s == sum, "allreduce on the inter-communicator from groups: %d, expected %d", s, sum);
+    OK(MPI_Comm_free(&fg));
+    OK(MPI_Group_free(&mine));
+    OK(MPI_Group_free(&theirs));
+    OK(MPI_Group_free(&wg));
+
     OK(MPI_Comm_free(&inter));
     CHECK(inter == MPI_COMM_NULL, "free did not set MPI_COMM_NULL");
     OK(MPI_Comm_free(&local));

@@ -96,12 +96,17 @@ static void fence_epochs(void) {
     if (strstr(lib, "libfmi") != NULL) {
         rc = MPI_Put(src, N, MPI_INT, right, 2 * N - 1, N, MPI_INT, win);
         CHECK(class_of(rc) == MPI_ERR_RMA_RANGE, "put past the end: class %d", class_of(rc));
+        /* MPICH reports a bad assert or lock type as another class (13). */
+        rc = MPI_Win_fence(1 << 20, win);
+        CHECK(class_of(rc) == MPI_ERR_ASSERT, "fence with a bad assert: class %d", class_of(rc));
+        rc = MPI_Win_lock(MPI_LOCK_SHARED + MPI_LOCK_EXCLUSIVE, right, 0, win);
+        CHECK(class_of(rc) == MPI_ERR_LOCKTYPE, "bad lock type: class %d", class_of(rc));
     }
     rc = MPI_Put(src, 1, MPI_INT, size, 0, 1, MPI_INT, win);
     CHECK(class_of(rc) == MPI_ERR_RANK, "put to rank %d: class %d", size, class_of(rc));
     rc = MPI_Win_unlock(right, win);
     CHECK(class_of(rc) == MPI_ERR_RMA_SYNC, "unlock without lock: class %d", class_of(rc));
-    OK(MPI_Win_fence(0, win));
+    OK(MPI_Win_fence(MPI_MODE_NOSUCCEED, win));
     OK(MPI_Type_free(&strided));
     OK(MPI_Type_free(&gaps));
     OK(MPI_Win_free(&win));

@@ -1,9 +1,10 @@
 //! MPI-IO on local POSIX files (the objects in `crate::objects::file`): open/close/delete, size,
-//! views with contiguous file types in the `native` representation, reads and writes at
+//! views (any file type, `native` representation), reads and writes at
 //! explicit offsets and at the individual file pointer (blocking, non-blocking, collective and
-//! split collective), seek, sync, atomicity, info and error handlers. The shared file pointer
-//! (`*_shared`, `*_ordered`) and other data representations are not implemented (the
-//! generated exports return `MPI_ERR_UNSUPPORTED_OPERATION`).
+//! split collective), the shared file pointer (ordered accesses and `MPI_File_seek_shared` on
+//! any group; the independent `*_shared` accesses on a group of one process), seek, sync,
+//! atomicity, info and error handlers. Other data representations are
+//! `MPI_ERR_UNSUPPORTED_DATAREP`.
 
 use crate::cabi::{out, read, string, write_string};
 use crate::entry::{self, MpiError, Raise};
@@ -174,6 +175,7 @@ unsafe fn open(
         errhandler: parking_lot::Mutex::new(file::default_errhandler()),
         view: parking_lot::Mutex::new(View::bytes()),
         position: parking_lot::Mutex::new(position),
+        shared: parking_lot::Mutex::new(position),
         atomic: parking_lot::Mutex::new(false),
         info: parking_lot::Mutex::new(hints),
         split: parking_lot::Mutex::new(None),
@@ -379,9 +381,10 @@ pub unsafe fn file_set_view(
             ),
         ));
     }
-    if et.dense() != Some(0) || ft.dense() != Some(0) || ft.extent() != ft.size() as i64 {
-        return Err(MpiError::unsupported(
-            "views whose etype or filetype has holes are not implemented (contiguous types only)",
+    if ft.lb() < 0 || ft.true_lb() < 0 {
+        return Err(MpiError::new(
+            MPI_ERR_TYPE,
+            "the filetype reaches before its start (negative displacements)",
         ));
     }
     let hints = info::entries_or_null(inf)?;
@@ -391,6 +394,7 @@ pub unsafe fn file_set_view(
         filetype: (filetype, ft),
     };
     *obj.position.lock() = 0;
+    *obj.shared.lock() = 0;
     file_set_info_entries(&obj, hints);
     obj.with(|k| if k.size() > 1 { k.barrier() } else { Ok(()) })
 }
@@ -476,12 +480,7 @@ pub fn file_seek(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> Result<(), 
     let base = match whence {
         MPI_SEEK_SET => 0,
         MPI_SEEK_CUR => *pos,
-        MPI_SEEK_END => {
-            let v = obj.view.lock();
-            let esize = v.etype.1.size() as i64;
-            let data = (obj.size()? as i64 - v.disp).max(0);
-            (data + esize - 1) / esize
-        }
+        MPI_SEEK_END => end_in_etypes(&obj)?,
         _ => {
             return Err(MpiError::arg(format!(
                 "whence = {whence} (MPI_SEEK_SET, MPI_SEEK_CUR or MPI_SEEK_END)"
@@ -496,6 +495,14 @@ pub fn file_seek(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> Result<(), 
     Ok(())
 }
 
+/// The end of the file in elementary types of the view (a partial one counts).
+fn end_in_etypes(obj: &FileObj) -> Result<i64, MpiError> {
+    let v = obj.view.lock().clone();
+    let esize = v.etype.1.size();
+    let data = v.data_before(obj.size()?);
+    Ok(data.div_ceil(esize) as i64)
+}
+
 pub unsafe fn file_get_position(fh: MPI_File, offset: *mut MPI_Offset) -> Result<(), MpiError> {
     let obj = file::get(fh)?;
     let p = *obj.position.lock();
@@ -504,11 +511,12 @@ pub unsafe fn file_get_position(fh: MPI_File, offset: *mut MPI_Offset) -> Result
 
 // ---- reads and writes ----
 
-/// Where an access starts: an explicit offset or the individual file pointer.
+/// Where an access starts: an explicit offset, the individual or the shared file pointer.
 #[derive(Clone, Copy)]
 enum At {
     Offset(MPI_Offset),
     Pointer,
+    Shared,
 }
 
 /// Reads (`buf` is written) or writes `count` elements of `dt`; the status of the access.
@@ -543,7 +551,18 @@ unsafe fn access(
             format!("the datatype's data ({bytes} bytes) is not made of etypes ({esize} bytes)"),
         ));
     }
-    let mut pos = obj.position.lock();
+    if let At::Shared = at {
+        if obj.members.len() > 1 {
+            return Err(MpiError::unsupported(
+                "independent accesses through the shared file pointer are implemented for files \
+                 opened by one process (use the ordered forms, or explicit offsets)",
+            ));
+        }
+    }
+    let mut pos = match at {
+        At::Shared => obj.shared.lock(),
+        _ => obj.position.lock(),
+    };
     let offset = match at {
         At::Offset(o) => {
             if o < 0 {
@@ -551,22 +570,34 @@ unsafe fn access(
             }
             o
         }
-        At::Pointer => *pos,
+        At::Pointer | At::Shared => *pos,
     };
-    let start = view.byte_offset(offset)?;
     let n = usize::try_from(bytes)
         .map_err(|_| MpiError::new(MPI_ERR_COUNT, "the access is too large for memory"))?;
+    let segments = view.segments(view.data_byte(offset)?, bytes)?;
     let mut data = vec![0u8; n];
     let done = if write {
         t.pack(buf.cast_const().cast(), count, &mut data)?;
-        obj.write_at(start, &data)?;
+        let mut at = 0;
+        for (pos, len) in segments {
+            obj.write_at(pos, &data[at..at + len])?;
+            at += len;
+        }
         n
     } else {
-        let got = obj.read_at(start, &mut data)?;
+        // The data read up to the first short run (the end of the file).
+        let mut got = 0;
+        for (pos, len) in segments {
+            let k = obj.read_at(pos, &mut data[got..got + len])?;
+            got += k;
+            if k < len {
+                break;
+            }
+        }
         t.unpack(&data[..got], buf.cast(), count)?;
         got
     };
-    if let At::Pointer = at {
+    if let At::Pointer | At::Shared = at {
         *pos = offset + (done / esize as usize) as i64;
     }
     let mut st = status::empty(MPI_ANY_SOURCE);
@@ -618,11 +649,7 @@ unsafe fn begin(
     write: bool,
 ) -> Result<(), MpiError> {
     let obj = file::get(fh)?;
-    if obj.split.lock().is_some() {
-        return Err(MpiError::other(
-            "a split collective operation is already pending on the file",
-        ));
-    }
+    pending_split(&obj)?;
     let s = access(&obj, at, buf, count, dt, write)?;
     *obj.split.lock() = Some(s);
     Ok(())
@@ -1003,6 +1030,269 @@ pub unsafe fn file_iwrite_at_all_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     immediate(fh, At::Offset(offset), buf.cast_mut(), count, dt, r, true)
+}
+
+/// An ordered access (collective): the ranks' data follow one another in rank order from the
+/// shared file pointer, which every rank then moves past all of it.
+unsafe fn ordered(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: i64,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+    write: bool,
+) -> Result<(), MpiError> {
+    let obj = file::get(fh)?;
+    let n = u64::try_from(count)
+        .map_err(|_| MpiError::new(MPI_ERR_COUNT, format!("count = {count} is negative")))?;
+    let bytes = datatype::committed(dt)?.bytes(n)?;
+    let esize = obj.view.lock().etype.1.size();
+    let mine = (bytes / esize) as i64;
+    let (before, total) = obj.with(|k| {
+        let sum = fmi::ReduceOp::builtin(fmi::BuiltinOp::Sum);
+        let mut incl = mine.to_ne_bytes();
+        k.scan_in_place(&mut incl, fmi::Datatype::Int64, &sum)?;
+        let mut all = mine.to_ne_bytes();
+        k.allreduce_in_place(&mut all, fmi::Datatype::Int64, &sum)?;
+        Ok((i64::from_ne_bytes(incl) - mine, i64::from_ne_bytes(all)))
+    })?;
+    let base = *obj.shared.lock();
+    let s = access(&obj, At::Offset(base + before), buf, count, dt, write);
+    *obj.shared.lock() = base + total;
+    status::write(st, s?);
+    Ok(())
+}
+
+fn pending_split(obj: &FileObj) -> Result<(), MpiError> {
+    if obj.split.lock().is_some() {
+        return Err(MpiError::other(
+            "a split collective operation is already pending on the file",
+        ));
+    }
+    Ok(())
+}
+
+/// `MPI_File_seek_shared` (collective: every rank passes the same position).
+pub fn file_seek_shared(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> Result<(), MpiError> {
+    let obj = file::get(fh)?;
+    let base = match whence {
+        MPI_SEEK_SET => 0,
+        MPI_SEEK_CUR => *obj.shared.lock(),
+        MPI_SEEK_END => end_in_etypes(&obj)?,
+        _ => {
+            return Err(MpiError::arg(format!(
+                "whence = {whence} (MPI_SEEK_SET, MPI_SEEK_CUR or MPI_SEEK_END)"
+            )))
+        }
+    };
+    let new = base
+        .checked_add(offset)
+        .filter(|&p| p >= 0)
+        .ok_or_else(|| MpiError::arg(format!("seeking to {base} + {offset}: before the view")))?;
+    obj.with(|k| if k.size() > 1 { k.barrier() } else { Ok(()) })?;
+    *obj.shared.lock() = new;
+    Ok(())
+}
+
+pub unsafe fn file_get_position_shared(
+    fh: MPI_File,
+    offset: *mut MPI_Offset,
+) -> Result<(), MpiError> {
+    let obj = file::get(fh)?;
+    let p = *obj.shared.lock();
+    out(offset, p, "offset")
+}
+
+pub unsafe fn file_read_shared(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    blocking(fh, At::Shared, buf, count.into(), dt, st, false)
+}
+
+pub unsafe fn file_read_shared_c(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    blocking(fh, At::Shared, buf, count, dt, st, false)
+}
+
+pub unsafe fn file_write_shared(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    blocking(fh, At::Shared, buf.cast_mut(), count.into(), dt, st, true)
+}
+
+pub unsafe fn file_write_shared_c(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    blocking(fh, At::Shared, buf.cast_mut(), count, dt, st, true)
+}
+
+pub unsafe fn file_iread_shared(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+    r: *mut MPI_Request,
+) -> Result<(), MpiError> {
+    immediate(fh, At::Shared, buf, count.into(), dt, r, false)
+}
+
+pub unsafe fn file_iread_shared_c(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+    r: *mut MPI_Request,
+) -> Result<(), MpiError> {
+    immediate(fh, At::Shared, buf, count, dt, r, false)
+}
+
+pub unsafe fn file_iwrite_shared(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+    r: *mut MPI_Request,
+) -> Result<(), MpiError> {
+    immediate(fh, At::Shared, buf.cast_mut(), count.into(), dt, r, true)
+}
+
+pub unsafe fn file_iwrite_shared_c(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+    r: *mut MPI_Request,
+) -> Result<(), MpiError> {
+    immediate(fh, At::Shared, buf.cast_mut(), count, dt, r, true)
+}
+
+pub unsafe fn file_read_ordered(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    ordered(fh, buf, count.into(), dt, st, false)
+}
+
+pub unsafe fn file_read_ordered_c(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    ordered(fh, buf, count, dt, st, false)
+}
+
+pub unsafe fn file_write_ordered(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    ordered(fh, buf.cast_mut(), count.into(), dt, st, true)
+}
+
+pub unsafe fn file_write_ordered_c(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    ordered(fh, buf.cast_mut(), count, dt, st, true)
+}
+
+pub unsafe fn file_read_ordered_begin(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+) -> Result<(), MpiError> {
+    let obj = file::get(fh)?;
+    pending_split(&obj)?;
+    let mut s = status::empty(MPI_ANY_SOURCE);
+    ordered(fh, buf, count.into(), dt, &mut s, false)?;
+    *obj.split.lock() = Some(s);
+    Ok(())
+}
+
+pub unsafe fn file_read_ordered_begin_c(
+    fh: MPI_File,
+    buf: *mut c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+) -> Result<(), MpiError> {
+    let obj = file::get(fh)?;
+    pending_split(&obj)?;
+    let mut s = status::empty(MPI_ANY_SOURCE);
+    ordered(fh, buf, count, dt, &mut s, false)?;
+    *obj.split.lock() = Some(s);
+    Ok(())
+}
+
+pub unsafe fn file_read_ordered_end(
+    fh: MPI_File,
+    _buf: *mut c_void,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    end(fh, st)
+}
+
+pub unsafe fn file_write_ordered_begin(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: c_int,
+    dt: MPI_Datatype,
+) -> Result<(), MpiError> {
+    let obj = file::get(fh)?;
+    pending_split(&obj)?;
+    let mut s = status::empty(MPI_ANY_SOURCE);
+    ordered(fh, buf.cast_mut(), count.into(), dt, &mut s, true)?;
+    *obj.split.lock() = Some(s);
+    Ok(())
+}
+
+pub unsafe fn file_write_ordered_begin_c(
+    fh: MPI_File,
+    buf: *const c_void,
+    count: MPI_Count,
+    dt: MPI_Datatype,
+) -> Result<(), MpiError> {
+    let obj = file::get(fh)?;
+    pending_split(&obj)?;
+    let mut s = status::empty(MPI_ANY_SOURCE);
+    ordered(fh, buf.cast_mut(), count, dt, &mut s, true)?;
+    *obj.split.lock() = Some(s);
+    Ok(())
+}
+
+pub unsafe fn file_write_ordered_end(
+    fh: MPI_File,
+    _buf: *const c_void,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
+    end(fh, st)
 }
 
 // The split collectives (MPI_File_read_all_begin / _end, ...).

@@ -107,6 +107,7 @@ fn make(
         shared,
         service: Mutex::new(service),
         timeout,
+        next_seq: AtomicU64::new(0),
         errhandler: Mutex::new((MPI_ERRORS_ARE_FATAL, fatal)),
         name: Mutex::new(String::new()),
         attrs: Mutex::new(Vec::new()),
@@ -648,14 +649,29 @@ pub fn target_of(o: &WinObj, rank: c_int) -> Result<usize, MpiError> {
         })
 }
 
-pub fn win_fence(_assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
+/// Checks an `assert` argument: a combination of the `MPI_MODE_*` bits the call allows. The
+/// assertions are hints; this implementation needs none of them.
+fn check_assert(assert: c_int, allowed: c_int, what: &str) -> Result<(), MpiError> {
+    if assert & !allowed != 0 {
+        return Err(MpiError::new(
+            MPI_ERR_ASSERT,
+            format!("{what}: assert {assert:#x} has bits other than the MPI_MODE_* it allows ({allowed:#x})"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn win_fence(assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
     let o = win::get(w)?;
+    let allowed = MPI_MODE_NOSTORE | MPI_MODE_NOPUT | MPI_MODE_NOPRECEDE | MPI_MODE_NOSUCCEED;
+    check_assert(assert, allowed, "MPI_Win_fence")?;
     // Every operation of this process completed when its call returned.
     origin::barrier(&o)
 }
 
-pub fn win_lock(lock_type: c_int, rank: c_int, _assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
+pub fn win_lock(lock_type: c_int, rank: c_int, assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
     let o = win::get(w)?;
+    check_assert(assert, MPI_MODE_NOCHECK, "MPI_Win_lock")?;
     let t = target_of(&o, rank)?;
     let exclusive = match lock_type {
         MPI_LOCK_EXCLUSIVE => true,
@@ -695,8 +711,9 @@ pub fn win_unlock(rank: c_int, w: MPI_Win) -> Result<(), MpiError> {
     Ok(())
 }
 
-pub fn win_lock_all(_assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
+pub fn win_lock_all(assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
     let o = win::get(w)?;
+    check_assert(assert, MPI_MODE_NOCHECK, "MPI_Win_lock_all")?;
     {
         let e = o.epochs.lock();
         if e.lock_all || !e.locks.is_empty() {
@@ -803,8 +820,10 @@ fn ranks_of(o: &WinObj, g: MPI_Group) -> Result<Vec<usize>, MpiError> {
         .collect()
 }
 
-pub fn win_post(g: MPI_Group, _assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
+pub fn win_post(g: MPI_Group, assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
     let o = win::get(w)?;
+    let allowed = MPI_MODE_NOCHECK | MPI_MODE_NOSTORE | MPI_MODE_NOPUT;
+    check_assert(assert, allowed, "MPI_Win_post")?;
     let origins = ranks_of(&o, g)?;
     if o.epochs.lock().exposure.is_some() {
         return Err(MpiError::new(
@@ -817,8 +836,9 @@ pub fn win_post(g: MPI_Group, _assert: c_int, w: MPI_Win) -> Result<(), MpiError
     Ok(())
 }
 
-pub fn win_start(g: MPI_Group, _assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
+pub fn win_start(g: MPI_Group, assert: c_int, w: MPI_Win) -> Result<(), MpiError> {
     let o = win::get(w)?;
+    check_assert(assert, MPI_MODE_NOCHECK, "MPI_Win_start")?;
     let targets = ranks_of(&o, g)?;
     if o.epochs.lock().access.is_some() {
         return Err(MpiError::new(

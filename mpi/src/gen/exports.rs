@@ -1099,7 +1099,7 @@ pub unsafe extern "C" fn MPI_File_get_position(fh: MPI_File, offset: *mut MPI_Of
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_position_shared(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
-    entry::unsupported("MPI_File_get_position_shared", Raise::File(fh))
+    entry::call("MPI_File_get_position_shared", Raise::File(fh), || crate::api::file::file_get_position_shared(fh, offset))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_position_shared(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
@@ -1203,7 +1203,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_shared", Raise::File(fh))
+    entry::call("MPI_File_iread_shared", Raise::File(fh), || crate::api::file::file_iread_shared(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1211,7 +1211,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iread_shared_c", Raise::File(fh))
+    entry::call("MPI_File_iread_shared_c", Raise::File(fh), || crate::api::file::file_iread_shared_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1283,7 +1283,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offs
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_shared", Raise::File(fh))
+    entry::call("MPI_File_iwrite_shared", Raise::File(fh), || crate::api::file::file_iwrite_shared(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1291,7 +1291,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::unsupported("MPI_File_iwrite_shared_c", Raise::File(fh))
+    entry::call("MPI_File_iwrite_shared_c", Raise::File(fh), || crate::api::file::file_iwrite_shared_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1427,7 +1427,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_ordered", Raise::File(fh))
+    entry::call("MPI_File_read_ordered", Raise::File(fh), || crate::api::file::file_read_ordered(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1435,7 +1435,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_ordered_c", Raise::File(fh))
+    entry::call("MPI_File_read_ordered_c", Raise::File(fh), || crate::api::file::file_read_ordered_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1443,7 +1443,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_ordered_begin", Raise::File(fh))
+    entry::call("MPI_File_read_ordered_begin", Raise::File(fh), || crate::api::file::file_read_ordered_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1451,7 +1451,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_read_ordered_begin_c", Raise::File(fh))
+    entry::call("MPI_File_read_ordered_begin_c", Raise::File(fh), || crate::api::file::file_read_ordered_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1459,7 +1459,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_ordered_end", Raise::File(fh))
+    entry::call("MPI_File_read_ordered_end", Raise::File(fh), || crate::api::file::file_read_ordered_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1467,7 +1467,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_shared", Raise::File(fh))
+    entry::call("MPI_File_read_shared", Raise::File(fh), || crate::api::file::file_read_shared(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1475,7 +1475,7 @@ pub unsafe extern "C" fn MPI_File_read_shared(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_read_shared_c", Raise::File(fh))
+    entry::call("MPI_File_read_shared_c", Raise::File(fh), || crate::api::file::file_read_shared_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1491,7 +1491,7 @@ pub unsafe extern "C" fn MPI_File_seek(fh: MPI_File, offset: MPI_Offset, whence:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
-    entry::unsupported("MPI_File_seek_shared", Raise::File(fh))
+    entry::call("MPI_File_seek_shared", Raise::File(fh), || crate::api::file::file_seek_shared(fh, offset, whence))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
@@ -1659,7 +1659,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_ordered", Raise::File(fh))
+    entry::call("MPI_File_write_ordered", Raise::File(fh), || crate::api::file::file_write_ordered(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1667,7 +1667,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_ordered_c", Raise::File(fh))
+    entry::call("MPI_File_write_ordered_c", Raise::File(fh), || crate::api::file::file_write_ordered_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1675,7 +1675,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_c(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_ordered_begin", Raise::File(fh))
+    entry::call("MPI_File_write_ordered_begin", Raise::File(fh), || crate::api::file::file_write_ordered_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1683,7 +1683,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_begin(fh: MPI_File, buf: *const 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::unsupported("MPI_File_write_ordered_begin_c", Raise::File(fh))
+    entry::call("MPI_File_write_ordered_begin_c", Raise::File(fh), || crate::api::file::file_write_ordered_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1691,7 +1691,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_begin_c(fh: MPI_File, buf: *cons
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_ordered_end", Raise::File(fh))
+    entry::call("MPI_File_write_ordered_end", Raise::File(fh), || crate::api::file::file_write_ordered_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1699,7 +1699,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_end(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_shared", Raise::File(fh))
+    entry::call("MPI_File_write_shared", Raise::File(fh), || crate::api::file::file_write_shared(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1707,7 +1707,7 @@ pub unsafe extern "C" fn MPI_File_write_shared(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::unsupported("MPI_File_write_shared_c", Raise::File(fh))
+    entry::call("MPI_File_write_shared_c", Raise::File(fh), || crate::api::file::file_write_shared_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {

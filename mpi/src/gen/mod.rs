@@ -708,7 +708,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_File_get_position_shared",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -773,12 +773,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_File_iread_shared",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_iread_shared_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -823,12 +823,12 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_File_iwrite_shared",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_iwrite_shared_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -913,37 +913,37 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_File_read_ordered",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_read_ordered_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_read_ordered_begin",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_read_ordered_begin_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_read_ordered_end",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_read_shared",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_read_shared_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -953,7 +953,7 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_File_seek_shared",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
@@ -1058,37 +1058,37 @@ pub static PROCEDURES: &[Procedure] = &[
     },
     Procedure {
         name: "MPI_File_write_ordered",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_write_ordered_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_write_ordered_begin",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_write_ordered_begin_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_write_ordered_end",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_write_shared",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {
         name: "MPI_File_write_shared_c",
-        implemented: false,
+        implemented: true,
         removed: false,
     },
     Procedure {

@@ -1,13 +1,14 @@
 //! File objects (MPI-IO on local POSIX files): an open file of the process's file system, the
 //! group that opened it (a duplicate of the communicator's core, for the collective steps), the
-//! access mode, the view (displacement, elementary type and file type), the individual file
-//! pointer and the error handler.
+//! access mode, the view (displacement, elementary type and file type, which maps the view's
+//! data to runs of file bytes), the individual and shared file pointers and the error handler.
 //!
 //! A file is local to the process's file system: on a communicator of several processes every
 //! rank must see the same file system (ranks of one machine, or a shared mount); serverless
 //! functions each have their own. Reads and writes go straight to the file (`pread`/`pwrite`),
-//! so what one rank wrote and synced is what another reads. Views whose file type has holes,
-//! data representations other than `native`, and the shared file pointer are not implemented.
+//! so what one rank wrote and synced is what another reads. Data representations other than
+//! `native` are not implemented, nor the independent shared-pointer accesses on a group of
+//! several processes.
 
 use crate::entry::MpiError;
 use crate::gen::abi::*;
@@ -42,20 +43,98 @@ impl View {
         }
     }
 
-    /// The byte offset of `offset` elementary types into the view.
-    pub fn byte_offset(&self, offset: i64) -> Result<u64, MpiError> {
-        let at = offset
+    /// The data byte (counted in the view's data, holes skipped) where `offset` elementary
+    /// types into the view start.
+    pub fn data_byte(&self, offset: i64) -> Result<u64, MpiError> {
+        offset
             .checked_mul(self.etype.1.size() as i64)
-            .and_then(|b| b.checked_add(self.disp))
-            .filter(|&b| b >= 0)
-            .ok_or_else(|| {
-                MpiError::arg(format!(
-                    "offset {offset} is outside the file (displacement {}, etype of {} bytes)",
-                    self.disp,
-                    self.etype.1.size()
-                ))
-            })?;
-        Ok(at as u64)
+            .and_then(|b| u64::try_from(b).ok())
+            .ok_or_else(|| MpiError::arg(format!("offset {offset} is outside the view")))
+    }
+
+    /// The absolute byte offset in the file of `offset` elementary types into the view.
+    pub fn byte_offset(&self, offset: i64) -> Result<u64, MpiError> {
+        let from = self.data_byte(offset)?;
+        Ok(self.segments(from, 1)?.first().map_or(0, |s| s.0))
+    }
+
+    /// How many bytes of the view's data lie before file byte `end` (the end of the file).
+    pub fn data_before(&self, end: u64) -> u64 {
+        let ft = &self.filetype.1;
+        let span = (end as i64 - self.disp).max(0);
+        let extent = ft.extent();
+        if extent <= 0 {
+            return span as u64;
+        }
+        let tiles = (span / extent) as u64;
+        let rest = span % extent;
+        let partial: u64 = ft
+            .flat()
+            .blocks
+            .iter()
+            .map(|b| (rest - b.disp).clamp(0, b.len as i64) as u64)
+            .sum();
+        tiles * ft.size() + partial
+    }
+
+    /// The runs of file bytes (offset, length) that hold `n` bytes of the view's data from its
+    /// data byte `from`, in order: the file type tiles the file from the displacement, and only
+    /// its blocks hold data.
+    pub fn segments(&self, from: u64, n: u64) -> Result<Vec<(u64, usize)>, MpiError> {
+        let ft = &self.filetype.1;
+        let size = ft.size();
+        if size == 0 {
+            return Err(MpiError::new(
+                MPI_ERR_TYPE,
+                "the view's filetype holds no data",
+            ));
+        }
+        let outside = || MpiError::arg("the access reaches outside the file's byte range");
+        let mut out: Vec<(u64, usize)> = Vec::new();
+        let mut push = |at: i64, len: u64| -> Result<(), MpiError> {
+            let at = u64::try_from(at).map_err(|_| outside())?;
+            let len = usize::try_from(len).map_err(|_| outside())?;
+            match out.last_mut() {
+                Some(last) if last.0 + last.1 as u64 == at => last.1 += len,
+                _ => out.push((at, len)),
+            }
+            Ok(())
+        };
+        if ft.dense() == Some(0) && ft.extent() == size as i64 {
+            let at = self.disp.checked_add(from as i64).ok_or_else(outside)?;
+            push(at, n)?;
+            return Ok(out);
+        }
+        let blocks = &ft.flat().blocks;
+        let extent = ft.extent();
+        let mut tile = from / size;
+        let mut within = from % size;
+        let mut left = n;
+        while left > 0 {
+            let base = (tile as i64)
+                .checked_mul(extent)
+                .and_then(|t| t.checked_add(self.disp))
+                .ok_or_else(outside)?;
+            let mut cum = 0u64;
+            for b in blocks {
+                if within >= cum + b.len {
+                    cum += b.len;
+                    continue;
+                }
+                let skip = within - cum;
+                let take = (b.len - skip).min(left);
+                push(base + b.disp + skip as i64, take)?;
+                left -= take;
+                within += take;
+                cum += b.len;
+                if left == 0 {
+                    break;
+                }
+            }
+            tile += 1;
+            within = 0;
+        }
+        Ok(out)
     }
 }
 
@@ -73,6 +152,10 @@ pub struct FileObj {
     pub view: Mutex<View>,
     /// The individual file pointer, in elementary types of the view.
     pub position: Mutex<i64>,
+    /// The shared file pointer, in elementary types of the view: every rank's copy moves with
+    /// the collective shared-pointer calls (ordered accesses, `MPI_File_seek_shared`,
+    /// `MPI_File_set_view`); the independent ones (`*_shared`) need a group of one process.
+    pub shared: Mutex<i64>,
     pub atomic: Mutex<bool>,
     pub info: Mutex<Vec<(String, String)>>,
     /// The status of a split collective access begun and not yet ended.

@@ -12,6 +12,7 @@ use crate::rma::target::{Memory, Service};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::ffi::c_int;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,6 +54,8 @@ pub struct WinObj {
     pub shared: Vec<(usize, usize, usize)>,
     pub service: Mutex<Option<Service>>,
     pub timeout: Duration,
+    /// The number of this process's next request on the window.
+    pub next_seq: AtomicU64,
     pub errhandler: Mutex<(MPI_Errhandler, Arc<Handler>)>,
     pub name: Mutex<String>,
     pub attrs: Attrs,

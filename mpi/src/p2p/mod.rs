@@ -277,10 +277,15 @@ impl Endpoint {
             Mode::Sync => {
                 c.send_tagged(out.bytes(), dest, ctag | SYNC)
                     .map_err(core_err)?;
-                let mut none = [0u8; 0];
-                c.recv_tagged(&mut none, Source::Rank(dest), TagSel::Tag(ctag | ACK))
-                    .map(|_| ())
-                    .map_err(core_err)
+                let mut ack = c
+                    .irecv(0, Source::Rank(dest), TagSel::Tag(ctag | ACK))
+                    .map_err(core_err)?;
+                let limit = c.timeout();
+                drop(c);
+                request::wait_progressing(&mut ack, limit, || {
+                    format!("waiting for rank {dest} to match a synchronous send (tag {tag})")
+                })
+                .map(|_| ())
             }
             Mode::Buffered => {
                 drop(c);

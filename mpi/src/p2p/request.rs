@@ -12,7 +12,59 @@ use fmi::channel::request::{RecvBuf, SendBuf};
 use fmi::{MsgStatus, Source, TagSel};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// The receives posted on the core, of every communicator, for `wait_progressing`.
+static POSTED: Mutex<Vec<Weak<RecvSlot>>> = Mutex::new(Vec::new());
+
+/// Finishes every posted receive whose message has arrived (see `RecvSlot::advance`).
+fn advance_posted() {
+    let slots: Vec<Arc<RecvSlot>> = {
+        let mut posted = POSTED.lock();
+        posted.retain(|w| w.strong_count() > 0);
+        posted.iter().filter_map(Weak::upgrade).collect()
+    };
+    for s in slots {
+        s.advance();
+    }
+}
+
+/// Waits for the core request `req`, at most `limit`, while finishing the program's posted
+/// receives whose messages have arrived. A synchronous sender waits for the acknowledgment
+/// that the receive matched, and MPI says a posted receive matches without the program's Wait:
+/// two processes that each post a receive and then send synchronously to each other must both
+/// complete. A timeout cancels `req`; `what` names the wait in the error.
+pub(crate) fn wait_progressing(
+    req: &mut fmi::Request,
+    limit: Duration,
+    what: impl FnOnce() -> String,
+) -> Result<MsgStatus> {
+    let deadline = Instant::now() + limit;
+    let mut step = Duration::from_micros(50);
+    loop {
+        advance_posted();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Some(st) = req.wait_for(step.min(left)).map_err(core_err)? {
+            return Ok(st);
+        }
+        if Instant::now() >= deadline {
+            if let Some(r) = req.cancel() {
+                return r.map_err(core_err);
+            }
+            return Err(Error::new(
+                Class::Other,
+                format!(
+                    "{} timed out after {:.3} s (FMI_MPI_TIMEOUT seconds bound every blocking MPI \
+                     call)",
+                    what(),
+                    limit.as_secs_f64()
+                ),
+            ));
+        }
+        step = (step * 2).min(Duration::from_millis(5));
+    }
+}
 
 /// A receive that a message to oneself may still take.
 pub struct RecvSlot {
@@ -65,6 +117,27 @@ impl RecvSlot {
         });
         *ph = Phase::Done(self.target.fill(data).map(|()| st));
         Offer::Taken
+    }
+
+    /// Finishes the receive if its message has arrived (unpacks it and acknowledges a
+    /// synchronous one) without blocking; the result waits for the program's Wait or Test. The
+    /// caller holds no communicator's lock (acknowledging takes the slot's).
+    fn advance(&self) {
+        let Some(mut ph) = self.phase.try_lock() else {
+            return; // someone is completing it right now
+        };
+        let Phase::Core { req, .. } = &mut *ph else {
+            return;
+        };
+        let r = match req.test() {
+            Ok(None) => return,
+            Ok(Some(st)) => Ok(st),
+            Err(e) => Err(e),
+        };
+        let Phase::Core { scratch, .. } = std::mem::replace(&mut *ph, Phase::Reported) else {
+            unreachable!()
+        };
+        *ph = Phase::Done(self.finish(r, scratch));
     }
 
     /// Processes a finished core receive: unpack, acknowledge.
@@ -145,6 +218,8 @@ enum Inner {
     Send {
         core: Option<fmi::Request>,
         ack: Option<fmi::Request>,
+        /// The bound of a blocking wait for the acknowledgment (the communicator's timeout).
+        limit: Duration,
         /// The packed copy the core sends from, kept until the send completes.
         _data: Option<Vec<u8>>,
     },
@@ -281,6 +356,7 @@ impl Req {
             inner: Inner::Send {
                 core: Some(core),
                 ack,
+                limit: c.timeout(),
                 _data: data,
             },
             plan: None,
@@ -359,6 +435,11 @@ impl Req {
         });
         if selfish {
             ep.selfbox.lock().posted.push_back(Arc::downgrade(&slot));
+        }
+        if matches!(*slot.phase.lock(), Phase::Core { .. }) {
+            let mut posted = POSTED.lock();
+            posted.retain(|w| w.strong_count() > 0);
+            posted.push(Arc::downgrade(&slot));
         }
         Ok(Req {
             inner: Inner::Recv(slot),
@@ -496,19 +577,24 @@ impl Req {
                     return Ok(None);
                 }
             }
-            Inner::Send { core, ack, .. } => {
+            Inner::Send {
+                core, ack, limit, ..
+            } => {
                 let mut failed = None;
-                for slot in [core, ack] {
+                for (i, slot) in [core, ack].into_iter().enumerate() {
                     let Some(r) = slot else { continue };
-                    let got = if block {
-                        Some(r.wait())
-                    } else {
-                        r.test().transpose()
+                    let got = match (block, i) {
+                        // The acknowledgment: posted receives progress meanwhile.
+                        (true, 1) => Some(wait_progressing(r, *limit, || {
+                            "waiting for the receiver to match a synchronous send".to_string()
+                        })),
+                        (true, _) => Some(r.wait().map_err(core_err)),
+                        (false, _) => r.test().map_err(core_err).transpose(),
                     };
                     match got {
                         None => return Ok(None),
                         Some(Err(e)) => {
-                            failed = Some(core_err(e));
+                            failed = Some(e);
                             break;
                         }
                         Some(Ok(_)) => *slot = None,

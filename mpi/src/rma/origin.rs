@@ -11,6 +11,7 @@ use crate::gen::abi::*;
 use crate::objects::win::WinObj;
 use crate::types::Type;
 use fmi::{Source, TagSel};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Room for a reply's error message beyond the data expected.
@@ -18,26 +19,57 @@ const ERROR_ROOM: usize = 1024;
 
 /// Sends `m` to `target` and returns the reply's data (`expect` bytes at most on success).
 pub fn request(w: &WinObj, target: usize, m: &Msg, expect: usize) -> Result<Vec<u8>, MpiError> {
+    exchange(w, target, m, expect)?
+}
+
+/// [`request`], telling apart no reply (the outer error: a timeout or a broken connection)
+/// and the target's error (the inner one).
+fn exchange(
+    w: &WinObj,
+    target: usize,
+    m: &Msg,
+    expect: usize,
+) -> Result<Result<Vec<u8>, MpiError>, MpiError> {
     if target == w.rank {
         return match m.kind {
             Kind::Lock | Kind::Unlock => Err(MpiError::new(
                 MPI_ERR_INTERN,
                 "a lock of one's own window goes through lock_local",
             )),
-            _ => w.mem.execute(m),
+            _ => Ok(w.mem.execute(m)),
         };
     }
-    let mut reply = w.link()?.lock().irecv(
-        1 + expect + ERROR_ROOM,
-        Source::Rank(target),
-        TagSel::Tag(TAG_REP),
-    )?;
+    let mut m = m.clone();
+    m.seq = w.next_seq.fetch_add(1, Ordering::Relaxed);
+    let deadline = Instant::now() + w.timeout;
+    let room = 9 + expect + ERROR_ROOM;
+    let mut reply = w
+        .link()?
+        .lock()
+        .irecv(room, Source::Rank(target), TagSel::Tag(TAG_REP))?;
     let mut sent = w.link()?.lock().isend(m.encode(), target, TAG_REQ)?;
     sent.wait()?;
-    let st = reply.wait()?;
-    let buf = reply.take_buffer().unwrap_or_default();
-    let data = wire::parse_reply(&buf[..st.bytes.min(buf.len())], target)?;
-    Ok(data.to_vec())
+    loop {
+        let st = reply.wait()?;
+        let buf = reply.take_buffer().unwrap_or_default();
+        let buf = &buf[..st.bytes.min(buf.len())];
+        let seq = wire::reply_seq(buf)?;
+        // A reply to an earlier request that timed out here (u64::MAX: a request the target
+        // could not read, answered with an error for the oldest one outstanding) is dropped.
+        if seq == m.seq || seq == u64::MAX {
+            return Ok(wire::parse_reply(buf, target).map(<[u8]>::to_vec));
+        }
+        if Instant::now() >= deadline {
+            return Err(MpiError::other(format!(
+                "no reply from target rank {target} within {:.0} s (FMI_MPI_TIMEOUT)",
+                w.timeout.as_secs_f64()
+            )));
+        }
+        reply = w
+            .link()?
+            .lock()
+            .irecv(room, Source::Rank(target), TagSel::Tag(TAG_REP))?;
+    }
 }
 
 /// Takes a lock on this process's own window (waiting, up to the timeout, for the origins
@@ -63,8 +95,24 @@ pub fn lock(w: &WinObj, target: usize, exclusive: bool) -> Result<(), MpiError> 
     if target == w.rank {
         return lock_local(w, exclusive);
     }
-    request(w, target, &Msg::control(Kind::Lock, exclusive as u8), 0).map(drop)
+    match exchange(w, target, &Msg::control(Kind::Lock, exclusive as u8), 0) {
+        Ok(r) => r.map(drop),
+        Err(e) => {
+            // No grant in time: the request is withdrawn (the target drops it from its queue,
+            // or releases the lock if it granted it meanwhile), so the lock is not left held.
+            let _ = request(
+                w,
+                target,
+                &Msg::control(Kind::Unlock, WITHDRAW | exclusive as u8),
+                0,
+            );
+            Err(e)
+        }
+    }
 }
+
+/// The flag of an unlock request that withdraws a lock request.
+pub const WITHDRAW: u8 = 2;
 
 /// Releases a lock at `target`.
 pub fn unlock(w: &WinObj, target: usize, exclusive: bool) -> Result<(), MpiError> {

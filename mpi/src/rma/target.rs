@@ -23,8 +23,9 @@ use std::time::Duration;
 struct Locks {
     exclusive: bool,
     shared: usize,
-    /// Remote origins waiting for a lock: (rank, exclusive), in arrival order.
-    queue: VecDeque<(usize, bool)>,
+    /// Remote origins waiting for a lock: (rank, exclusive, request number), in arrival
+    /// order.
+    queue: VecDeque<(usize, bool, u64)>,
 }
 
 impl Locks {
@@ -211,13 +212,13 @@ impl Memory {
     }
 
     /// A remote origin asks for a lock: true when granted now, else it waits in the queue.
-    fn lock_remote(&self, origin: usize, exclusive: bool) -> bool {
+    fn lock_remote(&self, origin: usize, exclusive: bool, seq: u64) -> bool {
         let mut l = self.locks.lock();
         if l.queue.is_empty() && l.compatible(exclusive) {
             l.take(exclusive);
             true
         } else {
-            l.queue.push_back((origin, exclusive));
+            l.queue.push_back((origin, exclusive, seq));
             false
         }
     }
@@ -238,17 +239,34 @@ impl Memory {
         Ok(())
     }
 
-    /// Grants the waiting origins' locks that fit now, in order; returns their ranks.
-    fn grant_waiting(&self) -> Vec<usize> {
+    /// An origin gave up waiting for its lock: drops its request from the queue, or releases
+    /// the lock if it was granted meanwhile.
+    fn withdraw(&self, origin: usize, exclusive: bool) -> Result<(), MpiError> {
+        let mut l = self.locks.lock();
+        if let Some(at) = l
+            .queue
+            .iter()
+            .position(|&(o, x, _)| o == origin && x == exclusive)
+        {
+            l.queue.remove(at);
+            return Ok(());
+        }
+        drop(l);
+        self.unlock(exclusive)
+    }
+
+    /// Grants the waiting origins' locks that fit now, in order; returns their ranks and
+    /// request numbers.
+    fn grant_waiting(&self) -> Vec<(usize, u64)> {
         let mut l = self.locks.lock();
         let mut granted = Vec::new();
-        while let Some(&(origin, exclusive)) = l.queue.front() {
+        while let Some(&(origin, exclusive, seq)) = l.queue.front() {
             if !l.compatible(exclusive) {
                 break;
             }
             l.queue.pop_front();
             l.take(exclusive);
-            granted.push(origin);
+            granted.push((origin, seq));
         }
         granted
     }
@@ -313,8 +331,8 @@ fn serve(comm: &CommRef, mem: &Memory, stop: &AtomicBool) {
     let mut idle = IDLE_MIN;
     while !stop.load(Ordering::Acquire) {
         let mut busy = false;
-        for origin in mem.grant_waiting() {
-            send_reply(comm, origin, &wire::reply_ok(&[]));
+        for (origin, seq) in mem.grant_waiting() {
+            send_reply(comm, origin, &wire::reply_ok(seq, &[]));
             busy = true;
         }
         if let Some((origin, bytes)) = next_request(comm) {
@@ -352,22 +370,25 @@ fn next_request(comm: &CommRef) -> Option<(usize, Vec<u8>)> {
 fn handle(mem: &Memory, origin: usize, bytes: &[u8]) -> Option<Vec<u8>> {
     let m = match Msg::decode(bytes) {
         Ok(m) => m,
-        Err(e) => return Some(wire::reply_err(&e)),
+        Err(e) => return Some(wire::reply_err(u64::MAX, &e)),
     };
     let r = match m.kind {
         Kind::Lock => {
-            return if mem.lock_remote(origin, m.op == 1) {
-                Some(wire::reply_ok(&[]))
+            return if mem.lock_remote(origin, m.op == 1, m.seq) {
+                Some(wire::reply_ok(m.seq, &[]))
             } else {
                 None
             }
+        }
+        Kind::Unlock if m.op & super::origin::WITHDRAW != 0 => {
+            mem.withdraw(origin, m.op & 1 == 1).map(|()| Vec::new())
         }
         Kind::Unlock => mem.unlock(m.op == 1).map(|()| Vec::new()),
         _ => mem.execute(&m),
     };
     Some(match r {
-        Ok(data) => wire::reply_ok(&data),
-        Err(e) => wire::reply_err(&e),
+        Ok(data) => wire::reply_ok(m.seq, &data),
+        Err(e) => wire::reply_err(m.seq, &e),
     })
 }
 

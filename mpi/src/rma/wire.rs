@@ -38,6 +38,9 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Msg {
     pub kind: Kind,
+    /// The origin's number for this request, echoed in the reply (a reply to a request the
+    /// origin gave up on, after a timeout, is recognised and dropped).
+    pub seq: u64,
     /// Accumulates: the operator's index in `reduce::Op::ALL`. Lock/unlock: 1 exclusive, 0
     /// shared.
     pub op: u8,
@@ -57,6 +60,7 @@ impl Msg {
     pub fn control(kind: Kind, op: u8) -> Msg {
         Msg {
             kind,
+            seq: 0,
             op,
             named: 0,
             disp: 0,
@@ -74,6 +78,7 @@ impl Msg {
     pub fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(32 + 16 * self.blocks.len() + self.data.len());
         v.push(self.kind as u8);
+        v.extend_from_slice(&self.seq.to_le_bytes());
         v.push(self.op);
         v.extend_from_slice(&self.named.to_le_bytes());
         v.extend_from_slice(&self.disp.to_le_bytes());
@@ -93,6 +98,7 @@ impl Msg {
         let mut r = Reader { b, at: 0 };
         let kind = r.take(1)?[0];
         let kind = Kind::from_u8(kind).ok_or_else(|| bad(&format!("request kind {kind}")))?;
+        let seq = u64::from_le_bytes(r.array()?);
         let op = r.take(1)?[0];
         let named = u16::from_le_bytes(r.array()?);
         let disp = i64::from_le_bytes(r.array()?);
@@ -115,6 +121,7 @@ impl Msg {
         }
         Ok(Msg {
             kind,
+            seq,
             op,
             named,
             disp,
@@ -155,27 +162,40 @@ fn bad(what: &str) -> MpiError {
     )
 }
 
-/// A successful reply carrying `data` (a get's or fetch's result; empty otherwise).
-pub fn reply_ok(data: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(1 + data.len());
+/// A successful reply to request `seq` carrying `data` (a get's or fetch's result; empty
+/// otherwise).
+pub fn reply_ok(seq: u64, data: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(9 + data.len());
     v.push(0);
+    v.extend_from_slice(&seq.to_le_bytes());
     v.extend_from_slice(data);
     v
 }
 
-/// A failed reply: the error's class and message, raised again at the origin.
-pub fn reply_err(e: &MpiError) -> Vec<u8> {
+/// A failed reply to request `seq`: the error's class and message, raised again at the origin.
+pub fn reply_err(seq: u64, e: &MpiError) -> Vec<u8> {
     let mut v = vec![e.class.clamp(1, 127) as u8];
+    v.extend_from_slice(&seq.to_le_bytes());
     v.extend_from_slice(e.msg.as_bytes());
     v
 }
 
+/// The request number a reply answers.
+pub fn reply_seq(b: &[u8]) -> Result<u64, MpiError> {
+    let s = b.get(1..9).ok_or_else(|| bad("short reply"))?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(s);
+    Ok(u64::from_le_bytes(a))
+}
+
 /// The data of a reply, or the target's error.
 pub fn parse_reply(b: &[u8], target: usize) -> Result<&[u8], MpiError> {
-    match b.split_first() {
-        None => Err(bad("empty reply")),
-        Some((0, data)) => Ok(data),
-        Some((&class, msg)) => Err(MpiError::new(
+    if b.len() < 9 {
+        return Err(bad("short reply"));
+    }
+    match (b[0], &b[9..]) {
+        (0, data) => Ok(data),
+        (class, msg) => Err(MpiError::new(
             c_int_of(class),
             format!("at target rank {target}: {}", String::from_utf8_lossy(msg)),
         )),
@@ -194,6 +214,7 @@ mod tests {
     fn round_trip_and_rejects_garbage() {
         let m = Msg {
             kind: Kind::GetAcc,
+            seq: 77,
             op: 2,
             named: 7,
             disp: -3,
@@ -208,8 +229,11 @@ mod tests {
         let mut long = b.clone();
         long.push(0);
         assert!(Msg::decode(&long).is_err());
-        assert_eq!(parse_reply(&reply_ok(&[5]), 1).unwrap(), &[5]);
-        let e = parse_reply(&reply_err(&MpiError::new(MPI_ERR_RMA_RANGE, "x")), 1).unwrap_err();
+        assert_eq!(parse_reply(&reply_ok(3, &[5]), 1).unwrap(), &[5]);
+        assert_eq!(reply_seq(&reply_ok(3, &[5])).unwrap(), 3);
+        let r = reply_err(4, &MpiError::new(MPI_ERR_RMA_RANGE, "x"));
+        assert_eq!(reply_seq(&r).unwrap(), 4);
+        let e = parse_reply(&r, 1).unwrap_err();
         assert_eq!(e.class, MPI_ERR_RMA_RANGE);
     }
 }

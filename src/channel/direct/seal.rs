@@ -13,7 +13,8 @@
 //! defines them (nonce: the record counter of the direction; no associated data; a test checks
 //! them against snow's own transport), so that a record is sealed where it is built (the
 //! plaintext copied once, into the send buffer) and, when the socket already holds the rest of a
-//! record, read by the kernel straight into the receive buffer and opened there. Each direction
+//! record, read by the kernel straight into the receive buffer and opened there (up to
+//! [`DIRECT_RECORDS`] records by one system call). Each direction
 //! counts its records (the nonce), so a record that was changed, dropped, reordered or replayed
 //! fails to open, and its connection fails with an error naming the peer; nothing of it is
 //! delivered.
@@ -35,6 +36,11 @@ pub const MAX_PLAIN: usize = MAX_RECORD - TAG_LEN;
 const LEN_PREFIX: usize = 2;
 /// Ciphertext read from the socket at once, at most (a few records).
 const READ_CHUNK: usize = 256 << 10;
+/// Records read straight into the receive buffer by one system call, at most: 256 KiB, which
+/// stays in the cache until the records are opened there.
+const DIRECT_RECORDS: usize = READ_CHUNK / (LEN_PREFIX + MAX_RECORD) + 1;
+/// A record's tag and the next record's length prefix.
+const SIDE: usize = TAG_LEN + LEN_PREFIX;
 /// Size of the receive buffer: one read and a record's room. A partial record left at its end
 /// moves to the front (a buffer of 1 MiB, moving less often, measured slower: it leaves the
 /// cache).
@@ -403,72 +409,101 @@ impl Seal {
 
     /// As [`Seal::open`], and when `dst` has room for the next record's plaintext, part of that
     /// record is buffered and `src` already holds the rest: reads the rest straight into `dst`
-    /// (and the tag and the following record's length prefix beside it), so the record's bytes
-    /// are copied once, by the kernel, and opened in place.
+    /// (the tag and the following record's length prefix beside it), so the record's bytes are
+    /// copied once, by the kernel, and opened in place. When `dst` has room for more and the
+    /// socket holds them, the same system call reads up to [`DIRECT_RECORDS`] records, taking the
+    /// ones after the first to be whole ([`MAX_PLAIN`] of plaintext, as every record but the last
+    /// of a message): their prefixes are checked, and from a record that is not, the bytes go back
+    /// to the receive buffer (they are the start of what follows).
     pub fn open_from(&mut self, dst: &mut [u8], src: &mut impl Source) -> std::io::Result<Opened> {
         let Some(n) = self.next_len()? else {
             return self.open(dst);
         };
         let body = n - TAG_LEN;
         let have = self.in_end - self.in_start - LEN_PREFIX;
-        if have >= body || dst.len() < body || src.available() < n - have {
+        if have >= body || dst.len() < body {
             return self.open(dst);
         }
+        let avail = src.available();
+        if avail < n - have {
+            return self.open(dst);
+        }
+        // Whole records after the first that `dst` has room for and the socket holds.
+        let whole = LEN_PREFIX + MAX_RECORD;
+        let more = ((dst.len() - body) / MAX_PLAIN)
+            .min((avail - (n - have)) / whole)
+            .min(DIRECT_RECORDS - 1);
         let text = self.in_start + LEN_PREFIX;
         dst[..have].copy_from_slice(&self.inbuf[text..text + have]);
-        let mut tag = [0u8; TAG_LEN];
-        let mut prefix = [0u8; LEN_PREFIX];
-        // Bytes of this record (ciphertext, then tag) and of the next one's prefix obtained.
-        let mut got = have;
-        let mut next = 0;
-        while got < n {
-            let (d, t) = if got < body {
-                (&mut dst[got..body], &mut tag[..])
-            } else {
-                (&mut dst[body..body], &mut tag[got - body..])
+        // Beside each record's plaintext: its tag and the next record's length prefix.
+        let mut side = [[0u8; SIDE]; DIRECT_RECORDS];
+        let plan = Plan { body, have, more };
+        // Bytes that must arrive (the records), and the last prefix, read if it is there.
+        let need = plan.len() - LEN_PREFIX;
+        let mut got = 0;
+        while got < need {
+            let r = {
+                let mut iov = plan.iovecs(dst, &mut side, got);
+                src.read_vectored(&mut iov[..])
             };
-            let r = src.read_vectored(&mut [
-                std::io::IoSliceMut::new(d),
-                std::io::IoSliceMut::new(t),
-                std::io::IoSliceMut::new(&mut prefix),
-            ]);
             match r {
                 Ok(0) => {
-                    // The end of the stream inside the record: the caller's next read sees it.
-                    self.keep(&dst[..body], &tag, have, got);
+                    // The end of the stream inside a record: the caller's next read sees it.
+                    self.keep(&plan, dst, &side, got);
                     return Ok(Opened::Incomplete);
                 }
-                Ok(k) => {
-                    let into_record = k.min(n - got);
-                    got += into_record;
-                    next = k - into_record;
-                }
+                Ok(k) => got += k,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.keep(&dst[..body], &tag, have, got);
+                    self.keep(&plan, dst, &side, got);
                     return Err(e);
                 }
             }
         }
-        self.rx.open(&mut dst[..body], &tag)?;
-        // The buffer held only this record's start: now it holds what came after the record.
-        self.inbuf[..next].copy_from_slice(&prefix[..next]);
+        // The buffer held only the first record's start: now it holds what came after the
+        // records read whole (from a record that was not whole, its prefix on).
         self.in_start = 0;
-        self.in_end = next;
-        Ok(Opened::Direct(body))
+        self.in_end = 0;
+        let mut records = 1 + more;
+        for (j, s) in side.iter().enumerate().take(more) {
+            if u16::from_be_bytes([s[TAG_LEN], s[TAG_LEN + 1]]) as usize != MAX_RECORD {
+                records = j + 1;
+                break;
+            }
+        }
+        self.append(&plan, dst, &side, plan.end_of(records) - LEN_PREFIX, got);
+        let mut off = 0;
+        for (j, s) in side.iter().enumerate().take(records) {
+            let len = if j == 0 { body } else { MAX_PLAIN };
+            self.rx.open(&mut dst[off..off + len], &s[..TAG_LEN])?;
+            off += len;
+        }
+        Ok(Opened::Direct(off))
     }
 
-    /// A direct read stopped inside the record (`got` of its bytes read, the first `have` of them
-    /// from the buffer): the bytes read go back behind the buffered part, so the buffer holds the
-    /// record's start again, only longer.
-    fn keep(&mut self, body: &[u8], tag: &[u8], have: usize, got: usize) {
+    /// A direct read stopped inside a record (`got` bytes read): the bytes read go back behind
+    /// the buffered part, so the buffer holds the first record's start again, only longer.
+    fn keep(&mut self, plan: &Plan, dst: &[u8], side: &[[u8; SIDE]], got: usize) {
         self.compact();
-        let in_body = got.min(body.len());
-        let end = self.in_end + (in_body - have);
-        self.inbuf[self.in_end..end].copy_from_slice(&body[have..in_body]);
-        let in_tag = got - in_body;
-        self.inbuf[end..end + in_tag].copy_from_slice(&tag[..in_tag]);
-        self.in_end = end + in_tag;
+        self.append(plan, dst, side, 0, got);
+    }
+
+    /// Appends the bytes `from..to` of a direct read (as they came from the socket) to the
+    /// receive buffer.
+    fn append(&mut self, plan: &Plan, dst: &[u8], side: &[[u8; SIDE]], from: usize, to: usize) {
+        let mut at = 0;
+        for seg in plan.segments() {
+            let (a, b) = (from.max(at), to.min(at + seg.len));
+            if a < b {
+                let bytes = match seg.place {
+                    Place::Dst(o) => &dst[o + a - at..o + b - at],
+                    Place::Side(i) => &side[i][a - at..b - at],
+                };
+                self.inbuf[self.in_end..self.in_end + bytes.len()].copy_from_slice(bytes);
+                self.in_end += bytes.len();
+            }
+            at += seg.len;
+        }
     }
 
     fn consume(&mut self, n: usize) {
@@ -500,6 +535,97 @@ impl Seal {
     /// `n` bytes were read into [`Seal::read_space`].
     pub fn filled(&mut self, n: usize) {
         self.in_end += n;
+    }
+}
+
+/// Where a direct read puts the bytes of the socket: the rest of the first record's plaintext,
+/// then for each record its tag and the next prefix, then the next record's plaintext (`more`
+/// whole records after the first).
+struct Plan {
+    body: usize,
+    have: usize,
+    more: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Place {
+    /// In the destination, from this offset.
+    Dst(usize),
+    /// In the side buffer of this record.
+    Side(usize),
+}
+
+#[derive(Clone, Copy)]
+struct Segment {
+    place: Place,
+    len: usize,
+}
+
+impl Plan {
+    fn segments(&self) -> impl Iterator<Item = Segment> + '_ {
+        (0..=self.more).flat_map(move |j| {
+            let (start, len) = if j == 0 {
+                (self.have, self.body - self.have)
+            } else {
+                (self.body + (j - 1) * MAX_PLAIN, MAX_PLAIN)
+            };
+            [
+                Segment {
+                    place: Place::Dst(start),
+                    len,
+                },
+                Segment {
+                    place: Place::Side(j),
+                    len: SIDE,
+                },
+            ]
+        })
+    }
+
+    /// Bytes of the whole read.
+    fn len(&self) -> usize {
+        self.segments().map(|s| s.len).sum()
+    }
+
+    /// Where the first `records` records end in the read, the next prefix included.
+    fn end_of(&self, records: usize) -> usize {
+        self.segments().take(2 * records).map(|s| s.len).sum()
+    }
+
+    /// The parts of `dst` and `side` still to fill after `got` bytes.
+    fn iovecs<'a>(
+        &self,
+        dst: &'a mut [u8],
+        side: &'a mut [[u8; SIDE]; DIRECT_RECORDS],
+        got: usize,
+    ) -> Vec<std::io::IoSliceMut<'a>> {
+        let mut out = Vec::with_capacity(2 * DIRECT_RECORDS);
+        let mut rest: &'a mut [u8] = &mut dst[..self.body + self.more * MAX_PLAIN];
+        let mut sides = side.iter_mut();
+        let mut at = 0;
+        let mut dst_off = 0;
+        for seg in self.segments() {
+            let skip = got.saturating_sub(at).min(seg.len);
+            match seg.place {
+                Place::Dst(o) => {
+                    let (_, tail) = std::mem::take(&mut rest).split_at_mut(o - dst_off);
+                    let (part, tail) = tail.split_at_mut(seg.len);
+                    rest = tail;
+                    dst_off = o + seg.len;
+                    if skip < seg.len {
+                        out.push(std::io::IoSliceMut::new(&mut part[skip..]));
+                    }
+                }
+                Place::Side(_) => {
+                    let s = sides.next().expect("one side buffer per record");
+                    if skip < seg.len {
+                        out.push(std::io::IoSliceMut::new(&mut s[skip..]));
+                    }
+                }
+            }
+            at += seg.len;
+        }
+        out
     }
 }
 
@@ -776,6 +902,115 @@ mod tests {
         let mut wire = a.unsent().to_vec();
         a.sent(wire.len());
         wire[1000] ^= 0x40;
+        tx.write_all(&wire[..100]).unwrap();
+        let _ = read_direct(&mut b, &mut rx, &mut got);
+        tx.write_all(&wire[100..]).unwrap();
+        let e = read_direct(&mut b, &mut rx, &mut got)
+            .err()
+            .expect("a changed record fails");
+        assert!(e.get_ref().unwrap().is::<Forged>());
+    }
+
+    /// Several records read by one call straight into the destination: whole ones open there; a
+    /// shorter one among them (a message's last) and what follows it go back to the buffer and
+    /// open from there; a read that stops inside a later record keeps every byte it read.
+    #[test]
+    fn several_records_open_in_place_with_one_read() {
+        let (a, b) = pair(b"secret", b"secret");
+        let (mut a, mut b) = (a.unwrap(), b.unwrap());
+        let (mut tx, rx) = UnixStream::pair().unwrap();
+        // Room in the socket for all the records below (written before any is read).
+        let room: libc::c_int = 4 << 20;
+        // SAFETY: SO_SNDBUF reads one int from the pointer, which points to `room`.
+        let rc = unsafe {
+            libc::setsockopt(
+                tx.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                (&room as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0);
+        rx.set_nonblocking(true).unwrap();
+        let mut rx = Src { s: rx, claim: None };
+        // Records of 3 whole, 1 short, 4 whole plaintexts.
+        let lens = [
+            MAX_PLAIN, MAX_PLAIN, MAX_PLAIN, 1000, MAX_PLAIN, MAX_PLAIN, MAX_PLAIN, 5,
+        ];
+        let total: usize = lens.iter().sum();
+        let msg: Vec<u8> = (0..total).map(|i| (i * 13 + 1) as u8).collect();
+        let mut at = 0;
+        for l in lens {
+            a.push(&[], &msg[at..at + l]).unwrap();
+            at += l;
+        }
+        let wire = a.unsent().to_vec();
+        a.sent(wire.len());
+        let mut got = vec![0u8; total];
+        let mut off = 0;
+        let mut direct = Vec::new();
+        // The first record's start, then all the rest at once.
+        tx.write_all(&wire[..10]).unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got).err().unwrap();
+        assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
+        tx.write_all(&wire[10..]).unwrap();
+        while off < total {
+            match read_direct(&mut b, &mut rx, &mut got[off..]).unwrap() {
+                Opened::Direct(n) => {
+                    direct.push(n);
+                    off += n;
+                }
+                Opened::Buffered => {
+                    off += b.take_plain(&mut [std::io::IoSliceMut::new(&mut got[off..])])
+                }
+                Opened::Incomplete => panic!("records missing"),
+            }
+        }
+        assert_eq!(got, msg);
+        assert_eq!(direct[0], 3 * MAX_PLAIN, "three whole records by one read");
+        assert_eq!(direct[1], 1000, "the short one from the buffer");
+        assert_eq!(b.in_end - b.in_start, 0);
+
+        // A read of several records that stops inside the third: what was read is kept, and the
+        // records open once the rest arrives.
+        let mut at = 0;
+        for _ in 0..4 {
+            a.push(&[], &msg[at..at + MAX_PLAIN]).unwrap();
+            at += MAX_PLAIN;
+        }
+        let wire = a.unsent().to_vec();
+        a.sent(wire.len());
+        let rec = LEN_PREFIX + MAX_RECORD;
+        tx.write_all(&wire[..100]).unwrap();
+        let _ = read_direct(&mut b, &mut rx, &mut got);
+        rx.claim = Some(usize::MAX);
+        tx.write_all(&wire[100..2 * rec + 500]).unwrap();
+        let dry = read_direct(&mut b, &mut rx, &mut got).err().unwrap();
+        assert_eq!(dry.kind(), std::io::ErrorKind::WouldBlock);
+        assert_eq!(
+            b.in_end - b.in_start,
+            2 * rec + 500,
+            "what was read is kept"
+        );
+        rx.claim = None;
+        tx.write_all(&wire[2 * rec + 500..]).unwrap();
+        let mut off = 0;
+        got.fill(0);
+        while off < 4 * MAX_PLAIN {
+            match read_direct(&mut b, &mut rx, &mut got[off..4 * MAX_PLAIN]).unwrap() {
+                Opened::Direct(n) => off += n,
+                _ => panic!("records missing"),
+            }
+        }
+        assert_eq!(got[..4 * MAX_PLAIN], msg[..4 * MAX_PLAIN]);
+
+        // A changed byte in the second of several records read at once.
+        a.push(&[], &msg[..MAX_PLAIN]).unwrap();
+        a.push(&[], &msg[..MAX_PLAIN]).unwrap();
+        let mut wire = a.unsent().to_vec();
+        a.sent(wire.len());
+        wire[rec + 1000] ^= 0x40;
         tx.write_all(&wire[..100]).unwrap();
         let _ = read_direct(&mut b, &mut rx, &mut got);
         tx.write_all(&wire[100..]).unwrap();
