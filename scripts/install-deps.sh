@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what libfmi's build and tests need, only when missing (idempotent).
-# Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip), redis-server,
+# Debian packages: cmake, build-essential, pkg-config, valgrind, python3 (+venv, pip, headers), redis-server,
 # iproute2 and iptables (the NAT lab); for arm64 (scripts/suites/70-arm64.sh, build-layers.sh
 # --arch arm64): gcc/g++/binutils-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user-static, unzip.
 # Python: a private venv with moto_server (the S3-compatible server of the S3 tests), pinned;
@@ -21,6 +21,9 @@ have_cmd pkg-config || need_pkgs+=(pkg-config)
 have_cmd valgrind   || need_pkgs+=(valgrind)
 have_cmd python3    || need_pkgs+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
+# Python's C headers: mpi4py is built from source for the MPI standard ABI (scripts/mpi4py.sh)
+python3 -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
+    >/dev/null 2>&1 || need_pkgs+=(python3-dev)
 have_cmd redis-server || need_pkgs+=(redis-server)
 have_cmd redis-cli  || need_pkgs+=(redis-tools)
 have_cmd curl       || need_pkgs+=(curl)

@@ -8,7 +8,8 @@
 #   every example under fmirun with 1, 2, 3, 4 and 8 peers; tests/c/bad_args solo and with
 #   2 peers; the ring example under valgrind; the suites in scripts/suites/ (70-arm64: the library
 #   cross-built for arm64, its C examples under qemu-user; 50-mpi: the installed
-#   MPI standard-ABI library; the MPI layer's C tests under MPICH and fmirun run in cargo test).
+#   MPI standard-ABI library; 60-mpi4py: mpi4py built for it, a mpi4py Lambda function, and mpi4py's
+#   own suite at 1 and 2 processes; the MPI layer's C tests under MPICH and fmirun run in cargo test).
 # Each step prints a header; the first failure stops the run. The last line is `N passed, M failed`.
 #
 # Environment: FMI_TEST_NPS (default "1 2 3 4 8") peer counts for the examples;

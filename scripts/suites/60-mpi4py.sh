@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
-# mpi4py 4.1.2, unchanged, on the installed libmpi_abi.so.1 (FMI_PREFIX): built once for the
-# MPI standard ABI against the installed include/mpi.h with the installed fmicc
-# (scripts/mpi4py.sh, into the project venv of scripts/mpi-venv.sh), checked to load libfmi's
-# library under the installed fmirun with no LD_LIBRARY_PATH of ours, then mpi4py's own test
-# suite (test/main.py with MPI4PY_TEST_SPAWN=0, excluding the one-sided, I/O, dynamic-process,
-# ULFM and intercommunicator modules) under fmirun at 1 and 2 processes. Fails when the build
-# fails or the suite reports any failure or error.
-#
-# Not one of scripts/test.sh's suites yet: the suite does not pass on libfmi today (docs/mpi4py.md
-# lists what fails), and the test command stops at its first failing step. Run it by hand with an
-# installed prefix: FMI_PREFIX=/opt/fmi FMI_WORK=/tmp/w scripts/mpi4py-suite.sh
+# mpi4py 4.1.2, unchanged, on the installed libmpi_abi.so.1 (FMI_PREFIX), one step of
+# scripts/test.sh: built once for the MPI standard ABI against the installed include/mpi.h with
+# the installed fmicc (scripts/mpi4py.sh, into the project venv of scripts/mpi-venv.sh), checked
+# to load libfmi's library under the installed fmirun with no LD_LIBRARY_PATH of ours; a mpi4py
+# program as AWS Lambda functions (lambda/mpi4py/handler.py) with 3 local peers; then mpi4py's
+# own test suite (test/main.py with MPI4PY_TEST_SPAWN=0, excluding the one-sided, I/O,
+# dynamic-process, ULFM and intercommunicator modules) under fmirun at 1 and 2 processes. Fails
+# when the build fails or the suite reports any failure or error.
+#   FMI_PREFIX  the installed libfmi package, FMI_WORK  a scratch directory.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${FMI_PREFIX:?}" "${FMI_WORK:?}"
 W="$FMI_WORK/mpi4py"
 mkdir -p "$W"
