@@ -99,7 +99,7 @@ impl S3Server {
         test_credentials();
         let (python, launcher) = (moto_python(), moto_launcher());
         let mut last = String::new();
-        for _attempt in 0..3 {
+        'attempts: for _attempt in 0..3 {
             let port = free_port();
             let mut cmd = Command::new(&python);
             cmd.arg(&launcher)
@@ -136,10 +136,17 @@ impl S3Server {
                         },
                         tls_ca: tls.map(|(_, _, ca, _)| ca.to_path_buf()),
                     };
-                    s.admin()
-                        .create_bucket()
-                        .unwrap_or_else(|e| panic!("creating the test bucket: {e}"));
-                    return s;
+                    // The port may have answered for another process that took it between
+                    // free_port() and moto's bind (tests start servers in parallel): then the
+                    // bucket cannot be made, and the next attempt takes another port.
+                    match s.admin().create_bucket() {
+                        Ok(()) => return s,
+                        Err(e) => {
+                            last = format!("creating the test bucket on port {port}: {e}");
+                            drop(s);
+                            continue 'attempts;
+                        }
+                    }
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
