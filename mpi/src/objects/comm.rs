@@ -8,7 +8,7 @@
 use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::handles::Table;
-use crate::objects::errhandler::{Handler, ERRHANDLERS};
+use crate::objects::errhandler::{self, Handler};
 use crate::p2p::{CommRef, Endpoint};
 use parking_lot::Mutex;
 use std::ffi::c_int;
@@ -189,23 +189,7 @@ pub fn errhandler_of(c: MPI_Comm) -> Option<(MPI_Errhandler, Arc<Handler>)> {
 
 /// The error handler `h` for attaching to a communicator.
 pub fn errhandler_for_comm(h: MPI_Errhandler) -> Result<(MPI_Errhandler, Arc<Handler>), MpiError> {
-    let obj = ERRHANDLERS.get(h.0).ok_or_else(|| {
-        MpiError::new(
-            MPI_ERR_ERRHANDLER,
-            format!("{:#x} is not a live error handler", h.0),
-        )
-    })?;
-    match &*obj {
-        Handler::Fatal | Handler::Abort | Handler::Return | Handler::Comm(_) => {}
-        Handler::CommX { .. } => {}
-        _ => {
-            return Err(MpiError::new(
-                MPI_ERR_ERRHANDLER,
-                "the error handler was made for windows, files or sessions, not communicators",
-            ))
-        }
-    }
-    Ok((h, obj))
+    errhandler::for_kind(h, errhandler::Kind::Comm)
 }
 
 /// This process's rank in MPI_COMM_WORLD, once initialized.

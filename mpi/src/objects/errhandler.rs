@@ -8,7 +8,7 @@
 //! `MPI_COMM_SELF` (MPI-4); files default to `MPI_ERRORS_RETURN` as the standard says (the
 //! handler of `MPI_FILE_NULL`, which the program may change: `crate::objects::file`).
 
-use crate::entry::Raise;
+use crate::entry::{MpiError, Raise};
 use crate::gen::abi::*;
 use crate::handles::Table;
 use std::ffi::{c_int, c_void};
@@ -48,6 +48,61 @@ impl Drop for Handler {
 
 /// The error handlers by handle.
 pub static ERRHANDLERS: Table<Handler> = Table::new("error handler");
+
+/// The kinds of object an error handler is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Comm,
+    Win,
+    File,
+    Session,
+}
+
+impl Kind {
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::Comm => "communicators",
+            Kind::Win => "windows",
+            Kind::File => "files",
+            Kind::Session => "sessions",
+        }
+    }
+}
+
+impl Handler {
+    /// The kind a user's handler was made for; None for the predefined ones, which fit all.
+    fn kind(&self) -> Option<Kind> {
+        match self {
+            Handler::Fatal | Handler::Abort | Handler::Return => None,
+            Handler::Comm(_) | Handler::CommX { .. } => Some(Kind::Comm),
+            Handler::Win(_) => Some(Kind::Win),
+            Handler::File(_) => Some(Kind::File),
+            Handler::Session(_) => Some(Kind::Session),
+        }
+    }
+}
+
+/// The error handler `h` for attaching to an object of kind `k`: a predefined one, or one
+/// made by that kind's `MPI_*_create_errhandler`.
+pub fn for_kind(h: MPI_Errhandler, k: Kind) -> Result<(MPI_Errhandler, Arc<Handler>), MpiError> {
+    let obj = ERRHANDLERS.get(h.0).ok_or_else(|| {
+        MpiError::new(
+            MPI_ERR_ERRHANDLER,
+            format!("{:#x} is not a live error handler", h.0),
+        )
+    })?;
+    match obj.kind() {
+        Some(made) if made != k => Err(MpiError::new(
+            MPI_ERR_ERRHANDLER,
+            format!(
+                "the error handler was made for {}, not {}",
+                made.plural(),
+                k.plural()
+            ),
+        )),
+        _ => Ok((h, obj)),
+    }
+}
 
 /// Puts the predefined handlers at their fixed values (idempotent).
 pub fn install_predefined() {

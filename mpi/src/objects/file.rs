@@ -13,7 +13,7 @@
 use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::handles::Table;
-use crate::objects::errhandler::{Handler, ERRHANDLERS};
+use crate::objects::errhandler::{self, Handler};
 use crate::types::Type;
 use parking_lot::Mutex;
 use std::ffi::c_int;
@@ -273,19 +273,7 @@ pub fn errhandler_of(fh: MPI_File) -> (MPI_Errhandler, Arc<Handler>) {
 /// The error handler `h` for attaching to a file (a predefined one or one made by
 /// MPI_File_create_errhandler).
 pub fn errhandler_for_file(h: MPI_Errhandler) -> Result<(MPI_Errhandler, Arc<Handler>), MpiError> {
-    let obj = ERRHANDLERS.get(h.0).ok_or_else(|| {
-        MpiError::new(
-            MPI_ERR_ERRHANDLER,
-            format!("{:#x} is not a live error handler", h.0),
-        )
-    })?;
-    match &*obj {
-        Handler::Fatal | Handler::Abort | Handler::Return | Handler::File(_) => Ok((h, obj)),
-        _ => Err(MpiError::new(
-            MPI_ERR_ERRHANDLER,
-            "the error handler was made for communicators, windows or sessions, not files",
-        )),
-    }
+    errhandler::for_kind(h, errhandler::Kind::File)
 }
 
 /// The MPI error class of an I/O error on `path`, with a message naming it.

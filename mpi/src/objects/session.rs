@@ -5,7 +5,7 @@
 use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::handles::Table;
-use crate::objects::errhandler::{Handler, ERRHANDLERS};
+use crate::objects::errhandler::{self, Handler};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -61,19 +61,7 @@ pub fn errhandler_of(s: MPI_Session) -> Option<(MPI_Errhandler, Arc<Handler>)> {
 pub fn errhandler_for_session(
     h: MPI_Errhandler,
 ) -> Result<(MPI_Errhandler, Arc<Handler>), MpiError> {
-    let obj = ERRHANDLERS.get(h.0).ok_or_else(|| {
-        MpiError::new(
-            MPI_ERR_ERRHANDLER,
-            format!("{:#x} is not a live error handler", h.0),
-        )
-    })?;
-    match &*obj {
-        Handler::Fatal | Handler::Abort | Handler::Return | Handler::Session(_) => Ok((h, obj)),
-        _ => Err(MpiError::new(
-            MPI_ERR_ERRHANDLER,
-            "the error handler was made for communicators, windows or files, not sessions",
-        )),
-    }
+    errhandler::for_kind(h, errhandler::Kind::Session)
 }
 
 /// The world ranks of the process set `name` (`self_rank`, `size`: this process in the world).

@@ -6,7 +6,7 @@ use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::handles::Table;
 use crate::objects::attr::Attrs;
-use crate::objects::errhandler::{Handler, ERRHANDLERS};
+use crate::objects::errhandler::{self, Handler};
 use crate::p2p::CommRef;
 use crate::rma::target::{Memory, Service};
 use parking_lot::Mutex;
@@ -90,19 +90,7 @@ pub fn errhandler_of(w: MPI_Win) -> Option<(MPI_Errhandler, Arc<Handler>)> {
 
 /// The error handler `h` for attaching to a window.
 pub fn errhandler_for_win(h: MPI_Errhandler) -> Result<(MPI_Errhandler, Arc<Handler>), MpiError> {
-    let obj = ERRHANDLERS.get(h.0).ok_or_else(|| {
-        MpiError::new(
-            MPI_ERR_ERRHANDLER,
-            format!("{:#x} is not a live error handler", h.0),
-        )
-    })?;
-    match &*obj {
-        Handler::Fatal | Handler::Abort | Handler::Return | Handler::Win(_) => Ok((h, obj)),
-        _ => Err(MpiError::new(
-            MPI_ERR_ERRHANDLER,
-            "the error handler was made for communicators, files or sessions, not windows",
-        )),
-    }
+    errhandler::for_kind(h, errhandler::Kind::Win)
 }
 
 impl WinObj {
