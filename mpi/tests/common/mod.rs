@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -84,7 +84,16 @@ pub fn fmirun() -> PathBuf {
 }
 
 /// Compiles `src` (a path under the repository) with MPICH's `mpicc_abi`; returns the binary.
+/// Each source is compiled once per test process. The compiler writes a private name that is
+/// then renamed into place: tests of one binary run in parallel, and one of them may be
+/// running the program while another asks for it (exec of a half-written file fails with
+/// "Permission denied").
 pub fn compile(src: &str) -> PathBuf {
+    static DONE: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, exe)) = done.iter().find(|(s, _)| s == src) {
+        return exe.clone();
+    }
     let path = repo().join(src);
     let name = path
         .file_stem()
@@ -92,11 +101,12 @@ pub fn compile(src: &str) -> PathBuf {
         .to_string_lossy()
         .into_owned();
     let exe = scratch().join(&name);
+    let tmp = scratch().join(format!(".{name}.{}.tmp", std::process::id()));
     let out = Command::new(venv().join("bin/mpicc_abi"))
         .arg("-O1")
         .args(["-Wall", "-Werror"])
         .arg("-o")
-        .arg(&exe)
+        .arg(&tmp)
         .arg(&path)
         .output()
         .expect("run mpicc_abi");
@@ -105,6 +115,8 @@ pub fn compile(src: &str) -> PathBuf {
         "mpicc_abi {src} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    std::fs::rename(&tmp, &exe).expect("move the compiled program into place");
+    done.push((src.to_string(), exe.clone()));
     exe
 }
 
