@@ -9,11 +9,12 @@
 //!
 //! The byte stream then travels as records: a 2-byte big-endian length, then one Noise transport
 //! message (at most 65535 bytes: ciphertext and a 16-byte tag). The transport messages are sealed
-//! and opened here with ring's AES-256-GCM under the handshake's Split() keys, exactly as Noise
-//! defines them (nonce: the record counter of the direction; no associated data; a test checks
-//! them against snow's own transport), so that a record is sealed where it is built (the
-//! plaintext copied once, into the send buffer) and, when the socket already holds the rest of a
-//! record, read by the kernel straight into the receive buffer and opened there (up to
+//! and opened here with aws-lc-rs's AES-256-GCM under the handshake's Split() keys, exactly as
+//! Noise defines them (nonce: the record counter of the direction; no associated data; a test
+//! checks them against snow's own transport), out of place: a record is sealed from the caller's
+//! plaintext straight into the send buffer (one pass, no separate copy), and opened from the
+//! receive buffer straight into the caller's buffer; when the socket already holds the rest of a
+//! record, the kernel reads it straight into the caller's buffer and it is opened there (up to
 //! [`DIRECT_RECORDS`] records by one system call). Each direction
 //! counts its records (the nonce), so a record that was changed, dropped, reordered or replayed
 //! fails to open, and its connection fails with an error naming the peer; nothing of it is
@@ -21,7 +22,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::rendezvous::auth;
-use ring::aead;
+use aws_lc_rs::aead;
 use std::io::{Read, Write};
 
 /// The Noise protocol of every encrypted link.
@@ -208,7 +209,7 @@ pub enum Opened {
     Incomplete,
 }
 
-/// One direction's Noise cipher state: AES-256-GCM (ring) under a key from Split() and the
+/// One direction's Noise cipher state: AES-256-GCM (aws-lc-rs) under a key from Split() and the
 /// record counter as nonce (Noise's AESGCM nonce: 4 zero bytes, then the counter, big-endian),
 /// with empty associated data, as Noise's transport messages are. The counter only goes up, by
 /// one per record sealed or opened, so each direction's records open only once and in order.
@@ -238,8 +239,10 @@ impl Cipher {
         Some(aead::Nonce::assume_unique_for_key(n))
     }
 
-    /// Seals `in_out` in place; its tag.
-    fn seal(&mut self, in_out: &mut [u8]) -> Result<aead::Tag> {
+    /// Seals `head` followed by `body` into `record` (their length and a tag's): `head` is copied
+    /// to the front of the record and sealed there, `body` is sealed from where it is straight into
+    /// the rest of the record (one pass over it, no separate copy), the tag behind.
+    fn seal(&mut self, head: &[u8], body: &[u8], record: &mut [u8]) -> Result<()> {
         let used_up = || {
             Error::new(
                 ErrorKind::Internal,
@@ -247,19 +250,37 @@ impl Cipher {
             )
         };
         let nonce = self.nonce().ok_or_else(used_up)?;
+        let (front, rest) = record.split_at_mut(head.len());
+        front.copy_from_slice(head);
         self.key
-            .seal_in_place_separate_tag(nonce, aead::Aad::empty(), in_out)
+            .seal_in_place_scatter(nonce, aead::Aad::empty(), front, body, rest)
             .map_err(|_| Error::new(ErrorKind::Internal, "encrypted link: sealing failed"))
     }
 
-    /// Opens the ciphertext `in_out` with `tag` in place.
-    fn open(&mut self, in_out: &mut [u8], tag: &[u8]) -> std::io::Result<()> {
+    /// Opens the ciphertext `ct` with `tag` into `out` (as long as `ct`). A record that fails
+    /// leaves zeros in `out`.
+    fn open(&mut self, ct: &[u8], tag: &[u8], out: &mut [u8]) -> std::io::Result<()> {
         let nonce = self.nonce().ok_or_else(forged)?;
-        let tag = aead::Tag::try_from(tag).map_err(|_| forged())?;
         self.key
-            .open_in_place_separate_tag(nonce, aead::Aad::empty(), tag, in_out, 0..)
-            .map(|_| ())
-            .map_err(|_| forged())
+            .open_separate_gather(nonce, aead::Aad::empty(), ct, tag, out)
+            .map_err(|_| {
+                out.fill(0);
+                forged()
+            })
+    }
+
+    /// Opens the ciphertext `in_out` with `tag` in place. A record that fails leaves zeros.
+    fn open_in_place(&mut self, in_out: &mut [u8], tag: &[u8]) -> std::io::Result<()> {
+        let nonce = self.nonce().ok_or_else(forged)?;
+        if self
+            .key
+            .open_in_place_separate_tag(nonce, aead::Aad::empty(), tag, in_out)
+            .is_err()
+        {
+            in_out.fill(0);
+            return Err(forged());
+        }
+        Ok(())
     }
 }
 
@@ -308,8 +329,7 @@ impl Seal {
     }
 
     /// Seals `head` followed by `body` (together at most [`MAX_PLAIN`] bytes) into one record
-    /// behind the records waiting for the socket: both are copied once, into the record, and
-    /// sealed there.
+    /// behind the records waiting for the socket, read once each (sealed out of place).
     pub fn push(&mut self, head: &[u8], body: &[u8]) -> Result<()> {
         let len = head.len() + body.len();
         debug_assert!(len <= MAX_PLAIN);
@@ -320,10 +340,7 @@ impl Seal {
             self.out.resize(end, 0);
         }
         self.out[start..text].copy_from_slice(&((len + TAG_LEN) as u16).to_be_bytes());
-        self.out[text..text + head.len()].copy_from_slice(head);
-        self.out[text + head.len()..text + len].copy_from_slice(body);
-        let tag = self.tx.seal(&mut self.out[text..text + len])?;
-        self.out[text + len..end].copy_from_slice(tag.as_ref());
+        self.tx.seal(head, body, &mut self.out[text..end])?;
         self.out_len = end;
         Ok(())
     }
@@ -393,12 +410,10 @@ impl Seal {
         let body = n - TAG_LEN;
         let (ct, tag) = self.inbuf[text..text + n].split_at(body);
         let opened = if dst.len() >= body {
-            dst[..body].copy_from_slice(ct);
-            self.rx.open(&mut dst[..body], tag)?;
+            self.rx.open(ct, tag, &mut dst[..body])?;
             Opened::Direct(body)
         } else {
-            self.plain[..body].copy_from_slice(ct);
-            self.rx.open(&mut self.plain[..body], tag)?;
+            self.rx.open(ct, tag, &mut self.plain[..body])?;
             self.plain_off = 0;
             self.plain_len = body;
             Opened::Buffered
@@ -475,7 +490,8 @@ impl Seal {
         let mut off = 0;
         for (j, s) in side.iter().enumerate().take(records) {
             let len = if j == 0 { body } else { MAX_PLAIN };
-            self.rx.open(&mut dst[off..off + len], &s[..TAG_LEN])?;
+            self.rx
+                .open_in_place(&mut dst[off..off + len], &s[..TAG_LEN])?;
             off += len;
         }
         Ok(Opened::Direct(off))

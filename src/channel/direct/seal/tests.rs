@@ -87,7 +87,9 @@ fn changed_and_replayed_records_fail() {
     rec[5] ^= 1;
     b.read_space()[..rec.len()].copy_from_slice(&rec);
     b.filled(rec.len());
+    out.fill(0xee);
     assert!(b.open(&mut out).is_err());
+    assert_eq!(out[..7], [0u8; 7], "a record that fails leaves zeros");
 }
 
 /// Seal on one end, snow's own Noise transport on the other (both directions): the records
@@ -106,18 +108,23 @@ fn records_are_noise_transport_messages() {
     });
     let mut ours = handshake(&mut a, &binding(b"secret", 0, 1)).unwrap();
     let mut snow = t.join().unwrap();
-    for (i, msg) in [&b"first"[..], &[7u8; MAX_PLAIN][..], b"third"]
-        .iter()
-        .enumerate()
-    {
-        ours.push(b"", msg).unwrap();
+    // A record of a head and a body (sealed from two places) is one message of both.
+    let cases: [(&[u8], &[u8]); 4] = [
+        (b"", b"first"),
+        (b"", &[7u8; MAX_PLAIN]),
+        (b"head:", &[9u8; MAX_PLAIN - 5]),
+        (b"third", b""),
+    ];
+    for (i, (head, body)) in cases.iter().enumerate() {
+        ours.push(head, body).unwrap();
+        let msg = &[*head, *body].concat();
         let rec = ours.unsent().to_vec();
         ours.sent(rec.len());
         let n = u16::from_be_bytes([rec[0], rec[1]]) as usize;
         assert_eq!(n + LEN_PREFIX, rec.len());
         let mut out = vec![0u8; MAX_RECORD];
         let k = snow.read_message(&rec[LEN_PREFIX..], &mut out).unwrap();
-        assert_eq!(&out[..k], *msg, "record {i}");
+        assert_eq!(&out[..k], &msg[..], "record {i}");
         // And back: snow seals, Seal opens.
         let mut back = vec![0u8; MAX_RECORD];
         let k = snow.write_message(msg, &mut back).unwrap();
@@ -127,7 +134,7 @@ fn records_are_noise_transport_messages() {
         ours.filled(LEN_PREFIX + k);
         let mut got = vec![0u8; MAX_PLAIN];
         match ours.open(&mut got).unwrap() {
-            Opened::Direct(k) => assert_eq!(&got[..k], *msg),
+            Opened::Direct(k) => assert_eq!(&got[..k], &msg[..]),
             _ => panic!("a whole record opens"),
         }
     }
@@ -270,10 +277,15 @@ fn records_open_in_place_from_the_socket() {
     tx.write_all(&wire[..100]).unwrap();
     let _ = read_direct(&mut b, &mut rx, &mut got);
     tx.write_all(&wire[100..]).unwrap();
+    got.fill(0xee);
     let e = read_direct(&mut b, &mut rx, &mut got)
         .err()
         .expect("a changed record fails");
     assert!(e.get_ref().unwrap().is::<Forged>());
+    assert!(
+        got[..MAX_PLAIN].iter().all(|&x| x == 0),
+        "a record that fails in place leaves zeros"
+    );
 }
 
 /// Several records read by one call straight into the destination: whole ones open there; a
