@@ -1099,7 +1099,7 @@ pub unsafe extern "C" fn MPI_File_get_position(fh: MPI_File, offset: *mut MPI_Of
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_position_shared(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
-    entry::call("MPI_File_get_position_shared", Raise::File(fh), || crate::api::file::file_get_position_shared(fh, offset))
+    entry::call("MPI_File_get_position_shared", Raise::File(fh), || crate::api::fileshared::file_get_position_shared(fh, offset))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_position_shared(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
@@ -1139,7 +1139,7 @@ pub unsafe extern "C" fn MPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::file::file_iread(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::fileio::file_iread(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1147,7 +1147,7 @@ pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_c", Raise::File(fh), || crate::api::file::file_iread_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_c", Raise::File(fh), || crate::api::fileio::file_iread_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1155,7 +1155,7 @@ pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::file::file_iread_all(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::fileio::file_iread_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1163,7 +1163,7 @@ pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_all_c", Raise::File(fh), || crate::api::file::file_iread_all_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_all_c", Raise::File(fh), || crate::api::fileio::file_iread_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1171,7 +1171,7 @@ pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::file::file_iread_at(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::fileio::file_iread_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1179,7 +1179,7 @@ pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at_c", Raise::File(fh), || crate::api::file::file_iread_at_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at_c", Raise::File(fh), || crate::api::fileio::file_iread_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1187,7 +1187,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::file::file_iread_at_all(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::fileio::file_iread_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1195,7 +1195,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at_all_c", Raise::File(fh), || crate::api::file::file_iread_at_all_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at_all_c", Raise::File(fh), || crate::api::fileio::file_iread_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1203,7 +1203,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_shared", Raise::File(fh), || crate::api::file::file_iread_shared(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_shared", Raise::File(fh), || crate::api::fileshared::file_iread_shared(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1211,7 +1211,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_shared_c", Raise::File(fh), || crate::api::file::file_iread_shared_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_shared_c", Raise::File(fh), || crate::api::fileshared::file_iread_shared_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1219,7 +1219,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::file::file_iwrite(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::fileio::file_iwrite(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1227,7 +1227,7 @@ pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_c", Raise::File(fh), || crate::api::file::file_iwrite_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_c", Raise::File(fh), || crate::api::fileio::file_iwrite_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1235,7 +1235,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::file::file_iwrite_all(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::fileio::file_iwrite_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1243,7 +1243,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_all_c", Raise::File(fh), || crate::api::file::file_iwrite_all_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_all_c", Raise::File(fh), || crate::api::fileio::file_iwrite_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1251,7 +1251,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::file::file_iwrite_at(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::fileio::file_iwrite_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1259,7 +1259,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at_c", Raise::File(fh), || crate::api::file::file_iwrite_at_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at_c", Raise::File(fh), || crate::api::fileio::file_iwrite_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1267,7 +1267,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::file::file_iwrite_at_all(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::fileio::file_iwrite_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1275,7 +1275,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at_all_c", Raise::File(fh), || crate::api::file::file_iwrite_at_all_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at_all_c", Raise::File(fh), || crate::api::fileio::file_iwrite_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1283,7 +1283,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offs
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_shared", Raise::File(fh), || crate::api::file::file_iwrite_shared(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_shared", Raise::File(fh), || crate::api::fileshared::file_iwrite_shared(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1291,7 +1291,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_shared_c", Raise::File(fh), || crate::api::file::file_iwrite_shared_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_shared_c", Raise::File(fh), || crate::api::fileshared::file_iwrite_shared_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1315,7 +1315,7 @@ pub unsafe extern "C" fn MPI_File_preallocate(fh: MPI_File, size: MPI_Offset) ->
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read", Raise::File(fh), || crate::api::file::file_read(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read", Raise::File(fh), || crate::api::fileio::file_read(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1323,7 +1323,7 @@ pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_c", Raise::File(fh), || crate::api::file::file_read_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_c", Raise::File(fh), || crate::api::fileio::file_read_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1331,7 +1331,7 @@ pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::file::file_read_all(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::fileio::file_read_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1339,7 +1339,7 @@ pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_all_c", Raise::File(fh), || crate::api::file::file_read_all_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_all_c", Raise::File(fh), || crate::api::fileio::file_read_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1347,7 +1347,7 @@ pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::file::file_read_all_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1355,7 +1355,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_all_begin_c", Raise::File(fh), || crate::api::file::file_read_all_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_read_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_read_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1363,7 +1363,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_all_end", Raise::File(fh), || crate::api::file::file_read_all_end(fh, buf, status))
+    entry::call("MPI_File_read_all_end", Raise::File(fh), || crate::api::filesplit::file_read_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1371,7 +1371,7 @@ pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::file::file_read_at(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::fileio::file_read_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1379,7 +1379,7 @@ pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_c", Raise::File(fh), || crate::api::file::file_read_at_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at_c", Raise::File(fh), || crate::api::fileio::file_read_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1387,7 +1387,7 @@ pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::file::file_read_at_all(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::fileio::file_read_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1395,7 +1395,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_all_c", Raise::File(fh), || crate::api::file::file_read_at_all_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at_all_c", Raise::File(fh), || crate::api::fileio::file_read_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1403,7 +1403,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::file::file_read_at_all_begin(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1411,7 +1411,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Of
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_at_all_begin_c", Raise::File(fh), || crate::api::file::file_read_at_all_begin_c(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_read_at_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_read_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1419,7 +1419,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_all_end", Raise::File(fh), || crate::api::file::file_read_at_all_end(fh, buf, status))
+    entry::call("MPI_File_read_at_all_end", Raise::File(fh), || crate::api::filesplit::file_read_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1427,7 +1427,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_ordered", Raise::File(fh), || crate::api::file::file_read_ordered(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_ordered", Raise::File(fh), || crate::api::fileshared::file_read_ordered(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1435,7 +1435,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_ordered_c", Raise::File(fh), || crate::api::file::file_read_ordered_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_ordered_c", Raise::File(fh), || crate::api::fileshared::file_read_ordered_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1443,7 +1443,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_ordered_begin", Raise::File(fh), || crate::api::file::file_read_ordered_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_read_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_read_ordered_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1451,7 +1451,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_ordered_begin_c", Raise::File(fh), || crate::api::file::file_read_ordered_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_read_ordered_begin_c", Raise::File(fh), || crate::api::filesplit::file_read_ordered_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1459,7 +1459,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_ordered_end", Raise::File(fh), || crate::api::file::file_read_ordered_end(fh, buf, status))
+    entry::call("MPI_File_read_ordered_end", Raise::File(fh), || crate::api::filesplit::file_read_ordered_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1467,7 +1467,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_shared", Raise::File(fh), || crate::api::file::file_read_shared(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_shared", Raise::File(fh), || crate::api::fileshared::file_read_shared(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1475,7 +1475,7 @@ pub unsafe extern "C" fn MPI_File_read_shared(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_shared_c", Raise::File(fh), || crate::api::file::file_read_shared_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_shared_c", Raise::File(fh), || crate::api::fileshared::file_read_shared_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1491,7 +1491,7 @@ pub unsafe extern "C" fn MPI_File_seek(fh: MPI_File, offset: MPI_Offset, whence:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
-    entry::call("MPI_File_seek_shared", Raise::File(fh), || crate::api::file::file_seek_shared(fh, offset, whence))
+    entry::call("MPI_File_seek_shared", Raise::File(fh), || crate::api::fileshared::file_seek_shared(fh, offset, whence))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
@@ -1547,7 +1547,7 @@ pub unsafe extern "C" fn MPI_File_sync(fh: MPI_File) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write", Raise::File(fh), || crate::api::file::file_write(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write", Raise::File(fh), || crate::api::fileio::file_write(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1555,7 +1555,7 @@ pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_c", Raise::File(fh), || crate::api::file::file_write_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_c", Raise::File(fh), || crate::api::fileio::file_write_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1563,7 +1563,7 @@ pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::file::file_write_all(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::fileio::file_write_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1571,7 +1571,7 @@ pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_all_c", Raise::File(fh), || crate::api::file::file_write_all_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_all_c", Raise::File(fh), || crate::api::fileio::file_write_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1579,7 +1579,7 @@ pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::file::file_write_all_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1587,7 +1587,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_all_begin_c", Raise::File(fh), || crate::api::file::file_write_all_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_write_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_write_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1595,7 +1595,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_all_end", Raise::File(fh), || crate::api::file::file_write_all_end(fh, buf, status))
+    entry::call("MPI_File_write_all_end", Raise::File(fh), || crate::api::filesplit::file_write_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1603,7 +1603,7 @@ pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::file::file_write_at(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::fileio::file_write_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1611,7 +1611,7 @@ pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_c", Raise::File(fh), || crate::api::file::file_write_at_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at_c", Raise::File(fh), || crate::api::fileio::file_write_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1619,7 +1619,7 @@ pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::file::file_write_at_all(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::fileio::file_write_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1627,7 +1627,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_all_c", Raise::File(fh), || crate::api::file::file_write_at_all_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at_all_c", Raise::File(fh), || crate::api::fileio::file_write_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1635,7 +1635,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::file::file_write_at_all_begin(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1643,7 +1643,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_O
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_at_all_begin_c", Raise::File(fh), || crate::api::file::file_write_at_all_begin_c(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_write_at_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_write_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1651,7 +1651,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_all_end", Raise::File(fh), || crate::api::file::file_write_at_all_end(fh, buf, status))
+    entry::call("MPI_File_write_at_all_end", Raise::File(fh), || crate::api::filesplit::file_write_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1659,7 +1659,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_ordered", Raise::File(fh), || crate::api::file::file_write_ordered(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_ordered", Raise::File(fh), || crate::api::fileshared::file_write_ordered(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1667,7 +1667,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_ordered_c", Raise::File(fh), || crate::api::file::file_write_ordered_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_ordered_c", Raise::File(fh), || crate::api::fileshared::file_write_ordered_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1675,7 +1675,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_c(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_ordered_begin", Raise::File(fh), || crate::api::file::file_write_ordered_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_write_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_write_ordered_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1683,7 +1683,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_begin(fh: MPI_File, buf: *const 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_ordered_begin_c", Raise::File(fh), || crate::api::file::file_write_ordered_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_write_ordered_begin_c", Raise::File(fh), || crate::api::filesplit::file_write_ordered_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1691,7 +1691,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_begin_c(fh: MPI_File, buf: *cons
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_ordered_end", Raise::File(fh), || crate::api::file::file_write_ordered_end(fh, buf, status))
+    entry::call("MPI_File_write_ordered_end", Raise::File(fh), || crate::api::filesplit::file_write_ordered_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1699,7 +1699,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_end(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_shared", Raise::File(fh), || crate::api::file::file_write_shared(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_shared", Raise::File(fh), || crate::api::fileshared::file_write_shared(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1707,7 +1707,7 @@ pub unsafe extern "C" fn MPI_File_write_shared(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_shared_c", Raise::File(fh), || crate::api::file::file_write_shared_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_shared_c", Raise::File(fh), || crate::api::fileshared::file_write_shared_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
