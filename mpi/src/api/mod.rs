@@ -7,6 +7,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod attr;
+pub mod bsendbuf;
 pub mod coll;
 pub mod comm;
 pub mod convert;
@@ -31,8 +32,10 @@ pub mod neighbor;
 pub mod op;
 pub mod p2p;
 pub mod partitioned;
+pub mod probe;
 pub mod request;
 pub mod rma;
+pub mod sendrecv;
 pub mod session;
 pub mod status;
 pub mod tool;

@@ -411,7 +411,7 @@ pub unsafe extern "C" fn MPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::p2p::buffer_attach(buffer, size))
+    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::bsendbuf::buffer_attach(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
@@ -419,7 +419,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::call("MPI_Buffer_attach_c", Raise::Default, || crate::api::p2p::buffer_attach_c(buffer, size))
+    entry::call("MPI_Buffer_attach_c", Raise::Default, || crate::api::bsendbuf::buffer_attach_c(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -427,7 +427,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::call("MPI_Buffer_detach", Raise::Default, || crate::api::p2p::buffer_detach(buffer_addr, size))
+    entry::call("MPI_Buffer_detach", Raise::Default, || crate::api::bsendbuf::buffer_detach(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Buffer_detach_c", Raise::Default, || crate::api::p2p::buffer_detach_c(buffer_addr, size))
+    entry::call("MPI_Buffer_detach_c", Raise::Default, || crate::api::bsendbuf::buffer_detach_c(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -443,7 +443,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_flush() -> c_int {
-    entry::call("MPI_Buffer_flush", Raise::Default, || crate::api::p2p::buffer_flush())
+    entry::call("MPI_Buffer_flush", Raise::Default, || crate::api::bsendbuf::buffer_flush())
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
@@ -451,7 +451,7 @@ pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Buffer_iflush", Raise::Default, || crate::api::p2p::buffer_iflush(request))
+    entry::call("MPI_Buffer_iflush", Raise::Default, || crate::api::bsendbuf::buffer_iflush(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
@@ -547,7 +547,7 @@ pub unsafe extern "C" fn MPI_Comm_accept(port_name: *const c_char, info: MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer(comm, buffer, size))
+    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_attach_buffer(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
@@ -555,7 +555,7 @@ pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::call("MPI_Comm_attach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer_c(comm, buffer, size))
+    entry::call("MPI_Comm_attach_buffer_c", Raise::Comm(comm), || crate::api::bsendbuf::comm_attach_buffer_c(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -643,7 +643,7 @@ pub unsafe extern "C" fn MPI_Comm_delete_attr(comm: MPI_Comm, comm_keyval: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::call("MPI_Comm_detach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer(comm, buffer_addr, size))
+    entry::call("MPI_Comm_detach_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_detach_buffer(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -651,7 +651,7 @@ pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Comm_detach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer_c(comm, buffer_addr, size))
+    entry::call("MPI_Comm_detach_buffer_c", Raise::Comm(comm), || crate::api::bsendbuf::comm_detach_buffer_c(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -683,7 +683,7 @@ pub unsafe extern "C" fn MPI_Comm_dup_with_info(comm: MPI_Comm, info: MPI_Info, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Comm_flush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_flush_buffer(comm))
+    entry::call("MPI_Comm_flush_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_flush_buffer(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
@@ -771,7 +771,7 @@ pub unsafe extern "C" fn MPI_Comm_idup_with_info(comm: MPI_Comm, info: MPI_Info,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Comm_iflush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_iflush_buffer(comm, request))
+    entry::call("MPI_Comm_iflush_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_iflush_buffer(comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2267,7 +2267,7 @@ pub unsafe extern "C" fn MPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Improbe", Raise::Comm(comm), || crate::api::p2p::improbe(source, tag, comm, flag, message, status))
+    entry::call("MPI_Improbe", Raise::Comm(comm), || crate::api::probe::improbe(source, tag, comm, flag, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2275,7 +2275,7 @@ pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Imrecv", Raise::Default, || crate::api::p2p::imrecv(buf, count, datatype, message, request))
+    entry::call("MPI_Imrecv", Raise::Default, || crate::api::probe::imrecv(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2283,7 +2283,7 @@ pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Imrecv_c", Raise::Default, || crate::api::p2p::imrecv_c(buf, count, datatype, message, request))
+    entry::call("MPI_Imrecv_c", Raise::Default, || crate::api::probe::imrecv_c(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2507,7 +2507,7 @@ pub unsafe extern "C" fn MPI_Intercomm_merge(intercomm: MPI_Comm, high: c_int, n
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Iprobe", Raise::Comm(comm), || crate::api::p2p::iprobe(source, tag, comm, flag, status))
+    entry::call("MPI_Iprobe", Raise::Comm(comm), || crate::api::probe::iprobe(source, tag, comm, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -2667,7 +2667,7 @@ pub unsafe extern "C" fn MPI_Isend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::p2p::isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::sendrecv::isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2675,7 +2675,7 @@ pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv_c", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2683,7 +2683,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2691,7 +2691,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv_replace_c", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2739,7 +2739,7 @@ pub unsafe extern "C" fn MPI_Lookup_name(service_name: *const c_char, info: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Mprobe", Raise::Comm(comm), || crate::api::p2p::mprobe(source, tag, comm, message, status))
+    entry::call("MPI_Mprobe", Raise::Comm(comm), || crate::api::probe::mprobe(source, tag, comm, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2747,7 +2747,7 @@ pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Mrecv", Raise::Default, || crate::api::p2p::mrecv(buf, count, datatype, message, status))
+    entry::call("MPI_Mrecv", Raise::Default, || crate::api::probe::mrecv(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2755,7 +2755,7 @@ pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Mrecv_c", Raise::Default, || crate::api::p2p::mrecv_c(buf, count, datatype, message, status))
+    entry::call("MPI_Mrecv_c", Raise::Default, || crate::api::probe::mrecv_c(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -3083,7 +3083,7 @@ pub unsafe extern "C" fn MPI_Precv_init(buf: *mut c_void, partitions: c_int, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Probe", Raise::Comm(comm), || crate::api::p2p::probe(source, tag, comm, status))
+    entry::call("MPI_Probe", Raise::Comm(comm), || crate::api::probe::probe(source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3579,7 +3579,7 @@ pub unsafe extern "C" fn MPI_Send_init_c(buf: *const c_void, count: MPI_Count, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::p2p::sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::sendrecv::sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3587,7 +3587,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv_c", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3595,7 +3595,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3603,7 +3603,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv_replace_c", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3611,7 +3611,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::p2p::session_attach_buffer(session, buffer, size))
+    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::bsendbuf::session_attach_buffer(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
@@ -3619,7 +3619,7 @@ pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::call("MPI_Session_attach_buffer_c", Raise::Session(session), || crate::api::p2p::session_attach_buffer_c(session, buffer, size))
+    entry::call("MPI_Session_attach_buffer_c", Raise::Session(session), || crate::api::bsendbuf::session_attach_buffer_c(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -3651,7 +3651,7 @@ pub unsafe extern "C" fn MPIX_Session_create_errhandler_x(comm_errhandler_fn_x: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::call("MPI_Session_detach_buffer", Raise::Session(session), || crate::api::p2p::session_detach_buffer(session, buffer_addr, size))
+    entry::call("MPI_Session_detach_buffer", Raise::Session(session), || crate::api::bsendbuf::session_detach_buffer(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -3659,7 +3659,7 @@ pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Session_detach_buffer_c", Raise::Session(session), || crate::api::p2p::session_detach_buffer_c(session, buffer_addr, size))
+    entry::call("MPI_Session_detach_buffer_c", Raise::Session(session), || crate::api::bsendbuf::session_detach_buffer_c(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -3675,7 +3675,7 @@ pub unsafe extern "C" fn MPI_Session_finalize(session: *mut MPI_Session) -> c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_flush_buffer(session: MPI_Session) -> c_int {
-    entry::call("MPI_Session_flush_buffer", Raise::Session(session), || crate::api::p2p::session_flush_buffer(session))
+    entry::call("MPI_Session_flush_buffer", Raise::Session(session), || crate::api::bsendbuf::session_flush_buffer(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_flush_buffer(session: MPI_Session) -> c_int {
@@ -3723,7 +3723,7 @@ pub unsafe extern "C" fn MPI_Session_get_pset_info(session: MPI_Session, pset_na
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Session_iflush_buffer", Raise::Session(session), || crate::api::p2p::session_iflush_buffer(session, request))
+    entry::call("MPI_Session_iflush_buffer", Raise::Session(session), || crate::api::bsendbuf::session_iflush_buffer(session, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {
