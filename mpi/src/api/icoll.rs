@@ -1,12 +1,12 @@
 //! The non-blocking (`MPI_Ibcast`, ...) and persistent (`MPI_Bcast_init`, ...) collectives
 //! and their large-count `_c` forms. Each describes its call as the blocking form does
-//! (`api/coll.rs`) and hands it to the core's collectives worker: the calls of a communicator
+//! (`api/colldesc.rs`) and hands it to the core's collectives worker: the calls of a communicator
 //! run there one after another in the order they were started (the same on every rank), while
 //! the program goes on; the request (`objects/coll_request.rs`) completes when the call has
 //! ended and its results are in the user's buffers. A persistent request describes its call
 //! again at each `MPI_Start`.
 
-use super::coll::*;
+use super::colldesc::*;
 use crate::cabi;
 use crate::coll::{Coll, Who};
 use crate::entry::{MpiError, Raise};

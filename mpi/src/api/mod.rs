@@ -9,6 +9,7 @@
 pub mod attr;
 pub mod bsendbuf;
 pub mod coll;
+pub mod colldesc;
 pub mod comm;
 pub mod convert;
 pub mod datatype;

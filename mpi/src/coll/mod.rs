@@ -6,7 +6,7 @@
 //! outputs are unpacked into the user's layout when it ends ([`Coll::finish`]). The in-place
 //! forms are resolved when the call is described: the contribution is copied out of the
 //! receive buffer first, so the core always gets separate send and receive bytes. The core's
-//! plan picks every algorithm. No C-ABI code: `api/coll.rs` resolves handles and counts.
+//! plan picks every algorithm. No C-ABI code: `api/colldesc.rs` resolves handles and counts.
 
 pub mod inter;
 pub mod stage;
