@@ -23,6 +23,8 @@ pub mod filesplit;
 pub mod grequest;
 pub mod group;
 pub mod icoll;
+pub mod icollreduce;
+pub mod icollv;
 pub mod ineighbor;
 pub mod info;
 pub mod init;
