@@ -47,3 +47,4 @@ pub mod typearray;
 pub mod typeattr;
 pub mod win;
 pub mod winattr;
+pub mod winsync;

@@ -4443,7 +4443,7 @@ pub unsafe extern "C" fn MPI_Win_call_errhandler(win: MPI_Win, errorcode: c_int)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_complete(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_complete", Raise::Win(win), || crate::api::win::win_complete(win))
+    entry::call("MPI_Win_complete", Raise::Win(win), || crate::api::winsync::win_complete(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_complete(win: MPI_Win) -> c_int {
@@ -4515,7 +4515,7 @@ pub unsafe extern "C" fn MPI_Win_detach(win: MPI_Win, base: *const c_void) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_fence", Raise::Win(win), || crate::api::win::win_fence(assert, win))
+    entry::call("MPI_Win_fence", Raise::Win(win), || crate::api::winsync::win_fence(assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
@@ -4523,7 +4523,7 @@ pub unsafe extern "C" fn MPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush", Raise::Win(win), || crate::api::win::win_flush(rank, win))
+    entry::call("MPI_Win_flush", Raise::Win(win), || crate::api::winsync::win_flush(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
@@ -4531,7 +4531,7 @@ pub unsafe extern "C" fn MPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_all(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush_all", Raise::Win(win), || crate::api::win::win_flush_all(win))
+    entry::call("MPI_Win_flush_all", Raise::Win(win), || crate::api::winsync::win_flush_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_all(win: MPI_Win) -> c_int {
@@ -4539,7 +4539,7 @@ pub unsafe extern "C" fn MPI_Win_flush_all(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush_local", Raise::Win(win), || crate::api::win::win_flush_local(rank, win))
+    entry::call("MPI_Win_flush_local", Raise::Win(win), || crate::api::winsync::win_flush_local(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int {
@@ -4547,7 +4547,7 @@ pub unsafe extern "C" fn MPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_local_all(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush_local_all", Raise::Win(win), || crate::api::win::win_flush_local_all(win))
+    entry::call("MPI_Win_flush_local_all", Raise::Win(win), || crate::api::winsync::win_flush_local_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_local_all(win: MPI_Win) -> c_int {
@@ -4611,7 +4611,7 @@ pub unsafe extern "C" fn MPI_Win_get_name(win: MPI_Win, win_name: *mut c_char, r
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_lock", Raise::Win(win), || crate::api::win::win_lock(lock_type, rank, assert, win))
+    entry::call("MPI_Win_lock", Raise::Win(win), || crate::api::winsync::win_lock(lock_type, rank, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_int, win: MPI_Win) -> c_int {
@@ -4619,7 +4619,7 @@ pub unsafe extern "C" fn MPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_lock_all", Raise::Win(win), || crate::api::win::win_lock_all(assert, win))
+    entry::call("MPI_Win_lock_all", Raise::Win(win), || crate::api::winsync::win_lock_all(assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int {
@@ -4627,7 +4627,7 @@ pub unsafe extern "C" fn MPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_post(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_post", Raise::Win(win), || crate::api::win::win_post(group, assert, win))
+    entry::call("MPI_Win_post", Raise::Win(win), || crate::api::winsync::win_post(group, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_post(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
@@ -4683,7 +4683,7 @@ pub unsafe extern "C" fn MPI_Win_shared_query_c(win: MPI_Win, rank: c_int, size:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_start(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_start", Raise::Win(win), || crate::api::win::win_start(group, assert, win))
+    entry::call("MPI_Win_start", Raise::Win(win), || crate::api::winsync::win_start(group, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_start(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
@@ -4691,7 +4691,7 @@ pub unsafe extern "C" fn MPI_Win_start(group: MPI_Group, assert: c_int, win: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_sync(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_sync", Raise::Win(win), || crate::api::win::win_sync(win))
+    entry::call("MPI_Win_sync", Raise::Win(win), || crate::api::winsync::win_sync(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_sync(win: MPI_Win) -> c_int {
@@ -4699,7 +4699,7 @@ pub unsafe extern "C" fn MPI_Win_sync(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
-    entry::call("MPI_Win_test", Raise::Win(win), || crate::api::win::win_test(win, flag))
+    entry::call("MPI_Win_test", Raise::Win(win), || crate::api::winsync::win_test(win, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
@@ -4707,7 +4707,7 @@ pub unsafe extern "C" fn MPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_unlock", Raise::Win(win), || crate::api::win::win_unlock(rank, win))
+    entry::call("MPI_Win_unlock", Raise::Win(win), || crate::api::winsync::win_unlock(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
@@ -4715,7 +4715,7 @@ pub unsafe extern "C" fn MPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_unlock_all(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_unlock_all", Raise::Win(win), || crate::api::win::win_unlock_all(win))
+    entry::call("MPI_Win_unlock_all", Raise::Win(win), || crate::api::winsync::win_unlock_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_unlock_all(win: MPI_Win) -> c_int {
@@ -4723,7 +4723,7 @@ pub unsafe extern "C" fn MPI_Win_unlock_all(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_wait(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_wait", Raise::Win(win), || crate::api::win::win_wait(win))
+    entry::call("MPI_Win_wait", Raise::Win(win), || crate::api::winsync::win_wait(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_wait(win: MPI_Win) -> c_int {
