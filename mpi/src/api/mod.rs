@@ -45,6 +45,7 @@ pub mod tool;
 pub mod topo;
 pub mod typearray;
 pub mod typeattr;
+pub mod typequery;
 pub mod win;
 pub mod winattr;
 pub mod winsync;

@@ -4147,7 +4147,7 @@ pub unsafe extern "C" fn MPI_Type_get_attr(datatype: MPI_Datatype, type_keyval: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_contents(datatype: MPI_Datatype, max_integers: c_int, max_addresses: c_int, max_datatypes: c_int, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_datatypes: *mut MPI_Datatype) -> c_int {
-    entry::call("MPI_Type_get_contents", Raise::Default, || crate::api::datatype::type_get_contents(datatype, max_integers, max_addresses, max_datatypes, array_of_integers, array_of_addresses, array_of_datatypes))
+    entry::call("MPI_Type_get_contents", Raise::Default, || crate::api::typequery::type_get_contents(datatype, max_integers, max_addresses, max_datatypes, array_of_integers, array_of_addresses, array_of_datatypes))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_contents(datatype: MPI_Datatype, max_integers: c_int, max_addresses: c_int, max_datatypes: c_int, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_datatypes: *mut MPI_Datatype) -> c_int {
@@ -4155,7 +4155,7 @@ pub unsafe extern "C" fn MPI_Type_get_contents(datatype: MPI_Datatype, max_integ
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_contents_c(datatype: MPI_Datatype, max_integers: MPI_Count, max_addresses: MPI_Count, max_large_counts: MPI_Count, max_datatypes: MPI_Count, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_large_counts: *mut MPI_Count, array_of_datatypes: *mut MPI_Datatype) -> c_int {
-    entry::call("MPI_Type_get_contents_c", Raise::Default, || crate::api::datatype::type_get_contents_c(datatype, max_integers, max_addresses, max_large_counts, max_datatypes, array_of_integers, array_of_addresses, array_of_large_counts, array_of_datatypes))
+    entry::call("MPI_Type_get_contents_c", Raise::Default, || crate::api::typequery::type_get_contents_c(datatype, max_integers, max_addresses, max_large_counts, max_datatypes, array_of_integers, array_of_addresses, array_of_large_counts, array_of_datatypes))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_contents_c(datatype: MPI_Datatype, max_integers: MPI_Count, max_addresses: MPI_Count, max_large_counts: MPI_Count, max_datatypes: MPI_Count, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_large_counts: *mut MPI_Count, array_of_datatypes: *mut MPI_Datatype) -> c_int {
@@ -4163,7 +4163,7 @@ pub unsafe extern "C" fn MPI_Type_get_contents_c(datatype: MPI_Datatype, max_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_envelope(datatype: MPI_Datatype, num_integers: *mut c_int, num_addresses: *mut c_int, num_datatypes: *mut c_int, combiner: *mut c_int) -> c_int {
-    entry::call("MPI_Type_get_envelope", Raise::Default, || crate::api::datatype::type_get_envelope(datatype, num_integers, num_addresses, num_datatypes, combiner))
+    entry::call("MPI_Type_get_envelope", Raise::Default, || crate::api::typequery::type_get_envelope(datatype, num_integers, num_addresses, num_datatypes, combiner))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_envelope(datatype: MPI_Datatype, num_integers: *mut c_int, num_addresses: *mut c_int, num_datatypes: *mut c_int, combiner: *mut c_int) -> c_int {
@@ -4171,7 +4171,7 @@ pub unsafe extern "C" fn MPI_Type_get_envelope(datatype: MPI_Datatype, num_integ
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_envelope_c(datatype: MPI_Datatype, num_integers: *mut MPI_Count, num_addresses: *mut MPI_Count, num_large_counts: *mut MPI_Count, num_datatypes: *mut MPI_Count, combiner: *mut c_int) -> c_int {
-    entry::call("MPI_Type_get_envelope_c", Raise::Default, || crate::api::datatype::type_get_envelope_c(datatype, num_integers, num_addresses, num_large_counts, num_datatypes, combiner))
+    entry::call("MPI_Type_get_envelope_c", Raise::Default, || crate::api::typequery::type_get_envelope_c(datatype, num_integers, num_addresses, num_large_counts, num_datatypes, combiner))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_envelope_c(datatype: MPI_Datatype, num_integers: *mut MPI_Count, num_addresses: *mut MPI_Count, num_large_counts: *mut MPI_Count, num_datatypes: *mut MPI_Count, combiner: *mut c_int) -> c_int {
@@ -4179,7 +4179,7 @@ pub unsafe extern "C" fn MPI_Type_get_envelope_c(datatype: MPI_Datatype, num_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MPI_Aint, extent: *mut MPI_Aint) -> c_int {
-    entry::call("MPI_Type_get_extent", Raise::Default, || crate::api::datatype::type_get_extent(datatype, lb, extent))
+    entry::call("MPI_Type_get_extent", Raise::Default, || crate::api::typequery::type_get_extent(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MPI_Aint, extent: *mut MPI_Aint) -> c_int {
@@ -4187,7 +4187,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_extent_c", Raise::Default, || crate::api::datatype::type_get_extent_c(datatype, lb, extent))
+    entry::call("MPI_Type_get_extent_c", Raise::Default, || crate::api::typequery::type_get_extent_c(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
@@ -4195,7 +4195,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_extent_x", Raise::Default, || crate::api::datatype::type_get_extent_x(datatype, lb, extent))
+    entry::call("MPI_Type_get_extent_x", Raise::Default, || crate::api::typequery::type_get_extent_x(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
@@ -4203,7 +4203,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_name(datatype: MPI_Datatype, type_name: *mut c_char, resultlen: *mut c_int) -> c_int {
-    entry::call("MPI_Type_get_name", Raise::Default, || crate::api::datatype::type_get_name(datatype, type_name, resultlen))
+    entry::call("MPI_Type_get_name", Raise::Default, || crate::api::typequery::type_get_name(datatype, type_name, resultlen))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_name(datatype: MPI_Datatype, type_name: *mut c_char, resultlen: *mut c_int) -> c_int {
@@ -4211,7 +4211,7 @@ pub unsafe extern "C" fn MPI_Type_get_name(datatype: MPI_Datatype, type_name: *m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent(datatype: MPI_Datatype, true_lb: *mut MPI_Aint, true_extent: *mut MPI_Aint) -> c_int {
-    entry::call("MPI_Type_get_true_extent", Raise::Default, || crate::api::datatype::type_get_true_extent(datatype, true_lb, true_extent))
+    entry::call("MPI_Type_get_true_extent", Raise::Default, || crate::api::typequery::type_get_true_extent(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent(datatype: MPI_Datatype, true_lb: *mut MPI_Aint, true_extent: *mut MPI_Aint) -> c_int {
@@ -4219,7 +4219,7 @@ pub unsafe extern "C" fn MPI_Type_get_true_extent(datatype: MPI_Datatype, true_l
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent_c(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_true_extent_c", Raise::Default, || crate::api::datatype::type_get_true_extent_c(datatype, true_lb, true_extent))
+    entry::call("MPI_Type_get_true_extent_c", Raise::Default, || crate::api::typequery::type_get_true_extent_c(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent_c(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
@@ -4227,7 +4227,7 @@ pub unsafe extern "C" fn MPI_Type_get_true_extent_c(datatype: MPI_Datatype, true
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent_x(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_true_extent_x", Raise::Default, || crate::api::datatype::type_get_true_extent_x(datatype, true_lb, true_extent))
+    entry::call("MPI_Type_get_true_extent_x", Raise::Default, || crate::api::typequery::type_get_true_extent_x(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent_x(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
@@ -4275,7 +4275,7 @@ pub unsafe extern "C" fn MPI_Type_set_attr(datatype: MPI_Datatype, type_keyval: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_set_name(datatype: MPI_Datatype, type_name: *const c_char) -> c_int {
-    entry::call("MPI_Type_set_name", Raise::Default, || crate::api::datatype::type_set_name(datatype, type_name))
+    entry::call("MPI_Type_set_name", Raise::Default, || crate::api::typequery::type_set_name(datatype, type_name))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_set_name(datatype: MPI_Datatype, type_name: *const c_char) -> c_int {
@@ -4283,7 +4283,7 @@ pub unsafe extern "C" fn MPI_Type_set_name(datatype: MPI_Datatype, type_name: *c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size(datatype: MPI_Datatype, size: *mut c_int) -> c_int {
-    entry::call("MPI_Type_size", Raise::Default, || crate::api::datatype::type_size(datatype, size))
+    entry::call("MPI_Type_size", Raise::Default, || crate::api::typequery::type_size(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size(datatype: MPI_Datatype, size: *mut c_int) -> c_int {
@@ -4291,7 +4291,7 @@ pub unsafe extern "C" fn MPI_Type_size(datatype: MPI_Datatype, size: *mut c_int)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_size_c", Raise::Default, || crate::api::datatype::type_size_c(datatype, size))
+    entry::call("MPI_Type_size_c", Raise::Default, || crate::api::typequery::type_size_c(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
@@ -4299,7 +4299,7 @@ pub unsafe extern "C" fn MPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size_x(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_size_x", Raise::Default, || crate::api::datatype::type_size_x(datatype, size))
+    entry::call("MPI_Type_size_x", Raise::Default, || crate::api::typequery::type_size_x(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size_x(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
