@@ -149,6 +149,9 @@ done
 [[ -x "$PREFIX/bin/fmirun" && -x "$PREFIX/bin/fmi-rendezvous" ]] || fail "bin/ programs are not executable"
 if [[ -e "$ROOT/include/fmi.hpp" ]]; then
     [[ -e "$PREFIX/include/fmi.hpp" ]] || fail "include/fmi.hpp exists but was not installed"
+    for h in "$ROOT"/include/fmi/*.hpp; do
+        [[ -e "$PREFIX/include/fmi/${h##*/}" ]] || fail "include/fmi/${h##*/} (a part of fmi.hpp) was not installed"
+    done
 fi
 soname="$(objdump -p "$PREFIX/lib/libfmi.so.0" | awk '$1 == "SONAME" { print $2 }')"
 echo "SONAME: ${soname:-(none)}"
