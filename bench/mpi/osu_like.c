@@ -19,6 +19,9 @@
  * window, sample = the slower one, MB/s counts both directions. iallreduce: MPI_Iallreduce and
  * MPI_Wait right after (its latency; overlap is not measured). Reductions: MPI_SUM on float
  * (int8 when the size is not a multiple of 4), not in place. Percentiles by nearest rank.
+ * Each rank reads its process's CPU time and context switches (getrusage) and MPI_Wtime before
+ * and after the timed iterations; per timed iteration, "cpu_us" and "ctxsw" are the sums over
+ * ranks of the first two and "wall_us" the mean over ranks of the third.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <math.h>
 #include <ctype.h>
+#include <sys/resource.h>
 
 enum op { PINGPONG, BW, BIBW, BCAST, BARRIER, GATHER, SCATTER, REDUCE, ALLREDUCE, IALLREDUCE, SCAN,
           ALLGATHER, ALLTOALL, NOPS };
@@ -200,6 +204,18 @@ static void max_over_ranks(double *v, size_t n)
     MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
 }
 
+/* This process's CPU time (user and system, every thread; µs), its context switches so far, and
+ * the clock (µs). */
+static void usage(double out[3])
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    out[0] = (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 +
+             (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    out[1] = (double)(u.ru_nvcsw + u.ru_nivcsw);
+    out[2] = MPI_Wtime() * 1e6;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -325,8 +341,15 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < warm; i++)
                 iterate(op, &b);
             double *s = malloc(iters * sizeof(double));
+            double before[3], after[3], spent[3], total[3];
+            usage(before);
             for (size_t i = 0; i < iters; i++)
                 s[i] = iterate(op, &b);
+            usage(after);
+            spent[0] = after[0] - before[0];
+            spent[1] = after[1] - before[1];
+            spent[2] = after[2] - before[2];
+            MPI_Reduce(spent, total, 3, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
             max_over_ranks(s, iters);
             qsort(s, iters, sizeof(double), cmp_double);
             double med = percentile(s, iters, 50), p90 = percentile(s, iters, 90);
@@ -346,9 +369,10 @@ int main(int argc, char **argv)
             if (rank == 0) {
                 printf("{\"impl\":\"%s\",\"channel\":\"%s\",\"op\":\"%s\",\"algo\":\"\",\"bytes\":%llu,"
                        "\"peers\":%d,\"window\":%zu,\"iters\":%zu,\"median_us\":%.4f,\"p90_us\":%.4f,"
-                       "\"min_us\":%.4f,\"mbps\":%.4f,\"round\":%d}\n",
+                       "\"min_us\":%.4f,\"mbps\":%.4f,\"round\":%d,\"cpu_us\":%.4f,\"ctxsw\":%.4f,\"wall_us\":%.4f}\n",
                        impl, channel, op_names[op], (unsigned long long)bytes, nranks, w, iters, med,
-                       p90, s[0], med > 0 ? moved / med : 0.0, round);
+                       p90, s[0], med > 0 ? moved / med : 0.0, round, total[0] / (double)iters,
+                       total[1] / (double)iters, total[2] / (double)iters / nranks);
                 fflush(stdout);
             }
             free(s);

@@ -23,8 +23,8 @@
 //!   `reduce::Operator::core` (the core's own kernel, or whole opaque values), and run the
 //!   reduction inside `api::op::with_type(datatype, ..)` so user functions get the handle.
 //! - `rma/`: one-sided communication (windows): the request/reply protocol, the target's
-//!   memory, locks and service thread, and the origin's side; `api/win.rs` and `api/rma.rs`
-//!   translate to it.
+//!   memory, locks and service thread, and the origin's side; `api/win.rs`, `api/winsync.rs` and
+//!   `api/rma.rs` translate to it.
 //!
 //! # Writing an implementation (the convention, as settled)
 //! - Name: the procedure without `MPI_`, lower-cased (`MPI_Comm_split` -> `comm_split`,

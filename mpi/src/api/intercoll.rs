@@ -4,7 +4,7 @@
 //! inter-communicator here. Scan and exscan are erroneous on inter-communicators
 //! (MPI_ERR_COMM).
 
-use crate::api::coll::{blocks, in_place, reduction, region, vblocks, Int};
+use crate::api::colldesc::{blocks, in_place, reduction, region, vblocks, Int};
 use crate::coll::inter::{self, Root, Sides};
 use crate::coll::{Coll, Input, Output, Who};
 use crate::entry::MpiError;

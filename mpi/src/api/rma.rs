@@ -30,7 +30,7 @@ fn target(w: MPI_Win, rank: c_int) -> Result<(Arc<WinObj>, Option<usize>), MpiEr
     if rank == MPI_PROC_NULL {
         return Ok((o, None));
     }
-    let t = crate::api::win::target_of(&o, rank)?;
+    let t = crate::api::winsync::target_of(&o, rank)?;
     Ok((o, Some(t)))
 }
 

@@ -2,11 +2,11 @@
 //! outputs as the core sees them, `stage`, and for a reduction the core's element type and
 //! operator from `reduce::Operator::core`), then run to completion ([`Coll::run`]) or handed to
 //! the core's collectives worker ([`Coll::background`], the non-blocking and persistent forms,
-//! whose requests are `api::icoll`'s); its
+//! whose requests `api::icoll`, `icollv` and `icollreduce` make); its
 //! outputs are unpacked into the user's layout when it ends ([`Coll::finish`]). The in-place
 //! forms are resolved when the call is described: the contribution is copied out of the
 //! receive buffer first, so the core always gets separate send and receive bytes. The core's
-//! plan picks every algorithm. No C-ABI code: `api/coll.rs` resolves handles and counts.
+//! plan picks every algorithm. No C-ABI code: `api/colldesc.rs` resolves handles and counts.
 
 pub mod inter;
 pub mod stage;

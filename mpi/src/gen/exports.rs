@@ -155,7 +155,7 @@ pub unsafe extern "C" fn MPI_Allgatherv_c(sendbuf: *const c_void, sendcount: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Allgatherv_init", Raise::Comm(comm), || crate::api::icoll::allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
+    entry::call("MPI_Allgatherv_init", Raise::Comm(comm), || crate::api::icollv::allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -163,7 +163,7 @@ pub unsafe extern "C" fn MPI_Allgatherv_init(sendbuf: *const c_void, sendcount: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Allgatherv_init_c", Raise::Comm(comm), || crate::api::icoll::allgatherv_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
+    entry::call("MPI_Allgatherv_init_c", Raise::Comm(comm), || crate::api::icollv::allgatherv_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn MPI_Allreduce_c(sendbuf: *const c_void, recvbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Allreduce_init", Raise::Comm(comm), || crate::api::icoll::allreduce_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Allreduce_init", Raise::Comm(comm), || crate::api::icollreduce::allreduce_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -203,7 +203,7 @@ pub unsafe extern "C" fn MPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allreduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Allreduce_init_c", Raise::Comm(comm), || crate::api::icoll::allreduce_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Allreduce_init_c", Raise::Comm(comm), || crate::api::icollreduce::allreduce_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allreduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -259,7 +259,7 @@ pub unsafe extern "C" fn MPI_Alltoallv_c(sendbuf: *const c_void, sendcounts: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallv_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Alltoallv_init", Raise::Comm(comm), || crate::api::icoll::alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
+    entry::call("MPI_Alltoallv_init", Raise::Comm(comm), || crate::api::icollv::alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallv_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -267,7 +267,7 @@ pub unsafe extern "C" fn MPI_Alltoallv_init(sendbuf: *const c_void, sendcounts: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Alltoallv_init_c", Raise::Comm(comm), || crate::api::icoll::alltoallv_init_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
+    entry::call("MPI_Alltoallv_init_c", Raise::Comm(comm), || crate::api::icollv::alltoallv_init_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -291,7 +291,7 @@ pub unsafe extern "C" fn MPI_Alltoallw_c(sendbuf: *const c_void, sendcounts: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallw_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Alltoallw_init", Raise::Comm(comm), || crate::api::icoll::alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
+    entry::call("MPI_Alltoallw_init", Raise::Comm(comm), || crate::api::icollv::alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallw_init(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -299,7 +299,7 @@ pub unsafe extern "C" fn MPI_Alltoallw_init(sendbuf: *const c_void, sendcounts: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoallw_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Alltoallw_init_c", Raise::Comm(comm), || crate::api::icoll::alltoallw_init_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
+    entry::call("MPI_Alltoallw_init_c", Raise::Comm(comm), || crate::api::icollv::alltoallw_init_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoallw_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -411,7 +411,7 @@ pub unsafe extern "C" fn MPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::p2p::buffer_attach(buffer, size))
+    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::bsendbuf::buffer_attach(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
@@ -419,7 +419,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::call("MPI_Buffer_attach_c", Raise::Default, || crate::api::p2p::buffer_attach_c(buffer, size))
+    entry::call("MPI_Buffer_attach_c", Raise::Default, || crate::api::bsendbuf::buffer_attach_c(buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -427,7 +427,7 @@ pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: MPI_Coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::call("MPI_Buffer_detach", Raise::Default, || crate::api::p2p::buffer_detach(buffer_addr, size))
+    entry::call("MPI_Buffer_detach", Raise::Default, || crate::api::bsendbuf::buffer_detach(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Buffer_detach_c", Raise::Default, || crate::api::p2p::buffer_detach_c(buffer_addr, size))
+    entry::call("MPI_Buffer_detach_c", Raise::Default, || crate::api::bsendbuf::buffer_detach_c(buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -443,7 +443,7 @@ pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_flush() -> c_int {
-    entry::call("MPI_Buffer_flush", Raise::Default, || crate::api::p2p::buffer_flush())
+    entry::call("MPI_Buffer_flush", Raise::Default, || crate::api::bsendbuf::buffer_flush())
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
@@ -451,7 +451,7 @@ pub unsafe extern "C" fn MPI_Buffer_flush() -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Buffer_iflush", Raise::Default, || crate::api::p2p::buffer_iflush(request))
+    entry::call("MPI_Buffer_iflush", Raise::Default, || crate::api::bsendbuf::buffer_iflush(request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_iflush(request: *mut MPI_Request) -> c_int {
@@ -547,7 +547,7 @@ pub unsafe extern "C" fn MPI_Comm_accept(port_name: *const c_char, info: MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer(comm, buffer, size))
+    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_attach_buffer(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
@@ -555,7 +555,7 @@ pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::call("MPI_Comm_attach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_attach_buffer_c(comm, buffer, size))
+    entry::call("MPI_Comm_attach_buffer_c", Raise::Comm(comm), || crate::api::bsendbuf::comm_attach_buffer_c(comm, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer_c(comm: MPI_Comm, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -643,7 +643,7 @@ pub unsafe extern "C" fn MPI_Comm_delete_attr(comm: MPI_Comm, comm_keyval: c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::call("MPI_Comm_detach_buffer", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer(comm, buffer_addr, size))
+    entry::call("MPI_Comm_detach_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_detach_buffer(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -651,7 +651,7 @@ pub unsafe extern "C" fn MPI_Comm_detach_buffer(comm: MPI_Comm, buffer_addr: *mu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Comm_detach_buffer_c", Raise::Comm(comm), || crate::api::p2p::comm_detach_buffer_c(comm, buffer_addr, size))
+    entry::call("MPI_Comm_detach_buffer_c", Raise::Comm(comm), || crate::api::bsendbuf::comm_detach_buffer_c(comm, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_detach_buffer_c(comm: MPI_Comm, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -683,7 +683,7 @@ pub unsafe extern "C" fn MPI_Comm_dup_with_info(comm: MPI_Comm, info: MPI_Info, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Comm_flush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_flush_buffer(comm))
+    entry::call("MPI_Comm_flush_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_flush_buffer(comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_flush_buffer(comm: MPI_Comm) -> c_int {
@@ -771,7 +771,7 @@ pub unsafe extern "C" fn MPI_Comm_idup_with_info(comm: MPI_Comm, info: MPI_Info,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Comm_iflush_buffer", Raise::Comm(comm), || crate::api::p2p::comm_iflush_buffer(comm, request))
+    entry::call("MPI_Comm_iflush_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_iflush_buffer(comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_iflush_buffer(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -979,7 +979,7 @@ pub unsafe extern "C" fn MPI_Exscan_c(sendbuf: *const c_void, recvbuf: *mut c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Exscan_init", Raise::Comm(comm), || crate::api::icoll::exscan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Exscan_init", Raise::Comm(comm), || crate::api::icollreduce::exscan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -987,7 +987,7 @@ pub unsafe extern "C" fn MPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Exscan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Exscan_init_c", Raise::Comm(comm), || crate::api::icoll::exscan_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Exscan_init_c", Raise::Comm(comm), || crate::api::icollreduce::exscan_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Exscan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1099,7 +1099,7 @@ pub unsafe extern "C" fn MPI_File_get_position(fh: MPI_File, offset: *mut MPI_Of
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_get_position_shared(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
-    entry::call("MPI_File_get_position_shared", Raise::File(fh), || crate::api::file::file_get_position_shared(fh, offset))
+    entry::call("MPI_File_get_position_shared", Raise::File(fh), || crate::api::fileshared::file_get_position_shared(fh, offset))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_get_position_shared(fh: MPI_File, offset: *mut MPI_Offset) -> c_int {
@@ -1139,7 +1139,7 @@ pub unsafe extern "C" fn MPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::file::file_iread(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::fileio::file_iread(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1147,7 +1147,7 @@ pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_c", Raise::File(fh), || crate::api::file::file_iread_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_c", Raise::File(fh), || crate::api::fileio::file_iread_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1155,7 +1155,7 @@ pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::file::file_iread_all(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::fileio::file_iread_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1163,7 +1163,7 @@ pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_all_c", Raise::File(fh), || crate::api::file::file_iread_all_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_all_c", Raise::File(fh), || crate::api::fileio::file_iread_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1171,7 +1171,7 @@ pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::file::file_iread_at(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::fileio::file_iread_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1179,7 +1179,7 @@ pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at_c", Raise::File(fh), || crate::api::file::file_iread_at_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at_c", Raise::File(fh), || crate::api::fileio::file_iread_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1187,7 +1187,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::file::file_iread_at_all(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::fileio::file_iread_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1195,7 +1195,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at_all_c", Raise::File(fh), || crate::api::file::file_iread_at_all_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at_all_c", Raise::File(fh), || crate::api::fileio::file_iread_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1203,7 +1203,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_shared", Raise::File(fh), || crate::api::file::file_iread_shared(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_shared", Raise::File(fh), || crate::api::fileshared::file_iread_shared(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1211,7 +1211,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_shared_c", Raise::File(fh), || crate::api::file::file_iread_shared_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_shared_c", Raise::File(fh), || crate::api::fileshared::file_iread_shared_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1219,7 +1219,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::file::file_iwrite(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::fileio::file_iwrite(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1227,7 +1227,7 @@ pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_c", Raise::File(fh), || crate::api::file::file_iwrite_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_c", Raise::File(fh), || crate::api::fileio::file_iwrite_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1235,7 +1235,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::file::file_iwrite_all(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::fileio::file_iwrite_all(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1243,7 +1243,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_all_c", Raise::File(fh), || crate::api::file::file_iwrite_all_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_all_c", Raise::File(fh), || crate::api::fileio::file_iwrite_all_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1251,7 +1251,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::file::file_iwrite_at(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::fileio::file_iwrite_at(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1259,7 +1259,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at_c", Raise::File(fh), || crate::api::file::file_iwrite_at_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at_c", Raise::File(fh), || crate::api::fileio::file_iwrite_at_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1267,7 +1267,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::file::file_iwrite_at_all(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::fileio::file_iwrite_at_all(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1275,7 +1275,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at_all_c", Raise::File(fh), || crate::api::file::file_iwrite_at_all_c(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at_all_c", Raise::File(fh), || crate::api::fileio::file_iwrite_at_all_c(fh, offset, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1283,7 +1283,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offs
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_shared", Raise::File(fh), || crate::api::file::file_iwrite_shared(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_shared", Raise::File(fh), || crate::api::fileshared::file_iwrite_shared(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1291,7 +1291,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_shared_c", Raise::File(fh), || crate::api::file::file_iwrite_shared_c(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_shared_c", Raise::File(fh), || crate::api::fileshared::file_iwrite_shared_c(fh, buf, count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1315,7 +1315,7 @@ pub unsafe extern "C" fn MPI_File_preallocate(fh: MPI_File, size: MPI_Offset) ->
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read", Raise::File(fh), || crate::api::file::file_read(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read", Raise::File(fh), || crate::api::fileio::file_read(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1323,7 +1323,7 @@ pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_c", Raise::File(fh), || crate::api::file::file_read_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_c", Raise::File(fh), || crate::api::fileio::file_read_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1331,7 +1331,7 @@ pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::file::file_read_all(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::fileio::file_read_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1339,7 +1339,7 @@ pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_all_c", Raise::File(fh), || crate::api::file::file_read_all_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_all_c", Raise::File(fh), || crate::api::fileio::file_read_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1347,7 +1347,7 @@ pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::file::file_read_all_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1355,7 +1355,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_all_begin_c", Raise::File(fh), || crate::api::file::file_read_all_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_read_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_read_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1363,7 +1363,7 @@ pub unsafe extern "C" fn MPI_File_read_all_begin_c(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_all_end", Raise::File(fh), || crate::api::file::file_read_all_end(fh, buf, status))
+    entry::call("MPI_File_read_all_end", Raise::File(fh), || crate::api::filesplit::file_read_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1371,7 +1371,7 @@ pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::file::file_read_at(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::fileio::file_read_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1379,7 +1379,7 @@ pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_c", Raise::File(fh), || crate::api::file::file_read_at_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at_c", Raise::File(fh), || crate::api::fileio::file_read_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1387,7 +1387,7 @@ pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::file::file_read_at_all(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::fileio::file_read_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1395,7 +1395,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_all_c", Raise::File(fh), || crate::api::file::file_read_at_all_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at_all_c", Raise::File(fh), || crate::api::fileio::file_read_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1403,7 +1403,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::file::file_read_at_all_begin(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1411,7 +1411,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Of
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_at_all_begin_c", Raise::File(fh), || crate::api::file::file_read_at_all_begin_c(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_read_at_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_read_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1419,7 +1419,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_begin_c(fh: MPI_File, offset: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_all_end", Raise::File(fh), || crate::api::file::file_read_at_all_end(fh, buf, status))
+    entry::call("MPI_File_read_at_all_end", Raise::File(fh), || crate::api::filesplit::file_read_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1427,7 +1427,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_ordered", Raise::File(fh), || crate::api::file::file_read_ordered(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_ordered", Raise::File(fh), || crate::api::fileshared::file_read_ordered(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1435,7 +1435,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_ordered_c", Raise::File(fh), || crate::api::file::file_read_ordered_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_ordered_c", Raise::File(fh), || crate::api::fileshared::file_read_ordered_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1443,7 +1443,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_ordered_begin", Raise::File(fh), || crate::api::file::file_read_ordered_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_read_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_read_ordered_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1451,7 +1451,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_ordered_begin_c", Raise::File(fh), || crate::api::file::file_read_ordered_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_read_ordered_begin_c", Raise::File(fh), || crate::api::filesplit::file_read_ordered_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1459,7 +1459,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_begin_c(fh: MPI_File, buf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_ordered_end", Raise::File(fh), || crate::api::file::file_read_ordered_end(fh, buf, status))
+    entry::call("MPI_File_read_ordered_end", Raise::File(fh), || crate::api::filesplit::file_read_ordered_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_void, status: *mut MPI_Status) -> c_int {
@@ -1467,7 +1467,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_shared", Raise::File(fh), || crate::api::file::file_read_shared(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_shared", Raise::File(fh), || crate::api::fileshared::file_read_shared(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1475,7 +1475,7 @@ pub unsafe extern "C" fn MPI_File_read_shared(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_shared_c", Raise::File(fh), || crate::api::file::file_read_shared_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_shared_c", Raise::File(fh), || crate::api::fileshared::file_read_shared_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_shared_c(fh: MPI_File, buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1491,7 +1491,7 @@ pub unsafe extern "C" fn MPI_File_seek(fh: MPI_File, offset: MPI_Offset, whence:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
-    entry::call("MPI_File_seek_shared", Raise::File(fh), || crate::api::file::file_seek_shared(fh, offset, whence))
+    entry::call("MPI_File_seek_shared", Raise::File(fh), || crate::api::fileshared::file_seek_shared(fh, offset, whence))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_seek_shared(fh: MPI_File, offset: MPI_Offset, whence: c_int) -> c_int {
@@ -1547,7 +1547,7 @@ pub unsafe extern "C" fn MPI_File_sync(fh: MPI_File) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write", Raise::File(fh), || crate::api::file::file_write(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write", Raise::File(fh), || crate::api::fileio::file_write(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1555,7 +1555,7 @@ pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_c", Raise::File(fh), || crate::api::file::file_write_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_c", Raise::File(fh), || crate::api::fileio::file_write_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1563,7 +1563,7 @@ pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::file::file_write_all(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::fileio::file_write_all(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1571,7 +1571,7 @@ pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_all_c", Raise::File(fh), || crate::api::file::file_write_all_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_all_c", Raise::File(fh), || crate::api::fileio::file_write_all_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1579,7 +1579,7 @@ pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::file::file_write_all_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_all_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1587,7 +1587,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_all_begin_c", Raise::File(fh), || crate::api::file::file_write_all_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_write_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_write_all_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1595,7 +1595,7 @@ pub unsafe extern "C" fn MPI_File_write_all_begin_c(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_all_end", Raise::File(fh), || crate::api::file::file_write_all_end(fh, buf, status))
+    entry::call("MPI_File_write_all_end", Raise::File(fh), || crate::api::filesplit::file_write_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1603,7 +1603,7 @@ pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::file::file_write_at(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::fileio::file_write_at(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1611,7 +1611,7 @@ pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_c", Raise::File(fh), || crate::api::file::file_write_at_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at_c", Raise::File(fh), || crate::api::fileio::file_write_at_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1619,7 +1619,7 @@ pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::file::file_write_at_all(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::fileio::file_write_at_all(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1627,7 +1627,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_all_c", Raise::File(fh), || crate::api::file::file_write_at_all_c(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at_all_c", Raise::File(fh), || crate::api::fileio::file_write_at_all_c(fh, offset, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1635,7 +1635,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::file::file_write_at_all_begin(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_at_all_begin(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1643,7 +1643,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_O
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_at_all_begin_c", Raise::File(fh), || crate::api::file::file_write_at_all_begin_c(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_write_at_all_begin_c", Raise::File(fh), || crate::api::filesplit::file_write_at_all_begin_c(fh, offset, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1651,7 +1651,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_begin_c(fh: MPI_File, offset: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_all_end", Raise::File(fh), || crate::api::file::file_write_at_all_end(fh, buf, status))
+    entry::call("MPI_File_write_at_all_end", Raise::File(fh), || crate::api::filesplit::file_write_at_all_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1659,7 +1659,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_ordered", Raise::File(fh), || crate::api::file::file_write_ordered(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_ordered", Raise::File(fh), || crate::api::fileshared::file_write_ordered(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1667,7 +1667,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_ordered_c", Raise::File(fh), || crate::api::file::file_write_ordered_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_ordered_c", Raise::File(fh), || crate::api::fileshared::file_write_ordered_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1675,7 +1675,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_c(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_ordered_begin", Raise::File(fh), || crate::api::file::file_write_ordered_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_write_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_write_ordered_begin(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1683,7 +1683,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_begin(fh: MPI_File, buf: *const 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_ordered_begin_c", Raise::File(fh), || crate::api::file::file_write_ordered_begin_c(fh, buf, count, datatype))
+    entry::call("MPI_File_write_ordered_begin_c", Raise::File(fh), || crate::api::filesplit::file_write_ordered_begin_c(fh, buf, count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_begin_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype) -> c_int {
@@ -1691,7 +1691,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_begin_c(fh: MPI_File, buf: *cons
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_ordered_end", Raise::File(fh), || crate::api::file::file_write_ordered_end(fh, buf, status))
+    entry::call("MPI_File_write_ordered_end", Raise::File(fh), || crate::api::filesplit::file_write_ordered_end(fh, buf, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_end(fh: MPI_File, buf: *const c_void, status: *mut MPI_Status) -> c_int {
@@ -1699,7 +1699,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_end(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_shared", Raise::File(fh), || crate::api::file::file_write_shared(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_shared", Raise::File(fh), || crate::api::fileshared::file_write_shared(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1707,7 +1707,7 @@ pub unsafe extern "C" fn MPI_File_write_shared(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_shared_c", Raise::File(fh), || crate::api::file::file_write_shared_c(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_shared_c", Raise::File(fh), || crate::api::fileshared::file_write_shared_c(fh, buf, count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_shared_c(fh: MPI_File, buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1787,7 +1787,7 @@ pub unsafe extern "C" fn MPI_Gatherv_c(sendbuf: *const c_void, sendcount: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Gatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Gatherv_init", Raise::Comm(comm), || crate::api::icoll::gatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, info, request))
+    entry::call("MPI_Gatherv_init", Raise::Comm(comm), || crate::api::icollv::gatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Gatherv_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1795,7 +1795,7 @@ pub unsafe extern "C" fn MPI_Gatherv_init(sendbuf: *const c_void, sendcount: c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Gatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Gatherv_init_c", Raise::Comm(comm), || crate::api::icoll::gatherv_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, info, request))
+    entry::call("MPI_Gatherv_init_c", Raise::Comm(comm), || crate::api::icollv::gatherv_init_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Gatherv_init_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -2099,7 +2099,7 @@ pub unsafe extern "C" fn MPI_Iallgather_c(sendbuf: *const c_void, sendcount: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallgatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iallgatherv", Raise::Comm(comm), || crate::api::icoll::iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
+    entry::call("MPI_Iallgatherv", Raise::Comm(comm), || crate::api::icollv::iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallgatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2107,7 +2107,7 @@ pub unsafe extern "C" fn MPI_Iallgatherv(sendbuf: *const c_void, sendcount: c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iallgatherv_c", Raise::Comm(comm), || crate::api::icoll::iallgatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
+    entry::call("MPI_Iallgatherv_c", Raise::Comm(comm), || crate::api::icollv::iallgatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2115,7 +2115,7 @@ pub unsafe extern "C" fn MPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iallreduce", Raise::Comm(comm), || crate::api::icoll::iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iallreduce", Raise::Comm(comm), || crate::api::icollreduce::iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2123,7 +2123,7 @@ pub unsafe extern "C" fn MPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iallreduce_c", Raise::Comm(comm), || crate::api::icoll::iallreduce_c(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iallreduce_c", Raise::Comm(comm), || crate::api::icollreduce::iallreduce_c(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2147,7 +2147,7 @@ pub unsafe extern "C" fn MPI_Ialltoall_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallv(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ialltoallv", Raise::Comm(comm), || crate::api::icoll::ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
+    entry::call("MPI_Ialltoallv", Raise::Comm(comm), || crate::api::icollv::ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallv(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2155,7 +2155,7 @@ pub unsafe extern "C" fn MPI_Ialltoallv(sendbuf: *const c_void, sendcounts: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ialltoallv_c", Raise::Comm(comm), || crate::api::icoll::ialltoallv_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
+    entry::call("MPI_Ialltoallv_c", Raise::Comm(comm), || crate::api::icollv::ialltoallv_c(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2163,7 +2163,7 @@ pub unsafe extern "C" fn MPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallw(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ialltoallw", Raise::Comm(comm), || crate::api::icoll::ialltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
+    entry::call("MPI_Ialltoallw", Raise::Comm(comm), || crate::api::icollv::ialltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallw(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2171,7 +2171,7 @@ pub unsafe extern "C" fn MPI_Ialltoallw(sendbuf: *const c_void, sendcounts: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ialltoallw_c", Raise::Comm(comm), || crate::api::icoll::ialltoallw_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
+    entry::call("MPI_Ialltoallw_c", Raise::Comm(comm), || crate::api::icollv::ialltoallw_c(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2219,7 +2219,7 @@ pub unsafe extern "C" fn MPI_Ibsend_c(buf: *const c_void, count: MPI_Count, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iexscan", Raise::Comm(comm), || crate::api::icoll::iexscan(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iexscan", Raise::Comm(comm), || crate::api::icollreduce::iexscan(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2227,7 +2227,7 @@ pub unsafe extern "C" fn MPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iexscan_c", Raise::Comm(comm), || crate::api::icoll::iexscan_c(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iexscan_c", Raise::Comm(comm), || crate::api::icollreduce::iexscan_c(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2251,7 +2251,7 @@ pub unsafe extern "C" fn MPI_Igather_c(sendbuf: *const c_void, sendcount: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Igatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Igatherv", Raise::Comm(comm), || crate::api::icoll::igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request))
+    entry::call("MPI_Igatherv", Raise::Comm(comm), || crate::api::icollv::igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Igatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2259,7 +2259,7 @@ pub unsafe extern "C" fn MPI_Igatherv(sendbuf: *const c_void, sendcount: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Igatherv_c", Raise::Comm(comm), || crate::api::icoll::igatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request))
+    entry::call("MPI_Igatherv_c", Raise::Comm(comm), || crate::api::icollv::igatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2267,7 +2267,7 @@ pub unsafe extern "C" fn MPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Improbe", Raise::Comm(comm), || crate::api::p2p::improbe(source, tag, comm, flag, message, status))
+    entry::call("MPI_Improbe", Raise::Comm(comm), || crate::api::probe::improbe(source, tag, comm, flag, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2275,7 +2275,7 @@ pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Imrecv", Raise::Default, || crate::api::p2p::imrecv(buf, count, datatype, message, request))
+    entry::call("MPI_Imrecv", Raise::Default, || crate::api::probe::imrecv(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2283,7 +2283,7 @@ pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Imrecv_c", Raise::Default, || crate::api::p2p::imrecv_c(buf, count, datatype, message, request))
+    entry::call("MPI_Imrecv_c", Raise::Default, || crate::api::probe::imrecv_c(buf, count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2507,7 +2507,7 @@ pub unsafe extern "C" fn MPI_Intercomm_merge(intercomm: MPI_Comm, high: c_int, n
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Iprobe", Raise::Comm(comm), || crate::api::p2p::iprobe(source, tag, comm, flag, status))
+    entry::call("MPI_Iprobe", Raise::Comm(comm), || crate::api::probe::iprobe(source, tag, comm, flag, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, flag: *mut c_int, status: *mut MPI_Status) -> c_int {
@@ -2531,7 +2531,7 @@ pub unsafe extern "C" fn MPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatyp
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce", Raise::Comm(comm), || crate::api::icoll::ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request))
+    entry::call("MPI_Ireduce", Raise::Comm(comm), || crate::api::icollreduce::ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2539,7 +2539,7 @@ pub unsafe extern "C" fn MPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce_c", Raise::Comm(comm), || crate::api::icoll::ireduce_c(sendbuf, recvbuf, count, datatype, op, root, comm, request))
+    entry::call("MPI_Ireduce_c", Raise::Comm(comm), || crate::api::icollreduce::ireduce_c(sendbuf, recvbuf, count, datatype, op, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2547,7 +2547,7 @@ pub unsafe extern "C" fn MPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce_scatter", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, request))
+    entry::call("MPI_Ireduce_scatter", Raise::Comm(comm), || crate::api::icollreduce::ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2555,7 +2555,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter(sendbuf: *const c_void, recvbuf: *m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce_scatter_c", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter_c(sendbuf, recvbuf, recvcounts, datatype, op, comm, request))
+    entry::call("MPI_Ireduce_scatter_c", Raise::Comm(comm), || crate::api::icollreduce::ireduce_scatter_c(sendbuf, recvbuf, recvcounts, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2563,7 +2563,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce_scatter_block", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request))
+    entry::call("MPI_Ireduce_scatter_block", Raise::Comm(comm), || crate::api::icollreduce::ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2571,7 +2571,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_block(sendbuf: *const c_void, recvb
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce_scatter_block_c", Raise::Comm(comm), || crate::api::icoll::ireduce_scatter_block_c(sendbuf, recvbuf, recvcount, datatype, op, comm, request))
+    entry::call("MPI_Ireduce_scatter_block_c", Raise::Comm(comm), || crate::api::icollreduce::ireduce_scatter_block_c(sendbuf, recvbuf, recvcount, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2603,7 +2603,7 @@ pub unsafe extern "C" fn MPI_Is_thread_main(flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iscan", Raise::Comm(comm), || crate::api::icoll::iscan(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iscan", Raise::Comm(comm), || crate::api::icollreduce::iscan(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2611,7 +2611,7 @@ pub unsafe extern "C" fn MPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iscan_c", Raise::Comm(comm), || crate::api::icoll::iscan_c(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iscan_c", Raise::Comm(comm), || crate::api::icollreduce::iscan_c(sendbuf, recvbuf, count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2635,7 +2635,7 @@ pub unsafe extern "C" fn MPI_Iscatter_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscatterv(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iscatterv", Raise::Comm(comm), || crate::api::icoll::iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
+    entry::call("MPI_Iscatterv", Raise::Comm(comm), || crate::api::icollv::iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscatterv(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2643,7 +2643,7 @@ pub unsafe extern "C" fn MPI_Iscatterv(sendbuf: *const c_void, sendcounts: *cons
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iscatterv_c", Raise::Comm(comm), || crate::api::icoll::iscatterv_c(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
+    entry::call("MPI_Iscatterv_c", Raise::Comm(comm), || crate::api::icollv::iscatterv_c(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2667,7 +2667,7 @@ pub unsafe extern "C" fn MPI_Isend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::p2p::isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::sendrecv::isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2675,7 +2675,7 @@ pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv_c", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2683,7 +2683,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2691,7 +2691,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::isendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv_replace_c", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2739,7 +2739,7 @@ pub unsafe extern "C" fn MPI_Lookup_name(service_name: *const c_char, info: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Mprobe", Raise::Comm(comm), || crate::api::p2p::mprobe(source, tag, comm, message, status))
+    entry::call("MPI_Mprobe", Raise::Comm(comm), || crate::api::probe::mprobe(source, tag, comm, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2747,7 +2747,7 @@ pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Mrecv", Raise::Default, || crate::api::p2p::mrecv(buf, count, datatype, message, status))
+    entry::call("MPI_Mrecv", Raise::Default, || crate::api::probe::mrecv(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -2755,7 +2755,7 @@ pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Mrecv_c", Raise::Default, || crate::api::p2p::mrecv_c(buf, count, datatype, message, status))
+    entry::call("MPI_Mrecv_c", Raise::Default, || crate::api::probe::mrecv_c(buf, count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -3083,7 +3083,7 @@ pub unsafe extern "C" fn MPI_Precv_init(buf: *mut c_void, partitions: c_int, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Probe", Raise::Comm(comm), || crate::api::p2p::probe(source, tag, comm, status))
+    entry::call("MPI_Probe", Raise::Comm(comm), || crate::api::probe::probe(source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3195,7 +3195,7 @@ pub unsafe extern "C" fn MPI_Reduce_c(sendbuf: *const c_void, recvbuf: *mut c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_init", Raise::Comm(comm), || crate::api::icoll::reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request))
+    entry::call("MPI_Reduce_init", Raise::Comm(comm), || crate::api::icollreduce::reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3203,7 +3203,7 @@ pub unsafe extern "C" fn MPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_init_c", Raise::Comm(comm), || crate::api::icoll::reduce_init_c(sendbuf, recvbuf, count, datatype, op, root, comm, info, request))
+    entry::call("MPI_Reduce_init_c", Raise::Comm(comm), || crate::api::icollreduce::reduce_init_c(sendbuf, recvbuf, count, datatype, op, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3259,7 +3259,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_block_c(sendbuf: *const c_void, recv
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_block_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_scatter_block_init", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_block_init(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request))
+    entry::call("MPI_Reduce_scatter_block_init", Raise::Comm(comm), || crate::api::icollreduce::reduce_scatter_block_init(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_block_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3267,7 +3267,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_block_init(sendbuf: *const c_void, r
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_block_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_scatter_block_init_c", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_block_init_c(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request))
+    entry::call("MPI_Reduce_scatter_block_init_c", Raise::Comm(comm), || crate::api::icollreduce::reduce_scatter_block_init_c(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_block_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3275,7 +3275,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_block_init_c(sendbuf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_scatter_init", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request))
+    entry::call("MPI_Reduce_scatter_init", Raise::Comm(comm), || crate::api::icollreduce::reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3283,7 +3283,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_init(sendbuf: *const c_void, recvbuf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_scatter_init_c", Raise::Comm(comm), || crate::api::icoll::reduce_scatter_init_c(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request))
+    entry::call("MPI_Reduce_scatter_init_c", Raise::Comm(comm), || crate::api::icollreduce::reduce_scatter_init_c(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3467,7 +3467,7 @@ pub unsafe extern "C" fn MPI_Scan_c(sendbuf: *const c_void, recvbuf: *mut c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Scan_init", Raise::Comm(comm), || crate::api::icoll::scan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Scan_init", Raise::Comm(comm), || crate::api::icollreduce::scan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3475,7 +3475,7 @@ pub unsafe extern "C" fn MPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Scan_init_c", Raise::Comm(comm), || crate::api::icoll::scan_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Scan_init_c", Raise::Comm(comm), || crate::api::icollreduce::scan_init_c(sendbuf, recvbuf, count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scan_init_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3531,7 +3531,7 @@ pub unsafe extern "C" fn MPI_Scatterv_c(sendbuf: *const c_void, sendcounts: *con
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scatterv_init(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Scatterv_init", Raise::Comm(comm), || crate::api::icoll::scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
+    entry::call("MPI_Scatterv_init", Raise::Comm(comm), || crate::api::icollv::scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scatterv_init(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3539,7 +3539,7 @@ pub unsafe extern "C" fn MPI_Scatterv_init(sendbuf: *const c_void, sendcounts: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scatterv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Scatterv_init_c", Raise::Comm(comm), || crate::api::icoll::scatterv_init_c(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
+    entry::call("MPI_Scatterv_init_c", Raise::Comm(comm), || crate::api::icollv::scatterv_init_c(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scatterv_init_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3579,7 +3579,7 @@ pub unsafe extern "C" fn MPI_Send_init_c(buf: *const c_void, count: MPI_Count, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::p2p::sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::sendrecv::sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3587,7 +3587,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv_c", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3595,7 +3595,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3603,7 +3603,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, da
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv_replace_c", Raise::Comm(comm), || crate::api::p2p::sendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv_replace_c", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_replace_c(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3611,7 +3611,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::p2p::session_attach_buffer(session, buffer, size))
+    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::bsendbuf::session_attach_buffer(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
@@ -3619,7 +3619,7 @@ pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
-    entry::call("MPI_Session_attach_buffer_c", Raise::Session(session), || crate::api::p2p::session_attach_buffer_c(session, buffer, size))
+    entry::call("MPI_Session_attach_buffer_c", Raise::Session(session), || crate::api::bsendbuf::session_attach_buffer_c(session, buffer, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer_c(session: MPI_Session, buffer: *mut c_void, size: MPI_Count) -> c_int {
@@ -3651,7 +3651,7 @@ pub unsafe extern "C" fn MPIX_Session_create_errhandler_x(comm_errhandler_fn_x: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    entry::call("MPI_Session_detach_buffer", Raise::Session(session), || crate::api::p2p::session_detach_buffer(session, buffer_addr, size))
+    entry::call("MPI_Session_detach_buffer", Raise::Session(session), || crate::api::bsendbuf::session_detach_buffer(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
@@ -3659,7 +3659,7 @@ pub unsafe extern "C" fn MPI_Session_detach_buffer(session: MPI_Session, buffer_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Session_detach_buffer_c", Raise::Session(session), || crate::api::p2p::session_detach_buffer_c(session, buffer_addr, size))
+    entry::call("MPI_Session_detach_buffer_c", Raise::Session(session), || crate::api::bsendbuf::session_detach_buffer_c(session, buffer_addr, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_detach_buffer_c(session: MPI_Session, buffer_addr: *mut c_void, size: *mut MPI_Count) -> c_int {
@@ -3675,7 +3675,7 @@ pub unsafe extern "C" fn MPI_Session_finalize(session: *mut MPI_Session) -> c_in
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_flush_buffer(session: MPI_Session) -> c_int {
-    entry::call("MPI_Session_flush_buffer", Raise::Session(session), || crate::api::p2p::session_flush_buffer(session))
+    entry::call("MPI_Session_flush_buffer", Raise::Session(session), || crate::api::bsendbuf::session_flush_buffer(session))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_flush_buffer(session: MPI_Session) -> c_int {
@@ -3723,7 +3723,7 @@ pub unsafe extern "C" fn MPI_Session_get_pset_info(session: MPI_Session, pset_na
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Session_iflush_buffer", Raise::Session(session), || crate::api::p2p::session_iflush_buffer(session, request))
+    entry::call("MPI_Session_iflush_buffer", Raise::Session(session), || crate::api::bsendbuf::session_iflush_buffer(session, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_iflush_buffer(session: MPI_Session, request: *mut MPI_Request) -> c_int {
@@ -4147,7 +4147,7 @@ pub unsafe extern "C" fn MPI_Type_get_attr(datatype: MPI_Datatype, type_keyval: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_contents(datatype: MPI_Datatype, max_integers: c_int, max_addresses: c_int, max_datatypes: c_int, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_datatypes: *mut MPI_Datatype) -> c_int {
-    entry::call("MPI_Type_get_contents", Raise::Default, || crate::api::datatype::type_get_contents(datatype, max_integers, max_addresses, max_datatypes, array_of_integers, array_of_addresses, array_of_datatypes))
+    entry::call("MPI_Type_get_contents", Raise::Default, || crate::api::typequery::type_get_contents(datatype, max_integers, max_addresses, max_datatypes, array_of_integers, array_of_addresses, array_of_datatypes))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_contents(datatype: MPI_Datatype, max_integers: c_int, max_addresses: c_int, max_datatypes: c_int, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_datatypes: *mut MPI_Datatype) -> c_int {
@@ -4155,7 +4155,7 @@ pub unsafe extern "C" fn MPI_Type_get_contents(datatype: MPI_Datatype, max_integ
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_contents_c(datatype: MPI_Datatype, max_integers: MPI_Count, max_addresses: MPI_Count, max_large_counts: MPI_Count, max_datatypes: MPI_Count, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_large_counts: *mut MPI_Count, array_of_datatypes: *mut MPI_Datatype) -> c_int {
-    entry::call("MPI_Type_get_contents_c", Raise::Default, || crate::api::datatype::type_get_contents_c(datatype, max_integers, max_addresses, max_large_counts, max_datatypes, array_of_integers, array_of_addresses, array_of_large_counts, array_of_datatypes))
+    entry::call("MPI_Type_get_contents_c", Raise::Default, || crate::api::typequery::type_get_contents_c(datatype, max_integers, max_addresses, max_large_counts, max_datatypes, array_of_integers, array_of_addresses, array_of_large_counts, array_of_datatypes))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_contents_c(datatype: MPI_Datatype, max_integers: MPI_Count, max_addresses: MPI_Count, max_large_counts: MPI_Count, max_datatypes: MPI_Count, array_of_integers: *mut c_int, array_of_addresses: *mut MPI_Aint, array_of_large_counts: *mut MPI_Count, array_of_datatypes: *mut MPI_Datatype) -> c_int {
@@ -4163,7 +4163,7 @@ pub unsafe extern "C" fn MPI_Type_get_contents_c(datatype: MPI_Datatype, max_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_envelope(datatype: MPI_Datatype, num_integers: *mut c_int, num_addresses: *mut c_int, num_datatypes: *mut c_int, combiner: *mut c_int) -> c_int {
-    entry::call("MPI_Type_get_envelope", Raise::Default, || crate::api::datatype::type_get_envelope(datatype, num_integers, num_addresses, num_datatypes, combiner))
+    entry::call("MPI_Type_get_envelope", Raise::Default, || crate::api::typequery::type_get_envelope(datatype, num_integers, num_addresses, num_datatypes, combiner))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_envelope(datatype: MPI_Datatype, num_integers: *mut c_int, num_addresses: *mut c_int, num_datatypes: *mut c_int, combiner: *mut c_int) -> c_int {
@@ -4171,7 +4171,7 @@ pub unsafe extern "C" fn MPI_Type_get_envelope(datatype: MPI_Datatype, num_integ
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_envelope_c(datatype: MPI_Datatype, num_integers: *mut MPI_Count, num_addresses: *mut MPI_Count, num_large_counts: *mut MPI_Count, num_datatypes: *mut MPI_Count, combiner: *mut c_int) -> c_int {
-    entry::call("MPI_Type_get_envelope_c", Raise::Default, || crate::api::datatype::type_get_envelope_c(datatype, num_integers, num_addresses, num_large_counts, num_datatypes, combiner))
+    entry::call("MPI_Type_get_envelope_c", Raise::Default, || crate::api::typequery::type_get_envelope_c(datatype, num_integers, num_addresses, num_large_counts, num_datatypes, combiner))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_envelope_c(datatype: MPI_Datatype, num_integers: *mut MPI_Count, num_addresses: *mut MPI_Count, num_large_counts: *mut MPI_Count, num_datatypes: *mut MPI_Count, combiner: *mut c_int) -> c_int {
@@ -4179,7 +4179,7 @@ pub unsafe extern "C" fn MPI_Type_get_envelope_c(datatype: MPI_Datatype, num_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MPI_Aint, extent: *mut MPI_Aint) -> c_int {
-    entry::call("MPI_Type_get_extent", Raise::Default, || crate::api::datatype::type_get_extent(datatype, lb, extent))
+    entry::call("MPI_Type_get_extent", Raise::Default, || crate::api::typequery::type_get_extent(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MPI_Aint, extent: *mut MPI_Aint) -> c_int {
@@ -4187,7 +4187,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent(datatype: MPI_Datatype, lb: *mut MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_extent_c", Raise::Default, || crate::api::datatype::type_get_extent_c(datatype, lb, extent))
+    entry::call("MPI_Type_get_extent_c", Raise::Default, || crate::api::typequery::type_get_extent_c(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
@@ -4195,7 +4195,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent_c(datatype: MPI_Datatype, lb: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_extent_x", Raise::Default, || crate::api::datatype::type_get_extent_x(datatype, lb, extent))
+    entry::call("MPI_Type_get_extent_x", Raise::Default, || crate::api::typequery::type_get_extent_x(datatype, lb, extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut MPI_Count, extent: *mut MPI_Count) -> c_int {
@@ -4203,7 +4203,7 @@ pub unsafe extern "C" fn MPI_Type_get_extent_x(datatype: MPI_Datatype, lb: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_name(datatype: MPI_Datatype, type_name: *mut c_char, resultlen: *mut c_int) -> c_int {
-    entry::call("MPI_Type_get_name", Raise::Default, || crate::api::datatype::type_get_name(datatype, type_name, resultlen))
+    entry::call("MPI_Type_get_name", Raise::Default, || crate::api::typequery::type_get_name(datatype, type_name, resultlen))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_name(datatype: MPI_Datatype, type_name: *mut c_char, resultlen: *mut c_int) -> c_int {
@@ -4211,7 +4211,7 @@ pub unsafe extern "C" fn MPI_Type_get_name(datatype: MPI_Datatype, type_name: *m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent(datatype: MPI_Datatype, true_lb: *mut MPI_Aint, true_extent: *mut MPI_Aint) -> c_int {
-    entry::call("MPI_Type_get_true_extent", Raise::Default, || crate::api::datatype::type_get_true_extent(datatype, true_lb, true_extent))
+    entry::call("MPI_Type_get_true_extent", Raise::Default, || crate::api::typequery::type_get_true_extent(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent(datatype: MPI_Datatype, true_lb: *mut MPI_Aint, true_extent: *mut MPI_Aint) -> c_int {
@@ -4219,7 +4219,7 @@ pub unsafe extern "C" fn MPI_Type_get_true_extent(datatype: MPI_Datatype, true_l
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent_c(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_true_extent_c", Raise::Default, || crate::api::datatype::type_get_true_extent_c(datatype, true_lb, true_extent))
+    entry::call("MPI_Type_get_true_extent_c", Raise::Default, || crate::api::typequery::type_get_true_extent_c(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent_c(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
@@ -4227,7 +4227,7 @@ pub unsafe extern "C" fn MPI_Type_get_true_extent_c(datatype: MPI_Datatype, true
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_get_true_extent_x(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_get_true_extent_x", Raise::Default, || crate::api::datatype::type_get_true_extent_x(datatype, true_lb, true_extent))
+    entry::call("MPI_Type_get_true_extent_x", Raise::Default, || crate::api::typequery::type_get_true_extent_x(datatype, true_lb, true_extent))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_get_true_extent_x(datatype: MPI_Datatype, true_lb: *mut MPI_Count, true_extent: *mut MPI_Count) -> c_int {
@@ -4275,7 +4275,7 @@ pub unsafe extern "C" fn MPI_Type_set_attr(datatype: MPI_Datatype, type_keyval: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_set_name(datatype: MPI_Datatype, type_name: *const c_char) -> c_int {
-    entry::call("MPI_Type_set_name", Raise::Default, || crate::api::datatype::type_set_name(datatype, type_name))
+    entry::call("MPI_Type_set_name", Raise::Default, || crate::api::typequery::type_set_name(datatype, type_name))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_set_name(datatype: MPI_Datatype, type_name: *const c_char) -> c_int {
@@ -4283,7 +4283,7 @@ pub unsafe extern "C" fn MPI_Type_set_name(datatype: MPI_Datatype, type_name: *c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size(datatype: MPI_Datatype, size: *mut c_int) -> c_int {
-    entry::call("MPI_Type_size", Raise::Default, || crate::api::datatype::type_size(datatype, size))
+    entry::call("MPI_Type_size", Raise::Default, || crate::api::typequery::type_size(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size(datatype: MPI_Datatype, size: *mut c_int) -> c_int {
@@ -4291,7 +4291,7 @@ pub unsafe extern "C" fn MPI_Type_size(datatype: MPI_Datatype, size: *mut c_int)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_size_c", Raise::Default, || crate::api::datatype::type_size_c(datatype, size))
+    entry::call("MPI_Type_size_c", Raise::Default, || crate::api::typequery::type_size_c(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
@@ -4299,7 +4299,7 @@ pub unsafe extern "C" fn MPI_Type_size_c(datatype: MPI_Datatype, size: *mut MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Type_size_x(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
-    entry::call("MPI_Type_size_x", Raise::Default, || crate::api::datatype::type_size_x(datatype, size))
+    entry::call("MPI_Type_size_x", Raise::Default, || crate::api::typequery::type_size_x(datatype, size))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Type_size_x(datatype: MPI_Datatype, size: *mut MPI_Count) -> c_int {
@@ -4443,7 +4443,7 @@ pub unsafe extern "C" fn MPI_Win_call_errhandler(win: MPI_Win, errorcode: c_int)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_complete(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_complete", Raise::Win(win), || crate::api::win::win_complete(win))
+    entry::call("MPI_Win_complete", Raise::Win(win), || crate::api::winsync::win_complete(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_complete(win: MPI_Win) -> c_int {
@@ -4515,7 +4515,7 @@ pub unsafe extern "C" fn MPI_Win_detach(win: MPI_Win, base: *const c_void) -> c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_fence", Raise::Win(win), || crate::api::win::win_fence(assert, win))
+    entry::call("MPI_Win_fence", Raise::Win(win), || crate::api::winsync::win_fence(assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
@@ -4523,7 +4523,7 @@ pub unsafe extern "C" fn MPI_Win_fence(assert: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush", Raise::Win(win), || crate::api::win::win_flush(rank, win))
+    entry::call("MPI_Win_flush", Raise::Win(win), || crate::api::winsync::win_flush(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
@@ -4531,7 +4531,7 @@ pub unsafe extern "C" fn MPI_Win_flush(rank: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_all(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush_all", Raise::Win(win), || crate::api::win::win_flush_all(win))
+    entry::call("MPI_Win_flush_all", Raise::Win(win), || crate::api::winsync::win_flush_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_all(win: MPI_Win) -> c_int {
@@ -4539,7 +4539,7 @@ pub unsafe extern "C" fn MPI_Win_flush_all(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush_local", Raise::Win(win), || crate::api::win::win_flush_local(rank, win))
+    entry::call("MPI_Win_flush_local", Raise::Win(win), || crate::api::winsync::win_flush_local(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int {
@@ -4547,7 +4547,7 @@ pub unsafe extern "C" fn MPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_flush_local_all(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_flush_local_all", Raise::Win(win), || crate::api::win::win_flush_local_all(win))
+    entry::call("MPI_Win_flush_local_all", Raise::Win(win), || crate::api::winsync::win_flush_local_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_flush_local_all(win: MPI_Win) -> c_int {
@@ -4611,7 +4611,7 @@ pub unsafe extern "C" fn MPI_Win_get_name(win: MPI_Win, win_name: *mut c_char, r
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_lock", Raise::Win(win), || crate::api::win::win_lock(lock_type, rank, assert, win))
+    entry::call("MPI_Win_lock", Raise::Win(win), || crate::api::winsync::win_lock(lock_type, rank, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_int, win: MPI_Win) -> c_int {
@@ -4619,7 +4619,7 @@ pub unsafe extern "C" fn MPI_Win_lock(lock_type: c_int, rank: c_int, assert: c_i
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_lock_all", Raise::Win(win), || crate::api::win::win_lock_all(assert, win))
+    entry::call("MPI_Win_lock_all", Raise::Win(win), || crate::api::winsync::win_lock_all(assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int {
@@ -4627,7 +4627,7 @@ pub unsafe extern "C" fn MPI_Win_lock_all(assert: c_int, win: MPI_Win) -> c_int 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_post(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_post", Raise::Win(win), || crate::api::win::win_post(group, assert, win))
+    entry::call("MPI_Win_post", Raise::Win(win), || crate::api::winsync::win_post(group, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_post(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
@@ -4683,7 +4683,7 @@ pub unsafe extern "C" fn MPI_Win_shared_query_c(win: MPI_Win, rank: c_int, size:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_start(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_start", Raise::Win(win), || crate::api::win::win_start(group, assert, win))
+    entry::call("MPI_Win_start", Raise::Win(win), || crate::api::winsync::win_start(group, assert, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_start(group: MPI_Group, assert: c_int, win: MPI_Win) -> c_int {
@@ -4691,7 +4691,7 @@ pub unsafe extern "C" fn MPI_Win_start(group: MPI_Group, assert: c_int, win: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_sync(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_sync", Raise::Win(win), || crate::api::win::win_sync(win))
+    entry::call("MPI_Win_sync", Raise::Win(win), || crate::api::winsync::win_sync(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_sync(win: MPI_Win) -> c_int {
@@ -4699,7 +4699,7 @@ pub unsafe extern "C" fn MPI_Win_sync(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
-    entry::call("MPI_Win_test", Raise::Win(win), || crate::api::win::win_test(win, flag))
+    entry::call("MPI_Win_test", Raise::Win(win), || crate::api::winsync::win_test(win, flag))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
@@ -4707,7 +4707,7 @@ pub unsafe extern "C" fn MPI_Win_test(win: MPI_Win, flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_unlock", Raise::Win(win), || crate::api::win::win_unlock(rank, win))
+    entry::call("MPI_Win_unlock", Raise::Win(win), || crate::api::winsync::win_unlock(rank, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
@@ -4715,7 +4715,7 @@ pub unsafe extern "C" fn MPI_Win_unlock(rank: c_int, win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_unlock_all(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_unlock_all", Raise::Win(win), || crate::api::win::win_unlock_all(win))
+    entry::call("MPI_Win_unlock_all", Raise::Win(win), || crate::api::winsync::win_unlock_all(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_unlock_all(win: MPI_Win) -> c_int {
@@ -4723,7 +4723,7 @@ pub unsafe extern "C" fn MPI_Win_unlock_all(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_wait(win: MPI_Win) -> c_int {
-    entry::call("MPI_Win_wait", Raise::Win(win), || crate::api::win::win_wait(win))
+    entry::call("MPI_Win_wait", Raise::Win(win), || crate::api::winsync::win_wait(win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_wait(win: MPI_Win) -> c_int {

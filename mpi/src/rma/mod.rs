@@ -1,5 +1,5 @@
-//! One-sided communication (MPI windows) on the core, no C-ABI code (`api/win.rs` and
-//! `api/rma.rs` translate to it).
+//! One-sided communication (MPI windows) on the core, no C-ABI code (`api/win.rs`,
+//! `api/winsync.rs` and `api/rma.rs` translate to it).
 //!
 //! A window of more than one process has connections of its own: a core communicator that
 //! its members join when they create it (as the world is joined at `MPI_Init`, under a name

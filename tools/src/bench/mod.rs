@@ -54,6 +54,18 @@ pub struct Record {
     /// Round of an interleaved series of runs (0 when there is one).
     #[serde(default)]
     pub round: u32,
+    /// CPU time (user and system, every thread) of all ranks together per timed iteration, µs,
+    /// when the benchmark measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_us: Option<f64>,
+    /// Context switches (voluntary and involuntary) of all ranks together per timed iteration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctxsw: Option<f64>,
+    /// Wall time per timed iteration, µs, including the untimed parts of an iteration (a
+    /// collective's barrier before each call), mean over ranks: with `cpu_us`, the share of the
+    /// ranks' time spent on a CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_us: Option<f64>,
 }
 
 impl Record {
@@ -161,6 +173,9 @@ mod tests {
             min_us: 10.0,
             mbps: 0.0,
             round: 0,
+            cpu_us: None,
+            ctxsw: None,
+            wall_us: None,
         };
         assert_eq!(r.mbps_of(10.0), 6400.0);
         r.op = "bibw".into();

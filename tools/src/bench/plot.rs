@@ -242,6 +242,9 @@ mod tests {
             min_us: med,
             mbps: bytes as f64 / med,
             round: 0,
+            cpu_us: None,
+            ctxsw: None,
+            wall_us: None,
         };
         let recs = vec![
             mk("libfmi", 8, 5.0),

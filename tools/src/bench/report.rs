@@ -83,6 +83,13 @@ pub fn combine_rounds(records: &[Record]) -> Vec<(Record, usize)> {
             first.mbps = first.mbps_of(first.median_us);
             first.min_us = rs.iter().map(|r| r.min_us).fold(f64::INFINITY, f64::min);
             first.iters = rs.iter().map(|r| r.iters).sum();
+            let opt = |f: fn(&Record) -> Option<f64>| {
+                let v: Option<Vec<f64>> = rs.iter().map(|r| f(r)).collect();
+                v.map(|v| stats::middle(&v))
+            };
+            first.cpu_us = opt(|r| r.cpu_us);
+            first.ctxsw = opt(|r| r.ctxsw);
+            first.wall_us = opt(|r| r.wall_us);
             first.round = 0;
             (first, rs.len())
         })
@@ -523,6 +530,9 @@ mod tests {
             min_us: med * 0.9,
             mbps: bytes as f64 / med,
             round,
+            cpu_us: None,
+            ctxsw: None,
+            wall_us: None,
         }
     }
 
@@ -549,6 +559,27 @@ mod tests {
         let line = t.lines().find(|l| l.starts_with("bibw")).unwrap();
         assert!(line.contains("64x1M") && line.ends_with("1.50"), "{t}");
         assert!(!t.contains("baselines without a libfmi figure"), "{t}");
+    }
+
+    /// CPU time, context switches and wall time per iteration combine like the medians when
+    /// every round measured them, and stay unknown when one did not.
+    #[test]
+    fn rounds_combine_cpu_figures() {
+        let mut recs = Vec::new();
+        for (round, cpu) in [(1, 10.0), (2, 30.0), (3, 20.0)] {
+            let mut r = rec("libfmi", "bcast", 8, 5.0, round);
+            (r.cpu_us, r.ctxsw, r.wall_us) = (Some(cpu), Some(cpu / 10.0), Some(cpu * 2.0));
+            recs.push(r);
+        }
+        let (r, n) = combine_rounds(&recs).remove(0);
+        assert_eq!(n, 3);
+        assert_eq!(
+            (r.cpu_us, r.ctxsw, r.wall_us),
+            (Some(20.0), Some(2.0), Some(40.0))
+        );
+        recs.push(rec("libfmi", "bcast", 8, 5.0, 4));
+        let (r, _) = combine_rounds(&recs).remove(0);
+        assert_eq!((r.cpu_us, r.ctxsw, r.wall_us), (None, None, None));
     }
 
     #[test]

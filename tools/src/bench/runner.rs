@@ -1,7 +1,10 @@
 //! Runs one test: an untimed call (whose outcome every rank learns), four probe iterations to
 //! estimate its duration, a warm-up, then timed iterations sized to a time budget. Every rank
 //! times each iteration; the sample of an iteration is the slowest rank's time (one
-//! MAX-allreduce of all samples at the end, so it adds nothing to the timed calls).
+//! MAX-allreduce of all samples at the end, so it adds nothing to the timed calls). Each rank also
+//! reads its process's CPU time, context switches and the clock before and after the timed
+//! iterations; per iteration, the sums over ranks of the first two and the mean of the third go
+//! with the summary.
 
 use super::stats::{self, Summary};
 use fmi::{BuiltinOp, Communicator, Datatype, Error, ErrorKind, ReduceOp, Result};
@@ -17,10 +20,15 @@ pub struct Budget {
 
 /// Elementwise maximum over ranks of `samples` (every rank passes the same length).
 fn max_over_ranks(c: &mut Communicator, samples: &[f64]) -> Result<Vec<f64>> {
-    let mut bytes: Vec<u8> = samples.iter().flat_map(|v| v.to_ne_bytes()).collect();
-    let max = ReduceOp::builtin(BuiltinOp::Max);
+    over_ranks(c, samples, BuiltinOp::Max)
+}
+
+/// Elementwise `op` over ranks of `values` (every rank passes the same length).
+fn over_ranks(c: &mut Communicator, values: &[f64], op: BuiltinOp) -> Result<Vec<f64>> {
+    let mut bytes: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let op = ReduceOp::builtin(op);
     // The direct channel's default algorithms; this is bookkeeping, not a measured call.
-    c.allreduce_in_place(&mut bytes, Datatype::Double, &max)?;
+    c.allreduce_in_place(&mut bytes, Datatype::Double, &op)?;
     Ok(bytes
         .chunks_exact(8)
         .map(|b| f64::from_ne_bytes(b.try_into().expect("8 bytes")))
@@ -73,9 +81,47 @@ pub fn measure(
         iter(c)?;
     }
     let mut samples = Vec::with_capacity(iters);
+    let before = usage();
     for _ in 0..iters {
         samples.push(iter(c)?);
     }
+    let after = usage();
     let samples = max_over_ranks(c, &samples)?;
-    Ok(stats::summarize(&samples))
+    let mut summary = stats::summarize(&samples);
+    let spent = [
+        after[0] - before[0],
+        after[1] - before[1],
+        after[2] - before[2],
+    ];
+    let total = over_ranks(c, &spent, BuiltinOp::Sum)?;
+    let n = samples.len().max(1) as f64;
+    summary.cpu_us = Some(total[0] / n);
+    summary.ctxsw = Some(total[1] / n);
+    summary.wall_us = Some(total[2] / n / c.size().max(1) as f64);
+    Ok(summary)
+}
+
+/// This process's CPU time (user and system, every thread; µs), its context switches so far, and
+/// the monotonic clock (µs).
+fn usage() -> [f64; 3] {
+    // SAFETY: getrusage writes one rusage into the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; RUSAGE_SELF is always valid, so the call cannot fail.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    [
+        us(u.ru_utime) + us(u.ru_stime),
+        (u.ru_nvcsw + u.ru_nivcsw) as f64,
+        clock_us(),
+    ]
+}
+
+/// The monotonic clock, µs.
+fn clock_us() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+        * 1e6
 }

@@ -8,6 +8,12 @@ pub struct Summary {
     pub median_us: f64,
     pub p90_us: f64,
     pub min_us: f64,
+    /// CPU time of all ranks per timed iteration, µs, and their context switches per timed
+    /// iteration, when measured.
+    pub cpu_us: Option<f64>,
+    pub ctxsw: Option<f64>,
+    /// Wall time per timed iteration (untimed parts included), mean over ranks, µs.
+    pub wall_us: Option<f64>,
 }
 
 /// Nearest-rank percentile `p` (0..=100) of sorted samples (0 when empty).
@@ -28,6 +34,9 @@ pub fn summarize(samples: &[f64]) -> Summary {
         median_us: percentile(&s, 50.0),
         p90_us: percentile(&s, 90.0),
         min_us: s.first().copied().unwrap_or(0.0),
+        cpu_us: None,
+        ctxsw: None,
+        wall_us: None,
     }
 }
 
