@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds libfmi's AWS Lambda artifacts, per architecture (Lambda names: x86_64, arm64):
 #   fmi-cpp-layer-<arch>.zip     C/C++ layer (mounted at /opt): lib/libfmi.so.0, lib/libfmi.so ->
-#                                libfmi.so.0, include/fmi.h, include/fmi.hpp, lib/cmake/FMI/ (the
+#                                libfmi.so.0, include/fmi.h, include/fmi.hpp (+ fmi/), lib/cmake/FMI/ (the
 #                                package of the top-level CMakeLists.txt), lib/pkgconfig/fmi.pc,
 #                                bin/fmirun, bin/fmi-rendezvous. Debug info stripped; no libfmi.a.
 #   fmi-python-layer-<arch>.zip  Python layer: python/fmi/ (with libfmi.so) and its dist-info,
@@ -127,6 +127,7 @@ for arch in "${ARCH_LIST[@]}"; do
     install -m 0755 "$PREFIX/lib/libmpi_abi.so.1" "$L/lib/libmpi_abi.so.1"
     "$STRIP" --strip-debug "$L/lib/libmpi_abi.so.1"
     cp "$PREFIX/include/fmi.h" "$PREFIX/include/fmi.hpp" "$L/include/"
+    cp -R "$PREFIX/include/fmi" "$L/include/"  # the parts of fmi.hpp
     cp -R "$PREFIX/lib/cmake" "$L/lib/"
     cp "$PREFIX/lib/pkgconfig/fmi.pc" "$L/lib/pkgconfig/"
     for b in fmirun fmi-rendezvous; do

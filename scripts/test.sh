@@ -5,8 +5,8 @@
 #   CMake package: build + install to a temporary prefix, layout and SONAME checks;
 #   consumers through find_package(FMI): examples-c, examples-cpp, tests/c, tests/cpp,
 #   a static-link build, a relocated prefix, a refused find_package(FMI 1.0), a pkg-config build;
-#   every example under fmirun with 1, 2, 3, 4 and 8 peers; tests/c/bad_args solo and with
-#   2 peers; the ring example under valgrind; the suites in scripts/suites/ (70-arm64: the library
+#   every example under fmirun with 1, 2, 3, 4 and 8 peers; tests/c/bad_args solo and
+#   tests/c/bad_args_peers with 2 peers; the ring example under valgrind; the suites in scripts/suites/ (70-arm64: the library
 #   cross-built for arm64, its C examples under qemu-user; 50-mpi: the installed
 #   MPI standard-ABI library; 60-mpi4py: mpi4py built for it, a mpi4py Lambda function, and mpi4py's
 #   own suite at 1 and 2 processes; the MPI layer's C tests under MPICH and fmirun run in cargo test).
@@ -149,6 +149,9 @@ done
 [[ -x "$PREFIX/bin/fmirun" && -x "$PREFIX/bin/fmi-rendezvous" ]] || fail "bin/ programs are not executable"
 if [[ -e "$ROOT/include/fmi.hpp" ]]; then
     [[ -e "$PREFIX/include/fmi.hpp" ]] || fail "include/fmi.hpp exists but was not installed"
+    for h in "$ROOT"/include/fmi/*.hpp; do
+        [[ -e "$PREFIX/include/fmi/${h##*/}" ]] || fail "include/fmi/${h##*/} (a part of fmi.hpp) was not installed"
+    done
 fi
 soname="$(objdump -p "$PREFIX/lib/libfmi.so.0" | awk '$1 == "SONAME" { print $2 }')"
 echo "SONAME: ${soname:-(none)}"
@@ -178,7 +181,9 @@ fi
 
 step "build tests/c via find_package(FMI)"
 consumer "$ROOT/tests/c" "$BUILD/tests-c"
-[[ -x "$BUILD/tests-c/bad_args" ]] || fail "tests/c/bad_args was not built"
+for t in bad_args bad_args_peers; do
+    [[ -x "$BUILD/tests-c/$t" ]] || fail "tests/c/$t was not built"
+done
 ok
 
 HAVE_CPP_TESTS=0
@@ -272,8 +277,8 @@ run env -u FMI_PEER_ID -u FMI_NUM_PEERS -u FMI_COMM_NAME -u FMI_CONFIG -u FMI_TI
     timeout -k 10 "$RUN_TIMEOUT" "$BUILD/tests-c/bad_args"
 ok
 
-step "tests/c/bad_args: two peers (fmirun -n 2)"
-launch 2 "$BUILD/tests-c/bad_args"
+step "tests/c/bad_args_peers: two peers (fmirun -n 2)"
+launch 2 "$BUILD/tests-c/bad_args_peers"
 ok
 
 if ((HAVE_CPP_TESTS)); then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libfmi for arm64 (AWS Graviton), one step of scripts/test.sh: cross-builds the library and its
 # MPI library libmpi_abi (release, the libraries only: no tools) for aarch64-unknown-linux-gnu, builds the C examples and
-# tests/c/bad_args for arm64 against it with Debian's aarch64-linux-gnu-gcc, and runs them under
+# tests/c/bad_args and bad_args_peers for arm64 against it with Debian's aarch64-linux-gnu-gcc, and runs them under
 # qemu-user (qemu-aarch64-static) with 2 peers over loopback, launched by this machine's fmirun
 # with the project's own rendezvous server (FMI_PREFIX/bin); then packs the arm64 Python wheel from
 # the same library and checks its tag and glibc needs.
@@ -59,14 +59,16 @@ cp "$SO" "$W/lib/libfmi.so.0"
 cp "$MPI_SO" "$W/lib/libmpi_abi.so.1"
 ln -s libfmi.so.0 "$W/lib/libfmi.so"
 
-echo "---- arm64: C examples and tests/c/bad_args with $GNU-gcc"
+echo "---- arm64: C examples and tests/c/bad_args, bad_args_peers with $GNU-gcc"
 CFLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -I"$ROOT/include")
 LDFLAGS=(-L"$W/lib" -lfmi -lm -Wl,-rpath,"$W/lib")
 EXAMPLES=(hello ring allreduce kmeans)
 for e in "${EXAMPLES[@]}"; do
     run "$GNU-gcc" "${CFLAGS[@]}" "$ROOT/examples-c/$e.c" -o "$W/bin/$e" "${LDFLAGS[@]}"
 done
-run "$GNU-gcc" "${CFLAGS[@]}" "$ROOT/tests/c/bad_args.c" -o "$W/bin/bad_args" "${LDFLAGS[@]}"
+for t in bad_args bad_args_peers; do
+    run "$GNU-gcc" "${CFLAGS[@]}" "$ROOT/tests/c/$t.c" "$ROOT/tests/c/check.c" -o "$W/bin/$t" "${LDFLAGS[@]}"
+done
 grep -q AArch64 <<<"$(readelf -h "$W/bin/hello")" || die "hello is not an AArch64 program"
 
 # qemu-user runs each arm64 program (its own loader and libc from the cross sysroot); the
@@ -74,7 +76,7 @@ grep -q AArch64 <<<"$(readelf -h "$W/bin/hello")" || die "hello is not an AArch6
 echo "---- arm64: the programs under qemu-user, 2 peers"
 run env -u FMI_PEER_ID -u FMI_NUM_PEERS -u FMI_COMM_NAME -u FMI_CONFIG -u FMI_TIMEOUT_MS \
     timeout -k 5 120 "$QEMU" -L "$SYSROOT" "$W/bin/bad_args"
-for e in "${EXAMPLES[@]}" bad_args; do
+for e in "${EXAMPLES[@]}" bad_args_peers; do
     run timeout -k 5 300 "$FMIRUN" -n 2 --timeout 280 "$QEMU" -L "$SYSROOT" "$W/bin/$e" | tee "$W/$e.out"
 done
 grep -q 'hello from rank 0 of 2' "$W/hello.out" || die "hello: rank 0 did not greet"

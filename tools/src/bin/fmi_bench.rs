@@ -292,6 +292,9 @@ fn peer(a: &RunArgs, p: &Plan, doc: &mut Document) -> Result<()> {
             min_us: s.min_us,
             mbps: 0.0,
             round: a.round,
+            cpu_us: s.cpu_us,
+            ctxsw: s.ctxsw,
+            wall_us: s.wall_us,
         };
         r.mbps = r.mbps_of(s.median_us);
         r
