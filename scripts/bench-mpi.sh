@@ -73,15 +73,8 @@ ops_for() { # ranks -> ops (point-to-point at 2 ranks only)
     fi
 }
 
-# Runs a measured command, with priority when root (own session, autogroup nice -20, nice -20).
-measure() {
-    if [[ "$(id -u)" == 0 ]]; then
-        setsid -w bash -c 'echo -20 > /proc/self/autogroup 2>/dev/null || true; exec nice -n -20 "$@"' \
-            measure "$@"
-    else
-        "$@"
-    fi
-}
+# measure CMD...: with priority when root (scripts/lib/measure.sh).
+source "$ROOT/scripts/lib/measure.sh"
 
 run_libfmi() { # np round
     say "osu_like on libfmi's libmpi_abi.so.1, $1 ranks, round $2"

@@ -89,16 +89,8 @@ run() { # impl op np size budget-ms json-out
     fi
 }
 
-# As in scripts/bench.sh: as root, each measured command in a session of its own with autogroup
-# nice -20 and nice -n -20.
-measure() {
-    if [[ "$(id -u)" == 0 ]]; then
-        setsid -w bash -c 'echo -20 > /proc/self/autogroup 2>/dev/null || true; exec nice -n -20 "$@"' \
-            measure "$@"
-    else
-        "$@"
-    fi
-}
+# measure CMD...: with priority when root (scripts/lib/measure.sh).
+source "$ROOT/scripts/lib/measure.sh"
 
 printf '%-10s %5s %6s %-8s %11s %8s %12s %5s %10s %7s  %s\n' op peers bytes impl median_us iters \
     cpu_us/iter busy ctxsw/iter kernel "hottest symbols" >"$OUT/profile.txt"

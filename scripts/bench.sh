@@ -121,15 +121,8 @@ if ((MPI)); then
     mpirun.openmpi --version | head -1 | tee "$OUT/mpi-version.txt"
 fi
 
-# Runs a measured command, with priority when root (own session, autogroup nice -20, nice -20).
-measure() {
-    if ((PRIO)) && [[ "$(id -u)" == 0 ]]; then
-        setsid -w bash -c 'echo -20 > /proc/self/autogroup 2>/dev/null || true; exec nice -n -20 "$@"' \
-            measure "$@"
-    else
-        "$@"
-    fi
-}
+# measure CMD...: with priority when root (scripts/lib/measure.sh).
+source "$ROOT/scripts/lib/measure.sh"
 
 conditions() {
     {
