@@ -8,6 +8,7 @@
 
 use super::stats::{self, Summary};
 use fmi::{BuiltinOp, Communicator, Datatype, Error, ErrorKind, ReduceOp, Result};
+use std::time::Instant;
 
 /// How long and how often to run each test.
 #[derive(Debug, Clone, Copy)]
@@ -81,18 +82,14 @@ pub fn measure(
         iter(c)?;
     }
     let mut samples = Vec::with_capacity(iters);
-    let before = usage();
+    let (before, start) = (usage(), Instant::now());
     for _ in 0..iters {
         samples.push(iter(c)?);
     }
-    let after = usage();
+    let (after, wall) = (usage(), start.elapsed().as_secs_f64() * 1e6);
     let samples = max_over_ranks(c, &samples)?;
     let mut summary = stats::summarize(&samples);
-    let spent = [
-        after[0] - before[0],
-        after[1] - before[1],
-        after[2] - before[2],
-    ];
+    let spent = [after[0] - before[0], after[1] - before[1], wall];
     let total = over_ranks(c, &spent, BuiltinOp::Sum)?;
     let n = samples.len().max(1) as f64;
     summary.cpu_us = Some(total[0] / n);
@@ -101,9 +98,8 @@ pub fn measure(
     Ok(summary)
 }
 
-/// This process's CPU time (user and system, every thread; µs), its context switches so far, and
-/// the monotonic clock (µs).
-fn usage() -> [f64; 3] {
+/// This process's CPU time (user and system, every thread; µs) and its context switches so far.
+fn usage() -> [f64; 2] {
     // SAFETY: getrusage writes one rusage into the zeroed struct it is given.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: as above; RUSAGE_SELF is always valid, so the call cannot fail.
@@ -112,16 +108,5 @@ fn usage() -> [f64; 3] {
     [
         us(u.ru_utime) + us(u.ru_stime),
         (u.ru_nvcsw + u.ru_nivcsw) as f64,
-        clock_us(),
     ]
-}
-
-/// The monotonic clock, µs.
-fn clock_us() -> f64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_secs_f64()
-        * 1e6
 }
