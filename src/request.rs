@@ -14,6 +14,16 @@ use std::time::{Duration, Instant};
 /// How long [`wait_any`] waits on one request before it looks at the others again.
 const SLICE: Duration = Duration::from_millis(1);
 
+/// Whether a wait may run a non-blocking collective that has not started on its own thread
+/// ([`Pending::wait_running`]): only a wait that returns when this very request completes. A
+/// wait on several requests that returns at the first (`wait_any`) would be held up by the
+/// whole collective, and a bounded slice (`wait_for`) would overrun its bound.
+#[derive(Clone, Copy)]
+enum Run {
+    Here,
+    Elsewhere,
+}
+
 enum State {
     /// In progress.
     Active(Box<dyn Pending>),
@@ -133,10 +143,21 @@ impl Request {
     }
 
     /// Waits for the operation to complete, at most the communicator's timeout; then the request
-    /// is inactive. A timeout cancels the operation.
+    /// is inactive. A timeout cancels the operation. A non-blocking collective that has not
+    /// started yet runs on the calling thread (with those started before it on the same
+    /// communicator, in order) instead of waiting for the communicator's worker.
     pub fn wait(&mut self) -> Result<MsgStatus> {
         let deadline = Instant::now() + self.timeout;
-        self.wait_until(deadline)
+        self.wait_until(deadline, Run::Here)
+    }
+
+    /// The same as [`Request::wait`], except that a non-blocking collective is left to the
+    /// communicator's worker: for a caller that must do other work while it waits (the MPI
+    /// layer, whose waits finish the program's posted receives meanwhile) or whose thread must
+    /// not run a collective.
+    pub fn wait_on_worker(&mut self) -> Result<MsgStatus> {
+        let deadline = Instant::now() + self.timeout;
+        self.wait_until(deadline, Run::Elsewhere)
     }
 
     /// Waits at most `dur` for the operation: its result when it completed (the request is then
@@ -156,11 +177,14 @@ impl Request {
         }
     }
 
-    fn wait_until(&mut self, deadline: Instant) -> Result<MsgStatus> {
+    fn wait_until(&mut self, deadline: Instant, run: Run) -> Result<MsgStatus> {
         match std::mem::replace(&mut self.state, State::Inactive) {
             State::Ready(r) => self.report(r),
             State::Inactive => Err(inactive(self.describe())),
-            State::Active(mut op) => match op.wait(deadline) {
+            State::Active(mut op) => match match run {
+                Run::Here => op.wait_running(deadline),
+                Run::Elsewhere => op.wait(deadline),
+            } {
                 Some(r) => self.report(r),
                 None => match op.cancel() {
                     Some(r) => self.report(r),
@@ -247,7 +271,9 @@ pub fn wait_all(reqs: &mut [Request]) -> Vec<Result<MsgStatus>> {
     reqs.iter_mut()
         .map(|r| {
             let deadline = start + r.timeout;
-            r.wait_until(deadline)
+            // Every request must complete before this returns: running a collective here
+            // delays none of the others (they progress in the background meanwhile).
+            r.wait_until(deadline, Run::Here)
         })
         .collect()
 }
@@ -263,7 +289,7 @@ pub fn wait_any(reqs: &mut [Request]) -> Option<(usize, Result<MsgStatus>)> {
         for (i, r) in reqs.iter_mut().enumerate() {
             r.poll();
             match r.state {
-                State::Ready(_) => return Some((i, r.wait_until(deadline))),
+                State::Ready(_) => return Some((i, r.wait_until(deadline, Run::Elsewhere))),
                 State::Active(_) if first.is_none() => first = Some(i),
                 _ => {}
             }
@@ -271,7 +297,7 @@ pub fn wait_any(reqs: &mut [Request]) -> Option<(usize, Result<MsgStatus>)> {
         let i = first?;
         let now = Instant::now();
         if now >= deadline {
-            return Some((i, reqs[i].wait_until(deadline)));
+            return Some((i, reqs[i].wait_until(deadline, Run::Elsewhere)));
         }
         if let State::Active(op) = &mut reqs[i].state {
             if let Some(r) = op.wait((now + SLICE).min(deadline)) {

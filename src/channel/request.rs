@@ -84,6 +84,13 @@ pub trait Pending: Send {
     fn test(&mut self) -> Option<Result<MsgStatus>>;
     /// Waits until it completes (Some) or until `until` (None: still pending).
     fn wait(&mut self, until: Instant) -> Option<Result<MsgStatus>>;
+    /// The same, for a caller that will wait until it completes anyway (a blocking wait for this
+    /// very request, not a slice of a wait on several things): an operation that nothing runs yet
+    /// may run on the calling thread (a non-blocking collective that has not started). Others
+    /// wait as `wait` does.
+    fn wait_running(&mut self, until: Instant) -> Option<Result<MsgStatus>> {
+        self.wait(until)
+    }
     /// Gives it up: a receive that has not matched is withdrawn, a transfer that has started cuts
     /// its connection (the stream is left in an unknown state). Afterwards its buffer is never
     /// touched. Returns the result instead when it had already completed.

@@ -31,24 +31,178 @@ use crate::plan::{plan, Algorithm, Call, P2pAlgorithm, StoreAlgorithm};
 use crate::request::Request;
 use crate::tag::make_tag;
 use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The thread that runs a communicator's non-blocking collectives, in order.
+/// How long a job waits in the queue for a caller to wait for it (and run it, [`Queue::run_to`])
+/// before the worker runs it. A caller that waits right after the start claims the job within a
+/// few microseconds and runs it on its own thread: the two thread hand-offs the worker costs
+/// (submit -> worker, worker -> the waiter's condvar) are gone. A job nobody waits for starts
+/// this much later on the worker (asynchronous progress stays). Without the grace the worker,
+/// woken by the submit, would take the job before the caller reaches its wait.
+const GRACE: Duration = Duration::from_micros(50);
+
+/// The jobs of one communicator, shared by its worker and the threads that wait for them.
+///
+/// Jobs run one at a time and in submission order, which is the same on every peer (each
+/// collective's messages match the peers' same collective): whoever runs a job (the worker, or
+/// a thread waiting for it) holds `running` while it takes the job from the front of the queue
+/// and runs it.
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Wakes the worker: a job was queued or given back, or the worker is to stop.
+    wake: Condvar,
+    /// Held while a job is taken and run.
+    running: Mutex<()>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: VecDeque<Entry>,
+    /// The jobs that a waiting thread will run (it runs every job before its own too): the
+    /// worker leaves the front job to it.
+    claims: Vec<u64>,
+    stopping: bool,
+}
+
+struct Entry {
+    id: u64,
+    job: Job,
+    queued: Instant,
+}
+
+impl QueueState {
+    /// The job the worker may run now, or when it may (its grace ends).
+    fn next_for_worker(&self, now: Instant) -> Option<std::result::Result<(), Instant>> {
+        let front = self.jobs.front()?;
+        if self.stopping {
+            return Some(Ok(()));
+        }
+        if self.claims.iter().any(|&c| c >= front.id) {
+            return None;
+        }
+        let at = front.queued + GRACE;
+        Some(if now >= at { Ok(()) } else { Err(at) })
+    }
+
+    fn queued(&self, id: u64) -> bool {
+        self.jobs.iter().any(|e| e.id == id)
+    }
+}
+
+impl Queue {
+    /// The worker's loop: runs the jobs nobody claimed, each after its grace; returns when
+    /// stopped and the queue is empty (started jobs finish, claimed or not).
+    fn serve(&self) {
+        loop {
+            {
+                let mut s = self.state.lock();
+                loop {
+                    match s.next_for_worker(Instant::now()) {
+                        Some(Ok(())) => break,
+                        Some(Err(at)) => {
+                            self.wake.wait_until(&mut s, at);
+                        }
+                        None if s.stopping && s.jobs.is_empty() => return,
+                        None => self.wake.wait(&mut s),
+                    }
+                }
+            }
+            let run = self.running.lock();
+            // A waiter may have claimed or run it meanwhile: look again.
+            let job = {
+                let mut s = self.state.lock();
+                match s.next_for_worker(Instant::now()) {
+                    Some(Ok(())) => s.jobs.pop_front(),
+                    _ => None,
+                }
+            };
+            if let Some(e) = job {
+                (e.job)();
+            }
+            drop(run);
+        }
+    }
+
+    /// Runs on the calling thread every queued job up to and including job `id` (the jobs
+    /// before it first: the order is every peer's), while `until` has not passed. Returns
+    /// when job `id` ended (here or elsewhere), or at `until` with it still queued (then the
+    /// worker runs it, as if nobody had waited).
+    fn run_to(&self, id: u64, until: Instant) {
+        {
+            let mut s = self.state.lock();
+            if !s.queued(id) {
+                return;
+            }
+            s.claims.push(id);
+        }
+        // The claim goes when this returns, even by a panic in a job: the worker then runs the
+        // jobs left.
+        let _claim = Claim { queue: self, id };
+        loop {
+            if Instant::now() >= until {
+                break;
+            }
+            let Some(run) = self.running.try_lock_until(until) else {
+                break;
+            };
+            let job = {
+                let mut s = self.state.lock();
+                match s.jobs.front() {
+                    Some(e) if e.id <= id => s.jobs.pop_front(),
+                    // Job `id` has been taken (by the worker before the claim, or by another
+                    // waiter): its slot tells when it ends.
+                    _ => None,
+                }
+            };
+            let Some(e) = job else {
+                break;
+            };
+            let last = e.id == id;
+            (e.job)();
+            drop(run);
+            if last {
+                break;
+            }
+        }
+    }
+}
+
+/// A waiting thread's claim on the jobs up to `id` ([`Queue::run_to`]).
+struct Claim<'q> {
+    queue: &'q Queue,
+    id: u64,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut s = self.queue.state.lock();
+        if let Some(i) = s.claims.iter().position(|&c| c == self.id) {
+            s.claims.swap_remove(i);
+        }
+        if !s.jobs.is_empty() {
+            self.queue.wake.notify_one();
+        }
+    }
+}
+
+/// The thread that runs a communicator's non-blocking collectives nobody waits for, in order.
 pub(super) struct Worker {
-    jobs: Option<mpsc::Sender<Job>>,
+    queue: Arc<Queue>,
+    /// The id of the last job queued.
+    last: u64,
     thread: Option<JoinHandle<()>>,
     /// The channel counters of the collectives that ended.
     pub counters: Arc<Mutex<ChannelCounters>>,
     /// The algorithm counters of the collectives that ended.
     pub algorithms: Arc<Mutex<AlgorithmCounters>>,
-    /// The worker's own store connection (used on its thread only; opened by the first store
-    /// collective).
+    /// The store connection of the non-blocking collectives (used by one job at a time, on the
+    /// worker or a waiting thread; opened by the first store collective).
     store: Arc<Mutex<Option<Box<dyn StoreTransport>>>>,
     /// A store collective failed: the store may hold its leftovers (finalize then cleans the
     /// whole namespace).
@@ -57,17 +211,19 @@ pub(super) struct Worker {
 
 impl Worker {
     fn start() -> Result<Worker> {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let queue = Arc::new(Queue {
+            state: Mutex::default(),
+            wake: Condvar::new(),
+            running: Mutex::new(()),
+        });
+        let q = queue.clone();
         let thread = std::thread::Builder::new()
             .name("fmi-collectives".into())
-            .spawn(move || {
-                for job in rx {
-                    job();
-                }
-            })
+            .spawn(move || q.serve())
             .map_err(|e| Error::channel(format!("cannot start the collectives thread: {e}")))?;
         Ok(Worker {
-            jobs: Some(tx),
+            queue,
+            last: 0,
             thread: Some(thread),
             counters: Arc::default(),
             algorithms: Arc::default(),
@@ -76,17 +232,34 @@ impl Worker {
         })
     }
 
-    fn submit(&self, job: Job) -> Result<()> {
-        self.jobs
-            .as_ref()
-            .and_then(|tx| tx.send(job).ok())
-            .ok_or_else(|| Error::new(ErrorKind::Internal, "the collectives thread has stopped"))
+    /// Queues `job`; its id (for [`Queue::run_to`]).
+    fn submit(&mut self, job: Job) -> Result<u64> {
+        let mut s = self.queue.state.lock();
+        if s.stopping || self.thread.is_none() {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "the collectives thread has stopped",
+            ));
+        }
+        self.last += 1;
+        let id = self.last;
+        s.jobs.push_back(Entry {
+            id,
+            job,
+            queued: Instant::now(),
+        });
+        // A worker with jobs queued already waits for the front one's grace; it needs no wake.
+        if s.jobs.len() == 1 {
+            self.queue.wake.notify_one();
+        }
+        Ok(id)
     }
 
     /// Lets the started collectives finish (each is bounded by its timeout), then stops and
     /// closes the worker's store connection.
     pub fn stop(&mut self) {
-        self.jobs = None;
+        self.queue.state.lock().stopping = true;
+        self.queue.wake.notify_one();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -127,6 +300,9 @@ impl Slot {
 /// A background collective, as its request sees it.
 struct Collective {
     slot: Arc<Slot>,
+    /// Its job in the communicator's queue.
+    queue: Arc<Queue>,
+    id: u64,
 }
 
 impl Pending for Collective {
@@ -141,6 +317,12 @@ impl Pending for Collective {
             }
         }
         r.take()
+    }
+    fn wait_running(&mut self, until: Instant) -> Option<Result<MsgStatus>> {
+        // The job runs here exactly as on the worker (the same closure: its own deadline,
+        // counters and `Slot::finish`), so the result is read from the slot either way.
+        self.queue.run_to(self.id, until);
+        self.wait(until)
     }
     fn cancel(&mut self) -> Option<Result<MsgStatus>> {
         // A collective cannot be withdrawn once peers take part; it ends by its own deadline.
@@ -310,8 +492,14 @@ impl Communicator {
                 .map_err(|e| e.context(format!("after {:.3} s", start.elapsed().as_secs_f64()))),
             );
         });
-        self.worker.as_ref().expect("started above").submit(job)?;
-        Ok(Request::new(Box::new(Collective { slot }), what, timeout))
+        let w = self.worker.as_mut().expect("started above");
+        let id = w.submit(job)?;
+        let queue = w.queue.clone();
+        Ok(Request::new(
+            Box::new(Collective { slot, queue, id }),
+            what,
+            timeout,
+        ))
     }
 
     /// Starts any collective on the communicator's worker ([`Background`]): it runs after the

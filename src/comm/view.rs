@@ -222,6 +222,10 @@ impl Pending for Mapped {
         let r = self.inner.wait(until);
         self.back(r)
     }
+    fn wait_running(&mut self, until: Instant) -> Option<Result<MsgStatus>> {
+        let r = self.inner.wait_running(until);
+        self.back(r)
+    }
     fn cancel(&mut self) -> Option<Result<MsgStatus>> {
         let r = self.inner.cancel();
         self.back(r)

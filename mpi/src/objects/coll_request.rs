@@ -82,7 +82,11 @@ impl Operation for CollOp {
             return Ok(Some(status::empty(MPI_ANY_SOURCE)));
         };
         let done = if block {
-            r.req.wait().map(Some)
+            // The collective stays on the communicator's worker: run on this thread it would
+            // hold up what other requests of the program need meanwhile (a synchronous send's
+            // acknowledgment that only this process's MPI calls give), so two processes could
+            // wait for each other until the timeout.
+            r.req.wait_on_worker().map(Some)
         } else {
             r.req.test()
         };
@@ -135,7 +139,7 @@ impl Drop for CollOp {
         // The worker may still use the buffers of `coll`: wait for it (bounded by the
         // communicator's timeout) before they go.
         if let Some(mut r) = self.running.take() {
-            let _ = r.req.wait();
+            let _ = r.req.wait_on_worker();
         }
     }
 }

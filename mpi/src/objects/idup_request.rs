@@ -66,7 +66,8 @@ impl Operation for IdupOp {
             return Ok(Some(status::empty(MPI_ANY_SOURCE)));
         };
         let done = if block {
-            p.request().wait().map(Some)
+            // On the worker, as a collective's wait (`coll_request.rs` says why).
+            p.request().wait_on_worker().map(Some)
         } else {
             p.request().test()
         };
