@@ -1,10 +1,12 @@
 //! Non-blocking collectives: any collective ([`Communicator::istart`] with a [`Background`]
 //! description; the shorthands [`Communicator::ibarrier`], `ibcast`, `iallreduce`, `ireduce`,
 //! `iallgather`, `ialltoall`). Each returns a [`Request`] at once; the collective runs on the
-//! communicator's worker thread (one per communicator, started by the first such call; the
-//! calls run one after another in the order they were started, which is the same on every peer),
-//! with the algorithm the plan picks for the channel's family. Meanwhile the caller may run any
-//! other operation.
+//! communicator's worker thread (one per communicator, started by the first such call), or on
+//! the thread that waits for it ([`Request::wait`], `wait_all`) when it has not started by then:
+//! that thread runs it and the ones queued before it ([`Queue`]). Either way the calls run one
+//! after another in the order they were started, which is the same on every peer, with the
+//! algorithm the plan picks for the channel's family. Meanwhile the caller may run any other
+//! operation: a collective nobody waits for runs on the worker.
 //!
 //! The channel: the pinned one, else the direct channel when it is enabled, else the first
 //! enabled store. On the direct channel the collective runs over a background handle whose
