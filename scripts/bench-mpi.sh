@@ -47,7 +47,7 @@ while (($#)); do
     --out) OUT="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --shm-nps) SHM_NPS="$2"; shift 2 ;;
-    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench-mpi.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
