@@ -47,7 +47,13 @@ type Job = Box<dyn FnOnce() + Send>;
 /// (submit -> worker, worker -> the waiter's condvar) are gone. A job nobody waits for starts
 /// this much later on the worker (asynchronous progress stays). Without the grace the worker,
 /// woken by the submit, would take the job before the caller reaches its wait.
-const GRACE: Duration = Duration::from_micros(50);
+///
+/// Measured (docs/benchmarks.md, group 4): with 50 us the worker woke twice per call (at the
+/// submit and at the end of the grace), each wake taking a vCPU from a peer that spins for a
+/// message, and iallreduce got slower than on the worker. With 1 ms and a submit that wakes
+/// only a worker asleep without a deadline, a loop of start + wait wakes the worker about once
+/// per millisecond instead.
+const GRACE: Duration = Duration::from_millis(1);
 
 /// The jobs of one communicator, shared by its worker and the threads that wait for them.
 ///
@@ -70,6 +76,9 @@ struct QueueState {
     /// worker leaves the front job to it.
     claims: Vec<u64>,
     stopping: bool,
+    /// The worker waits without a deadline (nothing it may run is queued): a new job must wake
+    /// it. Otherwise it looks at the queue again by itself when its deadline comes.
+    asleep: bool,
 }
 
 struct Entry {
@@ -111,7 +120,11 @@ impl Queue {
                             self.wake.wait_until(&mut s, at);
                         }
                         None if s.stopping && s.jobs.is_empty() => return,
-                        None => self.wake.wait(&mut s),
+                        None => {
+                            s.asleep = true;
+                            self.wake.wait(&mut s);
+                            s.asleep = false;
+                        }
                     }
                 }
             }
@@ -187,7 +200,7 @@ impl Drop for Claim<'_> {
         if let Some(i) = s.claims.iter().position(|&c| c == self.id) {
             s.claims.swap_remove(i);
         }
-        if !s.jobs.is_empty() {
+        if s.asleep && !s.jobs.is_empty() {
             self.queue.wake.notify_one();
         }
     }
@@ -250,8 +263,8 @@ impl Worker {
             job,
             queued: Instant::now(),
         });
-        // A worker with jobs queued already waits for the front one's grace; it needs no wake.
-        if s.jobs.len() == 1 {
+        // A worker that waits for an earlier job's grace, or runs one, sees this one then.
+        if s.asleep {
             self.queue.wake.notify_one();
         }
         Ok(id)
