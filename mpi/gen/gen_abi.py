@@ -21,7 +21,10 @@ Outputs (committed, never edited by hand; a merge conflict in them is resolved b
 Implementations are found by scanning mpi/src/api/*.rs for `pub fn NAME(` or
 `pub unsafe fn NAME(`, NAME being the procedure without its `MPI_` prefix, lower-cased
 (`MPI_Comm_split` -> `comm_split`; `MPIX_Comm_create_errhandler_x` ->
-`mpix_comm_create_errhandler_x`).
+`mpix_comm_create_errhandler_x`). An int form with no function of its own is served by its
+`_c` twin when the two differ only in scalar parameters of a wider type (`int count` against
+`MPI_Count count`): the export widens them and calls the twin (`MPI_Send` -> `send_c`), so the
+api modules hold one function where the forms behave alike.
 """
 
 import argparse
@@ -322,6 +325,55 @@ def find_impls():
     return found
 
 
+# Scalar parameter types an int form may take where its `_c` twin takes a wider one.
+WIDENS = {("int", "MPI_Count"), ("int", "MPI_Aint"), ("MPI_Aint", "MPI_Count")}
+
+
+class Impl:
+    """Where a procedure's implementation is: `crate::api::<module>::<function>`, called with the
+    parameters in `widen` converted to the twin's wider type (an int form served by its `_c`
+    twin)."""
+
+    def __init__(self, module, function, widen=None):
+        self.module = module
+        self.function = function
+        self.widen = widen or {}
+
+    def args(self, proto):
+        return ", ".join(f"{q.rname} as {self.widen[q.name]}" if q.name in self.widen else q.rname
+                         for q in proto.params)
+
+
+def resolve_impls(abi, found):
+    """Every implemented procedure by name: its own function in `crate::api` when there is one,
+    else, for an int form whose `_c` twin is implemented and differs from it only in scalar
+    parameters of a wider type (`int count` and `MPI_Count count`), the twin's, called with
+    those parameters widened. So the api modules write one function per count width only where
+    the two forms really differ."""
+    by_name = {p.name: p for p in abi.procs}
+    out = {}
+    for p in abi.procs:
+        if p.impl_name in found:
+            out[p.impl_name] = Impl(found[p.impl_name], p.impl_name)
+            continue
+        twin = by_name.get(p.name + "_c")
+        if not twin or twin.impl_name not in found or twin.ret != p.ret or len(twin.params) != len(p.params):
+            continue
+        widen = {}
+        for a, b in zip(p.params, twin.params):
+            same_shape = (a.name, a.levels, a.fixed, a.const) == (b.name, b.levels, b.fixed, b.const)
+            if not same_shape:
+                break
+            if a.base != b.base:
+                if a.levels or (a.base, b.base) not in WIDENS:
+                    break
+                widen[a.name] = b.base
+        else:
+            if widen:
+                out[p.impl_name] = Impl(found[twin.impl_name], twin.impl_name, widen)
+    return out
+
+
 def raise_expr(p_list):
     for p in p_list:
         kind = RAISE_TYPES.get(p.base)
@@ -359,24 +411,26 @@ def gen_exports_rs(abi, impls):
         args = ", ".join(q.rname for q in p.params)
         ret = rust_ret(abi, p.ret)
         raise_ = raise_expr(p.params)
-        mod = impls.get(p.impl_name)
+        imp = impls.get(p.impl_name)
+        mod = imp is not None
+        call = f"crate::api::{imp.module}::{imp.function}({imp.args(p)})" if imp else None
         # MPI_X_toint returns the handle as an int (a value, not an error code; -1 on error).
         value_int = p.ret == "int" and p.name.endswith("_toint")
         if p.name.startswith("MPI_T_"):
             # The tool interface returns its MPI_T_ERR_* classes and calls no error handler.
             if mod:
-                body = f"entry::tool(\"{p.name}\", || crate::api::{mod}::{p.impl_name}({args}))"
+                body = f"entry::tool(\"{p.name}\", || {call})"
             else:
                 body = f"entry::tool_unsupported(\"{p.name}\")"
         elif p.ret == "int" and not value_int:
             if mod:
-                body = f"entry::call(\"{p.name}\", {raise_}, || crate::api::{mod}::{p.impl_name}({args}))"
+                body = f"entry::call(\"{p.name}\", {raise_}, || {call})"
             else:
                 body = f"entry::unsupported(\"{p.name}\", {raise_})"
         else:
             null = "-1" if value_int else null_value(abi, p.ret)
             if mod:
-                body = f"entry::value(\"{p.name}\", {raise_}, {null}, || crate::api::{mod}::{p.impl_name}({args}))"
+                body = f"entry::value(\"{p.name}\", {raise_}, {null}, || {call})"
             else:
                 body = f"entry::unsupported_value(\"{p.name}\", {raise_}, {null})"
         target = p.name if p.removed else "P" + p.name
@@ -594,11 +648,14 @@ def gen_coverage(abi, impls):
          "| Procedure | Status | Implemented in |",
          "|---|---|---|"]
     for p in sorted(procs, key=lambda p: p.name.lower()):
-        mod = impls.get(p.impl_name)
-        status = "implemented" if mod else "unsupported"
+        imp = impls.get(p.impl_name)
+        status = "implemented" if imp else "unsupported"
         if p.removed:
             status += " (removed in MPI-3.0)"
-        o.append(f"| `{p.name}` | {status} | {f'`mpi/src/api/{mod}.rs`' if mod else ''} |")
+        where = f"`mpi/src/api/{imp.module}.rs`" if imp else ""
+        if imp and imp.widen:
+            where += f" (as `{imp.function}`)"
+        o.append(f"| `{p.name}` | {status} | {where} |")
     return "\n".join(o) + "\n"
 
 
@@ -662,7 +719,7 @@ def main():
     checked, problems = cross_check(abi)
     if problems:
         raise SystemExit("gen_abi: the header and pympistandard differ:\n  " + "\n  ".join(problems))
-    impls = find_impls()
+    impls = resolve_impls(abi, find_impls())
     outputs = {
         OUT_RS / "abi.rs": gen_abi_rs(abi),
         OUT_RS / "exports.rs": gen_exports_rs(abi, impls),

@@ -30,7 +30,9 @@
 //! - Name: the procedure without `MPI_`, lower-cased (`MPI_Comm_split` -> `comm_split`,
 //!   `MPI_Type_get_extent_c` -> `type_get_extent_c`, `MPIX_Comm_create_errhandler_x` ->
 //!   `mpix_comm_create_errhandler_x`), `pub fn` or `pub unsafe fn`, in any
-//!   `mpi/src/api/*.rs` (the generator scans them; no list to keep).
+//!   `mpi/src/api/*.rs` (the generator scans them; no list to keep). An int form whose
+//!   `_c` twin differs only in scalar counts (`c_int` against `MPI_Count`) needs no function:
+//!   without one, its export widens the counts and calls the twin (`MPI_Send` -> `send_c`).
 //! - Signature: the C parameters in order, with the generated types (`MPI_Comm`, `c_int`,
 //!   `*mut MPI_Status`, `*const c_void`, callbacks as `Option<MPI_User_function>`, ...; see
 //!   the export in `gen/exports.rs`); parameter names are free. Returns

@@ -39,10 +39,6 @@ fn comm_owner(c: MPI_Comm) -> Result<bsend::Owner, MpiError> {
     Ok(bsend::Owner::Comm(c.0))
 }
 
-pub fn buffer_attach(buffer: *mut c_void, size: c_int) -> Result<(), MpiError> {
-    attach(bsend::Owner::Process, buffer, size as i64)
-}
-
 pub fn buffer_attach_c(buffer: *mut c_void, size: MPI_Count) -> Result<(), MpiError> {
     attach(bsend::Owner::Process, buffer, size)
 }
@@ -65,10 +61,6 @@ pub unsafe fn buffer_detach_c(addr: *mut c_void, size: *mut MPI_Count) -> Result
 
 pub fn buffer_flush() -> Result<(), MpiError> {
     Ok(bsend::flush()?)
-}
-
-pub fn comm_attach_buffer(c: MPI_Comm, buffer: *mut c_void, size: c_int) -> Result<(), MpiError> {
-    attach(comm_owner(c)?, buffer, size as i64)
 }
 
 pub fn comm_attach_buffer_c(
@@ -107,14 +99,6 @@ pub unsafe fn comm_detach_buffer_c(
 fn session_owner(s: MPI_Session) -> Result<bsend::Owner, MpiError> {
     crate::objects::session::get(s)?;
     Ok(bsend::Owner::Session(s.0))
-}
-
-pub fn session_attach_buffer(
-    s: MPI_Session,
-    buffer: *mut c_void,
-    size: c_int,
-) -> Result<(), MpiError> {
-    attach(session_owner(s)?, buffer, size as i64)
 }
 
 pub fn session_attach_buffer_c(

@@ -51,13 +51,6 @@ pub fn barrier(c: MPI_Comm) -> R {
     blocking_any(c, true, &[], describe_barrier)
 }
 
-pub unsafe fn bcast(buf: *mut c_void, n: c_int, dt: MPI_Datatype, root: c_int, c: MPI_Comm) -> R {
-    if intercoll::applies(c) {
-        return intercoll::bcast_of(buf, n.into(), dt, root, c);
-    }
-    blocking(c, |o| describe_bcast(o, buf, n.into(), dt, root))
-}
-
 pub unsafe fn bcast_c(
     buf: *mut c_void,
     n: MPI_Count,
@@ -163,20 +156,6 @@ pub unsafe fn scatter_c(
     blocking(c, |o| describe_scatter(o, sb, sn, st, rb, rn, rt, root))
 }
 
-pub unsafe fn allgather(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    c: MPI_Comm,
-) -> R {
-    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
-        describe_allgather(o, sb, sn.into(), st, rb, rn.into(), rt)
-    })
-}
-
 pub unsafe fn allgather_c(
     sb: *const c_void,
     sn: MPI_Count,
@@ -188,20 +167,6 @@ pub unsafe fn allgather_c(
 ) -> R {
     blocking_any(c, true, &[sb, rb.cast_const()], |o| {
         describe_allgather(o, sb, sn, st, rb, rn, rt)
-    })
-}
-
-pub unsafe fn alltoall(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    c: MPI_Comm,
-) -> R {
-    blocking_any(c, true, &[sb, rb.cast_const()], |o| {
-        describe_alltoall(o, sb, sn.into(), st, rb, rn.into(), rt)
     })
 }
 
@@ -420,22 +385,6 @@ pub unsafe fn alltoallw_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn reduce(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    root: c_int,
-    c: MPI_Comm,
-) -> R {
-    if intercoll::applies(c) {
-        return intercoll::reduce_of(sb, rb, n.into(), dt, op, root, c);
-    }
-    blocking(c, |o| describe_reduce(o, sb, rb, n.into(), dt, op, root))
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn reduce_c(
     sb: *const c_void,
     rb: *mut c_void,
@@ -449,19 +398,6 @@ pub unsafe fn reduce_c(
         return intercoll::reduce_of(sb, rb, n, dt, op, root, c);
     }
     blocking(c, |o| describe_reduce(o, sb, rb, n, dt, op, root))
-}
-
-pub unsafe fn allreduce(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-) -> R {
-    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
-        describe_allreduce(o, sb, rb, n.into(), dt, op)
-    })
 }
 
 pub unsafe fn allreduce_c(
@@ -531,19 +467,6 @@ pub unsafe fn exscan_c(
         return intercoll::scan_of(c, "MPI_Exscan_c");
     }
     blocking(c, |o| describe_exscan(o, sb, rb, n, dt, op))
-}
-
-pub unsafe fn reduce_scatter_block(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-) -> R {
-    blocking_any(c, false, &[sb, rb.cast_const()], |o| {
-        describe_reduce_scatter_block(o, sb, rb, n.into(), dt, op)
-    })
 }
 
 pub unsafe fn reduce_scatter_block_c(

@@ -8,7 +8,7 @@ use crate::gen::abi::*;
 use crate::objects::file::{self, FileObj};
 use crate::objects::request::{self, NullOp};
 use crate::objects::{datatype, status};
-use std::ffi::{c_int, c_void};
+use std::ffi::c_void;
 
 /// Where an access starts: an explicit offset, the individual or the shared file pointer.
 #[derive(Clone, Copy)]
@@ -138,16 +138,6 @@ pub(super) unsafe fn immediate(
     Ok(())
 }
 
-pub unsafe fn file_read(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Pointer, buf, count.into(), dt, st, false)
-}
-
 pub unsafe fn file_read_c(
     fh: MPI_File,
     buf: *mut c_void,
@@ -156,16 +146,6 @@ pub unsafe fn file_read_c(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     blocking(fh, At::Pointer, buf, count, dt, st, false)
-}
-
-pub unsafe fn file_read_all(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Pointer, buf, count.into(), dt, st, false)
 }
 
 pub unsafe fn file_read_all_c(
@@ -178,16 +158,6 @@ pub unsafe fn file_read_all_c(
     blocking(fh, At::Pointer, buf, count, dt, st, false)
 }
 
-pub unsafe fn file_write(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Pointer, buf.cast_mut(), count.into(), dt, st, true)
-}
-
 pub unsafe fn file_write_c(
     fh: MPI_File,
     buf: *const c_void,
@@ -196,16 +166,6 @@ pub unsafe fn file_write_c(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     blocking(fh, At::Pointer, buf.cast_mut(), count, dt, st, true)
-}
-
-pub unsafe fn file_write_all(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Pointer, buf.cast_mut(), count.into(), dt, st, true)
 }
 
 pub unsafe fn file_write_all_c(
@@ -218,16 +178,6 @@ pub unsafe fn file_write_all_c(
     blocking(fh, At::Pointer, buf.cast_mut(), count, dt, st, true)
 }
 
-pub unsafe fn file_iread(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Pointer, buf, count.into(), dt, r, false)
-}
-
 pub unsafe fn file_iread_c(
     fh: MPI_File,
     buf: *mut c_void,
@@ -236,16 +186,6 @@ pub unsafe fn file_iread_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     immediate(fh, At::Pointer, buf, count, dt, r, false)
-}
-
-pub unsafe fn file_iread_all(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Pointer, buf, count.into(), dt, r, false)
 }
 
 pub unsafe fn file_iread_all_c(
@@ -258,16 +198,6 @@ pub unsafe fn file_iread_all_c(
     immediate(fh, At::Pointer, buf, count, dt, r, false)
 }
 
-pub unsafe fn file_iwrite(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Pointer, buf.cast_mut(), count.into(), dt, r, true)
-}
-
 pub unsafe fn file_iwrite_c(
     fh: MPI_File,
     buf: *const c_void,
@@ -278,16 +208,6 @@ pub unsafe fn file_iwrite_c(
     immediate(fh, At::Pointer, buf.cast_mut(), count, dt, r, true)
 }
 
-pub unsafe fn file_iwrite_all(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Pointer, buf.cast_mut(), count.into(), dt, r, true)
-}
-
 pub unsafe fn file_iwrite_all_c(
     fh: MPI_File,
     buf: *const c_void,
@@ -296,17 +216,6 @@ pub unsafe fn file_iwrite_all_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     immediate(fh, At::Pointer, buf.cast_mut(), count, dt, r, true)
-}
-
-pub unsafe fn file_read_at(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Offset(offset), buf, count.into(), dt, st, false)
 }
 
 pub unsafe fn file_read_at_c(
@@ -320,17 +229,6 @@ pub unsafe fn file_read_at_c(
     blocking(fh, At::Offset(offset), buf, count, dt, st, false)
 }
 
-pub unsafe fn file_read_at_all(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Offset(offset), buf, count.into(), dt, st, false)
-}
-
 pub unsafe fn file_read_at_all_c(
     fh: MPI_File,
     offset: MPI_Offset,
@@ -340,25 +238,6 @@ pub unsafe fn file_read_at_all_c(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     blocking(fh, At::Offset(offset), buf, count, dt, st, false)
-}
-
-pub unsafe fn file_write_at(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(
-        fh,
-        At::Offset(offset),
-        buf.cast_mut(),
-        count.into(),
-        dt,
-        st,
-        true,
-    )
 }
 
 pub unsafe fn file_write_at_c(
@@ -372,25 +251,6 @@ pub unsafe fn file_write_at_c(
     blocking(fh, At::Offset(offset), buf.cast_mut(), count, dt, st, true)
 }
 
-pub unsafe fn file_write_at_all(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(
-        fh,
-        At::Offset(offset),
-        buf.cast_mut(),
-        count.into(),
-        dt,
-        st,
-        true,
-    )
-}
-
 pub unsafe fn file_write_at_all_c(
     fh: MPI_File,
     offset: MPI_Offset,
@@ -400,17 +260,6 @@ pub unsafe fn file_write_at_all_c(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     blocking(fh, At::Offset(offset), buf.cast_mut(), count, dt, st, true)
-}
-
-pub unsafe fn file_iread_at(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Offset(offset), buf, count.into(), dt, r, false)
 }
 
 pub unsafe fn file_iread_at_c(
@@ -424,17 +273,6 @@ pub unsafe fn file_iread_at_c(
     immediate(fh, At::Offset(offset), buf, count, dt, r, false)
 }
 
-pub unsafe fn file_iread_at_all(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Offset(offset), buf, count.into(), dt, r, false)
-}
-
 pub unsafe fn file_iread_at_all_c(
     fh: MPI_File,
     offset: MPI_Offset,
@@ -446,25 +284,6 @@ pub unsafe fn file_iread_at_all_c(
     immediate(fh, At::Offset(offset), buf, count, dt, r, false)
 }
 
-pub unsafe fn file_iwrite_at(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(
-        fh,
-        At::Offset(offset),
-        buf.cast_mut(),
-        count.into(),
-        dt,
-        r,
-        true,
-    )
-}
-
 pub unsafe fn file_iwrite_at_c(
     fh: MPI_File,
     offset: MPI_Offset,
@@ -474,25 +293,6 @@ pub unsafe fn file_iwrite_at_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     immediate(fh, At::Offset(offset), buf.cast_mut(), count, dt, r, true)
-}
-
-pub unsafe fn file_iwrite_at_all(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(
-        fh,
-        At::Offset(offset),
-        buf.cast_mut(),
-        count.into(),
-        dt,
-        r,
-        true,
-    )
 }
 
 pub unsafe fn file_iwrite_at_all_c(

@@ -73,16 +73,6 @@ pub unsafe fn file_get_position_shared(
     out(offset, p, "offset")
 }
 
-pub unsafe fn file_read_shared(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Shared, buf, count.into(), dt, st, false)
-}
-
 pub unsafe fn file_read_shared_c(
     fh: MPI_File,
     buf: *mut c_void,
@@ -91,16 +81,6 @@ pub unsafe fn file_read_shared_c(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     blocking(fh, At::Shared, buf, count, dt, st, false)
-}
-
-pub unsafe fn file_write_shared(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    blocking(fh, At::Shared, buf.cast_mut(), count.into(), dt, st, true)
 }
 
 pub unsafe fn file_write_shared_c(
@@ -113,16 +93,6 @@ pub unsafe fn file_write_shared_c(
     blocking(fh, At::Shared, buf.cast_mut(), count, dt, st, true)
 }
 
-pub unsafe fn file_iread_shared(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Shared, buf, count.into(), dt, r, false)
-}
-
 pub unsafe fn file_iread_shared_c(
     fh: MPI_File,
     buf: *mut c_void,
@@ -131,16 +101,6 @@ pub unsafe fn file_iread_shared_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     immediate(fh, At::Shared, buf, count, dt, r, false)
-}
-
-pub unsafe fn file_iwrite_shared(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    immediate(fh, At::Shared, buf.cast_mut(), count.into(), dt, r, true)
 }
 
 pub unsafe fn file_iwrite_shared_c(
@@ -153,16 +113,6 @@ pub unsafe fn file_iwrite_shared_c(
     immediate(fh, At::Shared, buf.cast_mut(), count, dt, r, true)
 }
 
-pub unsafe fn file_read_ordered(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    ordered(fh, buf, count.into(), dt, st, false)
-}
-
 pub unsafe fn file_read_ordered_c(
     fh: MPI_File,
     buf: *mut c_void,
@@ -171,16 +121,6 @@ pub unsafe fn file_read_ordered_c(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     ordered(fh, buf, count, dt, st, false)
-}
-
-pub unsafe fn file_write_ordered(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    ordered(fh, buf.cast_mut(), count.into(), dt, st, true)
 }
 
 pub unsafe fn file_write_ordered_c(

@@ -8,7 +8,7 @@ use crate::entry::MpiError;
 use crate::gen::abi::*;
 use crate::objects::file::{self, FileObj};
 use crate::objects::status;
-use std::ffi::{c_int, c_void};
+use std::ffi::c_void;
 
 /// The begin of a split collective access: done at once; its status waits for the end.
 unsafe fn begin(
@@ -44,20 +44,6 @@ fn pending_split(obj: &FileObj) -> Result<(), MpiError> {
     Ok(())
 }
 
-pub unsafe fn file_read_ordered_begin(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-) -> Result<(), MpiError> {
-    let obj = file::get(fh)?;
-    pending_split(&obj)?;
-    let mut s = status::empty(MPI_ANY_SOURCE);
-    ordered(fh, buf, count.into(), dt, &mut s, false)?;
-    *obj.split.lock() = Some(s);
-    Ok(())
-}
-
 pub unsafe fn file_read_ordered_begin_c(
     fh: MPI_File,
     buf: *mut c_void,
@@ -78,20 +64,6 @@ pub unsafe fn file_read_ordered_end(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     end(fh, st)
-}
-
-pub unsafe fn file_write_ordered_begin(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-) -> Result<(), MpiError> {
-    let obj = file::get(fh)?;
-    pending_split(&obj)?;
-    let mut s = status::empty(MPI_ANY_SOURCE);
-    ordered(fh, buf.cast_mut(), count.into(), dt, &mut s, true)?;
-    *obj.split.lock() = Some(s);
-    Ok(())
 }
 
 pub unsafe fn file_write_ordered_begin_c(
@@ -118,15 +90,6 @@ pub unsafe fn file_write_ordered_end(
 
 // The split collectives (MPI_File_read_all_begin / _end, ...).
 
-pub unsafe fn file_read_all_begin(
-    fh: MPI_File,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-) -> Result<(), MpiError> {
-    begin(fh, At::Pointer, buf, count.into(), dt, false)
-}
-
 pub unsafe fn file_read_all_begin_c(
     fh: MPI_File,
     buf: *mut c_void,
@@ -142,15 +105,6 @@ pub unsafe fn file_read_all_end(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     end(fh, st)
-}
-
-pub unsafe fn file_write_all_begin(
-    fh: MPI_File,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-) -> Result<(), MpiError> {
-    begin(fh, At::Pointer, buf.cast_mut(), count.into(), dt, true)
 }
 
 pub unsafe fn file_write_all_begin_c(
@@ -170,16 +124,6 @@ pub unsafe fn file_write_all_end(
     end(fh, st)
 }
 
-pub unsafe fn file_read_at_all_begin(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-) -> Result<(), MpiError> {
-    begin(fh, At::Offset(offset), buf, count.into(), dt, false)
-}
-
 pub unsafe fn file_read_at_all_begin_c(
     fh: MPI_File,
     offset: MPI_Offset,
@@ -196,23 +140,6 @@ pub unsafe fn file_read_at_all_end(
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
     end(fh, st)
-}
-
-pub unsafe fn file_write_at_all_begin(
-    fh: MPI_File,
-    offset: MPI_Offset,
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-) -> Result<(), MpiError> {
-    begin(
-        fh,
-        At::Offset(offset),
-        buf.cast_mut(),
-        count.into(),
-        dt,
-        true,
-    )
 }
 
 pub unsafe fn file_write_at_all_begin_c(

@@ -91,35 +91,6 @@ pub fn barrier_init(c: MPI_Comm, i: MPI_Info, request: *mut MPI_Request) -> R {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn ibcast(
-    buf: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    root: c_int,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_bcast(o, buf, n.into(), dt, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn bcast_init(
-    buf: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    root: c_int,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_bcast(o, buf, n.into(), dt, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn ibcast_c(
     buf: *mut c_void,
     n: MPI_Count,
@@ -145,41 +116,6 @@ pub unsafe fn bcast_init_c(
 ) -> R {
     persistent(c, i, request, move |o| unsafe {
         describe_bcast(o, buf, n, dt, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn igather(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    root: c_int,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_gather(o, sb, sn.into(), st, rb, rn.into(), rt, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn gather_init(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    root: c_int,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_gather(o, sb, sn.into(), st, rb, rn.into(), rt, root)
     })
 }
 
@@ -219,41 +155,6 @@ pub unsafe fn gather_init_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn iscatter(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    root: c_int,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_scatter(o, sb, sn.into(), st, rb, rn.into(), rt, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn scatter_init(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    root: c_int,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_scatter(o, sb, sn.into(), st, rb, rn.into(), rt, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn iscatter_c(
     sb: *const c_void,
     sn: MPI_Count,
@@ -289,39 +190,6 @@ pub unsafe fn scatter_init_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn iallgather(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_allgather(o, sb, sn.into(), st, rb, rn.into(), rt)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn allgather_init(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_allgather(o, sb, sn.into(), st, rb, rn.into(), rt)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn iallgather_c(
     sb: *const c_void,
     sn: MPI_Count,
@@ -351,39 +219,6 @@ pub unsafe fn allgather_init_c(
 ) -> R {
     persistent(c, i, request, move |o| unsafe {
         describe_allgather(o, sb, sn, st, rb, rn, rt)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn ialltoall(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_alltoall(o, sb, sn.into(), st, rb, rn.into(), rt)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn alltoall_init(
-    sb: *const c_void,
-    sn: c_int,
-    st: MPI_Datatype,
-    rb: *mut c_void,
-    rn: c_int,
-    rt: MPI_Datatype,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_alltoall(o, sb, sn.into(), st, rb, rn.into(), rt)
     })
 }
 

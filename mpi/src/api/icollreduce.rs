@@ -11,39 +11,6 @@ use std::ffi::{c_int, c_void};
 type R = Result<(), MpiError>;
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn ireduce(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    root: c_int,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_reduce(o, sb, rb, n.into(), dt, op, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn reduce_init(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    root: c_int,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_reduce(o, sb, rb, n.into(), dt, op, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn ireduce_c(
     sb: *const c_void,
     rb: *mut c_void,
@@ -73,37 +40,6 @@ pub unsafe fn reduce_init_c(
 ) -> R {
     persistent(c, i, request, move |o| unsafe {
         describe_reduce(o, sb, rb, n, dt, op, root)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn iallreduce(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_allreduce(o, sb, rb, n.into(), dt, op)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn allreduce_init(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_allreduce(o, sb, rb, n.into(), dt, op)
     })
 }
 
@@ -139,37 +75,6 @@ pub unsafe fn allreduce_init_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn iscan(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_scan(o, sb, rb, n.into(), dt, op)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn scan_init(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_scan(o, sb, rb, n.into(), dt, op)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn iscan_c(
     sb: *const c_void,
     rb: *mut c_void,
@@ -201,37 +106,6 @@ pub unsafe fn scan_init_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn iexscan(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_exscan(o, sb, rb, n.into(), dt, op)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn exscan_init(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_exscan(o, sb, rb, n.into(), dt, op)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn iexscan_c(
     sb: *const c_void,
     rb: *mut c_void,
@@ -259,37 +133,6 @@ pub unsafe fn exscan_init_c(
 ) -> R {
     persistent(c, i, request, move |o| unsafe {
         describe_exscan(o, sb, rb, n, dt, op)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn ireduce_scatter_block(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    request: *mut MPI_Request,
-) -> R {
-    nonblocking(c, request, |o| unsafe {
-        describe_reduce_scatter_block(o, sb, rb, n.into(), dt, op)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn reduce_scatter_block_init(
-    sb: *const c_void,
-    rb: *mut c_void,
-    n: c_int,
-    dt: MPI_Datatype,
-    op: MPI_Op,
-    c: MPI_Comm,
-    i: MPI_Info,
-    request: *mut MPI_Request,
-) -> R {
-    persistent(c, i, request, move |o| unsafe {
-        describe_reduce_scatter_block(o, sb, rb, n.into(), dt, op)
     })
 }
 

@@ -120,15 +120,6 @@ unsafe fn reduce_local_n(
     Ok(())
 }
 
-pub unsafe fn reduce_local(
-    inbuf: *const c_void,
-    inoutbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-) -> Result<(), MpiError> {
-    reduce_local_n(inbuf, inoutbuf, count.into(), datatype, op)
-}
 pub unsafe fn reduce_local_c(
     inbuf: *const c_void,
     inoutbuf: *mut c_void,

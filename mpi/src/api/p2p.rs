@@ -121,17 +121,6 @@ unsafe fn send_any(
     Ok(ep.send(core, buf.cast(), count, &t, dest, tag, mode)?)
 }
 
-pub unsafe fn send(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-) -> Result<(), MpiError> {
-    send_any(buf, count as i64, dt, dest, tag, c, Mode::Standard)
-}
-
 pub unsafe fn send_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -141,17 +130,6 @@ pub unsafe fn send_c(
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
     send_any(buf, count, dt, dest, tag, c, Mode::Standard)
-}
-
-pub unsafe fn ssend(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-) -> Result<(), MpiError> {
-    send_any(buf, count as i64, dt, dest, tag, c, Mode::Sync)
 }
 
 pub unsafe fn ssend_c(
@@ -165,17 +143,6 @@ pub unsafe fn ssend_c(
     send_any(buf, count, dt, dest, tag, c, Mode::Sync)
 }
 
-pub unsafe fn rsend(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-) -> Result<(), MpiError> {
-    send_any(buf, count as i64, dt, dest, tag, c, Mode::Ready)
-}
-
 pub unsafe fn rsend_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -185,17 +152,6 @@ pub unsafe fn rsend_c(
     c: MPI_Comm,
 ) -> Result<(), MpiError> {
     send_any(buf, count, dt, dest, tag, c, Mode::Ready)
-}
-
-pub unsafe fn bsend(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-) -> Result<(), MpiError> {
-    send_any(buf, count as i64, dt, dest, tag, c, Mode::Buffered)
 }
 
 pub unsafe fn bsend_c(
@@ -230,18 +186,6 @@ unsafe fn recv_any(
     let s = ep.recv(core, buf.cast(), count, &t, src, tag)?;
     status::write(st, status::of(&s));
     Ok(())
-}
-
-pub unsafe fn recv(
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    source: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    recv_any(buf, count as i64, dt, source, tag, c, st)
 }
 
 pub unsafe fn recv_c(
@@ -327,19 +271,6 @@ unsafe fn isend_any(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn isend(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    isend_any(buf, count as i64, dt, dest, tag, c, r, Mode::Standard)
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn isend_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -350,19 +281,6 @@ pub unsafe fn isend_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     isend_any(buf, count, dt, dest, tag, c, r, Mode::Standard)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn issend(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    isend_any(buf, count as i64, dt, dest, tag, c, r, Mode::Sync)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -379,19 +297,6 @@ pub unsafe fn issend_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn irsend(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    isend_any(buf, count as i64, dt, dest, tag, c, r, Mode::Ready)
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn irsend_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -402,19 +307,6 @@ pub unsafe fn irsend_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     isend_any(buf, count, dt, dest, tag, c, r, Mode::Ready)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn ibsend(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    isend_any(buf, count as i64, dt, dest, tag, c, r, Mode::Buffered)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -451,18 +343,6 @@ unsafe fn irecv_any(
         None => Box::new(NullOp::new(false, status_proc_null())),
     };
     new_request(r, op, c)
-}
-
-pub unsafe fn irecv(
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    source: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    irecv_any(buf, count as i64, dt, source, tag, c, r)
 }
 
 pub unsafe fn irecv_c(
@@ -517,19 +397,6 @@ unsafe fn send_init_any(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn send_init(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    send_init_any(buf, count as i64, dt, dest, tag, c, r, Mode::Standard)
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn send_init_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -540,19 +407,6 @@ pub unsafe fn send_init_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     send_init_any(buf, count, dt, dest, tag, c, r, Mode::Standard)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn ssend_init(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    send_init_any(buf, count as i64, dt, dest, tag, c, r, Mode::Sync)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -569,19 +423,6 @@ pub unsafe fn ssend_init_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn rsend_init(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    send_init_any(buf, count as i64, dt, dest, tag, c, r, Mode::Ready)
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn rsend_init_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -592,19 +433,6 @@ pub unsafe fn rsend_init_c(
     r: *mut MPI_Request,
 ) -> Result<(), MpiError> {
     send_init_any(buf, count, dt, dest, tag, c, r, Mode::Ready)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn bsend_init(
-    buf: *const c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    send_init_any(buf, count as i64, dt, dest, tag, c, r, Mode::Buffered)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -645,18 +473,6 @@ unsafe fn recv_init_any(
         }
     };
     new_request(r, op, c)
-}
-
-pub unsafe fn recv_init(
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    source: c_int,
-    tag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    recv_init_any(buf, count as i64, dt, source, tag, c, r)
 }
 
 pub unsafe fn recv_init_c(

@@ -132,16 +132,6 @@ unsafe fn mrecv_any(
     Ok((r, Some(c)))
 }
 
-pub unsafe fn mrecv(
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    m: *mut MPI_Message,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    mrecv_c(buf, count as MPI_Count, dt, m, st)
-}
-
 pub unsafe fn mrecv_c(
     buf: *mut c_void,
     count: MPI_Count,
@@ -167,16 +157,6 @@ impl Operation for Finished {
     fn is_active(&self) -> bool {
         self.0.is_some()
     }
-}
-
-pub unsafe fn imrecv(
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    m: *mut MPI_Message,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    imrecv_c(buf, count as MPI_Count, dt, m, r)
 }
 
 pub unsafe fn imrecv_c(

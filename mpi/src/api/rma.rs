@@ -205,28 +205,6 @@ fn check_req(req: *mut MPI_Request) -> Result<(), MpiError> {
     Ok(())
 }
 
-pub unsafe fn put(
-    buf: *const c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    w: MPI_Win,
-) -> Result<(), MpiError> {
-    put_impl(
-        buf,
-        count.into(),
-        otype,
-        rank,
-        disp,
-        tcount.into(),
-        ttype,
-        w,
-    )
-}
-
 pub unsafe fn put_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -238,28 +216,6 @@ pub unsafe fn put_c(
     w: MPI_Win,
 ) -> Result<(), MpiError> {
     put_impl(buf, count, otype, rank, disp, tcount, ttype, w)
-}
-
-pub unsafe fn get(
-    buf: *mut c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    w: MPI_Win,
-) -> Result<(), MpiError> {
-    get_impl(
-        buf,
-        count.into(),
-        otype,
-        rank,
-        disp,
-        tcount.into(),
-        ttype,
-        w,
-    )
 }
 
 pub unsafe fn get_c(
@@ -275,21 +231,6 @@ pub unsafe fn get_c(
     get_impl(buf, count, otype, rank, disp, tcount, ttype, w)
 }
 
-pub unsafe fn accumulate(
-    buf: *const c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    op: MPI_Op,
-    w: MPI_Win,
-) -> Result<(), MpiError> {
-    let (c, tc) = (count.into(), tcount.into());
-    acc_impl(buf, c, otype, None, rank, disp, tc, ttype, op, w)
-}
-
 pub unsafe fn accumulate_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -303,25 +244,6 @@ pub unsafe fn accumulate_c(
 ) -> Result<(), MpiError> {
     let (c, tc) = (count, tcount);
     acc_impl(buf, c, otype, None, rank, disp, tc, ttype, op, w)
-}
-
-pub unsafe fn get_accumulate(
-    buf: *const c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rbuf: *mut c_void,
-    rcount: c_int,
-    rtype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    op: MPI_Op,
-    w: MPI_Win,
-) -> Result<(), MpiError> {
-    let r = Some((rbuf, i64::from(rcount), rtype));
-    let (c, tc) = (count.into(), tcount.into());
-    acc_impl(buf, c, otype, r, rank, disp, tc, ttype, op, w)
 }
 
 pub unsafe fn get_accumulate_c(
@@ -383,22 +305,6 @@ pub unsafe fn compare_and_swap(
     Ok(())
 }
 
-pub unsafe fn rput(
-    buf: *const c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    w: MPI_Win,
-    req: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    check_req(req)?;
-    put(buf, count, otype, rank, disp, tcount, ttype, w)?;
-    done(w, req)
-}
-
 pub unsafe fn rput_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -412,22 +318,6 @@ pub unsafe fn rput_c(
 ) -> Result<(), MpiError> {
     check_req(req)?;
     put_c(buf, count, otype, rank, disp, tcount, ttype, w)?;
-    done(w, req)
-}
-
-pub unsafe fn rget(
-    buf: *mut c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    w: MPI_Win,
-    req: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    check_req(req)?;
-    get(buf, count, otype, rank, disp, tcount, ttype, w)?;
     done(w, req)
 }
 
@@ -447,23 +337,6 @@ pub unsafe fn rget_c(
     done(w, req)
 }
 
-pub unsafe fn raccumulate(
-    buf: *const c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    op: MPI_Op,
-    w: MPI_Win,
-    req: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    check_req(req)?;
-    accumulate(buf, count, otype, rank, disp, tcount, ttype, op, w)?;
-    done(w, req)
-}
-
 pub unsafe fn raccumulate_c(
     buf: *const c_void,
     count: MPI_Count,
@@ -478,28 +351,6 @@ pub unsafe fn raccumulate_c(
 ) -> Result<(), MpiError> {
     check_req(req)?;
     accumulate_c(buf, count, otype, rank, disp, tcount, ttype, op, w)?;
-    done(w, req)
-}
-
-pub unsafe fn rget_accumulate(
-    buf: *const c_void,
-    count: c_int,
-    otype: MPI_Datatype,
-    rbuf: *mut c_void,
-    rcount: c_int,
-    rtype: MPI_Datatype,
-    rank: c_int,
-    disp: MPI_Aint,
-    tcount: c_int,
-    ttype: MPI_Datatype,
-    op: MPI_Op,
-    w: MPI_Win,
-    req: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    check_req(req)?;
-    get_accumulate(
-        buf, count, otype, rbuf, rcount, rtype, rank, disp, tcount, ttype, op, w,
-    )?;
     done(w, req)
 }
 

@@ -161,38 +161,6 @@ unsafe fn sendrecv_blocking(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn sendrecv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    dest: c_int,
-    sendtag: c_int,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    source: c_int,
-    recvtag: c_int,
-    c: MPI_Comm,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    sendrecv_blocking(
-        sendbuf,
-        sendcount as i64,
-        sendtype,
-        dest,
-        sendtag,
-        recvbuf,
-        recvcount as i64,
-        recvtype,
-        source,
-        recvtag,
-        c,
-        st,
-        false,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn sendrecv_c(
     sendbuf: *const c_void,
     sendcount: MPI_Count,
@@ -214,31 +182,6 @@ pub unsafe fn sendrecv_c(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn sendrecv_replace(
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    sendtag: c_int,
-    source: c_int,
-    recvtag: c_int,
-    c: MPI_Comm,
-    st: *mut MPI_Status,
-) -> Result<(), MpiError> {
-    sendrecv_replace_c(
-        buf,
-        count as MPI_Count,
-        dt,
-        dest,
-        sendtag,
-        source,
-        recvtag,
-        c,
-        st,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn sendrecv_replace_c(
     buf: *mut c_void,
     count: MPI_Count,
@@ -252,37 +195,6 @@ pub unsafe fn sendrecv_replace_c(
 ) -> Result<(), MpiError> {
     sendrecv_blocking(
         buf, count, dt, dest, sendtag, buf, count, dt, source, recvtag, c, st, true,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn isendrecv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    dest: c_int,
-    sendtag: c_int,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    source: c_int,
-    recvtag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    isendrecv_c(
-        sendbuf,
-        sendcount as MPI_Count,
-        sendtype,
-        dest,
-        sendtag,
-        recvbuf,
-        recvcount as MPI_Count,
-        recvtype,
-        source,
-        recvtag,
-        c,
-        r,
     )
 }
 
@@ -309,31 +221,6 @@ pub unsafe fn isendrecv_c(
         c, false,
     )?;
     new_request(r, Box::new(op), c)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn isendrecv_replace(
-    buf: *mut c_void,
-    count: c_int,
-    dt: MPI_Datatype,
-    dest: c_int,
-    sendtag: c_int,
-    source: c_int,
-    recvtag: c_int,
-    c: MPI_Comm,
-    r: *mut MPI_Request,
-) -> Result<(), MpiError> {
-    isendrecv_replace_c(
-        buf,
-        count as MPI_Count,
-        dt,
-        dest,
-        sendtag,
-        source,
-        recvtag,
-        c,
-        r,
-    )
 }
 
 #[allow(clippy::too_many_arguments)]

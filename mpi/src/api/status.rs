@@ -127,14 +127,6 @@ fn bytes_for(dt: MPI_Datatype, count: MPI_Count) -> Result<u64, MpiError> {
     Ok(bytes)
 }
 
-pub unsafe fn status_set_elements(
-    st: *mut MPI_Status,
-    dt: MPI_Datatype,
-    count: c_int,
-) -> Result<(), MpiError> {
-    status_set_elements_c(st, dt, count as MPI_Count)
-}
-
 pub unsafe fn status_set_elements_c(
     st: *mut MPI_Status,
     dt: MPI_Datatype,

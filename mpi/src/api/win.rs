@@ -151,17 +151,6 @@ unsafe fn create(
     out(w, h, "win")
 }
 
-pub unsafe fn win_create(
-    base: *mut c_void,
-    size: MPI_Aint,
-    disp_unit: c_int,
-    i: MPI_Info,
-    c: MPI_Comm,
-    w: *mut MPI_Win,
-) -> Result<(), MpiError> {
-    create(base, size, i64::from(disp_unit), i, c, w)
-}
-
 pub unsafe fn win_create_c(
     base: *mut c_void,
     size: MPI_Aint,
@@ -362,18 +351,6 @@ unsafe fn shm_map(name: &std::ffi::CStr, len: usize) -> Result<usize, MpiError> 
     Ok(p as usize)
 }
 
-pub unsafe fn win_allocate(
-    size: MPI_Aint,
-    disp_unit: c_int,
-    i: MPI_Info,
-    c: MPI_Comm,
-    baseptr: *mut c_void,
-    w: *mut MPI_Win,
-) -> Result<(), MpiError> {
-    let f = MPI_WIN_FLAVOR_ALLOCATE;
-    allocate(size, i64::from(disp_unit), i, c, baseptr, w, f)
-}
-
 pub unsafe fn win_allocate_c(
     size: MPI_Aint,
     disp_unit: MPI_Aint,
@@ -384,18 +361,6 @@ pub unsafe fn win_allocate_c(
 ) -> Result<(), MpiError> {
     let f = MPI_WIN_FLAVOR_ALLOCATE;
     allocate(size, disp_unit as i64, i, c, baseptr, w, f)
-}
-
-pub unsafe fn win_allocate_shared(
-    size: MPI_Aint,
-    disp_unit: c_int,
-    i: MPI_Info,
-    c: MPI_Comm,
-    baseptr: *mut c_void,
-    w: *mut MPI_Win,
-) -> Result<(), MpiError> {
-    let f = MPI_WIN_FLAVOR_SHARED;
-    allocate(size, i64::from(disp_unit), i, c, baseptr, w, f)
 }
 
 pub unsafe fn win_allocate_shared_c(

@@ -67,7 +67,7 @@ pub unsafe extern "C" fn MPI_Abort(comm: MPI_Comm, errorcode: c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
-    entry::call("MPI_Accumulate", Raise::Win(win), || crate::api::rma::accumulate(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win))
+    entry::call("MPI_Accumulate", Raise::Win(win), || crate::api::rma::accumulate_c(origin_addr, origin_count as MPI_Count, origin_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, op, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn MPI_Add_error_string(errorcode: c_int, string: *const c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Allgather", Raise::Comm(comm), || crate::api::coll::allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm))
+    entry::call("MPI_Allgather", Raise::Comm(comm), || crate::api::coll::allgather_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) -> c_int {
@@ -123,7 +123,7 @@ pub unsafe extern "C" fn MPI_Allgather_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allgather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Allgather_init", Raise::Comm(comm), || crate::api::icoll::allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
+    entry::call("MPI_Allgather_init", Raise::Comm(comm), || crate::api::icoll::allgather_init_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allgather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -179,7 +179,7 @@ pub unsafe extern "C" fn MPI_Alloc_mem(size: MPI_Aint, info: MPI_Info, baseptr: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Allreduce", Raise::Comm(comm), || crate::api::coll::allreduce(sendbuf, recvbuf, count, datatype, op, comm))
+    entry::call("MPI_Allreduce", Raise::Comm(comm), || crate::api::coll::allreduce_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm) -> c_int {
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn MPI_Allreduce_c(sendbuf: *const c_void, recvbuf: *mut c
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Allreduce_init", Raise::Comm(comm), || crate::api::icollreduce::allreduce_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Allreduce_init", Raise::Comm(comm), || crate::api::icollreduce::allreduce_init_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Allreduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -211,7 +211,7 @@ pub unsafe extern "C" fn MPI_Allreduce_init_c(sendbuf: *const c_void, recvbuf: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Alltoall", Raise::Comm(comm), || crate::api::coll::alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm))
+    entry::call("MPI_Alltoall", Raise::Comm(comm), || crate::api::coll::alltoall_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) -> c_int {
@@ -227,7 +227,7 @@ pub unsafe extern "C" fn MPI_Alltoall_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Alltoall_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Alltoall_init", Raise::Comm(comm), || crate::api::icoll::alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request))
+    entry::call("MPI_Alltoall_init", Raise::Comm(comm), || crate::api::icoll::alltoall_init_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Alltoall_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -347,7 +347,7 @@ pub unsafe extern "C" fn MPI_Barrier_init(comm: MPI_Comm, info: MPI_Info, reques
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bcast(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Bcast", Raise::Comm(comm), || crate::api::coll::bcast(buffer, count, datatype, root, comm))
+    entry::call("MPI_Bcast", Raise::Comm(comm), || crate::api::coll::bcast_c(buffer, count as MPI_Count, datatype, root, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bcast(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm) -> c_int {
@@ -363,7 +363,7 @@ pub unsafe extern "C" fn MPI_Bcast_c(buffer: *mut c_void, count: MPI_Count, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bcast_init(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Bcast_init", Raise::Comm(comm), || crate::api::icoll::bcast_init(buffer, count, datatype, root, comm, info, request))
+    entry::call("MPI_Bcast_init", Raise::Comm(comm), || crate::api::icoll::bcast_init_c(buffer, count as MPI_Count, datatype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bcast_init(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -379,7 +379,7 @@ pub unsafe extern "C" fn MPI_Bcast_init_c(buffer: *mut c_void, count: MPI_Count,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Bsend", Raise::Comm(comm), || crate::api::p2p::bsend(buf, count, datatype, dest, tag, comm))
+    entry::call("MPI_Bsend", Raise::Comm(comm), || crate::api::p2p::bsend_c(buf, count as MPI_Count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -395,7 +395,7 @@ pub unsafe extern "C" fn MPI_Bsend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Bsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Bsend_init", Raise::Comm(comm), || crate::api::p2p::bsend_init(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Bsend_init", Raise::Comm(comm), || crate::api::p2p::bsend_init_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Bsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -411,7 +411,7 @@ pub unsafe extern "C" fn MPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::bsendbuf::buffer_attach(buffer, size))
+    entry::call("MPI_Buffer_attach", Raise::Default, || crate::api::bsendbuf::buffer_attach_c(buffer, size as MPI_Count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
@@ -547,7 +547,7 @@ pub unsafe extern "C" fn MPI_Comm_accept(port_name: *const c_char, info: MPI_Inf
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_attach_buffer(comm, buffer, size))
+    entry::call("MPI_Comm_attach_buffer", Raise::Comm(comm), || crate::api::bsendbuf::comm_attach_buffer_c(comm, buffer, size as MPI_Count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_attach_buffer(comm: MPI_Comm, buffer: *mut c_void, size: c_int) -> c_int {
@@ -979,7 +979,7 @@ pub unsafe extern "C" fn MPI_Exscan_c(sendbuf: *const c_void, recvbuf: *mut c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Exscan_init", Raise::Comm(comm), || crate::api::icollreduce::exscan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Exscan_init", Raise::Comm(comm), || crate::api::icollreduce::exscan_init_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Exscan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1139,7 +1139,7 @@ pub unsafe extern "C" fn MPI_File_get_view(fh: MPI_File, disp: *mut MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::fileio::file_iread(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread", Raise::File(fh), || crate::api::fileio::file_iread_c(fh, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1155,7 +1155,7 @@ pub unsafe extern "C" fn MPI_File_iread_c(fh: MPI_File, buf: *mut c_void, count:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::fileio::file_iread_all(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_all", Raise::File(fh), || crate::api::fileio::file_iread_all_c(fh, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1171,7 +1171,7 @@ pub unsafe extern "C" fn MPI_File_iread_all_c(fh: MPI_File, buf: *mut c_void, co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::fileio::file_iread_at(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at", Raise::File(fh), || crate::api::fileio::file_iread_at_c(fh, offset, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1187,7 +1187,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::fileio::file_iread_at_all(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iread_at_all", Raise::File(fh), || crate::api::fileio::file_iread_at_all_c(fh, offset, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1203,7 +1203,7 @@ pub unsafe extern "C" fn MPI_File_iread_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iread_shared", Raise::File(fh), || crate::api::fileshared::file_iread_shared(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iread_shared", Raise::File(fh), || crate::api::fileshared::file_iread_shared_c(fh, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iread_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1219,7 +1219,7 @@ pub unsafe extern "C" fn MPI_File_iread_shared_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::fileio::file_iwrite(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite", Raise::File(fh), || crate::api::fileio::file_iwrite_c(fh, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1235,7 +1235,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_c(fh: MPI_File, buf: *const c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::fileio::file_iwrite_all(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_all", Raise::File(fh), || crate::api::fileio::file_iwrite_all_c(fh, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1251,7 +1251,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_all_c(fh: MPI_File, buf: *const c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::fileio::file_iwrite_at(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at", Raise::File(fh), || crate::api::fileio::file_iwrite_at_c(fh, offset, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1267,7 +1267,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_c(fh: MPI_File, offset: MPI_Offset, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::fileio::file_iwrite_at_all(fh, offset, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_at_all", Raise::File(fh), || crate::api::fileio::file_iwrite_at_all_c(fh, offset, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1283,7 +1283,7 @@ pub unsafe extern "C" fn MPI_File_iwrite_at_all_c(fh: MPI_File, offset: MPI_Offs
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_File_iwrite_shared", Raise::File(fh), || crate::api::fileshared::file_iwrite_shared(fh, buf, count, datatype, request))
+    entry::call("MPI_File_iwrite_shared", Raise::File(fh), || crate::api::fileshared::file_iwrite_shared_c(fh, buf, count as MPI_Count, datatype, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_iwrite_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, request: *mut MPI_Request) -> c_int {
@@ -1315,7 +1315,7 @@ pub unsafe extern "C" fn MPI_File_preallocate(fh: MPI_File, size: MPI_Offset) ->
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read", Raise::File(fh), || crate::api::fileio::file_read(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read", Raise::File(fh), || crate::api::fileio::file_read_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1331,7 +1331,7 @@ pub unsafe extern "C" fn MPI_File_read_c(fh: MPI_File, buf: *mut c_void, count: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::fileio::file_read_all(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_all", Raise::File(fh), || crate::api::fileio::file_read_all_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1347,7 +1347,7 @@ pub unsafe extern "C" fn MPI_File_read_all_c(fh: MPI_File, buf: *mut c_void, cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_all_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_read_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_all_begin_c(fh, buf, count as MPI_Count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_all_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1371,7 +1371,7 @@ pub unsafe extern "C" fn MPI_File_read_all_end(fh: MPI_File, buf: *mut c_void, s
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::fileio::file_read_at(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at", Raise::File(fh), || crate::api::fileio::file_read_at_c(fh, offset, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1387,7 +1387,7 @@ pub unsafe extern "C" fn MPI_File_read_at_c(fh: MPI_File, offset: MPI_Offset, bu
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::fileio::file_read_at_all(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_read_at_all", Raise::File(fh), || crate::api::fileio::file_read_at_all_c(fh, offset, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1403,7 +1403,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_c(fh: MPI_File, offset: MPI_Offset
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_at_all_begin(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_read_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_read_at_all_begin_c(fh, offset, buf, count as MPI_Count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1427,7 +1427,7 @@ pub unsafe extern "C" fn MPI_File_read_at_all_end(fh: MPI_File, buf: *mut c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_ordered", Raise::File(fh), || crate::api::fileshared::file_read_ordered(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_ordered", Raise::File(fh), || crate::api::fileshared::file_read_ordered_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1443,7 +1443,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_c(fh: MPI_File, buf: *mut c_void,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_read_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_read_ordered_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_read_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_read_ordered_begin_c(fh, buf, count as MPI_Count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_ordered_begin(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1467,7 +1467,7 @@ pub unsafe extern "C" fn MPI_File_read_ordered_end(fh: MPI_File, buf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_read_shared", Raise::File(fh), || crate::api::fileshared::file_read_shared(fh, buf, count, datatype, status))
+    entry::call("MPI_File_read_shared", Raise::File(fh), || crate::api::fileshared::file_read_shared_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_read_shared(fh: MPI_File, buf: *mut c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1547,7 +1547,7 @@ pub unsafe extern "C" fn MPI_File_sync(fh: MPI_File) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write", Raise::File(fh), || crate::api::fileio::file_write(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write", Raise::File(fh), || crate::api::fileio::file_write_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1563,7 +1563,7 @@ pub unsafe extern "C" fn MPI_File_write_c(fh: MPI_File, buf: *const c_void, coun
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::fileio::file_write_all(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_all", Raise::File(fh), || crate::api::fileio::file_write_all_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1579,7 +1579,7 @@ pub unsafe extern "C" fn MPI_File_write_all_c(fh: MPI_File, buf: *const c_void, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_all_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_write_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_all_begin_c(fh, buf, count as MPI_Count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_all_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1603,7 +1603,7 @@ pub unsafe extern "C" fn MPI_File_write_all_end(fh: MPI_File, buf: *const c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::fileio::file_write_at(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at", Raise::File(fh), || crate::api::fileio::file_write_at_c(fh, offset, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1619,7 +1619,7 @@ pub unsafe extern "C" fn MPI_File_write_at_c(fh: MPI_File, offset: MPI_Offset, b
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::fileio::file_write_at_all(fh, offset, buf, count, datatype, status))
+    entry::call("MPI_File_write_at_all", Raise::File(fh), || crate::api::fileio::file_write_at_all_c(fh, offset, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1635,7 +1635,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_c(fh: MPI_File, offset: MPI_Offse
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_at_all_begin(fh, offset, buf, count, datatype))
+    entry::call("MPI_File_write_at_all_begin", Raise::File(fh), || crate::api::filesplit::file_write_at_all_begin_c(fh, offset, buf, count as MPI_Count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_at_all_begin(fh: MPI_File, offset: MPI_Offset, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1659,7 +1659,7 @@ pub unsafe extern "C" fn MPI_File_write_at_all_end(fh: MPI_File, buf: *const c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_ordered", Raise::File(fh), || crate::api::fileshared::file_write_ordered(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_ordered", Raise::File(fh), || crate::api::fileshared::file_write_ordered_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1675,7 +1675,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_c(fh: MPI_File, buf: *const c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
-    entry::call("MPI_File_write_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_write_ordered_begin(fh, buf, count, datatype))
+    entry::call("MPI_File_write_ordered_begin", Raise::File(fh), || crate::api::filesplit::file_write_ordered_begin_c(fh, buf, count as MPI_Count, datatype))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_ordered_begin(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype) -> c_int {
@@ -1699,7 +1699,7 @@ pub unsafe extern "C" fn MPI_File_write_ordered_end(fh: MPI_File, buf: *const c_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_File_write_shared", Raise::File(fh), || crate::api::fileshared::file_write_shared(fh, buf, count, datatype, status))
+    entry::call("MPI_File_write_shared", Raise::File(fh), || crate::api::fileshared::file_write_shared_c(fh, buf, count as MPI_Count, datatype, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_File_write_shared(fh: MPI_File, buf: *const c_void, count: c_int, datatype: MPI_Datatype, status: *mut MPI_Status) -> c_int {
@@ -1755,7 +1755,7 @@ pub unsafe extern "C" fn MPI_Gather_c(sendbuf: *const c_void, sendcount: MPI_Cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Gather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Gather_init", Raise::Comm(comm), || crate::api::icoll::gather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
+    entry::call("MPI_Gather_init", Raise::Comm(comm), || crate::api::icoll::gather_init_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Gather_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -1803,7 +1803,7 @@ pub unsafe extern "C" fn MPI_Gatherv_init_c(sendbuf: *const c_void, sendcount: M
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
-    entry::call("MPI_Get", Raise::Win(win), || crate::api::rma::get(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win))
+    entry::call("MPI_Get", Raise::Win(win), || crate::api::rma::get_c(origin_addr, origin_count as MPI_Count, origin_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
@@ -1819,7 +1819,7 @@ pub unsafe extern "C" fn MPI_Get_c(origin_addr: *mut c_void, origin_count: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Get_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
-    entry::call("MPI_Get_accumulate", Raise::Win(win), || crate::api::rma::get_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win))
+    entry::call("MPI_Get_accumulate", Raise::Win(win), || crate::api::rma::get_accumulate_c(origin_addr, origin_count as MPI_Count, origin_datatype, result_addr, result_count as MPI_Count, result_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, op, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Get_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win) -> c_int {
@@ -2083,7 +2083,7 @@ pub unsafe extern "C" fn MPI_Group_union(group1: MPI_Group, group2: MPI_Group, n
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iallgather", Raise::Comm(comm), || crate::api::icoll::iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
+    entry::call("MPI_Iallgather", Raise::Comm(comm), || crate::api::icoll::iallgather_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallgather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2115,7 +2115,7 @@ pub unsafe extern "C" fn MPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iallreduce", Raise::Comm(comm), || crate::api::icollreduce::iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iallreduce", Raise::Comm(comm), || crate::api::icollreduce::iallreduce_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2131,7 +2131,7 @@ pub unsafe extern "C" fn MPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ialltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ialltoall", Raise::Comm(comm), || crate::api::icoll::ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request))
+    entry::call("MPI_Ialltoall", Raise::Comm(comm), || crate::api::icoll::ialltoall_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ialltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2187,7 +2187,7 @@ pub unsafe extern "C" fn MPI_Ibarrier(comm: MPI_Comm, request: *mut MPI_Request)
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibcast(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ibcast", Raise::Comm(comm), || crate::api::icoll::ibcast(buffer, count, datatype, root, comm, request))
+    entry::call("MPI_Ibcast", Raise::Comm(comm), || crate::api::icoll::ibcast_c(buffer, count as MPI_Count, datatype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibcast(buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2203,7 +2203,7 @@ pub unsafe extern "C" fn MPI_Ibcast_c(buffer: *mut c_void, count: MPI_Count, dat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ibsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ibsend", Raise::Comm(comm), || crate::api::p2p::ibsend(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Ibsend", Raise::Comm(comm), || crate::api::p2p::ibsend_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ibsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2219,7 +2219,7 @@ pub unsafe extern "C" fn MPI_Ibsend_c(buf: *const c_void, count: MPI_Count, data
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iexscan", Raise::Comm(comm), || crate::api::icollreduce::iexscan(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iexscan", Raise::Comm(comm), || crate::api::icollreduce::iexscan_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2235,7 +2235,7 @@ pub unsafe extern "C" fn MPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_v
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Igather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Igather", Raise::Comm(comm), || crate::api::icoll::igather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
+    entry::call("MPI_Igather", Raise::Comm(comm), || crate::api::icoll::igather_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Igather(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2275,7 +2275,7 @@ pub unsafe extern "C" fn MPI_Improbe(source: c_int, tag: c_int, comm: MPI_Comm, 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Imrecv", Raise::Default, || crate::api::probe::imrecv(buf, count, datatype, message, request))
+    entry::call("MPI_Imrecv", Raise::Default, || crate::api::probe::imrecv_c(buf, count as MPI_Count, datatype, message, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Imrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request) -> c_int {
@@ -2515,7 +2515,7 @@ pub unsafe extern "C" fn MPI_Iprobe(source: c_int, tag: c_int, comm: MPI_Comm, f
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Irecv", Raise::Comm(comm), || crate::api::p2p::irecv(buf, count, datatype, source, tag, comm, request))
+    entry::call("MPI_Irecv", Raise::Comm(comm), || crate::api::p2p::irecv_c(buf, count as MPI_Count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2531,7 +2531,7 @@ pub unsafe extern "C" fn MPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatyp
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce", Raise::Comm(comm), || crate::api::icollreduce::ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request))
+    entry::call("MPI_Ireduce", Raise::Comm(comm), || crate::api::icollreduce::ireduce_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2563,7 +2563,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: 
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ireduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ireduce_scatter_block", Raise::Comm(comm), || crate::api::icollreduce::ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request))
+    entry::call("MPI_Ireduce_scatter_block", Raise::Comm(comm), || crate::api::icollreduce::ireduce_scatter_block_c(sendbuf, recvbuf, recvcount as MPI_Count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ireduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2579,7 +2579,7 @@ pub unsafe extern "C" fn MPI_Ireduce_scatter_block_c(sendbuf: *const c_void, rec
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Irsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Irsend", Raise::Comm(comm), || crate::api::p2p::irsend(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Irsend", Raise::Comm(comm), || crate::api::p2p::irsend_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Irsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2603,7 +2603,7 @@ pub unsafe extern "C" fn MPI_Is_thread_main(flag: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iscan", Raise::Comm(comm), || crate::api::icollreduce::iscan(sendbuf, recvbuf, count, datatype, op, comm, request))
+    entry::call("MPI_Iscan", Raise::Comm(comm), || crate::api::icollreduce::iscan_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2619,7 +2619,7 @@ pub unsafe extern "C" fn MPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_voi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Iscatter(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Iscatter", Raise::Comm(comm), || crate::api::icoll::iscatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request))
+    entry::call("MPI_Iscatter", Raise::Comm(comm), || crate::api::icoll::iscatter_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, root, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Iscatter(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2651,7 +2651,7 @@ pub unsafe extern "C" fn MPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isend", Raise::Comm(comm), || crate::api::p2p::isend(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Isend", Raise::Comm(comm), || crate::api::p2p::isend_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2667,7 +2667,7 @@ pub unsafe extern "C" fn MPI_Isend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::sendrecv::isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_c(sendbuf, sendcount as MPI_Count, sendtype, dest, sendtag, recvbuf, recvcount as MPI_Count, recvtype, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2683,7 +2683,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_c(sendbuf: *const c_void, sendcount: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, request))
+    entry::call("MPI_Isendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::isendrecv_replace_c(buf, count as MPI_Count, datatype, dest, sendtag, source, recvtag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2699,7 +2699,7 @@ pub unsafe extern "C" fn MPI_Isendrecv_replace_c(buf: *mut c_void, count: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Issend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Issend", Raise::Comm(comm), || crate::api::p2p::issend(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Issend", Raise::Comm(comm), || crate::api::p2p::issend_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Issend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -2747,7 +2747,7 @@ pub unsafe extern "C" fn MPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, m
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Mrecv", Raise::Default, || crate::api::probe::mrecv(buf, count, datatype, message, status))
+    entry::call("MPI_Mrecv", Raise::Default, || crate::api::probe::mrecv_c(buf, count as MPI_Count, datatype, message, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status) -> c_int {
@@ -3107,7 +3107,7 @@ pub unsafe extern "C" fn MPI_Publish_name(service_name: *const c_char, info: MPI
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Put(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
-    entry::call("MPI_Put", Raise::Win(win), || crate::api::rma::put(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win))
+    entry::call("MPI_Put", Raise::Win(win), || crate::api::rma::put_c(origin_addr, origin_count as MPI_Count, origin_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Put(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win) -> c_int {
@@ -3131,7 +3131,7 @@ pub unsafe extern "C" fn MPI_Query_thread(provided: *mut c_int) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Raccumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Raccumulate", Raise::Win(win), || crate::api::rma::raccumulate(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request))
+    entry::call("MPI_Raccumulate", Raise::Win(win), || crate::api::rma::raccumulate_c(origin_addr, origin_count as MPI_Count, origin_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, op, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Raccumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3147,7 +3147,7 @@ pub unsafe extern "C" fn MPI_Raccumulate_c(origin_addr: *const c_void, origin_co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Recv", Raise::Comm(comm), || crate::api::p2p::recv(buf, count, datatype, source, tag, comm, status))
+    entry::call("MPI_Recv", Raise::Comm(comm), || crate::api::p2p::recv_c(buf, count as MPI_Count, datatype, source, tag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3163,7 +3163,7 @@ pub unsafe extern "C" fn MPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Recv_init(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Recv_init", Raise::Comm(comm), || crate::api::p2p::recv_init(buf, count, datatype, source, tag, comm, request))
+    entry::call("MPI_Recv_init", Raise::Comm(comm), || crate::api::p2p::recv_init_c(buf, count as MPI_Count, datatype, source, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv_init(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3179,7 +3179,7 @@ pub unsafe extern "C" fn MPI_Recv_init_c(buf: *mut c_void, count: MPI_Count, dat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Reduce", Raise::Comm(comm), || crate::api::coll::reduce(sendbuf, recvbuf, count, datatype, op, root, comm))
+    entry::call("MPI_Reduce", Raise::Comm(comm), || crate::api::coll::reduce_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, root, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm) -> c_int {
@@ -3195,7 +3195,7 @@ pub unsafe extern "C" fn MPI_Reduce_c(sendbuf: *const c_void, recvbuf: *mut c_vo
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_init", Raise::Comm(comm), || crate::api::icollreduce::reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request))
+    entry::call("MPI_Reduce_init", Raise::Comm(comm), || crate::api::icollreduce::reduce_init_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3211,7 +3211,7 @@ pub unsafe extern "C" fn MPI_Reduce_init_c(sendbuf: *const c_void, recvbuf: *mut
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_local(inbuf: *const c_void, inoutbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op) -> c_int {
-    entry::call("MPI_Reduce_local", Raise::Default, || crate::api::op::reduce_local(inbuf, inoutbuf, count, datatype, op))
+    entry::call("MPI_Reduce_local", Raise::Default, || crate::api::op::reduce_local_c(inbuf, inoutbuf, count as MPI_Count, datatype, op))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_local(inbuf: *const c_void, inoutbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op) -> c_int {
@@ -3243,7 +3243,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_c(sendbuf: *const c_void, recvbuf: *
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Reduce_scatter_block", Raise::Comm(comm), || crate::api::coll::reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm))
+    entry::call("MPI_Reduce_scatter_block", Raise::Comm(comm), || crate::api::coll::reduce_scatter_block_c(sendbuf, recvbuf, recvcount as MPI_Count, datatype, op, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm) -> c_int {
@@ -3259,7 +3259,7 @@ pub unsafe extern "C" fn MPI_Reduce_scatter_block_c(sendbuf: *const c_void, recv
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Reduce_scatter_block_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Reduce_scatter_block_init", Raise::Comm(comm), || crate::api::icollreduce::reduce_scatter_block_init(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request))
+    entry::call("MPI_Reduce_scatter_block_init", Raise::Comm(comm), || crate::api::icollreduce::reduce_scatter_block_init_c(sendbuf, recvbuf, recvcount as MPI_Count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Reduce_scatter_block_init(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3371,7 +3371,7 @@ pub unsafe extern "C" fn MPI_Request_get_status_some(incount: c_int, array_of_re
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rget(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Rget", Raise::Win(win), || crate::api::rma::rget(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request))
+    entry::call("MPI_Rget", Raise::Win(win), || crate::api::rma::rget_c(origin_addr, origin_count as MPI_Count, origin_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rget(origin_addr: *mut c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3387,7 +3387,7 @@ pub unsafe extern "C" fn MPI_Rget_c(origin_addr: *mut c_void, origin_count: MPI_
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rget_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Rget_accumulate", Raise::Win(win), || crate::api::rma::rget_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request))
+    entry::call("MPI_Rget_accumulate", Raise::Win(win), || crate::api::rma::rget_accumulate_c(origin_addr, origin_count as MPI_Count, origin_datatype, result_addr, result_count as MPI_Count, result_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, op, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rget_accumulate(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, result_addr: *mut c_void, result_count: c_int, result_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, op: MPI_Op, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3403,7 +3403,7 @@ pub unsafe extern "C" fn MPI_Rget_accumulate_c(origin_addr: *const c_void, origi
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rput(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Rput", Raise::Win(win), || crate::api::rma::rput(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request))
+    entry::call("MPI_Rput", Raise::Win(win), || crate::api::rma::rput_c(origin_addr, origin_count as MPI_Count, origin_datatype, target_rank, target_disp, target_count as MPI_Count, target_datatype, win, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rput(origin_addr: *const c_void, origin_count: c_int, origin_datatype: MPI_Datatype, target_rank: c_int, target_disp: MPI_Aint, target_count: c_int, target_datatype: MPI_Datatype, win: MPI_Win, request: *mut MPI_Request) -> c_int {
@@ -3419,7 +3419,7 @@ pub unsafe extern "C" fn MPI_Rput_c(origin_addr: *const c_void, origin_count: MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Rsend", Raise::Comm(comm), || crate::api::p2p::rsend(buf, count, datatype, dest, tag, comm))
+    entry::call("MPI_Rsend", Raise::Comm(comm), || crate::api::p2p::rsend_c(buf, count as MPI_Count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3435,7 +3435,7 @@ pub unsafe extern "C" fn MPI_Rsend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Rsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Rsend_init", Raise::Comm(comm), || crate::api::p2p::rsend_init(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Rsend_init", Raise::Comm(comm), || crate::api::p2p::rsend_init_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Rsend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3467,7 +3467,7 @@ pub unsafe extern "C" fn MPI_Scan_c(sendbuf: *const c_void, recvbuf: *mut c_void
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Scan_init", Raise::Comm(comm), || crate::api::icollreduce::scan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request))
+    entry::call("MPI_Scan_init", Raise::Comm(comm), || crate::api::icollreduce::scan_init_c(sendbuf, recvbuf, count as MPI_Count, datatype, op, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scan_init(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3499,7 +3499,7 @@ pub unsafe extern "C" fn MPI_Scatter_c(sendbuf: *const c_void, sendcount: MPI_Co
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Scatter_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Scatter_init", Raise::Comm(comm), || crate::api::icoll::scatter_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request))
+    entry::call("MPI_Scatter_init", Raise::Comm(comm), || crate::api::icoll::scatter_init_c(sendbuf, sendcount as MPI_Count, sendtype, recvbuf, recvcount as MPI_Count, recvtype, root, comm, info, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Scatter_init(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, info: MPI_Info, request: *mut MPI_Request) -> c_int {
@@ -3547,7 +3547,7 @@ pub unsafe extern "C" fn MPI_Scatterv_init_c(sendbuf: *const c_void, sendcounts:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Send", Raise::Comm(comm), || crate::api::p2p::send(buf, count, datatype, dest, tag, comm))
+    entry::call("MPI_Send", Raise::Comm(comm), || crate::api::p2p::send_c(buf, count as MPI_Count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3563,7 +3563,7 @@ pub unsafe extern "C" fn MPI_Send_c(buf: *const c_void, count: MPI_Count, dataty
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Send_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Send_init", Raise::Comm(comm), || crate::api::p2p::send_init(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Send_init", Raise::Comm(comm), || crate::api::p2p::send_init_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Send_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3579,7 +3579,7 @@ pub unsafe extern "C" fn MPI_Send_init_c(buf: *const c_void, count: MPI_Count, d
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::sendrecv::sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_c(sendbuf, sendcount as MPI_Count, sendtype, dest, sendtag, recvbuf, recvcount as MPI_Count, recvtype, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv(sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3595,7 +3595,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_C
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status))
+    entry::call("MPI_Sendrecv_replace", Raise::Comm(comm), || crate::api::sendrecv::sendrecv_replace_c(buf, count as MPI_Count, datatype, dest, sendtag, source, recvtag, comm, status))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Sendrecv_replace(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
@@ -3611,7 +3611,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Cou
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
-    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::bsendbuf::session_attach_buffer(session, buffer, size))
+    entry::call("MPI_Session_attach_buffer", Raise::Session(session), || crate::api::bsendbuf::session_attach_buffer_c(session, buffer, size as MPI_Count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Session_attach_buffer(session: MPI_Session, buffer: *mut c_void, size: c_int) -> c_int {
@@ -3747,7 +3747,7 @@ pub unsafe extern "C" fn MPI_Session_set_errhandler(session: MPI_Session, errhan
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
-    entry::call("MPI_Ssend", Raise::Comm(comm), || crate::api::p2p::ssend(buf, count, datatype, dest, tag, comm))
+    entry::call("MPI_Ssend", Raise::Comm(comm), || crate::api::p2p::ssend_c(buf, count as MPI_Count, datatype, dest, tag, comm))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm) -> c_int {
@@ -3763,7 +3763,7 @@ pub unsafe extern "C" fn MPI_Ssend_c(buf: *const c_void, count: MPI_Count, datat
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Ssend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    entry::call("MPI_Ssend_init", Raise::Comm(comm), || crate::api::p2p::ssend_init(buf, count, datatype, dest, tag, comm, request))
+    entry::call("MPI_Ssend_init", Raise::Comm(comm), || crate::api::p2p::ssend_init_c(buf, count as MPI_Count, datatype, dest, tag, comm, request))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Ssend_init(buf: *const c_void, count: c_int, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
@@ -3827,7 +3827,7 @@ pub unsafe extern "C" fn MPI_Status_set_cancelled(status: *mut MPI_Status, flag:
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Status_set_elements(status: *mut MPI_Status, datatype: MPI_Datatype, count: c_int) -> c_int {
-    entry::call("MPI_Status_set_elements", Raise::Default, || crate::api::status::status_set_elements(status, datatype, count))
+    entry::call("MPI_Status_set_elements", Raise::Default, || crate::api::status::status_set_elements_c(status, datatype, count as MPI_Count))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Status_set_elements(status: *mut MPI_Status, datatype: MPI_Datatype, count: c_int) -> c_int {
@@ -4395,7 +4395,7 @@ pub unsafe extern "C" fn MPI_Waitsome(incount: c_int, array_of_requests: *mut MP
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_allocate(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
-    entry::call("MPI_Win_allocate", Raise::Comm(comm), || crate::api::win::win_allocate(size, disp_unit, info, comm, baseptr, win))
+    entry::call("MPI_Win_allocate", Raise::Comm(comm), || crate::api::win::win_allocate_c(size, disp_unit as MPI_Aint, info, comm, baseptr, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_allocate(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
@@ -4411,7 +4411,7 @@ pub unsafe extern "C" fn MPI_Win_allocate_c(size: MPI_Aint, disp_unit: MPI_Aint,
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_allocate_shared(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
-    entry::call("MPI_Win_allocate_shared", Raise::Comm(comm), || crate::api::win::win_allocate_shared(size, disp_unit, info, comm, baseptr, win))
+    entry::call("MPI_Win_allocate_shared", Raise::Comm(comm), || crate::api::win::win_allocate_shared_c(size, disp_unit as MPI_Aint, info, comm, baseptr, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_allocate_shared(size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, baseptr: *mut c_void, win: *mut MPI_Win) -> c_int {
@@ -4451,7 +4451,7 @@ pub unsafe extern "C" fn MPI_Win_complete(win: MPI_Win) -> c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn PMPI_Win_create(base: *mut c_void, size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {
-    entry::call("MPI_Win_create", Raise::Comm(comm), || crate::api::win::win_create(base, size, disp_unit, info, comm, win))
+    entry::call("MPI_Win_create", Raise::Comm(comm), || crate::api::win::win_create_c(base, size, disp_unit as MPI_Aint, info, comm, win))
 }
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Win_create(base: *mut c_void, size: MPI_Aint, disp_unit: c_int, info: MPI_Info, comm: MPI_Comm, win: *mut MPI_Win) -> c_int {

@@ -347,11 +347,14 @@ impl Inbox {
             Body::Spill(n) => Some(ns.tagged(ctx, self.rank).spill(n)),
         };
         if let Some(key) = key {
-            let mut scratch = Vec::new();
+            let mut scratch = if fits {
+                Vec::new()
+            } else {
+                discard_buffer(&env, buf.len())?
+            };
             let into: &mut [u8] = if fits {
                 &mut buf[..env.len]
             } else {
-                scratch.resize(env.len, 0);
                 &mut scratch
             };
             let mut take = [Take {
@@ -510,6 +513,26 @@ impl Inbox {
     }
 }
 
+/// A buffer for reading a message that does not fit the receive buffer, only to discard it. Its
+/// length comes from the store, so a length this process cannot allocate fails the receive (as
+/// truncated, the message left in the store) instead of aborting the process.
+fn discard_buffer(env: &Envelope, room: usize) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(env.len).map_err(|_| {
+        Error::new(
+            ErrorKind::Truncated,
+            format!(
+                "message from peer {} with tag {} has {} bytes, the receive buffer only {}; it \
+                 cannot be read to be discarded (no memory for it) and stays in the store until \
+                 finalize",
+                env.src, env.tag, env.len, room
+            ),
+        )
+    })?;
+    v.resize(env.len, 0);
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,5 +598,19 @@ mod tests {
                 mask: !0 ^ 4
             }
         ));
+    }
+
+    #[test]
+    fn a_truncated_message_too_large_to_hold_fails_instead_of_aborting() {
+        let env = |len| Envelope {
+            src: 1,
+            tag: 7,
+            len,
+            body: Body::Data(0),
+        };
+        assert_eq!(discard_buffer(&env(5), 4).unwrap().len(), 5);
+        let e = discard_buffer(&env(usize::MAX / 2), 4).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Truncated);
+        assert!(e.to_string().contains("stays in the store"), "{e}");
     }
 }
