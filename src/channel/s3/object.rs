@@ -305,6 +305,61 @@ pub async fn delete(s3: &Arc<S3>, keys: Vec<String>) -> std::result::Result<(), 
     Ok(())
 }
 
+/// The whole object at `key` (one request, for small objects) with its ETag (`Ok(None)`: it does
+/// not exist).
+pub async fn get_versioned(
+    s3: &Arc<S3>,
+    key: &str,
+) -> std::result::Result<Option<(Bytes, String)>, Fail> {
+    let r = s3
+        .retrying(&format!("reading {key}"), || async {
+            let out = s3
+                .client
+                .get_object()
+                .bucket(&s3.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| s3.classify(e))?;
+            let etag = out.e_tag().unwrap_or("").to_string();
+            let body = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| Fail::Transient(format!("reading the body of {key}: {e}")))?
+                .into_bytes();
+            Ok((body, etag))
+        })
+        .await;
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Fail::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the object at `key` with `body` (one request, for small objects) only while it is
+/// still the version `etag` (If-Match): of racing replacements exactly one succeeds, the others
+/// fail with [`Fail::Exists`] ([`Fail::NotFound`] when the object is gone).
+pub async fn replace(
+    s3: &Arc<S3>,
+    key: &str,
+    body: Bytes,
+    etag: &str,
+) -> std::result::Result<(), Fail> {
+    s3.retrying(&format!("replacing {key}"), || {
+        let req = s3
+            .client
+            .put_object()
+            .bucket(&s3.bucket)
+            .key(key)
+            .if_match(etag)
+            .body(ByteStream::from(body.clone()));
+        async move { req.send().await.map(|_| ()).map_err(|e| s3.classify(e)) }
+    })
+    .await
+}
+
 /// The whole object at `key` as raw bytes (`Ok(None)`: it does not exist).
 pub async fn get_raw(s3: &Arc<S3>, key: &str) -> std::result::Result<Option<Bytes>, Fail> {
     match get_range(s3, key, None).await {
