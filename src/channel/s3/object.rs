@@ -157,6 +157,24 @@ async fn get_range(
     key: &str,
     range: Option<(usize, usize)>,
 ) -> std::result::Result<(Bytes, usize), Fail> {
+    get_one(s3, key, range).await.map(|g| (g.bytes, g.total))
+}
+
+/// What one GET returned.
+struct Got {
+    bytes: Bytes,
+    /// The object's total size.
+    total: usize,
+    /// The object's ETag (its version, for If-Match).
+    etag: String,
+}
+
+/// One GET of `key`, optionally of the byte range `range` (inclusive end).
+async fn get_one(
+    s3: &Arc<S3>,
+    key: &str,
+    range: Option<(usize, usize)>,
+) -> std::result::Result<Got, Fail> {
     s3.retrying(&format!("reading {key}"), || async {
         let mut req = s3.client.get_object().bucket(&s3.bucket).key(key);
         if let Some((a, b)) = range {
@@ -165,13 +183,14 @@ async fn get_range(
         let out = req.send().await.map_err(|e| s3.classify(e))?;
         let total = format::total_size(key, out.content_range(), out.content_length())
             .map_err(Fail::Fatal)?;
-        let body = out
+        let etag = out.e_tag().unwrap_or("").to_string();
+        let bytes = out
             .body
             .collect()
             .await
             .map_err(|e| Fail::Transient(format!("reading the body of {key}: {e}")))?
             .into_bytes();
-        Ok((body, total))
+        Ok(Got { bytes, total, etag })
     })
     .await
 }
@@ -311,28 +330,8 @@ pub async fn get_versioned(
     s3: &Arc<S3>,
     key: &str,
 ) -> std::result::Result<Option<(Bytes, String)>, Fail> {
-    let r = s3
-        .retrying(&format!("reading {key}"), || async {
-            let out = s3
-                .client
-                .get_object()
-                .bucket(&s3.bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| s3.classify(e))?;
-            let etag = out.e_tag().unwrap_or("").to_string();
-            let body = out
-                .body
-                .collect()
-                .await
-                .map_err(|e| Fail::Transient(format!("reading the body of {key}: {e}")))?
-                .into_bytes();
-            Ok((body, etag))
-        })
-        .await;
-    match r {
-        Ok(v) => Ok(Some(v)),
+    match get_one(s3, key, None).await {
+        Ok(g) => Ok(Some((g.bytes, g.etag))),
         Err(Fail::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
