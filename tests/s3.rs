@@ -237,3 +237,53 @@ fn server_stopped_during_gather() {
         }
     });
 }
+
+/// A rank claim left by a run that crashed (its lease over) is taken over by the next process of
+/// that rank, and of processes racing for it exactly one wins: the others are refused as for a
+/// live claim (the takeover replaces only the lapsed version of the claim object).
+#[test]
+fn a_lapsed_rank_claim_is_taken_over_by_one_process() {
+    let server = S3Server::start();
+    let cfg = server.config();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // The claim body: owner, when claimed, when the lease ended (unix ms).
+    let lapsed = format!(
+        "{:016x} {} {}",
+        0xdead_u64,
+        now_ms - 120_000,
+        now_ms - 60_000
+    );
+    for round in 0..4 {
+        let name = unique_name(&format!("lapsed{round}"));
+        server
+            .admin()
+            .put(&format!("fmi:{name}:rank:0"), lapsed.clone().into())
+            .unwrap();
+        // Eight processes start as rank 0 of a one-process communicator at once.
+        let results: Vec<_> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| {
+                    let (cfg, name) = (cfg.clone(), name.clone());
+                    s.spawn(move || {
+                        let r = Communicator::new(0, 1, cfg, &name, 128);
+                        // Hold the rank until every contender has tried.
+                        std::thread::sleep(Duration::from_millis(1500));
+                        r.map(|c| c.finalize())
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "round {round}: {won} processes hold rank 0");
+        for r in &results {
+            match r {
+                Ok(fin) => assert!(fin.is_ok(), "finalize: {fin:?}"),
+                Err(e) => assert_eq!(e.kind(), ErrorKind::RankTaken, "{e}"),
+            }
+        }
+    }
+}

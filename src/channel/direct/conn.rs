@@ -2,6 +2,7 @@
 //! from the current call (bytes ahead, a parked header, a message being read, collective
 //! messages read ahead), and the state one transport's lock guards ([`Core`]).
 
+use super::ahead::Ahead;
 use super::engine::Rx;
 use super::frame::Header;
 use super::matching::{Envelope, Matcher};
@@ -34,9 +35,10 @@ pub struct Conn {
     pub link: super::mesh::Link,
     /// Set when a failure left the byte stream in an unknown state; the connection is then unusable.
     pub broken: Option<String>,
-    /// Bytes already read from the stream that belong to later messages (read past the end of a
-    /// message that was shorter than its receive buffer); served before the stream.
-    pub pending: Vec<u8>,
+    /// Bytes already read from the stream that belong to later messages (read ahead with a
+    /// header, or past the end of a message that was shorter than its receive buffer); served
+    /// before the stream.
+    pub pending: Ahead,
     /// A header read whose payload is still in the stream: a collective message that did not
     /// fit the unexpected-message bound, or a point-to-point message parked by the matcher. The
     /// stream is not read further until a call consumes it.
@@ -146,7 +148,7 @@ impl Conn {
             stream,
             link,
             broken: None,
-            pending: Vec::new(),
+            pending: Ahead::default(),
             head: None,
             stash: None,
             early: VecDeque::new(),

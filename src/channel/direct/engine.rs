@@ -1,6 +1,7 @@
 //! Progress engine: drives several framed sends and receives on non-blocking sockets at once,
 //! busy-polling briefly and then blocking in poll(2) until a deadline.
 
+use super::ahead::Ahead;
 use super::conn::{Conn, Core, Into, Stash};
 use super::frame::{self, Header, Kind, HEADER_LEN};
 use super::matching::{Arrival, Envelope, Matcher};
@@ -369,7 +370,7 @@ fn timeout_error(conns: &mut [Option<Conn>], xfers: &[Xfer<'_>], st: &[State]) -
 /// What a receive sees of its connection besides the stream: bytes read ahead, a parked
 /// header, an unexpected message being read, and the matcher those go to.
 pub(super) struct Rx<'a> {
-    pub pending: &'a mut Vec<u8>,
+    pub pending: &'a mut Ahead,
     pub head: &'a mut Option<Header>,
     pub stash: &'a mut Option<Stash>,
     pub early: &'a mut VecDeque<(Header, Vec<u8>)>,
@@ -559,7 +560,7 @@ fn progress_recv(
                     // A collective message of another call (a collective this rank has not
                     // called yet, or another communicator's): read it ahead, so that this call's
                     // message behind it can be read. Its bytes read into `buf` go back first.
-                    rx.pending.splice(0..0, buf[..early].iter().copied());
+                    rx.pending.unread(&buf[..early]);
                     s.hdr_got = 0;
                     if set_aside(rx, h)? {
                         continue;
@@ -577,7 +578,7 @@ fn progress_recv(
                 }
                 if theirs || want.kind == Kind::Collective && h.kind == Kind::P2p {
                     // Not this call's message: its bytes read into `buf` go back to `pending`.
-                    rx.pending.splice(0..0, buf[..early].iter().copied());
+                    rx.pending.unread(&buf[..early]);
                     s.hdr_got = 0;
                     match divert(rx, h)? {
                         Arrival::Buffer => continue,
@@ -599,7 +600,7 @@ fn progress_recv(
                 s.len = Some(l);
                 if early > l {
                     // Read past a message shorter than the buffer: give the rest back.
-                    rx.pending.splice(0..0, buf[l..early].iter().copied());
+                    rx.pending.unread(&buf[l..early]);
                     early = l;
                 }
                 s.off = early;
@@ -629,9 +630,9 @@ fn progress_recv(
 
 /// Plain socket I/O: poll, sendmsg, vectored reads, the readers over a connection.
 mod io;
+pub(super) use super::ahead::read_vec;
 pub(super) use io::{
-    io_error, payload_read, poll_until, progress_send_any, read_vec, reader, send_nosignal,
-    RawReader,
+    io_error, payload_read, poll_until, progress_send_any, reader, send_nosignal, RawReader,
 };
 
 /// The same progress for TLS connections (relayed through a TLS rendezvous server): plaintext goes

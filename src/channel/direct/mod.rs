@@ -2,6 +2,7 @@
 //! server with hole punching, carrying length-framed messages: collective messages (checked by
 //! the call's tag) and point-to-point messages (matched by envelope, [`matching`]).
 
+mod ahead;
 mod background;
 mod conn;
 mod engine;

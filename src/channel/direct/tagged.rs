@@ -3,7 +3,8 @@
 //! the bytes (headers, unexpected payloads into the matcher's queue, the matched payload straight
 //! into the receive buffer) and waits in poll(2) until the call's deadline.
 //!
-//! Partial state survives between calls: header bytes wait in the connection's `pending`, an
+//! Partial state survives between calls: bytes read ahead (a header's, and what arrived with
+//! it) wait in the connection's `pending`, an
 //! unexpected payload being read in its `stash`, a parked header in its `head`.
 
 use super::conn::{Conn, Core};
@@ -14,7 +15,7 @@ use super::progress::{self, CoreGuard};
 use super::requests::{received as finish, Requests};
 use crate::channel::{MsgStatus, Source};
 use crate::error::{Error, ErrorKind, Result};
-use std::io::{ErrorKind as IoKind, Read};
+use std::io::ErrorKind as IoKind;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -134,22 +135,18 @@ pub(super) fn step(
             return Ok((Step::Blocked, moved));
         }
         while rx.pending.len() < HEADER_LEN {
-            let mut tmp = [0u8; HEADER_LEN];
-            let need = HEADER_LEN - rx.pending.len();
-            match r.read(&mut tmp[..need]) {
+            // One read brings the header and whatever else has arrived (the payload, the next
+            // messages), served from `pending` afterwards.
+            match rx.pending.fill(&mut r) {
                 Ok(0) => return Err(Error::new(ErrorKind::PeerLost, "connection closed by peer")),
-                Ok(n) => {
-                    rx.pending.extend_from_slice(&tmp[..n]);
-                    moved = true;
-                }
+                Ok(_) => moved = true,
                 Err(e) if e.kind() == IoKind::WouldBlock => return Ok((Step::Open, moved)),
                 Err(e) if e.kind() == IoKind::Interrupted => {}
                 Err(e) => return Err(engine::io_error(e, "receive")),
             }
         }
         let mut hb = [0u8; HEADER_LEN];
-        hb.copy_from_slice(&rx.pending[..HEADER_LEN]);
-        rx.pending.drain(..HEADER_LEN);
+        rx.pending.take_into(&mut hb, &mut []);
         let h = frame::decode(&hb)
             .ok_or_else(|| Error::channel("corrupt message header (bad magic)"))?;
         if h.kind == Kind::Collective {
@@ -586,4 +583,119 @@ fn moved_reqs(io: &mut Io<'_, '_>, peers: &[usize]) -> bool {
     progress::requests(&mut core.conns, &mut core.matcher, &mut core.reqs, &|p| {
         peers.contains(&p)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::conn::{Conn, Core, Wire};
+    use super::super::frame::{self, Header};
+    use super::super::matching::Matcher;
+    use super::super::progress;
+    use super::super::requests::Requests;
+    use crate::channel::request::RecvBuf;
+    use crate::channel::{Link, Source, TagSel};
+    use crate::rendezvous::tls::Stream;
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+
+    fn payload(i: usize) -> Vec<u8> {
+        let len = [0, 1, 8, 23, 24, 25, 1024, 3000][i % 8] + i % 5;
+        (0..len).map(|k| (i * 31 + k * 7) as u8).collect()
+    }
+
+    /// Many small frames sent back to back, cut into writes of odd sizes (headers split across
+    /// reads, several frames in one read), taken by non-blocking receives posted before and after
+    /// their messages arrive: every message arrives whole, once, in order, with its own bytes.
+    #[test]
+    fn small_frames_split_and_packed_arrive_whole_and_once() {
+        const N: usize = 600;
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut tx = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (rx, _) = l.accept().unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let mut wire = Vec::new();
+        for i in 0..N {
+            let p = payload(i);
+            let tag = (i % 3) as u32;
+            wire.extend_from_slice(&frame::encode(&Header::p2p(7, tag, p.len() as u64)));
+            wire.extend_from_slice(&p);
+        }
+        let writer = std::thread::spawn(move || {
+            let cuts = [1usize, 5, 23, 24, 25, 47, 3, 4096, 11, 70_000, 2];
+            let (mut at, mut k) = (0, 0);
+            while at < wire.len() {
+                let n = cuts[k % cuts.len()].min(wire.len() - at);
+                tx.write_all(&wire[at..at + n]).unwrap();
+                tx.flush().unwrap();
+                at += n;
+                k += 1;
+                if k % 4 == 0 {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+            tx
+        });
+        let conn = Conn::new(
+            Wire {
+                raw: Stream::Plain(rx),
+                seal: None,
+            },
+            Link::Direct,
+        );
+        let mut core = Core {
+            conns: vec![None, Some(conn)],
+            matcher: Matcher::new(1 << 20),
+            reqs: Requests::new(2),
+            driving: false,
+        };
+        let mut bufs: Vec<Vec<u8>> = (0..N).map(|i| vec![0xEE; payload(i).len() + 3]).collect();
+        let mut ids = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut posted = 0;
+        let mut results = vec![None; N];
+        while results.iter().any(Option::is_none) {
+            assert!(Instant::now() < deadline, "messages did not arrive");
+            // Receives posted in bursts: some messages arrive before theirs (unexpected).
+            let upto = (posted + 37).min(N);
+            for (i, b) in bufs.iter_mut().enumerate().take(upto).skip(posted) {
+                // SAFETY: each buffer outlives its request (checked before the end of the test).
+                let buf = unsafe { RecvBuf::new(b.as_mut_ptr(), b.len()) };
+                let tag = TagSel::Tag((i % 3) as u32);
+                ids.push(progress::post_recv(&mut core, 0, 7, buf, Source::Rank(1), tag).unwrap());
+            }
+            posted = upto;
+            let Core {
+                conns,
+                matcher,
+                reqs,
+                ..
+            } = &mut core;
+            progress::requests(conns, matcher, reqs, &|_| false);
+            for (i, id) in ids.iter().enumerate() {
+                if results[i].is_none() {
+                    results[i] = core.reqs.result(*id);
+                }
+            }
+            assert!(core.conns[1].as_ref().unwrap().broken.is_none());
+        }
+        let _tx = writer.join().unwrap();
+        for (i, r) in results.into_iter().enumerate() {
+            let st = r.unwrap().unwrap();
+            let p = payload(i);
+            assert_eq!(
+                (st.source, st.tag, st.bytes),
+                (1, (i % 3) as u32, p.len()),
+                "message {i}"
+            );
+            assert_eq!(&bufs[i][..p.len()], &p[..], "message {i}'s bytes");
+            assert_eq!(
+                &bufs[i][p.len()..],
+                &[0xEE; 3],
+                "message {i} wrote past its end"
+            );
+        }
+        let c = core.conns[1].as_ref().unwrap();
+        assert!(c.pending.is_empty() && c.stash.is_none() && c.head.is_none());
+    }
 }

@@ -1,9 +1,9 @@
 //! Rank claims on S3 ([`crate::channel::store::StoreTransport::claim`]): an object created with
 //! `If-None-Match: *` (of racing creators exactly one succeeds) holding its owner and when its
 //! lease ends. S3 has no expiry of its own at this scale, so a claimant that finds a claim whose
-//! lease ended (its run crashed without releasing it) deletes it and claims again; two such
-//! takeovers racing on one stale claim can both succeed (S3 has no atomic compare-and-delete we
-//! rely on), a window that only opens after a crash.
+//! lease ended (its run crashed without releasing it) takes it over by replacing that version
+//! of the object (If-Match on its ETag): of takeovers racing on one stale claim exactly one
+//! succeeds, as of racing first claims.
 
 use super::client::{Fail, S3};
 use super::object;
@@ -40,10 +40,10 @@ pub async fn claim(s3: &Arc<S3>, key: &str, owner: u64) -> Result<Option<String>
             Err(Fail::Exists) => {}
             Err(f) => return Err(s3.final_error(f, "claiming a rank")),
         }
-        let held = object::get_raw(s3, key)
+        let held = object::get_versioned(s3, key)
             .await
             .map_err(|f| s3.final_error(f, "reading a rank claim"))?;
-        let Some(held) = held else {
+        let Some((held, etag)) = held else {
             continue; // released meanwhile: claim again
         };
         // A retried request whose first attempt landed finds its own claim.
@@ -62,9 +62,12 @@ pub async fn claim(s3: &Arc<S3>, key: &str, owner: u64) -> Result<Option<String>
             // Lapsed (or unreadable): its run ended without releasing it.
             _ => {
                 tracing::info!("rank claim {key}: the lease of its holder ended; taking it over");
-                object::delete(s3, vec![key.to_string()])
-                    .await
-                    .map_err(|f| s3.final_error(f, "deleting a lapsed rank claim"))?;
+                match object::replace(s3, key, body(owner, since), &etag).await {
+                    Ok(()) => return Ok(None),
+                    // Another claimant replaced or released that version first: look again.
+                    Err(Fail::Exists) | Err(Fail::NotFound) => {}
+                    Err(f) => return Err(s3.final_error(f, "taking over a lapsed rank claim")),
+                }
             }
         }
     }

@@ -157,6 +157,24 @@ async fn get_range(
     key: &str,
     range: Option<(usize, usize)>,
 ) -> std::result::Result<(Bytes, usize), Fail> {
+    get_one(s3, key, range).await.map(|g| (g.bytes, g.total))
+}
+
+/// What one GET returned.
+struct Got {
+    bytes: Bytes,
+    /// The object's total size.
+    total: usize,
+    /// The object's ETag (its version, for If-Match).
+    etag: String,
+}
+
+/// One GET of `key`, optionally of the byte range `range` (inclusive end).
+async fn get_one(
+    s3: &Arc<S3>,
+    key: &str,
+    range: Option<(usize, usize)>,
+) -> std::result::Result<Got, Fail> {
     s3.retrying(&format!("reading {key}"), || async {
         let mut req = s3.client.get_object().bucket(&s3.bucket).key(key);
         if let Some((a, b)) = range {
@@ -165,13 +183,14 @@ async fn get_range(
         let out = req.send().await.map_err(|e| s3.classify(e))?;
         let total = format::total_size(key, out.content_range(), out.content_length())
             .map_err(Fail::Fatal)?;
-        let body = out
+        let etag = out.e_tag().unwrap_or("").to_string();
+        let bytes = out
             .body
             .collect()
             .await
             .map_err(|e| Fail::Transient(format!("reading the body of {key}: {e}")))?
             .into_bytes();
-        Ok((body, total))
+        Ok(Got { bytes, total, etag })
     })
     .await
 }
@@ -303,6 +322,41 @@ pub async fn delete(s3: &Arc<S3>, keys: Vec<String>) -> std::result::Result<(), 
         }
     }
     Ok(())
+}
+
+/// The whole object at `key` (one request, for small objects) with its ETag (`Ok(None)`: it does
+/// not exist).
+pub async fn get_versioned(
+    s3: &Arc<S3>,
+    key: &str,
+) -> std::result::Result<Option<(Bytes, String)>, Fail> {
+    match get_one(s3, key, None).await {
+        Ok(g) => Ok(Some((g.bytes, g.etag))),
+        Err(Fail::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the object at `key` with `body` (one request, for small objects) only while it is
+/// still the version `etag` (If-Match): of racing replacements exactly one succeeds, the others
+/// fail with [`Fail::Exists`] ([`Fail::NotFound`] when the object is gone).
+pub async fn replace(
+    s3: &Arc<S3>,
+    key: &str,
+    body: Bytes,
+    etag: &str,
+) -> std::result::Result<(), Fail> {
+    s3.retrying(&format!("replacing {key}"), || {
+        let req = s3
+            .client
+            .put_object()
+            .bucket(&s3.bucket)
+            .key(key)
+            .if_match(etag)
+            .body(ByteStream::from(body.clone()));
+        async move { req.send().await.map(|_| ()).map_err(|e| s3.classify(e)) }
+    })
+    .await
 }
 
 /// The whole object at `key` as raw bytes (`Ok(None)`: it does not exist).

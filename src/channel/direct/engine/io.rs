@@ -1,6 +1,5 @@
 //! Plain socket I/O of the progress engine: poll(2) with a deadline, sendmsg without SIGPIPE,
-//! vectored reads through the bytes read ahead, the readers over a connection of any kind, and
-//! the mapping of I/O errors to the library's.
+//! the readers over a connection of any kind, and the mapping of I/O errors to the library's.
 
 #[cfg(feature = "tls")]
 use super::tls;
@@ -125,25 +124,6 @@ pub(in crate::channel::direct) fn send_nosignal(
     } else {
         Ok(n as usize)
     }
-}
-
-/// Reads into `a` then `b`: first from `pending` (bytes read earlier past a message's end), else
-/// with one vectored read from the stream.
-pub(in crate::channel::direct) fn read_vec(
-    stream: &mut impl Read,
-    pending: &mut Vec<u8>,
-    a: &mut [u8],
-    b: &mut [u8],
-) -> std::io::Result<usize> {
-    if pending.is_empty() {
-        return stream.read_vectored(&mut [IoSliceMut::new(a), IoSliceMut::new(b)]);
-    }
-    let na = a.len().min(pending.len());
-    a[..na].copy_from_slice(&pending[..na]);
-    let nb = b.len().min(pending.len() - na);
-    b[..nb].copy_from_slice(&pending[na..na + nb]);
-    pending.drain(..na + nb);
-    Ok(na + nb)
 }
 
 /// A reader over the socket of a connection of either kind (WouldBlock when nothing has arrived).
