@@ -110,6 +110,10 @@ if [[ -n "$AB_REV" ]]; then
     (cd "$AB_TREE" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --bin fmi-bench)
     cp "$ROOT/target/release/fmi-bench" "$OUT/fmi-bench-A"
     BENCH_A="$OUT/fmi-bench-A"
+    # A's build replaced target/release/fmi-bench, and cargo still takes the work tree's build as
+    # fresh (it would not copy it there again): put the work tree's binary back, so that what
+    # runs it next (bench-profile.sh, fmi-bench by hand) measures the work tree, not A.
+    cp "$OUT/fmi-bench-B" "$ROOT/target/release/fmi-bench"
     {
         echo "A $AB_REV $(git rev-parse "$AB_HASH")"
         echo "B work tree at $(git rev-parse HEAD)$(git diff --quiet HEAD || echo ' with uncommitted changes')"

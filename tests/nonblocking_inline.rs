@@ -38,7 +38,7 @@ fn start_allreduce(c: &mut Communicator, op: &ReduceOp, out: &mut [u8; 8]) -> fm
 
 #[test]
 fn a_collective_waited_for_at_once_runs_on_the_waiting_thread() {
-    // The worker takes a job nobody claimed after a grace of some microseconds: a caller that
+    // The worker takes a job nobody claimed after a grace (1 ms): a caller that
     // is descheduled between the start and the wait leaves it to the worker (still correct).
     // So of 20 allreduces, at least one must have run here on every peer; before this change
     // none did (every one ran on the worker).
