@@ -10,7 +10,6 @@
 #include <fmi.h>
 
 #include <limits.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -643,11 +642,7 @@ static int run_solo(void)
 
 int main(void)
 {
-    signal(SIGSEGV, on_crash);
-    signal(SIGBUS, on_crash);
-    signal(SIGABRT, on_crash);
-    signal(SIGFPE, on_crash);
-    signal(SIGILL, on_crash);
+    catch_crashes();
 
     const char *np = getenv("FMI_NUM_PEERS");
     long n = np != NULL ? strtol(np, NULL, 10) : 1;

@@ -60,7 +60,7 @@ void expect_status(const char *call, fmi_status want, fmi_status got)
                status_name((int)got), (int)got, last_message());
 }
 
-void on_crash(int sig)
+static void on_crash(int sig)
 {
     /* Only async-signal-safe calls here. */
     const char *cur = g_current;
@@ -71,6 +71,15 @@ void on_crash(int sig)
     (void)ignored;
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+void catch_crashes(void)
+{
+    signal(SIGSEGV, on_crash);
+    signal(SIGBUS, on_crash);
+    signal(SIGABRT, on_crash);
+    signal(SIGFPE, on_crash);
+    signal(SIGILL, on_crash);
 }
 
 double now_seconds(void)

@@ -26,7 +26,8 @@ void expect_status(const char *call, fmi_status want, fmi_status got);
 
 #define CHECK_TRUE(cond, ...) record((cond) ? 1 : 0, #cond, __VA_ARGS__)
 
-void on_crash(int sig);
+/* Fatal signals (SEGV, BUS, ABRT, FPE, ILL) print the check in progress, then end the process. */
+void catch_crashes(void);
 double now_seconds(void);
 int finish(void);
 
